@@ -1,0 +1,91 @@
+"""The work behind each `modelwatch` command."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+
+from modelwatch.cli.profiling import load_or_profile, profile_table
+from modelwatch.cli.summary import print_summary
+from modelwatch.cli.tabular import TableFile
+from modelwatch.profiles import CategoricalColumnProfile, DatasetProfile, is_profile_file
+from modelwatch.spec import MonitoringSpec, load_spec, parse_spec
+from modelwatch.spec.inference import inferred_spec
+
+EXIT_OK, EXIT_DRIFT = 0, 1
+
+
+def _with_roles(spec: MonitoringSpec, args: argparse.Namespace) -> MonitoringSpec:
+    roles = {role: getattr(args, role) for role in ("target", "prediction", "score") if getattr(args, role)}
+    if not roles:
+        return spec
+    document = spec.model_dump(mode="json")
+    document["columns"].update(roles)
+    for column in roles.values():
+        document["features"].pop(column, None)
+    return parse_spec(document, "<spec with command-line columns>")
+
+
+def resolve_spec(args: argparse.Namespace, reference: str) -> MonitoringSpec:
+    """The spec file, or one inferred from the reference's columns; command-line roles win."""
+    if args.spec:
+        spec = load_spec(args.spec)
+    elif is_profile_file(reference):
+        profile = DatasetProfile.load(reference)
+        numeric = [n for n, c in profile.columns.items() if not isinstance(c, CategoricalColumnProfile)]
+        categorical = [n for n, c in profile.columns.items() if isinstance(c, CategoricalColumnProfile)]
+        spec = inferred_spec(numeric, categorical, args.target, args.prediction, args.score)
+    else:
+        kinds = TableFile(reference).inferred_kinds()
+        spec = inferred_spec(kinds.numeric, kinds.categorical, args.target, args.prediction, args.score)
+    return _with_roles(spec, args)
+
+
+def run_drift(args: argparse.Namespace, out: Console, progress: Progress) -> int:
+    from modelwatch.drift import analyze
+    from modelwatch.report import write_reports
+
+    spec = resolve_spec(args, args.reference)
+    current_table = TableFile(args.current)  # fail on a bad current file before the long work
+    current_table.require(list(spec.features), "current")
+    with progress:
+        reference = load_or_profile(args.reference, spec, "reference", progress)
+        current = profile_table(current_table, spec, "current", progress)
+    report = analyze(spec, reference, current)
+    context = {"model": spec.model.name, "reference": str(args.reference), "current": str(args.current)}
+    write_reports(report, context, args.json, args.html)
+    print_summary(out, report, [str(p) for p in (args.json, args.html) if p is not None])
+    return EXIT_DRIFT if report.dataset_drift else EXIT_OK
+
+
+def run_profile(args: argparse.Namespace, out: Console, progress: Progress) -> int:
+    spec = resolve_spec(args, args.data)
+    table = TableFile(args.data)
+    table.require(list(spec.features), "training")
+    with progress:
+        profile = profile_table(table, spec, "profile", progress, chunks=spec.drift.calibration_chunks)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    profile.save(args.out)
+    out.print(
+        f"Profiled {profile.rows:,} rows, {len(profile.columns)} columns "
+        f"({len(profile.chunks)} calibration chunks) -> {args.out} ({args.out.stat().st_size / 1024:.0f} KiB)"
+    )
+    return EXIT_OK
+
+
+def run_demo_data(args: argparse.Namespace, out: Console) -> int:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from modelwatch.demo.data import demo_frame
+
+    folder: Path = args.out
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, seed, drift in (("reference", 1, 0.0), ("current_stable", 2, 0.0), ("current_drifted", 3, 0.8)):
+        path = folder / f"{name}.csv"
+        pacsv.write_csv(pa.table(demo_frame(args.rows, seed, drift)), path)
+        out.print(f"wrote {path} ({args.rows:,} rows)")
+    return EXIT_OK

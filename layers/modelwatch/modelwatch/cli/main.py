@@ -1,0 +1,91 @@
+"""`modelwatch`: drift checks and baseline profiles from the command line.
+
+Exit codes: 0 no dataset drift, 1 dataset drift, 2 bad usage or unreadable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from modelwatch.errors import UserInputError
+
+EXIT_OK, EXIT_DRIFT, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as for every other bad input
+        self.exit(EXIT_USAGE, f"modelwatch: error: {message} (see 'modelwatch {self.prog.split()[-1]} --help')\n")
+
+
+def _add_role_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--spec", help="monitoring spec (TOML); without it, columns are inferred from the reference")
+    parser.add_argument("--target", help="label column (overrides the spec)")
+    parser.add_argument("--prediction", help="predicted label column (overrides the spec)")
+    parser.add_argument("--score", help="positive-class probability column (overrides the spec)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="modelwatch", description="ModelWatch: monitoring for ML models.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    drift = commands.add_parser("drift", help="compare current data with a reference")
+    drift.add_argument("--reference", required=True, help="CSV, Parquet or a saved profile")
+    drift.add_argument("--current", required=True, help="CSV or Parquet")
+    drift.add_argument("--json", type=Path, help="write the JSON result here")
+    drift.add_argument("--html", type=Path, help="write the HTML report here")
+    _add_role_options(drift)
+
+    profile = commands.add_parser("profile", help="build a baseline profile from training data")
+    profile.add_argument("--data", required=True, help="CSV or Parquet")
+    profile.add_argument("--out", required=True, type=Path, help="where to write the profile (JSON)")
+    _add_role_options(profile)
+
+    demo = commands.add_parser("demo-data", help="write the demo model's example data sets")
+    demo.add_argument("--out", required=True, type=Path, help="folder for the CSV files")
+    demo.add_argument("--rows", type=int, default=20_000, help="rows per data set")
+    return parser
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = Console()
+    err = Console(stderr=True)
+    try:
+        if args.command == "drift":
+            from modelwatch.cli.commands import run_drift
+
+            return run_drift(args, out, _progress(err))
+        if args.command == "profile":
+            from modelwatch.cli.commands import run_profile
+
+            return run_profile(args, out, _progress(err))
+        from modelwatch.cli.commands import run_demo_data
+
+        return run_demo_data(args, out)
+    except UserInputError as exc:
+        print(f"modelwatch: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("modelwatch: interrupted", file=sys.stderr)
+        return 130
+
+
+def entry_point() -> None:
+    sys.exit(main())

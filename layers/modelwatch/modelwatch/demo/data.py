@@ -1,0 +1,44 @@
+"""Example data for the demo model: a training set and production windows, stable or drifted.
+
+The label follows a known logistic model of the features, and the "model" predicts with the true
+probability, so its confidence is calibrated: what a well-trained classifier looks like.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CATEGORIES = ("a", "b", "c")
+REGIONS = ("north", "south", "east", "west")
+
+
+def demo_frame(rows: int, seed: int, drift: float = 0.0) -> dict[str, np.ndarray]:
+    """Columns of the demo model's data; `drift` in [0, 1] moves inputs away from training."""
+    rng = np.random.default_rng(seed)
+    age = np.clip(rng.normal(42 + 10 * drift, 12, rows), 18, 100).round()
+    income = np.clip(rng.lognormal(10.8 + 0.35 * drift, 0.5, rows), 0, 500_000).round(2)
+    score = np.clip(rng.normal(650 - 40 * drift, 60, rows), 300, 850).round()
+    category = rng.choice(CATEGORIES, rows, p=[0.5, 0.3, 0.2])
+    region_p = np.array([0.25, 0.25, 0.25, 0.25]) * (1 - drift) + np.array([0.1, 0.1, 0.2, 0.6]) * drift
+    region = rng.choice(REGIONS, rows, p=region_p)
+    logit = (
+        -0.045 * (age - 42)
+        + 0.9 * (np.log(income) - 10.8)
+        + 0.012 * (score - 650)
+        + np.select([category == "a", category == "b"], [0.4, -0.2], -0.5)
+        + np.select([region == "north", region == "south", region == "east"], [0.3, -0.3, 0.1], 0.0)
+    )
+    probability = 1 / (1 + np.exp(-logit))
+    label = (rng.uniform(size=rows) < probability).astype(np.int64)
+    predicted = (probability >= 0.5).astype(np.int64)
+    confidence = np.where(predicted == 1, probability, 1 - probability).round(6)
+    return {
+        "age": age,
+        "income": income,
+        "score": score,
+        "category": category,
+        "region": region,
+        "label": label,
+        "predicted_label": predicted,
+        "confidence": confidence,
+    }

@@ -1,0 +1,152 @@
+"""Compare a current profile with a reference profile: every feature, the dataset verdict,
+prediction and label drift, data quality and performance."""
+
+from __future__ import annotations
+
+import statistics
+
+from modelwatch.drift.methods import compute, default_method, default_threshold, is_categorical_like
+from modelwatch.drift.results import ColumnDrift, DriftReport
+from modelwatch.errors import UserInputError
+from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile
+from modelwatch.profiles.numeric import NumericColumnProfile
+from modelwatch.quality import assess_quality
+from modelwatch.spec.models import CALIBRATED, DriftMethod, FeatureDrift, MonitoringSpec
+from modelwatch.stats.correction import adjust_p_values
+from modelwatch.stats.distributions import category_shares, counts_of, numeric_bins
+from modelwatch.stats.results import StatisticResult
+
+
+def calibrated_threshold(
+    name: str, method: DriftMethod, reference: DatasetProfile, bins: int, sigmas: float
+) -> float:
+    """Mean + sigmas x std of the statistic between each baseline chunk and the whole baseline."""
+    chunks = [chunk.columns[name] for chunk in reference.chunks if name in chunk.columns and chunk.columns[name].valid]
+    if len(chunks) < 3:
+        raise UserInputError(
+            f"feature '{name}' has a calibrated threshold, but the reference has {len(chunks)} chunks "
+            "(3 or more needed): build it with 'modelwatch profile' from the training data"
+        )
+    values = [compute(method, reference.columns[name], chunk, bins).statistic for chunk in chunks]
+    return statistics.fmean(values) + sigmas * statistics.pstdev(values)
+
+
+def _distribution(reference: ColumnProfile, current: ColumnProfile, bins: int):
+    if isinstance(reference, NumericColumnProfile) and not is_categorical_like(reference):
+        assert isinstance(current, NumericColumnProfile)
+        return numeric_bins(reference, current, bins)
+    return category_shares(counts_of(reference), counts_of(current))
+
+
+def _kind(profile: ColumnProfile) -> str:
+    return "numeric" if isinstance(profile, NumericColumnProfile) else "categorical"
+
+
+class _Pending:
+    """A column whose statistic is computed, waiting for the p-value correction."""
+
+    def __init__(self, name: str, result: StatisticResult, threshold: float, source: str, base: dict) -> None:
+        self.name, self.result, self.threshold, self.source, self.base = name, result, threshold, source, base
+
+
+def _evaluate(
+    name: str,
+    override: FeatureDrift,
+    spec: MonitoringSpec,
+    reference_profile: DatasetProfile,
+    reference: ColumnProfile,
+    current: ColumnProfile,
+) -> ColumnDrift | _Pending:
+    settings = spec.drift
+    min_size = override.min_sample_size or settings.min_sample_size
+    base = {
+        "name": name,
+        "kind": _kind(reference),
+        "reference_count": reference.valid,
+        "current_count": current.valid,
+        "min_sample_size": min_size,
+    }
+    if reference.valid < min_size or current.valid < min_size:
+        return ColumnDrift(status="insufficient_data", **base)
+    method = override.method or default_method(reference, settings)
+    result = compute(method, reference, current, settings.numeric_bins)
+    if override.threshold == CALIBRATED:
+        threshold = calibrated_threshold(
+            name, result.method, reference_profile, settings.numeric_bins, settings.calibration_sigmas
+        )
+        source = "calibrated"
+    elif override.threshold is not None:
+        threshold, source = float(override.threshold), "spec"
+    else:
+        threshold, source = default_threshold(result.method, settings), "default"
+    base["distribution"] = _distribution(reference, current, settings.numeric_bins)
+    return _Pending(name, result, threshold, source, base)
+
+
+def _finish(pending: _Pending, adjusted: float | None) -> ColumnDrift:
+    result = pending.result
+    if result.method.uses_p_value:
+        p = adjusted if adjusted is not None else result.p_value
+        drifted = p is not None and p < pending.threshold
+    else:
+        drifted = result.statistic >= pending.threshold
+    return ColumnDrift(
+        status="ok",
+        method=result.method,
+        statistic=result.statistic,
+        p_value=result.p_value,
+        p_value_adjusted=adjusted if result.method.uses_p_value else None,
+        threshold=pending.threshold,
+        threshold_source=pending.source,  # type: ignore[arg-type]
+        drifted=bool(drifted),
+        **pending.base,
+    )
+
+
+def _column_pair(name: str, reference: DatasetProfile, current: DatasetProfile) -> tuple[ColumnProfile, ColumnProfile]:
+    if name not in reference.columns:
+        raise UserInputError(f"column '{name}' is missing from the reference data")
+    if name not in current.columns:
+        raise UserInputError(f"column '{name}' is missing from the current data")
+    return reference.columns[name], current.columns[name]
+
+
+def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetProfile) -> DriftReport:
+    """The full comparison of `current` against `reference` under `spec`."""
+    evaluated = []
+    for name in spec.features:
+        ref, cur = _column_pair(name, reference, current)
+        if type(ref) is not type(cur):
+            raise UserInputError(f"column '{name}' is {_kind(ref)} in the reference but {_kind(cur)} in the current data")
+        evaluated.append(_evaluate(name, spec.feature_drift(name), spec, reference, ref, cur))
+
+    # The correction runs across all features tested with p-values, together.
+    pending_tests = [p for p in evaluated if isinstance(p, _Pending) and p.result.method.uses_p_value]
+    adjusted = adjust_p_values([p.result.p_value for p in pending_tests], spec.drift.correction)  # type: ignore[misc]
+    adjusted_by_name = {p.name: a for p, a in zip(pending_tests, adjusted, strict=True)}
+    features = [
+        _finish(item, adjusted_by_name.get(item.name)) if isinstance(item, _Pending) else item for item in evaluated
+    ]
+
+    return DriftReport(
+        features=features,
+        share_threshold=spec.drift.dataset_drift_share,
+        correction=spec.drift.correction,
+        quality=assess_quality(spec, reference, current),
+        reference_rows=reference.rows,
+        current_rows=current.rows,
+        prediction_drift=_role_drift(spec, spec.columns.prediction, reference, current),
+        label_drift=_role_drift(spec, spec.columns.target, reference, current),
+        performance=None if current.performance is None else current.performance.metrics(),
+        reference_performance=None if reference.performance is None else reference.performance.metrics(),
+    )
+
+
+def _role_drift(
+    spec: MonitoringSpec, column: str | None, reference: DatasetProfile, current: DatasetProfile
+) -> ColumnDrift | None:
+    """Drift of the prediction or label column, judged on its own (no correction, not in the share)."""
+    if column is None or column not in reference.columns or column not in current.columns:
+        return None
+    item = _evaluate(column, FeatureDrift(), spec, reference, reference.columns[column], current.columns[column])
+    return _finish(item, None) if isinstance(item, _Pending) else item

@@ -1,0 +1,124 @@
+"""The outcome of a drift analysis, as objects and as the JSON document reports carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from modelwatch.quality import QualityReport
+from modelwatch.spec.models import DriftMethod
+from modelwatch.stats.distributions import BinnedPair
+
+Status = Literal["ok", "insufficient_data"]
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    name: str
+    kind: Literal["numeric", "categorical"]
+    status: Status
+    reference_count: int
+    current_count: int
+    min_sample_size: int
+    method: DriftMethod | None = None
+    statistic: float | None = None
+    p_value: float | None = None
+    p_value_adjusted: float | None = None
+    threshold: float | None = None
+    threshold_source: Literal["default", "spec", "calibrated"] | None = None
+    drifted: bool | None = None
+    distribution: BinnedPair | None = None
+
+    @property
+    def score(self) -> float | None:
+        """What is compared with the threshold: the (adjusted) p-value for tests, else the statistic."""
+        if self.method is None:
+            return None
+        if self.method.uses_p_value:
+            return self.p_value_adjusted if self.p_value_adjusted is not None else self.p_value
+        return self.statistic
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "status": self.status,
+            "method": None if self.method is None else self.method.value,
+            "score": self.score,
+            "statistic": self.statistic,
+            "p_value": self.p_value,
+            "p_value_adjusted": self.p_value_adjusted,
+            "threshold": self.threshold,
+            "threshold_source": self.threshold_source,
+            "drifted": self.drifted,
+            "reference_count": self.reference_count,
+            "current_count": self.current_count,
+            "min_sample_size": self.min_sample_size,
+            "distribution": None
+            if self.distribution is None
+            else {
+                "bins": self.distribution.labels,
+                "reference": self.distribution.reference.tolist(),
+                "current": self.distribution.current.tolist(),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    features: list[ColumnDrift]
+    share_threshold: float
+    correction: str
+    quality: QualityReport
+    reference_rows: int
+    current_rows: int
+    prediction_drift: ColumnDrift | None = None
+    label_drift: ColumnDrift | None = None
+    performance: dict[str, float | None] | None = None
+    reference_performance: dict[str, float | None] | None = None
+    estimated_performance: dict[str, float | None] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def evaluated(self) -> list[ColumnDrift]:
+        return [f for f in self.features if f.status == "ok"]
+
+    @property
+    def drifted(self) -> list[ColumnDrift]:
+        return [f for f in self.evaluated if f.drifted]
+
+    @property
+    def drift_share(self) -> float:
+        return len(self.drifted) / len(self.evaluated) if self.evaluated else 0.0
+
+    @property
+    def status(self) -> Status:
+        return "ok" if self.evaluated else "insufficient_data"
+
+    @property
+    def dataset_drift(self) -> bool | None:
+        """None when no feature had enough data for a verdict."""
+        if not self.evaluated:
+            return None
+        return self.drift_share >= self.share_threshold
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "dataset_drift": self.dataset_drift,
+            "drift_share": self.drift_share,
+            "share_threshold": self.share_threshold,
+            "drifted_features": len(self.drifted),
+            "evaluated_features": len(self.evaluated),
+            "correction": self.correction,
+            "reference_rows": self.reference_rows,
+            "current_rows": self.current_rows,
+            "features": [f.to_dict() for f in self.features],
+            "prediction_drift": None if self.prediction_drift is None else self.prediction_drift.to_dict(),
+            "label_drift": None if self.label_drift is None else self.label_drift.to_dict(),
+            "quality": self.quality.to_dict(),
+            "performance": self.performance,
+            "reference_performance": self.reference_performance,
+            "estimated_performance": self.estimated_performance,
+            **self.extra,
+        }

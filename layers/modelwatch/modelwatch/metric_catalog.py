@@ -1,0 +1,58 @@
+"""The metrics ModelWatch emits, by name: the one list alert rules and dashboards refer to.
+
+Metrics with a `feature` or `class` dimension are emitted once per feature or class; alarms
+on them are created per dimension value. `Api5xxRate` is not emitted by a function: it is
+CloudWatch metric math over the HTTP API's own 5xx and Count metrics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Unit = Literal["Milliseconds", "Count", "None", "Percent"]
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    name: str
+    unit: Unit
+    source: Literal["predict", "feedback", "drift", "capture", "api"]
+    dimension: Literal["feature", "class", "kpi"] | None = None
+    description: str = ""
+
+
+METRICS: dict[str, MetricDefinition] = {
+    m.name: m
+    for m in (
+        MetricDefinition("PredictionLatency", "Milliseconds", "predict", description="end-to-end handler time"),
+        MetricDefinition("ModelLatency", "Milliseconds", "predict", description="model inference time"),
+        MetricDefinition("Confidence", "None", "predict", description="highest class probability"),
+        MetricDefinition("Predictions", "Count", "predict", "class", "predictions by predicted class"),
+        MetricDefinition("FeatureValue", "None", "predict", "feature", "value of each numeric feature"),
+        MetricDefinition("MissingValues", "Count", "predict", description="missing feature values"),
+        MetricDefinition("OutOfRange", "Count", "predict", description="values outside the allowed range"),
+        MetricDefinition("UnseenCategory", "Count", "predict", description="categories not in the schema"),
+        MetricDefinition("ValidationErrors", "Count", "predict", description="rejected records"),
+        MetricDefinition("ModelLoadFailed", "Count", "predict", description="artifact missing or tampered"),
+        MetricDefinition("CaptureFailed", "Count", "capture", description="records that could not be captured"),
+        MetricDefinition("Feedback", "Count", "feedback", description="labels received"),
+        MetricDefinition("DriftScore", "None", "drift", "feature", "drift score per feature"),
+        MetricDefinition("DriftShare", "None", "drift", description="share of drifted features"),
+        MetricDefinition("DatasetDrift", "None", "drift", description="1 when the dataset drifted"),
+        MetricDefinition("PredictionDrift", "None", "drift", description="drift score of the prediction"),
+        MetricDefinition("LabelDrift", "None", "drift", description="drift score of the labels"),
+        MetricDefinition("Accuracy", "None", "drift"),
+        MetricDefinition("F1", "None", "drift"),
+        MetricDefinition("AUC", "None", "drift"),
+        MetricDefinition("EstimatedAccuracy", "None", "drift"),
+        MetricDefinition("EstimatedAUC", "None", "drift"),
+        MetricDefinition("MissingRate", "None", "drift"),
+        MetricDefinition("OutOfRangeRate", "None", "drift"),
+        MetricDefinition("UnseenCategoryRate", "None", "drift"),
+        MetricDefinition("NewLabeledRows", "Count", "drift"),
+        MetricDefinition("InsufficientData", "Count", "drift"),
+        MetricDefinition("Kpi", "None", "drift", "kpi", "business KPI from feedback outcomes"),
+        MetricDefinition("Api5xxRate", "Percent", "api", description="5xx responses over all requests, percent"),
+    )
+}

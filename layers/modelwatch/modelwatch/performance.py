@@ -1,0 +1,148 @@
+"""Classification performance from mergeable counts.
+
+A batch contributes a confusion matrix, the sum of log losses, and two KLL sketches of the
+positive-class probability — one for actual positives, one for actual negatives. ROC AUC is
+the probability that a positive outranks a negative (ties count half), computed from the two
+sketches: exact while each holds under 2,000 scores, otherwise within the sketch's rank error.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from datasketches import kll_doubles_sketch
+
+from modelwatch.profiles.numeric import SKETCH_K
+
+LOG_LOSS_EPSILON = 1e-15
+METRIC_NAMES = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
+
+
+def _sketch_from_bytes(data: str) -> kll_doubles_sketch:
+    return kll_doubles_sketch.deserialize(base64.b64decode(data))
+
+
+def _sorted_weighted(sketch: kll_doubles_sketch) -> tuple[np.ndarray, np.ndarray]:
+    if sketch.is_empty():
+        return np.empty(0), np.empty(0)
+    pairs = np.array(list(sketch), dtype=np.float64)
+    order = np.argsort(pairs[:, 0], kind="stable")
+    return pairs[order, 0], pairs[order, 1]
+
+
+def roc_auc_from_sketches(positives: kll_doubles_sketch, negatives: kll_doubles_sketch) -> float | None:
+    pos_values, pos_weights = _sorted_weighted(positives)
+    neg_values, neg_weights = _sorted_weighted(negatives)
+    if not len(pos_values) or not len(neg_values):
+        return None  # AUC is undefined with a single class
+    cumulative = np.concatenate([[0.0], np.cumsum(neg_weights)])
+    below = cumulative[np.searchsorted(neg_values, pos_values, side="left")]
+    at_or_below = cumulative[np.searchsorted(neg_values, pos_values, side="right")]
+    wins = (below + 0.5 * (at_or_below - below)) * pos_weights
+    return float(wins.sum() / (pos_weights.sum() * neg_weights.sum()))
+
+
+@dataclass
+class ClassificationCounts:
+    positive_class: str
+    confusion: dict[tuple[str, str], int] = field(default_factory=dict)  # (actual, predicted) -> n
+    log_loss_sum: float = 0.0
+    scored: int = 0
+    positive_scores: kll_doubles_sketch = field(default_factory=lambda: kll_doubles_sketch(SKETCH_K))
+    negative_scores: kll_doubles_sketch = field(default_factory=lambda: kll_doubles_sketch(SKETCH_K))
+
+    @classmethod
+    def from_rows(
+        cls, actual: list[str], predicted: list[str], positive_probability: np.ndarray | None, positive_class: str
+    ) -> ClassificationCounts:
+        """Count labelled rows; `positive_probability` may hold NaN where a row has no score."""
+        counts = cls(positive_class=positive_class)
+        pairs: dict[tuple[str, str], int] = {}
+        for pair in zip(actual, predicted, strict=True):
+            pairs[pair] = pairs.get(pair, 0) + 1
+        counts.confusion = pairs
+        if positive_probability is not None and len(actual):
+            probability = np.asarray(positive_probability, dtype=np.float64)
+            is_positive = np.array([a == positive_class for a in actual])
+            scored = ~np.isnan(probability)
+            counts.positive_scores.update(probability[scored & is_positive])
+            counts.negative_scores.update(probability[scored & ~is_positive])
+            clipped = np.clip(probability[scored], LOG_LOSS_EPSILON, 1 - LOG_LOSS_EPSILON)
+            truth = is_positive[scored]
+            counts.log_loss_sum = float(-(np.log(clipped[truth]).sum() + np.log1p(-clipped[~truth]).sum()))
+            counts.scored = int(scored.sum())
+        return counts
+
+    def merged(self, *others: ClassificationCounts) -> ClassificationCounts:
+        result = ClassificationCounts.from_dict(self.to_dict())
+        for other in others:
+            for pair, n in other.confusion.items():
+                result.confusion[pair] = result.confusion.get(pair, 0) + n
+            result.log_loss_sum += other.log_loss_sum
+            result.scored += other.scored
+            result.positive_scores.merge(other.positive_scores)
+            result.negative_scores.merge(other.negative_scores)
+        return result
+
+    @property
+    def total(self) -> int:
+        return sum(self.confusion.values())
+
+    @property
+    def classes(self) -> list[str]:
+        return sorted({label for pair in self.confusion for label in pair})
+
+    def _precision_recall(self, label: str) -> tuple[float, float]:
+        true_positive = self.confusion.get((label, label), 0)
+        predicted = sum(n for (_, p), n in self.confusion.items() if p == label)
+        actual = sum(n for (a, _), n in self.confusion.items() if a == label)
+        precision = true_positive / predicted if predicted else 0.0
+        recall = true_positive / actual if actual else 0.0
+        return precision, recall
+
+    def metrics(self) -> dict[str, float | None]:
+        """accuracy, precision, recall, f1 (binary: of the positive class; else macro), roc_auc, log_loss."""
+        if not self.total:
+            return dict.fromkeys(METRIC_NAMES)
+        accuracy = sum(n for (a, p), n in self.confusion.items() if a == p) / self.total
+        labels = self.classes
+        binary = len(labels) <= 2 and (self.positive_class in labels or len(labels) == 1)
+        targets = [self.positive_class] if binary else labels
+        precisions, recalls, f1s = [], [], []
+        for label in targets:
+            precision, recall = self._precision_recall(label)
+            precisions.append(precision)
+            recalls.append(recall)
+            f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+        return {
+            "accuracy": accuracy,
+            "precision": float(np.mean(precisions)),
+            "recall": float(np.mean(recalls)),
+            "f1": float(np.mean(f1s)),
+            "roc_auc": roc_auc_from_sketches(self.positive_scores, self.negative_scores),
+            "log_loss": self.log_loss_sum / self.scored if self.scored else None,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "positive_class": self.positive_class,
+            "confusion": [[a, p, n] for (a, p), n in sorted(self.confusion.items())],
+            "log_loss_sum": self.log_loss_sum,
+            "scored": self.scored,
+            "positive_scores": base64.b64encode(self.positive_scores.serialize()).decode("ascii"),
+            "negative_scores": base64.b64encode(self.negative_scores.serialize()).decode("ascii"),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClassificationCounts:
+        return cls(
+            positive_class=str(data["positive_class"]),
+            confusion={(str(a), str(p)): int(n) for a, p, n in data["confusion"]},
+            log_loss_sum=float(data["log_loss_sum"]),
+            scored=int(data["scored"]),
+            positive_scores=_sketch_from_bytes(data["positive_scores"]),
+            negative_scores=_sketch_from_bytes(data["negative_scores"]),
+        )

@@ -1,0 +1,20 @@
+"""Mergeable, serializable summaries of batches of rows."""
+
+from modelwatch.profiles.builder import ProfileBuilder, ProfileSchema, profile_batch
+from modelwatch.profiles.categorical import OTHER, CategoricalColumnProfile
+from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile, is_profile_file
+from modelwatch.profiles.numeric import SKETCH_K, SKETCH_RANK_ERROR, NumericColumnProfile
+
+__all__ = [
+    "OTHER",
+    "SKETCH_K",
+    "SKETCH_RANK_ERROR",
+    "CategoricalColumnProfile",
+    "ColumnProfile",
+    "DatasetProfile",
+    "NumericColumnProfile",
+    "ProfileBuilder",
+    "ProfileSchema",
+    "is_profile_file",
+    "profile_batch",
+]

@@ -1,0 +1,176 @@
+"""Build a DatasetProfile from batches of columns, streaming: memory does not grow with rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from modelwatch.performance import ClassificationCounts
+from modelwatch.profiles.categorical import CategoricalColumnProfile
+from modelwatch.profiles.coercion import CategoryCounts, as_finite_floats, as_labels
+from modelwatch.profiles.dataset import DatasetProfile
+from modelwatch.profiles.numeric import NumericColumnProfile
+from modelwatch.spec.models import MonitoringSpec
+
+# Column name -> values. Categorical feature columns may come already counted.
+Batch = Mapping[str, np.ndarray | CategoryCounts]
+
+
+@dataclass(frozen=True)
+class ProfileSchema:
+    """Which columns a profile holds, and how each is profiled."""
+
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    target: str | None = None
+    prediction: str | None = None
+    score: str | None = None
+    score_kind: str = "positive_probability"
+    positive_class: str = "1"
+
+    @classmethod
+    def from_spec(cls, spec: MonitoringSpec) -> ProfileSchema:
+        columns = spec.columns
+        return cls(
+            numeric=tuple(spec.numeric_features),
+            categorical=tuple(spec.categorical_features),
+            target=columns.target,
+            prediction=columns.prediction,
+            score=columns.score,
+            score_kind=columns.score_kind,
+            positive_class=columns.positive_class,
+        )
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.numeric + self.categorical
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Columns every batch must carry (target, prediction and score are optional)."""
+        return self.features
+
+    def present_roles(self, available: set[str]) -> dict[str, str]:
+        roles = {"target": self.target, "prediction": self.prediction, "score": self.score}
+        return {role: name for role, name in roles.items() if name is not None and name in available}
+
+
+def _numeric_profile(values: np.ndarray) -> NumericColumnProfile:
+    finite, missing, type_errors = as_finite_floats(values)
+    return NumericColumnProfile.from_values(finite, missing, type_errors)
+
+
+def _categorical_profile(values: np.ndarray | CategoryCounts) -> CategoricalColumnProfile:
+    if isinstance(values, CategoryCounts):
+        return CategoricalColumnProfile.from_counts(values.counts, values.missing)
+    labels, missing = as_labels(values)
+    return CategoricalColumnProfile.from_values(labels, missing)
+
+
+def _positive_probability(schema: ProfileSchema, score: np.ndarray, predicted: list[str] | None) -> np.ndarray:
+    finite = np.asarray(score, dtype=np.float64) if np.asarray(score).dtype.kind in "iuf" else None
+    if finite is None:
+        parsed = []
+        for value in np.asarray(score).tolist():
+            try:
+                parsed.append(float(value))
+            except (TypeError, ValueError):
+                parsed.append(np.nan)
+        finite = np.asarray(parsed)
+    if schema.score_kind == "positive_probability" or predicted is None:
+        return finite
+    is_positive = np.array([p == schema.positive_class for p in predicted])
+    return np.where(is_positive, finite, 1.0 - finite)
+
+
+def profile_batch(schema: ProfileSchema, batch: Batch) -> DatasetProfile:
+    """The profile of one batch. Columns named by the schema but absent from the batch are skipped."""
+    rows = len(next(iter(batch.values()))) if batch else 0
+    columns = {}
+    for name in schema.numeric:
+        if name in batch:
+            columns[name] = _numeric_profile(batch[name])
+    for name in schema.categorical:
+        if name in batch:
+            columns[name] = _categorical_profile(batch[name])
+    roles = schema.present_roles(set(batch))
+    if "score" in roles:
+        columns[roles["score"]] = _numeric_profile(batch[roles["score"]])
+    for role in ("target", "prediction"):
+        if role in roles:
+            columns[roles[role]] = _categorical_profile(batch[roles[role]])
+    performance = None
+    if "target" in roles and "prediction" in roles:
+        performance = _performance(schema, batch, roles)
+    return DatasetProfile(rows=rows, columns=columns, performance=performance)
+
+
+def _performance(schema: ProfileSchema, batch: Batch, roles: dict[str, str]) -> ClassificationCounts:
+    actual_raw, predicted_raw = batch[roles["target"]], batch[roles["prediction"]]
+    labelled = [i for i, value in enumerate(np.asarray(actual_raw).tolist()) if as_labels([value])[1] == 0]
+    index = np.asarray(labelled, dtype=np.int64)
+    actual, _ = as_labels(np.asarray(actual_raw)[index])
+    predicted_labels, _ = as_labels(np.asarray(predicted_raw)[index])
+    probability = None
+    if "score" in roles:
+        probability = _positive_probability(schema, np.asarray(batch[roles["score"]])[index], predicted_labels)
+    return ClassificationCounts.from_rows(actual, predicted_labels, probability, schema.positive_class)
+
+
+class ProfileBuilder:
+    """Accumulate batches into one profile; optionally keep consecutive chunks for calibration."""
+
+    def __init__(self, schema: ProfileSchema, chunk_rows: int | None = None) -> None:
+        self.schema = schema
+        self.chunk_rows = chunk_rows
+        self._parts: list[DatasetProfile] = []
+        self._chunks: list[DatasetProfile] = []
+        self._open_chunk: list[DatasetProfile] = []
+        self._open_rows = 0
+        self.rows = 0
+
+    def add(self, batch: Batch) -> None:
+        rows = len(next(iter(batch.values()))) if batch else 0
+        if not rows:
+            return
+        self.rows += rows
+        if self.chunk_rows is None:
+            self._parts.append(profile_batch(self.schema, batch))
+            self._compact()
+            return
+        start = 0
+        while start < rows:
+            take = min(rows - start, self.chunk_rows - self._open_rows)
+            if any(isinstance(values, CategoryCounts) for values in batch.values()) and take < rows:
+                raise ValueError("batches with pre-counted columns cannot be split into chunks")
+            piece = {name: values if take == rows else np.asarray(values)[start : start + take] for name, values in batch.items()}
+            self._open_chunk.append(profile_batch(self.schema, piece))
+            self._open_rows += take
+            start += take
+            if self._open_rows == self.chunk_rows:
+                self._close_chunk()
+
+    def _close_chunk(self) -> None:
+        if self._open_chunk:
+            chunk = self._open_chunk[0].merged(*self._open_chunk[1:])
+            self._chunks.append(chunk)
+            self._parts.append(chunk)
+            self._compact()
+        self._open_chunk, self._open_rows = [], 0
+
+    def _compact(self) -> None:
+        # Merge as we go so that memory stays bounded by a few profiles, not by the batch count.
+        if len(self._parts) >= 8:
+            self._parts = [self._parts[0].merged(*self._parts[1:])]
+
+    def result(self) -> DatasetProfile:
+        if self.chunk_rows is not None:
+            self._close_chunk()
+        if not self._parts:
+            return DatasetProfile(rows=0)
+        # Always a fresh object: the parts may be the stored chunks themselves.
+        profile = self._parts[0].merged(*self._parts[1:])
+        profile.chunks = list(self._chunks)
+        return profile

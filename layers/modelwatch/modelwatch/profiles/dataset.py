@@ -1,0 +1,108 @@
+"""A mergeable profile of a batch of rows: one column profile per column, plus performance.
+
+Serialized as JSON (sketches base64-encoded), so a partial profile is one small S3 object and a
+baseline profile one file next to the model artifact.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modelwatch.errors import UserInputError
+from modelwatch.performance import ClassificationCounts
+from modelwatch.profiles.categorical import CategoricalColumnProfile
+from modelwatch.profiles.numeric import NumericColumnProfile
+
+ColumnProfile = NumericColumnProfile | CategoricalColumnProfile
+FORMAT = "modelwatch-profile"
+FORMAT_VERSION = 1
+
+
+def _column_from_dict(data: dict[str, Any]) -> ColumnProfile:
+    if data["kind"] == "numeric":
+        return NumericColumnProfile.from_dict(data)
+    return CategoricalColumnProfile.from_dict(data)
+
+
+@dataclass
+class DatasetProfile:
+    rows: int = 0
+    columns: dict[str, ColumnProfile] = field(default_factory=dict)
+    performance: ClassificationCounts | None = None
+    # Baselines only: consecutive chunks of the rows, for thresholds calibrated on the
+    # baseline's own variability.
+    chunks: list[DatasetProfile] = field(default_factory=list)
+
+    def merged(self, *others: DatasetProfile) -> DatasetProfile:
+        """All rows of self and others. Columns present in only some inputs are merged as found."""
+        names = list(self.columns)
+        for other in others:
+            names += [n for n in other.columns if n not in names]
+        columns: dict[str, ColumnProfile] = {}
+        for name in names:
+            parts = [p.columns[name] for p in (self, *others) if name in p.columns]
+            kinds = {type(part) for part in parts}
+            if len(kinds) > 1:
+                raise ValueError(f"column '{name}' is numeric in one profile and categorical in another")
+            columns[name] = parts[0].merged(*parts[1:])
+        performances = [p.performance for p in (self, *others) if p.performance is not None]
+        return DatasetProfile(
+            rows=self.rows + sum(o.rows for o in others),
+            columns=columns,
+            performance=performances[0].merged(*performances[1:]) if performances else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "rows": self.rows,
+            "columns": {name: column.to_dict() for name, column in self.columns.items()},
+            "performance": None if self.performance is None else self.performance.to_dict(),
+            "chunks": [chunk.to_dict() for chunk in self.chunks],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DatasetProfile:
+        if data.get("format") != FORMAT:
+            raise ValueError("not a ModelWatch profile")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"profile format version {data.get('format_version')} is not supported")
+        return cls(
+            rows=int(data["rows"]),
+            columns={name: _column_from_dict(column) for name, column in data["columns"].items()},
+            performance=None if data.get("performance") is None else ClassificationCounts.from_dict(data["performance"]),
+            chunks=[cls.from_dict(chunk) for chunk in data.get("chunks", [])],
+        )
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, payload: bytes | str) -> DatasetProfile:
+        return cls.from_dict(json.loads(payload))
+
+    def save(self, path: Path | str) -> None:
+        Path(path).write_bytes(self.to_json())
+
+    @classmethod
+    def load(cls, path: Path | str) -> DatasetProfile:
+        try:
+            return cls.from_json(Path(path).read_bytes())
+        except OSError as exc:
+            raise UserInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UserInputError(f"{path}: not a valid ModelWatch profile ({exc})") from None
+
+
+def is_profile_file(path: Path | str) -> bool:
+    """True when the file starts like a serialized profile (cheap check on the first bytes)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(64)
+    except OSError:
+        return False
+    return head.lstrip().startswith(b'{"format":"' + FORMAT.encode())

@@ -1,0 +1,67 @@
+"""Read a monitoring spec file and report every problem with its place."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from modelwatch.errors import UserInputError
+from modelwatch.metric_catalog import METRICS
+from modelwatch.spec.models import MonitoringSpec
+
+
+class SpecError(UserInputError):
+    """The spec file is unreadable or invalid; `problems` lists each one as 'file: key: what'."""
+
+    def __init__(self, path: Path | str, problems: list[str]) -> None:
+        self.path = str(path)
+        self.problems = problems
+        super().__init__("invalid monitoring spec: " + " | ".join(problems))
+
+
+def _place(location: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in location:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in ("numeric", "categorical") and parts and parts[-1].startswith("features."):
+            continue  # pydantic's discriminator branch, not a key the user wrote
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def parse_spec(document: dict, source: str = "<spec>") -> MonitoringSpec:
+    try:
+        spec = MonitoringSpec.model_validate(document)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{source}: {_place(tuple(error['loc']))}: {message}")
+        raise SpecError(source, problems) from None
+    unknown = [
+        f"{source}: alerts[{i}].metric: unknown metric '{a.metric}' (known: {', '.join(sorted(METRICS))})"
+        for i, a in enumerate(spec.alerts)
+        if a.metric not in METRICS
+    ]
+    if unknown:
+        raise SpecError(source, unknown)
+    return spec
+
+
+def load_spec(path: Path | str) -> MonitoringSpec:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(path, [f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError:
+        raise SpecError(path, [f"{path}: not UTF-8 text"]) from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(path, [f"{path}: not valid TOML: {exc}"]) from None
+    return parse_spec(document, str(path))

@@ -1,0 +1,303 @@
+"""Typed model of the monitoring spec.
+
+The spec is the single source of every name, threshold and rule ModelWatch uses: the CDK
+stack builds alarms and the dashboard from it, the functions read it, and the drift engine
+takes its methods and thresholds from it. Every model forbids unknown keys, so a typo in the
+user's file is reported instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DriftMethod(StrEnum):
+    """Drift statistics ModelWatch computes on profiles."""
+
+    KS = "ks"
+    WASSERSTEIN = "wasserstein"
+    PSI = "psi"
+    JENSEN_SHANNON = "jensenshannon"
+    CHI_SQUARE = "chisquare"
+    Z_TEST = "ztest"
+
+    @property
+    def uses_p_value(self) -> bool:
+        return self in (DriftMethod.KS, DriftMethod.CHI_SQUARE, DriftMethod.Z_TEST)
+
+    @property
+    def for_numeric(self) -> bool:
+        return self in (DriftMethod.KS, DriftMethod.WASSERSTEIN, DriftMethod.PSI, DriftMethod.JENSEN_SHANNON)
+
+    @property
+    def for_categorical(self) -> bool:
+        return self in (DriftMethod.CHI_SQUARE, DriftMethod.Z_TEST, DriftMethod.PSI, DriftMethod.JENSEN_SHANNON)
+
+
+CALIBRATED = "calibrated"
+
+
+class FeatureDrift(_Strict):
+    """Per-feature (or per-type) override of the default drift rule."""
+
+    method: DriftMethod | None = None
+    # A number, or "calibrated": derived from the baseline's own chunk-to-chunk variability.
+    threshold: float | Literal["calibrated"] | None = None
+    min_sample_size: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _calibration_needs_a_distance(self) -> FeatureDrift:
+        if self.threshold == CALIBRATED and self.method is not None and self.method.uses_p_value:
+            raise ValueError(
+                f"threshold 'calibrated' needs a distance method (wasserstein, psi, jensenshannon), "
+                f"not the p-value test '{self.method.value}'"
+            )
+        if isinstance(self.threshold, float) and self.threshold <= 0:
+            raise ValueError("threshold must be greater than 0")
+        return self
+
+
+class NumericFeature(_Strict):
+    type: Literal["numeric"]
+    min: float | None = None
+    max: float | None = None
+    nullable: bool = True
+    description: str = ""
+    drift: FeatureDrift = FeatureDrift()
+
+    @model_validator(mode="after")
+    def _range_is_ordered(self) -> NumericFeature:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is greater than max ({self.max})")
+        if self.drift.method is not None and not self.drift.method.for_numeric:
+            raise ValueError(f"drift method '{self.drift.method.value}' does not apply to a numeric feature")
+        return self
+
+
+class CategoricalFeature(_Strict):
+    type: Literal["categorical"]
+    categories: Annotated[list[str], Field(min_length=1)] | None = None
+    nullable: bool = True
+    description: str = ""
+    drift: FeatureDrift = FeatureDrift()
+
+    @model_validator(mode="after")
+    def _categories_are_unique(self) -> CategoricalFeature:
+        if self.categories is not None and len(set(self.categories)) != len(self.categories):
+            raise ValueError("categories must not repeat")
+        if self.drift.method is not None and not self.drift.method.for_categorical:
+            raise ValueError(f"drift method '{self.drift.method.value}' does not apply to a categorical feature")
+        return self
+
+
+Feature = Annotated[NumericFeature | CategoricalFeature, Field(discriminator="type")]
+
+
+class ModelColumns(_Strict):
+    """Which columns of captured data are not features."""
+
+    target: str | None = None
+    prediction: str | None = None
+    # The score column: either the probability of `positive_class`, or the confidence
+    # (highest class probability) of the predicted class.
+    score: str | None = None
+    score_kind: Literal["positive_probability", "confidence"] = "positive_probability"
+    positive_class: str = "1"
+    request_id: str = "request_id"
+    timestamp: str = "timestamp"
+
+
+class Window(_Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_-]+$")]
+    hours: Annotated[float, Field(gt=0)]
+
+
+class DriftSettings(_Strict):
+    # Evidently's documented default rule: up to this many reference rows, statistical tests
+    # with p-values; above it, distances.
+    small_sample_max_rows: Annotated[int, Field(ge=1)] = 1000
+    p_value_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.05
+    distance_threshold: Annotated[float, Field(gt=0)] = 0.1
+    correction: Literal["none", "bonferroni", "benjamini-hochberg"] = "benjamini-hochberg"
+    # Below this many non-missing values in either window a feature gets "insufficient data".
+    min_sample_size: Annotated[int, Field(ge=1)] = 30
+    dataset_drift_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    # Bins (cut at reference quantiles) for PSI and Jensen-Shannon on numeric features.
+    numeric_bins: Annotated[int, Field(ge=2, le=1000)] = 10
+    # "calibrated" thresholds: mean + sigmas x std of the statistic between each baseline
+    # chunk and the whole baseline (NannyML's approach).
+    calibration_chunks: Annotated[int, Field(ge=3, le=100)] = 10
+    calibration_sigmas: Annotated[float, Field(gt=0)] = 3.0
+    numeric: FeatureDrift = FeatureDrift()
+    categorical: FeatureDrift = FeatureDrift()
+    windows: list[Window] = [Window(name="1h", hours=1), Window(name="1d", hours=24), Window(name="7d", hours=168)]
+
+    @model_validator(mode="after")
+    def _type_defaults_fit(self) -> DriftSettings:
+        if self.numeric.method is not None and not self.numeric.method.for_numeric:
+            raise ValueError(f"drift.numeric.method '{self.numeric.method.value}' does not apply to numeric features")
+        if self.categorical.method is not None and not self.categorical.method.for_categorical:
+            raise ValueError(
+                f"drift.categorical.method '{self.categorical.method.value}' does not apply to categorical features"
+            )
+        names = [w.name for w in self.windows]
+        if len(set(names)) != len(names):
+            raise ValueError("window names must be unique")
+        return self
+
+
+class QualityLimits(_Strict):
+    """Rates above which a data-quality breach is reported (and alarmed on)."""
+
+    max_missing_rate: Annotated[float, Field(ge=0, le=1)] = 0.05
+    max_out_of_range_rate: Annotated[float, Field(ge=0, le=1)] = 0.05
+    max_unseen_category_rate: Annotated[float, Field(ge=0, le=1)] = 0.05
+    max_type_error_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
+Comparison = Literal[
+    "GreaterThanThreshold",
+    "GreaterThanOrEqualToThreshold",
+    "LessThanThreshold",
+    "LessThanOrEqualToThreshold",
+]
+
+
+class AlertRule(_Strict):
+    """One CloudWatch alarm. `metric` names an entry of the metric catalogue."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
+    metric: str
+    statistic: Annotated[str, Field(pattern=r"^(Average|Sum|Minimum|Maximum|SampleCount|p\d{1,2}(\.\d+)?)$")]
+    comparison: Comparison
+    threshold: float
+    period_seconds: Annotated[int, Field(ge=10)] = 60
+    evaluation_periods: Annotated[int, Field(ge=1)] = 1
+    datapoints_to_alarm: Annotated[int, Field(ge=1)] | None = None
+    treat_missing_data: Literal["breaching", "notBreaching", "ignore", "missing"] = "notBreaching"
+    severity: Literal["critical", "warning", "info"] = "warning"
+    description: str = ""
+    # Percentile alarms: below this many samples in a period the alarm does not evaluate.
+    min_samples: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _datapoints_fit(self) -> AlertRule:
+        if self.datapoints_to_alarm is not None and self.datapoints_to_alarm > self.evaluation_periods:
+            raise ValueError("datapoints_to_alarm cannot exceed evaluation_periods")
+        return self
+
+
+class PerformanceTrigger(_Strict):
+    metric: Literal["accuracy", "f1", "roc_auc", "precision", "recall"] = "accuracy"
+    below: Annotated[float, Field(gt=0, le=1)] = 0.80
+
+
+class DriftTrigger(_Strict):
+    metric: Literal["drift_share", "max_drift_score"] = "drift_share"
+    above: Annotated[float, Field(gt=0)] = 0.3
+
+
+class RetrainingTriggers(_Strict):
+    # EventBridge cron expression (UTC): minutes hours day-of-month month day-of-week year.
+    schedule: str | None = "cron(0 2 ? * MON *)"
+    performance: PerformanceTrigger | None = PerformanceTrigger()
+    drift: DriftTrigger | None = DriftTrigger()
+    new_labeled_rows: Annotated[int, Field(ge=1)] | None = 10_000
+    manual: bool = True
+    # Concept drift: performance fell more than this below the validation metric while
+    # the inputs are stable.
+    performance_tolerance: Annotated[float, Field(ge=0, le=1)] = 0.05
+
+    @model_validator(mode="after")
+    def _schedule_is_cron(self) -> RetrainingTriggers:
+        if self.schedule is not None:
+            inner = self.schedule.removeprefix("cron(").removesuffix(")")
+            if not self.schedule.startswith("cron(") or len(inner.split()) != 6:
+                raise ValueError(
+                    "schedule must be an EventBridge cron expression with six fields, "
+                    "for example 'cron(0 2 ? * MON *)'"
+                )
+        return self
+
+
+class Kpi(_Strict):
+    """A business KPI computed from feedback outcomes."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$")]
+    outcome: str
+    aggregation: Literal["rate", "mean", "sum"]
+    description: str = ""
+
+
+class Serving(_Strict):
+    max_batch_size: Annotated[int, Field(ge=1, le=10_000)] = 100
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
+    pointer_ttl_seconds: Annotated[float, Field(ge=0)] = 60.0
+
+
+class MetricsSettings(_Strict):
+    namespace: Annotated[str, Field(min_length=1, max_length=255)] = "ModelWatch"
+    service: Annotated[str, Field(min_length=1)] = "modelwatch"
+
+
+class ModelSection(_Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
+    description: str = ""
+
+
+class MonitoringSpec(_Strict):
+    version: Literal[1] = 1
+    model: ModelSection
+    columns: ModelColumns = ModelColumns()
+    features: Annotated[dict[str, Feature], Field(min_length=1)]
+    drift: DriftSettings = DriftSettings()
+    quality: QualityLimits = QualityLimits()
+    alerts: list[AlertRule] = []
+    retraining: RetrainingTriggers = RetrainingTriggers()
+    kpis: list[Kpi] = []
+    serving: Serving = Serving()
+    metrics: MetricsSettings = MetricsSettings()
+
+    @model_validator(mode="after")
+    def _columns_are_consistent(self) -> MonitoringSpec:
+        problems = []
+        for role in ("target", "prediction", "score"):
+            column = getattr(self.columns, role)
+            if column is not None and column in self.features:
+                problems.append(f"columns.{role} '{column}' is also listed as a feature")
+        names = [a.name for a in self.alerts]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            problems.append(f"alert names repeat: {', '.join(duplicates)}")
+        kpi_names = [k.name for k in self.kpis]
+        if len(set(kpi_names)) != len(kpi_names):
+            problems.append("kpi names must be unique")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def feature_drift(self, name: str) -> FeatureDrift:
+        """The effective override for one feature: its own settings over its type's."""
+        feature = self.features[name]
+        by_type = self.drift.numeric if feature.type == "numeric" else self.drift.categorical
+        own = feature.drift
+        return FeatureDrift(
+            method=own.method or by_type.method,
+            threshold=own.threshold if own.threshold is not None else by_type.threshold,
+            min_sample_size=own.min_sample_size or by_type.min_sample_size,
+        )
+
+    @property
+    def numeric_features(self) -> list[str]:
+        return [n for n, f in self.features.items() if f.type == "numeric"]
+
+    @property
+    def categorical_features(self) -> list[str]:
+        return [n for n, f in self.features.items() if f.type == "categorical"]

@@ -1,0 +1,1 @@
+"""Drift statistics on profiles; each returns a result with its statistic and p-value."""

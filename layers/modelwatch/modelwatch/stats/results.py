@@ -1,0 +1,21 @@
+"""The result of a drift statistic, in the manner of scipy.stats' result objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modelwatch.spec.models import DriftMethod
+
+
+@dataclass(frozen=True)
+class StatisticResult:
+    """What a method computes: its statistic, and a p-value where the method defines one."""
+
+    method: DriftMethod
+    statistic: float
+    p_value: float | None = None
+
+    @property
+    def score(self) -> float:
+        """The number compared with the threshold: the p-value for tests, else the statistic."""
+        return self.p_value if self.method.uses_p_value and self.p_value is not None else self.statistic
