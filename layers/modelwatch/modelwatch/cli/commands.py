@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
-from modelwatch.cli.profiling import load_or_profile, profile_table
+from modelwatch.cli.profiling import profile_inputs, profile_table
 from modelwatch.cli.summary import print_summary
 from modelwatch.cli.tabular import TableFile
 from modelwatch.profiles import CategoricalColumnProfile, DatasetProfile, is_profile_file
@@ -44,17 +44,22 @@ def resolve_spec(args: argparse.Namespace, reference: str) -> MonitoringSpec:
     return _with_roles(spec, args)
 
 
+def _import_analysis() -> None:
+    import modelwatch.drift
+    import modelwatch.report  # noqa: F401
+
+
 def run_drift(args: argparse.Namespace, out: Console, progress: Progress) -> int:
+    spec = resolve_spec(args, args.reference)
+    with progress:
+        # scipy (0.5 s to import) loads here while the worker processes profile the files.
+        profiles = profile_inputs(
+            {"reference": args.reference, "current": args.current}, spec, progress, _import_analysis
+        )
     from modelwatch.drift import analyze
     from modelwatch.report import write_reports
 
-    spec = resolve_spec(args, args.reference)
-    current_table = TableFile(args.current)  # fail on a bad current file before the long work
-    current_table.require(list(spec.features), "current")
-    with progress:
-        reference = load_or_profile(args.reference, spec, "reference", progress)
-        current = profile_table(current_table, spec, "current", progress)
-    report = analyze(spec, reference, current)
+    report = analyze(spec, profiles["reference"], profiles["current"])
     context = {"model": spec.model.name, "reference": str(args.reference), "current": str(args.current)}
     write_reports(report, context, args.json, args.html)
     print_summary(out, report, [str(p) for p in (args.json, args.html) if p is not None])

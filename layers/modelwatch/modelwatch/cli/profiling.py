@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, wait
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 from rich.progress import Progress
 
-from modelwatch.cli.tabular import RereadNeeded, TableFile
+from modelwatch.cli.tabular import RereadNeededError, TableFile
 from modelwatch.profiles import DatasetProfile, ProfileBuilder, ProfileSchema, is_profile_file
 from modelwatch.spec.models import MonitoringSpec
 
@@ -39,7 +43,7 @@ def profile_table(
                 if progress is not None and task is not None:
                     progress.advance(task, len(next(iter(batch.values()))))
             return builder.result()
-        except RereadNeeded:
+        except RereadNeededError:
             if attempt == 2:
                 raise
             table.read_tolerantly()
@@ -60,9 +64,76 @@ def _count_csv_rows(path: Path) -> int:
     return max(lines - 1, 0)  # minus the header
 
 
-def load_or_profile(path: str, spec: MonitoringSpec, label: str, progress: Progress | None) -> DatasetProfile:
-    if is_profile_file(path):
-        return DatasetProfile.load(path)
-    table = TableFile(path)
-    table.require(list(spec.features), label)
-    return profile_table(table, spec, label, progress)
+class _CountingProgress:
+    """Stands in for a rich Progress inside a worker: publishes rows done to a shared counter."""
+
+    def __init__(self, counter: Synchronized) -> None:
+        self.counter = counter
+
+    def add_task(self, description: str, total: int | None = None) -> int:
+        return 0
+
+    def advance(self, task: int, rows: int) -> None:
+        with self.counter.get_lock():
+            self.counter.value += rows
+
+    def remove_task(self, task: int) -> None:
+        pass
+
+
+def _profile_in_worker(path: str, spec_document: dict, label: str, counter: Synchronized) -> bytes:
+    from modelwatch.spec import parse_spec
+
+    profile = profile_table(TableFile(path), parse_spec(spec_document), label, _CountingProgress(counter))  # type: ignore[arg-type]
+    return profile.to_json()
+
+
+_workers_counters: dict[str, Synchronized] = {}
+
+
+def _remember_counters(counters: dict[str, Synchronized]) -> None:
+    _workers_counters.update(counters)
+
+
+def _worker_job(path: str, spec_document: dict, label: str) -> bytes:
+    return _profile_in_worker(path, spec_document, label, _workers_counters[label])
+
+
+def profile_inputs(
+    inputs: dict[str, str], spec: MonitoringSpec, progress: Progress, while_waiting: Callable[[], object] = lambda: None
+) -> dict[str, DatasetProfile]:
+    """Profile several files at once, one process each (the sketches hold the GIL); load saved profiles.
+
+    Files are checked (readable, every feature column present) before any work starts.
+    `while_waiting` runs in this process while the workers profile (e.g. slow imports).
+    """
+    profiles: dict[str, DatasetProfile] = {}
+    tables: dict[str, TableFile] = {}
+    for label, path in inputs.items():
+        if is_profile_file(path):
+            profiles[label] = DatasetProfile.load(path)
+        else:
+            tables[label] = TableFile(path)
+            tables[label].require(list(spec.features), label)
+    if len(tables) < 2:
+        for label, table in tables.items():
+            profiles[label] = profile_table(table, spec, label, progress)
+        while_waiting()
+        return profiles
+    context = multiprocessing.get_context("fork")
+    counters = {label: context.Value("q", 0) for label in tables}
+    document = spec.model_dump(mode="json")
+    with ProcessPoolExecutor(
+        len(tables), mp_context=context, initializer=_remember_counters, initargs=(counters,)
+    ) as pool:
+        futures = {label: pool.submit(_worker_job, str(t.path), document, label) for label, t in tables.items()}
+        tasks = {label: progress.add_task(label, total=t.row_count()) for label, t in tables.items()}
+        while_waiting()
+        while not all(f.done() for f in futures.values()):
+            for label, task in tasks.items():
+                progress.update(task, completed=counters[label].value)
+            wait(list(futures.values()), timeout=0.1)
+        for label, future in futures.items():
+            profiles[label] = DatasetProfile.from_json(future.result())
+            progress.remove_task(tasks[label])
+    return profiles

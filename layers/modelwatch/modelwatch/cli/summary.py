@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from modelwatch.drift.results import ColumnDrift, DriftReport
+if TYPE_CHECKING:  # the drift package imports scipy: keep it off the start-up path
+    from modelwatch.drift.results import ColumnDrift, DriftReport
 
 
 def _number(value: float | None) -> str:
@@ -26,11 +28,17 @@ def _verdict(column: ColumnDrift) -> str:
 
 def print_summary(console: Console, report: DriftReport, paths: list[str]) -> None:
     table = Table(title="Feature drift", title_justify="left")
-    for header, justify in (("feature", "left"), ("type", "left"), ("method", "left"), ("score", "right"),
-                            ("threshold", "right"), ("verdict", "left")):
+    for header, justify in (
+        ("feature", "left"),
+        ("type", "left"),
+        ("method", "left"),
+        ("score", "right"),
+        ("threshold", "right"),
+        ("verdict", "left"),
+    ):
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
     rows = list(report.features)
-    for extra, label in ((report.prediction_drift, "prediction"), (report.label_drift, "label")):
+    for extra, _label in ((report.prediction_drift, "prediction"), (report.label_drift, "label")):
         if extra is not None:
             rows.append(extra)
     for column in rows:
@@ -63,7 +71,10 @@ def print_summary(console: Console, report: DriftReport, paths: list[str]) -> No
     )
     for breach in quality.breaches:
         console.print(f"  [red]breach[/] {breach}")
-    for title, metrics in (("Performance", report.performance), ("Estimated performance", report.estimated_performance)):
+    for title, metrics in (
+        ("Performance", report.performance),
+        ("Estimated performance", report.estimated_performance),
+    ):
         if metrics:
             shown = ", ".join(f"{k} {_number(v)}" for k, v in metrics.items() if v is not None)
             console.print(f"{title}: {shown}")

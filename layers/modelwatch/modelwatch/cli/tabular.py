@@ -15,11 +15,14 @@ import pyarrow.parquet as pq
 from modelwatch.errors import UserInputError
 from modelwatch.profiles.coercion import CategoryCounts
 
-BATCH_ROWS = 262_144
-CSV_BLOCK_BYTES = 16 << 20
+# Small batches and no pre-buffering keep memory flat: Parquet's reader then holds one
+# batch's pages, not a whole row group (a 1M-row group would cost ~190 MB at once).
+BATCH_ROWS = 65_536
+PARQUET_BUFFER_BYTES = 1 << 20
+CSV_BLOCK_BYTES = 4 << 20
 
 
-class RereadNeeded(Exception):
+class RereadNeededError(Exception):
     """The fast CSV reader met a value its inferred type cannot hold: read again, tolerant."""
 
 
@@ -81,24 +84,24 @@ class TableFile:
         wanted = [c for c in dict.fromkeys([*numeric, *categorical]) if c in self.schema.names]
         try:
             for record_batch in self._record_batches(wanted):
-                yield {
-                    name: _convert(record_batch.column(name), name in numeric, name in precount)
-                    for name in wanted
-                }
-        except RereadNeeded:
+                yield {name: _convert(record_batch.column(name), name in numeric, name in precount) for name in wanted}
+        except RereadNeededError:
             raise
         except (pa.ArrowException, OSError) as exc:
             raise UserInputError(f"{self.path}: cannot read: {_first_line(exc)}") from None
 
     def _record_batches(self, wanted: list[str]) -> Iterator[pa.RecordBatch]:
         if self.format == "parquet":
-            yield from pq.ParquetFile(self.path).iter_batches(batch_size=BATCH_ROWS, columns=wanted)
+            parquet = pq.ParquetFile(self.path, pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES)
+            yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=wanted, use_threads=False)
             return
         convert = pacsv.ConvertOptions(include_columns=wanted)
         if self._tolerant:
             # Every column as text; the profile counts what does not parse as a type error.
             convert = pacsv.ConvertOptions(include_columns=wanted, column_types=dict.fromkeys(wanted, pa.string()))
-        reader = pacsv.open_csv(self.path, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES), convert_options=convert)
+        reader = pacsv.open_csv(
+            self.path, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES), convert_options=convert
+        )
         with reader:
             while True:
                 try:
@@ -107,7 +110,7 @@ class TableFile:
                     return
                 except pa.ArrowInvalid as exc:
                     if not self._tolerant and "conversion error" in str(exc).lower():
-                        raise RereadNeeded from None
+                        raise RereadNeededError from None
                     raise
                 yield batch
 
@@ -136,4 +139,3 @@ def _convert(column: pa.Array, numeric: bool, precount: bool) -> np.ndarray | Ca
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-

@@ -17,9 +17,7 @@ from modelwatch.stats.distributions import category_shares, counts_of, numeric_b
 from modelwatch.stats.results import StatisticResult
 
 
-def calibrated_threshold(
-    name: str, method: DriftMethod, reference: DatasetProfile, bins: int, sigmas: float
-) -> float:
+def calibrated_threshold(name: str, method: DriftMethod, reference: DatasetProfile, bins: int, sigmas: float) -> float:
     """Mean + sigmas x std of the statistic between each baseline chunk and the whole baseline."""
     chunks = [chunk.columns[name] for chunk in reference.chunks if name in chunk.columns and chunk.columns[name].valid]
     if len(chunks) < 3:
@@ -117,7 +115,9 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
     for name in spec.features:
         ref, cur = _column_pair(name, reference, current)
         if type(ref) is not type(cur):
-            raise UserInputError(f"column '{name}' is {_kind(ref)} in the reference but {_kind(cur)} in the current data")
+            raise UserInputError(
+                f"column '{name}' is {_kind(ref)} in the reference but {_kind(cur)} in the current data"
+            )
         evaluated.append(_evaluate(name, spec.feature_drift(name), spec, reference, ref, cur))
 
     # The correction runs across all features tested with p-values, together.

@@ -145,7 +145,10 @@ class ProfileBuilder:
             take = min(rows - start, self.chunk_rows - self._open_rows)
             if any(isinstance(values, CategoryCounts) for values in batch.values()) and take < rows:
                 raise ValueError("batches with pre-counted columns cannot be split into chunks")
-            piece = {name: values if take == rows else np.asarray(values)[start : start + take] for name, values in batch.items()}
+            piece = {
+                name: values if take == rows else np.asarray(values)[start : start + take]
+                for name, values in batch.items()
+            }
             self._open_chunk.append(profile_batch(self.schema, piece))
             self._open_rows += take
             start += take

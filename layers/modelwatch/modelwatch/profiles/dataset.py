@@ -74,7 +74,9 @@ class DatasetProfile:
         return cls(
             rows=int(data["rows"]),
             columns={name: _column_from_dict(column) for name, column in data["columns"].items()},
-            performance=None if data.get("performance") is None else ClassificationCounts.from_dict(data["performance"]),
+            performance=None
+            if data.get("performance") is None
+            else ClassificationCounts.from_dict(data["performance"]),
             chunks=[cls.from_dict(chunk) for chunk in data.get("chunks", [])],
         )
 

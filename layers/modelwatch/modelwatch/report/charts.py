@@ -47,6 +47,9 @@ def bar_chart(pair: BinnedPair) -> BarChart:
         left = position * slot + slot * 0.1
         for offset, series, share in ((0.0, "reference", pair.reference[i]), (bar_width, "current", pair.current[i])):
             height = float(share) / tallest * (plot_height - 8)
-            bars.append(Bar(left + offset, bar_width, plot_height - height, height, float(share), pair.labels[i], series))
-        ticks.append((left + bar_width, pair.labels[i] if len(pair.labels[i]) <= 14 else pair.labels[i][:13] + "…"))
+            bars.append(
+                Bar(left + offset, bar_width, plot_height - height, height, float(share), pair.labels[i], series)
+            )
+        name = pair.ticks[i] if pair.ticks is not None else pair.labels[i]
+        ticks.append((left + bar_width, name if len(name) <= 10 else name[:9] + "…"))
     return BarChart(WIDTH, HEIGHT, plot_height, bars, ticks if len(indices) <= 12 else [])

@@ -57,7 +57,7 @@ def _fmt(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
         if math.isinf(value):
             return "∞"
-        if value != 0 and abs(value) < 10 ** -digits:
+        if value != 0 and abs(value) < 10**-digits:
             return f"{value:.2e}"
         return f"{value:.{digits}f}"
     return str(value)

@@ -23,10 +23,10 @@ class SpecError(UserInputError):
 
 def _place(location: tuple[int | str, ...]) -> str:
     parts: list[str] = []
-    for item in location:
+    for index, item in enumerate(location):
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in ("numeric", "categorical") and parts and parts[-1].startswith("features."):
+        elif index == 2 and location[0] == "features" and item in ("numeric", "categorical"):
             continue  # pydantic's discriminator branch, not a key the user wrote
         else:
             parts.append(("." if parts else "") + str(item))

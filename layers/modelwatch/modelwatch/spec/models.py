@@ -8,10 +8,11 @@ user's file is reported instead of silently ignored.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Strict(BaseModel):
@@ -175,7 +176,7 @@ class AlertRule(_Strict):
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
     metric: str
-    statistic: Annotated[str, Field(pattern=r"^(Average|Sum|Minimum|Maximum|SampleCount|p\d{1,2}(\.\d+)?)$")]
+    statistic: str
     comparison: Comparison
     threshold: float
     period_seconds: Annotated[int, Field(ge=10)] = 60
@@ -186,6 +187,18 @@ class AlertRule(_Strict):
     description: str = ""
     # Percentile alarms: below this many samples in a period the alarm does not evaluate.
     min_samples: Annotated[int, Field(ge=1)] | None = None
+
+    @field_validator("statistic")
+    @classmethod
+    def _known_statistic(cls, value: str) -> str:
+        if value not in ("Average", "Sum", "Minimum", "Maximum", "SampleCount") and not re.fullmatch(
+            r"p(\d{1,2})(\.\d+)?", value
+        ):
+            raise ValueError(
+                f"'{value}' is not a CloudWatch statistic: use Average, Sum, Minimum, Maximum, "
+                "SampleCount or a percentile such as p95"
+            )
+        return value
 
     @model_validator(mode="after")
     def _datapoints_fit(self) -> AlertRule:
@@ -221,8 +234,7 @@ class RetrainingTriggers(_Strict):
             inner = self.schedule.removeprefix("cron(").removesuffix(")")
             if not self.schedule.startswith("cron(") or len(inner.split()) != 6:
                 raise ValueError(
-                    "schedule must be an EventBridge cron expression with six fields, "
-                    "for example 'cron(0 2 ? * MON *)'"
+                    "schedule must be an EventBridge cron expression with six fields, for example 'cron(0 2 ? * MON *)'"
                 )
         return self
 

@@ -6,6 +6,7 @@ like with like, and the report draws the same bars.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,16 @@ class BinnedPair:
     labels: list[str]
     reference: np.ndarray
     current: np.ndarray
+    # Short names for chart axes (numeric bins by their upper edge); None: use `labels`.
+    ticks: list[str] | None = None
+
+
+def compact_number(value: float) -> str:
+    """25000 -> '25k', 0.00012 -> '0.00012', 3.14159 -> '3.14'."""
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.3g}"
 
 
 def reference_edges(reference: NumericColumnProfile, bins: int) -> np.ndarray:
@@ -41,8 +52,11 @@ def shares_in_bins(profile: NumericColumnProfile, edges: np.ndarray) -> np.ndarr
 def numeric_bins(reference: NumericColumnProfile, current: NumericColumnProfile, bins: int) -> BinnedPair:
     edges = reference_edges(reference, bins)
     bounds = [-np.inf, *edges.tolist(), np.inf]
-    labels = [f"({lo:.4g}, {hi:.4g}]" for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
-    return BinnedPair(labels, shares_in_bins(reference, edges), shares_in_bins(current, edges))
+    labels = [f"({lo:.6g}, {hi:.6g}]" for lo, hi in itertools.pairwise(bounds)]
+    ticks = [f"≤{compact_number(hi)}" for hi in edges.tolist()] + [
+        f">{compact_number(edges[-1])}" if len(edges) else "all"
+    ]
+    return BinnedPair(labels, shares_in_bins(reference, edges), shares_in_bins(current, edges), ticks)
 
 
 def counts_of(profile: NumericColumnProfile | CategoricalColumnProfile) -> dict[str, int]:

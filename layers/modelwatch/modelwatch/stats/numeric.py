@@ -18,6 +18,8 @@ from modelwatch.spec.models import DriftMethod
 from modelwatch.stats.distributions import fill_empty, numeric_bins
 from modelwatch.stats.results import StatisticResult
 
+CONSTANT_SPREAD = 1e-9
+
 
 def _expanded(profile: NumericColumnProfile) -> np.ndarray:
     values, weights = profile.weighted_values()
@@ -48,7 +50,8 @@ def normed_wasserstein(reference: NumericColumnProfile, current: NumericColumnPr
     cur_values, cur_weights = current.weighted_values()
     raw = float(stats.wasserstein_distance(ref_values, cur_values, ref_weights, cur_weights))
     spread = reference.std
-    if spread > 0:
+    # A constant reference (up to rounding) has no spread to normalise by.
+    if spread > CONSTANT_SPREAD * max(1.0, abs(reference.mean)):
         return StatisticResult(DriftMethod.WASSERSTEIN, raw / spread)
     return StatisticResult(DriftMethod.WASSERSTEIN, 0.0 if raw == 0 else math.inf)
 
@@ -67,6 +70,8 @@ def numeric_psi(reference: NumericColumnProfile, current: NumericColumnProfile, 
     return StatisticResult(DriftMethod.PSI, population_stability_index(pair.reference, pair.current))
 
 
-def numeric_jensen_shannon(reference: NumericColumnProfile, current: NumericColumnProfile, bins: int) -> StatisticResult:
+def numeric_jensen_shannon(
+    reference: NumericColumnProfile, current: NumericColumnProfile, bins: int
+) -> StatisticResult:
     pair = numeric_bins(reference, current, bins)
     return StatisticResult(DriftMethod.JENSEN_SHANNON, jensen_shannon_distance(pair.reference, pair.current))

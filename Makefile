@@ -1,0 +1,46 @@
+# ModelWatch: `make demo` and `make test` set up everything they need on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO := out/demo
+
+.PHONY: demo test lint unit browser-deps benchmark clean
+
+$(STAMP): requirements/dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+# Reports are pictures: the end-to-end tests look at them in Debian's Chromium.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian package) for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+demo: $(STAMP)
+	$(BIN)/modelwatch demo-data --out $(DEMO)/data --rows 20000
+	$(BIN)/modelwatch profile --spec monitoring.toml --data $(DEMO)/data/reference.csv --out $(DEMO)/baseline.json
+	@echo "--- production window without drift"
+	$(BIN)/modelwatch drift --spec monitoring.toml --reference $(DEMO)/baseline.json \
+	  --current $(DEMO)/data/current_stable.csv --json $(DEMO)/stable/drift.json --html $(DEMO)/stable/report.html
+	@echo "--- production window with drift (exit code 1 means drift: expected here)"
+	-$(BIN)/modelwatch drift --spec monitoring.toml --reference $(DEMO)/baseline.json \
+	  --current $(DEMO)/data/current_drifted.csv --json $(DEMO)/drifted/drift.json --html $(DEMO)/drifted/report.html
+	@echo
+	@echo "Open the reports: $(CURDIR)/$(DEMO)/stable/report.html and $(CURDIR)/$(DEMO)/drifted/report.html"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) browser-deps lint
+	$(BIN)/python -m pytest -n 2 -q
+
+benchmark: $(STAMP)
+	$(BIN)/python -m benchmarks.drift_throughput
+
+clean:
+	rm -rf $(VENV) .venv-evidently out .pytest_cache .hypothesis .ruff_cache

@@ -1,0 +1,30 @@
+"""Shared fixtures: the demo spec, and profiles built from plain arrays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from modelwatch.profiles import NumericColumnProfile, ProfileBuilder, ProfileSchema
+from modelwatch.profiles.coercion import as_finite_floats
+from modelwatch.spec import MonitoringSpec, load_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def demo_spec() -> MonitoringSpec:
+    return load_spec(ROOT / "monitoring.toml")
+
+
+def numeric_profile(values) -> NumericColumnProfile:
+    finite, missing, type_errors = as_finite_floats(np.asarray(values, dtype=np.float64))
+    return NumericColumnProfile.from_values(finite, missing, type_errors)
+
+
+def build_profile(spec: MonitoringSpec, batch: dict, chunk_rows: int | None = None):
+    builder = ProfileBuilder(ProfileSchema.from_spec(spec), chunk_rows=chunk_rows)
+    builder.add(batch)
+    return builder.result()

@@ -1,0 +1,206 @@
+"""`modelwatch` as a user runs it: exit codes, messages, files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from modelwatch.demo.data import demo_frame
+from tests.conftest import ROOT
+
+SPEC = str(ROOT / "monitoring.toml")
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "modelwatch", *args], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("data")
+    pacsv.write_csv(pa.table(demo_frame(3000, 1)), folder / "reference.csv")
+    pacsv.write_csv(pa.table(demo_frame(2000, 2)), folder / "stable.csv")
+    pacsv.write_csv(pa.table(demo_frame(2000, 3, drift=0.9)), folder / "drifted.csv")
+    pq.write_table(pa.table(demo_frame(2000, 4, drift=0.9)), folder / "drifted.parquet")
+    return folder
+
+
+def test_no_drift_exits_0_and_writes_both_reports(data, tmp_path):
+    result = run(
+        "drift",
+        "--reference",
+        str(data / "reference.csv"),
+        "--current",
+        str(data / "stable.csv"),
+        "--spec",
+        SPEC,
+        "--json",
+        str(tmp_path / "d.json"),
+        "--html",
+        str(tmp_path / "r.html"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Dataset: no drift" in result.stdout
+    document = json.loads((tmp_path / "d.json").read_text())
+    assert document["dataset_drift"] is False
+    assert isinstance(document["drift_share"], float)
+    for feature in document["features"]:
+        assert {"name", "method", "score", "threshold", "drifted", "p_value"} <= set(feature)
+    assert set(document["quality"]) >= {"missing_rate", "out_of_range_rate", "unseen_category_rate", "features"}
+    assert document["performance"]["accuracy"] > 0.6
+    html = (tmp_path / "r.html").read_text()
+    assert "<svg" in html and "http://" not in html and "https://" not in html and "<script" not in html
+
+
+def test_drift_exits_1_and_reads_parquet(data):
+    result = run(
+        "drift", "--reference", str(data / "reference.csv"), "--current", str(data / "drifted.parquet"), "--spec", SPEC
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Dataset: DRIFT" in result.stdout
+
+
+def test_without_a_spec_columns_are_inferred(data, tmp_path):
+    result = run(
+        "drift",
+        "--reference",
+        str(data / "reference.csv"),
+        "--current",
+        str(data / "drifted.csv"),
+        "--target",
+        "label",
+        "--prediction",
+        "predicted_label",
+        "--json",
+        str(tmp_path / "d.json"),
+    )
+    assert result.returncode == 1, result.stderr
+    document = json.loads((tmp_path / "d.json").read_text())
+    names = {f["name"]: f for f in document["features"]}
+    assert set(names) == {"age", "income", "score", "category", "region", "confidence"}
+    assert names["region"]["kind"] == "categorical" and names["age"]["kind"] == "numeric"
+    assert document["label_drift"]["name"] == "label"
+
+
+def test_saved_profile_serves_as_reference(data, tmp_path):
+    profile = tmp_path / "baseline.json"
+    made = run("profile", "--data", str(data / "reference.csv"), "--out", str(profile), "--spec", SPEC)
+    assert made.returncode == 0, made.stderr
+    assert "Profiled 3,000 rows" in made.stdout and "10 calibration chunks" in made.stdout
+    from_file = run(
+        "drift",
+        "--reference",
+        str(data / "reference.csv"),
+        "--current",
+        str(data / "drifted.csv"),
+        "--spec",
+        SPEC,
+        "--json",
+        str(tmp_path / "a.json"),
+    )
+    from_profile = run(
+        "drift",
+        "--reference",
+        str(profile),
+        "--current",
+        str(data / "drifted.csv"),
+        "--spec",
+        SPEC,
+        "--json",
+        str(tmp_path / "b.json"),
+    )
+    assert from_file.returncode == from_profile.returncode == 1
+    a = json.loads((tmp_path / "a.json").read_text())
+    b = json.loads((tmp_path / "b.json").read_text())
+    # Above 2,000 values the sketches are approximate: the two routes agree within their error.
+    assert [f["score"] for f in a["features"]] == pytest.approx([f["score"] for f in b["features"]], abs=0.01)
+    assert [f["drifted"] for f in a["features"]] == [f["drifted"] for f in b["features"]]
+
+
+def _one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_bad_spec_is_one_line_exit_2(data, tmp_path):
+    spec = tmp_path / "bad.toml"
+    spec.write_text((ROOT / "monitoring.toml").read_text().replace("max = 100\n", "max = 10\n", 1))
+    line = _one_error_line(
+        run(
+            "drift",
+            "--reference",
+            str(data / "reference.csv"),
+            "--current",
+            str(data / "stable.csv"),
+            "--spec",
+            str(spec),
+        )
+    )
+    assert "bad.toml: features.age: min (18.0) is greater than max (10.0)" in line
+
+
+def test_unreadable_file_is_one_line_exit_2(data, tmp_path):
+    garbage = tmp_path / "garbage.parquet"
+    garbage.write_bytes(b"\x00\x01not parquet")
+    line = _one_error_line(run("drift", "--reference", str(data / "reference.csv"), "--current", str(garbage)))
+    assert "garbage.parquet: cannot read as PARQUET" in line
+    line = _one_error_line(run("drift", "--reference", str(tmp_path / "absent.csv"), "--current", str(garbage)))
+    assert "no such file" in line
+
+
+def test_missing_column_is_one_line_exit_2(data, tmp_path):
+    table = pacsv.read_csv(data / "stable.csv").drop_columns(["income"])
+    pacsv.write_csv(table, tmp_path / "partial.csv")
+    line = _one_error_line(
+        run(
+            "drift",
+            "--reference",
+            str(data / "reference.csv"),
+            "--current",
+            str(tmp_path / "partial.csv"),
+            "--spec",
+            SPEC,
+        )
+    )
+    assert "current data lacks column(s) 'income'" in line
+
+
+def test_bad_usage_is_one_line_exit_2():
+    line = _one_error_line(run("drift", "--reference", "x.csv"))
+    assert "--current" in line
+
+
+def test_a_bad_value_late_in_a_csv_is_a_type_error_not_a_crash(data, tmp_path):
+    lines = (data / "stable.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[-1].split(",")
+    row[header.index('"income"')] = '"lots"'
+    (tmp_path / "messy.csv").write_text("\n".join([*lines, ",".join(row)]) + "\n")
+    result = run(
+        "drift",
+        "--reference",
+        str(data / "reference.csv"),
+        "--current",
+        str(tmp_path / "messy.csv"),
+        "--spec",
+        SPEC,
+        "--json",
+        str(tmp_path / "m.json"),
+    )
+    assert result.returncode in (0, 1), result.stderr
+    income = next(
+        f for f in json.loads((tmp_path / "m.json").read_text())["quality"]["features"] if f["name"] == "income"
+    )
+    assert income["type_errors"] == 1

@@ -1,0 +1,129 @@
+"""The drift engine: Evidently's default rule, the acceptance scenario, corrections, calibration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from modelwatch.drift import analyze
+from modelwatch.drift.methods import default_method
+from modelwatch.errors import UserInputError
+from modelwatch.profiles import CategoricalColumnProfile
+from modelwatch.spec import DriftMethod, parse_spec
+from tests.conftest import build_profile, numeric_profile
+
+NUMERIC = [f"n{i}" for i in range(8)]
+CATEGORICAL = ["c0", "c1"]
+
+
+def _spec(**drift):
+    features = {n: {"type": "numeric"} for n in NUMERIC} | {c: {"type": "categorical"} for c in CATEGORICAL}
+    return parse_spec({"model": {"name": "t"}, "features": features, "drift": drift})
+
+
+def _frame(rows: int, seed: int, shifted: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    frame: dict[str, np.ndarray] = {}
+    for i, name in enumerate(NUMERIC):
+        sigma = 1.0 + i
+        frame[name] = rng.normal(10.0 * i + (0.25 * sigma if name in shifted else 0.0), sigma, rows)
+    frame["c0"] = rng.choice(["x", "y", "z"], rows, p=[0.5, 0.3, 0.2])
+    frame["c1"] = rng.choice(["p", "q", "r", "s"], rows)
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("shifted", "expected_drift"),
+    [(("n1", "n4", "n6"), False), (("n0", "n1", "n2", "n4", "n6", "n7"), True)],
+)
+def test_quarter_sigma_shift_on_100k_rows(shifted, expected_drift):
+    spec = _spec()
+    report = analyze(spec, build_profile(spec, _frame(100_000, 1)), build_profile(spec, _frame(100_000, 2, shifted)))
+    assert {f.name for f in report.drifted} == set(shifted)
+    assert all(f.method is DriftMethod.WASSERSTEIN for f in report.features if f.kind == "numeric")
+    assert all(f.method is DriftMethod.JENSEN_SHANNON for f in report.features if f.kind == "categorical")
+    assert report.drift_share == pytest.approx(len(shifted) / 10)
+    assert report.dataset_drift is expected_drift
+
+
+def test_default_rule_follows_evidently():
+    settings = _spec().drift
+    small, large = np.arange(1000.0), np.arange(1001.0)
+    assert default_method(numeric_profile(small), settings) is DriftMethod.KS
+    assert default_method(numeric_profile(large), settings) is DriftMethod.WASSERSTEIN
+    few = numeric_profile(np.tile([1.0, 2.0, 3.0, 4.0, 5.0], 100))
+    assert default_method(few, settings) is DriftMethod.CHI_SQUARE
+    binary = CategoricalColumnProfile.from_values(["a", "b"] * 100, 0)
+    assert default_method(binary, settings) is DriftMethod.Z_TEST
+    big_categorical = CategoricalColumnProfile.from_values(["a", "b", "c"] * 400, 0)
+    assert default_method(big_categorical, settings) is DriftMethod.JENSEN_SHANNON
+
+
+def test_small_windows_use_tests_with_correction():
+    spec = _spec(correction="bonferroni")
+    report = analyze(spec, build_profile(spec, _frame(500, 1)), build_profile(spec, _frame(400, 2, ("n3",))))
+    tested = [f for f in report.features if f.method is not None and f.method.uses_p_value]
+    assert len(tested) == 10
+    for f in tested:
+        assert f.p_value_adjusted == pytest.approx(min(1.0, f.p_value * 10))
+        assert f.drifted == (f.p_value_adjusted < 0.05)
+
+
+def test_insufficient_data_gives_no_verdict():
+    spec = _spec(min_sample_size=100)
+    report = analyze(spec, build_profile(spec, _frame(500, 1)), build_profile(spec, _frame(50, 2)))
+    assert all(f.status == "insufficient_data" and f.drifted is None for f in report.features)
+    assert report.dataset_drift is None
+    assert report.to_dict()["status"] == "insufficient_data"
+
+
+def test_default_minimum_is_well_below_the_small_sample_range():
+    spec = _spec()
+    assert spec.drift.min_sample_size < 100 < spec.drift.small_sample_max_rows
+    report = analyze(spec, build_profile(spec, _frame(300, 1)), build_profile(spec, _frame(80, 2)))
+    assert report.dataset_drift is not None
+
+
+def test_calibrated_threshold_is_mean_plus_three_sigma_of_baseline_chunks():
+    document = {
+        "model": {"name": "t"},
+        "features": {"n0": {"type": "numeric", "drift": {"method": "wasserstein", "threshold": "calibrated"}}},
+    }
+    spec = parse_spec(document)
+    rng = np.random.default_rng(5)
+    reference = build_profile(spec, {"n0": rng.normal(0, 1, 20_000)}, chunk_rows=2000)
+    current = build_profile(spec, {"n0": rng.normal(0.3, 1, 2000)})
+    report = analyze(spec, reference, current)
+    (feature,) = report.features
+    base_values, base_weights = reference.columns["n0"].weighted_values()
+    chunk_scores = []
+    for chunk in reference.chunks:
+        values, weights = chunk.columns["n0"].weighted_values()
+        raw = stats.wasserstein_distance(base_values, values, base_weights, weights)
+        chunk_scores.append(raw / reference.columns["n0"].std)
+    assert feature.threshold_source == "calibrated"
+    assert feature.threshold == pytest.approx(np.mean(chunk_scores) + 3 * np.std(chunk_scores), rel=1e-9)
+    assert 0 < feature.threshold < 0.1 and feature.drifted
+
+
+def test_calibration_without_chunks_is_a_clear_error():
+    document = {
+        "model": {"name": "t"},
+        "features": {"n0": {"type": "numeric", "drift": {"method": "psi", "threshold": "calibrated"}}},
+    }
+    spec = parse_spec(document)
+    profile = build_profile(spec, {"n0": np.arange(5000.0)})
+    with pytest.raises(UserInputError, match="calibrated threshold"):
+        analyze(spec, profile, profile)
+
+
+def test_prediction_and_label_drift_are_reported_apart_from_the_share(demo_spec):
+    from modelwatch.demo.data import demo_frame
+
+    report = analyze(
+        demo_spec, build_profile(demo_spec, demo_frame(5000, 1)), build_profile(demo_spec, demo_frame(5000, 2, 0.9))
+    )
+    assert report.prediction_drift is not None and report.prediction_drift.name == "predicted_label"
+    assert report.label_drift is not None and report.label_drift.name == "label"
+    assert len(report.evaluated) == 5
