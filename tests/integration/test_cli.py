@@ -24,6 +24,10 @@ def run(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def drift(reference: str, current: str, *options: str) -> subprocess.CompletedProcess:
+    return run("drift", "--reference", reference, "--current", current, *options)
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("data")
@@ -35,11 +39,8 @@ def data(tmp_path_factory) -> Path:
 
 
 def test_no_drift_exits_0_and_writes_both_reports(data, tmp_path):
-    result = run(
-        "drift",
-        "--reference",
+    result = drift(
         str(data / "reference.csv"),
-        "--current",
         str(data / "stable.csv"),
         "--spec",
         SPEC,
@@ -62,19 +63,14 @@ def test_no_drift_exits_0_and_writes_both_reports(data, tmp_path):
 
 
 def test_drift_exits_1_and_reads_parquet(data):
-    result = run(
-        "drift", "--reference", str(data / "reference.csv"), "--current", str(data / "drifted.parquet"), "--spec", SPEC
-    )
+    result = drift(str(data / "reference.csv"), str(data / "drifted.parquet"), "--spec", SPEC)
     assert result.returncode == 1, result.stderr
     assert "Dataset: DRIFT" in result.stdout
 
 
 def test_without_a_spec_columns_are_inferred(data, tmp_path):
-    result = run(
-        "drift",
-        "--reference",
+    result = drift(
         str(data / "reference.csv"),
-        "--current",
         str(data / "drifted.csv"),
         "--target",
         "label",
@@ -96,28 +92,10 @@ def test_saved_profile_serves_as_reference(data, tmp_path):
     made = run("profile", "--data", str(data / "reference.csv"), "--out", str(profile), "--spec", SPEC)
     assert made.returncode == 0, made.stderr
     assert "Profiled 3,000 rows" in made.stdout and "10 calibration chunks" in made.stdout
-    from_file = run(
-        "drift",
-        "--reference",
-        str(data / "reference.csv"),
-        "--current",
-        str(data / "drifted.csv"),
-        "--spec",
-        SPEC,
-        "--json",
-        str(tmp_path / "a.json"),
+    from_file = drift(
+        str(data / "reference.csv"), str(data / "drifted.csv"), "--spec", SPEC, "--json", str(tmp_path / "a.json")
     )
-    from_profile = run(
-        "drift",
-        "--reference",
-        str(profile),
-        "--current",
-        str(data / "drifted.csv"),
-        "--spec",
-        SPEC,
-        "--json",
-        str(tmp_path / "b.json"),
-    )
+    from_profile = drift(str(profile), str(data / "drifted.csv"), "--spec", SPEC, "--json", str(tmp_path / "b.json"))
     assert from_file.returncode == from_profile.returncode == 1
     a = json.loads((tmp_path / "a.json").read_text())
     b = json.loads((tmp_path / "b.json").read_text())
@@ -137,24 +115,14 @@ def _one_error_line(result: subprocess.CompletedProcess) -> str:
 def test_bad_spec_is_one_line_exit_2(data, tmp_path):
     spec = tmp_path / "bad.toml"
     spec.write_text((ROOT / "monitoring.toml").read_text().replace("max = 100\n", "max = 10\n", 1))
-    line = _one_error_line(
-        run(
-            "drift",
-            "--reference",
-            str(data / "reference.csv"),
-            "--current",
-            str(data / "stable.csv"),
-            "--spec",
-            str(spec),
-        )
-    )
+    line = _one_error_line(drift(str(data / "reference.csv"), str(data / "stable.csv"), "--spec", str(spec)))
     assert "bad.toml: features.age: min (18.0) is greater than max (10.0)" in line
 
 
 def test_unreadable_file_is_one_line_exit_2(data, tmp_path):
     garbage = tmp_path / "garbage.parquet"
     garbage.write_bytes(b"\x00\x01not parquet")
-    line = _one_error_line(run("drift", "--reference", str(data / "reference.csv"), "--current", str(garbage)))
+    line = _one_error_line(drift(str(data / "reference.csv"), str(garbage)))
     assert "garbage.parquet: cannot read as PARQUET" in line
     line = _one_error_line(run("drift", "--reference", str(tmp_path / "absent.csv"), "--current", str(garbage)))
     assert "no such file" in line
@@ -163,17 +131,7 @@ def test_unreadable_file_is_one_line_exit_2(data, tmp_path):
 def test_missing_column_is_one_line_exit_2(data, tmp_path):
     table = pacsv.read_csv(data / "stable.csv").drop_columns(["income"])
     pacsv.write_csv(table, tmp_path / "partial.csv")
-    line = _one_error_line(
-        run(
-            "drift",
-            "--reference",
-            str(data / "reference.csv"),
-            "--current",
-            str(tmp_path / "partial.csv"),
-            "--spec",
-            SPEC,
-        )
-    )
+    line = _one_error_line(drift(str(data / "reference.csv"), str(tmp_path / "partial.csv"), "--spec", SPEC))
     assert "current data lacks column(s) 'income'" in line
 
 
@@ -188,16 +146,8 @@ def test_a_bad_value_late_in_a_csv_is_a_type_error_not_a_crash(data, tmp_path):
     row = lines[-1].split(",")
     row[header.index('"income"')] = '"lots"'
     (tmp_path / "messy.csv").write_text("\n".join([*lines, ",".join(row)]) + "\n")
-    result = run(
-        "drift",
-        "--reference",
-        str(data / "reference.csv"),
-        "--current",
-        str(tmp_path / "messy.csv"),
-        "--spec",
-        SPEC,
-        "--json",
-        str(tmp_path / "m.json"),
+    result = drift(
+        str(data / "reference.csv"), str(tmp_path / "messy.csv"), "--spec", SPEC, "--json", str(tmp_path / "m.json")
     )
     assert result.returncode in (0, 1), result.stderr
     income = next(
