@@ -154,3 +154,20 @@ def test_a_bad_value_late_in_a_csv_is_a_type_error_not_a_crash(data, tmp_path):
         f for f in json.loads((tmp_path / "m.json").read_text())["quality"]["features"] if f["name"] == "income"
     )
     assert income["type_errors"] == 1
+
+
+def test_parquet_window_without_labels_still_checks_drift(data, tmp_path):
+    unlabelled = pq.read_table(data / "drifted.parquet").drop_columns(["label", "predicted_label", "confidence"])
+    pq.write_table(unlabelled, tmp_path / "unlabelled.parquet")
+    result = drift(
+        str(data / "reference.csv"),
+        str(tmp_path / "unlabelled.parquet"),
+        "--spec",
+        SPEC,
+        "--json",
+        str(tmp_path / "u.json"),
+    )
+    assert result.returncode == 1, result.stderr
+    document = json.loads((tmp_path / "u.json").read_text())
+    assert document["performance"] is None and document["label_drift"] is None
+    assert len(document["features"]) == 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
@@ -34,14 +35,15 @@ def profile_table(
         chunk_rows = max(1, -(-total // chunks))
     # Features not needed row by row are counted by Arrow; roles must stay aligned per row.
     precount = frozenset() if chunk_rows else frozenset(c for c in schema.categorical if c not in roles)
+    if chunk_rows is None and table.format == "parquet":
+        return _profile_by_columns(table, schema, numeric, categorical, roles, precount, label, progress, total)
     for attempt in (1, 2):
         builder = ProfileBuilder(schema, chunk_rows=chunk_rows)
         task = progress.add_task(label, total=total) if progress is not None else None
         try:
             for batch in table.batches(numeric, categorical, precount):
                 builder.add(batch)
-                if progress is not None and task is not None:
-                    progress.advance(task, len(next(iter(batch.values()))))
+                _advance(progress, task, len(next(iter(batch.values()))))
             return builder.result()
         except RereadNeededError:
             if attempt == 2:
@@ -51,6 +53,46 @@ def profile_table(
             if progress is not None and task is not None:
                 progress.remove_task(task)
     raise AssertionError("unreachable")
+
+
+def _profile_by_columns(
+    table: TableFile,
+    schema: ProfileSchema,
+    numeric: list[str],
+    categorical: list[str],
+    roles: list[str],
+    precount: frozenset[str],
+    label: str,
+    progress: Progress | None,
+    total: int | None,
+) -> DatasetProfile:
+    """Parquet is columnar: stream one column at a time (the roles together, as performance
+    pairs them row by row). Memory then holds one column's pages, not every column's."""
+    groups = [[c] for c in dict.fromkeys([*numeric, *categorical]) if c not in roles]
+    groups += [roles]
+    # Roles the spec names may be absent (a window without labels): read what is there.
+    groups = [[c for c in group if c in table.columns] for group in groups]
+    groups = [group for group in groups if group]
+    task = progress.add_task(label, total=total) if progress is not None else None
+    parts = []
+    try:
+        for group in groups:
+            builder = ProfileBuilder(schema)
+            group_numeric = [c for c in group if c in numeric]
+            group_categorical = [c for c in group if c in categorical]
+            for batch in table.batches(group_numeric, group_categorical, precount):
+                builder.add(batch)
+                _advance(progress, task, len(next(iter(batch.values()))) / len(groups))
+            parts.append(builder.result())
+    finally:
+        if progress is not None and task is not None:
+            progress.remove_task(task)
+    return DatasetProfile.side_by_side(parts)
+
+
+def _advance(progress: Progress | None, task: int | None, rows: float) -> None:
+    if progress is not None and task is not None:
+        progress.advance(task, rows)
 
 
 def _count_csv_rows(path: Path) -> int:
@@ -73,9 +115,9 @@ class _CountingProgress:
     def add_task(self, description: str, total: int | None = None) -> int:
         return 0
 
-    def advance(self, task: int, rows: int) -> None:
+    def advance(self, task: int, rows: float) -> None:
         with self.counter.get_lock():
-            self.counter.value += rows
+            self.counter.value += int(rows)
 
     def remove_task(self, task: int) -> None:
         pass
@@ -120,6 +162,9 @@ def profile_inputs(
             profiles[label] = profile_table(table, spec, label, progress)
         while_waiting()
         return profiles
+    # Objects imported so far move to a permanent generation: the workers' garbage collector
+    # then leaves them alone instead of copying every page it touches (copy-on-write).
+    gc.freeze()
     context = multiprocessing.get_context("fork")
     counters = {label: context.Value("q", 0) for label in tables}
     document = spec.model_dump(mode="json")

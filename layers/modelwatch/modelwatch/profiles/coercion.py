@@ -33,9 +33,11 @@ def as_finite_floats(values: np.ndarray | list) -> tuple[np.ndarray, int, int]:
     array = np.asarray(values)
     if array.dtype.kind in "iuf":
         floats = array.astype(np.float64, copy=False)
-        nan = np.isnan(floats)
-        infinite = np.isinf(floats)
-        return floats[~(nan | infinite)], int(nan.sum()), int(infinite.sum())
+        finite = np.isfinite(floats)
+        if finite.all():
+            return floats, 0, 0
+        missing = int(np.isnan(floats).sum())
+        return floats[finite], missing, int(len(floats) - finite.sum()) - missing
     if array.dtype.kind == "b":
         return np.empty(0), 0, len(array)
     parsed: list[float] = []

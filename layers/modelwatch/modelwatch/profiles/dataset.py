@@ -55,6 +55,24 @@ class DatasetProfile:
             performance=performances[0].merged(*performances[1:]) if performances else None,
         )
 
+    @classmethod
+    def side_by_side(cls, parts: list[DatasetProfile]) -> DatasetProfile:
+        """One profile from profiles of different columns of the same rows."""
+        if len({part.rows for part in parts}) > 1:
+            raise ValueError("profiles side by side must cover the same rows")
+        columns: dict[str, ColumnProfile] = {}
+        for part in parts:
+            overlap = set(columns) & set(part.columns)
+            if overlap:
+                raise ValueError(f"columns profiled twice: {sorted(overlap)}")
+            columns.update(part.columns)
+        performances = [part.performance for part in parts if part.performance is not None]
+        return cls(
+            rows=parts[0].rows if parts else 0,
+            columns=columns,
+            performance=performances[0] if performances else None,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": FORMAT,

@@ -66,25 +66,27 @@ class NumericColumnProfile:
     @classmethod
     def from_values(cls, values: np.ndarray, missing: int, type_errors: int) -> NumericColumnProfile:
         """Profile finite float values; `missing` and `type_errors` count what was dropped."""
-        values = np.asarray(values, dtype=np.float64)
+        # Sorted input makes the sketch's compactions about three times cheaper (its buffers
+        # are then already in order); KLL's error bound holds for any input order.
+        values = np.sort(np.asarray(values, dtype=np.float64))
         profile = cls(count=len(values) + missing + type_errors, missing=missing, type_errors=type_errors)
         if len(values):
             profile.mean = float(values.mean())
-            profile.m2 = float(np.square(values - profile.mean).sum())
-            profile.minimum = float(values.min())
-            profile.maximum = float(values.max())
+            deviations = values - profile.mean
+            profile.m2 = float(np.square(deviations, out=deviations).sum())
+            profile.minimum = float(values[0])
+            profile.maximum = float(values[-1])
             profile.sketch.update(values)
-            # A cheap first look avoids sorting long continuous columns to count their values.
-            head = np.unique(values[: 4 * SMALL_DISTINCT_LIMIT])
-            if len(head) > SMALL_DISTINCT_LIMIT:
+            # A spread-out sample of the sorted values settles most continuous columns at once.
+            sample = values[:: max(1, len(values) // 256)]
+            starts = None
+            if np.count_nonzero(sample[1:] != sample[:-1]) < SMALL_DISTINCT_LIMIT:
+                starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+            if starts is None or len(starts) > SMALL_DISTINCT_LIMIT:
                 profile.small_values = None
             else:
-                distinct, counts = np.unique(values, return_counts=True)
-                profile.small_values = (
-                    None
-                    if len(distinct) > SMALL_DISTINCT_LIMIT
-                    else {float(v): int(c) for v, c in zip(distinct, counts, strict=True)}
-                )
+                counts = np.diff(np.append(starts, len(values)))
+                profile.small_values = {float(values[i]): int(n) for i, n in zip(starts, counts, strict=True)}
         return profile
 
     def merged(self, *others: NumericColumnProfile) -> NumericColumnProfile:
