@@ -8,34 +8,21 @@ sketches: exact while each holds under 2,000 scores, otherwise within the sketch
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from datasketches import kll_doubles_sketch
 
-from modelwatch.profiles.numeric import SKETCH_K
+from modelwatch.sketches import new_sketch, sketch_from_text, sketch_to_text, sorted_weighted, update_sorted
 
 LOG_LOSS_EPSILON = 1e-15
 METRIC_NAMES = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
 
 
-def _sketch_from_bytes(data: str) -> kll_doubles_sketch:
-    return kll_doubles_sketch.deserialize(base64.b64decode(data))
-
-
-def _sorted_weighted(sketch: kll_doubles_sketch) -> tuple[np.ndarray, np.ndarray]:
-    if sketch.is_empty():
-        return np.empty(0), np.empty(0)
-    pairs = np.array(list(sketch), dtype=np.float64)
-    order = np.argsort(pairs[:, 0], kind="stable")
-    return pairs[order, 0], pairs[order, 1]
-
-
 def roc_auc_from_sketches(positives: kll_doubles_sketch, negatives: kll_doubles_sketch) -> float | None:
-    pos_values, pos_weights = _sorted_weighted(positives)
-    neg_values, neg_weights = _sorted_weighted(negatives)
+    pos_values, pos_weights = sorted_weighted(positives)
+    neg_values, neg_weights = sorted_weighted(negatives)
     if not len(pos_values) or not len(neg_values):
         return None  # AUC is undefined with a single class
     cumulative = np.concatenate([[0.0], np.cumsum(neg_weights)])
@@ -51,8 +38,8 @@ class ClassificationCounts:
     confusion: dict[tuple[str, str], int] = field(default_factory=dict)  # (actual, predicted) -> n
     log_loss_sum: float = 0.0
     scored: int = 0
-    positive_scores: kll_doubles_sketch = field(default_factory=lambda: kll_doubles_sketch(SKETCH_K))
-    negative_scores: kll_doubles_sketch = field(default_factory=lambda: kll_doubles_sketch(SKETCH_K))
+    positive_scores: kll_doubles_sketch = field(default_factory=new_sketch)
+    negative_scores: kll_doubles_sketch = field(default_factory=new_sketch)
 
     @classmethod
     def from_rows(
@@ -68,8 +55,8 @@ class ClassificationCounts:
             probability = np.asarray(positive_probability, dtype=np.float64)
             is_positive = np.array([a == positive_class for a in actual])
             scored = ~np.isnan(probability)
-            counts.positive_scores.update(probability[scored & is_positive])
-            counts.negative_scores.update(probability[scored & ~is_positive])
+            update_sorted(counts.positive_scores, probability[scored & is_positive])
+            update_sorted(counts.negative_scores, probability[scored & ~is_positive])
             clipped = np.clip(probability[scored], LOG_LOSS_EPSILON, 1 - LOG_LOSS_EPSILON)
             truth = is_positive[scored]
             counts.log_loss_sum = float(-(np.log(clipped[truth]).sum() + np.log1p(-clipped[~truth]).sum()))
@@ -132,8 +119,8 @@ class ClassificationCounts:
             "confusion": [[a, p, n] for (a, p), n in sorted(self.confusion.items())],
             "log_loss_sum": self.log_loss_sum,
             "scored": self.scored,
-            "positive_scores": base64.b64encode(self.positive_scores.serialize()).decode("ascii"),
-            "negative_scores": base64.b64encode(self.negative_scores.serialize()).decode("ascii"),
+            "positive_scores": sketch_to_text(self.positive_scores),
+            "negative_scores": sketch_to_text(self.negative_scores),
         }
 
     @classmethod
@@ -143,6 +130,6 @@ class ClassificationCounts:
             confusion={(str(a), str(p)): int(n) for a, p, n in data["confusion"]},
             log_loss_sum=float(data["log_loss_sum"]),
             scored=int(data["scored"]),
-            positive_scores=_sketch_from_bytes(data["positive_scores"]),
-            negative_scores=_sketch_from_bytes(data["negative_scores"]),
+            positive_scores=sketch_from_text(data["positive_scores"]),
+            negative_scores=sketch_from_text(data["negative_scores"]),
         )

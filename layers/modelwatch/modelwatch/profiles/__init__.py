@@ -3,7 +3,8 @@
 from modelwatch.profiles.builder import ProfileBuilder, ProfileSchema, profile_batch
 from modelwatch.profiles.categorical import OTHER, CategoricalColumnProfile
 from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile, is_profile_file
-from modelwatch.profiles.numeric import SKETCH_K, SKETCH_RANK_ERROR, NumericColumnProfile
+from modelwatch.profiles.numeric import NumericColumnProfile
+from modelwatch.sketches import SKETCH_K, SKETCH_RANK_ERROR
 
 __all__ = [
     "OTHER",

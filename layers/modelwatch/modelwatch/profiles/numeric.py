@@ -3,17 +3,16 @@
 Why Apache DataSketches' KLL and not fixed bins over baseline quantiles: a KLL sketch needs no
 baseline when it is built, so the same partial profile serves any window, any baseline and any
 method (KS, Wasserstein, PSI, Jensen-Shannon), and merging is part of the library. With
-k = 2000 it keeps every value exactly up to 2,000 values — so the small-sample tests (KS on up
-to 1,000 reference rows) equal scipy's exact computation — and beyond that its rank error is at
-most `SKETCH_RANK_ERROR` (0.14%, 99% confidence), i.e. a KS statistic within about 0.003 of
-the exact one and quantile-based distances within the value spread of that rank band.
+k = 2000 (modelwatch.sketches) it keeps every value exactly up to 2,000 values — so the
+small-sample tests (KS on up to 1,000 reference rows) equal scipy's exact computation — and
+beyond that its rank error is at most 0.14% (99% confidence): a KS statistic within about
+0.003 of the exact one.
 
 Moments use Chan et al.'s pairwise update, so merging never loses variance precision.
 """
 
 from __future__ import annotations
 
-import base64
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,15 +20,11 @@ from typing import Any
 import numpy as np
 from datasketches import kll_doubles_sketch
 
-SKETCH_K = 2000
-SKETCH_RANK_ERROR = kll_doubles_sketch.get_normalized_rank_error(SKETCH_K, False)
+from modelwatch.sketches import copy_sketch, new_sketch, sketch_from_text, sketch_to_text, sorted_weighted
+
 # Exact value counts are kept while a column has at most this many distinct values; the
 # default drift rule treats numeric columns with five or fewer values as categorical.
 SMALL_DISTINCT_LIMIT = 32
-
-
-def _copy_sketch(sketch: kll_doubles_sketch) -> kll_doubles_sketch:
-    return kll_doubles_sketch.deserialize(sketch.serialize())
 
 
 @dataclass
@@ -41,7 +36,7 @@ class NumericColumnProfile:
     m2: float = 0.0  # sum of squared deviations from the mean
     minimum: float = math.inf
     maximum: float = -math.inf
-    sketch: kll_doubles_sketch = field(default_factory=lambda: kll_doubles_sketch(SKETCH_K))
+    sketch: kll_doubles_sketch = field(default_factory=new_sketch)
     small_values: dict[float, int] | None = field(default_factory=dict)
 
     @property
@@ -99,7 +94,7 @@ class NumericColumnProfile:
             m2=self.m2,
             minimum=self.minimum,
             maximum=self.maximum,
-            sketch=_copy_sketch(self.sketch),
+            sketch=copy_sketch(self.sketch),
             small_values=None if self.small_values is None else dict(self.small_values),
         )
         for other in others:
@@ -129,11 +124,7 @@ class NumericColumnProfile:
 
     def weighted_values(self) -> tuple[np.ndarray, np.ndarray]:
         """The sketch's retained values (sorted) and their weights; exact below SKETCH_K values."""
-        if self.sketch.is_empty():
-            return np.empty(0), np.empty(0)
-        pairs = np.array(list(self.sketch), dtype=np.float64)
-        order = np.argsort(pairs[:, 0], kind="stable")
-        return pairs[order, 0], pairs[order, 1]
+        return sorted_weighted(self.sketch)
 
     def cdf(self, points: np.ndarray) -> np.ndarray:
         """P(X <= point) for each sorted point."""
@@ -161,7 +152,7 @@ class NumericColumnProfile:
             "small_values": None
             if self.small_values is None
             else [[value, n] for value, n in sorted(self.small_values.items())],
-            "sketch": base64.b64encode(self.sketch.serialize()).decode("ascii"),
+            "sketch": sketch_to_text(self.sketch),
         }
 
     @classmethod
@@ -174,7 +165,7 @@ class NumericColumnProfile:
             m2=float(data["m2"]),
             minimum=math.inf if data["min"] is None else float(data["min"]),
             maximum=-math.inf if data["max"] is None else float(data["max"]),
-            sketch=kll_doubles_sketch.deserialize(base64.b64decode(data["sketch"])),
+            sketch=sketch_from_text(data["sketch"]),
             small_values=None
             if data["small_values"] is None
             else {float(value): int(n) for value, n in data["small_values"]},

@@ -1,0 +1,1 @@
+"""Lambda functions, one package each; `<name>/handler.py` holds `handler(event, context)`."""

@@ -1,0 +1,1 @@
+"""Capture: CloudWatch Logs subscription -> JSON-lines objects in S3."""

@@ -1,0 +1,69 @@
+"""POST /feedback: delayed ground truth and business outcomes, one item or a batch.
+
+Idempotent per request id. A label whose request id ModelWatch did not issue (or whose capture
+has not landed yet) is accepted and counted.
+"""
+
+# No `from __future__ import annotations`: Powertools reads the route's parameter types at
+# import to find the body model, and string annotations would hide it.
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.metrics import MetricUnit
+
+from functions.shared.api import error_response, quarantine, refusal_errors
+from modelwatch.aws.labels import LabelStore
+from modelwatch.aws.platform import current_platform
+from modelwatch.profiles.coercion import label_of
+from modelwatch.serving.http import field_errors, precheck
+from modelwatch.serving.request_models import api_models
+
+SPEC = current_platform().spec
+MODELS = api_models(SPEC)
+FeedbackRequest = MODELS["FeedbackRequest"]
+FeedbackResponse = MODELS["FeedbackResponse"]
+
+logger = Logger(service=SPEC.metrics.service)
+metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service)
+tracer = Tracer(service=SPEC.metrics.service)
+app = APIGatewayHttpResolver(enable_validation=True)
+ROUTE = "/feedback"
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid(error: RequestValidationError) -> Response:
+    errors = field_errors(error.errors())
+    quarantine(app.current_event.raw_event, ROUTE, 422, errors)
+    metrics.add_metric("ValidationErrors", MetricUnit.Count, 1)
+    return error_response(422, "invalid request", errors)
+
+
+@app.post(ROUTE)
+@tracer.capture_method
+def feedback(body: FeedbackRequest) -> FeedbackResponse:  # type: ignore[valid-type]
+    platform = current_platform()
+    store = LabelStore(platform.client("s3"), platform.settings.data_bucket)
+    received = platform.clock()
+    items = body.feedback_items()  # type: ignore[attr-defined]
+    unknown = 0
+    for item in items:
+        label = None if item.label is None else label_of(item.label)
+        if not store.put(item.request_id, label, dict(item.outcomes), received):
+            unknown += 1
+    metrics.add_metric("Feedback", MetricUnit.Count, len(items))
+    metrics.add_metric("UnknownRequestIds", MetricUnit.Count, unknown)
+    return FeedbackResponse(accepted=len(items), unknown_request_ids=unknown)
+
+
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    refused = precheck(event, SPEC.serving.max_body_bytes)
+    if refused is not None:
+        quarantine(event, ROUTE, refused["statusCode"], refusal_errors(refused))
+        metrics.add_metric("ValidationErrors", MetricUnit.Count, 1)
+        return refused
+    return app.resolve(event, context)

@@ -1,0 +1,103 @@
+"""POST /predict behind an API Gateway HTTP API (payload format 2.0).
+
+Thin edge: refuse what cannot be parsed, validate with the spec's models, score with the served
+model, emit metrics and capture lines. Clients, settings and clock come from the platform.
+"""
+
+# No `from __future__ import annotations`: Powertools reads the route's parameter types at
+# import to find the body model, and string annotations would hide it.
+import time
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from functions.predict import telemetry
+from functions.shared.api import error_response, quarantine, refusal_errors, write_capture
+from modelwatch.aws.platform import Platform, current_platform
+from modelwatch.aws.registry import ModelRegistry
+from modelwatch.registry.manifest import ModelManifest
+from modelwatch.serving import capture
+from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError
+from modelwatch.serving.http import field_errors, precheck
+from modelwatch.serving.onnx_model import OnnxClassifier
+from modelwatch.serving.prediction import score
+from modelwatch.serving.request_models import api_models
+
+SPEC = current_platform().spec
+MODELS = api_models(SPEC)
+PredictRequest = MODELS["PredictRequest"]
+PredictResponse = MODELS["PredictResponse"]
+ROUTE = "/predict"
+
+logger = Logger(service=SPEC.metrics.service)
+metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service)
+tracer = Tracer(service=SPEC.metrics.service)
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+def _build(manifest: ModelManifest, artifact: bytes) -> OnnxClassifier:
+    return OnnxClassifier(artifact, SPEC.numeric_features, SPEC.categorical_features, manifest.classes)
+
+
+@cache
+def _current_model(platform: Platform) -> CurrentModel[OnnxClassifier]:
+    """One per platform: the local runtime or a test that swaps the platform gets a fresh cache."""
+    settings = platform.settings
+    registry = ModelRegistry(
+        platform.client("s3"),
+        platform.client("ssm"),
+        settings.model_bucket,
+        settings.model_prefix,
+        settings.pointer_parameter,
+    )
+    return CurrentModel(registry, _build, SPEC.serving.pointer_ttl_seconds, platform.clock)
+
+
+def _reject(event: dict[str, Any], status: int, errors: list[dict[str, str]]) -> None:
+    quarantine(event, ROUTE, status, errors)
+    telemetry.emit_rejected(metrics, 1)
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid(error: RequestValidationError) -> Response:
+    errors = field_errors(error.errors())
+    _reject(app.current_event.raw_event, 422, errors)
+    return error_response(422, "invalid request", errors)
+
+
+@app.exception_handler(ModelUnavailableError)
+def _unavailable(error: ModelUnavailableError) -> Response:
+    logger.error("no servable model", extra={"reason": str(error)})
+    telemetry.emit_model_failure(metrics)
+    unavailable = {"field": "model", "rule": "available", "message": "no verified model version can be loaded"}
+    return error_response(503, "model unavailable", [unavailable])
+
+
+@app.post(ROUTE)
+@tracer.capture_method
+def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type]
+    platform = current_platform()
+    started = time.perf_counter()
+    served, failure = _current_model(platform).get()  # ModelUnavailableError: see _unavailable
+    if failure is not None:
+        logger.error("new model version not loaded; serving the last good one", extra=vars(failure))
+        telemetry.emit_model_failure(metrics)
+    batch = score(SPEC, served, body.records(), platform.clock())  # type: ignore[attr-defined]
+    if platform.settings.monitoring:
+        write_capture(capture.CAPTURE, batch.captures)
+        telemetry.emit_scored(metrics, SPEC, batch, (time.perf_counter() - started) * 1000)
+    return PredictResponse(predictions=batch.predictions)
+
+
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    refused = precheck(event, SPEC.serving.max_body_bytes)
+    if refused is not None:
+        _reject(event, refused["statusCode"], refusal_errors(refused))
+        return refused
+    return app.resolve(event, context)

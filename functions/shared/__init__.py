@@ -1,0 +1,1 @@
+"""Code the API functions share: error responses, capture and quarantine lines."""

@@ -1,0 +1,38 @@
+"""What both API functions do at their edges: JSON error responses, capture lines on stdout
+(delivered to S3 by the CloudWatch Logs subscription), and quarantine of rejected requests."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from modelwatch.aws.platform import current_platform
+from modelwatch.serving import capture
+from modelwatch.serving.http import body_bytes
+
+
+def error_response(status: int, message: str, errors: list[dict[str, str]]) -> Response:
+    body = json.dumps({"message": message, "errors": errors}, separators=(",", ":"))
+    return Response(status, "application/json", body)
+
+
+def write_capture(kind: str, records: list[dict[str, Any]]) -> None:
+    if current_platform().settings.monitoring:
+        for line in capture.log_lines(kind, records):
+            sys.stdout.write(line + "\n")
+
+
+def quarantine(event: Mapping[str, Any], route: str, status: int, errors: list[dict[str, str]] | None = None) -> None:
+    """Keep a rejected request, with its reasons, where someone can look at it."""
+    if errors is None:  # a refusal before parsing: its reasons are in the response already built
+        errors = []
+    record = capture.quarantine_record(current_platform().clock(), route, status, errors, body_bytes(event))
+    write_capture(capture.QUARANTINE, [record])
+
+
+def refusal_errors(response: Mapping[str, Any]) -> list[dict[str, str]]:
+    return list(json.loads(response["body"]).get("errors", []))

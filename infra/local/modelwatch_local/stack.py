@@ -1,0 +1,134 @@
+"""The embedded stack: moto's AWS APIs in this process, the project's buckets and pointer, the
+functions invoked as Lambda invokes them, and capture lines delivered as a Logs subscription would."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from modelwatch.aws.platform import Platform, Settings, install_platform
+from modelwatch.aws.registry import ModelRegistry
+from modelwatch.registry.manifest import ModelManifest
+from modelwatch.serving.capture import MARKER
+from modelwatch_local.apigw import http_event, response_parts
+from modelwatch_local.clock import MovableClock
+from modelwatch_local.lambda_runtime import CODE_ROOT, invoke
+from modelwatch_local.subscription import awslogs_event
+
+# moto answers every call in-process; these keep boto3 from looking for real credentials.
+FAKE_AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "false",
+}
+
+
+@dataclass
+class ApiResult:
+    status: int
+    headers: dict[str, str]
+    body: Any
+    stdout: list[str]
+
+    def emf(self) -> list[dict[str, Any]]:
+        """The EMF documents the function printed."""
+        documents = []
+        for line in self.stdout:
+            if '"_aws"' in line:
+                documents.append(json.loads(line))
+        return documents
+
+
+class LocalStack:
+    def __init__(self, spec_path: Path | None = None, clock: MovableClock | None = None, monitoring: bool = True):
+        from moto import mock_aws
+
+        os.environ.update(FAKE_AWS_ENVIRONMENT)
+        self._mock = mock_aws()
+        self._mock.start()
+        self.clock = clock or MovableClock()
+        settings = Settings(
+            spec_path=str(spec_path or CODE_ROOT / "monitoring.toml"),
+            data_bucket="modelwatch-data",
+            model_bucket="modelwatch-models",
+            model_prefix="models/",
+            pointer_parameter="/modelwatch/current-model",
+            region="us-east-1",
+            monitoring=monitoring,
+        )
+        self.platform = Platform(settings, self.clock)
+        install_platform(self.platform)
+        for bucket in (settings.data_bucket, settings.model_bucket):
+            self.s3.create_bucket(Bucket=bucket)
+        self._next_log_id = 1
+
+    @property
+    def s3(self) -> Any:
+        return self.platform.client("s3")
+
+    @property
+    def registry(self) -> ModelRegistry:
+        s = self.platform.settings
+        return ModelRegistry(self.s3, self.platform.client("ssm"), s.model_bucket, s.model_prefix, s.pointer_parameter)
+
+    def publish_demo_model(self, version: str, rows: int = 6000, seed: int = 11, promote: bool = True) -> ModelManifest:
+        from modelwatch.demo.data import demo_frame
+        from modelwatch.training.publish import train_and_publish
+
+        manifest = train_and_publish(
+            self.platform.spec,
+            self.registry,
+            version,
+            demo_frame(rows, seed),
+            demo_frame(rows // 3, seed + 1),
+            self.clock(),
+        )
+        if promote:
+            self.registry.promote(version)
+        return manifest
+
+    def call(
+        self,
+        function: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        deliver_capture: bool = True,
+    ) -> ApiResult:
+        """An HTTP call through API Gateway to `function`; its capture lines go to S3 like in AWS."""
+        raw = body if isinstance(body, bytes) else (b"" if body is None else json.dumps(body).encode())
+        event = http_event(method, path, {"content-type": "application/json", **(headers or {})}, raw)
+        invocation = invoke(function, event)
+        status, response_headers, data = response_parts(invocation.result)
+        if deliver_capture:
+            self.deliver_capture(function, invocation.stdout)
+        try:
+            parsed = json.loads(data) if data else None
+        except ValueError:
+            parsed = data.decode(errors="replace")
+        return ApiResult(status, response_headers, parsed, invocation.stdout)
+
+    def deliver_capture(self, function: str, lines: list[str]) -> dict[str, int] | None:
+        """What the Logs subscription filter ({ $.modelwatch_capture = 1 }) passes to the capture function."""
+        matching = [line for line in lines if MARKER in line]
+        if not matching:
+            return None
+        event = awslogs_event(f"/aws/lambda/modelwatch-{function}", "local/stream", matching, self._next_log_id)
+        self._next_log_id += len(matching)
+        return invoke("capture", event).result
+
+    def objects(self, prefix: str) -> dict[str, bytes]:
+        bucket = self.platform.settings.data_bucket
+        listing = self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+        return {o["Key"]: self.s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listing}
+
+    def stop(self) -> None:
+        self._mock.stop()

@@ -1,0 +1,82 @@
+"""Where every function gets its AWS clients, settings and clock: one object the local runtime
+and the tests swap for their own (moto clients, a simulated clock)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from modelwatch.spec import MonitoringSpec, load_spec
+
+# Next to the function code when packaged: the spec travels with the functions.
+DEFAULT_SPEC = Path(__file__).resolve().parents[3] / "monitoring.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    spec_path: str
+    data_bucket: str
+    model_bucket: str
+    model_prefix: str
+    pointer_parameter: str
+    region: str
+    # Off only to measure what monitoring costs: no metrics, no capture.
+    monitoring: bool = True
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        return cls(
+            spec_path=environ.get("MODELWATCH_SPEC", str(DEFAULT_SPEC)),
+            data_bucket=environ.get("MODELWATCH_DATA_BUCKET", "modelwatch-data"),
+            model_bucket=environ.get("MODELWATCH_MODEL_BUCKET", "modelwatch-models"),
+            model_prefix=environ.get("MODELWATCH_MODEL_PREFIX", "models/"),
+            pointer_parameter=environ.get("MODELWATCH_POINTER_PARAMETER", "/modelwatch/current-model"),
+            region=environ.get("AWS_REGION", environ.get("AWS_DEFAULT_REGION", "us-east-1")),
+            monitoring=environ.get("MODELWATCH_MONITORING", "on").lower() != "off",
+        )
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(eq=False)  # identity: functions cache what they build per platform
+class Platform:
+    settings: Settings
+    clock: Callable[[], datetime] = system_clock
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client, created once; standard retries with backoff for every call."""
+        if service not in self._clients:
+            import boto3
+            from botocore.config import Config
+
+            config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=10)
+            self._clients[service] = boto3.client(service, region_name=self.settings.region, config=config)
+        return self._clients[service]
+
+    @cached_property
+    def spec(self) -> MonitoringSpec:
+        return load_spec(self.settings.spec_path)
+
+
+_current: Platform | None = None
+
+
+def current_platform() -> Platform:
+    global _current
+    if _current is None:
+        _current = Platform(Settings.from_environment())
+    return _current
+
+
+def install_platform(platform: Platform) -> None:
+    """Swap the platform (local runtime, tests); functions read it on every invocation."""
+    global _current
+    _current = platform

@@ -1,0 +1,109 @@
+"""The model registry: versioned objects in S3 (artifact, manifest, baseline profile) and a
+"current version" pointer in SSM Parameter Store. Artifacts are checked against the manifest's
+SHA-256 before anyone loads them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from modelwatch.registry.manifest import (
+    ARTIFACT_NAME,
+    BASELINE_NAME,
+    MANIFEST_NAME,
+    ArtifactRef,
+    ModelManifest,
+    sha256_hex,
+)
+from modelwatch.serving.current_model import ModelUnavailableError
+
+
+class ModelRegistry:
+    def __init__(self, s3: Any, ssm: Any, bucket: str, prefix: str, pointer_parameter: str) -> None:
+        self.s3, self.ssm = s3, ssm
+        self.bucket, self.prefix, self.pointer_parameter = bucket, prefix, pointer_parameter
+
+    def key(self, version: str, name: str) -> str:
+        return f"{self.prefix}{version}/{name}"
+
+    def publish(
+        self,
+        *,
+        model_name: str,
+        version: str,
+        created_at: datetime,
+        artifact: bytes,
+        classes: list[str],
+        positive_class: str,
+        feature_schema: dict[str, Any],
+        validation_metrics: dict[str, float | None],
+        training_rows: int,
+        library_versions: dict[str, str],
+        baseline: bytes | None = None,
+    ) -> ModelManifest:
+        """Write artifact and baseline, then the manifest last: a version is visible only whole."""
+        artifact_key = self.key(version, ARTIFACT_NAME)
+        self.s3.put_object(Bucket=self.bucket, Key=artifact_key, Body=artifact)
+        baseline_key = None
+        if baseline is not None:
+            baseline_key = self.key(version, BASELINE_NAME)
+            self.s3.put_object(Bucket=self.bucket, Key=baseline_key, Body=baseline)
+        manifest = ModelManifest(
+            model_name=model_name,
+            version=version,
+            created_at=created_at.isoformat(timespec="seconds"),
+            artifact=ArtifactRef(key=artifact_key, sha256=sha256_hex(artifact), size_bytes=len(artifact)),
+            baseline_key=baseline_key,
+            classes=classes,
+            positive_class=positive_class,
+            feature_schema=feature_schema,
+            validation_metrics=validation_metrics,
+            training_rows=training_rows,
+            library_versions=library_versions,
+        )
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=self.key(version, MANIFEST_NAME),
+            Body=manifest.model_dump_json(indent=2).encode(),
+            ContentType="application/json",
+        )
+        return manifest
+
+    def promote(self, version: str) -> None:
+        self.manifest(version)  # refuse to point at a version that does not exist
+        self.ssm.put_parameter(Name=self.pointer_parameter, Value=version, Type="String", Overwrite=True)
+
+    def current_version(self) -> str:
+        try:
+            return self.ssm.get_parameter(Name=self.pointer_parameter)["Parameter"]["Value"]
+        except self.ssm.exceptions.ParameterNotFound:
+            raise ModelUnavailableError(f"no current model: parameter {self.pointer_parameter} is not set") from None
+
+    def manifest(self, version: str) -> ModelManifest:
+        key = self.key(version, MANIFEST_NAME)
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            raise ModelUnavailableError(f"model version {version}: no manifest at s3://{self.bucket}/{key}") from None
+        return ModelManifest.model_validate_json(body)
+
+    def verified_artifact(self, manifest: ModelManifest) -> bytes:
+        key = manifest.artifact.key
+        try:
+            data = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            raise ModelUnavailableError(
+                f"model version {manifest.version}: artifact s3://{self.bucket}/{key} is missing"
+            ) from None
+        digest = sha256_hex(data)
+        if digest != manifest.artifact.sha256:
+            raise ModelUnavailableError(
+                f"model version {manifest.version}: artifact SHA-256 {digest} does not match the manifest's "
+                f"{manifest.artifact.sha256}; refusing to load it"
+            )
+        return data
+
+    def baseline(self, manifest: ModelManifest) -> bytes | None:
+        if manifest.baseline_key is None:
+            return None
+        return self.s3.get_object(Bucket=self.bucket, Key=manifest.baseline_key)["Body"].read()

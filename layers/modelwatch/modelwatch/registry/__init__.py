@@ -1,0 +1,1 @@
+"""Model registry records: what a published model version is made of."""

@@ -1,0 +1,42 @@
+"""The manifest of a published model version: the artifact's hash and everything needed to serve
+and monitor it."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MANIFEST_NAME = "manifest.json"
+ARTIFACT_NAME = "model.onnx"
+BASELINE_NAME = "baseline.json"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class ArtifactRef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size_bytes: int = Field(ge=1)
+    format: str = "onnx"
+
+
+class ModelManifest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model_name: str
+    version: str = Field(pattern=r"^[A-Za-z0-9._-]+$")
+    created_at: str
+    artifact: ArtifactRef
+    baseline_key: str | None = None
+    classes: list[str]
+    positive_class: str
+    feature_schema: dict[str, Any]
+    validation_metrics: dict[str, float | None] = {}
+    training_rows: int = 0
+    library_versions: dict[str, str] = {}

@@ -1,0 +1,121 @@
+"""Capture records: every accepted prediction, and every rejected request with its reasons.
+
+The prediction function writes them as structured log lines (no S3 call in the request path);
+a CloudWatch Logs subscription hands batches of those lines to the capture function, which
+writes JSON-lines objects partitioned by model version and hour. Lines stay under CloudWatch
+Logs' 256 KB event limit by splitting large batches.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+MARKER = "modelwatch_capture"
+CAPTURE, QUARANTINE = "capture", "quarantine"
+MAX_LINE_BYTES = 200_000  # below the 256 KB log event limit, with room for the envelope
+MAX_QUARANTINED_BODY = 65_536
+
+
+def capture_record(
+    request_id: str,
+    timestamp: datetime,
+    model_version: str,
+    features: dict[str, Any],
+    prediction: str,
+    probabilities: dict[str, float],
+) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "timestamp": timestamp.isoformat(timespec="milliseconds"),
+        "model_version": model_version,
+        "features": features,
+        "prediction": prediction,
+        "probabilities": probabilities,
+        "confidence": max(probabilities.values()),
+    }
+
+
+def quarantine_record(
+    timestamp: datetime, route: str, status: int, errors: list[dict[str, str]], body: bytes
+) -> dict[str, Any]:
+    text = body[:MAX_QUARANTINED_BODY].decode("utf-8", errors="replace")
+    return {
+        "timestamp": timestamp.isoformat(timespec="milliseconds"),
+        "route": route,
+        "status": status,
+        "errors": errors,
+        "body": text,
+        "body_truncated": len(body) > MAX_QUARANTINED_BODY,
+        "model_version": "none",
+    }
+
+
+def log_lines(kind: str, records: Sequence[dict[str, Any]]) -> Iterable[str]:
+    """One or more JSON lines holding `records`, each under MAX_LINE_BYTES."""
+    batch: list[str] = []
+    size = 0
+    for record in records:
+        text = json.dumps(record, separators=(",", ":"), allow_nan=False, default=str)
+        if batch and size + len(text) > MAX_LINE_BYTES:
+            yield _envelope(kind, batch)
+            batch, size = [], 0
+        batch.append(text)
+        size += len(text) + 1
+    if batch:
+        yield _envelope(kind, batch)
+
+
+def _envelope(kind: str, encoded_records: list[str]) -> str:
+    return f'{{"{MARKER}":1,"kind":"{kind}","records":[{",".join(encoded_records)}]}}'
+
+
+def parse_line(message: str) -> tuple[str, list[dict[str, Any]]] | None:
+    """(kind, records) of a capture line, or None for any other log line."""
+    if MARKER not in message:
+        return None
+    try:
+        document = json.loads(message)
+    except ValueError:
+        return None
+    if not isinstance(document, dict) or document.get(MARKER) != 1:
+        return None
+    return str(document.get("kind")), list(document.get("records") or [])
+
+
+def storage_groups(
+    lines: Iterable[tuple[str, str]],
+) -> tuple[dict[tuple[str, str, str], list[dict[str, Any]]], list[str]]:
+    """Group capture records for storage by (kind, model version, hour of the record).
+
+    `lines` are (log event id, message). Returns the groups and the capture lines that could not
+    be read (they are reported, never dropped silently).
+    """
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    unreadable: list[str] = []
+    for _, message in lines:
+        if MARKER not in message:
+            continue
+        parsed = parse_line(message)
+        if parsed is None or parsed[0] not in (CAPTURE, QUARANTINE):
+            unreadable.append(message)
+            continue
+        kind, records = parsed
+        for record in records:
+            moment = datetime.fromisoformat(str(record.get("timestamp")))
+            version = str(record.get("model_version", "none"))
+            groups.setdefault((kind, version, moment.strftime("%Y-%m-%d-%H")), []).append(record)
+    return groups, unreadable
+
+
+def object_key(kind: str, model_version: str, hour: str, batch_id: str) -> str:
+    """Hive-style partitions Athena and Glue read: model_version=…/dt=…; quarantine by hour only."""
+    if kind == QUARANTINE:
+        return f"quarantine/dt={hour}/{batch_id}.jsonl"
+    return f"capture/model_version={model_version}/dt={hour}/{batch_id}.jsonl"
+
+
+def jsonl(records: Sequence[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(r, separators=(",", ":"), default=str) + "\n" for r in records).encode()

@@ -1,0 +1,1 @@
+"""Training and export: scikit-learn pipelines, exported to ONNX so serving loads no code."""

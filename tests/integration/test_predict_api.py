@@ -1,0 +1,191 @@
+"""POST /predict through API Gateway v2 events on the embedded stack."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from modelwatch.registry.manifest import sha256_hex
+from tests.integration.conftest import GOOD
+
+
+def _metrics(result) -> dict[str, list[tuple[dict, list[float]]]]:
+    """metric name -> [(dimensions, values)] from the EMF documents printed."""
+    found: dict[str, list] = {}
+    for document in result.emf():
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            dimensions = {d: document[d] for d in directive["Dimensions"][0]}
+            for metric in directive["Metrics"]:
+                values = document[metric["Name"]]
+                found.setdefault(metric["Name"], []).append(
+                    (dimensions, values if isinstance(values, list) else [values])
+                )
+    return found
+
+
+def test_single_record_is_scored_captured_and_measured(stack):
+    result = stack.call("predict", "POST", "/predict", {"features": GOOD})
+    assert result.status == 200, result.body
+    (prediction,) = result.body["predictions"]
+    assert prediction["model_version"] == "v1"
+    assert set(prediction["probabilities"]) == {"0", "1"}
+    assert prediction["confidence"] == max(prediction["probabilities"].values())
+    assert sum(prediction["probabilities"].values()) == pytest.approx(1, abs=1e-5)
+    metrics = _metrics(result)
+    for name in ("PredictionLatency", "ModelLatency", "Confidence", "MissingValues", "OutOfRange", "UnseenCategory"):
+        assert name in metrics, name
+    assert metrics["Confidence"][0][1] == [prediction["confidence"]]
+    ((dimensions, values),) = metrics["Predictions"]
+    assert values == [1.0]
+    assert dimensions == {"service": "demo-classifier", "model_version": "v1", "class": prediction["prediction"]}
+    features = {d["feature"]: v for d, v in metrics["FeatureValue"]}
+    assert features == {"age": [35.0], "income": [42000.5], "score": [700.0]}
+    # Request ids and inputs never become dimensions.
+    for series in metrics.values():
+        for dims, _ in series:
+            assert set(dims) <= {"service", "model_version", "class", "feature", "function_name"}
+    captured = [
+        json.loads(line) for body in stack.objects("capture/model_version=v1/").values() for line in body.splitlines()
+    ]
+    mine = [c for c in captured if c["request_id"] == prediction["request_id"]]
+    assert mine and mine[0]["features"]["age"] == 35.0 and mine[0]["prediction"] == prediction["prediction"]
+    assert set(mine[0]) == {
+        "request_id",
+        "timestamp",
+        "model_version",
+        "features",
+        "prediction",
+        "probabilities",
+        "confidence",
+    }
+
+
+def test_batch_and_data_quality_signals_are_served_not_rejected(stack):
+    odd = GOOD | {"age": 140, "region": "mars", "income": None}
+    result = stack.call("predict", "POST", "/predict", {"instances": [GOOD, odd]})
+    assert result.status == 200, result.body
+    first, second = result.body["predictions"]
+    assert first["warnings"] == []
+    assert set(second["warnings"]) == {
+        "age: outside the allowed range",
+        "region: category not in the schema",
+        "income: missing",
+    }
+    metrics = _metrics(result)
+    assert metrics["OutOfRange"][0][1] == [1.0]
+    assert metrics["UnseenCategory"][0][1] == [1.0]
+    assert metrics["MissingValues"][0][1] == [1.0]
+    assert sorted(metrics["Confidence"][0][1]) == sorted([first["confidence"], second["confidence"]])
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "field", "rule"),
+    [
+        (b"{not json", None, 400, "body", "json"),
+        (b"", None, 400, "body", "required"),
+        (
+            json.dumps({"features": GOOD}).encode(),
+            {"content-type": "text/plain"},
+            415,
+            "header.content-type",
+            "media_type",
+        ),
+        (b'{"features": {"age": NaN}}', None, 422, "features.age", "finite_number"),
+        (b'{"features": {"age": Infinity}}', None, 422, "features.age", "finite_number"),
+        ({"features": GOOD | {"age": "old"}}, None, 422, "features.age", "float_parsing"),
+        ({"features": GOOD | {"height": 2}}, None, 422, "features.height", "extra_forbidden"),
+        ({"features": {k: v for k, v in GOOD.items() if k != "age"}}, None, 422, "features.age", "missing"),
+        ({"instances": []}, None, 422, "instances", "too_short"),
+        ({"instances": [GOOD] * 101}, None, 422, "instances", "too_long"),
+        ({"features": GOOD, "instances": [GOOD]}, None, 422, "body", "value_error"),
+        ({"features": GOOD | {"category": 7}}, None, 422, "features.category", "string_type"),
+        ([GOOD], None, 422, "body", "object_type"),
+        (b"null", None, 422, "body", "object_type"),
+    ],
+)
+def test_bad_input_names_the_field_and_rule_and_is_quarantined(stack, body, headers, status, field, rule):
+    before = len(stack.objects("quarantine/"))
+    result = stack.call("predict", "POST", "/predict", body, headers=headers)
+    assert result.status == status, result.body
+    assert any(e["field"] == field and e["rule"] == rule for e in result.body["errors"]), result.body
+    quarantined = stack.objects("quarantine/")
+    assert len(quarantined) == before + 1
+    assert "ValidationErrors" in _metrics(result)
+
+
+def test_oversize_body_is_413(stack):
+    huge = json.dumps({"features": GOOD | {"category": "x" * 2_000_000}}).encode()
+    result = stack.call("predict", "POST", "/predict", huge)
+    assert result.status == 413
+    assert result.body["errors"][0]["rule"] == "max_bytes"
+
+
+def test_promotion_is_picked_up_after_the_ttl(stack):
+    ttl = stack.platform.spec.serving.pointer_ttl_seconds
+    assert stack.call("predict", "POST", "/predict", {"features": GOOD}).body["predictions"][0]["model_version"] == "v1"
+    stack.publish_demo_model("v2", seed=21)
+    # Within the TTL the function keeps the version it has.
+    assert stack.call("predict", "POST", "/predict", {"features": GOOD}).body["predictions"][0]["model_version"] == "v1"
+    stack.clock.advance(ttl + 1)
+    assert stack.call("predict", "POST", "/predict", {"features": GOOD}).body["predictions"][0]["model_version"] == "v2"
+
+
+def _promote_tampered(stack, version: str) -> None:
+    manifest = stack.publish_demo_model(version, seed=31, promote=False)
+    bucket = stack.platform.settings.model_bucket
+    artifact = stack.s3.get_object(Bucket=bucket, Key=manifest.artifact.key)["Body"].read()
+    tampered = artifact[:-1] + bytes([artifact[-1] ^ 1])
+    assert sha256_hex(tampered) != manifest.artifact.sha256
+    stack.s3.put_object(Bucket=bucket, Key=manifest.artifact.key, Body=tampered)
+    stack.registry.promote(version)
+    stack.clock.advance(stack.platform.spec.serving.pointer_ttl_seconds + 1)
+
+
+def test_a_tampered_artifact_is_refused_and_reported(stack):
+    serving = stack.call("predict", "POST", "/predict", {"features": GOOD}).body["predictions"][0]["model_version"]
+    _promote_tampered(stack, "v3-tampered")
+    try:
+        result = stack.call("predict", "POST", "/predict", {"features": GOOD})
+        # The last verified model keeps serving, and the failure is a metric and a log line.
+        assert result.status == 200
+        assert result.body["predictions"][0]["model_version"] == serving
+        assert "ModelLoadFailed" in _metrics(result)
+    finally:
+        stack.registry.promote(serving)
+
+
+def test_no_verified_model_at_all_is_503_not_a_traceback(stack):
+    from modelwatch.aws.platform import Platform, install_platform
+
+    serving = stack.registry.current_version()
+    _promote_tampered(stack, "v4-tampered")
+    fresh = Platform(stack.platform.settings, stack.clock)  # a cold start: nothing loaded yet
+    fresh._clients = stack.platform._clients
+    install_platform(fresh)
+    try:
+        result = stack.call("predict", "POST", "/predict", {"features": GOOD})
+        assert result.status == 503
+        assert result.body["errors"][0]["field"] == "model"
+        assert "ModelLoadFailed" in _metrics(result)
+    finally:
+        install_platform(stack.platform)
+        stack.registry.promote(serving)
+
+
+def test_onnx_predictions_equal_scikit_learn_within_1e_5(stack):
+    from modelwatch.demo.data import demo_frame
+    from modelwatch.serving.onnx_model import OnnxClassifier
+    from modelwatch.training.pipeline import feature_matrix, train
+
+    spec = stack.platform.spec
+    model = train(spec, demo_frame(4000, 5), demo_frame(1000, 6))
+    test = demo_frame(2000, 7)
+    records = feature_matrix(spec, test).to_dict("records")
+    records[0]["age"] = None  # a missing number goes through the pipeline's imputer
+    records[1]["region"] = "mars"  # an unseen category is ignored by the encoder
+    served = OnnxClassifier(model.onnx_bytes, spec.numeric_features, spec.categorical_features, model.classes)
+    frame = feature_matrix(spec, {k: np.array([r[k] for r in records], dtype=object) for k in records[0]})
+    expected = model.pipeline.predict_proba(frame)
+    np.testing.assert_allclose(served.predict_proba(records), expected, atol=1e-5)
