@@ -18,7 +18,7 @@ from modelwatch.aws.labels import LabelStore
 from modelwatch.aws.platform import current_platform
 from modelwatch.profiles.coercion import label_of
 from modelwatch.serving.http import field_errors, precheck
-from modelwatch.serving.request_models import api_models
+from modelwatch.serving.request_models import api_models, route_responses
 
 SPEC = current_platform().spec
 MODELS = api_models(SPEC)
@@ -30,6 +30,7 @@ metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service
 tracer = Tracer(service=SPEC.metrics.service)
 app = APIGatewayHttpResolver(enable_validation=True)
 ROUTE = "/feedback"
+SUMMARY = "Report ground truth and business outcomes for earlier predictions"
 
 
 @app.exception_handler(RequestValidationError)
@@ -40,7 +41,11 @@ def _invalid(error: RequestValidationError) -> Response:
     return error_response(422, "invalid request", errors)
 
 
-@app.post(ROUTE)
+@app.post(
+    ROUTE,
+    summary=SUMMARY,
+    responses=route_responses(FeedbackResponse, "How many items were stored", 400, 413, 415, 422),
+)
 @tracer.capture_method
 def feedback(body: FeedbackRequest) -> FeedbackResponse:  # type: ignore[valid-type]
     platform = current_platform()

@@ -24,13 +24,14 @@ from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError
 from modelwatch.serving.http import field_errors, precheck
 from modelwatch.serving.onnx_model import OnnxClassifier
 from modelwatch.serving.prediction import score
-from modelwatch.serving.request_models import api_models
+from modelwatch.serving.request_models import api_models, route_responses
 
 SPEC = current_platform().spec
 MODELS = api_models(SPEC)
 PredictRequest = MODELS["PredictRequest"]
 PredictResponse = MODELS["PredictResponse"]
 ROUTE = "/predict"
+SUMMARY = "Predict one record (features) or a batch (instances)"
 
 logger = Logger(service=SPEC.metrics.service)
 metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service)
@@ -76,7 +77,11 @@ def _unavailable(error: ModelUnavailableError) -> Response:
     return error_response(503, "model unavailable", [unavailable])
 
 
-@app.post(ROUTE)
+@app.post(
+    ROUTE,
+    summary=SUMMARY,
+    responses=route_responses(PredictResponse, "One prediction per record, in order", 400, 413, 415, 422, 503),
+)
 @tracer.capture_method
 def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type]
     platform = current_platform()

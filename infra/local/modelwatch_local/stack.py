@@ -46,6 +46,10 @@ class ApiResult:
         return documents
 
 
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
 class LocalStack:
     def __init__(self, spec_path: Path | None = None, clock: MovableClock | None = None, monitoring: bool = True):
         from moto import mock_aws
@@ -111,7 +115,8 @@ class LocalStack:
         if deliver_capture:
             self.deliver_capture(function, invocation.stdout)
         try:
-            parsed = json.loads(data) if data else None
+            # Strict JSON, as clients parse it: NaN or Infinity in a response is an error.
+            parsed = json.loads(data, parse_constant=_reject_constant) if data else None
         except ValueError:
             parsed = data.decode(errors="replace")
         return ApiResult(status, response_headers, parsed, invocation.stdout)

@@ -13,8 +13,16 @@ from typing import Any
 
 from modelwatch.spec import MonitoringSpec, load_spec
 
-# Next to the function code when packaged: the spec travels with the functions.
-DEFAULT_SPEC = Path(__file__).resolve().parents[3] / "monitoring.toml"
+SPEC_NAME = "monitoring.toml"
+
+
+def _default_spec() -> Path:
+    """The nearest monitoring.toml above this package (the repo locally); deployed functions set
+    MODELWATCH_SPEC to the copy packaged with them."""
+    for folder in Path(__file__).resolve().parents:
+        if (folder / SPEC_NAME).is_file():
+            return folder / SPEC_NAME
+    return Path.cwd() / SPEC_NAME
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,7 @@ class Settings:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         return cls(
-            spec_path=environ.get("MODELWATCH_SPEC", str(DEFAULT_SPEC)),
+            spec_path=environ.get("MODELWATCH_SPEC") or str(_default_spec()),
             data_bucket=environ.get("MODELWATCH_DATA_BUCKET", "modelwatch-data"),
             model_bucket=environ.get("MODELWATCH_MODEL_BUCKET", "modelwatch-models"),
             model_prefix=environ.get("MODELWATCH_MODEL_PREFIX", "models/"),

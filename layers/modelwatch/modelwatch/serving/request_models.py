@@ -12,8 +12,38 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from modelwatch.spec.models import MonitoringSpec
 
-StrictNumber = Annotated[float, Field(allow_inf_nan=False, strict=False)]
+# The model computes in float32: a larger magnitude would become infinity inside it.
+FLOAT32_MAX = 3.4028234e38
+StrictNumber = Annotated[float, Field(allow_inf_nan=False, strict=False, ge=-FLOAT32_MAX, le=FLOAT32_MAX)]
 Category = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="dotted path of the offending field, or body / header.content-type / model")
+    rule: str = Field(description="the rule broken, e.g. float_parsing, finite_number, extra_forbidden, max_bytes")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx answer: what went wrong, field by field."""
+
+    message: str
+    errors: list[FieldError]
+
+
+def route_responses(success: type[BaseModel], description: str, *statuses: int) -> dict[int, dict[str, Any]]:
+    """OpenAPI `responses` for a route: its 200 model and the error statuses it can answer."""
+    meaning = {
+        400: "Malformed JSON or an empty body",
+        413: "Body larger than the spec's serving.max_body_bytes",
+        415: "Content type other than application/json",
+        422: "Valid JSON that breaks the schema; each field and rule is named",
+        503: "No verified model version can be loaded",
+    }
+    responses = {200: {"description": description, "content": {"application/json": {"model": success}}}}
+    for status in statuses:
+        responses[status] = {"description": meaning[status], "content": {"application/json": {"model": ErrorBody}}}
+    return responses
 
 
 def _feature_fields(spec: MonitoringSpec) -> dict[str, Any]:
@@ -40,7 +70,10 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
     class PredictRequest(BaseModel):
         """One record as `features`, or a batch as `instances`."""
 
-        model_config = ConfigDict(extra="forbid")
+        # The validator's rule, stated in the schema too, so the OpenAPI document says it.
+        model_config = ConfigDict(
+            extra="forbid", json_schema_extra={"oneOf": [{"required": ["features"]}, {"required": ["instances"]}]}
+        )
         features: features_model | None = None  # type: ignore[valid-type]
         instances: Annotated[list[features_model], Field(min_length=1, max_length=max_batch)] | None = None  # type: ignore[valid-type]
 
@@ -66,12 +99,17 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
         predictions: list[Prediction]
 
     outcome_value = float | bool | str
+    request_id_type = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
+    label_type = Annotated[str | int | bool, Field(union_mode="left_to_right")] | None
+    outcomes_type = dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], outcome_value]
+
+    says_something = {"anyOf": [{"required": ["label"]}, {"required": ["outcomes"]}]}
 
     class FeedbackItem(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        request_id: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
-        label: Annotated[str | int | bool, Field(union_mode="left_to_right")] | None = None
-        outcomes: dict[Annotated[str, StringConstraints(max_length=64)], outcome_value] = {}
+        model_config = ConfigDict(extra="forbid", json_schema_extra=says_something)
+        request_id: request_id_type
+        label: label_type = None
+        outcomes: outcomes_type = {}
 
         @model_validator(mode="after")
         def _says_something(self) -> FeedbackItem:
@@ -80,10 +118,15 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
             return self
 
     class FeedbackRequest(BaseModel):
-        model_config = ConfigDict(extra="forbid")
-        request_id: str | None = None
-        label: str | int | bool | None = None
-        outcomes: dict[str, outcome_value] | None = None
+        """One item (request_id with label and/or outcomes), or a batch as `items`."""
+
+        model_config = ConfigDict(
+            extra="forbid",
+            json_schema_extra={"oneOf": [{"required": ["items"]}, {"required": ["request_id"], **says_something}]},
+        )
+        request_id: request_id_type | None = None
+        label: label_type = None
+        outcomes: outcomes_type | None = None
         items: Annotated[list[FeedbackItem], Field(min_length=1, max_length=max_batch)] | None = None
 
         @model_validator(mode="after")
@@ -91,18 +134,25 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
             single = self.request_id is not None or self.label is not None or self.outcomes is not None
             if single == (self.items is not None):
                 raise ValueError("give one item (request_id, label, outcomes) or a batch as 'items'")
+            if single and self.request_id is None:
+                raise ValueError("'request_id' is required")
+            if single and self.label is None and not self.outcomes:
+                raise ValueError("give a 'label', 'outcomes', or both")
             return self
 
         def feedback_items(self) -> list[FeedbackItem]:
             if self.items is not None:
                 return list(self.items)
-            return [FeedbackItem(request_id=self.request_id or "", label=self.label, outcomes=self.outcomes or {})]
+            return [
+                FeedbackItem.model_construct(request_id=self.request_id, label=self.label, outcomes=self.outcomes or {})
+            ]
 
     class FeedbackResponse(BaseModel):
         accepted: int
         unknown_request_ids: int
 
     return {
+        "ErrorBody": ErrorBody,
         "Features": features_model,
         "PredictRequest": PredictRequest,
         "PredictResponse": PredictResponse,

@@ -1,0 +1,53 @@
+"""The API's OpenAPI 3 document, generated from the functions' own Powertools apps and models.
+
+`python -m modelwatch_local.openapi [--out docs/openapi.json]`; a test keeps the committed file
+equal to what the code generates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+from modelwatch import __version__
+from modelwatch_local.lambda_runtime import CODE_ROOT, load_handler
+
+DOCUMENT = CODE_ROOT / "docs" / "openapi.json"
+FUNCTIONS = ("predict", "feedback")
+
+
+def generate() -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for function in FUNCTIONS:
+        load_handler(function)
+        app = importlib.import_module(f"functions.{function}.handler").app
+        schema = json.loads(app.get_openapi_json_schema(title="ModelWatch API", version=__version__))
+        if not document:
+            document = schema
+            continue
+        document["paths"].update(schema["paths"])
+        document["components"]["schemas"].update(schema["components"]["schemas"])
+    document["info"]["description"] = (
+        "Predictions and delayed feedback for a model monitored by ModelWatch. Served by AWS Lambda "
+        "behind an API Gateway HTTP API; every error is JSON naming each field and the rule it broke."
+    )
+    return document
+
+
+def render() -> str:
+    return json.dumps(generate(), indent=2, sort_keys=True) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DOCUMENT)
+    args = parser.parse_args()
+    args.out.write_text(render())
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

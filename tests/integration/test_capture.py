@@ -1,0 +1,71 @@
+"""The capture function: log batches to S3 objects, idempotent, failures reported."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from modelwatch.serving.capture import MAX_LINE_BYTES, log_lines
+from modelwatch_local.lambda_runtime import invoke
+from modelwatch_local.subscription import awslogs_event
+
+
+def _record(i: int, version: str = "v9", hour: str = "2026-11-20T05") -> dict:
+    return {
+        "request_id": f"r{i}",
+        "timestamp": f"{hour}:00:00.000+00:00",
+        "model_version": version,
+        "features": {"age": i},
+        "prediction": "1",
+        "probabilities": {"0": 0.1, "1": 0.9},
+        "confidence": 0.9,
+    }
+
+
+def test_a_batch_is_split_by_version_and_hour_and_rewritten_identically(stack):
+    records = [_record(1), _record(2, version="v10"), _record(3, hour="2026-11-20T06")]
+    lines = list(log_lines("capture", records))
+    event = awslogs_event("/aws/lambda/modelwatch-predict", "2026/11/20/[$LATEST]abc", lines, 7_000)
+    first = invoke("capture", event).result
+    before = stack.objects("capture/model_version=v")
+    again = invoke("capture", event).result  # a retried delivery
+    after = stack.objects("capture/model_version=v")
+    assert first == again == {"objects": 3, "records": 3}
+    assert before == after
+    keys = [k for k in after if "2026-11-20" in k]
+    assert sorted(k.split("/")[1] + "/" + k.split("/")[2] for k in keys) == [
+        "model_version=v10/dt=2026-11-20-05",
+        "model_version=v9/dt=2026-11-20-05",
+        "model_version=v9/dt=2026-11-20-06",
+    ]
+
+
+def test_large_batches_are_split_under_the_log_event_limit():
+    records = [_record(i) | {"features": {"text": "x" * 10_000}} for i in range(60)]
+    lines = list(log_lines("capture", records))
+    assert len(lines) > 1
+    assert all(len(line.encode()) < 256 * 1024 for line in lines)
+    assert sum(len(json.loads(line)["records"]) for line in lines) == 60
+    assert max(len(line) for line in lines) <= MAX_LINE_BYTES + 11_000
+
+
+def test_unreadable_capture_lines_are_counted_and_logged(stack, capsys):
+    event = awslogs_event(
+        "/aws/lambda/modelwatch-predict", "s", ['{"modelwatch_capture":1,"kind":"capture","records":[{'], 9_000
+    )
+    invocation = invoke("capture", event)
+    assert invocation.result == {"objects": 0, "records": 0}
+    assert any('"CaptureFailed"' in line for line in invocation.stdout)
+
+
+def test_a_storage_failure_is_counted_logged_and_raised_for_retry(stack, monkeypatch):
+    lines = list(log_lines("capture", [_record(5)]))
+    event = awslogs_event("/aws/lambda/modelwatch-predict", "s", lines, 11_000)
+
+    def broken(**kwargs):
+        raise RuntimeError("S3 is down")
+
+    monkeypatch.setattr(stack.s3, "put_object", broken)
+    with pytest.raises(RuntimeError, match="S3 is down"):
+        invoke("capture", event)

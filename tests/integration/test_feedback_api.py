@@ -1,0 +1,62 @@
+"""POST /feedback: labels and outcomes land in S3, idempotently, per request id."""
+
+from __future__ import annotations
+
+import json
+
+from tests.integration.conftest import GOOD
+
+
+def _predict(stack, n: int = 1) -> list[str]:
+    result = stack.call("predict", "POST", "/predict", {"instances": [GOOD] * n})
+    return [p["request_id"] for p in result.body["predictions"]]
+
+
+def test_single_label_lands_under_the_prediction_hour(stack):
+    (request_id,) = _predict(stack)
+    stack.clock.advance(3 * 3600)  # the label arrives hours later
+    result = stack.call(
+        "feedback", "POST", "/feedback", {"request_id": request_id, "label": 1, "outcomes": {"clicked": True}}
+    )
+    assert result.status == 200, result.body
+    assert result.body == {"accepted": 1, "unknown_request_ids": 0}
+    objects = {k: json.loads(v) for k, v in stack.objects("labels/").items() if request_id in k}
+    ((key, document),) = objects.items()
+    capture_hours = [k.split("/")[2] for k in stack.objects("capture/") if "dt=" in k]
+    assert key.split("/")[1] in capture_hours  # same hour partition as the capture
+    assert document["label"] == "1" and document["outcomes"] == {"clicked": True}
+
+
+def test_batch_is_idempotent_per_request_id(stack):
+    ids = _predict(stack, 3)
+    items = [{"request_id": i, "label": 0, "outcomes": {"revenue": 12.5}} for i in ids]
+    first = stack.call("feedback", "POST", "/feedback", {"items": items})
+    again = stack.call("feedback", "POST", "/feedback", {"items": items})
+    assert first.status == again.status == 200
+    keys = [k for k in stack.objects("labels/") if any(i in k for i in ids)]
+    assert len(keys) == 3  # the repeat overwrote, it did not duplicate
+
+
+def test_unknown_request_id_is_accepted_and_counted(stack):
+    result = stack.call("feedback", "POST", "/feedback", {"request_id": "external-42", "label": "1"})
+    assert result.status == 200
+    assert result.body["unknown_request_ids"] == 1
+    metrics = {m["Name"] for d in result.emf() for c in d["_aws"]["CloudWatchMetrics"] for m in c["Metrics"]}
+    assert {"Feedback", "UnknownRequestIds"} <= metrics
+
+
+def test_bad_feedback_names_the_field(stack):
+    cases = [
+        ({"request_id": "a"}, "body", "value_error"),
+        ({"request_id": "a b", "label": 1}, "request_id", "string_pattern_mismatch"),
+        ({"items": []}, "items", "too_short"),
+        ({"items": [{"request_id": "a", "label": 1, "extra": 1}]}, "items.0.extra", "extra_forbidden"),
+        ({"request_id": "a", "label": [1]}, "label", None),
+    ]
+    for body, field, rule in cases:
+        result = stack.call("feedback", "POST", "/feedback", body)
+        assert result.status == 422, (body, result.body)
+        fields = {(e["field"], e["rule"]) for e in result.body["errors"]}
+        assert any(f == field or f.startswith(field + ".") for f, _ in fields), (body, fields)
+        if rule:
+            assert any(r == rule for _, r in fields), (body, fields)
