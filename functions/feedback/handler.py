@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from functions.shared.api import error_response, quarantine, refusal_errors
 from modelwatch.aws.labels import LabelStore
 from modelwatch.aws.platform import current_platform
-from modelwatch.profiles.coercion import label_of
+from modelwatch.labels import label_of
 from modelwatch.serving.http import field_errors, precheck
 from modelwatch.serving.request_models import api_models, route_responses
 

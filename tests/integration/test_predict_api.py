@@ -40,7 +40,7 @@ def test_single_record_is_scored_captured_and_measured(stack):
     ((dimensions, values),) = metrics["Predictions"]
     assert values == [1.0]
     assert dimensions == {"service": "demo-classifier", "model_version": "v1", "class": prediction["prediction"]}
-    features = {d["feature"]: v for d, v in metrics["FeatureValue"]}
+    features = {name: metrics[f"FeatureValue.{name}"][0][1] for name in ("age", "income", "score")}
     assert features == {"age": [35.0], "income": [42000.5], "score": [700.0]}
     # Request ids and inputs never become dimensions.
     for series in metrics.values():

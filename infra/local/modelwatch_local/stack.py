@@ -84,18 +84,23 @@ class LocalStack:
 
     def publish_demo_model(self, version: str, rows: int = 6000, seed: int = 11, promote: bool = True) -> ModelManifest:
         from modelwatch.demo.data import demo_frame
-        from modelwatch.training.publish import train_and_publish
+        from modelwatch.training.publish import build_model_folder
 
-        manifest = train_and_publish(
-            self.platform.spec,
-            self.registry,
-            version,
-            demo_frame(rows, seed),
-            demo_frame(rows // 3, seed + 1),
-            self.clock(),
+        folder = build_model_folder(
+            self.platform.spec, version, demo_frame(rows, seed), demo_frame(rows // 3, seed + 1), self.clock()
         )
+        return self._publish(folder, promote)
+
+    def publish_model_dir(self, path: Path, promote: bool = True) -> ModelManifest:
+        """Publish a folder written by `modelwatch train` (its SHA-256 is checked first)."""
+        from modelwatch.registry.folder import ModelFolder
+
+        return self._publish(ModelFolder.read(path), promote)
+
+    def _publish(self, folder, promote: bool) -> ModelManifest:
+        manifest = self.registry.publish(folder)
         if promote:
-            self.registry.promote(version)
+            self.registry.promote(manifest.version)
         return manifest
 
     def call(

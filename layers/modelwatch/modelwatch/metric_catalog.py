@@ -1,7 +1,9 @@
 """The metrics ModelWatch emits, by name: the one list alert rules and dashboards refer to.
 
-Metrics with a `feature` or `class` dimension are emitted once per feature or class; alarms
-on them are created per dimension value. `Api5xxRate` is not emitted by a function: it is
+Metrics with a `class` or `kpi` dimension are emitted once per value of it. `FeatureValue` and
+`DriftScore` are per feature: `FeatureValue.<feature>` (one metric per feature in the request's
+EMF document, cheaper than a document per feature) and `DriftScore` with a `feature` dimension.
+`Api5xxRate` is not emitted by a function: it is
 CloudWatch metric math over the HTTP API's own 5xx and Count metrics.
 """
 
@@ -29,7 +31,9 @@ METRICS: dict[str, MetricDefinition] = {
         MetricDefinition("ModelLatency", "Milliseconds", "predict", description="model inference time"),
         MetricDefinition("Confidence", "None", "predict", description="highest class probability"),
         MetricDefinition("Predictions", "Count", "predict", "class", "predictions by predicted class"),
-        MetricDefinition("FeatureValue", "None", "predict", "feature", "value of each numeric feature"),
+        MetricDefinition(
+            "FeatureValue", "None", "predict", "feature", "value of each numeric feature, named FeatureValue.<feature>"
+        ),
         MetricDefinition("MissingValues", "Count", "predict", description="missing feature values"),
         MetricDefinition("OutOfRange", "Count", "predict", description="values outside the allowed range"),
         MetricDefinition("UnseenCategory", "Count", "predict", description="categories not in the schema"),
@@ -56,3 +60,8 @@ METRICS: dict[str, MetricDefinition] = {
         MetricDefinition("Api5xxRate", "Percent", "api", description="5xx responses over all requests, percent"),
     )
 }
+
+
+def feature_metric(feature: str) -> str:
+    """The name of a numeric feature's value metric."""
+    return f"FeatureValue.{feature}"

@@ -4,9 +4,9 @@ SHA-256 before anyone loads them."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from modelwatch.registry.folder import ModelFolder
 from modelwatch.registry.manifest import (
     ARTIFACT_NAME,
     BASELINE_NAME,
@@ -26,40 +26,22 @@ class ModelRegistry:
     def key(self, version: str, name: str) -> str:
         return f"{self.prefix}{version}/{name}"
 
-    def publish(
-        self,
-        *,
-        model_name: str,
-        version: str,
-        created_at: datetime,
-        artifact: bytes,
-        classes: list[str],
-        positive_class: str,
-        feature_schema: dict[str, Any],
-        validation_metrics: dict[str, float | None],
-        training_rows: int,
-        library_versions: dict[str, str],
-        baseline: bytes | None = None,
-    ) -> ModelManifest:
+    def publish(self, model: ModelFolder) -> ModelManifest:
         """Write artifact and baseline, then the manifest last: a version is visible only whole."""
+        version = model.manifest.version
         artifact_key = self.key(version, ARTIFACT_NAME)
-        self.s3.put_object(Bucket=self.bucket, Key=artifact_key, Body=artifact)
+        self.s3.put_object(Bucket=self.bucket, Key=artifact_key, Body=model.artifact)
         baseline_key = None
-        if baseline is not None:
+        if model.baseline is not None:
             baseline_key = self.key(version, BASELINE_NAME)
-            self.s3.put_object(Bucket=self.bucket, Key=baseline_key, Body=baseline)
-        manifest = ModelManifest(
-            model_name=model_name,
-            version=version,
-            created_at=created_at.isoformat(timespec="seconds"),
-            artifact=ArtifactRef(key=artifact_key, sha256=sha256_hex(artifact), size_bytes=len(artifact)),
-            baseline_key=baseline_key,
-            classes=classes,
-            positive_class=positive_class,
-            feature_schema=feature_schema,
-            validation_metrics=validation_metrics,
-            training_rows=training_rows,
-            library_versions=library_versions,
+            self.s3.put_object(Bucket=self.bucket, Key=baseline_key, Body=model.baseline)
+        manifest = model.manifest.model_copy(
+            update={
+                "artifact": ArtifactRef(
+                    key=artifact_key, sha256=sha256_hex(model.artifact), size_bytes=len(model.artifact)
+                ),
+                "baseline_key": baseline_key,
+            }
         )
         self.s3.put_object(
             Bucket=self.bucket,

@@ -94,3 +94,39 @@ def run_demo_data(args: argparse.Namespace, out: Console) -> int:
         pacsv.write_csv(pa.table(demo_frame(args.rows, seed, drift)), path)
         out.print(f"wrote {path} ({args.rows:,} rows)")
     return EXIT_OK
+
+
+def run_train(args: argparse.Namespace, out: Console) -> int:
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    from modelwatch.errors import UserInputError
+    from modelwatch.training.publish import build_model_folder
+
+    spec = load_spec(args.spec)
+    if spec.columns.target is None:
+        raise UserInputError(f"{args.spec}: columns.target is not set: there is nothing to train on")
+    if not 0 < args.holdout < 1:
+        raise UserInputError("--holdout must be between 0 and 1")
+    table = TableFile(args.data)
+    table.require([*spec.features, spec.columns.target], "training")
+    columns = table.read_columns([*spec.features, spec.columns.target])
+    rows = len(columns[spec.columns.target])
+    order = np.random.default_rng(0).permutation(rows)
+    cut = int(rows * (1 - args.holdout))
+    train_rows, holdout_rows = order[:cut], order[cut:]
+    now = datetime.now(UTC)
+    version = args.version or now.strftime("v%Y%m%d%H%M%S")
+    out.print(f"training on {len(train_rows):,} rows, validating on {len(holdout_rows):,} ...")
+    folder = build_model_folder(
+        spec,
+        version,
+        {k: v[train_rows] for k, v in columns.items()},
+        {k: v[holdout_rows] for k, v in columns.items()},
+        now,
+    )
+    folder.write(args.out)
+    metrics = ", ".join(f"{k} {v:.4f}" for k, v in folder.manifest.validation_metrics.items() if v is not None)
+    out.print(f"model {version} -> {args.out} (validation: {metrics})")
+    return EXIT_OK

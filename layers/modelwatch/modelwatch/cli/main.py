@@ -45,6 +45,21 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--out", required=True, type=Path, help="where to write the profile (JSON)")
     _add_role_options(profile)
 
+    train = commands.add_parser("train", help="train a model from the spec and export it to ONNX")
+    train.add_argument("--data", required=True, help="CSV or Parquet with the features and the target")
+    train.add_argument("--spec", required=True, help="monitoring spec (TOML)")
+    train.add_argument(
+        "--out", required=True, type=Path, help="model folder to write (model.onnx, manifest.json, baseline.json)"
+    )
+    train.add_argument("--version", default=None, help="version name (default: a timestamp)")
+    train.add_argument("--holdout", type=float, default=0.25, help="share of rows kept for validation and the baseline")
+
+    serve = commands.add_parser("serve", help="serve the API on 127.0.0.1 through the Lambda handlers")
+    serve.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0: any free port)")
+    serve.add_argument(
+        "--model", type=Path, help="model folder from 'modelwatch train' (default: train the demo model)"
+    )
+
     demo = commands.add_parser("demo-data", help="write the demo model's example data sets")
     demo.add_argument("--out", required=True, type=Path, help="folder for the CSV files")
     demo.add_argument("--rows", type=int, default=20_000, help="rows per data set")
@@ -76,6 +91,14 @@ def main(argv: list[str] | None = None) -> int:
             from modelwatch.cli.commands import run_profile
 
             return run_profile(args, out, _progress(err))
+        if args.command == "train":
+            from modelwatch.cli.commands import run_train
+
+            return run_train(args, out)
+        if args.command == "serve":
+            from modelwatch_local.server import serve
+
+            return serve(args.port, args.model)
         from modelwatch.cli.commands import run_demo_data
 
         return run_demo_data(args, out)

@@ -77,6 +77,27 @@ class TableFile:
         if missing:
             raise UserInputError(f"{self.path}: {role} data lacks column(s) {', '.join(repr(c) for c in missing)}")
 
+    def read_columns(self, names: list[str]) -> dict[str, np.ndarray]:
+        """Whole columns in memory (training needs all rows at once); numbers as float64."""
+        try:
+            table = (
+                pq.read_table(self.path, columns=names)
+                if self.format == "parquet"
+                else pacsv.read_csv(self.path, convert_options=pacsv.ConvertOptions(include_columns=names))
+            )
+        except (pa.ArrowException, OSError) as exc:
+            raise UserInputError(f"{self.path}: cannot read: {_first_line(exc)}") from None
+        columns = {}
+        for name in names:
+            column = table.column(name).combine_chunks()
+            numeric = _is_numeric(column.type)
+            columns[name] = (
+                pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+                if numeric
+                else column.to_numpy(zero_copy_only=False)
+            )
+        return columns
+
     def batches(
         self, numeric: list[str], categorical: list[str], precount: frozenset[str] = frozenset()
     ) -> Iterator[dict[str, np.ndarray | CategoryCounts]]:

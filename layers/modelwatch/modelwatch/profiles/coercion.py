@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from modelwatch.labels import label_of
+
 
 @dataclass(frozen=True)
 class CategoryCounts:
@@ -59,17 +61,6 @@ def as_finite_floats(values: np.ndarray | list) -> tuple[np.ndarray, int, int]:
         else:
             type_errors += 1
     return np.asarray(parsed, dtype=np.float64), missing, type_errors
-
-
-def label_of(value: object) -> str:
-    """One category label: integral numbers print without a fraction, so 1, 1.0 and "1" agree."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    return str(value)
 
 
 def as_labels(values: np.ndarray | list) -> tuple[list[str], int]:

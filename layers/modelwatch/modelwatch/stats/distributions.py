@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from modelwatch.labels import label_of
 from modelwatch.profiles.categorical import CategoricalColumnProfile
-from modelwatch.profiles.coercion import label_of
 from modelwatch.profiles.numeric import NumericColumnProfile
 
 # Evidently's rule for empty bins, so PSI and Jensen-Shannon stay finite and familiar.

@@ -1,4 +1,4 @@
-"""Train a model from the spec, export it to ONNX and publish it with its baseline profile."""
+"""Train a model from the spec into a model folder: the ONNX artifact, its manifest, its baseline."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from importlib import metadata
 
 import numpy as np
 
-from modelwatch.aws.registry import ModelRegistry
 from modelwatch.profiles import ProfileBuilder, ProfileSchema
-from modelwatch.registry.manifest import ModelManifest
+from modelwatch.registry.folder import ModelFolder
+from modelwatch.registry.manifest import ARTIFACT_NAME, BASELINE_NAME, ArtifactRef, ModelManifest, sha256_hex
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.training.pipeline import feature_matrix, train
 
@@ -47,30 +47,31 @@ def baseline_columns(spec: MonitoringSpec, model, holdout: Mapping[str, np.ndarr
     return columns
 
 
-def train_and_publish(
+def build_model_folder(
     spec: MonitoringSpec,
-    registry: ModelRegistry,
     version: str,
     train_columns: Mapping[str, np.ndarray],
     holdout_columns: Mapping[str, np.ndarray],
     now: datetime,
-) -> ModelManifest:
+) -> ModelFolder:
+    """Train, export to ONNX, and profile the holdout as the baseline: everything a version needs."""
     model = train(spec, train_columns, holdout_columns)
     rows = len(next(iter(holdout_columns.values())))
     builder = ProfileBuilder(
         ProfileSchema.from_spec(spec), chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks))
     )
     builder.add(baseline_columns(spec, model, holdout_columns))
-    return registry.publish(
+    manifest = ModelManifest(
         model_name=spec.model.name,
         version=version,
-        created_at=now,
-        artifact=model.onnx_bytes,
+        created_at=now.isoformat(timespec="seconds"),
+        artifact=ArtifactRef(key=ARTIFACT_NAME, sha256=sha256_hex(model.onnx_bytes), size_bytes=len(model.onnx_bytes)),
+        baseline_key=BASELINE_NAME,
         classes=model.classes,
         positive_class=spec.columns.positive_class,
         feature_schema={name: f.model_dump(mode="json") for name, f in spec.features.items()},
         validation_metrics=model.validation_metrics,
         training_rows=len(next(iter(train_columns.values()))),
         library_versions=_versions(),
-        baseline=builder.result().to_json(),
     )
+    return ModelFolder(manifest, model.onnx_bytes, builder.result().to_json())

@@ -1,0 +1,89 @@
+"""`modelwatch serve`: the API on 127.0.0.1, through the functions' own handlers on the embedded
+stack. Each HTTP request becomes the API Gateway v2 event the Lambda would get."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from modelwatch_local.apigw import http_event, response_parts
+from modelwatch_local.lambda_runtime import invoke
+from modelwatch_local.stack import LocalStack
+
+ROUTES = {("POST", "/predict"): "predict", ("POST", "/feedback"): "feedback"}
+MAX_READ = 16 << 20  # API Gateway's payload limit is 10 MB; read a little past it, then refuse
+
+
+def _make_handler(stack: LocalStack, lock: threading.Lock, log) -> type[BaseHTTPRequestHandler]:
+    class ApiHandler(BaseHTTPRequestHandler):
+        server_version = "modelwatch-local"
+
+        def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _route(self, method: str) -> None:
+            started = time.perf_counter()
+            function = ROUTES.get((method, self.path.split("?")[0]))
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(min(length, MAX_READ)) if length else b""
+            if function is None:
+                status, headers, data = 404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}'
+            else:
+                event = http_event(method, self.path, dict(self.headers.items()), body, self.client_address[0])
+                with lock:  # one invocation at a time: each captures the process's stdout
+                    invocation = invoke(function, event)
+                    stack.deliver_capture(function, invocation.stdout)
+                status, headers, data = response_parts(invocation.result)
+            self._answer(status, headers, data)
+            log(f"{method} {self.path} {status} {(time.perf_counter() - started) * 1000:.1f} ms")
+
+        def do_POST(self) -> None:
+            self._route("POST")
+
+        def do_GET(self) -> None:
+            self._route("GET")
+
+        def log_message(self, format: str, *args: object) -> None:  # replaced by the one-line log above
+            pass
+
+    return ApiHandler
+
+
+def serve(port: int, model_dir: Path | None, out=sys.stdout, err=sys.stderr) -> int:
+    stack = LocalStack()
+    try:
+        if model_dir is None:
+            print("training the demo model ...", file=err, flush=True)
+            manifest = stack.publish_demo_model("demo-1")
+        else:
+            manifest = stack.publish_model_dir(model_dir)
+        lock = threading.Lock()
+        server = ThreadingHTTPServer(
+            ("127.0.0.1", port), _make_handler(stack, lock, lambda line: print(line, file=err, flush=True))
+        )
+        host, bound = server.server_address[:2]
+        print(
+            f"ModelWatch API on http://{host}:{bound}  (model {manifest.version}: POST /predict, POST /feedback)",
+            file=out,
+            flush=True,
+        )
+        print("Ctrl-C to stop", file=out, flush=True)
+        try:
+            server.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+        captured = len(stack.objects("capture/"))
+        print(f"stopped; {captured} capture objects were written to the in-memory S3", file=out, flush=True)
+        return 0
+    finally:
+        stack.stop()

@@ -1,0 +1,1 @@
+"""Deployment: Lambda packages built locally (no Docker) and the CDK app's constructs."""

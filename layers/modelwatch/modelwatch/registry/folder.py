@@ -1,0 +1,38 @@
+"""A trained model as a folder: model.onnx, manifest.json and baseline.json, as `modelwatch train`
+writes it. The manifest's SHA-256 is checked before the artifact is used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from modelwatch.errors import UserInputError
+from modelwatch.registry.manifest import ARTIFACT_NAME, BASELINE_NAME, MANIFEST_NAME, ModelManifest, sha256_hex
+
+
+@dataclass(frozen=True)
+class ModelFolder:
+    manifest: ModelManifest
+    artifact: bytes
+    baseline: bytes | None
+
+    def write(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / ARTIFACT_NAME).write_bytes(self.artifact)
+        (folder / MANIFEST_NAME).write_text(self.manifest.model_dump_json(indent=2))
+        if self.baseline is not None:
+            (folder / BASELINE_NAME).write_bytes(self.baseline)
+
+    @classmethod
+    def read(cls, folder: Path) -> ModelFolder:
+        try:
+            manifest = ModelManifest.model_validate_json((folder / MANIFEST_NAME).read_bytes())
+            artifact = (folder / ARTIFACT_NAME).read_bytes()
+        except OSError as exc:
+            raise UserInputError(f"{folder}: not a model folder ({exc.strerror}: {exc.filename})") from None
+        except ValueError as exc:
+            raise UserInputError(f"{folder / MANIFEST_NAME}: not a valid manifest ({exc})") from None
+        if sha256_hex(artifact) != manifest.artifact.sha256:
+            raise UserInputError(f"{folder / ARTIFACT_NAME}: SHA-256 does not match the manifest; refusing to use it")
+        baseline_path = folder / BASELINE_NAME
+        return cls(manifest, artifact, baseline_path.read_bytes() if baseline_path.is_file() else None)
