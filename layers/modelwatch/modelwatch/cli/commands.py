@@ -35,8 +35,10 @@ def resolve_spec(args: argparse.Namespace, reference: str) -> MonitoringSpec:
         spec = load_spec(args.spec)
     elif is_profile_file(reference):
         profile = DatasetProfile.load(reference)
-        numeric = [n for n, c in profile.columns.items() if not isinstance(c, CategoricalColumnProfile)]
-        categorical = [n for n, c in profile.columns.items() if isinstance(c, CategoricalColumnProfile)]
+        # Reserved columns (derived ones, like P(positive)) are not features.
+        columns = {n: c for n, c in profile.columns.items() if not n.startswith("__")}
+        numeric = [n for n, c in columns.items() if not isinstance(c, CategoricalColumnProfile)]
+        categorical = [n for n, c in columns.items() if isinstance(c, CategoricalColumnProfile)]
         spec = inferred_spec(numeric, categorical, args.target, args.prediction, args.score)
     else:
         kinds = TableFile(reference).inferred_kinds()

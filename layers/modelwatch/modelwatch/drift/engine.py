@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import statistics
 
+from modelwatch.cbpe import estimate, fit_calibration
 from modelwatch.drift.methods import compute, default_method, default_threshold, is_categorical_like
 from modelwatch.drift.results import ColumnDrift, DriftReport
 from modelwatch.errors import UserInputError
+from modelwatch.profiles.builder import POSITIVE_PROBABILITY
 from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.quality import assess_quality
@@ -128,6 +130,10 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
         _finish(item, adjusted_by_name.get(item.name)) if isinstance(item, _Pending) else item for item in evaluated
     ]
 
+    performance = None if current.performance is None else current.performance.metrics()
+    reference_performance = None if reference.performance is None else reference.performance.metrics()
+    estimated, calibration = _estimated_performance(reference, current)
+    dataset_drift_now = _dataset_drift(features, spec.drift.dataset_drift_share)
     return DriftReport(
         features=features,
         share_threshold=spec.drift.dataset_drift_share,
@@ -137,9 +143,54 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
         current_rows=current.rows,
         prediction_drift=_role_drift(spec, spec.columns.prediction, reference, current),
         label_drift=_role_drift(spec, spec.columns.target, reference, current),
-        performance=None if current.performance is None else current.performance.metrics(),
-        reference_performance=None if reference.performance is None else reference.performance.metrics(),
+        performance=performance,
+        reference_performance=reference_performance,
+        estimated_performance=estimated,
+        extra={
+            "calibration": calibration,
+            "concept_drift": _concept_drift(spec, performance, reference_performance, dataset_drift_now),
+        },
     )
+
+
+def _dataset_drift(features: list[ColumnDrift], share_threshold: float) -> bool | None:
+    judged = [f for f in features if f.status == "ok"]
+    if not judged:
+        return None
+    return sum(1 for f in judged if f.drifted) / len(judged) >= share_threshold
+
+
+def _estimated_performance(reference: DatasetProfile, current: DatasetProfile) -> tuple[dict | None, dict | None]:
+    """CBPE on the current window, calibrated on the reference's labelled rows (the holdout)."""
+    scores = current.columns.get(POSITIVE_PROBABILITY)
+    if reference.performance is None or not isinstance(scores, NumericColumnProfile) or not scores.valid:
+        return None, None
+    calibration = fit_calibration(reference.performance)
+    if calibration is None:
+        return None, None
+    return estimate(calibration, scores), calibration.to_dict()
+
+
+def _concept_drift(
+    spec: MonitoringSpec,
+    performance: dict[str, float | None] | None,
+    reference: dict[str, float | None] | None,
+    dataset_drift: bool | None,
+) -> dict[str, object] | None:
+    """P(Y|X) changed: performance fell beyond the tolerance while the inputs stayed put."""
+    metric = spec.retraining.performance.metric if spec.retraining.performance else "accuracy"
+    if performance is None or reference is None or performance.get(metric) is None or reference.get(metric) is None:
+        return None
+    tolerance = spec.retraining.performance_tolerance
+    fell = performance[metric] < reference[metric] - tolerance  # type: ignore[operator]
+    return {
+        "metric": metric,
+        "current": performance[metric],
+        "reference": reference[metric],
+        "tolerance": tolerance,
+        "performance_fell": fell,
+        "drifted": bool(fell and dataset_drift is False),
+    }
 
 
 def _role_drift(

@@ -1,6 +1,6 @@
 """Mergeable, serializable summaries of batches of rows."""
 
-from modelwatch.profiles.builder import ProfileBuilder, ProfileSchema, profile_batch
+from modelwatch.profiles.builder import POSITIVE_PROBABILITY, ProfileBuilder, ProfileSchema, profile_batch
 from modelwatch.profiles.categorical import OTHER, CategoricalColumnProfile
 from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile, is_profile_file
 from modelwatch.profiles.numeric import NumericColumnProfile
@@ -8,6 +8,7 @@ from modelwatch.sketches import SKETCH_K, SKETCH_RANK_ERROR
 
 __all__ = [
     "OTHER",
+    "POSITIVE_PROBABILITY",
     "SKETCH_K",
     "SKETCH_RANK_ERROR",
     "CategoricalColumnProfile",

@@ -16,6 +16,8 @@ from modelwatch.spec.models import MonitoringSpec
 
 # Column name -> values. Categorical feature columns may come already counted.
 Batch = Mapping[str, np.ndarray | CategoryCounts]
+# A derived column every profile with predictions and scores carries: P(positive class).
+POSITIVE_PROBABILITY = "__positive_probability__"
 
 
 @dataclass(frozen=True)
@@ -101,16 +103,30 @@ def profile_batch(schema: ProfileSchema, batch: Batch) -> DatasetProfile:
     for role in ("target", "prediction"):
         if role in roles:
             columns[roles[role]] = _categorical_profile(batch[roles[role]])
+    if "score" in roles and "prediction" in roles:
+        # P(positive class) per row, whatever the score column holds: what CBPE estimates from.
+        predicted, _ = as_labels(np.asarray(batch[roles["prediction"]]))
+        if len(predicted) == rows:
+            probability = _positive_probability(schema, np.asarray(batch[roles["score"]]), predicted)
+            columns[POSITIVE_PROBABILITY] = _numeric_profile(probability)
     performance = None
     if "target" in roles and "prediction" in roles:
         performance = _performance(schema, batch, roles)
     return DatasetProfile(rows=rows, columns=columns, performance=performance)
 
 
+def _present(values: np.ndarray) -> np.ndarray:
+    """Which entries hold a value (not None, NaN or empty text)."""
+    if values.dtype.kind == "f":
+        return ~np.isnan(values)
+    if values.dtype.kind in "iub":
+        return np.ones(len(values), dtype=bool)
+    return np.array([not (v is None or v != v or v == "") for v in values.tolist()], dtype=bool)
+
+
 def _performance(schema: ProfileSchema, batch: Batch, roles: dict[str, str]) -> ClassificationCounts:
     actual_raw, predicted_raw = batch[roles["target"]], batch[roles["prediction"]]
-    labelled = [i for i, value in enumerate(np.asarray(actual_raw).tolist()) if as_labels([value])[1] == 0]
-    index = np.asarray(labelled, dtype=np.int64)
+    index = np.flatnonzero(_present(np.asarray(actual_raw)))
     actual, _ = as_labels(np.asarray(actual_raw)[index])
     predicted_labels, _ = as_labels(np.asarray(predicted_raw)[index])
     probability = None
