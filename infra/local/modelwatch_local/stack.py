@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving.capture import MARKER
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.clock import MovableClock
-from modelwatch_local.lambda_runtime import CODE_ROOT, invoke
+from modelwatch_local.lambda_runtime import CODE_ROOT, Invocation, invoke
 from modelwatch_local.subscription import awslogs_event
 
 # moto answers every call in-process; these keep boto3 from looking for real credentials.
@@ -44,6 +45,21 @@ class ApiResult:
             if '"_aws"' in line:
                 documents.append(json.loads(line))
         return documents
+
+
+def s3_event(bucket: str, keys: list[str]) -> dict[str, Any]:
+    """An S3 ObjectCreated notification, as S3 sends it to Lambda."""
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": bucket}, "object": {"key": key}},
+            }
+            for key in keys
+        ]
+    }
 
 
 def _reject_constant(name: str) -> None:
@@ -133,12 +149,38 @@ class LocalStack:
             return None
         event = awslogs_event(f"/aws/lambda/modelwatch-{function}", "local/stream", matching, self._next_log_id)
         self._next_log_id += len(matching)
-        return invoke("capture", event).result
+        before = set(self.objects("capture/", bodies=False))
+        result = invoke("capture", event).result
+        created = sorted(set(self.objects("capture/", bodies=False)) - before)
+        if created:  # the bucket's ObjectCreated notification on capture/ drives the profile function
+            invoke("profile", s3_event(self.platform.settings.data_bucket, created))
+        return result
 
-    def objects(self, prefix: str) -> dict[str, bytes]:
+    def run_drift(self, end: datetime | None = None) -> Invocation:
+        """The EventBridge schedule firing: a Scheduled Event at `end` (default: the clock's now)."""
+        moment = end or self.clock()
+        event = {
+            "version": "0",
+            "id": f"local-{int(moment.timestamp())}",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.platform.settings.region,
+            "resources": ["arn:aws:events:us-east-1:123456789012:rule/modelwatch-drift"],
+            "detail": {},
+        }
+        return invoke("drift", event)
+
+    def objects(self, prefix: str, bodies: bool = True) -> dict[str, bytes]:
         bucket = self.platform.settings.data_bucket
-        listing = self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-        return {o["Key"]: self.s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listing}
+        keys = [
+            o["Key"]
+            for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for o in page.get("Contents", [])
+        ]
+        if not bodies:
+            return dict.fromkeys(keys, b"")
+        return {key: self.s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
 
     def stop(self) -> None:
         self._mock.stop()

@@ -196,8 +196,10 @@ def _concept_drift(
 def _role_drift(
     spec: MonitoringSpec, column: str | None, reference: DatasetProfile, current: DatasetProfile
 ) -> ColumnDrift | None:
-    """Drift of the prediction or label column, judged on its own (no correction, not in the share)."""
+    """Drift of the prediction or label column, judged on its own (no correction, not in the share):
+    the Jensen-Shannon distance of the class shares, a bounded score at any window size."""
     if column is None or column not in reference.columns or column not in current.columns:
         return None
-    item = _evaluate(column, FeatureDrift(), spec, reference, reference.columns[column], current.columns[column])
+    method = FeatureDrift(method=DriftMethod.JENSEN_SHANNON)
+    item = _evaluate(column, method, spec, reference, reference.columns[column], current.columns[column])
     return _finish(item, None) if isinstance(item, _Pending) else item

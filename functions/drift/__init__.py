@@ -1,0 +1,1 @@
+"""Drift: the scheduled check of every window the spec names."""

@@ -1,0 +1,1 @@
+"""Profile: one partial profile per capture object."""

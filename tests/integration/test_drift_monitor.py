@@ -1,0 +1,205 @@
+"""The monitor end to end on the embedded stack: predictions are captured, each capture object is
+profiled, labels arrive late, and the scheduled drift check writes its reports and metrics."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from modelwatch.demo.data import demo_frame
+from modelwatch.drift import analyze
+from modelwatch.profiles import DatasetProfile
+from modelwatch.windows.capture_profile import parse_capture, profile_captures
+from modelwatch_local.clock import MovableClock
+from modelwatch_local.lambda_runtime import invoke
+from modelwatch_local.stack import LocalStack
+
+FEATURES = ("age", "income", "score", "category", "region")
+START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
+
+
+def _records(frame: dict, start: int, count: int) -> list[dict]:
+    rows = []
+    for i in range(start, start + count):
+        row = {}
+        for name in FEATURES:
+            value = frame[name][i]
+            row[name] = value.item() if hasattr(value, "item") else value
+        rows.append(row)
+    return rows
+
+
+@pytest.fixture(scope="module")
+def monitored():
+    """Three hours of traffic (the last one drifted), half of it labelled, then the drift check."""
+    stack = LocalStack(clock=MovableClock(START))
+    stack.publish_demo_model("v1")
+    stable, drifted = demo_frame(2400, 101), demo_frame(1200, 102, drift=0.9)
+    traffic: list[tuple[dict, int]] = []
+    for hour, (frame, offset) in enumerate([(stable, 0), (stable, 1200), (drifted, 0)]):
+        stack.clock.advance(3600 if hour else 60)
+        for batch in range(12):
+            first = offset + batch * 100
+            result = stack.call("predict", "POST", "/predict", {"instances": _records(frame, first, 100)})
+            assert result.status == 200
+            traffic += [(p, int(frame["label"][first + j])) for j, p in enumerate(result.body["predictions"])]
+    stack.clock.advance(1800)
+    labelled = traffic[::2]
+    for chunk in range(0, len(labelled), 100):
+        items = [
+            {
+                "request_id": p["request_id"],
+                "label": label,
+                "outcomes": {"clicked": bool(label), "revenue": 2.0 * label},
+            }
+            for p, label in labelled[chunk : chunk + 100]
+        ]
+        assert stack.call("feedback", "POST", "/feedback", {"items": items}).status == 200
+    end = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+    invocation = stack.run_drift(end)
+    yield stack, invocation, end, traffic
+    stack.stop()
+
+
+def _document(stack, window: str, end: datetime) -> dict:
+    key = f"reports/v1/{window}/{end.strftime('%Y-%m-%dT%H:%M:%SZ')}/drift.json"
+    return json.loads(stack.objects(key)[key])
+
+
+def _metrics(invocation) -> list[tuple[str, dict, float]]:
+    found = []
+    for line in invocation.stdout:
+        if '"_aws"' not in line:
+            continue
+        document = json.loads(line)
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            dimensions = {d: document[d] for d in directive["Dimensions"][0]}
+            for metric in directive["Metrics"]:
+                values = document[metric["Name"]]
+                found.append((metric["Name"], dimensions, (values if isinstance(values, list) else [values])[0]))
+    return found
+
+
+def test_every_capture_object_has_a_profile_and_a_join_index(monitored):
+    stack, *_ = monitored
+    captures = [k for k in stack.objects("capture/", bodies=False)]
+    assert captures and all("model_version=v1/dt=2026-11-20-0" in k for k in captures)
+    for key in captures:
+        assert key.replace("capture/", "profiles/").replace(".jsonl", ".json") in stack.objects(
+            "profiles/", bodies=False
+        )
+        assert key.replace("capture/", "joins/").replace(".jsonl", ".json") in stack.objects("joins/", bodies=False)
+
+
+def test_reports_are_written_per_window(monitored):
+    stack, invocation, end, _ = monitored
+    stamp = end.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for window in ("1h", "1d", "7d"):
+        keys = stack.objects(f"reports/v1/{window}/{stamp}/", bodies=False)
+        assert set(keys) == {f"reports/v1/{window}/{stamp}/drift.json", f"reports/v1/{window}/{stamp}/report.html"}
+    last_hour, day = _document(stack, "1h", end), _document(stack, "1d", end)
+    assert last_hour["current_rows"] == 1200 and day["current_rows"] == 3600
+    assert last_hour["dataset_drift"] is True  # the drifted hour
+    assert {f["name"] for f in last_hour["features"] if f["drifted"]} >= {"age", "income", "region"}
+    assert day["performance"]["accuracy"] is not None and day["estimated_performance"]["accuracy"] is not None
+    assert day["labels"] == {"received": 1800, "unmatched": 0}
+    assert day["kpis"]["ClickThroughRate"] == pytest.approx(np.mean([label for _, label in monitored[3][::2]]))
+    assert day["new_labeled_rows"] == 1800
+
+
+def test_expected_metrics_are_emitted(monitored):
+    _, invocation, _, _ = monitored
+    metrics = _metrics(invocation)
+    names = {name for name, _, _ in metrics}
+    assert {
+        "DriftScore",
+        "DriftShare",
+        "DatasetDrift",
+        "PredictionDrift",
+        "LabelDrift",
+        "Accuracy",
+        "F1",
+        "AUC",
+        "EstimatedAccuracy",
+        "EstimatedAUC",
+        "MissingRate",
+        "OutOfRangeRate",
+        "NewLabeledRows",
+        "Kpi",
+        "InsufficientData",
+        "FeatureDrifted",
+    } <= names
+    scores = {(d["window"], d["feature"]): v for n, d, v in metrics if n == "DriftScore"}
+    assert {feature for window, feature in scores if window == "1h"} == set(FEATURES)
+    assert all(set(d) <= {"service", "window", "feature", "kpi"} for _, d, _ in metrics)
+    kpis = {d["kpi"] for n, d, _ in metrics if n == "Kpi"}
+    assert kpis == {"ClickThroughRate", "RevenuePerPrediction"}
+
+
+def test_merged_profiles_equal_the_raw_rows(monitored):
+    stack, _, end, _ = monitored
+    spec = stack.platform.spec
+    manifest = stack.registry.manifest("v1")
+    baseline = DatasetProfile.from_json(stack.registry.baseline(manifest))
+    rows = [
+        record
+        for key, body in stack.objects("capture/model_version=v1/dt=2026-11-20-02/").items()
+        for record in parse_capture(body)
+    ]
+    direct = analyze(spec, baseline, profile_captures(spec, rows).profile)
+    stored = {f["name"]: f for f in _document(stack, "1h", end)["features"]}
+    for feature in direct.features:
+        # 1,200 rows: under the sketch's exact size, so the merge is exact up to float rounding.
+        assert stored[feature.name]["statistic"] == pytest.approx(feature.statistic, abs=1e-9)
+        assert stored[feature.name]["drifted"] == feature.drifted
+
+
+def test_rerunning_a_window_writes_the_same_keys_and_values(monitored):
+    stack, first, end, _ = monitored
+    before = {k: v for k, v in stack.objects("reports/").items()}
+    again = stack.run_drift(end)
+    assert stack.objects("reports/") == before
+    def canonical(invocation):
+        return sorted((name, sorted(dims.items()), value) for name, dims, value in _metrics(invocation))
+
+    assert canonical(again) == canonical(first)
+
+
+def test_a_small_window_is_insufficient_data_with_no_verdict():
+    # Stacks in one process share moto's backend: this one works in a month of its own.
+    stack = LocalStack(clock=MovableClock(datetime(2026, 12, 1, tzinfo=UTC)))
+    try:
+        stack.publish_demo_model("v-small")
+        stack.clock.advance(60)
+        stack.call("predict", "POST", "/predict", {"instances": _records(demo_frame(10, 7), 0, 10)})
+        invocation = stack.run_drift(datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
+        metrics = _metrics(invocation)
+        one_hour = {n: v for n, d, v in metrics if d.get("window") == "1h"}
+        assert one_hour["InsufficientData"] == 1.0
+        assert "DatasetDrift" not in one_hour and "DriftShare" not in one_hour
+    finally:
+        stack.stop()
+
+
+def test_poison_objects_are_quarantined_and_backfills_are_profiled(monitored):
+    stack, *_ = monitored
+    bucket = stack.platform.settings.data_bucket
+    stack.s3.put_object(Bucket=bucket, Key="capture/model_version=v1/dt=2026-11-19-00/bad.jsonl", Body=b"{nope\n")
+    good = next(iter(stack.objects("capture/model_version=v1/dt=2026-11-20-00/").items()))
+    stack.s3.put_object(Bucket=bucket, Key="capture/model_version=v1/dt=2026-11-19-00/old.jsonl", Body=good[1])
+    batch = {
+        "Items": [
+            {"Key": "capture/model_version=v1/dt=2026-11-19-00/bad.jsonl"},
+            {"Key": "capture/model_version=v1/dt=2026-11-19-00/old.jsonl"},
+        ]
+    }
+    result = invoke("profile", batch)
+    assert result.result == {"profiled": 1, "quarantined": 1}
+    assert "quarantine/poison/capture/model_version=v1/dt=2026-11-19-00/bad.jsonl" in stack.objects(
+        "quarantine/poison/", bodies=False
+    )
+    assert "profiles/model_version=v1/dt=2026-11-19-00/old.json" in stack.objects("profiles/", bodies=False)
+    assert any(name == "ProfileFailed" and value == 1.0 for name, _, value in _metrics(result))
