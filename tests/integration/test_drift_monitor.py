@@ -95,7 +95,7 @@ def test_every_capture_object_has_a_profile_and_a_join_index(monitored):
 
 
 def test_reports_are_written_per_window(monitored):
-    stack, invocation, end, _ = monitored
+    stack, _, end, _ = monitored
     stamp = end.strftime("%Y-%m-%dT%H:%M:%SZ")
     for window in ("1h", "1d", "7d"):
         keys = stack.objects(f"reports/v1/{window}/{stamp}/", bodies=False)
@@ -162,6 +162,7 @@ def test_rerunning_a_window_writes_the_same_keys_and_values(monitored):
     before = {k: v for k, v in stack.objects("reports/").items()}
     again = stack.run_drift(end)
     assert stack.objects("reports/") == before
+
     def canonical(invocation):
         return sorted((name, sorted(dims.items()), value) for name, dims, value in _metrics(invocation))
 

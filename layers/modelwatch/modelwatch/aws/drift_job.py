@@ -13,7 +13,7 @@ from typing import Any
 
 from modelwatch.aws.registry import ModelRegistry
 from modelwatch.drift import analyze
-from modelwatch.profiles import DatasetProfile
+from modelwatch.profiles import DatasetProfile, merge_profiles
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.report import render_html, report_document
 from modelwatch.spec.models import MonitoringSpec, Window
@@ -75,8 +75,8 @@ class DriftJob:
             if document.get("inputs_fingerprint") == fingerprint:
                 return document
 
-        parts = [DatasetProfile.from_json(self._read(key)) for key, _ in profile_objects]
-        current = parts[0].merged(*parts[1:]) if parts else DatasetProfile()
+        # Sorted keys, streamed: the merge order is fixed and memory does not grow with the count.
+        current = merge_profiles(DatasetProfile.from_json(self._read(key)) for key, _ in profile_objects)
         joined = [self._joined_hour(version, h, objects) for h, objects in label_hours.items() if objects]
         labels = joined[0].merged(*joined[1:]) if joined else None
         if labels is not None and labels.counts.total:

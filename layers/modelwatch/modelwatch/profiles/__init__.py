@@ -2,7 +2,7 @@
 
 from modelwatch.profiles.builder import POSITIVE_PROBABILITY, ProfileBuilder, ProfileSchema, profile_batch
 from modelwatch.profiles.categorical import OTHER, CategoricalColumnProfile
-from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile, is_profile_file
+from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile, is_profile_file, merge_profiles
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.sketches import SKETCH_K, SKETCH_RANK_ERROR
 
@@ -18,5 +18,6 @@ __all__ = [
     "ProfileBuilder",
     "ProfileSchema",
     "is_profile_file",
+    "merge_profiles",
     "profile_batch",
 ]

@@ -7,6 +7,7 @@ baseline profile one file next to the model artifact.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,3 +127,22 @@ def is_profile_file(path: Path | str) -> bool:
     except OSError:
         return False
     return head.lstrip().startswith(b'{"format":"' + FORMAT.encode())
+
+
+MERGE_BATCH = 32
+
+
+def merge_profiles(profiles: Iterable[DatasetProfile]) -> DatasetProfile:
+    """Merge a stream of profiles holding at most MERGE_BATCH of them at a time: memory stays
+    flat however many partial profiles a window has, and the accumulated one is copied once per
+    batch, not once per profile."""
+    merged: DatasetProfile | None = None
+    batch: list[DatasetProfile] = []
+    for profile in profiles:
+        batch.append(profile)
+        if len(batch) == MERGE_BATCH:
+            merged = batch[0].merged(*batch[1:]) if merged is None else merged.merged(*batch)
+            batch = []
+    if batch:
+        merged = batch[0].merged(*batch[1:]) if merged is None else merged.merged(*batch)
+    return merged if merged is not None else DatasetProfile()
