@@ -204,3 +204,21 @@ def test_poison_objects_are_quarantined_and_backfills_are_profiled(monitored):
     )
     assert "profiles/model_version=v1/dt=2026-11-19-00/old.json" in stack.objects("profiles/", bodies=False)
     assert any(name == "ProfileFailed" and value == 1.0 for name, _, value in _metrics(result))
+
+
+def test_backfill_distributed_map_profiles_objects_that_predate_the_profile_function(monitored):
+    from modelwatch_infra.backfill import BATCH, backfill_definition
+    from modelwatch_local.distributed_map import run_distributed_map
+
+    stack, *_ = monitored
+    bucket = stack.platform.settings.data_bucket
+    body = next(iter(stack.objects("capture/model_version=v1/dt=2026-11-20-01/").values()))
+    old = [f"capture/model_version=v1/dt=2026-11-18-0{h}/backfill-{i}.jsonl" for h in range(3) for i in range(40)]
+    for key in old:
+        stack.s3.put_object(Bucket=bucket, Key=key, Body=body)
+    definition = backfill_definition(bucket, "arn:aws:lambda:us-east-1:123456789012:function:modelwatch-profile")
+    results = run_distributed_map(definition, {"prefix": "capture/model_version=v1/dt=2026-11-18"}, stack.s3, "profile")
+    assert len(results) == -(-len(old) // BATCH)
+    assert sum(r["profiled"] for r in results) == len(old)
+    profiled = stack.objects("profiles/model_version=v1/dt=2026-11-18", bodies=False)
+    assert len(profiled) == len(old)

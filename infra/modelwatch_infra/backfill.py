@@ -1,0 +1,56 @@
+"""The backfill state machine: a Step Functions Distributed Map over the capture prefix that
+hands batches of capture objects to the profile function (objects that predate it, or a prefix
+to re-profile). One definition: the CDK stack deploys it, the local runtime runs it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BATCH = 50  # capture objects per profile invocation
+CONCURRENCY = 10
+
+
+def backfill_definition(bucket: str, profile_function_arn: str) -> dict[str, Any]:
+    """Amazon States Language; the execution input is {"prefix": "capture/…"}."""
+    return {
+        "Comment": "Profile the capture objects under a prefix, in batches",
+        "StartAt": "ProfileCaptureObjects",
+        "States": {
+            "ProfileCaptureObjects": {
+                "Type": "Map",
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:listObjectsV2",
+                    "Parameters": {"Bucket": bucket, "Prefix.$": "$.prefix"},
+                },
+                "ItemBatcher": {"MaxItemsPerBatch": BATCH},
+                "MaxConcurrency": CONCURRENCY,
+                "ToleratedFailurePercentage": 0,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Profile",
+                    "States": {
+                        "Profile": {
+                            "Type": "Task",
+                            "Resource": "arn:aws:states:::lambda:invoke",
+                            "Parameters": {"FunctionName": profile_function_arn, "Payload.$": "$"},
+                            "OutputPath": "$.Payload",
+                            "Retry": [
+                                {
+                                    "ErrorEquals": [
+                                        "Lambda.TooManyRequestsException",
+                                        "Lambda.ServiceException",
+                                        "States.Timeout",
+                                    ],
+                                    "IntervalSeconds": 2,
+                                    "MaxAttempts": 4,
+                                    "BackoffRate": 2.0,
+                                }
+                            ],
+                            "End": True,
+                        }
+                    },
+                },
+                "End": True,
+            }
+        },
+    }
