@@ -1,0 +1,1 @@
+"""Notify: CloudWatch alarm notifications from SNS to Slack."""

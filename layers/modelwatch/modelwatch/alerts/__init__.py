@@ -1,0 +1,1 @@
+"""Alerts: CloudWatch alarm notifications read and rendered for people."""
