@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := out/demo
 
-.PHONY: demo test lint unit browser-deps benchmark clean
+.PHONY: demo test lint unit browser-deps benchmark synth clean
 
 $(STAMP): requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,17 @@ lint: $(STAMP)
 test: $(STAMP) browser-deps lint
 	$(BIN)/python -m pytest -n 2 -q
 
+# The CloudFormation template in cdk.out, offline and without Docker (layers are built with pip).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+synth: $(STAMP) node_modules/.installed
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_CLI_TELEMETRY=true npx --no-install cdk synth --no-notices --quiet
+	@echo "template: cdk.out/ModelWatch.template.json"
+
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks.drift_throughput
 
 clean:
-	rm -rf $(VENV) .venv-evidently out .pytest_cache .hypothesis .ruff_cache
+	rm -rf $(VENV) .venv-evidently out .pytest_cache .hypothesis .ruff_cache cdk.out node_modules .cache

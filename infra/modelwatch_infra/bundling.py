@@ -94,28 +94,61 @@ def build_layer(
     return Bundle(out, tree_size(out), compiled)
 
 
-# The core modules a function may import: the statistics and CLI stay out of the serving path.
-CORE_PACKAGES = {
-    "serving": ["__init__.py", "errors.py", "labels.py", "metric_catalog.py", "spec", "serving", "registry", "aws"],
+# The core modules each kind of function may import. Serving functions leave the statistics out;
+# monitoring functions leave out the command line, the demo data and training.
+CORE = ROOT / "layers" / "modelwatch" / "modelwatch"
+CORE_SETS = {
+    "serving": [
+        "__init__.py",
+        "errors.py",
+        "labels.py",
+        "metric_catalog.py",
+        "spec",
+        "serving",
+        "registry",
+        "aws",
+        "alerts",
+    ],
+    "monitoring": [
+        p.name
+        for p in sorted(CORE.iterdir())
+        if p.name not in ("cli", "demo", "training", "__pycache__", "__main__.py")
+    ],
+}
+FUNCTION_CORE = {
+    "predict": "serving",
+    "feedback": "serving",
+    "capture": "serving",
+    "notify": "serving",
+    "profile": "monitoring",
+    "drift": "monitoring",
 }
 
 
-def build_function_code(function: str, out: Path, core: str = "serving") -> Bundle:
-    """The function's code folder: functions/<name>, functions/shared, the core modules, the spec."""
+def _files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    return sorted(f for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc")
+
+
+def core_files(function: str, core: str) -> list[Path]:
+    """Every file that goes into a function's code bundle (what its asset hash covers)."""
+    files = [ROOT / "functions" / "__init__.py", *_files(ROOT / "functions" / function)]
+    files += [*_files(ROOT / "functions" / "shared"), ROOT / "monitoring.toml"]
+    for name in CORE_SETS[core]:
+        files += _files(CORE / name)
+    return files
+
+
+def build_function_code(function: str, out: Path, core: str | None = None) -> Bundle:
+    """The function's code folder: functions/<name>, functions/shared, its core modules, the spec."""
+    core = core or FUNCTION_CORE[function]
     shutil.rmtree(out, ignore_errors=True)
-    (out / "functions").mkdir(parents=True)
-    shutil.copy2(ROOT / "functions" / "__init__.py", out / "functions" / "__init__.py")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for package in (function, "shared"):
-        shutil.copytree(ROOT / "functions" / package, out / "functions" / package, ignore=ignore)
-    source = ROOT / "layers" / "modelwatch" / "modelwatch"
-    for name in CORE_PACKAGES[core]:
-        target = out / "modelwatch" / name
+    out.mkdir(parents=True)
+    for source in core_files(function, core):
+        relative = source.relative_to(CORE.parent) if CORE in source.parents else source.relative_to(ROOT)
+        target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        if (source / name).is_dir():
-            shutil.copytree(source / name, target, ignore=ignore)
-        else:
-            shutil.copy2(source / name, target)
-    shutil.copy2(ROOT / "monitoring.toml", out / "monitoring.toml")
+        shutil.copy2(source, target)
     compiled = _compile(out, LAMBDA_PYTHON)
     return Bundle(out, tree_size(out), compiled)

@@ -185,8 +185,10 @@ class AlertRule(_Strict):
     treat_missing_data: Literal["breaching", "notBreaching", "ignore", "missing"] = "notBreaching"
     severity: Literal["critical", "warning", "info"] = "warning"
     description: str = ""
-    # Percentile alarms: below this many samples in a period the alarm does not evaluate.
+    # Percentile alarms: with few samples in a period the alarm does not evaluate.
     min_samples: Annotated[int, Field(ge=1)] | None = None
+    # For the drift check's metrics: which window (default: the first in drift.windows).
+    window: str | None = None
 
     @field_validator("statistic")
     @classmethod
@@ -288,6 +290,10 @@ class MonitoringSpec(_Strict):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             problems.append(f"alert names repeat: {', '.join(duplicates)}")
+        windows = {w.name for w in self.drift.windows}
+        for alert in self.alerts:
+            if alert.window is not None and alert.window not in windows:
+                problems.append(f"alert {alert.name}: window '{alert.window}' is not in drift.windows")
         kpi_names = [k.name for k in self.kpis]
         if len(set(kpi_names)) != len(kpi_names):
             problems.append("kpi names must be unique")

@@ -1,0 +1,22 @@
+"""The CDK app: `npx cdk synth` (or `make synth`) writes the CloudFormation template to cdk.out.
+
+Context (-c key=value) is documented in README.md; cdk-nag's AwsSolutions checks run on every
+synth, and an unreviewed finding is an error.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from modelwatch_infra.stack import build
+
+app = cdk.App()
+build(app)
+cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
+app.synth()

@@ -1,0 +1,169 @@
+"""Alerts: the KMS-encrypted SNS topic, its email subscriptions and Slack notifier, and one
+CloudWatch alarm per rule of the monitoring spec (per feature or KPI where the metric has that
+dimension), plus function errors, throttles and dead letters. Every alarm notifies the topic."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secrets
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from modelwatch.metric_catalog import METRICS
+from modelwatch.spec.models import AlertRule, MonitoringSpec
+from modelwatch_infra.functions import dead_letter_queue
+from modelwatch_infra.settings import DeploymentSettings
+
+COMPARISONS = {
+    "GreaterThanThreshold": cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    "GreaterThanOrEqualToThreshold": cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    "LessThanThreshold": cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+    "LessThanOrEqualToThreshold": cw.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+}
+MISSING = {
+    "breaching": cw.TreatMissingData.BREACHING,
+    "notBreaching": cw.TreatMissingData.NOT_BREACHING,
+    "ignore": cw.TreatMissingData.IGNORE,
+    "missing": cw.TreatMissingData.MISSING,
+}
+
+
+def spec_metric(spec: MonitoringSpec, rule: AlertRule, period: cdk.Duration, extra: dict[str, str]) -> cw.Metric:
+    definition = METRICS[rule.metric]
+    dimensions = {"service": spec.metrics.service, **extra}
+    if definition.source == "drift":
+        dimensions["window"] = rule.window or spec.drift.windows[0].name
+    return cw.Metric(
+        namespace=spec.metrics.namespace,
+        metric_name=rule.metric,
+        dimensions_map=dimensions,
+        statistic=rule.statistic,
+        period=period,
+    )
+
+
+def server_error_rate(api: apigw.HttpApi, period: cdk.Duration) -> cw.MathExpression:
+    """5xx responses as a percentage of all requests (zero when there were none)."""
+    return cw.MathExpression(
+        expression="IF(requests > 0, 100 * errors / requests, 0)",
+        using_metrics={
+            "errors": api.metric_server_error(period=period, statistic="Sum"),
+            "requests": api.metric_count(period=period, statistic="Sum"),
+        },
+        label="5xx rate (%)",
+        period=period,
+    )
+
+
+def _targets(spec: MonitoringSpec, rule: AlertRule) -> list[dict[str, str]]:
+    """One alarm per value of the metric's dimension: features, KPIs; else one."""
+    dimension = METRICS[rule.metric].dimension
+    if dimension == "feature" and rule.metric != "FeatureValue":
+        return [{"feature": name} for name in spec.features]
+    if dimension == "kpi":
+        return [{"kpi": kpi.name} for kpi in spec.kpis]
+    return [{}]
+
+
+class Alerting(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        settings: DeploymentSettings,
+        api: apigw.HttpApi,
+        notifier: lambda_.IFunction,
+        functions: dict[str, lambda_.Function],
+        dead_letter_queues: dict[str, sqs.IQueue],
+    ) -> None:
+        super().__init__(scope, id)
+        key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="ModelWatch alerts topic")
+        key.grant_encrypt_decrypt(cdk.aws_iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        self.topic = sns.Topic(self, "Alerts", master_key=key, enforce_ssl=True, display_name="ModelWatch alerts")
+        for address in settings.alert_emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(address))
+        self.notify_dead_letters = dead_letter_queue(self, "NotifyDeadLetters")
+        self.topic.add_subscription(
+            subscriptions.LambdaSubscription(notifier, dead_letter_queue=self.notify_dead_letters)
+        )
+        secret = secrets.Secret.from_secret_name_v2(self, "SlackWebhook", settings.slack_secret_name)
+        secret.grant_read(notifier)
+        self.alarms: list[cw.Alarm] = []
+        spec = settings.spec
+        for rule in spec.alerts:
+            period = cdk.Duration.seconds(rule.period_seconds)
+            for extra in _targets(spec, rule):
+                metric = (
+                    server_error_rate(api, period)
+                    if rule.metric == "Api5xxRate"
+                    else spec_metric(spec, rule, period, extra)
+                )
+                suffix = "".join(f"-{v}" for v in extra.values())
+                self._alarm(
+                    f"{rule.name}{suffix}",
+                    metric,
+                    threshold=rule.threshold,
+                    evaluation_periods=rule.evaluation_periods,
+                    datapoints_to_alarm=rule.datapoints_to_alarm,
+                    comparison=COMPARISONS[rule.comparison],
+                    missing=MISSING[rule.treat_missing_data],
+                    description=f"[{rule.severity}] {rule.description}".strip(),
+                    low_samples="ignore" if rule.min_samples and rule.statistic.startswith("p") else None,
+                )
+        five_minutes = cdk.Duration.minutes(5)
+        for name, function in sorted(functions.items()):
+            for kind, metric in (
+                ("Errors", function.metric_errors(period=five_minutes, statistic="Sum")),
+                ("Throttles", function.metric_throttles(period=five_minutes, statistic="Sum")),
+            ):
+                self._alarm(
+                    f"{name}-{kind}",
+                    metric,
+                    threshold=0,
+                    description=f"[critical] {kind.lower()} in the {name} function",
+                )
+        for name, queue in sorted(dead_letter_queues.items()):
+            self._alarm(
+                f"{name}-DeadLetters",
+                queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
+                threshold=0,
+                description=f"[critical] undelivered events wait in the {name} dead-letter queue",
+            )
+
+    def _alarm(
+        self,
+        name: str,
+        metric: cw.IMetric,
+        *,
+        threshold: float,
+        evaluation_periods: int = 1,
+        datapoints_to_alarm: int | None = None,
+        comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING,
+        description: str = "",
+        low_samples: str | None = None,
+    ) -> None:
+        alarm = cw.Alarm(
+            self,
+            name,
+            alarm_name=f"{cdk.Stack.of(self).stack_name}-{name}",
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm,
+            comparison_operator=comparison,
+            treat_missing_data=missing,
+            alarm_description=description,
+            evaluate_low_sample_count_percentile=low_samples,
+        )
+        alarm.add_alarm_action(actions.SnsAction(self.topic))
+        alarm.add_ok_action(actions.SnsAction(self.topic))
+        self.alarms.append(alarm)

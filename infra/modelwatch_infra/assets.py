@@ -1,0 +1,76 @@
+"""Lambda code and layers as CDK assets, bundled on this machine (no Docker): CDK calls
+`try_bundle`, which builds with modelwatch_infra.bundling. Asset hashes come from the inputs
+(requirement pins, source files), so an unchanged layer is never rebuilt or re-uploaded."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_lambda as lambda_
+
+from modelwatch_infra.bundling import LAMBDA_PYTHON, ROOT, build_function_code, build_layer, core_files
+
+CACHE = ROOT / ".cache" / "layers"  # built layers, reused across synths (git-ignored)
+
+
+def _digest(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _LayerBundling:
+    def __init__(self, requirements: Path, architecture: str, key: str) -> None:
+        self.requirements, self.architecture, self.key = requirements, architecture, key
+
+    def try_bundle(self, output_dir: str, *args, **kwargs) -> bool:
+        cached = CACHE / self.key
+        if not (cached / "python").is_dir():
+            build_layer(self.requirements, cached, self.architecture)
+        shutil.copytree(cached, output_dir, dirs_exist_ok=True)
+        return True
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _CodeBundling:
+    def __init__(self, function: str, core: str) -> None:
+        self.function, self.core = function, core
+
+    def try_bundle(self, output_dir: str, *args, **kwargs) -> bool:
+        build_function_code(self.function, Path(output_dir), self.core)
+        return True
+
+
+def _no_docker(local: object) -> cdk.BundlingOptions:
+    # The image is never pulled: local bundling always succeeds, so CDK never falls back to it.
+    return cdk.BundlingOptions(
+        image=cdk.DockerImage.from_registry("public.ecr.aws/docker/library/busybox:stable"), local=local
+    )
+
+
+def layer_code(name: str, architecture: str) -> lambda_.Code:
+    requirements = ROOT / "layers" / "requirements" / f"{name}.txt"
+    key = _digest(requirements.read_bytes(), architecture.encode(), LAMBDA_PYTHON.encode())[:16]
+    return lambda_.Code.from_asset(
+        str(requirements.parent),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        asset_hash=key,
+        bundling=_no_docker(_LayerBundling(requirements, architecture, f"{name}-{key}")),
+    )
+
+
+def function_code(function: str, core: str) -> lambda_.Code:
+    files = core_files(function, core)
+    key = _digest(*(str(f.relative_to(ROOT)).encode() + f.read_bytes() for f in files))[:16]
+    return lambda_.Code.from_asset(
+        str(ROOT / "functions" / function),
+        asset_hash_type=cdk.AssetHashType.CUSTOM,
+        asset_hash=key,
+        bundling=_no_docker(_CodeBundling(function, core)),
+    )

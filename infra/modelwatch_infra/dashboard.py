@@ -1,0 +1,202 @@
+"""The CloudWatch dashboard, from the spec: the seed's panels (predictions per second, p95 latency,
+the confidence distribution, drift score per feature, each class over time) and the rest an
+on-call person needs (errors, cold starts, duration and memory, capture, accuracy, KPIs, quality,
+the alarms' states)."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from modelwatch.metric_catalog import feature_metric
+from modelwatch.spec.models import MonitoringSpec
+
+MINUTE = cdk.Duration.minutes(1)
+FIVE_MINUTES = cdk.Duration.minutes(5)
+HOUR = cdk.Duration.hours(1)
+
+
+def _metric(
+    spec: MonitoringSpec,
+    name: str,
+    statistic: str,
+    period: cdk.Duration = MINUTE,
+    label: str | None = None,
+    **dimensions: str,
+) -> cw.Metric:
+    return cw.Metric(
+        namespace=spec.metrics.namespace,
+        metric_name=name,
+        dimensions_map={"service": spec.metrics.service, **dimensions},
+        statistic=statistic,
+        period=period,
+        label=label or name,
+    )
+
+
+def _search(spec: MonitoringSpec, name: str, dimensions: str, statistic: str, seconds: int) -> str:
+    schema = f"{{{spec.metrics.namespace},{dimensions}}}"
+    return f"SEARCH('{schema} MetricName=\"{name}\"', '{statistic}', {seconds})"
+
+
+def _threshold(spec: MonitoringSpec, metric: str) -> list[cw.HorizontalAnnotation]:
+    return [
+        cw.HorizontalAnnotation(value=rule.threshold, label=f"alarm: {rule.name}", color=cw.Color.RED)
+        for rule in spec.alerts
+        if rule.metric == metric
+    ]
+
+
+def _graph(title: str, metrics: list[cw.IMetric], width: int = 8, **options) -> cw.GraphWidget:
+    return cw.GraphWidget(title=title, left=metrics, width=width, height=6, **options)
+
+
+class Dashboard(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        spec: MonitoringSpec,
+        name: str,
+        api: apigw.HttpApi,
+        functions: dict[str, lambda_.Function],
+        predict_logs: logs.ILogGroup,
+        alarms: list[cw.Alarm],
+    ) -> None:
+        super().__init__(scope, id)
+        window = spec.drift.windows[0].name
+        per_class = _search(spec, "Predictions", "class,model_version,service", "Sum", 60)
+        named = sorted(functions.items())
+        rows: list[list[cw.IWidget]] = [
+            [
+                _graph(
+                    "Predictions per second",
+                    [cw.MathExpression(expression=f"SUM({per_class}) / 60", label="predictions/s", period=MINUTE)],
+                ),
+                _graph(
+                    "p95 latency (ms)",
+                    [
+                        _metric(spec, "PredictionLatency", "p95", label="request p95"),
+                        _metric(spec, "ModelLatency", "p95", label="model p95"),
+                    ],
+                    left_annotations=_threshold(spec, "PredictionLatency"),
+                ),
+                _graph(
+                    "Confidence distribution",
+                    [_metric(spec, "Confidence", p, label=p) for p in ("p10", "p25", "p50", "p75", "p90")],
+                    left_annotations=_threshold(spec, "Confidence"),
+                    left_y_axis=cw.YAxisProps(min=0, max=1),
+                ),
+            ],
+            [
+                _graph(
+                    f"Drift score per feature ({window})",
+                    [
+                        _metric(spec, "DriftScore", "Maximum", HOUR, label=f, window=window, feature=f)
+                        for f in spec.features
+                    ],
+                    width=12,
+                    left_annotations=_threshold(spec, "DriftScore"),
+                ),
+                _graph(
+                    "Predicted classes over time",
+                    [
+                        cw.MathExpression(
+                            expression=_search(spec, "Predictions", "class,model_version,service", "Sum", 300),
+                            label="",
+                            period=FIVE_MINUTES,
+                        )
+                    ],
+                    width=12,
+                    stacked=True,
+                ),
+            ],
+            [
+                _graph(
+                    "API requests, 4xx and 5xx",
+                    [
+                        api.metric_count(statistic="Sum"),
+                        api.metric_client_error(statistic="Sum"),
+                        api.metric_server_error(statistic="Sum"),
+                    ],
+                ),
+                _graph(
+                    "Function errors and throttles",
+                    [f.metric_errors(statistic="Sum", label=f"{n} errors") for n, f in named]
+                    + [f.metric_throttles(statistic="Sum", label=f"{n} throttles") for n, f in named],
+                ),
+                _graph(
+                    "Cold starts",
+                    [
+                        cw.MathExpression(
+                            expression=_search(spec, "ColdStart", "function_name,service", "Sum", 300),
+                            label="",
+                            period=FIVE_MINUTES,
+                        )
+                    ],
+                ),
+            ],
+            [
+                _graph(
+                    "Duration (ms)",
+                    [
+                        functions["predict"].metric_duration(statistic="p95", label="predict p95"),
+                        functions["drift"].metric_duration(statistic="Maximum", label="drift max"),
+                    ],
+                ),
+                cw.LogQueryWidget(
+                    title="Memory used by the prediction function (MB)",
+                    log_group_names=[predict_logs.log_group_name],
+                    query_lines=[
+                        'filter @type = "REPORT"',
+                        "stats max(@maxMemoryUsed / 1000 / 1000) as max_mb by bin(5m)",
+                    ],
+                    view=cw.LogQueryVisualizationType.LINE,
+                    width=8,
+                    height=6,
+                ),
+                _graph(
+                    "Capture failures",
+                    [
+                        _metric(spec, "CaptureFailed", "Sum", FIVE_MINUTES),
+                        _metric(spec, "ProfileFailed", "Sum", FIVE_MINUTES),
+                    ],
+                ),
+            ],
+            [
+                _graph(
+                    f"Accuracy: labelled and estimated ({window})",
+                    [
+                        _metric(spec, m, "Average", HOUR, window=window)
+                        for m in ("Accuracy", "EstimatedAccuracy", "AUC", "EstimatedAUC")
+                    ],
+                    left_annotations=_threshold(spec, "Accuracy"),
+                    left_y_axis=cw.YAxisProps(min=0, max=1),
+                ),
+                _graph(
+                    f"Business KPIs ({window})",
+                    [_metric(spec, "Kpi", "Average", HOUR, label=k.name, window=window, kpi=k.name) for k in spec.kpis],
+                ),
+                _graph(
+                    f"Data quality ({window})",
+                    [
+                        _metric(spec, m, "Maximum", HOUR, window=window)
+                        for m in ("MissingRate", "OutOfRangeRate", "UnseenCategoryRate")
+                    ],
+                ),
+            ],
+            [
+                _graph(
+                    "Feature values (p50)",
+                    [_metric(spec, feature_metric(f), "p50", label=f) for f in spec.numeric_features],
+                    width=12,
+                ),
+                cw.AlarmStatusWidget(title="Alarms", alarms=alarms, width=12, height=6),
+            ],
+        ]
+        self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=name, widgets=rows)

@@ -1,0 +1,123 @@
+"""A ModelWatch Lambda function: arm64 (or x86_64), Python 3.12, X-Ray, its own log group with
+retention, the monitoring spec beside the code, and a dead-letter queue when invoked
+asynchronously."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from modelwatch_infra.assets import function_code, layer_code
+from modelwatch_infra.bundling import FUNCTION_CORE
+from modelwatch_infra.settings import DeploymentSettings
+
+LAYERS = {
+    "predict": "serving",
+    "feedback": "base",
+    "capture": "base",
+    "notify": "base",
+    "profile": "monitoring",
+    "drift": "monitoring",
+}
+
+
+def dead_letter_queue(scope: Construct, id: str) -> sqs.Queue:
+    return sqs.Queue(
+        scope,
+        id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=cdk.Duration.days(14),
+    )
+
+
+class Layers(Construct):
+    def __init__(self, scope: Construct, id: str, settings: DeploymentSettings) -> None:
+        super().__init__(scope, id)
+        architecture = _architecture(settings)
+        self.by_name = {
+            name: lambda_.LayerVersion(
+                self,
+                name.capitalize(),
+                code=layer_code(name, settings.architecture),
+                compatible_runtimes=[lambda_.Runtime.PYTHON_3_12],
+                compatible_architectures=[architecture],
+                description=f"ModelWatch {name} dependencies (layers/requirements/{name}.txt)",
+            )
+            for name in sorted(set(LAYERS.values()))
+        }
+
+
+def _architecture(settings: DeploymentSettings) -> lambda_.Architecture:
+    return lambda_.Architecture.ARM_64 if settings.architecture == "arm64" else lambda_.Architecture.X86_64
+
+
+class ModelWatchFunction(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        settings: DeploymentSettings,
+        layers: Layers,
+        environment: dict[str, str],
+        memory_mb: int = 1024,
+        timeout_seconds: int = 30,
+        asynchronous: bool = False,
+    ) -> None:
+        super().__init__(scope, id)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=retention_days(settings.log_retention_days),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        self.dead_letters = dead_letter_queue(self, "DeadLetters") if asynchronous else None
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            architecture=_architecture(settings),
+            handler=f"functions.{name}.handler.handler",
+            code=function_code(name, FUNCTION_CORE[name]),
+            layers=[layers.by_name[LAYERS[name]]],
+            memory_size=memory_mb,
+            timeout=cdk.Duration.seconds(timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            dead_letter_queue=self.dead_letters,
+            retry_attempts=2 if asynchronous else None,
+            environment={
+                "MODELWATCH_SPEC": "/var/task/monitoring.toml",
+                "POWERTOOLS_SERVICE_NAME": settings.spec.metrics.service,
+                "POWERTOOLS_METRICS_NAMESPACE": settings.spec.metrics.namespace,
+                **environment,
+            },
+            description=f"ModelWatch {name}",
+        )
+
+
+RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    731: logs.RetentionDays.TWO_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def retention_days(days: int) -> logs.RetentionDays:
+    """The nearest retention CloudWatch Logs offers (the shorter one on a tie)."""
+    return RETENTION[min(RETENTION, key=lambda d: (abs(d - days), d))]

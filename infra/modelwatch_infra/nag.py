@@ -1,0 +1,73 @@
+"""cdk-nag findings reviewed and acknowledged, each by its exact finding id and with its reason.
+Anything else cdk-nag reports fails the synth."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from constructs import IConstruct
+
+BASIC_EXECUTION_ROLE = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+PREFIX_REASON = (
+    "object access is limited to a prefix the function owns (capture/, profiles/, labels/, reports/, models/ ...), "
+    "granted as <bucket>/<prefix>* with exact actions (GetObject, PutObject)"
+)
+
+
+def acknowledge(scope: IConstruct, findings: dict[str, str]) -> None:
+    for finding, reason in findings.items():
+        cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
+
+
+def _logical(resource: IConstruct) -> str:
+    stack = cdk.Stack.of(resource)
+    return str(stack.resolve(stack.get_logical_id(resource.node.default_child)))  # type: ignore[arg-type]
+
+
+def _objects(bucket: s3.IBucket, prefix: str) -> str:
+    if isinstance(bucket, s3.Bucket):
+        return f"AwsSolutions-IAM5[Resource::<{_logical(bucket)}.Arn>/{prefix}*]"
+    return f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket.bucket_name}/{prefix}*]"
+
+
+def suppress_reviewed_findings(
+    stack: cdk.Stack,
+    *,
+    functions: dict,
+    prefixes: dict[str, list[tuple[s3.IBucket, str]]],
+    backfill: IConstruct,
+    backfill_name: str,
+    profile: lambda_.IFunction,
+    queues: list[IConstruct],
+) -> None:
+    acknowledge(
+        stack,
+        {
+            f"AwsSolutions-IAM4[{BASIC_EXECUTION_ROLE}]": "AWSLambdaBasicExecutionRole only lets a function write its "
+            "own logs; CDK attaches it to every function",
+        },
+    )
+    for name, built in functions.items():
+        acknowledge(
+            built,
+            {
+                "AwsSolutions-IAM5[Resource::*]": "X-Ray's PutTraceSegments and PutTelemetryRecords support no "
+                "resource-level permissions (active tracing)",
+                "AwsSolutions-L1": "Python 3.12 is the runtime the layers' wheels are resolved and byte-compiled for "
+                "(modelwatch_infra.bundling.LAMBDA_PYTHON); both move together",
+                **{_objects(bucket, prefix): PREFIX_REASON for bucket, prefix in prefixes.get(name, [])},
+            },
+        )
+    for queue in queues:
+        acknowledge(queue, {"AwsSolutions-SQS3": "this queue is itself a dead-letter queue"})
+    acknowledge(
+        backfill,
+        {
+            "AwsSolutions-IAM5[Resource::*]": "X-Ray tracing of a state machine supports no resource-level permissions",
+            f"AwsSolutions-IAM5[Resource::<{_logical(profile)}.Arn>:*]": "the backfill invokes the profile function, "
+            "any published version of it",
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f"{backfill_name}/*]": "a Distributed Map runs its batches as child executions of its own state machine",
+        },
+    )

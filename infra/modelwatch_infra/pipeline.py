@@ -1,0 +1,100 @@
+"""The monitoring pipeline: capture log lines to S3 through a Logs subscription, the profile
+function on every new capture object, the scheduled drift check, and the backfill map."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_logs_destinations as log_destinations
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as notifications
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from modelwatch.serving.capture import MARKER
+from modelwatch_infra.backfill import backfill_definition
+from modelwatch_infra.functions import dead_letter_queue
+from modelwatch_infra.settings import DeploymentSettings
+
+
+class Pipeline(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        settings: DeploymentSettings,
+        data: s3.Bucket,
+        api_log_groups: list[logs.ILogGroup],
+        capture: lambda_.IFunction,
+        profile: lambda_.IFunction,
+        drift: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, id)
+        for index, log_group in enumerate(api_log_groups):
+            logs.SubscriptionFilter(
+                self,
+                f"CaptureSubscription{index}",
+                log_group=log_group,
+                destination=log_destinations.LambdaDestination(capture),
+                filter_pattern=logs.FilterPattern.number_value(f"$.{MARKER}", "=", 1),
+            )
+        data.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            notifications.LambdaDestination(profile),
+            s3.NotificationKeyFilter(prefix="capture/", suffix=".jsonl"),
+        )
+        self.schedule_dead_letters = dead_letter_queue(self, "ScheduleDeadLetters")
+        self.schedule = events.Rule(
+            self,
+            "DriftSchedule",
+            schedule=events.Schedule.expression(settings.drift_schedule),
+            description="The scheduled drift check of every window in the monitoring spec",
+            targets=[
+                targets.LambdaFunction(
+                    drift,
+                    retry_attempts=2,
+                    max_event_age=cdk.Duration.hours(2),
+                    dead_letter_queue=self.schedule_dead_letters,
+                )
+            ],
+        )
+        machine_logs = logs.LogGroup(self, "BackfillLogs", retention=logs.RetentionDays.ONE_MONTH)
+        definition = backfill_definition(data.bucket_name, profile.function_arn)
+        name = self.backfill_name = f"{settings.stack_name}-backfill"
+        self.backfill = sfn.StateMachine(
+            self,
+            "Backfill",
+            state_machine_name=name,
+            definition_body=sfn.DefinitionBody.from_string(cdk.Stack.of(self).to_json_string(definition)),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=machine_logs, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        # The ItemReader lists the capture prefix; the profile function reads the objects itself.
+        self.backfill.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[data.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": ["capture/*"]}},
+            )
+        )
+        profile.grant_invoke(self.backfill)
+        # A Distributed Map runs its batches as child executions of the same state machine; the
+        # ARNs are built from the name, as referencing the machine from its own role is a cycle.
+        stack = cdk.Stack.of(self)
+        colon = cdk.ArnFormat.COLON_RESOURCE_NAME
+        self.backfill.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:StartExecution", "states:DescribeExecution", "states:StopExecution"],
+                resources=[
+                    stack.format_arn(service="states", resource="stateMachine", resource_name=name, arn_format=colon),
+                    stack.format_arn(
+                        service="states", resource="execution", resource_name=f"{name}/*", arn_format=colon
+                    ),
+                ],
+            )
+        )

@@ -1,0 +1,83 @@
+"""What infra teams set through CDK context (`cdk deploy -c key=value`), with the defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+
+from modelwatch.spec import MonitoringSpec, load_spec
+from modelwatch_infra.bundling import ROOT
+
+DEFAULTS: dict[str, str] = {
+    "stackName": "ModelWatch",
+    "spec": "monitoring.toml",  # the monitoring spec, relative to the repo
+    "alertEmails": "",  # comma-separated addresses subscribed to the alerts topic
+    "slackSecretName": "modelwatch/slack-webhook",  # Secrets Manager: the webhook URL, or {"webhook_url": ...}
+    "modelBucketName": "",  # an existing bucket for the model registry; empty: the stack creates one
+    "modelPrefix": "models/",
+    "driftSchedule": "rate(1 hour)",  # EventBridge schedule expression of the drift check
+    "apiAuth": "iam",  # iam | jwt
+    "jwtIssuer": "",
+    "jwtAudience": "",
+    "captureRetentionDays": "90",
+    "logRetentionDays": "30",
+    "throttleRate": "100",  # requests per second, steady
+    "throttleBurst": "200",
+    "architecture": "arm64",  # arm64 | x86_64
+}
+
+
+@dataclass(frozen=True)
+class DeploymentSettings:
+    stack_name: str
+    spec_path: Path
+    spec: MonitoringSpec
+    alert_emails: list[str]
+    slack_secret_name: str
+    model_bucket_name: str | None
+    model_prefix: str
+    drift_schedule: str
+    api_auth: str
+    jwt_issuer: str
+    jwt_audience: list[str]
+    capture_retention_days: int
+    log_retention_days: int
+    throttle_rate: float
+    throttle_burst: int
+    architecture: str
+
+    @classmethod
+    def from_context(cls, scope: cdk.App) -> DeploymentSettings:
+        def get(key: str) -> str:
+            value = scope.node.try_get_context(key)
+            return DEFAULTS[key] if value is None else str(value)
+
+        spec_path = (ROOT / get("spec")).resolve()
+        auth = get("apiAuth").lower()
+        if auth not in ("iam", "jwt"):
+            raise ValueError(f"context apiAuth must be iam or jwt, not {auth!r}")
+        if auth == "jwt" and not (get("jwtIssuer") and get("jwtAudience")):
+            raise ValueError("apiAuth=jwt needs context jwtIssuer and jwtAudience")
+        architecture = get("architecture")
+        if architecture not in ("arm64", "x86_64"):
+            raise ValueError(f"context architecture must be arm64 or x86_64, not {architecture!r}")
+        return cls(
+            stack_name=get("stackName"),
+            spec_path=spec_path,
+            spec=load_spec(spec_path),
+            alert_emails=[e.strip() for e in get("alertEmails").split(",") if e.strip()],
+            slack_secret_name=get("slackSecretName"),
+            model_bucket_name=get("modelBucketName") or None,
+            model_prefix=get("modelPrefix"),
+            drift_schedule=get("driftSchedule"),
+            api_auth=auth,
+            jwt_issuer=get("jwtIssuer"),
+            jwt_audience=[a.strip() for a in get("jwtAudience").split(",") if a.strip()],
+            capture_retention_days=int(get("captureRetentionDays")),
+            log_retention_days=int(get("logRetentionDays")),
+            throttle_rate=float(get("throttleRate")),
+            throttle_burst=int(get("throttleBurst")),
+            architecture=architecture,
+        )

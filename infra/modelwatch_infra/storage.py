@@ -1,0 +1,98 @@
+"""Buckets and the model pointer: private, encrypted, TLS-only, access-logged, with lifecycles."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from modelwatch_infra.settings import DeploymentSettings
+
+
+def _private_bucket(scope: Construct, name: str, logs: s3.IBucket | None, **extra) -> s3.Bucket:
+    return s3.Bucket(
+        scope,
+        name,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        versioned=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        server_access_logs_bucket=logs,
+        server_access_logs_prefix=f"{name.lower()}/" if logs else None,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        **extra,
+    )
+
+
+class Storage(Construct):
+    """The data bucket (capture, profiles, labels, reports), the model registry and its pointer."""
+
+    def __init__(self, scope: Construct, id: str, settings: DeploymentSettings) -> None:
+        super().__init__(scope, id)
+        self.access_logs = _private_bucket(
+            self,
+            "AccessLogs",
+            None,
+            lifecycle_rules=[
+                s3.LifecycleRule(expiration=cdk.Duration.days(365), noncurrent_version_expiration=cdk.Duration.days(30))
+            ],
+        )
+        retention = cdk.Duration.days(settings.capture_retention_days)
+        self.data = _private_bucket(
+            self,
+            "Data",
+            self.access_logs,
+            lifecycle_rules=[
+                s3.LifecycleRule(id="capture", prefix="capture/", expiration=retention),
+                s3.LifecycleRule(id="joins", prefix="joins/", expiration=retention),
+                s3.LifecycleRule(id="quarantine", prefix="quarantine/", expiration=cdk.Duration.days(90)),
+                s3.LifecycleRule(id="old-versions", noncurrent_version_expiration=cdk.Duration.days(30)),
+                s3.LifecycleRule(
+                    id="infrequent-profiles",
+                    prefix="profiles/",
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=cdk.Duration.days(30)
+                        )
+                    ],
+                ),
+            ],
+        )
+        if settings.model_bucket_name:
+            self.models: s3.IBucket = s3.Bucket.from_bucket_name(self, "Models", settings.model_bucket_name)
+        else:
+            self.models = _private_bucket(
+                self,
+                "Models",
+                self.access_logs,
+                lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(90))],
+            )
+        self.pointer = ssm.StringParameter(
+            self,
+            "CurrentModel",
+            parameter_name=f"/{settings.stack_name}/current-model",
+            string_value="none",  # promotion writes the version; until then the API answers 503
+            description="The model version the prediction function serves",
+        )
+
+
+def grant_prefix(
+    grantee: iam.IGrantable, bucket: s3.IBucket, prefix: str, *, read: bool = False, write: bool = False
+) -> None:
+    """Exactly the object actions a function needs, on its own prefix only. Reading includes
+    listing that prefix: without s3:ListBucket a missing key answers AccessDenied, not NoSuchKey."""
+    actions = (["s3:GetObject"] if read else []) + (["s3:PutObject"] if write else [])
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")])
+    )
+    if read:
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+            )
+        )

@@ -1,0 +1,66 @@
+"""The functions' packages as the synthesized assets show them: code plus layers, unzipped.
+
+This synth bundles for real (pip installs the Lambda platform's wheels; built layers are cached
+under .cache/layers), so it is the one infra test that needs the package registry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from modelwatch_infra.bundling import LAMBDA_UNZIPPED_LIMIT, tree_size
+from tests.infra.conftest import synthesize
+
+LIMITS_MB = {"predict": 150, "drift": 200}
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    _, template, _ = synthesize(bundle=True, outdir=str(outdir), nag=False)
+    return outdir, template.to_json()
+
+
+def _asset(outdir: Path, code: dict) -> Path:
+    key = code["S3Key"]
+    digest = key.removesuffix(".zip") if isinstance(key, str) else None
+    assert digest, code
+    return outdir / f"asset.{digest}"
+
+
+def _sizes(outdir: Path, template: dict, handler: str) -> tuple[int, list[int]]:
+    resources = template["Resources"]
+    (function,) = [
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == handler
+    ]
+    code = tree_size(_asset(outdir, function["Properties"]["Code"]))
+    layers = [resources[ref["Ref"]]["Properties"]["Content"] for ref in function["Properties"].get("Layers", [])]
+    return code, [tree_size(_asset(outdir, layer)) for layer in layers]
+
+
+@pytest.mark.parametrize("function", sorted(LIMITS_MB))
+def test_function_package_fits_its_budget(bundled, function, capsys):
+    outdir, template = bundled
+    code, layers = _sizes(outdir, template, f"functions.{function}.handler.handler")
+    total = code + sum(layers)
+    with capsys.disabled():
+        shown = [round(s / 1e6, 1) for s in layers]
+        print(f"\n{function}: code {code / 1e6:.2f} MB + layers {shown} MB = {total / 1e6:.1f} MB unzipped")
+    assert layers, "the function has no layer"
+    assert total <= LIMITS_MB[function] * 1e6
+    assert total <= LAMBDA_UNZIPPED_LIMIT
+
+
+def test_bundled_code_holds_the_handler_and_the_spec(bundled):
+    outdir, template = bundled
+    resources = template["Resources"]
+    (drift,) = [r for r in resources.values() if r["Properties"].get("Handler") == "functions.drift.handler.handler"]
+    folder = _asset(outdir, drift["Properties"]["Code"])
+    assert (folder / "functions" / "drift" / "handler.py").is_file()
+    assert (folder / "monitoring.toml").is_file()
+    assert (folder / "modelwatch" / "report" / "templates" / "report.html.j2").is_file()
+    assert not (folder / "modelwatch" / "cli").exists()

@@ -1,0 +1,194 @@
+"""The synthesized CloudFormation: alarms and dashboard from the spec, least privilege, private
+and encrypted storage, cdk-nag and cfn-lint clean."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from modelwatch.spec import load_spec
+from tests.conftest import ROOT
+from tests.infra.conftest import synthesize
+
+SPEC = load_spec(ROOT / "monitoring.toml")
+
+
+def _resources(template: dict, kind: str) -> dict[str, dict]:
+    return {k: v["Properties"] for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def _alarms(template: dict) -> dict[str, dict]:
+    return {p["AlarmName"]: p for p in _resources(template, "AWS::CloudWatch::Alarm").values()}
+
+
+def test_every_spec_alert_is_an_alarm_with_its_numbers(template):
+    alarms = _alarms(template)
+    for rule in SPEC.alerts:
+        names = [n for n in alarms if n == f"ModelWatch-{rule.name}" or n.startswith(f"ModelWatch-{rule.name}-")]
+        assert names, rule.name
+        for name in names:
+            alarm = alarms[name]
+            assert alarm["Threshold"] == rule.threshold
+            assert alarm["EvaluationPeriods"] == rule.evaluation_periods
+            assert alarm["ComparisonOperator"] == rule.comparison
+            assert alarm["TreatMissingData"] == rule.treat_missing_data
+            if rule.metric == "Api5xxRate":
+                (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+                assert "errors / requests" in expression["Expression"]
+                stats = {
+                    m["MetricStat"]["Metric"]["MetricName"]: m["MetricStat"]
+                    for m in alarm["Metrics"]
+                    if "MetricStat" in m
+                }
+                assert set(stats) == {"5xx", "Count"} and all(
+                    s["Period"] == rule.period_seconds for s in stats.values()
+                )
+                continue
+            assert alarm["MetricName"] == rule.metric and alarm["Namespace"] == SPEC.metrics.namespace
+            assert alarm["Period"] == rule.period_seconds
+            statistic = alarm.get("ExtendedStatistic") or alarm.get("Statistic")
+            assert statistic == rule.statistic
+            if rule.min_samples and rule.statistic.startswith("p"):
+                assert alarm["EvaluateLowSampleCountPercentile"] == "ignore"
+
+
+def test_the_seed_rules_translate_exactly(template):
+    alarms = _alarms(template)
+    latency = alarms["ModelWatch-HighPredictionLatency"]
+    assert (latency["ExtendedStatistic"], latency["Threshold"], latency["Period"], latency["EvaluationPeriods"]) == (
+        "p95",
+        500,
+        60,
+        5,
+    )
+    confidence = alarms["ModelWatch-LowPredictionConfidence"]
+    assert confidence["ExtendedStatistic"] == "p50" and confidence["Threshold"] == 0.6
+    assert confidence["Period"] * confidence["EvaluationPeriods"] == 15 * 60
+    errors = alarms["ModelWatch-HighServerErrorRate"]
+    assert errors["Threshold"] == 5 and errors["EvaluationPeriods"] * 60 == 120
+    assert {f"ModelWatch-FeatureDriftScore-{f}" for f in SPEC.features} <= set(alarms)
+
+
+def test_every_alarm_notifies_the_topic_and_functions_are_watched(template):
+    topics = list(_resources(template, "AWS::SNS::Topic"))
+    assert len(topics) == 1
+    for name, alarm in _alarms(template).items():
+        assert alarm["AlarmActions"] == [{"Ref": topics[0]}], name
+    names = set(_alarms(template))
+    for function in ("predict", "feedback", "capture", "profile", "drift", "notify"):
+        assert {f"ModelWatch-{function}-Errors", f"ModelWatch-{function}-Throttles"} <= names
+
+
+def test_the_dashboard_has_every_panel(template):
+    (dashboard,) = _resources(template, "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["DashboardBody"])
+    for title in (
+        "Predictions per second",
+        "p95 latency (ms)",
+        "Confidence distribution",
+        "Drift score per feature",
+        "Predicted classes over time",
+        "API requests, 4xx and 5xx",
+        "Function errors and throttles",
+        "Cold starts",
+        "Duration (ms)",
+        "Memory used by the prediction function (MB)",
+        "Capture failures",
+        "Accuracy: labelled and estimated",
+        "Business KPIs",
+        "Data quality",
+        "Alarms",
+    ):
+        assert title in body, title
+    for feature in SPEC.features:
+        assert f'\\"feature\\",\\"{feature}\\"' in body or f'"feature","{feature}"' in body.replace("\\", ""), feature
+
+
+def test_no_statement_allows_everything_or_a_whole_service(template):
+    for kind in ("AWS::IAM::Policy", "AWS::IAM::Role"):
+        for name, properties in _resources(template, kind).items():
+            documents = [p["PolicyDocument"] for p in properties.get("Policies", [])]
+            if "PolicyDocument" in properties:
+                documents.append(properties["PolicyDocument"])
+            for document in documents:
+                for statement in document["Statement"]:
+                    actions = statement.get("Action", [])
+                    for action in [actions] if isinstance(actions, str) else actions:
+                        assert action != "*" and not re.fullmatch(r"[a-z0-9-]+:\*", action), (name, action)
+
+
+def test_buckets_are_private_encrypted_and_tls_only(template):
+    buckets = _resources(template, "AWS::S3::Bucket")
+    assert len(buckets) == 3  # data, models, access logs
+    policies = {p["Bucket"]["Ref"]: p["PolicyDocument"] for p in _resources(template, "AWS::S3::BucketPolicy").values()}
+    for logical, bucket in buckets.items():
+        assert bucket["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        denies = [
+            s
+            for s in policies[logical]["Statement"]
+            if s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+        ]
+        assert denies, logical
+
+
+def test_api_is_authorized_throttled_and_logged(template):
+    routes = _resources(template, "AWS::ApiGatewayV2::Route")
+    assert {r["RouteKey"] for r in routes.values()} == {"POST /predict", "POST /feedback"}
+    assert all(r["AuthorizationType"] == "AWS_IAM" for r in routes.values())
+    (stage,) = _resources(template, "AWS::ApiGatewayV2::Stage").values()
+    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0 and stage["AccessLogSettings"]["DestinationArn"]
+
+
+def test_functions_are_arm64_python_312_traced_with_retained_logs(template):
+    functions = _resources(template, "AWS::Lambda::Function")
+    ours = {k: f for k, f in functions.items() if f.get("Handler", "").startswith("functions.")}
+    assert len(ours) == 6
+    for function in ours.values():
+        assert function["Runtime"] == "python3.12" and function["Architectures"] == ["arm64"]
+        assert function["TracingConfig"] == {"Mode": "Active"}
+    assert all("RetentionInDays" in g for g in _resources(template, "AWS::Logs::LogGroup").values())
+
+
+def test_cfn_lint_finds_no_errors(synthesized, tmp_path):
+    _, template, _ = synthesized
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(template.to_json()))
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(cfn_lint), "--format", "parseable", str(path)], capture_output=True, text=True)
+    # Exit code bits: 1 the tool failed, 2 errors, 4 warnings, 8 informational.
+    assert not result.returncode & 1, result.stderr
+    errors = [line for line in result.stdout.splitlines() if re.search(r":E\d{4}:", line)]
+    assert not result.returncode & 2 and not errors, "\n".join(errors)
+
+
+def test_jwt_authorization_is_an_option():
+    _, template, _ = synthesize(
+        {"apiAuth": "jwt", "jwtIssuer": "https://issuer.example", "jwtAudience": "modelwatch"}, nag=False
+    )
+    routes = template.to_json()
+    kinds = {
+        r["Properties"]["AuthorizationType"]
+        for r in routes["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+    assert kinds == {"JWT"}
+
+
+def test_changing_a_threshold_in_the_spec_changes_the_alarm(tmp_path):
+    document = tomllib.loads((ROOT / "monitoring.toml").read_text())
+    text = (ROOT / "monitoring.toml").read_text().replace("threshold = 500", "threshold = 750", 1)
+    spec = tmp_path / "edited.toml"
+    spec.write_text(text)
+    assert document["alerts"][0]["threshold"] == 500
+    _, template, _ = synthesize({"spec": str(spec)}, nag=False)
+    assert _alarms(template.to_json())["ModelWatch-HighPredictionLatency"]["Threshold"] == 750
