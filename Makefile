@@ -30,7 +30,11 @@ demo: $(STAMP)
 	-$(BIN)/modelwatch drift --spec monitoring.toml --reference $(DEMO)/baseline.json \
 	  --current $(DEMO)/data/current_drifted.csv --json $(DEMO)/drifted/drift.json --html $(DEMO)/drifted/report.html
 	@echo
-	@echo "Open the reports: $(CURDIR)/$(DEMO)/stable/report.html and $(CURDIR)/$(DEMO)/drifted/report.html"
+	@echo "--- the embedded stack: API, capture, profiles, late labels, hourly drift checks"
+	$(BIN)/modelwatch demo --out $(DEMO)/stack
+	@echo
+	@echo "Open the reports: $(CURDIR)/$(DEMO)/stable/report.html, $(CURDIR)/$(DEMO)/drifted/report.html"
+	@echo "and the stack's: $(CURDIR)/$(DEMO)/stack/reports/<window>/report.html"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,18 @@ from modelwatch.report import render_html, report_document
 from modelwatch.spec.models import MonitoringSpec, Window
 from modelwatch.windows import layout
 from modelwatch.windows.label_join import JoinedLabels, join_labels
+
+
+@dataclass(frozen=True)
+class _RunContext:
+    """What every window of one run shares: the served version, its baseline, one listing."""
+
+    manifest: ModelManifest
+    baseline: DatasetProfile
+    end: datetime
+    profiles: dict[str, list[tuple[str, str]]]  # hour -> (key, ETag)
+    labels: dict[str, list[tuple[str, str]]]
+    new_labeled_rows: int
 
 
 class DriftJob:
@@ -34,6 +47,20 @@ class DriftJob:
         for page in paginator.paginate(**arguments):
             yield from page.get("Contents", [])
 
+    def _list_hours(self, base: str, hours: list[str]) -> dict[str, list[tuple[str, str]]]:
+        """(key, ETag) per hour under base + "dt=<hour>/", from one listing of the whole range:
+        keys sort by hour, so a window costs one paginated LIST, not one per hour."""
+        found: dict[str, list[tuple[str, str]]] = {hour: [] for hour in hours}
+        stop = f"{base}dt={hours[-1]}0"  # just past every key of the last hour ("/" < "0")
+        for item in self._list(base, start_after=f"{base}dt={hours[0]}"):
+            key = item["Key"]
+            if key >= stop:
+                break
+            hour = key[len(base) + 3 :].split("/", 1)[0]
+            if hour in found:
+                found[hour].append((key, item["ETag"]))
+        return found
+
     def _read(self, key: str) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
@@ -48,25 +75,38 @@ class DriftJob:
 
     # --- the job ----------------------------------------------------------------------------
     def run(self, end: datetime) -> list[dict[str, Any]]:
+        """Every window of the spec, ending at `end`. The windows nest (1h in 1d in 7d), so one
+        listing covers them all and each partial profile is read and merged once per run: the
+        smallest window first, each larger one adding only its extra hours."""
         version = self.registry.current_version()
         manifest = self.registry.manifest(version)
         baseline_bytes = self.registry.baseline(manifest)
         if baseline_bytes is None:
             raise ValueError(f"model version {version} has no baseline profile to compare with")
         baseline = DatasetProfile.from_json(baseline_bytes)
-        return [self.check_window(manifest, baseline, window, end) for window in self.spec.drift.windows]
+        longest = max(w.hours for w in self.spec.drift.windows)
+        all_hours = layout.window_hours(end, longest)
+        profiles = self._list_hours(f"profiles/model_version={version}/", all_hours)
+        labels = {h: sorted(items) for h, items in self._list_hours("labels/", all_hours).items()}
+        context = _RunContext(manifest, baseline, end, profiles, labels, self.new_labeled_rows(manifest))
+        documents = {}
+        merged, covered = DatasetProfile(), set()
+        for window in sorted(self.spec.drift.windows, key=lambda w: w.hours):
+            hours = layout.window_hours(end, window.hours)
+            extra = sorted(item for h in hours if h not in covered for item in profiles[h])
+            merged = merged.merged(merge_profiles(DatasetProfile.from_json(self._read(k)) for k, _ in extra))
+            covered.update(hours)
+            documents[window.name] = self.check_window(context, window, hours, merged)
+        return [documents[w.name] for w in self.spec.drift.windows]
 
     def check_window(
-        self, manifest: ModelManifest, baseline: DatasetProfile, window: Window, end: datetime
+        self, run: _RunContext, window: Window, hours: list[str], merged: DatasetProfile
     ) -> dict[str, Any]:
-        version = manifest.version
-        hours = layout.window_hours(end, window.hours)
-        profile_objects = sorted(
-            (o["Key"], o["ETag"]) for h in hours for o in self._list(layout.partition_prefix("profiles", version, h))
-        )
-        label_hours = {h: sorted((o["Key"], o["ETag"]) for o in self._list(layout.labels_prefix(h))) for h in hours}
+        version, end = run.manifest.version, run.end
+        profile_objects = sorted(item for h in hours for item in run.profiles[h])
+        label_hours = {h: run.labels[h] for h in hours}
         fingerprint = hashlib.sha256(
-            json.dumps([profile_objects, label_hours, manifest.artifact.sha256]).encode()
+            json.dumps([profile_objects, label_hours, run.manifest.artifact.sha256]).encode()
         ).hexdigest()
         prefix = layout.report_prefix(version, window.name, end)
         stored = self._read_optional(prefix + "drift.json")
@@ -75,15 +115,14 @@ class DriftJob:
             if document.get("inputs_fingerprint") == fingerprint:
                 return document
 
-        # Sorted keys, streamed: the merge order is fixed and memory does not grow with the count.
-        current = merge_profiles(DatasetProfile.from_json(self._read(key)) for key, _ in profile_objects)
+        current = DatasetProfile(rows=merged.rows, columns=dict(merged.columns), performance=merged.performance)
         joined = [self._joined_hour(version, h, objects) for h, objects in label_hours.items() if objects]
         labels = joined[0].merged(*joined[1:]) if joined else None
         if labels is not None and labels.counts.total:
             current.performance = labels.counts
             if self.spec.columns.target:
                 current.columns[self.spec.columns.target] = labels.labels
-        report = analyze(self.spec, baseline, current)
+        report = analyze(self.spec, run.baseline, current)
         window_start = datetime.strptime(hours[0], layout.HOUR_FORMAT).replace(tzinfo=end.tzinfo)
         context = {
             "model": self.spec.model.name,
@@ -99,7 +138,7 @@ class DriftJob:
             "partial_profiles": len(profile_objects),
             "labels": None if labels is None else {"received": labels.received, "unmatched": labels.unmatched},
             "kpis": {} if labels is None else labels.kpis(self.spec),
-            "new_labeled_rows": self.new_labeled_rows(manifest),
+            "new_labeled_rows": run.new_labeled_rows,
             "inputs_fingerprint": fingerprint,
         }
         self._write(prefix + "drift.json", json.dumps(document, indent=2).encode(), "application/json")

@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", type=Path, help="model folder from 'modelwatch train' (default: train the demo model)"
     )
 
+    story = commands.add_parser("demo", help="the monitoring story on the embedded stack (simulated days)")
+    story.add_argument("--out", type=Path, default=Path("out/demo/stack"), help="folder for the reports")
+
     demo = commands.add_parser("demo-data", help="write the demo model's example data sets")
     demo.add_argument("--out", required=True, type=Path, help="folder for the CSV files")
     demo.add_argument("--rows", type=int, default=20_000, help="rows per data set")
@@ -95,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
             from modelwatch.cli.commands import run_train
 
             return run_train(args, out)
+        if args.command == "demo":
+            from modelwatch_local.story import main as story
+
+            return story(args.out)
         if args.command == "serve":
             from modelwatch_local.server import serve
 

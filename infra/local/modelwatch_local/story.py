@@ -1,0 +1,112 @@
+"""`modelwatch demo`: the monitoring story on the embedded stack, in seconds.
+
+A model is trained and published; a day of normal traffic arrives through the API, then the
+inputs drift; labels and business outcomes come back two hours late; the scheduled drift check
+runs every hour of the simulated clock. The reports land in S3 like in AWS and are copied to
+--out for a person to open.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from modelwatch.demo.data import demo_frame
+from modelwatch_local.clock import MovableClock
+from modelwatch_local.stack import LocalStack
+
+FEATURES = ("age", "income", "score", "category", "region")
+START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+NORMAL_HOURS, DRIFTED_HOURS, PER_HOUR = 24, 6, 200
+LABEL_DELAY_HOURS = 2
+
+
+def _records(frame: dict, rows: range) -> list[dict]:
+    return [{k: (frame[k][i].item() if hasattr(frame[k][i], "item") else frame[k][i]) for k in FEATURES} for i in rows]
+
+
+def run(out: Path, say=print) -> dict:
+    # The functions log at INFO as they would in CloudWatch; the story prints its own summary.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    stack = LocalStack(clock=MovableClock(START))
+    try:
+        say("training and publishing the demo model (ONNX, SHA-256 manifest, baseline profile) ...")
+        manifest = stack.publish_demo_model("v1", rows=8000)
+        metrics = manifest.validation_metrics
+        say(f"  model v1: validation accuracy {metrics['accuracy']:.3f}, ROC AUC {metrics['roc_auc']:.3f}")
+        pending: list[tuple[datetime, list[dict]]] = []
+        for hour in range(NORMAL_HOURS + DRIFTED_HOURS):
+            drift = 0.0 if hour < NORMAL_HOURS else 0.9
+            frame = demo_frame(PER_HOUR, 1000 + hour, drift=drift)
+            stack.clock.advance(60)
+            items = []
+            for start in range(0, PER_HOUR, 100):
+                result = stack.call(
+                    "predict", "POST", "/predict", {"instances": _records(frame, range(start, start + 100))}
+                )
+                for offset, prediction in enumerate(result.body["predictions"]):
+                    label = int(frame["label"][start + offset])
+                    items.append(
+                        {
+                            "request_id": prediction["request_id"],
+                            "label": label,
+                            "outcomes": {
+                                "clicked": bool(label),
+                                "revenue": round(float(np.random.default_rng(hour).gamma(2.0)) * label, 2),
+                            },
+                        }
+                    )
+            pending.append((stack.clock() + timedelta(hours=LABEL_DELAY_HOURS), items[::2]))
+            stack.clock.advance(3600 - 60)
+            while pending and pending[0][0] <= stack.clock():
+                _, due = pending.pop(0)
+                for chunk in range(0, len(due), 100):
+                    stack.call("feedback", "POST", "/feedback", {"items": due[chunk : chunk + 100]})
+            end = stack.clock().replace(minute=0, second=0, microsecond=0)
+            invocation = stack.run_drift(end)
+            last_hour = invocation.result["windows"]["1h"]
+            marker = "DRIFT" if last_hour["dataset_drift"] else "ok"
+            kind = "drifted" if drift else "normal "
+            share = last_hour["drift_share"]
+            say(f"  hour {hour + 1:2d} ({kind} inputs): last hour {marker:5s} drift share {share:.2f}")
+        return _export(stack, out, end, say)
+    finally:
+        stack.stop()
+
+
+def _export(stack: LocalStack, out: Path, end: datetime, say) -> dict:
+    stamp = end.strftime("%Y-%m-%dT%H:%M:%SZ")
+    exported = {}
+    for key, body in stack.objects("reports/v1/").items():
+        if stamp not in key:
+            continue
+        window = key.split("/")[2]
+        target = out / "reports" / window / Path(key).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+        exported.setdefault(window, {})[Path(key).name] = target
+    day = json.loads(exported["1d"]["drift.json"].read_text())
+    say("")
+    say(
+        f"last 24 h: dataset drift {day['dataset_drift']} (share {day['drift_share']:.2f}); "
+        f"accuracy {day['performance']['accuracy']:.3f} on labels, "
+        f"{day['estimated_performance']['accuracy']:.3f} estimated without them; "
+        f"click-through {day['kpis']['ClickThroughRate']:.3f}; {day['new_labeled_rows']} labelled rows"
+    )
+    for window, files in sorted(exported.items()):
+        say(f"report ({window} window): {files['report.html'].resolve()}")
+    return {"reports": exported, "day": day}
+
+
+def main(out: Path) -> int:
+    run(out, say=lambda line: print(line, flush=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "out/demo/stack")))
