@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := out/demo
 
-.PHONY: demo test lint unit browser-deps benchmark synth clean
+.PHONY: demo test lint unit browser-deps benchmark synth lock clean
 
 $(STAMP): requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,13 @@ synth: $(STAMP) node_modules/.installed
 
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks.drift_throughput
+
+# Re-pin requirements/dev.txt from the working venv. --all keeps setuptools, which the editable
+# install builds with (a fresh venv's own setuptools is too old for this pyproject).
+lock:
+	{ echo "# Pinned set for development, tests and CI (Python 3.11; Lambda runs 3.12+)."; \
+	  echo "# Regenerate with 'make lock'; 'make' installs exactly these."; \
+	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v -E '^(pip|modelwatch)=='; } > requirements/dev.txt
 
 clean:
 	rm -rf $(VENV) .venv-evidently out .pytest_cache .hypothesis .ruff_cache cdk.out node_modules .cache
