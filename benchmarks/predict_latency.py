@@ -129,20 +129,13 @@ def cold(runs: int) -> tuple[float, float]:
         "MODELWATCH_DATA_BUCKET": "bench-data",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    ssm = boto3.client(
-        "ssm",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    local = {
+        "endpoint_url": endpoint,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+    s3, ssm = boto3.client("s3", **local), boto3.client("ssm", **local)
     s3.create_bucket(Bucket="bench-models")
     registry = ModelRegistry(s3, ssm, "bench-models", "models/", "/modelwatch/current-model")
     from datetime import UTC, datetime

@@ -12,7 +12,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from functions.drift import telemetry
 from modelwatch.aws.drift_job import DriftJob
 from modelwatch.aws.platform import current_platform
-from modelwatch.aws.registry import ModelRegistry
+from modelwatch.aws.registry import registry_of
 
 SPEC = current_platform().spec
 logger = Logger(service=SPEC.metrics.service)
@@ -31,15 +31,7 @@ def _end(event: dict[str, Any]) -> datetime:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     platform = current_platform()
-    settings = platform.settings
-    registry = ModelRegistry(
-        platform.client("s3"),
-        platform.client("ssm"),
-        settings.model_bucket,
-        settings.model_prefix,
-        settings.pointer_parameter,
-    )
-    job = DriftJob(platform.client("s3"), settings.data_bucket, SPEC, registry)
+    job = DriftJob(platform.client("s3"), platform.settings.data_bucket, SPEC, registry_of(platform))
     documents = job.run(_end(event))
     summary = {}
     for document in documents:

@@ -13,11 +13,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.metrics import MetricUnit
 
-from functions.shared.api import error_response, quarantine, refusal_errors
+from functions.shared.api import error_response, quarantine, resolve_checked
 from modelwatch.aws.labels import LabelStore
 from modelwatch.aws.platform import current_platform
 from modelwatch.labels import label_of
-from modelwatch.serving.http import field_errors, precheck
+from modelwatch.serving.http import field_errors
 from modelwatch.serving.request_models import api_models, route_responses
 
 SPEC = current_platform().spec
@@ -66,9 +66,11 @@ def feedback(body: FeedbackRequest) -> FeedbackResponse:  # type: ignore[valid-t
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    refused = precheck(event, SPEC.serving.max_body_bytes)
-    if refused is not None:
-        quarantine(event, ROUTE, refused["statusCode"], refusal_errors(refused))
-        metrics.add_metric("ValidationErrors", MetricUnit.Count, 1)
-        return refused
-    return app.resolve(event, context)
+    return resolve_checked(
+        app,
+        event,
+        context,
+        ROUTE,
+        SPEC.serving.max_body_bytes,
+        lambda: metrics.add_metric("ValidationErrors", MetricUnit.Count, 1),
+    )

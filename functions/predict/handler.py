@@ -15,13 +15,13 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from functions.predict import telemetry
-from functions.shared.api import error_response, quarantine, refusal_errors, write_capture
+from functions.shared.api import error_response, quarantine, resolve_checked, write_capture
 from modelwatch.aws.platform import Platform, current_platform
-from modelwatch.aws.registry import ModelRegistry
+from modelwatch.aws.registry import registry_of
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving import capture
 from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError
-from modelwatch.serving.http import field_errors, precheck
+from modelwatch.serving.http import field_errors
 from modelwatch.serving.onnx_model import OnnxClassifier
 from modelwatch.serving.prediction import score
 from modelwatch.serving.request_models import api_models, route_responses
@@ -46,15 +46,7 @@ def _build(manifest: ModelManifest, artifact: bytes) -> OnnxClassifier:
 @cache
 def _current_model(platform: Platform) -> CurrentModel[OnnxClassifier]:
     """One per platform: the local runtime or a test that swaps the platform gets a fresh cache."""
-    settings = platform.settings
-    registry = ModelRegistry(
-        platform.client("s3"),
-        platform.client("ssm"),
-        settings.model_bucket,
-        settings.model_prefix,
-        settings.pointer_parameter,
-    )
-    return CurrentModel(registry, _build, SPEC.serving.pointer_ttl_seconds, platform.clock)
+    return CurrentModel(registry_of(platform), _build, SPEC.serving.pointer_ttl_seconds, platform.clock)
 
 
 def _reject(event: dict[str, Any], status: int, errors: list[dict[str, str]]) -> None:
@@ -101,8 +93,6 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    refused = precheck(event, SPEC.serving.max_body_bytes)
-    if refused is not None:
-        _reject(event, refused["statusCode"], refusal_errors(refused))
-        return refused
-    return app.resolve(event, context)
+    return resolve_checked(
+        app, event, context, ROUTE, SPEC.serving.max_body_bytes, lambda: telemetry.emit_rejected(metrics, 1)
+    )

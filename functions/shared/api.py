@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
 from modelwatch.aws.platform import current_platform
 from modelwatch.serving import capture
-from modelwatch.serving.http import body_bytes
+from modelwatch.serving.http import body_bytes, precheck
 
 
 def error_response(status: int, message: str, errors: list[dict[str, str]]) -> Response:
@@ -36,3 +36,16 @@ def quarantine(event: Mapping[str, Any], route: str, status: int, errors: list[d
 
 def refusal_errors(response: Mapping[str, Any]) -> list[dict[str, str]]:
     return list(json.loads(response["body"]).get("errors", []))
+
+
+def resolve_checked(
+    app: Any, event: dict[str, Any], context: Any, route: str, max_body_bytes: int, on_reject: Callable[[], None]
+) -> dict[str, Any]:
+    """Refuse what cannot be parsed (400, 413, 415) before the app's validation; keep the refused
+    request in quarantine with its reasons; otherwise let the app route and validate."""
+    refused = precheck(event, max_body_bytes)
+    if refused is not None:
+        quarantine(event, route, refused["statusCode"], refusal_errors(refused))
+        on_reject()
+        return refused
+    return app.resolve(event, context)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from modelwatch.aws.platform import Platform, Settings, install_platform
-from modelwatch.aws.registry import ModelRegistry
+from modelwatch.aws.registry import ModelRegistry, registry_of
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving.capture import MARKER
 from modelwatch_local.apigw import http_event, response_parts
@@ -95,8 +95,7 @@ class LocalStack:
 
     @property
     def registry(self) -> ModelRegistry:
-        s = self.platform.settings
-        return ModelRegistry(self.s3, self.platform.client("ssm"), s.model_bucket, s.model_prefix, s.pointer_parameter)
+        return registry_of(self.platform)
 
     def publish_demo_model(self, version: str, rows: int = 6000, seed: int = 11, promote: bool = True) -> ModelManifest:
         from modelwatch.demo.data import demo_frame

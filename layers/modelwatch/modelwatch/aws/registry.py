@@ -4,7 +4,7 @@ SHA-256 before anyone loads them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelwatch.registry.folder import ModelFolder
 from modelwatch.registry.manifest import (
@@ -16,6 +16,9 @@ from modelwatch.registry.manifest import (
     sha256_hex,
 )
 from modelwatch.serving.current_model import ModelUnavailableError
+
+if TYPE_CHECKING:
+    from modelwatch.aws.platform import Platform
 
 
 class ModelRegistry:
@@ -89,3 +92,15 @@ class ModelRegistry:
         if manifest.baseline_key is None:
             return None
         return self.s3.get_object(Bucket=self.bucket, Key=manifest.baseline_key)["Body"].read()
+
+
+def registry_of(platform: Platform) -> ModelRegistry:
+    """The registry the platform's settings point at."""
+    settings = platform.settings
+    return ModelRegistry(
+        platform.client("s3"),
+        platform.client("ssm"),
+        settings.model_bucket,
+        settings.model_prefix,
+        settings.pointer_parameter,
+    )
