@@ -49,11 +49,6 @@ class ProfileSchema:
     def features(self) -> tuple[str, ...]:
         return self.numeric + self.categorical
 
-    @property
-    def required(self) -> tuple[str, ...]:
-        """Columns every batch must carry (target, prediction and score are optional)."""
-        return self.features
-
     def present_roles(self, available: set[str]) -> dict[str, str]:
         roles = {"target": self.target, "prediction": self.prediction, "score": self.score}
         return {role: name for role, name in roles.items() if name is not None and name in available}

@@ -14,8 +14,3 @@ class StatisticResult:
     method: DriftMethod
     statistic: float
     p_value: float | None = None
-
-    @property
-    def score(self) -> float:
-        """The number compared with the threshold: the p-value for tests, else the statistic."""
-        return self.p_value if self.method.uses_p_value and self.p_value is not None else self.statistic

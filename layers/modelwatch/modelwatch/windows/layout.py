@@ -38,10 +38,6 @@ def partition_prefix(area: str, model_version: str, hour: str) -> str:
     return f"{area}/model_version={model_version}/dt={hour}/"
 
 
-def labels_prefix(hour: str) -> str:
-    return f"labels/dt={hour}/"
-
-
 def joined_labels_key(model_version: str, hour: str) -> str:
     return f"labels-joined/model_version={model_version}/dt={hour}.json"
 
