@@ -30,7 +30,13 @@ def _records(frame: dict, rows: range) -> list[dict]:
     return [{k: (frame[k][i].item() if hasattr(frame[k][i], "item") else frame[k][i]) for k in FEATURES} for i in rows]
 
 
-def run(out: Path, say=print) -> dict:
+def run(
+    out: Path,
+    say=print,
+    normal_hours: int = NORMAL_HOURS,
+    drifted_hours: int = DRIFTED_HOURS,
+    per_hour: int = PER_HOUR,
+) -> dict:
     # The functions log at INFO as they would in CloudWatch; the story prints its own summary.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     stack = LocalStack(clock=MovableClock(START))
@@ -40,12 +46,12 @@ def run(out: Path, say=print) -> dict:
         metrics = manifest.validation_metrics
         say(f"  model v1: validation accuracy {metrics['accuracy']:.3f}, ROC AUC {metrics['roc_auc']:.3f}")
         pending: list[tuple[datetime, list[dict]]] = []
-        for hour in range(NORMAL_HOURS + DRIFTED_HOURS):
-            drift = 0.0 if hour < NORMAL_HOURS else 0.9
-            frame = demo_frame(PER_HOUR, 1000 + hour, drift=drift)
+        for hour in range(normal_hours + drifted_hours):
+            drift = 0.0 if hour < normal_hours else 0.9
+            frame = demo_frame(per_hour, 1000 + hour, drift=drift)
             stack.clock.advance(60)
             items = []
-            for start in range(0, PER_HOUR, 100):
+            for start in range(0, per_hour, 100):
                 result = stack.call(
                     "predict", "POST", "/predict", {"instances": _records(frame, range(start, start + 100))}
                 )
