@@ -127,3 +127,30 @@ def test_prediction_and_label_drift_are_reported_apart_from_the_share(demo_spec)
     assert report.prediction_drift is not None and report.prediction_drift.name == "predicted_label"
     assert report.label_drift is not None and report.label_drift.name == "label"
     assert len(report.evaluated) == 5
+
+
+def _labelled(rows: int, seed: int, flip: float = 0.0, drift: float = 0.0) -> dict:
+    """Demo data whose labels are partly flipped: P(Y|X) changes while P(X) stays."""
+    from modelwatch.demo.data import demo_frame
+
+    frame = demo_frame(rows, seed, drift=drift)
+    rng = np.random.default_rng(seed + 1)
+    flipped = rng.uniform(size=rows) < flip
+    frame["label"] = np.where(flipped, 1 - frame["label"], frame["label"])
+    return frame
+
+
+def test_concept_drift_when_performance_falls_with_stable_inputs(demo_spec):
+    reference = build_profile(demo_spec, _labelled(6000, 1))
+    stable_inputs = analyze(demo_spec, reference, build_profile(demo_spec, _labelled(6000, 2, flip=0.3)))
+    concept = stable_inputs.to_dict()["concept_drift"]
+    assert stable_inputs.dataset_drift is False
+    assert concept["performance_fell"] and concept["drifted"]
+    assert concept["current"] < concept["reference"] - demo_spec.retraining.performance_tolerance
+
+    unchanged = analyze(demo_spec, reference, build_profile(demo_spec, _labelled(6000, 3)))
+    assert unchanged.to_dict()["concept_drift"]["drifted"] is False
+
+    moved_inputs = analyze(demo_spec, reference, build_profile(demo_spec, _labelled(6000, 4, flip=0.3, drift=0.9)))
+    assert moved_inputs.dataset_drift is True
+    assert moved_inputs.to_dict()["concept_drift"]["drifted"] is False  # the inputs explain it
