@@ -189,3 +189,25 @@ def test_onnx_predictions_equal_scikit_learn_within_1e_5(stack):
     frame = feature_matrix(spec, {k: np.array([r[k] for r in records], dtype=object) for k in records[0]})
     expected = model.pipeline.predict_proba(frame)
     np.testing.assert_allclose(served.predict_proba(records), expected, atol=1e-5)
+
+
+def test_a_missing_artifact_is_reported_not_served(stack, caplog):
+    from modelwatch.aws.platform import Platform, install_platform
+
+    serving = stack.registry.current_version()
+    manifest = stack.publish_demo_model("v5-missing", seed=51, promote=False)
+    stack.s3.delete_object(Bucket=stack.platform.settings.model_bucket, Key=manifest.artifact.key)
+    stack.registry.promote("v5-missing")
+    fresh = Platform(stack.platform.settings, stack.clock)
+    fresh._clients = stack.platform._clients
+    install_platform(fresh)
+    try:
+        result = stack.call("predict", "POST", "/predict", {"features": GOOD})
+        assert result.status == 503 and "ModelLoadFailed" in _metrics(result)
+        assert any(
+            "v5-missing: artifact" in r.getMessage() or "v5-missing: artifact" in str(r.__dict__)
+            for r in caplog.records
+        )
+    finally:
+        install_platform(stack.platform)
+        stack.registry.promote(serving)

@@ -65,10 +65,14 @@ class DriftJob:
         return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 
     def _read_optional(self, key: str) -> bytes | None:
-        try:
-            return self._read(key)
-        except self.s3.exceptions.NoSuchKey:
+        """The object, or None when it does not exist. Existence is asked with a listing: S3
+        answers a GET of a missing key with 404 only to callers allowed s3:ListBucket for the
+        request, and this function's ListBucket is scoped by s3:prefix, which a GET does not
+        carry (it would see 403)."""
+        listing = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1).get("Contents", [])
+        if not listing or listing[0]["Key"] != key:
             return None
+        return self._read(key)
 
     def _write(self, key: str, body: bytes, content_type: str) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)

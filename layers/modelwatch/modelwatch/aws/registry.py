@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from modelwatch.registry.folder import ModelFolder
 from modelwatch.registry.manifest import (
     ARTIFACT_NAME,
@@ -64,22 +66,24 @@ class ModelRegistry:
         except self.ssm.exceptions.ParameterNotFound:
             raise ModelUnavailableError(f"no current model: parameter {self.pointer_parameter} is not set") from None
 
-    def manifest(self, version: str) -> ModelManifest:
-        key = self.key(version, MANIFEST_NAME)
+    def _object(self, key: str, what: str) -> bytes:
         try:
-            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except self.s3.exceptions.NoSuchKey:
-            raise ModelUnavailableError(f"model version {version}: no manifest at s3://{self.bucket}/{key}") from None
+            return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            # A missing key reads as 403, not 404, without an unconditional s3:ListBucket.
+            if code in ("NoSuchKey", "404", "AccessDenied", "403"):
+                raise ModelUnavailableError(
+                    f"{what}: s3://{self.bucket}/{key} is missing or not readable ({code})"
+                ) from None
+            raise
+
+    def manifest(self, version: str) -> ModelManifest:
+        body = self._object(self.key(version, MANIFEST_NAME), f"model version {version}: manifest")
         return ModelManifest.model_validate_json(body)
 
     def verified_artifact(self, manifest: ModelManifest) -> bytes:
-        key = manifest.artifact.key
-        try:
-            data = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except self.s3.exceptions.NoSuchKey:
-            raise ModelUnavailableError(
-                f"model version {manifest.version}: artifact s3://{self.bucket}/{key} is missing"
-            ) from None
+        data = self._object(manifest.artifact.key, f"model version {manifest.version}: artifact")
         digest = sha256_hex(data)
         if digest != manifest.artifact.sha256:
             raise ModelUnavailableError(
