@@ -113,7 +113,10 @@ class ModelWatchStack(cdk.Stack):
             "predict": [(models, settings.model_prefix)],
             "drift": [
                 (models, settings.model_prefix),
-                *((data, p) for p in ("profiles/", "joins/", "labels/", "labels-joined/", "reports/")),
+                *(
+                    (data, p)
+                    for p in ("profiles/", "profiles-hourly/", "joins/", "labels/", "labels-joined/", "reports/")
+                ),
             ],
             "profile": [(data, "capture/")],
         }
@@ -121,7 +124,7 @@ class ModelWatchStack(cdk.Stack):
             "feedback": [(data, "labels/")],
             "capture": [(data, "capture/"), (data, "quarantine/")],
             "profile": [(data, "profiles/"), (data, "joins/"), (data, "quarantine/")],
-            "drift": [(data, "labels-joined/"), (data, "reports/")],
+            "drift": [(data, "profiles-hourly/"), (data, "labels-joined/"), (data, "reports/")],
         }
         for name, places in reads.items():
             for bucket, prefix in places:

@@ -4,7 +4,7 @@ profiled, labels arrive late, and the scheduled drift check writes its reports a
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -170,8 +170,10 @@ def test_rerunning_a_window_writes_the_same_keys_and_values(monitored):
 
 
 def test_a_small_window_is_insufficient_data_with_no_verdict():
-    # Stacks in one process share moto's backend: this one works in a month of its own.
+    # Stacks in one process share moto's backend: this one works in a month of its own and
+    # puts the model pointer back when done.
     stack = LocalStack(clock=MovableClock(datetime(2026, 12, 1, tzinfo=UTC)))
+    serving = stack.registry.current_version()
     try:
         stack.publish_demo_model("v-small")
         stack.clock.advance(60)
@@ -182,6 +184,7 @@ def test_a_small_window_is_insufficient_data_with_no_verdict():
         assert one_hour["InsufficientData"] == 1.0
         assert "DatasetDrift" not in one_hour and "DriftShare" not in one_hour
     finally:
+        stack.registry.promote(serving)
         stack.stop()
 
 
@@ -222,3 +225,27 @@ def test_backfill_distributed_map_profiles_objects_that_predate_the_profile_func
     assert sum(r["profiled"] for r in results) == len(old)
     profiled = stack.objects("profiles/model_version=v1/dt=2026-11-18", bodies=False)
     assert len(profiled) == len(old)
+
+
+def test_hours_are_rolled_up_once_and_settled_hours_are_not_read_again(monitored, monkeypatch):
+    stack, _, end, _ = monitored
+    rollups = stack.objects("profiles-hourly/model_version=v1/")
+    for hour in ("2026-11-20-00", "2026-11-20-01", "2026-11-20-02"):
+        captured = stack.objects(f"capture/model_version=v1/dt={hour}/", bodies=False)
+        rollup = json.loads(rollups[f"profiles-hourly/model_version=v1/dt={hour}.json"])
+        assert rollup["objects"] == len(captured) > 0
+    read: list[str] = []
+    original = stack.s3.get_object
+
+    def counting(**kwargs):
+        read.append(kwargs["Key"])
+        return original(**kwargs)
+
+    monkeypatch.setattr(stack.s3, "get_object", counting)
+    later = end + timedelta(hours=5)  # every hour with traffic has settled by now
+    stack.run_drift(later)  # rolls up any hour seen for the first time (the backfilled ones too)
+    read.clear()
+    stack.run_drift(later + timedelta(hours=1))
+    assert not [k for k in read if k.startswith("profiles/")], "settled hours must come from their rollup"
+    rolled = stack.objects("profiles-hourly/model_version=v1/", bodies=False)
+    assert sorted(k for k in read if k.startswith("profiles-hourly/")) == sorted(rolled)

@@ -154,3 +154,12 @@ def test_concept_drift_when_performance_falls_with_stable_inputs(demo_spec):
     moved_inputs = analyze(demo_spec, reference, build_profile(demo_spec, _labelled(6000, 4, flip=0.3, drift=0.9)))
     assert moved_inputs.dataset_drift is True
     assert moved_inputs.to_dict()["concept_drift"]["drifted"] is False  # the inputs explain it
+
+
+def test_an_empty_window_is_insufficient_data_not_an_error():
+    from modelwatch.profiles import DatasetProfile
+
+    spec = _spec()
+    report = analyze(spec, build_profile(spec, _frame(500, 1)), DatasetProfile())
+    assert report.dataset_drift is None and report.status == "insufficient_data"
+    assert all(f.current_count == 0 and f.drifted is None for f in report.features)

@@ -84,7 +84,7 @@ class LocalStack:
             monitoring=monitoring,
         )
         self.platform = Platform(settings, self.clock)
-        install_platform(self.platform)
+        self._previous_platform = install_platform(self.platform)
         for bucket in (settings.data_bucket, settings.model_bucket):
             self.s3.create_bucket(Bucket=bucket)
         self._next_log_id = 1
@@ -182,4 +182,5 @@ class LocalStack:
         return {key: self.s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
 
     def stop(self) -> None:
+        install_platform(self._previous_platform)
         self._mock.stop()

@@ -9,7 +9,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from modelwatch.aws.registry import ModelRegistry
@@ -21,6 +21,28 @@ from modelwatch.spec.models import MonitoringSpec, Window
 from modelwatch.windows import layout
 from modelwatch.windows.label_join import JoinedLabels, join_labels
 
+# Capture objects of an hour can still arrive a little after it (log subscription delivery):
+# hours older than this are considered complete once rolled up.
+SETTLE_HOURS = 3
+
+
+@dataclass(frozen=True)
+class _Hour:
+    """An hour's partial profiles rolled up, with the fingerprint of the objects it holds."""
+
+    fingerprint: str
+    objects: int
+    profile: DatasetProfile
+
+    def to_json(self) -> bytes:
+        document = {"fingerprint": self.fingerprint, "objects": self.objects, "profile": self.profile.to_dict()}
+        return json.dumps(document, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, body: bytes) -> _Hour:
+        data = json.loads(body)
+        return cls(data["fingerprint"], int(data["objects"]), DatasetProfile.from_dict(data["profile"]))
+
 
 @dataclass(frozen=True)
 class _RunContext:
@@ -29,7 +51,7 @@ class _RunContext:
     manifest: ModelManifest
     baseline: DatasetProfile
     end: datetime
-    profiles: dict[str, list[tuple[str, str]]]  # hour -> (key, ETag)
+    profiles: dict[str, _Hour]
     labels: dict[str, list[tuple[str, str]]]
     new_labeled_rows: int
 
@@ -79,9 +101,14 @@ class DriftJob:
 
     # --- the job ----------------------------------------------------------------------------
     def run(self, end: datetime) -> list[dict[str, Any]]:
-        """Every window of the spec, ending at `end`. The windows nest (1h in 1d in 7d), so one
-        listing covers them all and each partial profile is read and merged once per run: the
-        smallest window first, each larger one adding only its extra hours."""
+        """Every window of the spec, ending at `end`.
+
+        Each hour's partial profiles are rolled up once into an hourly profile (cached in S3 and
+        recomputed only when the hour's objects change), so a run costs one read per hour of the
+        longest window, whatever the traffic. Hours older than SETTLE_HOURS are taken from their
+        rollup without listing them again. The windows nest (1h in 1d in 7d): the smallest is
+        merged first and each larger one adds only its extra hours.
+        """
         version = self.registry.current_version()
         manifest = self.registry.manifest(version)
         baseline_bytes = self.registry.baseline(manifest)
@@ -90,27 +117,47 @@ class DriftJob:
         baseline = DatasetProfile.from_json(baseline_bytes)
         longest = max(w.hours for w in self.spec.drift.windows)
         all_hours = layout.window_hours(end, longest)
-        profiles = self._list_hours(f"profiles/model_version={version}/", all_hours)
+        hourly = {hour: self._hourly_profile(version, hour, end) for hour in all_hours}
         labels = {h: sorted(items) for h, items in self._list_hours("labels/", all_hours).items()}
-        context = _RunContext(manifest, baseline, end, profiles, labels, self.new_labeled_rows(manifest))
+        context = _RunContext(manifest, baseline, end, hourly, labels, self.new_labeled_rows(manifest))
         documents = {}
         merged, covered = DatasetProfile(), set()
         for window in sorted(self.spec.drift.windows, key=lambda w: w.hours):
             hours = layout.window_hours(end, window.hours)
-            extra = sorted(item for h in hours if h not in covered for item in profiles[h])
-            merged = merged.merged(merge_profiles(DatasetProfile.from_json(self._read(k)) for k, _ in extra))
+            extra = [hourly[h].profile for h in hours if h not in covered and hourly[h].objects]
+            merged = merged.merged(*extra) if extra else merged
             covered.update(hours)
             documents[window.name] = self.check_window(context, window, hours, merged)
         return [documents[w.name] for w in self.spec.drift.windows]
+
+    def _hourly_profile(self, version: str, hour: str, end: datetime) -> _Hour:
+        """One hour's partial profiles merged, from the rollup when it is still current."""
+        key = layout.hourly_profile_key(version, hour)
+        hour_start = datetime.strptime(hour, layout.HOUR_FORMAT).replace(tzinfo=end.tzinfo)
+        settled = end - hour_start >= timedelta(hours=SETTLE_HOURS + 1)
+        cached = self._read_optional(key)
+        if cached is not None and settled:
+            return _Hour.from_json(cached)
+        objects = self._list_hours(f"profiles/model_version={version}/", [hour])[hour]
+        fingerprint = hashlib.sha256(json.dumps(sorted(objects)).encode()).hexdigest()
+        if cached is not None:
+            rollup = _Hour.from_json(cached)
+            if rollup.fingerprint == fingerprint:
+                return rollup
+        profile = merge_profiles(DatasetProfile.from_json(self._read(k)) for k, _ in sorted(objects))
+        rollup = _Hour(fingerprint, len(objects), profile)
+        if objects:
+            self._write(key, rollup.to_json(), "application/json")
+        return rollup
 
     def check_window(
         self, run: _RunContext, window: Window, hours: list[str], merged: DatasetProfile
     ) -> dict[str, Any]:
         version, end = run.manifest.version, run.end
-        profile_objects = sorted(item for h in hours for item in run.profiles[h])
+        profile_hours = [run.profiles[h].fingerprint for h in hours]
         label_hours = {h: run.labels[h] for h in hours}
         fingerprint = hashlib.sha256(
-            json.dumps([profile_objects, label_hours, run.manifest.artifact.sha256]).encode()
+            json.dumps([profile_hours, label_hours, run.manifest.artifact.sha256]).encode()
         ).hexdigest()
         prefix = layout.report_prefix(version, window.name, end)
         stored = self._read_optional(prefix + "drift.json")
@@ -139,7 +186,7 @@ class DriftJob:
             "generated_at": end.isoformat(timespec="seconds"),
         }
         document = report_document(report, context) | {
-            "partial_profiles": len(profile_objects),
+            "partial_profiles": sum(run.profiles[h].objects for h in hours),
             "labels": None if labels is None else {"received": labels.received, "unmatched": labels.unmatched},
             "kpis": {} if labels is None else labels.kpis(self.spec),
             "new_labeled_rows": run.new_labeled_rows,

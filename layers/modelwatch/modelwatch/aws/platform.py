@@ -84,7 +84,9 @@ def current_platform() -> Platform:
     return _current
 
 
-def install_platform(platform: Platform) -> None:
-    """Swap the platform (local runtime, tests); functions read it on every invocation."""
+def install_platform(platform: Platform | None) -> Platform | None:
+    """Swap the platform (local runtime, tests); functions read it on every invocation. Returns
+    the one it replaced, so a caller can put it back."""
     global _current
-    _current = platform
+    previous, _current = _current, platform
+    return previous

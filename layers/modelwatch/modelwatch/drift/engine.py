@@ -104,11 +104,12 @@ def _finish(pending: _Pending, adjusted: float | None) -> ColumnDrift:
 
 
 def _column_pair(name: str, reference: DatasetProfile, current: DatasetProfile) -> tuple[ColumnProfile, ColumnProfile]:
+    """The column in both profiles. A current window without the column has no values of it (an
+    hour without traffic): an empty profile of the same kind, judged "insufficient data"."""
     if name not in reference.columns:
         raise UserInputError(f"column '{name}' is missing from the reference data")
-    if name not in current.columns:
-        raise UserInputError(f"column '{name}' is missing from the current data")
-    return reference.columns[name], current.columns[name]
+    ref = reference.columns[name]
+    return ref, current.columns.get(name) or type(ref)()
 
 
 def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetProfile) -> DriftReport:

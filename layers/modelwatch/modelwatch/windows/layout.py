@@ -2,6 +2,7 @@
 
 capture/model_version=V/dt=YYYY-MM-DD-HH/<batch>.jsonl    captured predictions (JSON lines)
 profiles/model_version=V/dt=…/<batch>.json                 a partial profile per capture object
+profiles-hourly/model_version=V/dt=….json                  an hour's partial profiles rolled up
 joins/model_version=V/dt=…/<batch>.json                    request id -> (prediction, P(positive))
 labels/dt=…/<request id>.json                               feedback, under the prediction's hour
 labels-joined/model_version=V/dt=….json                    an hour's labels joined to predictions
@@ -36,6 +37,10 @@ def derived_key(capture_key: str, area: str) -> str:
 
 def partition_prefix(area: str, model_version: str, hour: str) -> str:
     return f"{area}/model_version={model_version}/dt={hour}/"
+
+
+def hourly_profile_key(model_version: str, hour: str) -> str:
+    return f"profiles-hourly/model_version={model_version}/dt={hour}.json"
 
 
 def joined_labels_key(model_version: str, hour: str) -> str:
