@@ -53,6 +53,7 @@ class _RunContext:
     end: datetime
     profiles: dict[str, _Hour]
     labels: dict[str, list[tuple[str, str]]]
+    joined: dict[str, JoinedLabels]  # hours with labels, each joined once per run
     new_labeled_rows: int
 
 
@@ -81,6 +82,16 @@ class DriftJob:
             hour = key[len(base) + 3 :].split("/", 1)[0]
             if hour in found:
                 found[hour].append((key, item["ETag"]))
+        return found
+
+    def _existing(self, base: str, hours: list[str]) -> set[str]:
+        """Which of base + "dt=<hour>.json" exist, from one listing of the range (not one per hour)."""
+        last = f"{base}dt={hours[-1]}.json"
+        found = set()
+        for item in self._list(base, start_after=f"{base}dt={hours[0]}"):
+            if item["Key"] > last:
+                break
+            found.add(item["Key"])
         return found
 
     def _read(self, key: str) -> bytes:
@@ -117,9 +128,12 @@ class DriftJob:
         baseline = DatasetProfile.from_json(baseline_bytes)
         longest = max(w.hours for w in self.spec.drift.windows)
         all_hours = layout.window_hours(end, longest)
-        hourly = {hour: self._hourly_profile(version, hour, end) for hour in all_hours}
+        rollups = self._existing(f"profiles-hourly/model_version={version}/", all_hours)
+        hourly = {hour: self._hourly_profile(version, hour, end, rollups) for hour in all_hours}
         labels = {h: sorted(items) for h, items in self._list_hours("labels/", all_hours).items()}
-        context = _RunContext(manifest, baseline, end, hourly, labels, self.new_labeled_rows(manifest))
+        cached_joins = self._existing(f"labels-joined/model_version={version}/", all_hours)
+        joined = {h: self._joined_hour(version, h, items, cached_joins) for h, items in labels.items() if items}
+        context = _RunContext(manifest, baseline, end, hourly, labels, joined, self.new_labeled_rows(manifest))
         documents = {}
         merged, covered = DatasetProfile(), set()
         for window in sorted(self.spec.drift.windows, key=lambda w: w.hours):
@@ -130,12 +144,12 @@ class DriftJob:
             documents[window.name] = self.check_window(context, window, hours, merged)
         return [documents[w.name] for w in self.spec.drift.windows]
 
-    def _hourly_profile(self, version: str, hour: str, end: datetime) -> _Hour:
+    def _hourly_profile(self, version: str, hour: str, end: datetime, rollups: set[str]) -> _Hour:
         """One hour's partial profiles merged, from the rollup when it is still current."""
         key = layout.hourly_profile_key(version, hour)
         hour_start = datetime.strptime(hour, layout.HOUR_FORMAT).replace(tzinfo=end.tzinfo)
         settled = end - hour_start >= timedelta(hours=SETTLE_HOURS + 1)
-        cached = self._read_optional(key)
+        cached = self._read(key) if key in rollups else None
         if cached is not None and settled:
             return _Hour.from_json(cached)
         objects = self._list_hours(f"profiles/model_version={version}/", [hour])[hour]
@@ -167,7 +181,7 @@ class DriftJob:
                 return document
 
         current = DatasetProfile(rows=merged.rows, columns=dict(merged.columns), performance=merged.performance)
-        joined = [self._joined_hour(version, h, objects) for h, objects in label_hours.items() if objects]
+        joined = [run.joined[h] for h in hours if h in run.joined]
         labels = joined[0].merged(*joined[1:]) if joined else None
         if labels is not None and labels.counts.total:
             current.performance = labels.counts
@@ -196,12 +210,14 @@ class DriftJob:
         self._write(prefix + "report.html", render_html(report, context).encode(), "text/html; charset=utf-8")
         return document
 
-    def _joined_hour(self, version: str, hour: str, label_objects: list[tuple[str, str]]) -> JoinedLabels:
+    def _joined_hour(
+        self, version: str, hour: str, label_objects: list[tuple[str, str]], cached_joins: set[str]
+    ) -> JoinedLabels:
         """An hour's labels joined to its predictions, cached until the hour's labels change."""
         joins = sorted((o["Key"], o["ETag"]) for o in self._list(layout.partition_prefix("joins", version, hour)))
         fingerprint = hashlib.sha256(json.dumps([label_objects, joins]).encode()).hexdigest()
         cache_key = layout.joined_labels_key(version, hour)
-        cached = self._read_optional(cache_key)
+        cached = self._read(cache_key) if cache_key in cached_joins else None
         if cached is not None:
             data = json.loads(cached)
             if data.get("fingerprint") == fingerprint:
