@@ -26,10 +26,8 @@ def write_capture(kind: str, records: list[dict[str, Any]]) -> None:
             sys.stdout.write(line + "\n")
 
 
-def quarantine(event: Mapping[str, Any], route: str, status: int, errors: list[dict[str, str]] | None = None) -> None:
+def quarantine(event: Mapping[str, Any], route: str, status: int, errors: list[dict[str, str]]) -> None:
     """Keep a rejected request, with its reasons, where someone can look at it."""
-    if errors is None:  # a refusal before parsing: its reasons are in the response already built
-        errors = []
     record = capture.quarantine_record(current_platform().clock(), route, status, errors, body_bytes(event))
     write_capture(capture.QUARANTINE, [record])
 

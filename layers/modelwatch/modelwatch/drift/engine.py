@@ -4,6 +4,7 @@ prediction and label drift, data quality and performance."""
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 
 from modelwatch.cbpe import estimate, fit_calibration
 from modelwatch.drift.methods import compute, default_method, default_threshold, is_categorical_like
@@ -42,11 +43,15 @@ def _kind(profile: ColumnProfile) -> str:
     return "numeric" if isinstance(profile, NumericColumnProfile) else "categorical"
 
 
+@dataclass(frozen=True)
 class _Pending:
     """A column whose statistic is computed, waiting for the p-value correction."""
 
-    def __init__(self, name: str, result: StatisticResult, threshold: float, source: str, base: dict) -> None:
-        self.name, self.result, self.threshold, self.source, self.base = name, result, threshold, source, base
+    name: str
+    result: StatisticResult
+    threshold: float
+    source: str
+    base: dict
 
 
 def _evaluate(

@@ -95,15 +95,17 @@ def profile_batch(schema: ProfileSchema, batch: Batch) -> DatasetProfile:
     roles = schema.present_roles(set(batch))
     if "score" in roles:
         columns[roles["score"]] = _numeric_profile(batch[roles["score"]])
-    for role in ("target", "prediction"):
-        if role in roles:
-            columns[roles[role]] = _categorical_profile(batch[roles[role]])
-    if "score" in roles and "prediction" in roles:
+    if "target" in roles:
+        columns[roles["target"]] = _categorical_profile(batch[roles["target"]])
+    predicted: list[str] = []
+    if "prediction" in roles:
+        # Labelled once: the prediction's profile and P(positive) below both use them.
+        predicted, missing = as_labels(np.asarray(batch[roles["prediction"]]))
+        columns[roles["prediction"]] = CategoricalColumnProfile.from_values(predicted, missing)
+    if "score" in roles and predicted and len(predicted) == rows:
         # P(positive class) per row, whatever the score column holds: what CBPE estimates from.
-        predicted, _ = as_labels(np.asarray(batch[roles["prediction"]]))
-        if len(predicted) == rows:
-            probability = _positive_probability(schema, np.asarray(batch[roles["score"]]), predicted)
-            columns[POSITIVE_PROBABILITY] = _numeric_profile(probability)
+        probability = _positive_probability(schema, np.asarray(batch[roles["score"]]), predicted)
+        columns[POSITIVE_PROBABILITY] = _numeric_profile(probability)
     performance = None
     if "target" in roles and "prediction" in roles:
         performance = _performance(schema, batch, roles)
