@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 from functions.drift import telemetry
+from functions.shared.tracing import TRACED_MODULES
 from modelwatch.aws.drift_job import DriftJob
 from modelwatch.aws.platform import current_platform
 from modelwatch.aws.registry import registry_of
@@ -17,7 +18,7 @@ from modelwatch.aws.registry import registry_of
 SPEC = current_platform().spec
 logger = Logger(service=SPEC.metrics.service)
 metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service)
-tracer = Tracer(service=SPEC.metrics.service)
+tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
 
 
 def _end(event: dict[str, Any]) -> datetime:

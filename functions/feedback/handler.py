@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.shared.api import error_response, quarantine, resolve_checked
+from functions.shared.tracing import TRACED_MODULES
 from modelwatch.aws.labels import LabelStore
 from modelwatch.aws.platform import current_platform
 from modelwatch.labels import label_of
@@ -27,7 +28,7 @@ FeedbackResponse = MODELS["FeedbackResponse"]
 
 logger = Logger(service=SPEC.metrics.service)
 metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service)
-tracer = Tracer(service=SPEC.metrics.service)
+tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
 app = APIGatewayHttpResolver(enable_validation=True)
 ROUTE = "/feedback"
 SUMMARY = "Report ground truth and business outcomes for earlier predictions"

@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from functions.predict import telemetry
 from functions.shared.api import error_response, quarantine, resolve_checked, write_capture
+from functions.shared.tracing import TRACED_MODULES
 from modelwatch.aws.platform import Platform, current_platform
 from modelwatch.aws.registry import registry_of
 from modelwatch.registry.manifest import ModelManifest
@@ -35,7 +36,7 @@ SUMMARY = "Predict one record (features) or a batch (instances)"
 
 logger = Logger(service=SPEC.metrics.service)
 metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service)
-tracer = Tracer(service=SPEC.metrics.service)
+tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
 app = APIGatewayHttpResolver(enable_validation=True)
 
 

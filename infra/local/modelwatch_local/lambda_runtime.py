@@ -28,6 +28,27 @@ class LambdaContext:
         return 30_000
 
 
+def lambda_environment(function: str, trace_header: str | None = None) -> dict[str, str]:
+    """The variables the Lambda runtime sets for our code, for a process that stands in for one.
+
+    They matter beyond show: the X-Ray SDK behind Powertools' Tracer checks LAMBDA_TASK_ROOT and,
+    outside Lambda, builds a centralized-sampling client at import (about 100 ms) that a real
+    cold start never pays. `trace_header` is the per-invocation `_X_AMZN_TRACE_ID` of an active
+    tracing function.
+    """
+    environment = {
+        "LAMBDA_TASK_ROOT": str(CODE_ROOT),
+        "AWS_LAMBDA_FUNCTION_NAME": f"modelwatch-{function}",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "_HANDLER": f"functions.{function}.handler.handler",
+    }
+    if trace_header is not None:
+        environment["_X_AMZN_TRACE_ID"] = trace_header
+    return environment
+
+
 @dataclass
 class Invocation:
     result: Any
