@@ -96,6 +96,37 @@ phases = {{"import_ms": (imported - started) * 1000, "first_request_ms": (answer
 os.write(int(os.environ["ANSWER_FD"]), (json.dumps(phases) + "\\n").encode())
 """
 
+# SnapStart, emulated: one process initializes and runs the before-snapshot hooks; each fork of
+# it stands for an environment restored from the snapshot, runs the after-restore hooks and
+# answers. What Lambda itself spends restoring the snapshot is not in this figure.
+SNAPSTART_CHILD = """
+import json, os, statistics, sys, time
+sys.path.insert(0, {root!r})
+from functions.predict.handler import handler
+from modelwatch_local import snapstart
+from modelwatch_local.apigw import http_event
+from modelwatch_local.lambda_runtime import LambdaContext
+body = json.dumps({{"features": {record!r}}}).encode()
+event = http_event("POST", "/predict", {{"content-type": "application/json"}}, body)
+snapstart.take_snapshot()
+read_end, write_end = os.pipe()
+restored_ms = []
+for _ in range({runs}):
+    started = time.perf_counter()
+    if os.fork() == 0:
+        snapstart.restore()
+        response = handler(event, LambdaContext("modelwatch-predict"))
+        answered = (time.perf_counter() - started) * 1000 if response["statusCode"] == 200 else -1.0
+        os.write(write_end, (repr(answered) + "\\n").encode())
+        os._exit(0)
+    os.wait()
+with os.fdopen(read_end) as answers:
+    os.close(write_end)
+    restored_ms = [float(answers.readline()) for _ in range({runs})]
+assert min(restored_ms) > 0, restored_ms
+os.write(int(os.environ["ANSWER_FD"]), (json.dumps({{"restored_ms": statistics.median(restored_ms)}}) + "\\n").encode())
+"""
+
 BASELINE_CHILD = """
 import os, pickle, sys
 import pandas as pd
@@ -165,6 +196,7 @@ class ColdStarts:
     sklearn_from_s3: float
     import_ms: float
     first_request_ms: float
+    restored_ms: float
 
 
 # A sampled trace header, as Lambda sets it per invocation on an active-tracing function.
@@ -229,6 +261,12 @@ def cold(runs: int) -> ColdStarts:
             )
             theirs.append(_timed([sys.executable, "-c", BASELINE_CHILD.format(path=str(pickled), record=RECORD)], env))
             theirs_from_s3.append(_timed([sys.executable, "-c", BASELINE_FROM_S3_CHILD.format(record=RECORD)], env))
+        snapstart: list[dict[str, float]] = []
+        _timed(
+            [sys.executable, "-c", SNAPSTART_CHILD.format(root=str(ROOT), record=RECORD, runs=runs)],
+            lambda_env,
+            snapstart,
+        )
     server.stop()
     return ColdStarts(
         ours=statistics.median(ours),
@@ -236,6 +274,7 @@ def cold(runs: int) -> ColdStarts:
         sklearn_from_s3=statistics.median(theirs_from_s3),
         import_ms=statistics.median(p["import_ms"] for p in phases),
         first_request_ms=statistics.median(p["first_request_ms"] for p in phases),
+        restored_ms=snapstart[0]["restored_ms"],
     )
 
 
@@ -269,6 +308,10 @@ def main() -> None:
     print(
         f"  like for like, the pickle fetched from S3 with boto3 first: {starts.sklearn_from_s3 * 1000:.0f} ms "
         f"(modelwatch {starts.ours / starts.sklearn_from_s3:.2f} of it)"
+    )
+    print(
+        f"  SnapStart, emulated by forking an initialized process: {starts.restored_ms:.0f} ms from restore to answer "
+        "(after-restore hooks, pointer re-read, first request; Lambda's own restore time not included)"
     )
     if not args.skip_package:
         print(f"predict function package (arm64 layer + code, unzipped): {package_size():.1f} MB (limit 150 MB)")

@@ -13,6 +13,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 from functions.predict import telemetry
 from functions.shared.api import error_response, quarantine, resolve_checked, write_capture
@@ -48,6 +49,25 @@ def _build(manifest: ModelManifest, artifact: bytes) -> OnnxClassifier:
 def _current_model(platform: Platform) -> CurrentModel[OnnxClassifier]:
     """One per platform: the local runtime or a test that swaps the platform gets a fresh cache."""
     return CurrentModel(registry_of(platform), _build, SPEC.serving.pointer_ttl_seconds, platform.clock)
+
+
+@register_before_snapshot
+def _load_before_snapshot() -> None:
+    """SnapStart's publish-time init: clients made, the current model fetched, verified and run
+    once, so every restored environment starts with them. No model yet (a first deploy) is fine:
+    the first request loads one."""
+    try:
+        served, _ = _current_model(current_platform()).get()
+        served.model.predict_proba([{}])  # ONNX Runtime allocates on its first run
+    except ModelUnavailableError as error:
+        logger.warning("no model to load before the snapshot", extra={"reason": str(error)})
+
+
+@register_after_restore
+def _recheck_after_restore() -> None:
+    platform = current_platform()
+    platform.drop_connections()
+    _current_model(platform).expire()
 
 
 def _reject(event: dict[str, Any], status: int, errors: list[dict[str, str]]) -> None:

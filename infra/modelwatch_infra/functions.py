@@ -1,6 +1,6 @@
 """A ModelWatch Lambda function: arm64 (or x86_64), Python 3.12, X-Ray, its own log group with
-retention, the monitoring spec beside the code, and a dead-letter queue when invoked
-asynchronously."""
+retention, the monitoring spec beside the code, a dead-letter queue when invoked asynchronously,
+and SnapStart behind a "live" alias where cold starts reach users."""
 
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ class ModelWatchFunction(Construct):
         memory_mb: int = 1024,
         timeout_seconds: int = 30,
         asynchronous: bool = False,
+        snap_start: bool = False,
     ) -> None:
         super().__init__(scope, id)
         self.log_group = logs.LogGroup(
@@ -98,7 +99,15 @@ class ModelWatchFunction(Construct):
                 **environment,
             },
             description=f"ModelWatch {name}",
+            # SnapStart runs the init (imports, clients, model load) when a version is published;
+            # cold starts then resume from that snapshot. It serves published versions only.
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
         )
+        # What callers invoke: with SnapStart, the "live" alias of the version this deploy
+        # published (every deploy that changes the function publishes and snapshots anew).
+        self.entry: lambda_.IFunction = self.function
+        if snap_start:
+            self.entry = lambda_.Alias(self, "Live", alias_name="live", version=self.function.current_version)
 
 
 RETENTION = {

@@ -26,6 +26,7 @@ DEFAULTS: dict[str, str] = {
     "throttleRate": "100",  # requests per second, steady
     "throttleBurst": "200",
     "architecture": "arm64",  # arm64 | x86_64
+    "snapStart": "true",  # SnapStart for the predict function (not offered in every region)
 }
 
 
@@ -47,6 +48,7 @@ class DeploymentSettings:
     throttle_rate: float
     throttle_burst: int
     architecture: str
+    snap_start: bool
 
     @classmethod
     def from_context(cls, scope: cdk.App) -> DeploymentSettings:
@@ -63,6 +65,9 @@ class DeploymentSettings:
         architecture = get("architecture")
         if architecture not in ("arm64", "x86_64"):
             raise ValueError(f"context architecture must be arm64 or x86_64, not {architecture!r}")
+        snap_start = get("snapStart").lower()
+        if snap_start not in ("true", "false"):
+            raise ValueError(f"context snapStart must be true or false, not {snap_start!r}")
         return cls(
             stack_name=get("stackName"),
             spec_path=spec_path,
@@ -80,4 +85,5 @@ class DeploymentSettings:
             throttle_rate=float(get("throttleRate")),
             throttle_burst=int(get("throttleBurst")),
             architecture=architecture,
+            snap_start=snap_start == "true",
         )

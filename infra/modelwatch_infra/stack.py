@@ -27,6 +27,8 @@ FUNCTIONS = {
     "drift": (2048, 600, True),
     "notify": (256, 60, True),
 }
+# Where a cold start is a caller's wait: SnapStart, when the snapStart context allows it.
+SNAP_STARTED = {"predict"}
 
 
 class ModelWatchStack(cdk.Stack):
@@ -58,13 +60,14 @@ class ModelWatchStack(cdk.Stack):
                 memory_mb=memory,
                 timeout_seconds=timeout,
                 asynchronous=asynchronous,
+                snap_start=settings.snap_start and name in SNAP_STARTED,
             )
             for name, (memory, timeout, asynchronous) in FUNCTIONS.items()
         }
         fn = {name: b.function for name, b in built.items()}
         granted = self._grant(storage, settings, fn)
 
-        api = Api(self, "Api", settings, fn["predict"], fn["feedback"])
+        api = Api(self, "Api", settings, built["predict"].entry, built["feedback"].entry)
         pipeline = Pipeline(
             self,
             "Pipeline",

@@ -159,6 +159,34 @@ def test_functions_are_arm64_python_312_traced_with_retained_logs(template):
     assert all("RetentionInDays" in g for g in _resources(template, "AWS::Logs::LogGroup").values())
 
 
+def _integration_targets(template: dict) -> set[str]:
+    """What each API route invokes: the logical id of a function or of an alias."""
+    targets = set()
+    for integration in _resources(template, "AWS::ApiGatewayV2::Integration").values():
+        uri = integration["IntegrationUri"]
+        targets.add(uri["Ref"] if "Ref" in uri else uri["Fn::GetAtt"][0])
+    return targets
+
+
+def test_predict_snap_starts_behind_a_live_alias(template):
+    functions = _resources(template, "AWS::Lambda::Function")
+    (snap_started,) = [k for k, f in functions.items() if f.get("SnapStart") == {"ApplyOn": "PublishedVersions"}]
+    assert functions[snap_started]["Handler"] == "functions.predict.handler.handler"
+    (alias_id, alias), *others = _resources(template, "AWS::Lambda::Alias").items()
+    assert not others and alias["Name"] == "live"
+    version = _resources(template, "AWS::Lambda::Version")[alias["FunctionVersion"]["Fn::GetAtt"][0]]
+    assert version["FunctionName"] == {"Ref": snap_started}
+    # The API calls the alias, so callers get the snapshotted version, never $LATEST.
+    assert alias_id in _integration_targets(template)
+
+
+def test_snap_start_can_be_turned_off():
+    _, template, _ = synthesize({"snapStart": "false"}, nag=False)
+    resources = template.to_json()
+    assert not _resources(resources, "AWS::Lambda::Alias")
+    assert not any("SnapStart" in f for f in _resources(resources, "AWS::Lambda::Function").values())
+
+
 def test_cfn_lint_finds_no_errors(synthesized, tmp_path):
     _, template, _ = synthesized
     path = tmp_path / "template.json"

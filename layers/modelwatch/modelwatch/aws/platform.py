@@ -79,6 +79,13 @@ class Platform:
             )
         return self._clients[service]
 
+    def drop_connections(self) -> None:
+        """Close the clients' pooled connections; the clients stay usable and reconnect. After a
+        SnapStart restore the snapshot's sockets lead nowhere, and a request sent on one would
+        wait for an error and a retry."""
+        for client in self._clients.values():
+            client.close()
+
     @cached_property
     def spec(self) -> MonitoringSpec:
         return load_spec(self.settings.spec_path)

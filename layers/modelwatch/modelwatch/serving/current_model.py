@@ -47,6 +47,11 @@ class CurrentModel(Generic[Model]):
         self._served: Served[Model] | None = None
         self._checked_at: datetime | None = None
 
+    def expire(self) -> None:
+        """Re-read the pointer on the next request, whatever the TTL says: after a SnapStart
+        restore, the last check happened when the snapshot was taken, possibly days ago."""
+        self._checked_at = None
+
     def get(self) -> tuple[Served[Model], LoadFailure | None]:
         """The model to serve now, and the failure to report if a newer version could not load.
 
