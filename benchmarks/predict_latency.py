@@ -3,10 +3,14 @@ process that unpickles the same scikit-learn pipeline; plus the function's packa
 
 - Warm: the predict handler in this process (API Gateway v2 events, the model cached), with
   monitoring on (EMF metrics and capture lines) and off. Target: monitoring adds <= 0.3 ms at p50.
-- Cold: a fresh process imports the handler, reads the pointer and the artifact from S3 (a moto
-  server on 127.0.0.1, so boto3 makes real HTTP calls), verifies and loads the model and answers
-  one request; against a fresh process that unpickles the pipeline and predicts one row.
-  Target: at most 0.2 of the baseline.
+- Cold: a fresh process, in the environment Lambda gives the function (tracing on, our code
+  byte-compiled as the bundle ships it), imports the handler, reads the pointer and the artifact
+  from S3 (a moto server on 127.0.0.1, so botocore makes real HTTP calls), verifies and loads the
+  model and answers one request; against a fresh process that unpickles the pipeline and
+  predicts one row, and one that first fetches the pickle from S3. Each is timed from launch to
+  its answer. Target: at most 0.2 of the unpickling process.
+- SnapStart, emulated: forks of a process that ran the before-snapshot hooks, timed from the
+  fork to the answer (Lambda's own restore time is not measurable here).
 - Package: the serving layer (arm64, Python 3.12 wheels) plus the function code, unzipped.
   Target: at most 150 MB.
 """
