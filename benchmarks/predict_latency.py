@@ -282,6 +282,56 @@ def cold(runs: int) -> ColdStarts:
     )
 
 
+def capture_paths(requests: int) -> tuple[float, float]:
+    """Per-request cost, p50 in ms, of the two ways a capture could leave the request path: the
+    log line we print (the Logs subscription delivers it), and a Firehose PutRecord. The
+    Firehose call goes to a moto server on 127.0.0.1: a lower bound, since a real one crosses
+    the network to the regional endpoint and signs with SigV4 over TLS."""
+    import botocore.session
+    from moto.server import ThreadedMotoServer
+
+    from modelwatch.serving.capture import CAPTURE, capture_record, log_lines
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    local = {
+        "endpoint_url": f"http://{host}:{port}",
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+    session = botocore.session.get_session()
+    s3, firehose = session.create_client("s3", **local), session.create_client("firehose", **local)
+    s3.create_bucket(Bucket="bench-capture")
+    firehose.create_delivery_stream(
+        DeliveryStreamName="capture",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::123456789012:role/firehose",
+            "BucketARN": "arn:aws:s3:::bench-capture",
+        },
+    )
+    from datetime import UTC, datetime
+
+    record = capture_record("0" * 32, datetime.now(UTC), "bench-1", RECORD, "1", {"0": 0.2, "1": 0.8})
+    by_log, by_firehose = [], []
+    sink = io.StringIO()
+    for _ in range(requests):
+        started = time.perf_counter()
+        for line in log_lines(CAPTURE, [record]):
+            sink.write(line + "\n")
+        by_log.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        for line in log_lines(CAPTURE, [record]):
+            firehose.put_record(DeliveryStreamName="capture", Record={"Data": (line + "\n").encode()})
+        by_firehose.append((time.perf_counter() - started) * 1000)
+        sink.seek(0)
+        sink.truncate()
+    server.stop()
+    return statistics.median(by_log), statistics.median(by_firehose)
+
+
 def package_size() -> float:
     from modelwatch_infra.bundling import ROOT as REPO
     from modelwatch_infra.bundling import build_function_code, build_layer
@@ -316,6 +366,11 @@ def main() -> None:
     print(
         f"  SnapStart, emulated by forking an initialized process: {starts.restored_ms:.0f} ms from restore to answer "
         "(after-restore hooks, pointer re-read, first request; Lambda's own restore time not included)"
+    )
+    by_log, by_firehose = capture_paths(300)
+    print(
+        f"capture per request, p50: log line {by_log:.3f} ms; Firehose PutRecord to a local endpoint "
+        f"{by_firehose:.3f} ms (a lower bound: a real endpoint adds the network round trip)"
     )
     if not args.skip_package:
         print(f"predict function package (arm64 layer + code, unzipped): {package_size():.1f} MB (limit 150 MB)")
