@@ -25,3 +25,5 @@ def test_the_story_catches_the_drift_and_exports_reports(tmp_path):
         assert json.loads(result["reports"][window]["drift.json"].read_text())["window"] == window
     dom = dump_dom(result["reports"]["1h"]["report.html"])
     assert "DRIFT" in dom and "Model performance" in dom  # labels come later: the estimate shows
+    day_page = dump_dom(result["reports"]["1d"]["report.html"])
+    assert "Labels and business KPIs" in day_page and "ClickThroughRate" in day_page

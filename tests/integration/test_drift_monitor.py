@@ -108,6 +108,9 @@ def test_reports_are_written_per_window(monitored):
     assert day["labels"] == {"received": 1800, "unmatched": 0}
     assert day["kpis"]["ClickThroughRate"] == pytest.approx(np.mean([label for _, label in monitored[3][::2]]))
     assert day["new_labeled_rows"] == 1800
+    page = stack.objects(f"reports/v1/1d/{stamp}/")[f"reports/v1/1d/{stamp}/report.html"].decode()
+    assert "Labels and business KPIs" in page and "ClickThroughRate" in page
+    assert f"{day['kpis']['ClickThroughRate']:.4f}" in page and "1,800 labels received" in page
 
 
 def test_expected_metrics_are_emitted(monitored):

@@ -199,13 +199,13 @@ class DriftJob:
             "current": f"{window.name} window to {end.isoformat(timespec='minutes')}",
             "generated_at": end.isoformat(timespec="seconds"),
         }
-        document = report_document(report, context) | {
+        context |= {
             "partial_profiles": sum(run.profiles[h].objects for h in hours),
             "labels": None if labels is None else {"received": labels.received, "unmatched": labels.unmatched},
             "kpis": {} if labels is None else labels.kpis(self.spec),
             "new_labeled_rows": run.new_labeled_rows,
-            "inputs_fingerprint": fingerprint,
         }
+        document = report_document(report, context) | {"inputs_fingerprint": fingerprint}
         self._write(prefix + "drift.json", json.dumps(document, indent=2).encode(), "application/json")
         self._write(prefix + "report.html", render_html(report, context).encode(), "text/html; charset=utf-8")
         return document
