@@ -39,11 +39,11 @@ class _LayerBundling:
 
 @jsii.implements(cdk.ILocalBundling)
 class _CodeBundling:
-    def __init__(self, function: str, core: str) -> None:
-        self.function, self.core = function, core
+    def __init__(self, function: str, core: str, spec: Path) -> None:
+        self.function, self.core, self.spec = function, core, spec
 
     def try_bundle(self, output_dir: str, *args, **kwargs) -> bool:
-        build_function_code(self.function, Path(output_dir), self.core)
+        build_function_code(self.function, Path(output_dir), self.core, self.spec)
         return True
 
 
@@ -65,12 +65,12 @@ def layer_code(name: str, architecture: str) -> lambda_.Code:
     )
 
 
-def function_code(function: str, core: str) -> lambda_.Code:
-    files = core_files(function, core)
-    key = _digest(*(str(f.relative_to(ROOT)).encode() + f.read_bytes() for f in files))[:16]
+def function_code(function: str, core: str, spec: Path) -> lambda_.Code:
+    files = core_files(function, core, spec)
+    key = _digest(*(relative.encode() + source.read_bytes() for relative, source in sorted(files.items())))[:16]
     return lambda_.Code.from_asset(
         str(ROOT / "functions" / function),
         asset_hash_type=cdk.AssetHashType.CUSTOM,
         asset_hash=key,
-        bundling=_no_docker(_CodeBundling(function, core)),
+        bundling=_no_docker(_CodeBundling(function, core, spec)),
     )

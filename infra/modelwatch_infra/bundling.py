@@ -131,22 +131,30 @@ def _files(path: Path) -> list[Path]:
     return sorted(f for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc")
 
 
-def core_files(function: str, core: str) -> list[Path]:
-    """Every file that goes into a function's code bundle (what its asset hash covers)."""
-    files = [ROOT / "functions" / "__init__.py", *_files(ROOT / "functions" / function)]
-    files += [*_files(ROOT / "functions" / "shared"), ROOT / "monitoring.toml"]
+SPEC_NAME = "monitoring.toml"  # where the functions find the spec (MODELWATCH_SPEC=/var/task/…)
+DEFAULT_SPEC = ROOT / SPEC_NAME
+
+
+def core_files(function: str, core: str, spec: Path = DEFAULT_SPEC) -> dict[str, Path]:
+    """Every file of a function's code bundle (what its asset hash covers), by path in the bundle.
+    The spec is the deployment's, whatever its name: alarms and functions read the same one."""
+    sources = [ROOT / "functions" / "__init__.py", *_files(ROOT / "functions" / function)]
+    sources += _files(ROOT / "functions" / "shared")
     for name in CORE_SETS[core]:
-        files += _files(CORE / name)
+        sources += _files(CORE / name)
+    files = {
+        str(f.relative_to(CORE.parent) if CORE in f.parents else f.relative_to(ROOT)): f for f in sources
+    }
+    files[SPEC_NAME] = spec
     return files
 
 
-def build_function_code(function: str, out: Path, core: str | None = None) -> Bundle:
+def build_function_code(function: str, out: Path, core: str | None = None, spec: Path = DEFAULT_SPEC) -> Bundle:
     """The function's code folder: functions/<name>, functions/shared, its core modules, the spec."""
     core = core or FUNCTION_CORE[function]
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    for source in core_files(function, core):
-        relative = source.relative_to(CORE.parent) if CORE in source.parents else source.relative_to(ROOT)
+    for relative, source in core_files(function, core, spec).items():
         target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)

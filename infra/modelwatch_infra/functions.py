@@ -84,7 +84,7 @@ class ModelWatchFunction(Construct):
             runtime=lambda_.Runtime.PYTHON_3_12,
             architecture=_architecture(settings),
             handler=f"functions.{name}.handler.handler",
-            code=function_code(name, FUNCTION_CORE[name]),
+            code=function_code(name, FUNCTION_CORE[name], settings.spec_path),
             layers=[layers.by_name[LAYERS[name]]],
             memory_size=memory_mb,
             timeout=cdk.Duration.seconds(timeout_seconds),
