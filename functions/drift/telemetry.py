@@ -12,8 +12,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+from modelwatch.metric_catalog import PERFORMANCE_METRICS
+
 BOUNDED_SCORES = {"ks", "wasserstein", "jensenshannon", "psi"}
-PERFORMANCE = {"accuracy": "Accuracy", "f1": "F1", "roc_auc": "AUC"}
 ESTIMATED = {"accuracy": "EstimatedAccuracy", "roc_auc": "EstimatedAUC"}
 QUALITY = {
     "missing_rate": "MissingRate",
@@ -33,7 +34,7 @@ def metric_values(document: dict[str, Any]) -> list[tuple[str, float, dict[str, 
     for name, value in (document.get("kpis") or {}).items():
         if value is not None:
             values.append(("Kpi", float(value), {"kpi": name}))
-    for source, names in (("performance", PERFORMANCE), ("estimated_performance", ESTIMATED)):
+    for source, names in (("performance", PERFORMANCE_METRICS), ("estimated_performance", ESTIMATED)):
         for key, metric in names.items():
             value = (document.get(source) or {}).get(key)
             if value is not None:
@@ -42,12 +43,16 @@ def metric_values(document: dict[str, Any]) -> list[tuple[str, float, dict[str, 
         return values  # no verdict below the minimum sample size
     values.append(("DriftShare", float(document["drift_share"]), {}))
     values.append(("DatasetDrift", 1.0 if document["dataset_drift"] else 0.0, {}))
+    scores = []
     for feature in document["features"]:
         if feature["status"] != "ok":
             continue
         values.append(("FeatureDrifted", 1.0 if feature["drifted"] else 0.0, {"feature": feature["name"]}))
         if feature["method"] in BOUNDED_SCORES and isinstance(feature["statistic"], float):
             values.append(("DriftScore", feature["statistic"], {"feature": feature["name"]}))
+            scores.append(feature["statistic"])
+    if scores:
+        values.append(("MaxDriftScore", max(scores), {}))
     for key, metric in (("prediction_drift", "PredictionDrift"), ("label_drift", "LabelDrift")):
         column = document.get(key)
         if column and column["status"] == "ok" and isinstance(column["statistic"], float):

@@ -142,9 +142,7 @@ def core_files(function: str, core: str, spec: Path = DEFAULT_SPEC) -> dict[str,
     sources += _files(ROOT / "functions" / "shared")
     for name in CORE_SETS[core]:
         sources += _files(CORE / name)
-    files = {
-        str(f.relative_to(CORE.parent) if CORE in f.parents else f.relative_to(ROOT)): f for f in sources
-    }
+    files = {str(f.relative_to(CORE.parent) if CORE in f.parents else f.relative_to(ROOT)): f for f in sources}
     files[SPEC_NAME] = spec
     return files
 

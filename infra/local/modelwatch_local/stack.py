@@ -17,6 +17,7 @@ from modelwatch.serving.capture import MARKER
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.lambda_runtime import CODE_ROOT, Invocation, invoke
+from modelwatch_local.state_machine import Execution, StateError, run_state_machine
 from modelwatch_local.subscription import awslogs_event
 
 # moto answers every call in-process; these keep boto3 from looking for real credentials.
@@ -88,6 +89,14 @@ class LocalStack:
         for bucket in (settings.data_bucket, settings.model_bucket):
             self.s3.create_bucket(Bucket=bucket)
         self._next_log_id = 1
+        # The alerts topic, with a queue subscribed to it that holds what it published.
+        self.alerts_topic = self.platform.client("sns").create_topic(Name="modelwatch-alerts")["TopicArn"]
+        sqs = self.platform.client("sqs")
+        self._inbox = sqs.create_queue(QueueName="modelwatch-alerts-inbox")["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=self._inbox, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self.platform.client("sns").subscribe(TopicArn=self.alerts_topic, Protocol="sqs", Endpoint=inbox_arn)
 
     @property
     def s3(self) -> Any:
@@ -169,6 +178,38 @@ class LocalStack:
             "detail": {},
         }
         return invoke("drift", event)
+
+    def run_retraining(self, trigger: str, name: str | None = None) -> Execution:
+        """A retraining execution: the state machine the stack deploys, its Lambda tasks run here."""
+        from modelwatch_infra.retraining_asl import retraining_definition
+
+        function_arn = f"arn:aws:lambda:{self.platform.settings.region}:123456789012:function:modelwatch-retrain"
+        definition = retraining_definition(function_arn, self.alerts_topic)
+        name = name or f"{trigger}-{self.clock().strftime('%Y%m%dT%H%M%S')}"
+        return run_state_machine(definition, {"trigger": trigger}, name, self._run_task)
+
+    def _run_task(self, resource: str, parameters: dict[str, Any]) -> Any:
+        if resource == "arn:aws:states:::lambda:invoke":
+            function = parameters["FunctionName"].rsplit(":function:modelwatch-", 1)[1]
+            try:
+                return {"Payload": invoke(function, parameters["Payload"]).result, "StatusCode": 200}
+            except Exception as error:  # a function error, as Step Functions reports it
+                raise StateError(type(error).__name__, str(error)) from error
+        if resource == "arn:aws:states:::sns:publish":
+            return self.platform.client("sns").publish(**parameters)
+        raise ValueError(f"task resource {resource} is not supported locally")
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """What the alerts topic published since the last call (each message's JSON)."""
+        sqs = self.platform.client("sqs")
+        found = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self._inbox, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return found
+            for message in batch:
+                found.append(json.loads(json.loads(message["Body"])["Message"]))
+                sqs.delete_message(QueueUrl=self._inbox, ReceiptHandle=message["ReceiptHandle"])
 
     def objects(self, prefix: str, bodies: bool = True) -> dict[str, bytes]:
         bucket = self.platform.settings.data_bucket

@@ -19,7 +19,7 @@ Unit = Literal["Milliseconds", "Count", "None", "Percent"]
 class MetricDefinition:
     name: str
     unit: Unit
-    source: Literal["predict", "feedback", "drift", "capture", "api"]
+    source: Literal["predict", "feedback", "drift", "capture", "api", "retrain"]
     dimension: Literal["feature", "class", "kpi"] | None = None
     description: str = ""
 
@@ -44,10 +44,13 @@ METRICS: dict[str, MetricDefinition] = {
         MetricDefinition("DriftScore", "None", "drift", "feature", "bounded drift score per feature (not p-values)"),
         MetricDefinition("FeatureDrifted", "None", "drift", "feature", "1 when the feature's verdict is drift"),
         MetricDefinition("DriftShare", "None", "drift", description="share of drifted features"),
+        MetricDefinition("MaxDriftScore", "None", "drift", description="the highest DriftScore of any feature"),
         MetricDefinition("DatasetDrift", "None", "drift", description="1 when the dataset drifted"),
         MetricDefinition("PredictionDrift", "None", "drift", description="drift score of the prediction"),
         MetricDefinition("LabelDrift", "None", "drift", description="drift score of the labels"),
         MetricDefinition("Accuracy", "None", "drift"),
+        MetricDefinition("Precision", "None", "drift"),
+        MetricDefinition("Recall", "None", "drift"),
         MetricDefinition("F1", "None", "drift"),
         MetricDefinition("AUC", "None", "drift"),
         MetricDefinition("EstimatedAccuracy", "None", "drift"),
@@ -63,8 +66,22 @@ METRICS: dict[str, MetricDefinition] = {
         MetricDefinition("ConceptDrift", "None", "drift", description="1 when performance fell with stable inputs"),
         MetricDefinition("Kpi", "None", "drift", "kpi", "business KPI from feedback outcomes"),
         MetricDefinition("Api5xxRate", "Percent", "api", description="5xx responses over all requests, percent"),
+        MetricDefinition("RetrainingPromote", "Count", "retrain", description="challengers promoted"),
+        MetricDefinition("RetrainingReject", "Count", "retrain", description="challengers rejected"),
     )
 }
+
+
+# Performance keys of the drift document (and of the spec's retraining trigger) -> metric names.
+PERFORMANCE_METRICS = {
+    "accuracy": "Accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+    "roc_auc": "AUC",
+}
+# The spec's drift trigger metrics -> metric names.
+DRIFT_TRIGGER_METRICS = {"drift_share": "DriftShare", "max_drift_score": "MaxDriftScore"}
 
 
 def feature_metric(feature: str) -> str:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from modelwatch.aws.data_bucket import DataBucket
 from modelwatch.aws.registry import ModelRegistry
 from modelwatch.drift import analyze
 from modelwatch.profiles import DatasetProfile, merge_profiles
@@ -59,56 +59,7 @@ class _RunContext:
 
 class DriftJob:
     def __init__(self, s3: Any, bucket: str, spec: MonitoringSpec, registry: ModelRegistry) -> None:
-        self.s3, self.bucket, self.spec, self.registry = s3, bucket, spec, registry
-
-    # --- S3 helpers -------------------------------------------------------------------------
-    def _list(self, prefix: str, start_after: str = "") -> Iterator[dict[str, Any]]:
-        paginator = self.s3.get_paginator("list_objects_v2")
-        arguments = {"Bucket": self.bucket, "Prefix": prefix}
-        if start_after:
-            arguments["StartAfter"] = start_after
-        for page in paginator.paginate(**arguments):
-            yield from page.get("Contents", [])
-
-    def _list_hours(self, base: str, hours: list[str]) -> dict[str, list[tuple[str, str]]]:
-        """(key, ETag) per hour under base + "dt=<hour>/", from one listing of the whole range:
-        keys sort by hour, so a window costs one paginated LIST, not one per hour."""
-        found: dict[str, list[tuple[str, str]]] = {hour: [] for hour in hours}
-        stop = f"{base}dt={hours[-1]}0"  # just past every key of the last hour ("/" < "0")
-        for item in self._list(base, start_after=f"{base}dt={hours[0]}"):
-            key = item["Key"]
-            if key >= stop:
-                break
-            hour = key[len(base) + 3 :].split("/", 1)[0]
-            if hour in found:
-                found[hour].append((key, item["ETag"]))
-        return found
-
-    def _existing(self, base: str, hours: list[str]) -> set[str]:
-        """Which of base + "dt=<hour>.json" exist, from one listing of the range (not one per hour)."""
-        last = f"{base}dt={hours[-1]}.json"
-        found = set()
-        for item in self._list(base, start_after=f"{base}dt={hours[0]}"):
-            if item["Key"] > last:
-                break
-            found.add(item["Key"])
-        return found
-
-    def _read(self, key: str) -> bytes:
-        return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-
-    def _read_optional(self, key: str) -> bytes | None:
-        """The object, or None when it does not exist. Existence is asked with a listing: S3
-        answers a GET of a missing key with 404 only to callers allowed s3:ListBucket for the
-        request, and this function's ListBucket is scoped by s3:prefix, which a GET does not
-        carry (it would see 403)."""
-        listing = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1).get("Contents", [])
-        if not listing or listing[0]["Key"] != key:
-            return None
-        return self._read(key)
-
-    def _write(self, key: str, body: bytes, content_type: str) -> None:
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+        self.data, self.spec, self.registry = DataBucket(s3, bucket), spec, registry
 
     # --- the job ----------------------------------------------------------------------------
     def run(self, end: datetime) -> list[dict[str, Any]]:
@@ -128,10 +79,10 @@ class DriftJob:
         baseline = DatasetProfile.from_json(baseline_bytes)
         longest = max(w.hours for w in self.spec.drift.windows)
         all_hours = layout.window_hours(end, longest)
-        rollups = self._existing(f"profiles-hourly/model_version={version}/", all_hours)
+        rollups = self.data.existing(f"profiles-hourly/model_version={version}/", all_hours)
         hourly = {hour: self._hourly_profile(version, hour, end, rollups) for hour in all_hours}
-        labels = {h: sorted(items) for h, items in self._list_hours("labels/", all_hours).items()}
-        cached_joins = self._existing(f"labels-joined/model_version={version}/", all_hours)
+        labels = {h: sorted(items) for h, items in self.data.list_hours("labels/", all_hours).items()}
+        cached_joins = self.data.existing(f"labels-joined/model_version={version}/", all_hours)
         joined = {h: self._joined_hour(version, h, items, cached_joins) for h, items in labels.items() if items}
         context = _RunContext(manifest, baseline, end, hourly, labels, joined, self.new_labeled_rows(manifest))
         documents = {}
@@ -149,19 +100,19 @@ class DriftJob:
         key = layout.hourly_profile_key(version, hour)
         hour_start = datetime.strptime(hour, layout.HOUR_FORMAT).replace(tzinfo=end.tzinfo)
         settled = end - hour_start >= timedelta(hours=SETTLE_HOURS + 1)
-        cached = self._read(key) if key in rollups else None
+        cached = self.data.read(key) if key in rollups else None
         if cached is not None and settled:
             return _Hour.from_json(cached)
-        objects = self._list_hours(f"profiles/model_version={version}/", [hour])[hour]
+        objects = self.data.list_hours(f"profiles/model_version={version}/", [hour])[hour]
         fingerprint = hashlib.sha256(json.dumps(sorted(objects)).encode()).hexdigest()
         if cached is not None:
             rollup = _Hour.from_json(cached)
             if rollup.fingerprint == fingerprint:
                 return rollup
-        profile = merge_profiles(DatasetProfile.from_json(self._read(k)) for k, _ in sorted(objects))
+        profile = merge_profiles(DatasetProfile.from_json(self.data.read(k)) for k, _ in sorted(objects))
         rollup = _Hour(fingerprint, len(objects), profile)
         if objects:
-            self._write(key, rollup.to_json(), "application/json")
+            self.data.write(key, rollup.to_json(), "application/json")
         return rollup
 
     def check_window(
@@ -174,7 +125,7 @@ class DriftJob:
             json.dumps([profile_hours, label_hours, run.manifest.artifact.sha256]).encode()
         ).hexdigest()
         prefix = layout.report_prefix(version, window.name, end)
-        stored = self._read_optional(prefix + "drift.json")
+        stored = self.data.read_optional(prefix + "drift.json")
         if stored is not None:
             document = json.loads(stored)
             if document.get("inputs_fingerprint") == fingerprint:
@@ -206,33 +157,33 @@ class DriftJob:
             "new_labeled_rows": run.new_labeled_rows,
         }
         document = report_document(report, context) | {"inputs_fingerprint": fingerprint}
-        self._write(prefix + "drift.json", json.dumps(document, indent=2).encode(), "application/json")
-        self._write(prefix + "report.html", render_html(report, context).encode(), "text/html; charset=utf-8")
+        self.data.write(prefix + "drift.json", json.dumps(document, indent=2).encode(), "application/json")
+        self.data.write(prefix + "report.html", render_html(report, context).encode(), "text/html; charset=utf-8")
         return document
 
     def _joined_hour(
         self, version: str, hour: str, label_objects: list[tuple[str, str]], cached_joins: set[str]
     ) -> JoinedLabels:
         """An hour's labels joined to its predictions, cached until the hour's labels change."""
-        joins = sorted((o["Key"], o["ETag"]) for o in self._list(layout.partition_prefix("joins", version, hour)))
+        joins = sorted((o["Key"], o["ETag"]) for o in self.data.list(layout.partition_prefix("joins", version, hour)))
         fingerprint = hashlib.sha256(json.dumps([label_objects, joins]).encode()).hexdigest()
         cache_key = layout.joined_labels_key(version, hour)
-        cached = self._read(cache_key) if cache_key in cached_joins else None
+        cached = self.data.read(cache_key) if cache_key in cached_joins else None
         if cached is not None:
             data = json.loads(cached)
             if data.get("fingerprint") == fingerprint:
                 return JoinedLabels.from_dict(data["joined"])
         index: dict[str, list[Any]] = {}
         for key, _ in joins:
-            index.update(json.loads(self._read(key)))
-        documents = [json.loads(self._read(key)) for key, _ in label_objects]
+            index.update(json.loads(self.data.read(key)))
+        documents = [json.loads(self.data.read(key)) for key, _ in label_objects]
         joined = join_labels(self.spec, documents, index)
         body = json.dumps({"fingerprint": fingerprint, "joined": joined.to_dict()}).encode()
-        self._write(cache_key, body, "application/json")
+        self.data.write(cache_key, body, "application/json")
         return joined
 
     def new_labeled_rows(self, manifest: ModelManifest) -> int:
         """Labels for predictions made since the model version was created."""
         created = datetime.fromisoformat(manifest.created_at)
         start = "labels/dt=" + layout.hour_of(created)
-        return sum(1 for _ in self._list("labels/", start_after=start))
+        return sum(1 for _ in self.data.list("labels/", start_after=start))

@@ -219,19 +219,32 @@ class DriftTrigger(_Strict):
     above: Annotated[float, Field(gt=0)] = 0.3
 
 
-class RetrainingTriggers(_Strict):
-    # EventBridge cron expression (UTC): minutes hours day-of-month month day-of-week year.
+class Retraining(_Strict):
+    """When the retraining state machine starts, and how it decides to promote."""
+
+    # Triggers. EventBridge cron expression (UTC): minutes hours day-of-month month day-of-week year.
     schedule: str | None = "cron(0 2 ? * MON *)"
     performance: PerformanceTrigger | None = PerformanceTrigger()
     drift: DriftTrigger | None = DriftTrigger()
     new_labeled_rows: Annotated[int, Field(ge=1)] | None = 10_000
     manual: bool = True
+    # The drift check's window whose metrics the performance, drift and new-rows triggers watch
+    # (default: the longest in drift.windows).
+    window: str | None = None
     # Concept drift: performance fell more than this below the validation metric while
     # the inputs are stable.
     performance_tolerance: Annotated[float, Field(ge=0, le=1)] = 0.05
+    # Training data: labelled captured predictions of the last `lookback_hours`; the most recent
+    # `holdout_share` of them is held out, and champion and challenger are scored on it alike.
+    lookback_hours: Annotated[int, Field(ge=1)] = 24 * 28
+    holdout_share: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    min_rows: Annotated[int, Field(ge=10)] = 1000
+    # Promote only when the challenger beats the champion by at least this much on the
+    # performance metric (performance.metric, accuracy when unset).
+    min_improvement: Annotated[float, Field(ge=0, le=1)] = 0.0
 
     @model_validator(mode="after")
-    def _schedule_is_cron(self) -> RetrainingTriggers:
+    def _schedule_is_cron(self) -> Retraining:
         if self.schedule is not None:
             inner = self.schedule.removeprefix("cron(").removesuffix(")")
             if not self.schedule.startswith("cron(") or len(inner.split()) != 6:
@@ -239,6 +252,11 @@ class RetrainingTriggers(_Strict):
                     "schedule must be an EventBridge cron expression with six fields, for example 'cron(0 2 ? * MON *)'"
                 )
         return self
+
+    @property
+    def metric(self) -> str:
+        """The performance metric champion and challenger are compared on."""
+        return self.performance.metric if self.performance is not None else "accuracy"
 
 
 class Kpi(_Strict):
@@ -274,7 +292,7 @@ class MonitoringSpec(_Strict):
     drift: DriftSettings = DriftSettings()
     quality: QualityLimits = QualityLimits()
     alerts: list[AlertRule] = []
-    retraining: RetrainingTriggers = RetrainingTriggers()
+    retraining: Retraining = Retraining()
     kpis: list[Kpi] = []
     serving: Serving = Serving()
     metrics: MetricsSettings = MetricsSettings()
@@ -294,6 +312,8 @@ class MonitoringSpec(_Strict):
         for alert in self.alerts:
             if alert.window is not None and alert.window not in windows:
                 problems.append(f"alert {alert.name}: window '{alert.window}' is not in drift.windows")
+        if self.retraining.window is not None and self.retraining.window not in windows:
+            problems.append(f"retraining: window '{self.retraining.window}' is not in drift.windows")
         kpi_names = [k.name for k in self.kpis]
         if len(set(kpi_names)) != len(kpi_names):
             problems.append("kpi names must be unique")
@@ -311,6 +331,13 @@ class MonitoringSpec(_Strict):
             threshold=own.threshold if own.threshold is not None else by_type.threshold,
             min_sample_size=own.min_sample_size or by_type.min_sample_size,
         )
+
+    @property
+    def retraining_window(self) -> str:
+        """The drift window the retraining triggers watch."""
+        if self.retraining.window is not None:
+            return self.retraining.window
+        return max(self.drift.windows, key=lambda w: w.hours).name
 
     @property
     def numeric_features(self) -> list[str]:

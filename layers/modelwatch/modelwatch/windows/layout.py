@@ -8,6 +8,7 @@ labels/dt=…/<request id>.json                               feedback, under th
 labels-joined/model_version=V/dt=….json                    an hour's labels joined to predictions
 reports/V/<window>/<end>/drift.json, report.html            a window's drift check
 quarantine/poison/<capture key>                            capture objects that could not be profiled
+retraining/<run>/train.parquet, holdout.parquet, decision.json   a retraining run's data and verdict
 """
 
 from __future__ import annotations
@@ -53,3 +54,7 @@ def report_prefix(model_version: str, window: str, end: datetime) -> str:
 
 def poison_key(capture_key: str) -> str:
     return f"quarantine/poison/{capture_key}"
+
+
+def retraining_key(run_id: str, name: str) -> str:
+    return f"retraining/{run_id}/{name}"

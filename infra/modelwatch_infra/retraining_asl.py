@@ -1,0 +1,104 @@
+"""The retraining state machine: prepare the labelled data, train a challenger, evaluate it
+against the champion, promote it or not, and say what happened on the alerts topic. One
+definition: the CDK stack deploys it, the local runtime runs it.
+
+Execution input: {"trigger": "<what started it>"}; the execution name is the run's id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+RETRY = [
+    {
+        "ErrorEquals": ["Lambda.TooManyRequestsException", "Lambda.ServiceException", "Lambda.SdkClientException"],
+        "IntervalSeconds": 5,
+        "MaxAttempts": 3,
+        "BackoffRate": 2.0,
+    }
+]
+FAILED = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NoticeFailed"}]
+
+
+def _step(function_arn: str, payload: dict[str, str], result: str, next_state: str) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": function_arn, "Payload": payload},
+        "ResultSelector": {"value.$": "$.Payload"},
+        "ResultPath": f"$.{result}",
+        "Retry": RETRY,
+        "Catch": FAILED,
+        "Next": next_state,
+    }
+
+
+def _notice(outcome: str, fields: dict[str, str], next_state: str) -> dict[str, Any]:
+    return {
+        "Type": "Pass",
+        "Parameters": {
+            "modelwatch_retraining": {"outcome": outcome, "run_id.$": "$$.Execution.Name", "trigger.$": "$.trigger"}
+            | fields
+        },
+        "ResultPath": "$.notice",
+        "Next": next_state,
+    }
+
+
+def _publish(topic_arn: str, then: str) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sns:publish",
+        "Parameters": {
+            "TopicArn": topic_arn,
+            "Subject": "ModelWatch retraining",
+            "Message.$": "States.JsonToString($.notice)",
+        },
+        "ResultPath": None,
+        "Next": then,
+    }
+
+
+def retraining_definition(function_arn: str, topic_arn: str) -> dict[str, Any]:
+    run = {"run_id.$": "$$.Execution.Name"}
+    return {
+        "Comment": "Retrain on labelled captures; promote the challenger only if it beats the champion",
+        "StartAt": "Prepare",
+        "States": {
+            "Prepare": _step(function_arn, {"step": "prepare"} | run, "prepared", "EnoughData"),
+            "EnoughData": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.prepared.value.status", "StringEquals": "ready", "Next": "Train"}],
+                "Default": "NoticeNotEnoughData",
+            },
+            "Train": _step(function_arn, {"step": "train"} | run, "trained", "Evaluate"),
+            "Evaluate": _step(
+                function_arn,
+                {"step": "evaluate", "version.$": "$.trained.value.version"} | run,
+                "evaluated",
+                "Better",
+            ),
+            "Better": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.evaluated.value.promote", "BooleanEquals": True, "Next": "Promote"}],
+                "Default": "NoticeRejected",
+            },
+            "Promote": _step(
+                function_arn,
+                {"step": "promote", "version.$": "$.trained.value.version"} | run,
+                "promoted",
+                "NoticePromoted",
+            ),
+            "NoticeNotEnoughData": _notice("not_enough_data", {"prepared.$": "$.prepared.value"}, "Notify"),
+            "NoticeRejected": _notice("rejected", {"decision.$": "$.evaluated.value"}, "Notify"),
+            "NoticePromoted": _notice("promoted", {"decision.$": "$.evaluated.value"}, "Notify"),
+            "Notify": _publish(topic_arn, "Done"),
+            "Done": {"Type": "Succeed"},
+            "NoticeFailed": _notice("failed", {"error.$": "$.error"}, "NotifyFailure"),
+            "NotifyFailure": _publish(topic_arn, "Failed"),
+            "Failed": {
+                "Type": "Fail",
+                "Error": "RetrainingFailed",
+                "Cause": "a retraining step failed; see the notice",
+            },
+        },
+    }

@@ -1,0 +1,68 @@
+"""A bucket of ModelWatch data as the jobs read and write it: listings by hour partition (one
+paginated LIST for a range of hours, since keys sort by hour), reads, and writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+
+class DataBucket:
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self.s3, self.bucket = s3, bucket
+
+    def list(self, prefix: str, start_after: str = "") -> Iterator[dict[str, Any]]:
+        paginator = self.s3.get_paginator("list_objects_v2")
+        arguments = {"Bucket": self.bucket, "Prefix": prefix}
+        if start_after:
+            arguments["StartAfter"] = start_after
+        for page in paginator.paginate(**arguments):
+            yield from page.get("Contents", [])
+
+    def folders(self, prefix: str) -> list[str]:
+        """The "subfolders" right under prefix (common prefixes, each ending in "/")."""
+        paginator = self.s3.get_paginator("list_objects_v2")
+        found = []
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+            found += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+        return found
+
+    def list_hours(self, base: str, hours: list[str]) -> dict[str, list[tuple[str, str]]]:
+        """(key, ETag) per hour under base + "dt=<hour>/", from one listing of the whole range:
+        keys sort by hour, so a window costs one paginated LIST, not one per hour."""
+        found: dict[str, list[tuple[str, str]]] = {hour: [] for hour in hours}
+        stop = f"{base}dt={hours[-1]}0"  # just past every key of the last hour ("/" < "0")
+        for item in self.list(base, start_after=f"{base}dt={hours[0]}"):
+            key = item["Key"]
+            if key >= stop:
+                break
+            hour = key[len(base) + 3 :].split("/", 1)[0]
+            if hour in found:
+                found[hour].append((key, item["ETag"]))
+        return found
+
+    def existing(self, base: str, hours: list[str]) -> set[str]:
+        """Which of base + "dt=<hour>.json" exist, from one listing of the range (not one per hour)."""
+        last = f"{base}dt={hours[-1]}.json"
+        found = set()
+        for item in self.list(base, start_after=f"{base}dt={hours[0]}"):
+            if item["Key"] > last:
+                break
+            found.add(item["Key"])
+        return found
+
+    def read(self, key: str) -> bytes:
+        return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def read_optional(self, key: str) -> bytes | None:
+        """The object, or None when it does not exist. Existence is asked with a listing: S3
+        answers a GET of a missing key with 404 only to callers allowed s3:ListBucket for the
+        request, and a function's ListBucket is scoped by s3:prefix, which a GET does not
+        carry (it would see 403)."""
+        listing = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=key, MaxKeys=1).get("Contents", [])
+        if not listing or listing[0]["Key"] != key:
+            return None
+        return self.read(key)
+
+    def write(self, key: str, body: bytes, content_type: str) -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
