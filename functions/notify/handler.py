@@ -1,6 +1,7 @@
-"""Notify: each SNS alarm notification becomes a Slack message through the incoming-webhook URL
-kept in Secrets Manager (cached). A failed post is retried with backoff; if it still fails the
-invocation fails, so Lambda's own retries and the dead-letter queue keep the notification."""
+"""Notify: each SNS alarm notification, and each retraining notice, becomes a Slack message
+through the incoming-webhook URL kept in Secrets Manager (cached). A failed post is retried with
+backoff; if it still fails the invocation fails, so Lambda's own retries and the dead-letter
+queue keep the notification."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
+from modelwatch.alerts import retraining_message
 from modelwatch.alerts.alarm_message import AlarmNotice, slack_message
 from modelwatch.aws.platform import current_platform
 
@@ -76,9 +78,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     dashboard_url, reports_url = _links()
     sent = 0
     for record in event.get("Records", []):
-        notice = AlarmNotice.from_sns_message(record["Sns"]["Message"])
-        _post(url, slack_message(notice, dashboard_url, reports_url))
-        logger.info("alarm sent to Slack", extra={"alarm": notice.name, "state": notice.state})
+        message = json.loads(record["Sns"]["Message"])
+        if retraining_message.is_retraining_notice(message):
+            _post(url, retraining_message.slack_message(message, dashboard_url))
+            logger.info("retraining notice sent to Slack", extra=message[retraining_message.MARKER])
+        else:
+            notice = AlarmNotice.from_sns_message(message)
+            _post(url, slack_message(notice, dashboard_url, reports_url))
+            logger.info("alarm sent to Slack", extra={"alarm": notice.name, "state": notice.state})
         sent += 1
     metrics.add_metric("NotificationsSent", MetricUnit.Count, sent)
     return {"sent": sent}

@@ -24,6 +24,7 @@ class RetrainStep(BaseModel):
     step: Literal["prepare", "train", "evaluate", "promote"]
     run_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}$")  # a Step Functions execution name
     version: str | None = None
+    trigger: str | None = None  # what started the run (prepare only), for the logs
 
 
 @metrics.log_metrics
@@ -35,7 +36,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     job = RetrainingJob(
         platform.client("s3"), platform.settings.data_bucket, platform.spec, registry_of(platform), platform.clock
     )
-    logger.append_keys(retraining_run=request.run_id, step=request.step)
+    logger.append_keys(retraining_run=request.run_id, step=request.step, trigger=request.trigger)
     if request.step == "prepare":
         result = job.prepare(request.run_id)
     elif request.step == "train":

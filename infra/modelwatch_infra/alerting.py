@@ -81,7 +81,7 @@ class Alerting(Construct):
         settings: DeploymentSettings,
         api: apigw.HttpApi,
         notifier: lambda_.IFunction,
-        functions: dict[str, lambda_.Function],
+        functions: dict[str, lambda_.IFunction],
         dead_letter_queues: dict[str, sqs.IQueue],
     ) -> None:
         super().__init__(scope, id)
@@ -118,6 +118,18 @@ class Alerting(Construct):
                     description=f"[{rule.severity}] {rule.description}".strip(),
                     low_samples="ignore" if rule.min_samples and rule.statistic.startswith("p") else None,
                 )
+        self.watch(functions)
+        five_minutes = cdk.Duration.minutes(5)
+        for name, queue in sorted(dead_letter_queues.items()):
+            self._alarm(
+                f"{name}-DeadLetters",
+                queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
+                threshold=0,
+                description=f"[critical] undelivered events wait in the {name} dead-letter queue",
+            )
+
+    def watch(self, functions: dict[str, lambda_.IFunction]) -> None:
+        """Errors and throttles of each function, alarmed and notified like the spec's rules."""
         five_minutes = cdk.Duration.minutes(5)
         for name, function in sorted(functions.items()):
             for kind, metric in (
@@ -130,13 +142,6 @@ class Alerting(Construct):
                     threshold=0,
                     description=f"[critical] {kind.lower()} in the {name} function",
                 )
-        for name, queue in sorted(dead_letter_queues.items()):
-            self._alarm(
-                f"{name}-DeadLetters",
-                queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
-                threshold=0,
-                description=f"[critical] undelivered events wait in the {name} dead-letter queue",
-            )
 
     def _alarm(
         self,

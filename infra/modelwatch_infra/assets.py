@@ -11,10 +11,12 @@ from pathlib import Path
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk.aws_ecr_assets import Platform
 
 from modelwatch_infra.bundling import LAMBDA_PYTHON, ROOT, build_function_code, build_layer, core_files
 
 CACHE = ROOT / ".cache" / "layers"  # built layers, reused across synths (git-ignored)
+IMAGES = ROOT / ".cache" / "images"  # staged container image build contexts (git-ignored)
 
 
 def _digest(*parts: bytes) -> str:
@@ -74,3 +76,24 @@ def function_code(function: str, core: str, spec: Path) -> lambda_.Code:
         asset_hash=key,
         bundling=_no_docker(_CodeBundling(function, core, spec)),
     )
+
+
+def image_code(function: str, core: str, spec: Path, architecture: str) -> lambda_.DockerImageCode:
+    """A container image function's code: its build context staged here (the Dockerfile,
+    the pinned requirements, the code bundle); the image itself is built by `cdk deploy`."""
+    requirements = ROOT / "layers" / "requirements" / f"{core}.txt"
+    dockerfile = ROOT / "functions" / function / "Dockerfile"
+    files = core_files(function, core, spec)
+    key = _digest(
+        requirements.read_bytes(),
+        dockerfile.read_bytes(),
+        *(relative.encode() + source.read_bytes() for relative, source in sorted(files.items())),
+    )[:16]
+    staged = IMAGES / f"{function}-{key}"
+    if not (staged / "Dockerfile").is_file():
+        shutil.rmtree(staged, ignore_errors=True)
+        build_function_code(function, staged / "code", core, spec)
+        shutil.copy2(requirements, staged / "requirements.txt")
+        shutil.copy2(dockerfile, staged / "Dockerfile")  # last: its presence marks a complete stage
+    platform = Platform.LINUX_ARM64 if architecture == "arm64" else Platform.LINUX_AMD64
+    return lambda_.DockerImageCode.from_image_asset(str(staged), platform=platform)

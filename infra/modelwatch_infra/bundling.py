@@ -112,8 +112,9 @@ CORE_SETS = {
     "monitoring": [
         p.name
         for p in sorted(CORE.iterdir())
-        if p.name not in ("cli", "demo", "training", "__pycache__", "__main__.py")
+        if p.name not in ("cli", "demo", "training", "retraining", "__pycache__", "__main__.py")
     ],
+    "training": [p.name for p in sorted(CORE.iterdir()) if p.name not in ("cli", "demo", "__pycache__", "__main__.py")],
 }
 FUNCTION_CORE = {
     "predict": "serving",
@@ -122,6 +123,7 @@ FUNCTION_CORE = {
     "notify": "serving",
     "profile": "monitoring",
     "drift": "monitoring",
+    "retrain": "training",
 }
 
 

@@ -3,6 +3,8 @@ Anything else cdk-nag reports fails the synth."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -38,6 +40,7 @@ def suppress_reviewed_findings(
     prefixes: dict[str, list[tuple[s3.IBucket, str]]],
     backfill: IConstruct,
     backfill_name: str,
+    retraining: Any,
     profile: lambda_.IFunction,
     queues: list[IConstruct],
 ) -> None:
@@ -69,5 +72,23 @@ def suppress_reviewed_findings(
             "any published version of it",
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
             f"{backfill_name}/*]": "a Distributed Map runs its batches as child executions of its own state machine",
+        },
+    )
+    acknowledge(
+        retraining.function,
+        {
+            "AwsSolutions-IAM5[Resource::*]": "X-Ray's PutTraceSegments and PutTelemetryRecords support no "
+            "resource-level permissions (active tracing)",
+            **{_objects(bucket, prefix): PREFIX_REASON for bucket, prefix in retraining.granted},
+        },
+    )
+    acknowledge(
+        retraining.state_machine,
+        {
+            "AwsSolutions-IAM5[Resource::*]": "X-Ray tracing of a state machine supports no resource-level permissions",
+            f"AwsSolutions-IAM5[Resource::<{_logical(retraining.function)}.Arn>:*]": "the state machine invokes "
+            "the retrain function, any published version of it",
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "publishing to the KMS-encrypted alerts topic: "
+            "CDK's grantPublish allows GenerateDataKey and GenerateDataKeyWithoutPlaintext, on that one key only",
         },
     )

@@ -64,7 +64,10 @@ def retraining_definition(function_arn: str, topic_arn: str) -> dict[str, Any]:
         "Comment": "Retrain on labelled captures; promote the challenger only if it beats the champion",
         "StartAt": "Prepare",
         "States": {
-            "Prepare": _step(function_arn, {"step": "prepare"} | run, "prepared", "EnoughData"),
+            # The trigger is read first: an input without one fails here (States.Runtime), before any work.
+            "Prepare": _step(
+                function_arn, {"step": "prepare", "trigger.$": "$.trigger"} | run, "prepared", "EnoughData"
+            ),
             "EnoughData": {
                 "Type": "Choice",
                 "Choices": [{"Variable": "$.prepared.value.status", "StringEquals": "ready", "Next": "Train"}],

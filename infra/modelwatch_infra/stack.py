@@ -15,6 +15,7 @@ from modelwatch_infra.dashboard import Dashboard
 from modelwatch_infra.functions import Layers, ModelWatchFunction
 from modelwatch_infra.nag import suppress_reviewed_findings
 from modelwatch_infra.pipeline import Pipeline
+from modelwatch_infra.retraining import Retraining
 from modelwatch_infra.settings import DeploymentSettings
 from modelwatch_infra.storage import Storage, grant_prefix
 
@@ -87,6 +88,17 @@ class ModelWatchStack(cdk.Stack):
             functions=fn,
             dead_letter_queues={n: b.dead_letters for n, b in built.items() if b.dead_letters is not None},
         )
+        retraining = Retraining(
+            self,
+            "Retraining",
+            settings=settings,
+            data=storage.data,
+            models=storage.models,
+            pointer=storage.pointer,
+            topic=alerting.topic,
+            environment=environment,
+        )
+        alerting.watch({"retrain": retraining.function})
         Dashboard(
             self,
             "Dashboard",
@@ -103,6 +115,7 @@ class ModelWatchStack(cdk.Stack):
             prefixes=granted,
             backfill=pipeline.backfill,
             backfill_name=pipeline.backfill_name,
+            retraining=retraining,
             profile=fn["profile"],
             queues=[b.dead_letters for b in built.values() if b.dead_letters is not None]
             + [pipeline.schedule_dead_letters, alerting.notify_dead_letters],

@@ -73,14 +73,64 @@ def test_the_seed_rules_translate_exactly(template):
     assert {f"ModelWatch-FeatureDriftScore-{f}" for f in SPEC.features} <= set(alarms)
 
 
+RETRAINING_TRIGGERS = {"ModelWatch-RetrainOnPerformance", "ModelWatch-RetrainOnDrift", "ModelWatch-RetrainOnNewData"}
+
+
 def test_every_alarm_notifies_the_topic_and_functions_are_watched(template):
     topics = list(_resources(template, "AWS::SNS::Topic"))
     assert len(topics) == 1
     for name, alarm in _alarms(template).items():
-        assert alarm["AlarmActions"] == [{"Ref": topics[0]}], name
+        if name not in RETRAINING_TRIGGERS:  # those start the state machine, whose notice says what it did
+            assert alarm["AlarmActions"] == [{"Ref": topics[0]}], name
     names = set(_alarms(template))
-    for function in ("predict", "feedback", "capture", "profile", "drift", "notify"):
+    for function in ("predict", "feedback", "capture", "profile", "drift", "notify", "retrain"):
         assert {f"ModelWatch-{function}-Errors", f"ModelWatch-{function}-Throttles"} <= names
+
+
+def test_retraining_starts_on_schedule_and_on_the_specs_trigger_alarms(template):
+    alarms = _alarms(template)
+    assert set(alarms) >= RETRAINING_TRIGGERS
+    performance = alarms["ModelWatch-RetrainOnPerformance"]
+    assert (performance["MetricName"], performance["Statistic"], performance["ComparisonOperator"]) == (
+        "Accuracy",
+        "Minimum",
+        "LessThanThreshold",
+    )
+    assert performance["Threshold"] == SPEC.retraining.performance.below
+    assert {"Name": "window", "Value": SPEC.retraining_window} in performance["Dimensions"]
+    assert alarms["ModelWatch-RetrainOnDrift"]["Threshold"] == SPEC.retraining.drift.above
+    assert alarms["ModelWatch-RetrainOnNewData"]["Threshold"] == SPEC.retraining.new_labeled_rows
+    (machine_id,) = [
+        k
+        for k, m in _resources(template, "AWS::StepFunctions::StateMachine").items()
+        if m["StateMachineName"] == "ModelWatch-retraining"
+    ]
+    rules = [
+        r
+        for r in _resources(template, "AWS::Events::Rule").values()
+        if any(t["Arn"] == {"Ref": machine_id} for t in r.get("Targets", []))
+    ]
+    schedules = [r["ScheduleExpression"] for r in rules if "ScheduleExpression" in r]
+    assert schedules == [SPEC.retraining.schedule]
+    (on_alarm,) = [r["EventPattern"] for r in rules if "EventPattern" in r]
+    assert on_alarm["detail-type"] == ["CloudWatch Alarm State Change"] and len(on_alarm["resources"]) == 3
+    assert on_alarm["detail"] == {"state": {"value": ["ALARM"]}}
+
+
+def test_retraining_runs_the_shared_definition_with_a_container_image(template):
+    from modelwatch_infra.retraining_asl import retraining_definition
+
+    machine = next(
+        m
+        for m in _resources(template, "AWS::StepFunctions::StateMachine").values()
+        if m["StateMachineName"] == "ModelWatch-retraining"
+    )
+    # The definition is a join of JSON text and references (the function's and topic's ARNs).
+    parts = machine["DefinitionString"]["Fn::Join"][1]
+    states = json.loads("".join(p if isinstance(p, str) else "ref" for p in parts))["States"]
+    assert set(states) == set(retraining_definition("f", "t")["States"])
+    images = [f for f in _resources(template, "AWS::Lambda::Function").values() if f.get("PackageType") == "Image"]
+    assert len(images) == 1 and images[0]["Architectures"] == ["arm64"] and images[0]["Timeout"] == 900
 
 
 def test_the_dashboard_has_every_panel(template):

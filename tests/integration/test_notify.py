@@ -165,3 +165,52 @@ def test_a_receiver_that_keeps_failing_fails_the_invocation_for_the_dead_letter_
     with pytest.raises(Exception, match="Slack answered 500"):
         invoke("notify", _sns(SINGLE_METRIC))
     assert receiver.attempts == 3 and not receiver.received
+
+
+RETRAINING_NOTICES = [
+    {
+        "modelwatch_retraining": {
+            "outcome": "promoted",
+            "run_id": "run-1",
+            "trigger": "ModelWatch-RetrainOnDrift",
+            "decision": {
+                "promote": True,
+                "metric": "accuracy",
+                "champion_version": "v1",
+                "champion": 0.61,
+                "challenger_version": "retrained-run-1",
+                "challenger": 0.74,
+                "holdout_rows": 2400,
+                "reason": "challenger accuracy 0.7400 >= champion 0.6100 + 0",
+            },
+        }
+    },
+    {
+        "modelwatch_retraining": {
+            "outcome": "not_enough_data",
+            "run_id": "run-2",
+            "trigger": "schedule",
+            "prepared": {"rows": 412, "min_rows": 1000, "status": "insufficient_data"},
+        }
+    },
+    {
+        "modelwatch_retraining": {
+            "outcome": "failed",
+            "run_id": "run-3",
+            "trigger": "manual",
+            "error": {"Error": "RuntimeError", "Cause": "training ran out of memory"},
+        }
+    },
+]
+
+
+def test_retraining_notices_become_block_kit_messages(slack):
+    receiver = slack()
+    assert invoke("notify", _sns(*RETRAINING_NOTICES)).result == {"sent": 3}
+    promoted, skipped, failed = receiver.received
+    assert promoted["blocks"][0]["text"]["text"] == "Retraining: promoted"
+    text = json.dumps(promoted)
+    assert "Promoted retrained-run-1" in text and "ModelWatch-RetrainOnDrift" in text
+    assert "challenger 0.7400, champion 0.6100 on 2,400 rows" in text
+    assert "412 labelled rows in the lookback window, 1,000 needed" in skipped["text"]
+    assert failed["text"].startswith(":red_circle: Retraining failed") and "ran out of memory" in failed["text"]

@@ -4,6 +4,7 @@ failure included, is published on the alerts topic."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +25,8 @@ def _stack(tmp_path: Path, **retraining: object) -> LocalStack:
     """A stack whose spec's [retraining] section has `retraining` changed."""
     text = (ROOT / "monitoring.toml").read_text()
     for key, value in retraining.items():
-        text = text.replace("[retraining]\n", f"[retraining]\n{key} = {value}\n", 1)
+        text, found = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, count=1, flags=re.MULTILINE)
+        assert found, key
     spec = tmp_path / "monitoring.toml"
     spec.write_text(text)
     return LocalStack(spec_path=spec, clock=MovableClock(START))

@@ -73,6 +73,8 @@ def test_every_problem_is_reported_with_file_and_key():
         (lambda d: d["features"]["age"].update(type="text"), "features.age"),
         (lambda d: d["alerts"][0].update(metric="Latency"), "unknown metric 'Latency'"),
         (lambda d: d["retraining"].update(schedule="every monday"), "cron expression"),
+        (lambda d: d["retraining"].update(window="2h"), "retraining: window '2h' is not in drift.windows"),
+        (lambda d: d["retraining"].update(holdout_share=1.5), "holdout_share"),
         (lambda d: d["columns"].update(target="age"), "also listed as a feature"),
         (lambda d: d.pop("features"), "features: Field required"),
     ],

@@ -144,4 +144,7 @@ def run_state_machine(definition: dict[str, Any], execution_input: Any, name: st
 
 
 def _catches(catcher: dict[str, Any], error: str) -> bool:
+    # As in Step Functions, States.ALL does not catch States.Runtime: such errors always fail.
+    if error == "States.Runtime":
+        return False
     return "States.ALL" in catcher["ErrorEquals"] or error in catcher["ErrorEquals"]
