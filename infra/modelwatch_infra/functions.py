@@ -108,6 +108,9 @@ class ModelWatchFunction(Construct):
         self.entry: lambda_.IFunction = self.function
         if snap_start:
             self.entry = lambda_.Alias(self, "Live", alias_name="live", version=self.function.current_version)
+            cdk.Annotations.of(self.function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish", "the live alias publishes a version on every deploy"
+            )
 
 
 RETENTION = {
