@@ -4,6 +4,7 @@ exported, and the exported report renders in a real browser."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -25,5 +26,9 @@ def test_the_story_catches_the_drift_and_exports_reports(tmp_path):
         assert json.loads(result["reports"][window]["drift.json"].read_text())["window"] == window
     dom = dump_dom(result["reports"]["1h"]["report.html"])
     assert "DRIFT" in dom and "Model performance" in dom  # labels come later: the estimate shows
+    # Shortened, the story has a few hundred labelled rows, fewer than the spec's min_rows.
+    retraining = result["retraining"]
+    assert retraining.status == "SUCCEEDED" and "Train" not in retraining.visited
+    assert re.fullmatch(r"nothing trained: \d{3} labelled rows, 1000 needed", lines[-1].strip())
     day_page = dump_dom(result["reports"]["1d"]["report.html"])
     assert "Labels and business KPIs" in day_page and "ClickThroughRate" in day_page

@@ -80,7 +80,12 @@ def run(
             kind = "drifted" if drift else "normal "
             share = last_hour["drift_share"]
             say(f"  hour {hour + 1:2d} ({kind} inputs): last hour {marker:5s} drift share {share:.2f}")
-        return _export(stack, out, end, say)
+        exported = _export(stack, out, end, say)
+        say("")
+        say("retraining on the labelled captures (the state machine, started by hand) ...")
+        execution = stack.run_retraining("manual")
+        say(f"  {_retraining_summary(execution.output or {}, execution.status)}")
+        return exported | {"retraining": execution}
     finally:
         stack.stop()
 
@@ -107,6 +112,21 @@ def _export(stack: LocalStack, out: Path, end: datetime, say) -> dict:
     for window, files in sorted(exported.items()):
         say(f"report ({window} window): {files['report.html'].resolve()}")
     return {"reports": exported, "day": day}
+
+
+def _retraining_summary(output: dict, status: str) -> str:
+    if status != "SUCCEEDED":
+        return f"failed: {output}"
+    prepared = output["prepared"]["value"]
+    if prepared["status"] != "ready":
+        return f"nothing trained: {prepared['rows']} labelled rows, {prepared['min_rows']} needed"
+    decision = output["evaluated"]["value"]
+    scores = (
+        f"{decision['metric']} {decision['challenger']:.3f} against {decision['champion_version']}'s "
+        f"{decision['champion']:.3f} on the {decision['holdout_rows']} most recent labelled rows"
+    )
+    verb = "promoted" if decision["promote"] else "not promoted"
+    return f"{decision['challenger_version']} {verb}: {scores}"
 
 
 def main(out: Path) -> int:
