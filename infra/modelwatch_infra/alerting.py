@@ -16,8 +16,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from modelwatch.metric_catalog import METRICS
-from modelwatch.spec.models import AlertRule, MonitoringSpec
+from modelwatch.alerts.plan import PlannedAlarm, planned_alarms
+from modelwatch.spec.models import MonitoringSpec
 from modelwatch_infra.functions import dead_letter_queue
 from modelwatch_infra.settings import DeploymentSettings
 
@@ -35,17 +35,13 @@ MISSING = {
 }
 
 
-def spec_metric(spec: MonitoringSpec, rule: AlertRule, period: cdk.Duration, extra: dict[str, str]) -> cw.Metric:
-    definition = METRICS[rule.metric]
-    dimensions = {"service": spec.metrics.service, **extra}
-    if definition.source == "drift":
-        dimensions["window"] = rule.window or spec.drift.windows[0].name
+def planned_metric(spec: MonitoringSpec, alarm: PlannedAlarm) -> cw.Metric:
     return cw.Metric(
         namespace=spec.metrics.namespace,
-        metric_name=rule.metric,
-        dimensions_map=dimensions,
-        statistic=rule.statistic,
-        period=period,
+        metric_name=alarm.rule.metric,
+        dimensions_map=alarm.dimensions,
+        statistic=alarm.rule.statistic,
+        period=cdk.Duration.seconds(alarm.rule.period_seconds),
     )
 
 
@@ -60,16 +56,6 @@ def server_error_rate(api: apigw.HttpApi, period: cdk.Duration) -> cw.MathExpres
         label="5xx rate (%)",
         period=period,
     )
-
-
-def _targets(spec: MonitoringSpec, rule: AlertRule) -> list[dict[str, str]]:
-    """One alarm per value of the metric's dimension: features, KPIs; else one."""
-    dimension = METRICS[rule.metric].dimension
-    if dimension == "feature" and rule.metric != "FeatureValue":
-        return [{"feature": name} for name in spec.features]
-    if dimension == "kpi":
-        return [{"kpi": kpi.name} for kpi in spec.kpis]
-    return [{}]
 
 
 class Alerting(Construct):
@@ -98,26 +84,26 @@ class Alerting(Construct):
         secret.grant_read(notifier)
         self.alarms: list[cw.Alarm] = []
         spec = settings.spec
-        for rule in spec.alerts:
-            period = cdk.Duration.seconds(rule.period_seconds)
-            for extra in _targets(spec, rule):
-                metric = (
-                    server_error_rate(api, period)
-                    if rule.metric == "Api5xxRate"
-                    else spec_metric(spec, rule, period, extra)
-                )
-                suffix = "".join(f"-{v}" for v in extra.values())
-                self._alarm(
-                    f"{rule.name}{suffix}",
-                    metric,
-                    threshold=rule.threshold,
-                    evaluation_periods=rule.evaluation_periods,
-                    datapoints_to_alarm=rule.datapoints_to_alarm,
-                    comparison=COMPARISONS[rule.comparison],
-                    missing=MISSING[rule.treat_missing_data],
-                    description=f"[{rule.severity}] {rule.description}".strip(),
-                    low_samples="ignore" if rule.min_samples and rule.statistic.startswith("p") else None,
-                )
+        for planned in planned_alarms(spec):
+            if planned.action != "notify":
+                continue  # retraining triggers: see modelwatch_infra.retraining
+            rule = planned.rule
+            metric = (
+                server_error_rate(api, cdk.Duration.seconds(rule.period_seconds))
+                if rule.metric == "Api5xxRate"
+                else planned_metric(spec, planned)
+            )
+            self._alarm(
+                planned.name,
+                metric,
+                threshold=rule.threshold,
+                evaluation_periods=rule.evaluation_periods,
+                datapoints_to_alarm=rule.datapoints_to_alarm,
+                comparison=COMPARISONS[rule.comparison],
+                missing=MISSING[rule.treat_missing_data],
+                description=f"[{rule.severity}] {rule.description}".strip(),
+                low_samples="ignore" if rule.min_samples and rule.statistic.startswith("p") else None,
+            )
         self.watch(functions)
         five_minutes = cdk.Duration.minutes(5)
         for name, queue in sorted(dead_letter_queues.items()):

@@ -17,9 +17,8 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from modelwatch.metric_catalog import DRIFT_TRIGGER_METRICS, PERFORMANCE_METRICS
-from modelwatch.spec.models import MonitoringSpec
-from modelwatch_infra.alerting import COMPARISONS
+from modelwatch.alerts.plan import planned_alarms
+from modelwatch_infra.alerting import COMPARISONS, MISSING, planned_metric
 from modelwatch_infra.assets import image_code
 from modelwatch_infra.bundling import FUNCTION_CORE
 from modelwatch_infra.functions import retention_days
@@ -29,36 +28,6 @@ from modelwatch_infra.storage import grant_prefix
 
 # What the function reaches: (bucket role, prefix, read, write).
 DATA_ACCESS = (("capture/", True, False), ("labels/", True, False), ("retraining/", True, True))
-
-
-def trigger_alarms(spec: MonitoringSpec, period: cdk.Duration) -> dict[str, tuple[cw.Metric, float, str]]:
-    """Alarm name -> (metric, threshold, comparison) for each metric trigger the spec sets."""
-    retraining = spec.retraining
-
-    def metric(name: str, statistic: str) -> cw.Metric:
-        dimensions = {"service": spec.metrics.service, "window": spec.retraining_window}
-        return cw.Metric(
-            namespace=spec.metrics.namespace,
-            metric_name=name,
-            dimensions_map=dimensions,
-            statistic=statistic,
-            period=period,
-        )
-
-    alarms: dict[str, tuple[cw.Metric, float, str]] = {}
-    if retraining.performance is not None:
-        name = PERFORMANCE_METRICS[retraining.performance.metric]
-        alarms["RetrainOnPerformance"] = (metric(name, "Minimum"), retraining.performance.below, "LessThanThreshold")
-    if retraining.drift is not None:
-        name = DRIFT_TRIGGER_METRICS[retraining.drift.metric]
-        alarms["RetrainOnDrift"] = (metric(name, "Maximum"), retraining.drift.above, "GreaterThanThreshold")
-    if retraining.new_labeled_rows is not None:
-        alarms["RetrainOnNewData"] = (
-            metric("NewLabeledRows", "Maximum"),
-            retraining.new_labeled_rows,
-            "GreaterThanOrEqualToThreshold",
-        )
-    return alarms
 
 
 class Retraining(Construct):
@@ -131,20 +100,23 @@ class Retraining(Construct):
             None,
             {"trigger": "schedule"},
         )
-        period = cdk.Duration.hours(1)  # the drift check's default schedule
         self.alarms: list[cw.Alarm] = []
-        for name, (metric, threshold, comparison) in trigger_alarms(spec, period).items():
+        for planned in planned_alarms(spec):
+            if planned.action != "retrain":
+                continue
+            rule = planned.rule
             self.alarms.append(
                 cw.Alarm(
                     self,
-                    name,
-                    alarm_name=f"{settings.stack_name}-{name}",
-                    metric=metric,
-                    threshold=threshold,
-                    evaluation_periods=1,
-                    comparison_operator=COMPARISONS[comparison],
-                    treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                    alarm_description=f"Starts the retraining state machine ({spec.retraining_window} window)",
+                    planned.name,
+                    alarm_name=f"{settings.stack_name}-{planned.name}",
+                    metric=planned_metric(spec, planned),
+                    threshold=rule.threshold,
+                    evaluation_periods=rule.evaluation_periods,
+                    comparison_operator=COMPARISONS[rule.comparison],
+                    treat_missing_data=MISSING[rule.treat_missing_data],
+                    alarm_description=f"{rule.description}: starts the retraining state machine "
+                    f"({spec.retraining_window} window)",
                 )
             )
         if self.alarms:

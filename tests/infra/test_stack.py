@@ -279,3 +279,23 @@ def test_cdk_nag_reports_nothing_unacknowledged(tmp_path):
     if report.exists():
         document = json.loads(report.read_text())
         assert all(not plugin["violations"] for plugin in document["pluginReports"]), document
+
+
+def test_the_local_runtime_evaluates_exactly_the_deployed_spec_alarms(template):
+    from modelwatch_local.alarms import AlarmEvaluator
+    from modelwatch_local.metrics import MetricStore
+
+    deployed = {
+        name: alarm
+        for name, alarm in _alarms(template).items()
+        if not name.endswith(("-Errors", "-Throttles", "-DeadLetters"))  # AWS's own metrics
+    }
+    local = AlarmEvaluator(SPEC, MetricStore())
+    assert {f"ModelWatch-{a.name}" for a in local.planned} == set(deployed)
+    for alarm in local.planned:
+        if alarm.rule.metric == "Api5xxRate":
+            continue  # metric math over API Gateway's metrics in AWS; one series locally
+        properties = deployed[f"ModelWatch-{alarm.name}"]
+        assert properties["MetricName"] == alarm.rule.metric
+        assert {d["Name"]: d["Value"] for d in properties["Dimensions"]} == alarm.dimensions
+        assert properties["Threshold"] == alarm.rule.threshold

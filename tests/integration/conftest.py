@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import warnings
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from modelwatch_local.clock import MovableClock
 from modelwatch_local.stack import LocalStack
+from tests.conftest import ROOT
+
+START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -19,3 +26,27 @@ def stack():
 
 
 GOOD = {"age": 35, "income": 42000.5, "score": 700, "category": "a", "region": "north"}
+
+
+def stack_with_spec(tmp_path: Path, start: datetime, **retraining: object) -> LocalStack:
+    """A stack whose spec's [retraining] section has `retraining` changed."""
+    text = (ROOT / "monitoring.toml").read_text()
+    for key, value in retraining.items():
+        text, found = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, count=1, flags=re.MULTILINE)
+        assert found, key
+    spec = tmp_path / "monitoring.toml"
+    spec.write_text(text)
+    return LocalStack(spec_path=spec, clock=MovableClock(start))
+
+
+@pytest.fixture
+def stack_factory(tmp_path):
+    made: list[LocalStack] = []
+
+    def make(**retraining: object) -> LocalStack:
+        made.append(stack_with_spec(tmp_path, START, **retraining))
+        return made[-1]
+
+    yield make
+    for stack in reversed(made):
+        stack.stop()

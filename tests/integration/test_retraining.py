@@ -4,32 +4,13 @@ failure included, is published on the alerts topic."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
-from pathlib import Path
-
 import numpy as np
-import pytest
 
 from modelwatch.demo.data import demo_frame
 from modelwatch.training.publish import build_model_folder
-from modelwatch_local.clock import MovableClock
 from modelwatch_local.stack import LocalStack
-from tests.conftest import ROOT
 
 FEATURES = ("age", "income", "score", "category", "region")
-START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
-
-
-def _stack(tmp_path: Path, **retraining: object) -> LocalStack:
-    """A stack whose spec's [retraining] section has `retraining` changed."""
-    text = (ROOT / "monitoring.toml").read_text()
-    for key, value in retraining.items():
-        text, found = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, count=1, flags=re.MULTILINE)
-        assert found, key
-    spec = tmp_path / "monitoring.toml"
-    spec.write_text(text)
-    return LocalStack(spec_path=spec, clock=MovableClock(START))
 
 
 def _publish_champion(stack: LocalStack, version: str, flip_labels: bool) -> None:
@@ -64,19 +45,6 @@ def _labelled_traffic(stack: LocalStack, rows: int, seed: int) -> None:
             ]
             assert stack.call("feedback", "POST", "/feedback", {"items": items}).status == 200
     stack.clock.advance(3600)  # the last hour is complete: retraining reads whole hours
-
-
-@pytest.fixture
-def stack_factory(tmp_path):
-    made: list[LocalStack] = []
-
-    def make(**retraining: object) -> LocalStack:
-        made.append(_stack(tmp_path, **retraining))
-        return made[-1]
-
-    yield make
-    for stack in reversed(made):
-        stack.stop()
 
 
 def test_a_better_challenger_is_promoted_with_its_own_baseline(stack_factory):

@@ -14,9 +14,11 @@ from modelwatch.aws.platform import Platform, Settings, install_platform
 from modelwatch.aws.registry import ModelRegistry, registry_of
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving.capture import MARKER
+from modelwatch_local.alarms import AlarmEvaluator, StateChange
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.lambda_runtime import CODE_ROOT, Invocation, invoke
+from modelwatch_local.metrics import MetricStore
 from modelwatch_local.state_machine import Execution, StateError, run_state_machine
 from modelwatch_local.subscription import awslogs_event
 
@@ -46,6 +48,12 @@ class ApiResult:
             if '"_aws"' in line:
                 documents.append(json.loads(line))
         return documents
+
+
+@dataclass(frozen=True)
+class AlarmRound:
+    changes: list[StateChange]
+    executions: list[Execution]
 
 
 def s3_event(bucket: str, keys: list[str]) -> dict[str, Any]:
@@ -97,6 +105,9 @@ class LocalStack:
             "QueueArn"
         ]
         self.platform.client("sns").subscribe(TopicArn=self.alerts_topic, Protocol="sqs", Endpoint=inbox_arn)
+        # CloudWatch: metrics from the functions' EMF lines, and the spec's alarms over them.
+        self.metrics = MetricStore()
+        self.alarms = AlarmEvaluator(self.platform.spec, self.metrics, region=settings.region)
 
     @property
     def s3(self) -> Any:
@@ -127,6 +138,30 @@ class LocalStack:
             self.registry.promote(manifest.version)
         return manifest
 
+    def invoke(self, function: str, event: Any) -> Invocation:
+        """A function invoked as Lambda would; its EMF lines become metrics, as in CloudWatch."""
+        invocation = invoke(function, event)
+        self.metrics.ingest(invocation.stdout, self.clock())
+        return invocation
+
+    def evaluate_alarms(self) -> AlarmRound:
+        """CloudWatch evaluating every alarm now: a change to ALARM or OK of a notifying alarm is
+        published on the alerts topic; a retraining trigger's change to ALARM starts the
+        retraining state machine, as the stack's EventBridge rule does."""
+        changes = self.alarms.evaluate(self.clock())
+        executions = []
+        for change in changes:
+            if change.alarm.action == "notify" and change.new in ("ALARM", "OK"):
+                message = change.sns_message(self.platform.spec.metrics.namespace)
+                self.platform.client("sns").publish(
+                    TopicArn=self.alerts_topic,
+                    Subject=f"{change.new}: {change.alarm_name}",
+                    Message=json.dumps(message),
+                )
+            if change.alarm.action == "retrain" and change.new == "ALARM":
+                executions.append(self.run_retraining(change.alarm_name))
+        return AlarmRound(changes, executions)
+
     def call(
         self,
         function: str,
@@ -139,8 +174,16 @@ class LocalStack:
         """An HTTP call through API Gateway to `function`; its capture lines go to S3 like in AWS."""
         raw = body if isinstance(body, bytes) else (b"" if body is None else json.dumps(body).encode())
         event = http_event(method, path, {"content-type": "application/json", **(headers or {})}, raw)
-        invocation = invoke(function, event)
+        invocation = self.invoke(function, event)
         status, response_headers, data = response_parts(invocation.result)
+        # API Gateway's request and 5xx counts, as the Api5xxRate alarm reads them (percent).
+        self.metrics.put(
+            self.platform.spec.metrics.namespace,
+            "Api5xxRate",
+            {"service": self.platform.spec.metrics.service},
+            100.0 if status >= 500 else 0.0,
+            self.clock(),
+        )
         if deliver_capture:
             self.deliver_capture(function, invocation.stdout)
         try:
@@ -158,10 +201,10 @@ class LocalStack:
         event = awslogs_event(f"/aws/lambda/modelwatch-{function}", "local/stream", matching, self._next_log_id)
         self._next_log_id += len(matching)
         before = set(self.objects("capture/", bodies=False))
-        result = invoke("capture", event).result
+        result = self.invoke("capture", event).result
         created = sorted(set(self.objects("capture/", bodies=False)) - before)
         if created:  # the bucket's ObjectCreated notification on capture/ drives the profile function
-            invoke("profile", s3_event(self.platform.settings.data_bucket, created))
+            self.invoke("profile", s3_event(self.platform.settings.data_bucket, created))
         return result
 
     def run_drift(self, end: datetime | None = None) -> Invocation:
@@ -177,7 +220,7 @@ class LocalStack:
             "resources": ["arn:aws:events:us-east-1:123456789012:rule/modelwatch-drift"],
             "detail": {},
         }
-        return invoke("drift", event)
+        return self.invoke("drift", event)
 
     def run_retraining(self, trigger: str, name: str | None = None) -> Execution:
         """A retraining execution: the state machine the stack deploys, its Lambda tasks run here."""
@@ -192,7 +235,7 @@ class LocalStack:
         if resource == "arn:aws:states:::lambda:invoke":
             function = parameters["FunctionName"].rsplit(":function:modelwatch-", 1)[1]
             try:
-                return {"Payload": invoke(function, parameters["Payload"]).result, "StatusCode": 200}
+                return {"Payload": self.invoke(function, parameters["Payload"]).result, "StatusCode": 200}
             except Exception as error:  # a function error, as Step Functions reports it
                 raise StateError(type(error).__name__, str(error)) from error
         if resource == "arn:aws:states:::sns:publish":

@@ -2,8 +2,9 @@
 
 A model is trained and published; a day of normal traffic arrives through the API, then the
 inputs drift; labels and business outcomes come back two hours late; the scheduled drift check
-runs every hour of the simulated clock. The reports land in S3 like in AWS and are copied to
---out for a person to open.
+runs every hour of the simulated clock, the spec's alarms are evaluated over the functions'
+metrics, and their retraining triggers start the retraining state machine. The reports land in
+S3 like in AWS and are copied to --out for a person to open.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def run(
         metrics = manifest.validation_metrics
         say(f"  model v1: validation accuracy {metrics['accuracy']:.3f}, ROC AUC {metrics['roc_auc']:.3f}")
         pending: list[tuple[datetime, list[dict]]] = []
+        executions = []
         for hour in range(normal_hours + drifted_hours):
             drift = 0.0 if hour < normal_hours else 0.9
             frame = demo_frame(per_hour, 1000 + hour, drift=drift)
@@ -84,12 +86,23 @@ def run(
             kind = "drifted" if drift else "normal "
             share = last_hour["drift_share"]
             say(f"  hour {hour + 1:2d} ({kind} inputs): last hour {marker:5s} drift share {share:.2f}")
-        exported = _export(stack, out, end, say)
-        say("")
-        say("retraining on the labelled captures (the state machine, started by hand) ...")
-        execution = stack.run_retraining("manual")
-        say(f"  {_retraining_summary(execution.output or {}, execution.status)}")
-        return exported | {"retraining": execution}
+            alarms = stack.evaluate_alarms()
+            # What reached the alerts topic, less the first OKs out of "insufficient data".
+            notified = [
+                c
+                for c in alarms.changes
+                if c.alarm.action == "notify" and (c.new, c.old) != ("OK", "INSUFFICIENT_DATA")
+            ]
+            for state in ("ALARM", "OK"):
+                names = sorted(c.alarm.name for c in notified if c.new == state)
+                if names:
+                    say(f"           alarms {state:5s} {', '.join(names)}")
+            for execution in alarms.executions:
+                trigger = execution.name.split("-20")[0].removeprefix("ModelWatch-")
+                summary = _retraining_summary(execution.output or {}, execution.status)
+                say(f"           retraining ({trigger}): {summary}")
+                executions.append(execution)
+        return _export(stack, out, end, say) | {"retraining": executions}
     finally:
         stack.stop()
 
@@ -97,10 +110,10 @@ def run(
 def _export(stack: LocalStack, out: Path, end: datetime, say) -> dict:
     stamp = end.strftime("%Y-%m-%dT%H:%M:%SZ")
     exported = {}
-    for key, body in stack.objects("reports/v1/").items():
+    for key, body in stack.objects("reports/").items():
         if stamp not in key:
             continue
-        window = key.split("/")[2]
+        window = key.split("/")[2]  # reports/<version>/<window>/<end>/<file>
         target = out / "reports" / window / Path(key).name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
@@ -108,14 +121,18 @@ def _export(stack: LocalStack, out: Path, end: datetime, say) -> dict:
     day = json.loads(exported["1d"]["drift.json"].read_text())
     say("")
     say(
-        f"last 24 h: dataset drift {day['dataset_drift']} (share {day['drift_share']:.2f}); "
-        f"accuracy {day['performance']['accuracy']:.3f} on labels, "
-        f"{day['estimated_performance']['accuracy']:.3f} estimated without them; "
-        f"click-through {day['kpis']['ClickThroughRate']:.3f}; {day['new_labeled_rows']} labelled rows"
+        f"last 24 h, model {day['model_version']}: dataset drift {day['dataset_drift']} "
+        f"(share {_number(day['drift_share'], 2)}); accuracy {_number((day['performance'] or {}).get('accuracy'))} "
+        f"on labels, {_number((day['estimated_performance'] or {}).get('accuracy'))} estimated without them; "
+        f"click-through {_number(day['kpis'].get('ClickThroughRate'))}; {day['new_labeled_rows']} labelled rows"
     )
     for window, files in sorted(exported.items()):
         say(f"report ({window} window): {files['report.html'].resolve()}")
     return {"reports": exported, "day": day}
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
 
 
 def _retraining_summary(output: dict, status: str) -> str:

@@ -1,0 +1,74 @@
+"""CloudWatch metrics from the functions' EMF log lines, as CloudWatch extracts them: each
+directive's metrics under each of its dimension sets, and the statistics alarms ask for.
+
+Locally the datapoints are stamped with the simulated clock at the invocation, not the EMF
+document's Timestamp (Powertools writes the wall clock, which the simulation runs ahead of)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+import numpy as np
+
+SeriesKey = tuple[str, str, frozenset[tuple[str, str]]]  # namespace, metric name, dimensions
+
+
+class MetricStore:
+    def __init__(self) -> None:
+        self._series: dict[SeriesKey, list[tuple[datetime, float]]] = defaultdict(list)
+
+    def ingest(self, lines: Iterable[str], at: datetime) -> int:
+        """Every EMF document among `lines`; returns how many datapoints were added."""
+        added = 0
+        for line in lines:
+            if '"_aws"' not in line:
+                continue
+            try:
+                document = json.loads(line)
+                directives = document["_aws"]["CloudWatchMetrics"]
+            except (ValueError, KeyError, TypeError):
+                continue  # CloudWatch drops what is not EMF, too
+            for directive in directives:
+                for dimension_set in directive.get("Dimensions", [[]]):
+                    dimensions = frozenset((name, str(document[name])) for name in dimension_set)
+                    for metric in directive["Metrics"]:
+                        values = document.get(metric["Name"])
+                        for value in values if isinstance(values, list) else [values]:
+                            if isinstance(value, int | float):
+                                self._series[(directive["Namespace"], metric["Name"], dimensions)].append(
+                                    (at, float(value))
+                                )
+                                added += 1
+        return added
+
+    def put(self, namespace: str, name: str, dimensions: Mapping[str, str], value: float, at: datetime) -> None:
+        self._series[(namespace, name, frozenset(dimensions.items()))].append((at, value))
+
+    def values(
+        self, namespace: str, name: str, dimensions: Mapping[str, str], start: datetime, end: datetime
+    ) -> list[float]:
+        """The samples of exactly these dimensions in [start, end), as CloudWatch matches them."""
+        series = self._series.get((namespace, name, frozenset(dimensions.items())), [])
+        return [value for moment, value in series if start <= moment < end]
+
+
+def statistic(values: list[float], name: str) -> float | None:
+    """A CloudWatch statistic of one period's samples; None when there are none."""
+    if not values:
+        return None
+    if name == "Sum":
+        return float(np.sum(values))
+    if name == "Average":
+        return float(np.mean(values))
+    if name == "Minimum":
+        return float(np.min(values))
+    if name == "Maximum":
+        return float(np.max(values))
+    if name == "SampleCount":
+        return float(len(values))
+    if name.startswith("p"):
+        return float(np.percentile(values, float(name[1:]), method="inverted_cdf"))
+    raise ValueError(f"statistic {name} is not supported locally")

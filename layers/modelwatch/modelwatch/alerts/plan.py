@@ -1,0 +1,85 @@
+"""Every alarm the spec asks for, in one list the CDK stack deploys and the local runtime
+evaluates: each [[alerts]] rule (one alarm per feature or KPI when its metric has that
+dimension), which notifies the alerts topic, and the [retraining] metric triggers, which start
+the retraining state machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from modelwatch.metric_catalog import DRIFT_TRIGGER_METRICS, METRICS, PERFORMANCE_METRICS
+from modelwatch.spec.models import AlertRule, Comparison, MonitoringSpec
+
+Action = Literal["notify", "retrain"]
+DRIFT_CHECK_PERIOD_SECONDS = 3600  # the drift check runs hourly by default
+
+
+@dataclass(frozen=True)
+class PlannedAlarm:
+    name: str  # the rule's name, plus the feature or KPI it watches
+    rule: AlertRule
+    dimensions: dict[str, str]
+    action: Action
+
+
+def _dimension_values(spec: MonitoringSpec, rule: AlertRule) -> list[dict[str, str]]:
+    """One alarm per value of the metric's dimension: features, KPIs; else one."""
+    dimension = METRICS[rule.metric].dimension
+    if dimension == "feature" and rule.metric != "FeatureValue":
+        return [{"feature": name} for name in spec.features]
+    if dimension == "kpi":
+        return [{"kpi": kpi.name} for kpi in spec.kpis]
+    return [{}]
+
+
+def _dimensions(spec: MonitoringSpec, rule: AlertRule, extra: dict[str, str]) -> dict[str, str]:
+    dimensions = {"service": spec.metrics.service, **extra}
+    if METRICS[rule.metric].source == "drift":
+        dimensions["window"] = rule.window or spec.drift.windows[0].name
+    return dimensions
+
+
+def retraining_rules(spec: MonitoringSpec) -> list[AlertRule]:
+    """The [retraining] metric triggers, as alarm rules on the drift check's metrics."""
+    performance, drift, rows = spec.retraining.performance, spec.retraining.drift, spec.retraining.new_labeled_rows
+    # (name, metric, statistic, comparison, threshold, what it means), for the triggers the spec sets
+    triggers: list[tuple[str, str, str, Comparison, float, str]] = []
+    if performance is not None:
+        metric = PERFORMANCE_METRICS[performance.metric]
+        meaning = f"{performance.metric} below {performance.below:g}"
+        triggers.append(("RetrainOnPerformance", metric, "Minimum", "LessThanThreshold", performance.below, meaning))
+    if drift is not None:
+        metric, meaning = DRIFT_TRIGGER_METRICS[drift.metric], f"{drift.metric} above {drift.above:g}"
+        triggers.append(("RetrainOnDrift", metric, "Maximum", "GreaterThanThreshold", drift.above, meaning))
+    if rows is not None:
+        meaning = f"{rows} new labelled rows"
+        triggers.append(
+            ("RetrainOnNewData", "NewLabeledRows", "Maximum", "GreaterThanOrEqualToThreshold", rows, meaning)
+        )
+    return [
+        AlertRule(
+            name=name,
+            metric=metric,
+            statistic=statistic,
+            comparison=comparison,
+            threshold=threshold,
+            description=f"Retrain: {meaning}",
+            period_seconds=DRIFT_CHECK_PERIOD_SECONDS,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+            window=spec.retraining_window,
+            severity="info",
+        )
+        for name, metric, statistic, comparison, threshold, meaning in triggers
+    ]
+
+
+def planned_alarms(spec: MonitoringSpec) -> list[PlannedAlarm]:
+    planned = []
+    for action, rules in (("notify", spec.alerts), ("retrain", retraining_rules(spec))):
+        for rule in rules:
+            for extra in _dimension_values(spec, rule):
+                suffix = "".join(f"-{v}" for v in extra.values())
+                planned.append(PlannedAlarm(f"{rule.name}{suffix}", rule, _dimensions(spec, rule, extra), action))
+    return planned
