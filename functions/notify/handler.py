@@ -84,6 +84,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
             logger.info("retraining notice sent to Slack", extra=message[retraining_message.MARKER])
         else:
             notice = AlarmNotice.from_sns_message(message)
+            if (notice.previous_state, notice.state) == ("INSUFFICIENT_DATA", "OK"):
+                # An alarm's first evaluation (after a deploy, or once data flows): nothing to tell.
+                logger.info("first OK of an alarm not sent", extra={"alarm": notice.name})
+                continue
             _post(url, slack_message(notice, dashboard_url, reports_url))
             logger.info("alarm sent to Slack", extra={"alarm": notice.name, "state": notice.state})
         sent += 1

@@ -26,13 +26,20 @@ def test_the_story_catches_the_drift_and_exports_reports(tmp_path):
         assert json.loads(result["reports"][window]["drift.json"].read_text())["window"] == window
     dom = dump_dom(result["reports"]["1h"]["report.html"])
     assert "DRIFT" in dom and "Model performance" in dom  # labels come later: the estimate shows
-    # Accuracy below the spec's 0.80 (once labels arrive) and then the drift start retraining;
-    # shortened, the story has a few hundred labelled rows, fewer than min_rows: nothing trains.
-    said = [line.strip() for line in lines]
-    assert "alarms ALARM LowAccuracy" in said and "alarms ALARM DatasetDriftShare" in said
-    runs = [line for line in said if line.startswith("retraining (")]
-    assert [line.split(")")[0] for line in runs] == ["retraining (RetrainOnPerformance", "retraining (RetrainOnDrift"]
-    assert all(re.search(r"nothing trained: \d+ labelled rows, 1000 needed$", line) for line in runs)
+    # Accuracy below the spec's 0.80 (once labels arrive), then the drift, raise alarms that reach
+    # Slack, and start retraining; shortened, the story has a few hundred labelled rows, fewer than
+    # min_rows, so nothing trains, and Slack is told so.
+    slack = [line.strip().removeprefix("slack: ") for line in lines if line.strip().startswith("slack: ")]
+    assert ":red_circle: ALARM: ModelWatch-LowAccuracy" in " ".join(slack)
+    assert ":red_circle: ALARM: ModelWatch-DatasetDriftShare" in " ".join(slack)
+    skipped = [m for m in slack if m.startswith(":hourglass: Retraining not enough data")]
+    assert len(skipped) == 2 and all(
+        re.search(r"\d+ labelled rows in the lookback window, 1,000 needed", m) for m in skipped
+    )
+    assert [e.name.split("-20")[0] for e in result["retraining"]] == [
+        "ModelWatch-RetrainOnPerformance",
+        "ModelWatch-RetrainOnDrift",
+    ]
     assert all(e.status == "SUCCEEDED" and "Train" not in e.visited for e in result["retraining"])
     day_page = dump_dom(result["reports"]["1d"]["report.html"])
     assert "Labels and business KPIs" in day_page and "ClickThroughRate" in day_page

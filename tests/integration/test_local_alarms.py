@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from modelwatch.alerts.alarm_message import AlarmNotice
 from modelwatch.demo.data import demo_frame
+from modelwatch_local.slack import SlackReceiver
 
 FEATURES = ("age", "income", "score", "category", "region")
 
@@ -28,6 +29,8 @@ def _hour_of_traffic(stack, frame, per_hour: int = 200) -> None:
 
 def test_drift_raises_the_alarms_and_starts_retraining(stack_factory):
     stack = stack_factory(min_rows=300)
+    slack = SlackReceiver()
+    stack.connect_slack(slack.url)
     stack.publish_demo_model("v1")
     rounds = []
     for hour in range(4):
@@ -51,6 +54,14 @@ def test_drift_raises_the_alarms_and_starts_retraining(stack_factory):
     assert changes[-1] == ("ModelWatch-RetrainOnDrift", "OK")
     assert ("ModelWatch-DatasetDriftShare", "OK") in changes[changes.index(("ModelWatch-DatasetDriftShare", "ALARM")) :]
     assert stack.registry.current_version() == execution.output["trained"]["value"]["version"]
+    # And on-call heard of it all in Slack, through the alerts topic and the notifier.
+    texts = [m["text"] for m in slack.received]
+    slack.close()
+    assert any(t.startswith(":red_circle: ALARM: ModelWatch-DatasetDriftShare") for t in texts)
+    assert any(t.startswith(":white_check_mark: Retraining promoted") for t in texts)
+    assert not any(
+        "INSUFFICIENT_DATA" in t or t.startswith(":large_green_circle: OK: ModelWatch-HighMissingRate") for t in texts
+    )  # first OKs are not sent
 
 
 def test_a_stable_model_keeps_drift_alarms_ok(stack_factory):

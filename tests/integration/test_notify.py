@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from modelwatch_local.lambda_runtime import invoke
+from modelwatch_local.slack import SlackReceiver
 
 SINGLE_METRIC = {
     "AlarmName": "demo-classifier-HighPredictionLatency",
@@ -85,42 +84,10 @@ METRIC_MATH = {
 }
 
 
-class Receiver:
-    """An incoming-webhook stand-in on 127.0.0.1 that fails the first `failures` posts with a 500."""
-
-    def __init__(self, failures: int = 0) -> None:
-        self.failures, self.received, self.attempts = failures, [], 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                receiver.attempts += 1
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.attempts <= receiver.failures:
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                receiver.received.append(json.loads(body))
-                self.send_response(200)
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/T000/B000/XXXX"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def slack(stack, monkeypatch):
-    def make(failures: int = 0) -> Receiver:
-        receiver = Receiver(failures)
+    def make(failures: int = 0) -> SlackReceiver:
+        receiver = SlackReceiver(failures)
         name = f"modelwatch/slack-{id(receiver)}"
         stack.platform.client("secretsmanager").create_secret(
             Name=name, SecretString=json.dumps({"webhook_url": receiver.url})
@@ -130,7 +97,7 @@ def slack(stack, monkeypatch):
         made.append(receiver)
         return receiver
 
-    made: list[Receiver] = []
+    made: list[SlackReceiver] = []
     yield make
     for receiver in made:
         receiver.close()
@@ -214,3 +181,12 @@ def test_retraining_notices_become_block_kit_messages(slack):
     assert "challenger 0.7400, champion 0.6100 on 2,400 rows" in text
     assert "412 labelled rows in the lookback window, 1,000 needed" in skipped["text"]
     assert failed["text"].startswith(":red_circle: Retraining failed") and "ran out of memory" in failed["text"]
+
+
+def test_an_alarms_first_ok_is_not_sent(slack):
+    receiver = slack()
+    first_ok = SINGLE_METRIC | {"OldStateValue": "INSUFFICIENT_DATA", "NewStateValue": "OK"}
+    recovered = SINGLE_METRIC | {"OldStateValue": "ALARM", "NewStateValue": "OK"}
+    assert invoke("notify", _sns(first_ok, recovered)).result == {"sent": 1}
+    (message,) = receiver.received
+    assert message["blocks"][0]["text"]["text"] == "OK: demo-classifier-HighPredictionLatency"

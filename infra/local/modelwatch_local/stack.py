@@ -107,6 +107,7 @@ class LocalStack:
         self.platform.client("sns").subscribe(TopicArn=self.alerts_topic, Protocol="sqs", Endpoint=inbox_arn)
         # CloudWatch: metrics from the functions' EMF lines, and the spec's alarms over them.
         self.metrics = MetricStore()
+        self._slack_connected = False
         self.alarms = AlarmEvaluator(self.platform.spec, self.metrics, region=settings.region)
 
     @property
@@ -153,11 +154,7 @@ class LocalStack:
         for change in changes:
             if change.alarm.action == "notify" and change.new in ("ALARM", "OK"):
                 message = change.sns_message(self.platform.spec.metrics.namespace)
-                self.platform.client("sns").publish(
-                    TopicArn=self.alerts_topic,
-                    Subject=f"{change.new}: {change.alarm_name}",
-                    Message=json.dumps(message),
-                )
+                self.publish_alert(f"{change.new}: {change.alarm_name}", json.dumps(message))
             if change.alarm.action == "retrain" and change.new == "ALARM":
                 executions.append(self.run_retraining(change.alarm_name))
         return AlarmRound(changes, executions)
@@ -239,8 +236,34 @@ class LocalStack:
             except Exception as error:  # a function error, as Step Functions reports it
                 raise StateError(type(error).__name__, str(error)) from error
         if resource == "arn:aws:states:::sns:publish":
-            return self.platform.client("sns").publish(**parameters)
+            return self.publish_alert(parameters["Subject"], parameters["Message"])
         raise ValueError(f"task resource {resource} is not supported locally")
+
+    def connect_slack(self, webhook_url: str) -> None:
+        """Subscribe the notifier to the alerts topic, posting to `webhook_url` (kept in Secrets
+        Manager, as deployed)."""
+        name = f"modelwatch/slack-webhook-{id(self)}"  # the notifier caches secrets by name
+        self.platform.client("secretsmanager").create_secret(Name=name, SecretString=webhook_url)
+        os.environ["MODELWATCH_SLACK_SECRET"] = name
+        self._slack_connected = True
+
+    def publish_alert(self, subject: str, message: str) -> dict[str, Any]:
+        """Publish on the alerts topic; with Slack connected, SNS invokes the notifier with it."""
+        published = self.platform.client("sns").publish(TopicArn=self.alerts_topic, Subject=subject, Message=message)
+        if self._slack_connected:
+            record = {
+                "EventSource": "aws:sns",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": published["MessageId"],
+                    "TopicArn": self.alerts_topic,
+                    "Subject": subject,
+                    "Message": message,
+                    "Timestamp": self.clock().strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                },
+            }
+            self.invoke("notify", {"Records": [record]})
+        return published
 
     def alerts(self) -> list[dict[str, Any]]:
         """What the alerts topic published since the last call (each message's JSON)."""
@@ -266,5 +289,7 @@ class LocalStack:
         return {key: self.s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
 
     def stop(self) -> None:
+        if self._slack_connected:
+            os.environ.pop("MODELWATCH_SLACK_SECRET", None)
         install_platform(self._previous_platform)
         self._mock.stop()
