@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,8 @@ def warm(requests: int) -> dict[str, tuple[float, float]]:
     from modelwatch_local.lambda_runtime import LambdaContext, load_handler
     from modelwatch_local.stack import LocalStack
 
+    # With monitoring off nothing is emitted, and Powertools warns on every request.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     stack = LocalStack()
     stack.publish_demo_model("bench-1")
     handler = load_handler("predict")

@@ -18,6 +18,7 @@ from modelwatch.spec.models import MonitoringSpec
 MINUTE = cdk.Duration.minutes(1)
 FIVE_MINUTES = cdk.Duration.minutes(5)
 HOUR = cdk.Duration.hours(1)
+DAY = cdk.Duration.days(1)
 
 
 def _metric(
@@ -197,6 +198,16 @@ class Dashboard(Construct):
                     width=12,
                 ),
                 cw.AlarmStatusWidget(title="Alarms", alarms=alarms, width=12, height=6),
+            ],
+            [
+                _graph(
+                    "Retraining: challengers promoted and rejected",
+                    [
+                        _metric(spec, "RetrainingPromote", "Sum", DAY, label="promoted"),
+                        _metric(spec, "RetrainingReject", "Sum", DAY, label="rejected"),
+                    ],
+                    width=24,
+                ),
             ],
         ]
         self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=name, widgets=rows)

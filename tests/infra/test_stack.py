@@ -152,6 +152,7 @@ def test_the_dashboard_has_every_panel(template):
         "Business KPIs",
         "Data quality",
         "Alarms",
+        "Retraining: challengers promoted and rejected",
     ):
         assert title in body, title
     for feature in SPEC.features:
