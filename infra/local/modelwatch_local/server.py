@@ -3,6 +3,7 @@ stack. Each HTTP request becomes the API Gateway v2 event the Lambda would get."
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 import time
@@ -10,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from modelwatch_local.apigw import http_event, response_parts
-from modelwatch_local.lambda_runtime import invoke
 from modelwatch_local.stack import LocalStack
 
 ROUTES = {("POST", "/predict"): "predict", ("POST", "/feedback"): "feedback"}
@@ -39,7 +39,7 @@ def _make_handler(stack: LocalStack, lock: threading.Lock, log) -> type[BaseHTTP
             else:
                 event = http_event(method, self.path, dict(self.headers.items()), body, self.client_address[0])
                 with lock:  # one invocation at a time: each captures the process's stdout
-                    invocation = invoke(function, event)
+                    invocation = stack.invoke(function, event)
                     stack.deliver_capture(function, invocation.stdout)
                 status, headers, data = response_parts(invocation.result)
             self._answer(status, headers, data)
@@ -76,11 +76,18 @@ def serve(port: int, model_dir: Path | None, out=sys.stdout, err=sys.stderr) -> 
             flush=True,
         )
         print("Ctrl-C to stop", file=out, flush=True)
+
+        def stop(signum: int, frame: object) -> None:
+            # shutdown() waits for the serving loop, so it runs beside it; the loop then returns
+            # normally instead of a KeyboardInterrupt landing wherever the main thread happens to be.
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             server.serve_forever(poll_interval=0.2)
-        except KeyboardInterrupt:
-            pass
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             server.server_close()
         captured = len(stack.objects("capture/"))
         print(f"stopped; {captured} capture objects were written to the in-memory S3", file=out, flush=True)
