@@ -84,16 +84,17 @@ class Alerting(Construct):
         secret.grant_read(notifier)
         self.alarms: list[cw.Alarm] = []
         spec = settings.spec
+        # Retraining triggers are alarmed like the rest but notify nobody: the state machine they
+        # start (modelwatch_infra.retraining) publishes its own notice.
+        self.retraining_triggers: list[cw.Alarm] = []
         for planned in planned_alarms(spec):
-            if planned.action != "notify":
-                continue  # retraining triggers: see modelwatch_infra.retraining
             rule = planned.rule
             metric = (
                 server_error_rate(api, cdk.Duration.seconds(rule.period_seconds))
                 if rule.metric == "Api5xxRate"
                 else planned_metric(spec, planned)
             )
-            self._alarm(
+            alarm = self._alarm(
                 planned.name,
                 metric,
                 threshold=rule.threshold,
@@ -103,7 +104,10 @@ class Alerting(Construct):
                 missing=MISSING[rule.treat_missing_data],
                 description=f"[{rule.severity}] {rule.description}".strip(),
                 low_samples="ignore" if rule.min_samples and rule.statistic.startswith("p") else None,
+                notify=planned.action == "notify",
             )
+            if planned.action == "retrain":
+                self.retraining_triggers.append(alarm)
         self.watch(functions)
         five_minutes = cdk.Duration.minutes(5)
         for name, queue in sorted(dead_letter_queues.items()):
@@ -141,7 +145,8 @@ class Alerting(Construct):
         missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING,
         description: str = "",
         low_samples: str | None = None,
-    ) -> None:
+        notify: bool = True,
+    ) -> cw.Alarm:
         alarm = cw.Alarm(
             self,
             name,
@@ -155,6 +160,8 @@ class Alerting(Construct):
             alarm_description=description,
             evaluate_low_sample_count_percentile=low_samples,
         )
-        alarm.add_alarm_action(actions.SnsAction(self.topic))
-        alarm.add_ok_action(actions.SnsAction(self.topic))
-        self.alarms.append(alarm)
+        if notify:
+            alarm.add_alarm_action(actions.SnsAction(self.topic))
+            alarm.add_ok_action(actions.SnsAction(self.topic))
+            self.alarms.append(alarm)
+        return alarm

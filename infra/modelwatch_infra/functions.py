@@ -37,7 +37,7 @@ def dead_letter_queue(scope: Construct, id: str) -> sqs.Queue:
 class Layers(Construct):
     def __init__(self, scope: Construct, id: str, settings: DeploymentSettings) -> None:
         super().__init__(scope, id)
-        architecture = _architecture(settings)
+        architecture = architecture_of(settings)
         self.by_name = {
             name: lambda_.LayerVersion(
                 self,
@@ -51,7 +51,27 @@ class Layers(Construct):
         }
 
 
-def _architecture(settings: DeploymentSettings) -> lambda_.Architecture:
+def function_log_group(scope: Construct, settings: DeploymentSettings) -> logs.LogGroup:
+    """A function's own log group, with the deployment's retention."""
+    return logs.LogGroup(
+        scope,
+        "Logs",
+        retention=retention_days(settings.log_retention_days),
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+
+
+def function_environment(settings: DeploymentSettings, environment: dict[str, str]) -> dict[str, str]:
+    """Where every function finds its spec and its Powertools names, plus its own variables."""
+    return {
+        "MODELWATCH_SPEC": "/var/task/monitoring.toml",
+        "POWERTOOLS_SERVICE_NAME": settings.spec.metrics.service,
+        "POWERTOOLS_METRICS_NAMESPACE": settings.spec.metrics.namespace,
+        **environment,
+    }
+
+
+def architecture_of(settings: DeploymentSettings) -> lambda_.Architecture:
     return lambda_.Architecture.ARM_64 if settings.architecture == "arm64" else lambda_.Architecture.X86_64
 
 
@@ -71,18 +91,13 @@ class ModelWatchFunction(Construct):
         snap_start: bool = False,
     ) -> None:
         super().__init__(scope, id)
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=retention_days(settings.log_retention_days),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
+        self.log_group = function_log_group(self, settings)
         self.dead_letters = dead_letter_queue(self, "DeadLetters") if asynchronous else None
         self.function = lambda_.Function(
             self,
             "Function",
             runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=_architecture(settings),
+            architecture=architecture_of(settings),
             handler=f"functions.{name}.handler.handler",
             code=function_code(name, FUNCTION_CORE[name], settings.spec_path),
             layers=[layers.by_name[LAYERS[name]]],
@@ -92,12 +107,7 @@ class ModelWatchFunction(Construct):
             log_group=self.log_group,
             dead_letter_queue=self.dead_letters,
             retry_attempts=2 if asynchronous else None,
-            environment={
-                "MODELWATCH_SPEC": "/var/task/monitoring.toml",
-                "POWERTOOLS_SERVICE_NAME": settings.spec.metrics.service,
-                "POWERTOOLS_METRICS_NAMESPACE": settings.spec.metrics.namespace,
-                **environment,
-            },
+            environment=function_environment(settings, environment),
             description=f"ModelWatch {name}",
             # SnapStart runs the init (imports, clients, model load) when a version is published;
             # cold starts then resume from that snapshot. It serves published versions only.

@@ -1,7 +1,8 @@
 """Retraining: the retrain function (a container image: training does not fit a zip package),
 the state machine that runs it step by step, and what starts it, all from the spec's
-[retraining] section: the weekly schedule, alarms on the drift check's performance, drift and
-new-label metrics (their state change to ALARM starts an execution), and a manual start."""
+[retraining] section: the weekly schedule, the trigger alarms on the drift check's performance,
+drift and new-label metrics (made with the others in modelwatch_infra.alerting; their change to
+ALARM starts an execution), and a manual start."""
 
 from __future__ import annotations
 
@@ -17,11 +18,9 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from modelwatch.alerts.plan import planned_alarms
-from modelwatch_infra.alerting import COMPARISONS, MISSING, planned_metric
 from modelwatch_infra.assets import image_code
 from modelwatch_infra.bundling import FUNCTION_CORE
-from modelwatch_infra.functions import retention_days
+from modelwatch_infra.functions import architecture_of, function_environment, function_log_group
 from modelwatch_infra.retraining_asl import retraining_definition
 from modelwatch_infra.settings import DeploymentSettings
 from modelwatch_infra.storage import grant_prefix
@@ -41,33 +40,22 @@ class Retraining(Construct):
         models: s3.IBucket,
         pointer: ssm.IStringParameter,
         topic: sns.ITopic,
+        trigger_alarms: list[cw.IAlarm],
         environment: dict[str, str],
     ) -> None:
         super().__init__(scope, id)
         spec = settings.spec
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=retention_days(settings.log_retention_days),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
-        )
+        self.log_group = function_log_group(self, settings)
         self.function = lambda_.DockerImageFunction(
             self,
             "Function",
             code=image_code("retrain", FUNCTION_CORE["retrain"], settings.spec_path, settings.architecture),
-            architecture=lambda_.Architecture.ARM_64
-            if settings.architecture == "arm64"
-            else lambda_.Architecture.X86_64,
+            architecture=architecture_of(settings),
             memory_size=3008,
             timeout=cdk.Duration.minutes(15),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
-            environment={
-                "MODELWATCH_SPEC": "/var/task/monitoring.toml",
-                "POWERTOOLS_SERVICE_NAME": spec.metrics.service,
-                "POWERTOOLS_METRICS_NAMESPACE": spec.metrics.namespace,
-                **environment,
-            },
+            environment=function_environment(settings, environment),
             description="ModelWatch retrain: one step of the retraining state machine per invocation",
         )
         for prefix, read, write in DATA_ACCESS:
@@ -94,41 +82,19 @@ class Retraining(Construct):
         self.function.grant_invoke(self.state_machine)
         topic.grant_publish(self.state_machine)
 
-        self._start_on(
-            "Schedule",
-            events.Schedule.expression(spec.retraining.schedule) if spec.retraining.schedule else None,
-            None,
-            {"trigger": "schedule"},
-        )
-        self.alarms: list[cw.Alarm] = []
-        for planned in planned_alarms(spec):
-            if planned.action != "retrain":
-                continue
-            rule = planned.rule
-            self.alarms.append(
-                cw.Alarm(
-                    self,
-                    planned.name,
-                    alarm_name=f"{settings.stack_name}-{planned.name}",
-                    metric=planned_metric(spec, planned),
-                    threshold=rule.threshold,
-                    evaluation_periods=rule.evaluation_periods,
-                    comparison_operator=COMPARISONS[rule.comparison],
-                    treat_missing_data=MISSING[rule.treat_missing_data],
-                    alarm_description=f"{rule.description}: starts the retraining state machine "
-                    f"({spec.retraining_window} window)",
-                )
+        if spec.retraining.schedule:
+            self._start_on(
+                "Schedule", {"trigger": "schedule"}, schedule=events.Schedule.expression(spec.retraining.schedule)
             )
-        if self.alarms:
+        if trigger_alarms:
             pattern = events.EventPattern(
                 source=["aws.cloudwatch"],
                 detail_type=["CloudWatch Alarm State Change"],
-                resources=[alarm.alarm_arn for alarm in self.alarms],
+                resources=[alarm.alarm_arn for alarm in trigger_alarms],
                 detail={"state": {"value": ["ALARM"]}},
             )
-            self._start_on(
-                "AlarmTrigger", None, pattern, {"trigger": events.EventField.from_path("$.detail.alarmName")}
-            )
+            trigger = events.EventField.from_path("$.detail.alarmName")
+            self._start_on("AlarmTrigger", {"trigger": trigger}, event_pattern=pattern)
         if spec.retraining.manual:
             cdk.CfnOutput(
                 self,
@@ -138,20 +104,11 @@ class Retraining(Construct):
                 '\'{"trigger": "manual"}\'',
             )
 
-    def _start_on(
-        self,
-        id: str,
-        schedule: events.Schedule | None,
-        pattern: events.EventPattern | None,
-        execution_input: dict[str, object],
-    ) -> None:
-        if schedule is None and pattern is None:
-            return
+    def _start_on(self, id: str, execution_input: dict[str, object], **when: object) -> None:
+        """An EventBridge rule (a schedule or an event pattern) that starts an execution."""
         events.Rule(
             self,
             id,
-            schedule=schedule,
-            event_pattern=pattern,
             targets=[
                 targets.SfnStateMachine(
                     self.state_machine,
@@ -159,4 +116,5 @@ class Retraining(Construct):
                     retry_attempts=2,
                 )
             ],
+            **when,
         )

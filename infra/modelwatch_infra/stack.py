@@ -96,6 +96,7 @@ class ModelWatchStack(cdk.Stack):
             models=storage.models,
             pointer=storage.pointer,
             topic=alerting.topic,
+            trigger_alarms=alerting.retraining_triggers,
             environment=environment,
         )
         alerting.watch({"retrain": retraining.function})
