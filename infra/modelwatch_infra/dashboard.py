@@ -44,6 +44,12 @@ def _search(spec: MonitoringSpec, name: str, dimensions: str, statistic: str, se
     return f"SEARCH('{schema} MetricName=\"{name}\"', '{statistic}', {seconds})"
 
 
+def _every_series(spec: MonitoringSpec, name: str, dimensions: str) -> cw.MathExpression:
+    """Every series of a metric across the values of its dimensions (classes, functions), summed
+    per five minutes, each labelled by its own dimensions."""
+    return cw.MathExpression(expression=_search(spec, name, dimensions, "Sum", 300), label="", period=FIVE_MINUTES)
+
+
 def _threshold(spec: MonitoringSpec, metric: str) -> list[cw.HorizontalAnnotation]:
     return [
         cw.HorizontalAnnotation(value=rule.threshold, label=f"alarm: {rule.name}", color=cw.Color.RED)
@@ -106,13 +112,7 @@ class Dashboard(Construct):
                 ),
                 _graph(
                     "Predicted classes over time",
-                    [
-                        cw.MathExpression(
-                            expression=_search(spec, "Predictions", "class,model_version,service", "Sum", 300),
-                            label="",
-                            period=FIVE_MINUTES,
-                        )
-                    ],
+                    [_every_series(spec, "Predictions", "class,model_version,service")],
                     width=12,
                     stacked=True,
                 ),
@@ -133,13 +133,7 @@ class Dashboard(Construct):
                 ),
                 _graph(
                     "Cold starts",
-                    [
-                        cw.MathExpression(
-                            expression=_search(spec, "ColdStart", "function_name,service", "Sum", 300),
-                            label="",
-                            period=FIVE_MINUTES,
-                        )
-                    ],
+                    [_every_series(spec, "ColdStart", "function_name,service")],
                 ),
             ],
             [

@@ -37,7 +37,9 @@ class StateChange:
     def sns_message(self, namespace: str) -> dict[str, Any]:
         """The JSON CloudWatch publishes to the alarm's SNS actions."""
         rule = self.alarm.rule
+        # CloudWatch writes a percentile as given (p95), any other statistic in capitals (MAXIMUM).
         percentile = rule.statistic.startswith("p")
+        statistic_type = "ExtendedStatistic" if percentile else "Statistic"
         return {
             "AlarmName": self.alarm_name,
             "AlarmDescription": f"[{rule.severity}] {rule.description}".strip(),
@@ -50,10 +52,8 @@ class StateChange:
             "Trigger": {
                 "MetricName": rule.metric,
                 "Namespace": namespace,
-                "StatisticType": "ExtendedStatistic" if percentile else "Statistic",
-                ("ExtendedStatistic" if percentile else "Statistic"): rule.statistic
-                if percentile
-                else rule.statistic.upper(),
+                "StatisticType": statistic_type,
+                statistic_type: rule.statistic if percentile else rule.statistic.upper(),
                 "Dimensions": [{"value": v, "name": k} for k, v in self.alarm.dimensions.items()],
                 "Period": rule.period_seconds,
                 "EvaluationPeriods": rule.evaluation_periods,
