@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from modelwatch.demo.data import demo_records
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.stack import LocalStack
 from tests.conftest import ROOT
@@ -50,3 +51,16 @@ def stack_factory(tmp_path):
     yield make
     for stack in reversed(made):
         stack.stop()
+
+
+def predict_and_label(stack: LocalStack, frame: dict, rows: range) -> None:
+    """Predict `rows` of a demo frame through the API, 100 a request, and send each its true label."""
+    for first in range(rows.start, rows.stop, 100):
+        batch = range(first, min(first + 100, rows.stop))
+        result = stack.call("predict", "POST", "/predict", {"instances": demo_records(frame, batch)})
+        assert result.status == 200, result.body
+        items = [
+            {"request_id": p["request_id"], "label": int(frame["label"][i])}
+            for i, p in zip(batch, result.body["predictions"], strict=True)
+        ]
+        assert stack.call("feedback", "POST", "/feedback", {"items": items}).status == 200

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from modelwatch.demo.data import demo_frame
+from modelwatch.demo.data import FEATURES, demo_frame, demo_records
 from modelwatch.drift import analyze
 from modelwatch.profiles import DatasetProfile
 from modelwatch.windows.capture_profile import parse_capture, profile_captures
@@ -17,19 +17,7 @@ from modelwatch_local.clock import MovableClock
 from modelwatch_local.lambda_runtime import invoke
 from modelwatch_local.stack import LocalStack
 
-FEATURES = ("age", "income", "score", "category", "region")
 START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
-
-
-def _records(frame: dict, start: int, count: int) -> list[dict]:
-    rows = []
-    for i in range(start, start + count):
-        row = {}
-        for name in FEATURES:
-            value = frame[name][i]
-            row[name] = value.item() if hasattr(value, "item") else value
-        rows.append(row)
-    return rows
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +31,9 @@ def monitored():
         stack.clock.advance(3600 if hour else 60)
         for batch in range(12):
             first = offset + batch * 100
-            result = stack.call("predict", "POST", "/predict", {"instances": _records(frame, first, 100)})
+            result = stack.call(
+                "predict", "POST", "/predict", {"instances": demo_records(frame, range(first, first + 100))}
+            )
             assert result.status == 200
             traffic += [(p, int(frame["label"][first + j])) for j, p in enumerate(result.body["predictions"])]
     stack.clock.advance(1800)
@@ -180,7 +170,7 @@ def test_a_small_window_is_insufficient_data_with_no_verdict():
     try:
         stack.publish_demo_model("v-small")
         stack.clock.advance(60)
-        stack.call("predict", "POST", "/predict", {"instances": _records(demo_frame(10, 7), 0, 10)})
+        stack.call("predict", "POST", "/predict", {"instances": demo_records(demo_frame(10, 7), range(10))})
         invocation = stack.run_drift(datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
         metrics = _metrics(invocation)
         one_hour = {n: v for n, d, v in metrics if d.get("window") == "1h"}

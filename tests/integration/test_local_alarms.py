@@ -7,23 +7,12 @@ from __future__ import annotations
 from modelwatch.alerts.alarm_message import AlarmNotice
 from modelwatch.demo.data import demo_frame
 from modelwatch_local.slack import SlackReceiver
-
-FEATURES = ("age", "income", "score", "category", "region")
+from tests.integration.conftest import predict_and_label
 
 
 def _hour_of_traffic(stack, frame, per_hour: int = 200) -> None:
     stack.clock.advance(60)
-    for first in range(0, per_hour, 100):
-        records = [
-            {k: (frame[k][i].item() if hasattr(frame[k][i], "item") else frame[k][i]) for k in FEATURES}
-            for i in range(first, first + 100)
-        ]
-        result = stack.call("predict", "POST", "/predict", {"instances": records})
-        items = [
-            {"request_id": p["request_id"], "label": int(frame["label"][first + j])}
-            for j, p in enumerate(result.body["predictions"])
-        ]
-        assert stack.call("feedback", "POST", "/feedback", {"items": items}).status == 200
+    predict_and_label(stack, frame, range(per_hour))
     stack.clock.advance(3600 - 60)
 
 

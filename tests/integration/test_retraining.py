@@ -9,8 +9,7 @@ import numpy as np
 from modelwatch.demo.data import demo_frame
 from modelwatch.training.publish import build_model_folder
 from modelwatch_local.stack import LocalStack
-
-FEATURES = ("age", "income", "score", "category", "region")
+from tests.integration.conftest import predict_and_label
 
 
 def _publish_champion(stack: LocalStack, version: str, flip_labels: bool) -> None:
@@ -29,21 +28,7 @@ def _labelled_traffic(stack: LocalStack, rows: int, seed: int) -> None:
     per_hour = rows // 2
     for hour in range(2):
         stack.clock.advance(3600)
-        for first in range(hour * per_hour, (hour + 1) * per_hour, 100):
-            records = [
-                {
-                    name: (frame[name][i].item() if hasattr(frame[name][i], "item") else frame[name][i])
-                    for name in FEATURES
-                }
-                for i in range(first, min(first + 100, (hour + 1) * per_hour))
-            ]
-            result = stack.call("predict", "POST", "/predict", {"instances": records})
-            assert result.status == 200, result.body
-            items = [
-                {"request_id": p["request_id"], "label": int(frame["label"][first + j])}
-                for j, p in enumerate(result.body["predictions"])
-            ]
-            assert stack.call("feedback", "POST", "/feedback", {"items": items}).status == 200
+        predict_and_label(stack, frame, range(hour * per_hour, (hour + 1) * per_hour))
     stack.clock.advance(3600)  # the last hour is complete: retraining reads whole hours
 
 

@@ -18,19 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from modelwatch.demo.data import demo_frame
+from modelwatch.demo.data import demo_frame, demo_records
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.slack import SlackReceiver
 from modelwatch_local.stack import LocalStack
 
-FEATURES = ("age", "income", "score", "category", "region")
 START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 NORMAL_HOURS, DRIFTED_HOURS, PER_HOUR = 24, 6, 200
 LABEL_DELAY_HOURS = 2
-
-
-def _records(frame: dict, rows: range) -> list[dict]:
-    return [{k: (frame[k][i].item() if hasattr(frame[k][i], "item") else frame[k][i]) for k in FEATURES} for i in rows]
 
 
 def run(
@@ -63,7 +58,7 @@ def run(
             items = []
             for start in range(0, per_hour, 100):
                 result = stack.call(
-                    "predict", "POST", "/predict", {"instances": _records(frame, range(start, start + 100))}
+                    "predict", "POST", "/predict", {"instances": demo_records(frame, range(start, start + 100))}
                 )
                 for offset, prediction in enumerate(result.body["predictions"]):
                     label = int(frame["label"][start + offset])

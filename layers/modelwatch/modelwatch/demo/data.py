@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+FEATURES = ("age", "income", "score", "category", "region")
 CATEGORIES = ("a", "b", "c")
 REGIONS = ("north", "south", "east", "west")
 
@@ -42,3 +43,8 @@ def demo_frame(rows: int, seed: int, drift: float = 0.0) -> dict[str, np.ndarray
         "predicted_label": predicted,
         "confidence": confidence,
     }
+
+
+def demo_records(frame: dict[str, np.ndarray], rows: range) -> list[dict[str, object]]:
+    """Rows of a demo frame as the API takes them: plain JSON values, features only."""
+    return [{name: frame[name][i].item() for name in FEATURES} for i in rows]
