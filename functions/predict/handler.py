@@ -42,7 +42,7 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def _build(manifest: ModelManifest, artifact: bytes) -> OnnxClassifier:
-    return OnnxClassifier(artifact, SPEC.numeric_features, SPEC.categorical_features, manifest.classes)
+    return OnnxClassifier.for_spec(artifact, SPEC, manifest.classes)
 
 
 @cache

@@ -185,7 +185,7 @@ def test_onnx_predictions_equal_scikit_learn_within_1e_5(stack):
     records = feature_matrix(spec, test).to_dict("records")
     records[0]["age"] = None  # a missing number goes through the pipeline's imputer
     records[1]["region"] = "mars"  # an unseen category is ignored by the encoder
-    served = OnnxClassifier(model.onnx_bytes, spec.numeric_features, spec.categorical_features, model.classes)
+    served = OnnxClassifier.for_spec(model.onnx_bytes, spec, model.classes)
     frame = feature_matrix(spec, {k: np.array([r[k] for r in records], dtype=object) for k in records[0]})
     expected = model.pipeline.predict_proba(frame)
     np.testing.assert_allclose(served.predict_proba(records), expected, atol=1e-5)

@@ -85,7 +85,7 @@ class RetrainingJob:
     def _served(self, version: str) -> OnnxClassifier:
         manifest = self.registry.manifest(version)
         artifact = self.registry.verified_artifact(manifest)
-        return OnnxClassifier(artifact, self.spec.numeric_features, self.spec.categorical_features, manifest.classes)
+        return OnnxClassifier.for_spec(artifact, self.spec, manifest.classes)
 
     def evaluate(self, run_id: str, challenger_version: str) -> dict[str, Any]:
         """Champion and challenger, each as served (ONNX Runtime), on the run's holdout."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnxruntime
 
 from modelwatch.serving.encoding import MISSING_CATEGORY
+
+if TYPE_CHECKING:
+    from modelwatch.spec.models import MonitoringSpec
 
 
 class OnnxClassifier:
@@ -26,6 +29,11 @@ class OnnxClassifier:
         expected = {i.name for i in self._session.get_inputs()}
         if expected != set(self.numeric) | set(self.categorical):
             raise ValueError(f"the model's inputs {sorted(expected)} do not match the feature schema")
+
+    @classmethod
+    def for_spec(cls, model_bytes: bytes, spec: MonitoringSpec, classes: Sequence[str]) -> OnnxClassifier:
+        """The classifier of a model trained from `spec`: its features are the graph's inputs."""
+        return cls(model_bytes, spec.numeric_features, spec.categorical_features, classes)
 
     def predict_proba(self, records: Sequence[dict[str, Any]]) -> np.ndarray:
         """Class probabilities, one row per record, columns in `classes` order."""
