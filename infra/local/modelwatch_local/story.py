@@ -22,6 +22,7 @@ from modelwatch.demo.data import demo_frame, demo_records
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.slack import SlackReceiver
 from modelwatch_local.stack import LocalStack
+from modelwatch_local.state_machine import Execution
 
 START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 NORMAL_HOURS, DRIFTED_HOURS, PER_HOUR = 24, 6, 200
@@ -49,11 +50,12 @@ def run(
         metrics = manifest.validation_metrics
         say(f"  model v1: validation accuracy {metrics['accuracy']:.3f}, ROC AUC {metrics['roc_auc']:.3f}")
         pending: list[tuple[datetime, list[dict]]] = []
-        executions: list = []
+        executions: list[Execution] = []
         said_to_slack = 0
         for hour in range(normal_hours + drifted_hours):
             drift = 0.0 if hour < normal_hours else 0.9
             frame = demo_frame(per_hour, 1000 + hour, drift=drift)
+            revenue = np.random.default_rng(hour)  # each click's revenue, drawn per hour's traffic
             stack.clock.advance(60)
             items = []
             for start in range(0, per_hour, 100):
@@ -68,7 +70,7 @@ def run(
                             "label": label,
                             "outcomes": {
                                 "clicked": bool(label),
-                                "revenue": round(float(np.random.default_rng(hour).gamma(2.0)) * label, 2),
+                                "revenue": round(float(revenue.gamma(2.0)) * label, 2),
                             },
                         }
                     )
