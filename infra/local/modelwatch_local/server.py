@@ -78,8 +78,9 @@ def serve(port: int, model_dir: Path | None, out=sys.stdout, err=sys.stderr) -> 
         print("Ctrl-C to stop", file=out, flush=True)
 
         def stop(signum: int, frame: object) -> None:
-            # shutdown() waits for the serving loop, so it runs beside it; the loop then returns
-            # normally instead of a KeyboardInterrupt landing wherever the main thread happens to be.
+            # Our own handler: a process started in the background by a shell inherits SIGINT as
+            # ignored and gets no KeyboardInterrupt. shutdown() waits for the serving loop, so it
+            # runs beside it; the loop then returns normally.
             threading.Thread(target=server.shutdown, daemon=True).start()
 
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
