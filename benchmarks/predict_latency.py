@@ -43,14 +43,14 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def warm(requests: int) -> dict[str, tuple[float, float]]:
-    from modelwatch.aws.platform import Platform, install_platform
+    from modelwatch.data_access.platform import Platform, install_platform
     from modelwatch_local.apigw import http_event
     from modelwatch_local.lambda_runtime import LambdaContext, load_handler
     from modelwatch_local.stack import LocalStack
 
     # With monitoring off nothing is emitted, and Powertools warns on every request.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    stack = LocalStack()
+    stack = LocalStack(ROOT / "monitoring.toml")
     stack.publish_demo_model("bench-1")
     handler = load_handler("predict")
     event = http_event(
@@ -59,9 +59,7 @@ def warm(requests: int) -> dict[str, tuple[float, float]]:
     context = LambdaContext("modelwatch-predict")
     platforms = {
         "on": stack.platform,
-        "off": Platform(
-            stack.platform.settings.__class__(**{**stack.platform.settings.__dict__, "monitoring": False}), stack.clock
-        ),
+        "off": Platform({**stack.environment, "MODELWATCH_MONITORING": "off"}, stack.clock),
     }
     platforms["off"]._clients = stack.platform._clients
     results: dict[str, list[float]] = {"on": [], "off": []}
@@ -214,12 +212,14 @@ def cold(runs: int) -> ColdStarts:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    from modelwatch.aws.registry import ModelRegistry
+    from modelwatch.data_access.model_store import ModelRegistry
+    from modelwatch.data_access.settings import Settings
     from modelwatch.demo.data import demo_frame
     from modelwatch.spec import load_spec
     from modelwatch.training.pipeline import train
     from modelwatch.training.publish import build_model_folder
     from modelwatch_local.lambda_runtime import lambda_environment
+    from modelwatch_local.stack import local_environment
 
     spec = load_spec(ROOT / "monitoring.toml")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's access log
@@ -233,6 +233,8 @@ def cold(runs: int) -> ColdStarts:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        **local_environment(ROOT / "monitoring.toml"),
         "MODELWATCH_MODEL_BUCKET": "bench-models",
         "MODELWATCH_DATA_BUCKET": "bench-data",
     }
@@ -246,7 +248,8 @@ def cold(runs: int) -> ColdStarts:
     }
     s3, ssm = boto3.client("s3", **local), boto3.client("ssm", **local)
     s3.create_bucket(Bucket="bench-models")
-    registry = ModelRegistry(s3, ssm, "bench-models", "models/", "/modelwatch/current-model")
+    settings = Settings.from_environment(env)
+    registry = ModelRegistry(s3, ssm, settings.model_bucket, settings.model_prefix, settings.pointer_parameter)
     from datetime import UTC, datetime
 
     train_rows, holdout_rows = demo_frame(6000, 11), demo_frame(2000, 12)

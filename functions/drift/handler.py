@@ -1,6 +1,6 @@
 """Drift: on its EventBridge schedule, check every window the spec names against the baseline of
 the model version being served; store drift.json and report.html and emit the metrics alarms
-watch. The check's end is the scheduled time (or the platform's clock), rounded to the hour."""
+watch. The check's end is the scheduled event's time, rounded down to the hour by the job."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 
 from functions.drift import telemetry
 from functions.shared.tracing import TRACED_MODULES
-from modelwatch.aws.drift_job import DriftJob
-from modelwatch.aws.platform import current_platform
-from modelwatch.aws.registry import registry_of
+from modelwatch.data_access.model_store import registry_of
+from modelwatch.data_access.platform import current_platform
+from modelwatch.jobs.drift_job import DriftJob
 
 SPEC = current_platform().spec
 logger = Logger(service=SPEC.metrics.service)
@@ -21,19 +22,14 @@ metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service
 tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
 
 
-def _end(event: dict[str, Any]) -> datetime:
-    if "time" in event:  # EventBridge scheduled events carry their time
-        return datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
-    return current_platform().clock()
-
-
 @metrics.log_metrics
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@event_source(data_class=EventBridgeEvent)
+def handler(event: EventBridgeEvent, context: Any) -> dict[str, Any]:
     platform = current_platform()
     job = DriftJob(platform.client("s3"), platform.settings.data_bucket, SPEC, registry_of(platform))
-    documents = job.run(_end(event))
+    documents = job.run(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
     summary = {}
     for document in documents:
         telemetry.emit(document, SPEC.metrics.namespace, SPEC.metrics.service)

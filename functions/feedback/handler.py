@@ -11,12 +11,13 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.shared.api import error_response, quarantine, resolve_checked
+from functions.shared.emit import add_metric
 from functions.shared.tracing import TRACED_MODULES
-from modelwatch.aws.labels import LabelStore
-from modelwatch.aws.platform import current_platform
+from modelwatch.catalog import metrics as catalog
+from modelwatch.data_access.label_store import LabelStore
+from modelwatch.data_access.platform import current_platform
 from modelwatch.labels import label_of
 from modelwatch.serving.http import field_errors
 from modelwatch.serving.request_models import api_models, route_responses
@@ -38,7 +39,7 @@ SUMMARY = "Report ground truth and business outcomes for earlier predictions"
 def _invalid(error: RequestValidationError) -> Response:
     errors = field_errors(error.errors())
     quarantine(app.current_event.raw_event, ROUTE, 422, errors)
-    metrics.add_metric("ValidationErrors", MetricUnit.Count, 1)
+    add_metric(metrics, catalog.VALIDATION_ERRORS, 1)
     return error_response(422, "invalid request", errors)
 
 
@@ -58,8 +59,8 @@ def feedback(body: FeedbackRequest) -> FeedbackResponse:  # type: ignore[valid-t
         label = None if item.label is None else label_of(item.label)
         if not store.put(item.request_id, label, dict(item.outcomes), received):
             unknown += 1
-    metrics.add_metric("Feedback", MetricUnit.Count, len(items))
-    metrics.add_metric("UnknownRequestIds", MetricUnit.Count, unknown)
+    add_metric(metrics, catalog.FEEDBACK, len(items))
+    add_metric(metrics, catalog.UNKNOWN_REQUEST_IDS, unknown)
     return FeedbackResponse(accepted=len(items), unknown_request_ids=unknown)
 
 
@@ -73,5 +74,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         context,
         ROUTE,
         SPEC.serving.max_body_bytes,
-        lambda: metrics.add_metric("ValidationErrors", MetricUnit.Count, 1),
+        lambda: add_metric(metrics, catalog.VALIDATION_ERRORS, 1),
     )

@@ -18,8 +18,8 @@ from snapshot_restore_py import register_after_restore, register_before_snapshot
 from functions.predict import telemetry
 from functions.shared.api import error_response, quarantine, resolve_checked, write_capture
 from functions.shared.tracing import TRACED_MODULES
-from modelwatch.aws.platform import Platform, current_platform
-from modelwatch.aws.registry import registry_of
+from modelwatch.data_access.model_store import registry_of
+from modelwatch.data_access.platform import Platform, current_platform
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving import capture
 from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError

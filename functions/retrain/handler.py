@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
-from modelwatch.aws.platform import current_platform
-from modelwatch.aws.registry import registry_of
-from modelwatch.aws.retraining_job import RetrainingJob
+from functions.shared.emit import add_metric
+from modelwatch.catalog import metrics as catalog
+from modelwatch.data_access.model_store import registry_of
+from modelwatch.data_access.platform import current_platform
+from modelwatch.jobs.retraining_job import RetrainingJob
 
 SPEC = current_platform().spec
 logger = Logger(service=SPEC.metrics.service)
@@ -32,9 +33,8 @@ class RetrainStep(BaseModel):
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = RetrainStep.model_validate(event)
     platform = current_platform()
-    # The platform's spec, read per invocation: the local runtime swaps platforms (and specs).
     job = RetrainingJob(
-        platform.client("s3"), platform.settings.data_bucket, platform.spec, registry_of(platform), platform.clock
+        platform.client("s3"), platform.settings.data_bucket, SPEC, registry_of(platform), platform.clock
     )
     logger.append_keys(retraining_run=request.run_id, step=request.step, trigger=request.trigger)
     if request.step == "prepare":
@@ -43,8 +43,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         result = job.train(request.run_id)
     elif request.step == "evaluate":
         result = job.evaluate(request.run_id, _version(request))
-        outcome = "Promote" if result["promote"] else "Reject"
-        metrics.add_metric(f"Retraining{outcome}", MetricUnit.Count, 1)
+        add_metric(metrics, catalog.RETRAINING_PROMOTE if result["promote"] else catalog.RETRAINING_REJECT, 1)
     else:
         result = job.promote(_version(request))
     logger.info("retraining step done", extra={"result": result})

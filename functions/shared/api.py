@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from modelwatch.aws.platform import current_platform
+from modelwatch.data_access.platform import current_platform
 from modelwatch.serving import capture
 from modelwatch.serving.http import body_bytes, precheck
 

@@ -17,6 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from modelwatch.alerts.plan import PlannedAlarm, planned_alarms
+from modelwatch.catalog.metrics import API_5XX_RATE
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch_infra.functions import dead_letter_queue
 from modelwatch_infra.settings import DeploymentSettings
@@ -91,7 +92,7 @@ class Alerting(Construct):
             rule = planned.rule
             metric = (
                 server_error_rate(api, cdk.Duration.seconds(rule.period_seconds))
-                if rule.metric == "Api5xxRate"
+                if rule.metric == API_5XX_RATE.name
                 else planned_metric(spec, planned)
             )
             alarm = self._alarm(

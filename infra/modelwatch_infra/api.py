@@ -51,8 +51,7 @@ class Api(Construct):
         scope: Construct,
         id: str,
         settings: DeploymentSettings,
-        predict: lambda_.IFunction,
-        feedback: lambda_.IFunction,
+        routes: dict[str, lambda_.IFunction],
     ) -> None:
         super().__init__(scope, id)
         if settings.api_auth == "jwt":
@@ -79,7 +78,7 @@ class Api(Construct):
             access_log_settings=_AccessLogs(self.access_logs),
             detailed_metrics_enabled=True,
         )
-        for path, function in (("/predict", predict), ("/feedback", feedback)):
+        for path, function in routes.items():
             self.http_api.add_routes(
                 path=path,
                 methods=[apigw.HttpMethod.POST],

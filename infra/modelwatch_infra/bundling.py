@@ -16,6 +16,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelwatch.catalog.functions import CORE_LEFT_OUT, CORE_MODULES, FUNCTIONS, SPEC_NAME
+
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_PYTHON = "3.12"
 PLATFORMS = {
@@ -94,37 +96,15 @@ def build_layer(
     return Bundle(out, tree_size(out), compiled)
 
 
-# The core modules each kind of function may import. Serving functions leave the statistics out;
-# monitoring functions leave out the command line, the demo data and training.
 CORE = ROOT / "layers" / "modelwatch" / "modelwatch"
-CORE_SETS = {
-    "serving": [
-        "__init__.py",
-        "errors.py",
-        "labels.py",
-        "metric_catalog.py",
-        "spec",
-        "serving",
-        "registry",
-        "aws",
-        "alerts",
-    ],
-    "monitoring": [
-        p.name
-        for p in sorted(CORE.iterdir())
-        if p.name not in ("cli", "demo", "training", "retraining", "__pycache__", "__main__.py")
-    ],
-    "training": [p.name for p in sorted(CORE.iterdir()) if p.name not in ("cli", "demo", "__pycache__", "__main__.py")],
-}
-FUNCTION_CORE = {
-    "predict": "serving",
-    "feedback": "serving",
-    "capture": "serving",
-    "notify": "serving",
-    "profile": "monitoring",
-    "drift": "monitoring",
-    "retrain": "training",
-}
+
+
+def core_modules(core: str) -> list[str]:
+    """The core's top-level modules and packages a kind of function ships (the function catalogue's
+    CORE_MODULES, or every one but CORE_LEFT_OUT)."""
+    if core in CORE_MODULES:
+        return list(CORE_MODULES[core])
+    return [p.name for p in sorted(CORE.iterdir()) if p.name not in (*CORE_LEFT_OUT[core], "__pycache__")]
 
 
 def _files(path: Path) -> list[Path]:
@@ -133,7 +113,6 @@ def _files(path: Path) -> list[Path]:
     return sorted(f for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc")
 
 
-SPEC_NAME = "monitoring.toml"  # where the functions find the spec (MODELWATCH_SPEC=/var/task/…)
 DEFAULT_SPEC = ROOT / SPEC_NAME
 
 
@@ -142,7 +121,7 @@ def core_files(function: str, core: str, spec: Path = DEFAULT_SPEC) -> dict[str,
     The spec is the deployment's, whatever its name: alarms and functions read the same one."""
     sources = [ROOT / "functions" / "__init__.py", *_files(ROOT / "functions" / function)]
     sources += _files(ROOT / "functions" / "shared")
-    for name in CORE_SETS[core]:
+    for name in core_modules(core):
         sources += _files(CORE / name)
     files = {str(f.relative_to(CORE.parent) if CORE in f.parents else f.relative_to(ROOT)): f for f in sources}
     files[SPEC_NAME] = spec
@@ -151,7 +130,7 @@ def core_files(function: str, core: str, spec: Path = DEFAULT_SPEC) -> dict[str,
 
 def build_function_code(function: str, out: Path, core: str | None = None, spec: Path = DEFAULT_SPEC) -> Bundle:
     """The function's code folder: functions/<name>, functions/shared, its core modules, the spec."""
-    core = core or FUNCTION_CORE[function]
+    core = core or FUNCTIONS[function].core
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     for relative, source in core_files(function, core, spec).items():

@@ -12,7 +12,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from modelwatch.metric_catalog import feature_metric
+from modelwatch.catalog import metrics as catalog
+from modelwatch.catalog.metrics import Metric
 from modelwatch.spec.models import MonitoringSpec
 
 MINUTE = cdk.Duration.minutes(1)
@@ -23,38 +24,41 @@ DAY = cdk.Duration.days(1)
 
 def _metric(
     spec: MonitoringSpec,
-    name: str,
+    metric: Metric,
     statistic: str,
     period: cdk.Duration = MINUTE,
     label: str | None = None,
+    of_feature: str | None = None,
     **dimensions: str,
 ) -> cw.Metric:
+    """A catalogue metric's series; `of_feature` picks one feature's FeatureValue.<feature>."""
     return cw.Metric(
         namespace=spec.metrics.namespace,
-        metric_name=name,
+        metric_name=metric.name if of_feature is None else metric.name_for(of_feature),
         dimensions_map={"service": spec.metrics.service, **dimensions},
         statistic=statistic,
         period=period,
-        label=label or name,
+        label=label or metric.name,
     )
 
 
-def _search(spec: MonitoringSpec, name: str, dimensions: str, statistic: str, seconds: int) -> str:
-    schema = f"{{{spec.metrics.namespace},{dimensions}}}"
-    return f"SEARCH('{schema} MetricName=\"{name}\"', '{statistic}', {seconds})"
+def _search(spec: MonitoringSpec, metric: Metric, statistic: str, seconds: int) -> str:
+    """Every series of the metric, whatever the values of its dimensions (the catalogue's)."""
+    schema = f"{{{spec.metrics.namespace},{','.join(sorted(metric.dimensions))}}}"
+    return f"SEARCH('{schema} MetricName=\"{metric.name}\"', '{statistic}', {seconds})"
 
 
-def _every_series(spec: MonitoringSpec, name: str, dimensions: str) -> cw.MathExpression:
+def _every_series(spec: MonitoringSpec, metric: Metric) -> cw.MathExpression:
     """Every series of a metric across the values of its dimensions (classes, functions), summed
     per five minutes, each labelled by its own dimensions."""
-    return cw.MathExpression(expression=_search(spec, name, dimensions, "Sum", 300), label="", period=FIVE_MINUTES)
+    return cw.MathExpression(expression=_search(spec, metric, "Sum", 300), label="", period=FIVE_MINUTES)
 
 
-def _threshold(spec: MonitoringSpec, metric: str) -> list[cw.HorizontalAnnotation]:
+def _threshold(spec: MonitoringSpec, metric: Metric) -> list[cw.HorizontalAnnotation]:
     return [
         cw.HorizontalAnnotation(value=rule.threshold, label=f"alarm: {rule.name}", color=cw.Color.RED)
         for rule in spec.alerts
-        if rule.metric == metric
+        if rule.metric == metric.name
     ]
 
 
@@ -77,7 +81,7 @@ class Dashboard(Construct):
     ) -> None:
         super().__init__(scope, id)
         window = spec.drift.windows[0].name
-        per_class = _search(spec, "Predictions", "class,model_version,service", "Sum", 60)
+        per_class = _search(spec, catalog.PREDICTIONS, "Sum", 60)
         named = sorted(functions.items())
         rows: list[list[cw.IWidget]] = [
             [
@@ -88,15 +92,15 @@ class Dashboard(Construct):
                 _graph(
                     "p95 latency (ms)",
                     [
-                        _metric(spec, "PredictionLatency", "p95", label="request p95"),
-                        _metric(spec, "ModelLatency", "p95", label="model p95"),
+                        _metric(spec, catalog.PREDICTION_LATENCY, "p95", label="request p95"),
+                        _metric(spec, catalog.MODEL_LATENCY, "p95", label="model p95"),
                     ],
-                    left_annotations=_threshold(spec, "PredictionLatency"),
+                    left_annotations=_threshold(spec, catalog.PREDICTION_LATENCY),
                 ),
                 _graph(
                     "Confidence distribution",
-                    [_metric(spec, "Confidence", p, label=p) for p in ("p10", "p25", "p50", "p75", "p90")],
-                    left_annotations=_threshold(spec, "Confidence"),
+                    [_metric(spec, catalog.CONFIDENCE, p, label=p) for p in ("p10", "p25", "p50", "p75", "p90")],
+                    left_annotations=_threshold(spec, catalog.CONFIDENCE),
                     left_y_axis=cw.YAxisProps(min=0, max=1),
                 ),
             ],
@@ -104,15 +108,15 @@ class Dashboard(Construct):
                 _graph(
                     f"Drift score per feature ({window})",
                     [
-                        _metric(spec, "DriftScore", "Maximum", HOUR, label=f, window=window, feature=f)
+                        _metric(spec, catalog.DRIFT_SCORE, "Maximum", HOUR, label=f, window=window, feature=f)
                         for f in spec.features
                     ],
                     width=12,
-                    left_annotations=_threshold(spec, "DriftScore"),
+                    left_annotations=_threshold(spec, catalog.DRIFT_SCORE),
                 ),
                 _graph(
                     "Predicted classes over time",
-                    [_every_series(spec, "Predictions", "class,model_version,service")],
+                    [_every_series(spec, catalog.PREDICTIONS)],
                     width=12,
                     stacked=True,
                 ),
@@ -133,7 +137,7 @@ class Dashboard(Construct):
                 ),
                 _graph(
                     "Cold starts",
-                    [_every_series(spec, "ColdStart", "function_name,service")],
+                    [_every_series(spec, catalog.COLD_START)],
                 ),
             ],
             [
@@ -158,8 +162,8 @@ class Dashboard(Construct):
                 _graph(
                     "Capture failures",
                     [
-                        _metric(spec, "CaptureFailed", "Sum", FIVE_MINUTES),
-                        _metric(spec, "ProfileFailed", "Sum", FIVE_MINUTES),
+                        _metric(spec, catalog.CAPTURE_FAILED, "Sum", FIVE_MINUTES),
+                        _metric(spec, catalog.PROFILE_FAILED, "Sum", FIVE_MINUTES),
                     ],
                 ),
             ],
@@ -168,27 +172,27 @@ class Dashboard(Construct):
                     f"Accuracy: labelled and estimated ({window})",
                     [
                         _metric(spec, m, "Average", HOUR, window=window)
-                        for m in ("Accuracy", "EstimatedAccuracy", "AUC", "EstimatedAUC")
+                        for m in (catalog.ACCURACY, catalog.ESTIMATED_ACCURACY, catalog.AUC, catalog.ESTIMATED_AUC)
                     ],
-                    left_annotations=_threshold(spec, "Accuracy"),
+                    left_annotations=_threshold(spec, catalog.ACCURACY),
                     left_y_axis=cw.YAxisProps(min=0, max=1),
                 ),
                 _graph(
                     f"Business KPIs ({window})",
-                    [_metric(spec, "Kpi", "Average", HOUR, label=k.name, window=window, kpi=k.name) for k in spec.kpis],
+                    [
+                        _metric(spec, catalog.KPI, "Average", HOUR, label=k.name, window=window, kpi=k.name)
+                        for k in spec.kpis
+                    ],
                 ),
                 _graph(
                     f"Data quality ({window})",
-                    [
-                        _metric(spec, m, "Maximum", HOUR, window=window)
-                        for m in ("MissingRate", "OutOfRangeRate", "UnseenCategoryRate")
-                    ],
+                    [_metric(spec, m, "Maximum", HOUR, window=window) for m in catalog.QUALITY_RATES.values()],
                 ),
             ],
             [
                 _graph(
                     "Feature values (p50)",
-                    [_metric(spec, feature_metric(f), "p50", label=f) for f in spec.numeric_features],
+                    [_metric(spec, catalog.FEATURE_VALUE, "p50", label=f, of_feature=f) for f in spec.numeric_features],
                     width=12,
                 ),
                 cw.AlarmStatusWidget(title="Alarms", alarms=alarms, width=12, height=6),
@@ -197,8 +201,8 @@ class Dashboard(Construct):
                 _graph(
                     "Retraining: challengers promoted and rejected",
                     [
-                        _metric(spec, "RetrainingPromote", "Sum", DAY, label="promoted"),
-                        _metric(spec, "RetrainingReject", "Sum", DAY, label="rejected"),
+                        _metric(spec, catalog.RETRAINING_PROMOTE, "Sum", DAY, label="promoted"),
+                        _metric(spec, catalog.RETRAINING_REJECT, "Sum", DAY, label="rejected"),
                     ],
                     width=24,
                 ),

@@ -1,6 +1,7 @@
-"""A ModelWatch Lambda function: arm64 (or x86_64), Python 3.12, X-Ray, its own log group with
-retention, the monitoring spec beside the code, a dead-letter queue when invoked asynchronously,
-and SnapStart behind a "live" alias where cold starts reach users."""
+"""A ModelWatch Lambda function, as the function catalogue (modelwatch.catalog.functions)
+declares it: arm64 (or x86_64), Python 3.12, X-Ray, its own log group with retention, the
+monitoring spec beside the code, a dead-letter queue when invoked asynchronously, and SnapStart
+behind a "live" alias where cold starts reach users."""
 
 from __future__ import annotations
 
@@ -10,18 +11,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from modelwatch_infra.assets import function_code, layer_code
-from modelwatch_infra.bundling import FUNCTION_CORE
+from modelwatch.catalog.functions import FUNCTIONS, SPEC_FILE, SPEC_NAME, FunctionDefinition
+from modelwatch_infra.assets import function_code, image_code, layer_code
 from modelwatch_infra.settings import DeploymentSettings
-
-LAYERS = {
-    "predict": "serving",
-    "feedback": "base",
-    "capture": "base",
-    "notify": "base",
-    "profile": "monitoring",
-    "drift": "monitoring",
-}
 
 
 def dead_letter_queue(scope: Construct, id: str) -> sqs.Queue:
@@ -47,7 +39,7 @@ class Layers(Construct):
                 compatible_architectures=[architecture],
                 description=f"ModelWatch {name} dependencies (layers/requirements/{name}.txt)",
             )
-            for name in sorted(set(LAYERS.values()))
+            for name in sorted({f.layer for f in FUNCTIONS.values() if f.layer is not None})
         }
 
 
@@ -61,14 +53,11 @@ def function_log_group(scope: Construct, settings: DeploymentSettings) -> logs.L
     )
 
 
-def function_environment(settings: DeploymentSettings, environment: dict[str, str]) -> dict[str, str]:
-    """Where every function finds its spec and its Powertools names, plus its own variables."""
-    return {
-        "MODELWATCH_SPEC": "/var/task/monitoring.toml",
-        "POWERTOOLS_SERVICE_NAME": settings.spec.metrics.service,
-        "POWERTOOLS_METRICS_NAMESPACE": settings.spec.metrics.namespace,
-        **environment,
-    }
+def function_environment(definition: FunctionDefinition, values: dict[str, str]) -> dict[str, str]:
+    """Exactly the variables the catalogue gives the function. Powertools' service and namespace
+    are not among them: the handlers take both from the spec, the one place they are set."""
+    values = {SPEC_FILE: f"/var/task/{SPEC_NAME}", **values}
+    return {name: values[name] for name in definition.environment}
 
 
 def architecture_of(settings: DeploymentSettings) -> lambda_.Architecture:
@@ -76,43 +65,51 @@ def architecture_of(settings: DeploymentSettings) -> lambda_.Architecture:
 
 
 class ModelWatchFunction(Construct):
+    """One function of the catalogue: a zip package on its layer, or a container image."""
+
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        name: str,
+        definition: FunctionDefinition,
         settings: DeploymentSettings,
         layers: Layers,
         environment: dict[str, str],
-        memory_mb: int = 1024,
-        timeout_seconds: int = 30,
-        asynchronous: bool = False,
-        snap_start: bool = False,
     ) -> None:
         super().__init__(scope, id)
+        name = definition.name
+        snap_start = settings.snap_start and definition.snap_start
+        self.definition = definition
         self.log_group = function_log_group(self, settings)
-        self.dead_letters = dead_letter_queue(self, "DeadLetters") if asynchronous else None
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=architecture_of(settings),
-            handler=f"functions.{name}.handler.handler",
-            code=function_code(name, FUNCTION_CORE[name], settings.spec_path),
-            layers=[layers.by_name[LAYERS[name]]],
-            memory_size=memory_mb,
-            timeout=cdk.Duration.seconds(timeout_seconds),
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
-            dead_letter_queue=self.dead_letters,
-            retry_attempts=2 if asynchronous else None,
-            environment=function_environment(settings, environment),
-            description=f"ModelWatch {name}",
-            # SnapStart runs the init (imports, clients, model load) when a version is published;
-            # cold starts then resume from that snapshot. It serves published versions only.
-            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
-        )
+        self.dead_letters = dead_letter_queue(self, "DeadLetters") if definition.asynchronous else None
+        common = {
+            "architecture": architecture_of(settings),
+            "memory_size": definition.memory_mb,
+            "timeout": cdk.Duration.seconds(definition.timeout_seconds),
+            "tracing": lambda_.Tracing.ACTIVE,
+            "log_group": self.log_group,
+            "dead_letter_queue": self.dead_letters,
+            "retry_attempts": 2 if definition.asynchronous else None,
+            "environment": function_environment(definition, environment),
+            "description": f"ModelWatch {name}: {definition.description}",
+        }
+        if definition.layer is None:
+            code = image_code(name, definition.core, settings.spec_path, settings.architecture)
+            self.function: lambda_.Function = lambda_.DockerImageFunction(self, "Function", code=code, **common)
+        else:
+            self.function = lambda_.Function(
+                self,
+                "Function",
+                runtime=lambda_.Runtime.PYTHON_3_12,
+                handler=definition.handler,
+                code=function_code(name, definition.core, settings.spec_path),
+                layers=[layers.by_name[definition.layer]],
+                # SnapStart runs the init (imports, clients, model load) when a version is
+                # published; cold starts then resume from that snapshot (published versions only).
+                snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
+                **common,
+            )
         # What callers invoke: with SnapStart, the "live" alias of the version this deploy
         # published (every deploy that changes the function publishes and snapshots anew).
         self.entry: lambda_.IFunction = self.function

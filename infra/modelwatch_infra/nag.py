@@ -11,10 +11,13 @@ from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
 BASIC_EXECUTION_ROLE = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-PREFIX_REASON = (
-    "object access is limited to a prefix the function owns (capture/, profiles/, labels/, reports/, models/ ...), "
-    "granted as <bucket>/<prefix>* with exact actions (GetObject, PutObject)"
-)
+
+
+def prefix_reason(prefix: str) -> str:
+    return (
+        f"object access is limited to the {prefix} area the function catalogue gives this function, granted as "
+        "<bucket>/<prefix>* with exact actions (GetObject, PutObject)"
+    )
 
 
 def acknowledge(scope: IConstruct, findings: dict[str, str]) -> None:
@@ -52,14 +55,21 @@ def suppress_reviewed_findings(
         },
     )
     for name, built in functions.items():
+        runtime = (
+            {
+                "AwsSolutions-L1": "Python 3.12 is the runtime the layers' wheels are resolved and byte-compiled "
+                "for (modelwatch_infra.bundling.LAMBDA_PYTHON); both move together"
+            }
+            if built.definition.packaging == "zip"
+            else {}
+        )
         acknowledge(
             built,
             {
                 "AwsSolutions-IAM5[Resource::*]": "X-Ray's PutTraceSegments and PutTelemetryRecords support no "
                 "resource-level permissions (active tracing)",
-                "AwsSolutions-L1": "Python 3.12 is the runtime the layers' wheels are resolved and byte-compiled for "
-                "(modelwatch_infra.bundling.LAMBDA_PYTHON); both move together",
-                **{_objects(bucket, prefix): PREFIX_REASON for bucket, prefix in prefixes.get(name, [])},
+                **runtime,
+                **{_objects(bucket, prefix): prefix_reason(prefix) for bucket, prefix in prefixes.get(name, [])},
             },
         )
     for queue in queues:
@@ -72,14 +82,6 @@ def suppress_reviewed_findings(
             "any published version of it",
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
             f"{backfill_name}/*]": "a Distributed Map runs its batches as child executions of its own state machine",
-        },
-    )
-    acknowledge(
-        retraining.function,
-        {
-            "AwsSolutions-IAM5[Resource::*]": "X-Ray's PutTraceSegments and PutTelemetryRecords support no "
-            "resource-level permissions (active tracing)",
-            **{_objects(bucket, prefix): PREFIX_REASON for bucket, prefix in retraining.granted},
         },
     )
     acknowledge(

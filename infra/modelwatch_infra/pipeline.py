@@ -15,8 +15,9 @@ from aws_cdk import aws_s3_notifications as notifications
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from modelwatch.catalog import layout
+from modelwatch.jobs.backfill_machine import backfill_definition
 from modelwatch.serving.capture import MARKER
-from modelwatch_infra.backfill import backfill_definition
 from modelwatch_infra.functions import dead_letter_queue
 from modelwatch_infra.settings import DeploymentSettings
 
@@ -46,7 +47,7 @@ class Pipeline(Construct):
         data.add_event_notification(
             s3.EventType.OBJECT_CREATED,
             notifications.LambdaDestination(profile),
-            s3.NotificationKeyFilter(prefix="capture/", suffix=".jsonl"),
+            s3.NotificationKeyFilter(prefix=layout.CAPTURE.prefix, suffix=layout.CAPTURE_SUFFIX),
         )
         self.schedule_dead_letters = dead_letter_queue(self, "ScheduleDeadLetters")
         self.schedule = events.Rule(
@@ -79,7 +80,7 @@ class Pipeline(Construct):
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
                 resources=[data.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": ["capture/*"]}},
+                conditions={"StringLike": {"s3:prefix": [f"{layout.CAPTURE.prefix}*"]}},
             )
         )
         profile.grant_invoke(self.backfill)

@@ -1,8 +1,8 @@
-"""Retraining: the retrain function (a container image: training does not fit a zip package),
-the state machine that runs it step by step, and what starts it, all from the spec's
-[retraining] section: the weekly schedule, the trigger alarms on the drift check's performance,
-drift and new-label metrics (made with the others in modelwatch_infra.alerting; their change to
-ALARM starts an execution), and a manual start."""
+"""Retraining: the state machine that runs the retrain function (a container image, see
+modelwatch.catalog.functions) step by step, and what starts it, all from the spec's [retraining]
+section: the weekly schedule, the trigger alarms on the drift check's performance, drift and
+new-label metrics (made with the others in modelwatch_infra.alerting; their change to ALARM
+starts an execution), and a manual start."""
 
 from __future__ import annotations
 
@@ -12,21 +12,12 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from modelwatch_infra.assets import image_code
-from modelwatch_infra.bundling import FUNCTION_CORE
-from modelwatch_infra.functions import architecture_of, function_environment, function_log_group
-from modelwatch_infra.retraining_asl import retraining_definition
+from modelwatch.jobs.retraining_machine import retraining_definition
 from modelwatch_infra.settings import DeploymentSettings
-from modelwatch_infra.storage import grant_prefix
-
-# What the function reaches: (bucket role, prefix, read, write).
-DATA_ACCESS = (("capture/", True, False), ("labels/", True, False), ("retraining/", True, True))
 
 
 class Retraining(Construct):
@@ -36,35 +27,13 @@ class Retraining(Construct):
         id: str,
         *,
         settings: DeploymentSettings,
-        data: s3.IBucket,
-        models: s3.IBucket,
-        pointer: ssm.IStringParameter,
+        function: lambda_.IFunction,
         topic: sns.ITopic,
         trigger_alarms: list[cw.IAlarm],
-        environment: dict[str, str],
     ) -> None:
         super().__init__(scope, id)
         spec = settings.spec
-        self.log_group = function_log_group(self, settings)
-        self.function = lambda_.DockerImageFunction(
-            self,
-            "Function",
-            code=image_code("retrain", FUNCTION_CORE["retrain"], settings.spec_path, settings.architecture),
-            architecture=architecture_of(settings),
-            memory_size=3008,
-            timeout=cdk.Duration.minutes(15),
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
-            environment=function_environment(settings, environment),
-            description="ModelWatch retrain: one step of the retraining state machine per invocation",
-        )
-        for prefix, read, write in DATA_ACCESS:
-            grant_prefix(self.function, data, prefix, read=read, write=write)
-        grant_prefix(self.function, models, settings.model_prefix, read=True, write=True)
-        pointer.grant_read(self.function)
-        pointer.grant_write(self.function)
-        self.granted = [(data, prefix) for prefix, _, _ in DATA_ACCESS] + [(models, settings.model_prefix)]
-
+        self.function = function
         self.machine_name = f"{settings.stack_name}-retraining"
         definition = retraining_definition(self.function.function_arn, topic.topic_arn)
         self.state_machine = sfn.StateMachine(

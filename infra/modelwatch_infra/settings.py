@@ -7,6 +7,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
+from modelwatch.catalog.layout import DEFAULT_MODEL_PREFIX
 from modelwatch.spec import MonitoringSpec, load_spec
 from modelwatch_infra.bundling import ROOT
 
@@ -16,7 +17,7 @@ DEFAULTS: dict[str, str] = {
     "alertEmails": "",  # comma-separated addresses subscribed to the alerts topic
     "slackSecretName": "modelwatch/slack-webhook",  # Secrets Manager: the webhook URL, or {"webhook_url": ...}
     "modelBucketName": "",  # an existing bucket for the model registry; empty: the stack creates one
-    "modelPrefix": "models/",
+    "modelPrefix": DEFAULT_MODEL_PREFIX,
     "driftSchedule": "rate(1 hour)",  # EventBridge schedule expression of the drift check
     "apiAuth": "iam",  # iam | jwt
     "jwtIssuer": "",
@@ -49,6 +50,10 @@ class DeploymentSettings:
     throttle_burst: int
     architecture: str
     snap_start: bool
+
+    def retention_days(self, context_key: str) -> int:
+        """The number of days a retention context setting (named by the layout catalogue) holds."""
+        return {"captureRetentionDays": self.capture_retention_days}[context_key]
 
     @classmethod
     def from_context(cls, scope: cdk.App) -> DeploymentSettings:

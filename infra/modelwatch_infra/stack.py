@@ -1,4 +1,5 @@
-"""The whole of ModelWatch in one stack, built from the monitoring spec and CDK context."""
+"""The whole of ModelWatch in one stack, built from the monitoring spec, the catalogues
+(functions, S3 layout, metrics) and CDK context."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from modelwatch.catalog import functions as catalog
+from modelwatch.catalog.layout import Area
 from modelwatch_infra.alerting import Alerting
 from modelwatch_infra.api import Api
 from modelwatch_infra.bundling import ROOT
@@ -19,17 +22,7 @@ from modelwatch_infra.retraining import Retraining
 from modelwatch_infra.settings import DeploymentSettings
 from modelwatch_infra.storage import Storage, grant_prefix
 
-# name -> (memory MB, timeout s, invoked asynchronously)
-FUNCTIONS = {
-    "predict": (1024, 10, False),
-    "feedback": (512, 10, False),
-    "capture": (512, 60, True),
-    "profile": (1024, 120, True),
-    "drift": (2048, 600, True),
-    "notify": (256, 60, True),
-}
-# Where a cold start is a caller's wait: SnapStart, when the snapStart context allows it.
-SNAP_STARTED = {"predict"}
+Granted = dict[str, list[tuple[s3.IBucket, str]]]
 
 
 class ModelWatchStack(cdk.Stack):
@@ -39,52 +32,45 @@ class ModelWatchStack(cdk.Stack):
         layers = Layers(self, "Layers", settings)
         dashboard_name = f"{settings.stack_name}-dashboard"
         environment = {
-            "MODELWATCH_DATA_BUCKET": storage.data.bucket_name,
-            "MODELWATCH_MODEL_BUCKET": storage.models.bucket_name,
-            "MODELWATCH_MODEL_PREFIX": settings.model_prefix,
-            "MODELWATCH_POINTER_PARAMETER": storage.pointer.parameter_name,
-        }
-        extra = {
-            "notify": {
-                "MODELWATCH_SLACK_SECRET": settings.slack_secret_name,
-                "MODELWATCH_DASHBOARD_NAME": dashboard_name,
-            }
+            catalog.DATA_BUCKET: storage.data.bucket_name,
+            catalog.MODEL_BUCKET: storage.models.bucket_name,
+            catalog.MODEL_PREFIX: settings.model_prefix,
+            catalog.POINTER_PARAMETER: storage.pointer.parameter_name,
+            catalog.SLACK_SECRET: settings.slack_secret_name,
+            catalog.DASHBOARD_NAME: dashboard_name,
         }
         built = {
             name: ModelWatchFunction(
                 self,
                 name.capitalize(),
-                name=name,
+                definition=definition,
                 settings=settings,
                 layers=layers,
-                environment={**environment, **extra.get(name, {})},
-                memory_mb=memory,
-                timeout_seconds=timeout,
-                asynchronous=asynchronous,
-                snap_start=settings.snap_start and name in SNAP_STARTED,
+                environment=environment,
             )
-            for name, (memory, timeout, asynchronous) in FUNCTIONS.items()
+            for name, definition in catalog.FUNCTIONS.items()
         }
         fn = {name: b.function for name, b in built.items()}
-        granted = self._grant(storage, settings, fn)
+        granted = self._grant(storage, settings, built)
+        predict, feedback = (built[f.name] for f in catalog.API_ROUTES.values())
 
-        api = Api(self, "Api", settings, built["predict"].entry, built["feedback"].entry)
+        api = Api(self, "Api", settings, {route: built[f.name].entry for route, f in catalog.API_ROUTES.items()})
         pipeline = Pipeline(
             self,
             "Pipeline",
             settings=settings,
             data=storage.data,
-            api_log_groups=[built["predict"].log_group, built["feedback"].log_group],
-            capture=fn["capture"],
-            profile=fn["profile"],
-            drift=fn["drift"],
+            api_log_groups=[predict.log_group, feedback.log_group],
+            capture=fn[catalog.CAPTURE_FUNCTION.name],
+            profile=fn[catalog.PROFILE.name],
+            drift=fn[catalog.DRIFT.name],
         )
         alerting = Alerting(
             self,
             "Alerting",
             settings=settings,
             api=api.http_api,
-            notifier=fn["notify"],
+            notifier=fn[catalog.NOTIFY.name],
             functions=fn,
             dead_letter_queues={n: b.dead_letters for n, b in built.items() if b.dead_letters is not None},
         )
@@ -92,14 +78,10 @@ class ModelWatchStack(cdk.Stack):
             self,
             "Retraining",
             settings=settings,
-            data=storage.data,
-            models=storage.models,
-            pointer=storage.pointer,
+            function=fn[catalog.RETRAIN.name],
             topic=alerting.topic,
             trigger_alarms=alerting.retraining_triggers,
-            environment=environment,
         )
-        alerting.watch({"retrain": retraining.function})
         Dashboard(
             self,
             "Dashboard",
@@ -107,7 +89,7 @@ class ModelWatchStack(cdk.Stack):
             name=dashboard_name,
             api=api.http_api,
             functions=fn,
-            predict_logs=built["predict"].log_group,
+            predict_logs=predict.log_group,
             alarms=alerting.alarms,
         )
         suppress_reviewed_findings(
@@ -117,44 +99,34 @@ class ModelWatchStack(cdk.Stack):
             backfill=pipeline.backfill,
             backfill_name=pipeline.backfill_name,
             retraining=retraining,
-            profile=fn["profile"],
+            profile=fn[catalog.PROFILE.name],
             queues=[b.dead_letters for b in built.values() if b.dead_letters is not None]
             + [pipeline.schedule_dead_letters, alerting.notify_dead_letters],
         )
 
     @staticmethod
-    def _grant(storage: Storage, settings: DeploymentSettings, fn: dict) -> dict[str, list[tuple[s3.IBucket, str]]]:
-        """Least privilege: each function reaches only the prefixes it reads or writes."""
-        models, data = storage.models, storage.data
-        reads = {
-            "predict": [(models, settings.model_prefix)],
-            "drift": [
-                (models, settings.model_prefix),
-                *(
-                    (data, p)
-                    for p in ("profiles/", "profiles-hourly/", "joins/", "labels/", "labels-joined/", "reports/")
-                ),
-            ],
-            "profile": [(data, "capture/")],
-        }
-        writes = {
-            "feedback": [(data, "labels/")],
-            "capture": [(data, "capture/"), (data, "quarantine/")],
-            "profile": [(data, "profiles/"), (data, "joins/"), (data, "quarantine/")],
-            "drift": [(data, "profiles-hourly/"), (data, "labels-joined/"), (data, "reports/")],
-        }
-        for name, places in reads.items():
-            for bucket, prefix in places:
-                grant_prefix(fn[name], bucket, prefix, read=True)
-        for name, places in writes.items():
-            for bucket, prefix in places:
-                grant_prefix(fn[name], bucket, prefix, write=True)
-        for name in ("predict", "drift"):
-            storage.pointer.grant_read(fn[name])
-        granted: dict[str, list[tuple[s3.IBucket, str]]] = {}
-        for table in (reads, writes):
-            for name, places in table.items():
-                granted.setdefault(name, []).extend(p for p in places if p not in granted.get(name, []))
+    def _grant(storage: Storage, settings: DeploymentSettings, built: dict[str, ModelWatchFunction]) -> Granted:
+        """Least privilege, from the function catalogue: each function reaches only the areas it
+        reads or writes, and the model pointer only if it reads or moves it."""
+
+        def place(area: Area) -> tuple[s3.IBucket, str]:
+            if area.bucket == "models":
+                return storage.models, settings.model_prefix
+            return storage.data, area.prefix
+
+        granted: Granted = {}
+        for name, function in built.items():
+            definition = function.definition
+            for area in definition.areas():
+                bucket, prefix = place(area)
+                grant_prefix(
+                    function.function, bucket, prefix, read=area in definition.reads, write=area in definition.writes
+                )
+                granted.setdefault(name, []).append((bucket, prefix))
+            if definition.pointer is not None:
+                storage.pointer.grant_read(function.function)
+            if definition.pointer == "write":
+                storage.pointer.grant_write(function.function)
         return granted
 
 

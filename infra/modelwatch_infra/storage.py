@@ -8,7 +8,26 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from modelwatch.catalog import layout
 from modelwatch_infra.settings import DeploymentSettings
+
+
+def _lifecycle(area: layout.Area, settings: DeploymentSettings) -> list[s3.LifecycleRule]:
+    """An area's age limit and storage-class move, as the layout catalogue declares them."""
+    rules = []
+    days = settings.retention_days(area.retention_setting) if area.retention_setting else area.retention_days
+    if days is not None:
+        rules.append(s3.LifecycleRule(id=area.name, prefix=area.prefix, expiration=cdk.Duration.days(days)))
+    if area.infrequent_access_after_days is not None:
+        after = cdk.Duration.days(area.infrequent_access_after_days)
+        rules.append(
+            s3.LifecycleRule(
+                id=f"infrequent-{area.name}",
+                prefix=area.prefix,
+                transitions=[s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=after)],
+            )
+        )
+    return rules
 
 
 def _private_bucket(scope: Construct, name: str, logs: s3.IBucket | None, **extra) -> s3.Bucket:
@@ -40,25 +59,13 @@ class Storage(Construct):
                 s3.LifecycleRule(expiration=cdk.Duration.days(365), noncurrent_version_expiration=cdk.Duration.days(30))
             ],
         )
-        retention = cdk.Duration.days(settings.capture_retention_days)
         self.data = _private_bucket(
             self,
             "Data",
             self.access_logs,
             lifecycle_rules=[
-                s3.LifecycleRule(id="capture", prefix="capture/", expiration=retention),
-                s3.LifecycleRule(id="joins", prefix="joins/", expiration=retention),
-                s3.LifecycleRule(id="quarantine", prefix="quarantine/", expiration=cdk.Duration.days(90)),
+                *(rule for area in layout.DATA_AREAS for rule in _lifecycle(area, settings)),
                 s3.LifecycleRule(id="old-versions", noncurrent_version_expiration=cdk.Duration.days(30)),
-                s3.LifecycleRule(
-                    id="infrequent-profiles",
-                    prefix="profiles/",
-                    transitions=[
-                        s3.Transition(
-                            storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=cdk.Duration.days(30)
-                        )
-                    ],
-                ),
             ],
         )
         if settings.model_bucket_name:

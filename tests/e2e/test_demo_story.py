@@ -9,6 +9,7 @@ import re
 import pytest
 
 from modelwatch_local.story import run
+from tests.conftest import ROOT
 from tests.e2e.browser import dump_dom
 
 pytestmark = pytest.mark.browser
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 def test_the_story_catches_the_drift_and_exports_reports(tmp_path):
     lines: list[str] = []
-    result = run(tmp_path, say=lines.append, normal_hours=3, drifted_hours=2, per_hour=200)
+    result = run(tmp_path, ROOT / "monitoring.toml", say=lines.append, normal_hours=3, drifted_hours=2, per_hour=200)
     hours = [line for line in lines if line.strip().startswith("hour")]
     assert len(hours) == 5
     assert all("DRIFT" not in line for line in hours[:3]) and all("DRIFT" in line for line in hours[3:])

@@ -118,7 +118,7 @@ def test_retraining_starts_on_schedule_and_on_the_specs_trigger_alarms(template)
 
 
 def test_retraining_runs_the_shared_definition_with_a_container_image(template):
-    from modelwatch_infra.retraining_asl import retraining_definition
+    from modelwatch.jobs.retraining_machine import retraining_definition
 
     machine = next(
         m

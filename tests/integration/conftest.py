@@ -20,7 +20,7 @@ START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def stack():
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    local = LocalStack()
+    local = LocalStack(ROOT / "monitoring.toml")
     local.publish_demo_model("v1")
     yield local
     local.stop()

@@ -16,6 +16,7 @@ from modelwatch.windows.capture_profile import parse_capture, profile_captures
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.lambda_runtime import invoke
 from modelwatch_local.stack import LocalStack
+from tests.conftest import ROOT
 
 START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 
@@ -23,7 +24,7 @@ START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def monitored():
     """Three hours of traffic (the last one drifted), half of it labelled, then the drift check."""
-    stack = LocalStack(clock=MovableClock(START))
+    stack = LocalStack(ROOT / "monitoring.toml", clock=MovableClock(START))
     stack.publish_demo_model("v1")
     stable, drifted = demo_frame(2400, 101), demo_frame(1200, 102, drift=0.9)
     traffic: list[tuple[dict, int]] = []
@@ -165,7 +166,7 @@ def test_rerunning_a_window_writes_the_same_keys_and_values(monitored):
 def test_a_small_window_is_insufficient_data_with_no_verdict():
     # Stacks in one process share moto's backend: this one works in a month of its own and
     # puts the model pointer back when done.
-    stack = LocalStack(clock=MovableClock(datetime(2026, 12, 1, tzinfo=UTC)))
+    stack = LocalStack(ROOT / "monitoring.toml", clock=MovableClock(datetime(2026, 12, 1, tzinfo=UTC)))
     serving = stack.registry.current_version()
     try:
         stack.publish_demo_model("v-small")
@@ -203,7 +204,7 @@ def test_poison_objects_are_quarantined_and_backfills_are_profiled(monitored):
 
 
 def test_backfill_distributed_map_profiles_objects_that_predate_the_profile_function(monitored):
-    from modelwatch_infra.backfill import BATCH, backfill_definition
+    from modelwatch.jobs.backfill_machine import BATCH, backfill_definition
     from modelwatch_local.distributed_map import run_distributed_map
 
     stack, *_ = monitored

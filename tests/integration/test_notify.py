@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from modelwatch.catalog.functions import SLACK_SECRET
 from modelwatch_local.lambda_runtime import invoke
 from modelwatch_local.slack import SlackReceiver
 
@@ -92,8 +93,8 @@ def slack(stack, monkeypatch):
         stack.platform.client("secretsmanager").create_secret(
             Name=name, SecretString=json.dumps({"webhook_url": receiver.url})
         )
-        monkeypatch.setenv("MODELWATCH_SLACK_SECRET", name)
-        monkeypatch.setenv("MODELWATCH_NOTIFY_BACKOFF_SECONDS", "0.01")
+        monkeypatch.setitem(stack.environment, SLACK_SECRET, name)
+        monkeypatch.setitem(stack.environment, "MODELWATCH_NOTIFY_BACKOFF_SECONDS", "0.01")
         made.append(receiver)
         return receiver
 

@@ -157,11 +157,11 @@ def test_a_tampered_artifact_is_refused_and_reported(stack):
 
 
 def test_no_verified_model_at_all_is_503_not_a_traceback(stack):
-    from modelwatch.aws.platform import Platform, install_platform
+    from modelwatch.data_access.platform import Platform, install_platform
 
     serving = stack.registry.current_version()
     _promote_tampered(stack, "v4-tampered")
-    fresh = Platform(stack.platform.settings, stack.clock)  # a cold start: nothing loaded yet
+    fresh = Platform(stack.environment, stack.clock)  # a cold start: nothing loaded yet
     fresh._clients = stack.platform._clients
     install_platform(fresh)
     try:
@@ -192,13 +192,13 @@ def test_onnx_predictions_equal_scikit_learn_within_1e_5(stack):
 
 
 def test_a_missing_artifact_is_reported_not_served(stack, caplog):
-    from modelwatch.aws.platform import Platform, install_platform
+    from modelwatch.data_access.platform import Platform, install_platform
 
     serving = stack.registry.current_version()
     manifest = stack.publish_demo_model("v5-missing", seed=51, promote=False)
     stack.s3.delete_object(Bucket=stack.platform.settings.model_bucket, Key=manifest.artifact.key)
     stack.registry.promote("v5-missing")
-    fresh = Platform(stack.platform.settings, stack.clock)
+    fresh = Platform(stack.environment, stack.clock)
     fresh._clients = stack.platform._clients
     install_platform(fresh)
     try:

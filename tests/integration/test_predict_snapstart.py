@@ -3,7 +3,7 @@ environment checks the registry pointer before it answers, however old the snaps
 
 from __future__ import annotations
 
-from modelwatch.aws.platform import Platform, install_platform
+from modelwatch.data_access.platform import Platform, install_platform
 from modelwatch_local import snapstart
 from modelwatch_local.lambda_runtime import load_handler
 from tests.integration.conftest import GOOD
@@ -11,7 +11,7 @@ from tests.integration.conftest import GOOD
 
 def _fresh_platform(stack) -> Platform:
     """A new execution environment: nothing loaded, same AWS."""
-    fresh = Platform(stack.platform.settings, stack.clock)
+    fresh = Platform(stack.environment, stack.clock)
     fresh._clients = stack.platform._clients
     install_platform(fresh)
     return fresh

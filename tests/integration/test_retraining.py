@@ -90,7 +90,7 @@ def test_too_few_labelled_rows_train_nothing(stack_factory):
 
 
 def test_a_failing_step_fails_the_execution_and_says_so(stack_factory, monkeypatch):
-    from modelwatch.aws.retraining_job import RetrainingJob
+    from modelwatch.jobs.retraining_job import RetrainingJob
 
     stack = stack_factory(min_rows=500)
     _publish_champion(stack, "v1", flip_labels=False)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from modelwatch_infra.retraining_asl import retraining_definition
+from modelwatch.jobs.retraining_machine import retraining_definition
 from modelwatch_local.state_machine import StateError, run_state_machine
 
 

@@ -1,17 +1,25 @@
-"""Invoke a function's handler in this process the way Lambda does, keeping what it printed."""
+"""Invoke a function's handler in this process the way Lambda does, keeping what it printed.
+
+The handlers are the installed `functions` package (its parent folder plays Lambda's task root);
+each function is imported once, like a warm execution environment, and imported again when the
+platform's spec changes (another deployment: a cold start)."""
 
 from __future__ import annotations
 
 import contextlib
 import importlib
 import io
-import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-CODE_ROOT = Path(__file__).resolve().parents[3]  # the repo: Lambda's task root for our functions
+import functions
+from modelwatch.catalog.functions import FUNCTIONS
+from modelwatch.data_access.platform import current_platform
+
+TASK_ROOT = Path(functions.__file__).resolve().parent.parent  # holds functions/, as /var/task does
 
 
 @dataclass
@@ -36,13 +44,14 @@ def lambda_environment(function: str, trace_header: str | None = None) -> dict[s
     cold start never pays. `trace_header` is the per-invocation `_X_AMZN_TRACE_ID` of an active
     tracing function.
     """
+    definition = FUNCTIONS[function]
     environment = {
-        "LAMBDA_TASK_ROOT": str(CODE_ROOT),
+        "LAMBDA_TASK_ROOT": str(TASK_ROOT),
         "AWS_LAMBDA_FUNCTION_NAME": f"modelwatch-{function}",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(definition.memory_mb),
         "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
-        "_HANDLER": f"functions.{function}.handler.handler",
+        "_HANDLER": definition.handler,
     }
     if trace_header is not None:
         environment["_X_AMZN_TRACE_ID"] = trace_header
@@ -55,16 +64,30 @@ class Invocation:
     stdout: list[str]
 
 
+_loaded_with: dict[str, str] = {}  # function -> the spec its module was imported with
+
+
+def _handler_module(function: str) -> ModuleType:
+    name = FUNCTIONS[function].handler.rsplit(".", 1)[0]
+    spec_path = current_platform().settings.spec_path
+    module = importlib.import_module(name)
+    if _loaded_with.setdefault(function, spec_path) != spec_path:
+        module = importlib.reload(module)  # the handler binds its deployment's spec at import
+        _loaded_with[function] = spec_path
+    return module
+
+
 def load_handler(function: str):
-    """`functions/<function>/handler.py`'s `handler`, imported as Lambda would from the task root."""
-    if str(CODE_ROOT) not in sys.path:
-        sys.path.insert(0, str(CODE_ROOT))
-    return importlib.import_module(f"functions.{function}.handler").handler
+    """The function's handler, imported as Lambda would from the task root."""
+    return _handler_module(function).handler
 
 
 def invoke(function: str, event: dict[str, Any]) -> Invocation:
     handler = load_handler(function)
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        result = handler(event, LambdaContext(function_name=f"modelwatch-{function}"))
+        context = LambdaContext(
+            function_name=f"modelwatch-{function}", memory_limit_in_mb=FUNCTIONS[function].memory_mb
+        )
+        result = handler(event, context)
     return Invocation(result, [line for line in buffer.getvalue().splitlines() if line.strip()])

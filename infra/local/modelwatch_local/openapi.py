@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from modelwatch import __version__
-from modelwatch_local.lambda_runtime import CODE_ROOT, load_handler
+from modelwatch.catalog.functions import API_ROUTES
+from modelwatch_local.lambda_runtime import load_handler
 
-DOCUMENT = CODE_ROOT / "docs" / "openapi.json"
-FUNCTIONS = ("predict", "feedback")
+DOCUMENT = Path("docs") / "openapi.json"  # in the checkout the command runs from
 
 
 def generate() -> dict[str, Any]:
     document: dict[str, Any] = {}
-    for function in FUNCTIONS:
-        load_handler(function)
-        app = importlib.import_module(f"functions.{function}.handler").app
+    for definition in API_ROUTES.values():
+        load_handler(definition.name)
+        app = importlib.import_module(definition.handler.rsplit(".", 1)[0]).app
         schema = json.loads(app.get_openapi_json_schema(title="ModelWatch API", version=__version__))
         if not document:
             document = schema

@@ -10,6 +10,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from modelwatch.catalog import layout
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.stack import LocalStack
 
@@ -57,8 +58,8 @@ def _make_handler(stack: LocalStack, lock: threading.Lock, log) -> type[BaseHTTP
     return ApiHandler
 
 
-def serve(port: int, model_dir: Path | None, out=sys.stdout, err=sys.stderr) -> int:
-    stack = LocalStack()
+def serve(port: int, model_dir: Path | None, spec: Path, out=sys.stdout, err=sys.stderr) -> int:
+    stack = LocalStack(spec)
     try:
         if model_dir is None:
             print("training the demo model ...", file=err, flush=True)
@@ -90,7 +91,7 @@ def serve(port: int, model_dir: Path | None, out=sys.stdout, err=sys.stderr) -> 
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             server.server_close()
-        captured = len(stack.objects("capture/"))
+        captured = len(stack.objects(layout.CAPTURE.prefix))
         print(f"stopped; {captured} capture objects were written to the in-memory S3", file=out, flush=True)
         return 0
     finally:

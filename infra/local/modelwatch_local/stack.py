@@ -10,14 +10,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from modelwatch.aws.platform import Platform, Settings, install_platform
-from modelwatch.aws.registry import ModelRegistry, registry_of
+from modelwatch.catalog import functions as catalog
+from modelwatch.catalog import layout
+from modelwatch.catalog.metrics import API_5XX_RATE
+from modelwatch.data_access.model_store import ModelRegistry, registry_of
+from modelwatch.data_access.platform import Platform, install_platform
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving.capture import MARKER
 from modelwatch_local.alarms import AlarmEvaluator, StateChange
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.clock import MovableClock
-from modelwatch_local.lambda_runtime import CODE_ROOT, Invocation, invoke
+from modelwatch_local.lambda_runtime import Invocation, invoke
 from modelwatch_local.metrics import MetricStore
 from modelwatch_local.state_machine import Execution, StateError, run_state_machine
 from modelwatch_local.subscription import awslogs_event
@@ -75,24 +78,33 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+def local_environment(spec_path: Path, monitoring: bool = True) -> dict[str, str]:
+    """Every variable the function catalogue gives any function, with the local resources' names
+    (the stack's own where deployed): one environment serves every function here."""
+    return {
+        catalog.SPEC_FILE: str(spec_path),
+        catalog.DATA_BUCKET: "modelwatch-data",
+        catalog.MODEL_BUCKET: "modelwatch-models",
+        catalog.MODEL_PREFIX: layout.DEFAULT_MODEL_PREFIX,
+        catalog.POINTER_PARAMETER: "/modelwatch/current-model",
+        catalog.SLACK_SECRET: "modelwatch/slack-webhook",
+        catalog.DASHBOARD_NAME: "ModelWatch-dashboard",
+        "AWS_REGION": FAKE_AWS_ENVIRONMENT["AWS_REGION"],
+        "MODELWATCH_MONITORING": "on" if monitoring else "off",
+    }
+
+
 class LocalStack:
-    def __init__(self, spec_path: Path | None = None, clock: MovableClock | None = None, monitoring: bool = True):
+    def __init__(self, spec_path: Path, clock: MovableClock | None = None, monitoring: bool = True):
         from moto import mock_aws
 
         os.environ.update(FAKE_AWS_ENVIRONMENT)
         self._mock = mock_aws()
         self._mock.start()
         self.clock = clock or MovableClock()
-        settings = Settings(
-            spec_path=str(spec_path or CODE_ROOT / "monitoring.toml"),
-            data_bucket="modelwatch-data",
-            model_bucket="modelwatch-models",
-            model_prefix="models/",
-            pointer_parameter="/modelwatch/current-model",
-            region="us-east-1",
-            monitoring=monitoring,
-        )
-        self.platform = Platform(settings, self.clock)
+        self.environment = local_environment(spec_path, monitoring)
+        self.platform = Platform(self.environment, self.clock)
+        settings = self.platform.settings
         self._previous_platform = install_platform(self.platform)
         for bucket in (settings.data_bucket, settings.model_bucket):
             self.s3.create_bucket(Bucket=bucket)
@@ -176,7 +188,7 @@ class LocalStack:
         # API Gateway's request and 5xx counts, as the Api5xxRate alarm reads them (percent).
         self.metrics.put(
             self.platform.spec.metrics.namespace,
-            "Api5xxRate",
+            API_5XX_RATE.name,
             {"service": self.platform.spec.metrics.service},
             100.0 if status >= 500 else 0.0,
             self.clock(),
@@ -197,9 +209,9 @@ class LocalStack:
             return None
         event = awslogs_event(f"/aws/lambda/modelwatch-{function}", "local/stream", matching, self._next_log_id)
         self._next_log_id += len(matching)
-        before = set(self.objects("capture/", bodies=False))
+        before = set(self.objects(layout.CAPTURE.prefix, bodies=False))
         result = self.invoke("capture", event).result
-        created = sorted(set(self.objects("capture/", bodies=False)) - before)
+        created = sorted(set(self.objects(layout.CAPTURE.prefix, bodies=False)) - before)
         if created:  # the bucket's ObjectCreated notification on capture/ drives the profile function
             self.invoke("profile", s3_event(self.platform.settings.data_bucket, created))
         return result
@@ -221,7 +233,7 @@ class LocalStack:
 
     def run_retraining(self, trigger: str, name: str | None = None) -> Execution:
         """A retraining execution: the state machine the stack deploys, its Lambda tasks run here."""
-        from modelwatch_infra.retraining_asl import retraining_definition
+        from modelwatch.jobs.retraining_machine import retraining_definition
 
         function_arn = f"arn:aws:lambda:{self.platform.settings.region}:123456789012:function:modelwatch-retrain"
         definition = retraining_definition(function_arn, self.alerts_topic)
@@ -244,7 +256,7 @@ class LocalStack:
         Manager, as deployed)."""
         name = f"modelwatch/slack-webhook-{id(self)}"  # the notifier caches secrets by name
         self.platform.client("secretsmanager").create_secret(Name=name, SecretString=webhook_url)
-        os.environ["MODELWATCH_SLACK_SECRET"] = name
+        self.environment[catalog.SLACK_SECRET] = name
         self._slack_connected = True
 
     def publish_alert(self, subject: str, message: str) -> dict[str, Any]:
@@ -289,7 +301,5 @@ class LocalStack:
         return {key: self.s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
 
     def stop(self) -> None:
-        if self._slack_connected:
-            os.environ.pop("MODELWATCH_SLACK_SECRET", None)
         install_platform(self._previous_platform)
         self._mock.stop()

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
+from modelwatch.catalog import layout
 from modelwatch.demo.data import demo_frame, demo_records
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.slack import SlackReceiver
@@ -31,6 +31,7 @@ LABEL_DELAY_HOURS = 2
 
 def run(
     out: Path,
+    spec: Path,
     say=print,
     normal_hours: int = NORMAL_HOURS,
     drifted_hours: int = DRIFTED_HOURS,
@@ -41,7 +42,7 @@ def run(
     # Powertools warns when an invocation emitted no metrics (a retraining step that only logs):
     # in Lambda a log line, here noise in the story.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    stack = LocalStack(clock=MovableClock(START))
+    stack = LocalStack(spec, clock=MovableClock(START))
     slack = SlackReceiver()
     stack.connect_slack(slack.url)
     try:
@@ -102,7 +103,7 @@ def run(
 def _export(stack: LocalStack, out: Path, end: datetime, say) -> dict:
     stamp = end.strftime("%Y-%m-%dT%H:%M:%SZ")
     exported = {}
-    for key, body in stack.objects("reports/").items():
+    for key, body in stack.objects(layout.REPORTS.prefix).items():
         if stamp not in key:
             continue
         window = key.split("/")[2]  # reports/<version>/<window>/<end>/<file>
@@ -127,10 +128,6 @@ def _number(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def main(out: Path) -> int:
-    run(out, say=lambda line: print(line, flush=True))
+def main(out: Path, spec: Path) -> int:
+    run(out, spec, say=lambda line: print(line, flush=True))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "out/demo/stack")))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from modelwatch.metric_catalog import DRIFT_TRIGGER_METRICS, METRICS, PERFORMANCE_METRICS
+from modelwatch.catalog.metrics import CATALOGUE, DRIFT_TRIGGERS, FEATURE_VALUE, NEW_LABELED_ROWS, PERFORMANCE
 from modelwatch.spec.models import AlertRule, Comparison, MonitoringSpec
 
 Action = Literal["notify", "retrain"]
@@ -25,8 +25,8 @@ class PlannedAlarm:
 
 def _dimension_values(spec: MonitoringSpec, rule: AlertRule) -> list[dict[str, str]]:
     """One alarm per value of the metric's dimension: features, KPIs; else one."""
-    dimension = METRICS[rule.metric].dimension
-    if dimension == "feature" and rule.metric != "FeatureValue":
+    dimension = CATALOGUE[rule.metric].per
+    if dimension == "feature" and rule.metric != FEATURE_VALUE.name:
         return [{"feature": name} for name in spec.features]
     if dimension == "kpi":
         return [{"kpi": kpi.name} for kpi in spec.kpis]
@@ -35,7 +35,7 @@ def _dimension_values(spec: MonitoringSpec, rule: AlertRule) -> list[dict[str, s
 
 def _dimensions(spec: MonitoringSpec, rule: AlertRule, extra: dict[str, str]) -> dict[str, str]:
     dimensions = {"service": spec.metrics.service, **extra}
-    if METRICS[rule.metric].source == "drift":
+    if CATALOGUE[rule.metric].is_drift_metric:
         dimensions["window"] = rule.window or spec.drift.windows[0].name
     return dimensions
 
@@ -46,16 +46,16 @@ def retraining_rules(spec: MonitoringSpec) -> list[AlertRule]:
     # (name, metric, statistic, comparison, threshold, what it means), for the triggers the spec sets
     triggers: list[tuple[str, str, str, Comparison, float, str]] = []
     if performance is not None:
-        metric = PERFORMANCE_METRICS[performance.metric]
+        metric = PERFORMANCE[performance.metric].name
         meaning = f"{performance.metric} below {performance.below:g}"
         triggers.append(("RetrainOnPerformance", metric, "Minimum", "LessThanThreshold", performance.below, meaning))
     if drift is not None:
-        metric, meaning = DRIFT_TRIGGER_METRICS[drift.metric], f"{drift.metric} above {drift.above:g}"
+        metric, meaning = DRIFT_TRIGGERS[drift.metric].name, f"{drift.metric} above {drift.above:g}"
         triggers.append(("RetrainOnDrift", metric, "Maximum", "GreaterThanThreshold", drift.above, meaning))
     if rows is not None:
         meaning = f"{rows} new labelled rows"
         triggers.append(
-            ("RetrainOnNewData", "NewLabeledRows", "Maximum", "GreaterThanOrEqualToThreshold", rows, meaning)
+            ("RetrainOnNewData", NEW_LABELED_ROWS.name, "Maximum", "GreaterThanOrEqualToThreshold", rows, meaning)
         )
     return [
         AlertRule(

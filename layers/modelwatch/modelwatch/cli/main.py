@@ -1,12 +1,17 @@
 """`modelwatch`: drift checks and baseline profiles from the command line.
 
 Exit codes: 0 no dataset drift, 1 dataset drift, 2 bad usage or unreadable input.
+
+Other packages add commands through the `modelwatch.commands` entry point group: each entry is a
+function that takes the subparsers and adds its command, with `run` set to the function that
+does the work (the local runtime's `serve` and `demo` come this way, so the core never imports it).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from rich.console import Console
@@ -15,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from modelwatch.errors import UserInputError
 
 EXIT_OK, EXIT_DRIFT, EXIT_USAGE = 0, 1, 2
+COMMANDS_GROUP = "modelwatch.commands"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,18 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--version", default=None, help="version name (default: a timestamp)")
     train.add_argument("--holdout", type=float, default=0.25, help="share of rows kept for validation and the baseline")
 
-    serve = commands.add_parser("serve", help="serve the API on 127.0.0.1 through the Lambda handlers")
-    serve.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0: any free port)")
-    serve.add_argument(
-        "--model", type=Path, help="model folder from 'modelwatch train' (default: train the demo model)"
-    )
-
-    story = commands.add_parser("demo", help="the monitoring story on the embedded stack (simulated days)")
-    story.add_argument("--out", type=Path, default=Path("out/demo/stack"), help="folder for the reports")
-
     demo = commands.add_parser("demo-data", help="write the demo model's example data sets")
     demo.add_argument("--out", required=True, type=Path, help="folder for the CSV files")
     demo.add_argument("--rows", type=int, default=20_000, help="rows per data set")
+    for entry in entry_points(group=COMMANDS_GROUP):
+        entry.load()(commands)
     return parser
 
 
@@ -98,14 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             from modelwatch.cli.commands import run_train
 
             return run_train(args, out)
-        if args.command == "demo":
-            from modelwatch_local.story import main as story
-
-            return story(args.out)
-        if args.command == "serve":
-            from modelwatch_local.server import serve
-
-            return serve(args.port, args.model)
+        if hasattr(args, "run"):  # a command another package added
+            return int(args.run(args))
         from modelwatch.cli.commands import run_demo_data
 
         return run_demo_data(args, out)

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from modelwatch.catalog import layout
+
 MARKER = "modelwatch_capture"
 CAPTURE, QUARANTINE = "capture", "quarantine"
 MAX_LINE_BYTES = 200_000  # below the 256 KB log event limit, with room for the envelope
@@ -106,15 +108,15 @@ def storage_groups(
         for record in records:
             moment = datetime.fromisoformat(str(record.get("timestamp")))
             version = str(record.get("model_version", "none"))
-            groups.setdefault((kind, version, moment.strftime("%Y-%m-%d-%H")), []).append(record)
+            groups.setdefault((kind, version, layout.hour_of(moment)), []).append(record)
     return groups, unreadable
 
 
 def object_key(kind: str, model_version: str, hour: str, batch_id: str) -> str:
-    """Hive-style partitions Athena and Glue read: model_version=…/dt=…; quarantine by hour only."""
+    """Captures by model version and hour; quarantined requests by hour only."""
     if kind == QUARANTINE:
-        return f"quarantine/dt={hour}/{batch_id}.jsonl"
-    return f"capture/model_version={model_version}/dt={hour}/{batch_id}.jsonl"
+        return layout.quarantine_key(hour, batch_id)
+    return layout.capture_key(model_version, hour, batch_id)
 
 
 def jsonl(records: Sequence[dict[str, Any]]) -> bytes:

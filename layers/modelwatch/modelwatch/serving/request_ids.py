@@ -24,8 +24,3 @@ def request_time(request_id: str) -> datetime | None:
         return datetime.fromtimestamp(milliseconds / 1000, UTC)
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def hour_partition(moment: datetime) -> str:
-    """The partition path segment of an hour, in the Hive style Athena and Glue read."""
-    return moment.astimezone(UTC).strftime("dt=%Y-%m-%d-%H")

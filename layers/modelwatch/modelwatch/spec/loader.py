@@ -7,8 +7,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from modelwatch.catalog.metrics import CATALOGUE
 from modelwatch.errors import UserInputError
-from modelwatch.metric_catalog import METRICS
 from modelwatch.spec.models import MonitoringSpec
 
 
@@ -43,9 +43,9 @@ def parse_spec(document: dict, source: str = "<spec>") -> MonitoringSpec:
             problems.append(f"{source}: {_place(tuple(error['loc']))}: {message}")
         raise SpecError(source, problems) from None
     unknown = [
-        f"{source}: alerts[{i}].metric: unknown metric '{a.metric}' (known: {', '.join(sorted(METRICS))})"
+        f"{source}: alerts[{i}].metric: unknown metric '{a.metric}' (known: {', '.join(sorted(CATALOGUE))})"
         for i, a in enumerate(spec.alerts)
-        if a.metric not in METRICS
+        if a.metric not in CATALOGUE
     ]
     if unknown:
         raise SpecError(source, unknown)

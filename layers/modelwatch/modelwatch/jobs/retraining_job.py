@@ -14,15 +14,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from modelwatch.aws.data_bucket import DataBucket
-from modelwatch.aws.registry import ModelRegistry
+from modelwatch.catalog import layout
+from modelwatch.data_access.data_bucket import DataBucket
+from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.retraining.dataset import labelled_rows, labels_by_request
 from modelwatch.retraining.decision import decide, score_on
 from modelwatch.retraining.tables import from_parquet, to_parquet
 from modelwatch.serving.current_model import ModelUnavailableError
 from modelwatch.serving.onnx_model import OnnxClassifier
 from modelwatch.spec.models import MonitoringSpec
-from modelwatch.windows import layout
 from modelwatch.windows.capture_profile import PoisonCaptureError, parse_capture
 
 TRAIN, HOLDOUT, DECISION = "train.parquet", "holdout.parquet", "decision.json"
@@ -43,7 +43,7 @@ class RetrainingJob:
         """Store the run's training and holdout rows; status "insufficient_data" below min_rows."""
         hours = layout.window_hours(self.clock(), self.spec.retraining.lookback_hours)
         captures: list[dict[str, Any]] = []
-        for version_folder in self.data.folders("capture/"):
+        for version_folder in self.data.folders(layout.CAPTURE.prefix):
             for keys in self.data.list_hours(version_folder, hours).values():
                 for key, _ in keys:
                     try:
@@ -52,7 +52,7 @@ class RetrainingJob:
                         continue  # quarantined by the profile function; nothing to learn from
         documents = [
             json.loads(self.data.read(key))
-            for keys in self.data.list_hours("labels/", hours).values()
+            for keys in self.data.list_hours(layout.LABELS.prefix, hours).values()
             for key, _ in keys
         ]
         rows = labelled_rows(self.spec, captures, labels_by_request(documents))

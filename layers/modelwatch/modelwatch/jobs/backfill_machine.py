@@ -11,7 +11,7 @@ CONCURRENCY = 10
 
 
 def backfill_definition(bucket: str, profile_function_arn: str) -> dict[str, Any]:
-    """Amazon States Language; the execution input is {"prefix": "capture/…"}."""
+    """Amazon States Language; the execution input is {"prefix": <a prefix under the capture area>}."""
     return {
         "Comment": "Profile the capture objects under a prefix, in batches",
         "StartAt": "ProfileCaptureObjects",

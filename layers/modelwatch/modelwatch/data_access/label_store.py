@@ -11,16 +11,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from modelwatch.serving.request_ids import hour_partition, request_time
-
-PREFIX = "labels/"
+from modelwatch.catalog import layout
+from modelwatch.serving.request_ids import request_time
 
 
 def label_key(request_id: str, received: datetime) -> tuple[str, bool]:
     """(S3 key, whether ModelWatch issued the id)."""
     issued = request_time(request_id)
-    hour = hour_partition(issued or received)
-    return f"{PREFIX}{hour}/{request_id}.json", issued is not None
+    return layout.label_key(layout.hour_of(issued or received), request_id), issued is not None
 
 
 class LabelStore:

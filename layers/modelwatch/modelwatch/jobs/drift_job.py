@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from modelwatch.aws.data_bucket import DataBucket
-from modelwatch.aws.registry import ModelRegistry
+from modelwatch.catalog import layout
+from modelwatch.data_access.data_bucket import DataBucket
+from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.drift import analyze
 from modelwatch.profiles import DatasetProfile, merge_profiles
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.report import render_html, report_document
 from modelwatch.spec.models import MonitoringSpec, Window
-from modelwatch.windows import layout
 from modelwatch.windows.label_join import JoinedLabels, join_labels
 
 # Capture objects of an hour can still arrive a little after it (log subscription delivery):
@@ -79,10 +79,10 @@ class DriftJob:
         baseline = DatasetProfile.from_json(baseline_bytes)
         longest = max(w.hours for w in self.spec.drift.windows)
         all_hours = layout.window_hours(end, longest)
-        rollups = self.data.existing(f"profiles-hourly/model_version={version}/", all_hours)
+        rollups = self.data.existing(layout.PROFILES_HOURLY.version_prefix(version), all_hours)
         hourly = {hour: self._hourly_profile(version, hour, end, rollups) for hour in all_hours}
-        labels = {h: sorted(items) for h, items in self.data.list_hours("labels/", all_hours).items()}
-        cached_joins = self.data.existing(f"labels-joined/model_version={version}/", all_hours)
+        labels = {h: sorted(items) for h, items in self.data.list_hours(layout.LABELS.prefix, all_hours).items()}
+        cached_joins = self.data.existing(layout.LABELS_JOINED.version_prefix(version), all_hours)
         joined = {h: self._joined_hour(version, h, items, cached_joins) for h, items in labels.items() if items}
         context = _RunContext(manifest, baseline, end, hourly, labels, joined, self.new_labeled_rows(manifest))
         documents = {}
@@ -98,12 +98,11 @@ class DriftJob:
     def _hourly_profile(self, version: str, hour: str, end: datetime, rollups: set[str]) -> _Hour:
         """One hour's partial profiles merged, from the rollup when it is still current."""
         key = layout.hourly_profile_key(version, hour)
-        hour_start = datetime.strptime(hour, layout.HOUR_FORMAT).replace(tzinfo=end.tzinfo)
-        settled = end - hour_start >= timedelta(hours=SETTLE_HOURS + 1)
+        settled = end - layout.hour_start(hour) >= timedelta(hours=SETTLE_HOURS + 1)
         cached = self.data.read(key) if key in rollups else None
         if cached is not None and settled:
             return _Hour.from_json(cached)
-        objects = self.data.list_hours(f"profiles/model_version={version}/", [hour])[hour]
+        objects = self.data.list_hours(layout.PROFILES.version_prefix(version), [hour])[hour]
         fingerprint = hashlib.sha256(json.dumps(sorted(objects)).encode()).hexdigest()
         if cached is not None:
             rollup = _Hour.from_json(cached)
@@ -139,7 +138,7 @@ class DriftJob:
             if self.spec.columns.target:
                 current.columns[self.spec.columns.target] = labels.labels
         report = analyze(self.spec, run.baseline, current)
-        window_start = datetime.strptime(hours[0], layout.HOUR_FORMAT).replace(tzinfo=end.tzinfo)
+        window_start = layout.hour_start(hours[0])
         context = {
             "model": self.spec.model.name,
             "model_version": version,
@@ -165,7 +164,7 @@ class DriftJob:
         self, version: str, hour: str, label_objects: list[tuple[str, str]], cached_joins: set[str]
     ) -> JoinedLabels:
         """An hour's labels joined to its predictions, cached until the hour's labels change."""
-        joins = sorted((o["Key"], o["ETag"]) for o in self.data.list(layout.partition_prefix("joins", version, hour)))
+        joins = sorted((o["Key"], o["ETag"]) for o in self.data.list(layout.JOINS.hour_prefix(version, hour)))
         fingerprint = hashlib.sha256(json.dumps([label_objects, joins]).encode()).hexdigest()
         cache_key = layout.joined_labels_key(version, hour)
         cached = self.data.read(cache_key) if cache_key in cached_joins else None
@@ -185,5 +184,5 @@ class DriftJob:
     def new_labeled_rows(self, manifest: ModelManifest) -> int:
         """Labels for predictions made since the model version was created."""
         created = datetime.fromisoformat(manifest.created_at)
-        start = "labels/dt=" + layout.hour_of(created)
-        return sum(1 for _ in self.data.list("labels/", start_after=start))
+        start = layout.labels_hour_prefix(layout.hour_of(created))
+        return sum(1 for _ in self.data.list(layout.LABELS.prefix, start_after=start))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from modelwatch.catalog import layout
 from modelwatch.registry.folder import ModelFolder
 from modelwatch.registry.manifest import (
     ARTIFACT_NAME,
@@ -20,7 +21,7 @@ from modelwatch.registry.manifest import (
 from modelwatch.serving.current_model import ModelUnavailableError
 
 if TYPE_CHECKING:
-    from modelwatch.aws.platform import Platform
+    from modelwatch.data_access.platform import Platform
 
 
 class ModelRegistry:
@@ -29,7 +30,7 @@ class ModelRegistry:
         self.bucket, self.prefix, self.pointer_parameter = bucket, prefix, pointer_parameter
 
     def key(self, version: str, name: str) -> str:
-        return f"{self.prefix}{version}/{name}"
+        return layout.model_key(self.prefix, version, name)
 
     def publish(self, model: ModelFolder) -> ModelManifest:
         """Write artifact and baseline, then the manifest last: a version is visible only whole."""

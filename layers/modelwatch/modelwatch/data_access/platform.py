@@ -1,5 +1,5 @@
 """Where every function gets its AWS clients, settings and clock: one object the local runtime
-and the tests swap for their own (moto clients, a simulated clock)."""
+and the tests swap for their own (moto clients, a simulated clock, the local environment)."""
 
 from __future__ import annotations
 
@@ -8,45 +8,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from modelwatch.data_access.settings import Settings
 from modelwatch.spec import MonitoringSpec, load_spec
 
-SPEC_NAME = "monitoring.toml"
-
-
-def _default_spec() -> Path:
-    """The nearest monitoring.toml above this package (the repo locally); deployed functions set
-    MODELWATCH_SPEC to the copy packaged with them."""
-    for folder in Path(__file__).resolve().parents:
-        if (folder / SPEC_NAME).is_file():
-            return folder / SPEC_NAME
-    return Path.cwd() / SPEC_NAME
-
-
-@dataclass(frozen=True)
-class Settings:
-    spec_path: str
-    data_bucket: str
-    model_bucket: str
-    model_prefix: str
-    pointer_parameter: str
-    region: str
-    # Off only to measure what monitoring costs: no metrics, no capture.
-    monitoring: bool = True
-
-    @classmethod
-    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        return cls(
-            spec_path=environ.get("MODELWATCH_SPEC") or str(_default_spec()),
-            data_bucket=environ.get("MODELWATCH_DATA_BUCKET", "modelwatch-data"),
-            model_bucket=environ.get("MODELWATCH_MODEL_BUCKET", "modelwatch-models"),
-            model_prefix=environ.get("MODELWATCH_MODEL_PREFIX", "models/"),
-            pointer_parameter=environ.get("MODELWATCH_POINTER_PARAMETER", "/modelwatch/current-model"),
-            region=environ.get("AWS_REGION", environ.get("AWS_DEFAULT_REGION", "us-east-1")),
-            monitoring=environ.get("MODELWATCH_MONITORING", "on").lower() != "off",
-        )
+SettingsModel = TypeVar("SettingsModel", bound=Settings)
 
 
 def system_clock() -> datetime:
@@ -55,10 +22,19 @@ def system_clock() -> datetime:
 
 @dataclass(eq=False)  # identity: functions cache what they build per platform
 class Platform:
-    settings: Settings
+    # The function's environment: os.environ in Lambda, the catalogue's variables locally.
+    environment: Mapping[str, str]
     clock: Callable[[], datetime] = system_clock
     _clients: dict[str, Any] = field(default_factory=dict)
     _session: Any = None  # one botocore session: its clients share the loaded service models
+
+    @cached_property
+    def settings(self) -> Settings:
+        return Settings.from_environment(self.environment)
+
+    def settings_of(self, model: type[SettingsModel]) -> SettingsModel:
+        """A function's own settings model, validated from the same environment."""
+        return model.from_environment(self.environment)
 
     def client(self, service: str) -> Any:
         """An AWS client, created once; standard retries with backoff for every call.
@@ -97,7 +73,7 @@ _current: Platform | None = None
 def current_platform() -> Platform:
     global _current
     if _current is None:
-        _current = Platform(Settings.from_environment())
+        _current = Platform(os.environ)
     return _current
 
 

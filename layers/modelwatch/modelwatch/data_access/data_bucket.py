@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from modelwatch.catalog import layout
+
 
 class DataBucket:
     def __init__(self, s3: Any, bucket: str) -> None:
@@ -31,21 +33,22 @@ class DataBucket:
         """(key, ETag) per hour under base + "dt=<hour>/", from one listing of the whole range:
         keys sort by hour, so a window costs one paginated LIST, not one per hour."""
         found: dict[str, list[tuple[str, str]]] = {hour: [] for hour in hours}
-        stop = f"{base}dt={hours[-1]}0"  # just past every key of the last hour ("/" < "0")
-        for item in self.list(base, start_after=f"{base}dt={hours[0]}"):
+        # Just past every key of the last hour ("/" < "0").
+        stop = f"{base}{layout.hour_segment(hours[-1])}0"
+        for item in self.list(base, start_after=base + layout.hour_segment(hours[0])):
             key = item["Key"]
             if key >= stop:
                 break
-            hour = key[len(base) + 3 :].split("/", 1)[0]
+            hour = layout.hour_in_key(key, base)
             if hour in found:
                 found[hour].append((key, item["ETag"]))
         return found
 
     def existing(self, base: str, hours: list[str]) -> set[str]:
         """Which of base + "dt=<hour>.json" exist, from one listing of the range (not one per hour)."""
-        last = f"{base}dt={hours[-1]}.json"
+        last = f"{base}{layout.hour_segment(hours[-1])}.json"
         found = set()
-        for item in self.list(base, start_after=f"{base}dt={hours[0]}"):
+        for item in self.list(base, start_after=base + layout.hour_segment(hours[0])):
             if item["Key"] > last:
                 break
             found.add(item["Key"])
@@ -63,6 +66,9 @@ class DataBucket:
         if not listing or listing[0]["Key"] != key:
             return None
         return self.read(key)
+
+    def copy(self, source_key: str, key: str) -> None:
+        self.s3.copy_object(Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": source_key})
 
     def write(self, key: str, body: bytes, content_type: str) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)

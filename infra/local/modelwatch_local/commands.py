@@ -1,0 +1,52 @@
+"""The local runtime's `modelwatch` commands, found by the core's command line through the
+`modelwatch.commands` entry point (pyproject.toml). Adding them imports nothing heavy: moto and
+the functions load only when a command runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from modelwatch.catalog.functions import SPEC_NAME
+
+
+def _spec_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--spec", type=Path, default=Path(SPEC_NAME), help=f"monitoring spec (default: ./{SPEC_NAME})")
+
+
+def add_commands(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="serve the API on 127.0.0.1 through the Lambda handlers")
+    serve.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0: any free port)")
+    serve.add_argument(
+        "--model",
+        type=Path,
+        help="model folder from 'modelwatch train' (default: train the demo model); its spec is --spec",
+    )
+    _spec_option(serve)
+    serve.set_defaults(run=_serve)
+
+    story = commands.add_parser("demo", help="the monitoring story on the embedded stack (simulated days)")
+    story.add_argument("--out", type=Path, default=Path("out/demo/stack"), help="folder for the reports")
+    _spec_option(story)
+    story.set_defaults(run=_demo)
+
+
+def _require_spec(path: Path) -> Path:
+    from modelwatch.errors import UserInputError
+
+    if not path.is_file():
+        raise UserInputError(f"{path}: no monitoring spec there (pass --spec)")
+    return path
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from modelwatch_local.server import serve
+
+    return serve(args.port, args.model, _require_spec(args.spec))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from modelwatch_local.story import main
+
+    return main(args.out, _require_spec(args.spec))

@@ -1,0 +1,178 @@
+"""Every function the stack deploys, with everything the stack, the bundler, the local runtime
+and the docs need to know about it: its handler, how it is packaged and invoked, its memory and
+timeout, its layer and the core modules it ships, SnapStart, its environment, and the S3 areas
+it reads and writes. CDK builds the functions, their grants and their cdk-nag reasons from this
+table; the local runtime invokes them with the environment it declares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from modelwatch.catalog.layout import (
+    CAPTURE,
+    JOINS,
+    LABELS,
+    LABELS_JOINED,
+    MODELS,
+    PROFILES,
+    PROFILES_HOURLY,
+    QUARANTINE,
+    REPORTS,
+    RETRAINING,
+    Area,
+)
+
+# The environment variables functions read (modelwatch.data_access.settings validates them).
+SPEC_FILE = "MODELWATCH_SPEC"
+DATA_BUCKET = "MODELWATCH_DATA_BUCKET"
+MODEL_BUCKET = "MODELWATCH_MODEL_BUCKET"
+MODEL_PREFIX = "MODELWATCH_MODEL_PREFIX"
+POINTER_PARAMETER = "MODELWATCH_POINTER_PARAMETER"
+SLACK_SECRET = "MODELWATCH_SLACK_SECRET"
+DASHBOARD_NAME = "MODELWATCH_DASHBOARD_NAME"
+BASE_ENVIRONMENT = (SPEC_FILE, DATA_BUCKET, MODEL_BUCKET, MODEL_PREFIX, POINTER_PARAMETER)
+SPEC_NAME = "monitoring.toml"  # the spec's name beside every function's code (MODELWATCH_SPEC)
+
+# The core modules each kind of function ships: serving functions leave the statistics out (their
+# packages and cold starts stay small); monitoring functions leave out the command line, the demo
+# data and training.
+CORE_MODULES: dict[str, tuple[str, ...]] = {
+    "serving": (
+        "__init__.py",
+        "errors.py",
+        "labels.py",
+        "catalog",
+        "spec",
+        "serving",
+        "registry",
+        "data_access",
+        "alerts",
+    ),
+}
+CORE_LEFT_OUT: dict[str, tuple[str, ...]] = {
+    "monitoring": ("cli", "demo", "training", "retraining", "__main__.py"),
+    "training": ("cli", "demo", "__main__.py"),
+}
+
+Invocation = Literal["api", "logs-subscription", "s3-notification", "schedule", "sns", "state-machine"]
+# Third-party layers (layers/requirements/<name>.txt) and core module sets (what the function may import).
+Layer = Literal["base", "serving", "monitoring"]
+CoreSet = Literal["serving", "monitoring", "training"]
+
+
+@dataclass(frozen=True)
+class FunctionDefinition:
+    name: str
+    description: str
+    invocation: Invocation
+    memory_mb: int
+    timeout_seconds: int
+    core: CoreSet
+    layer: Layer | None = None  # None: a container image carries its own packages
+    snap_start: bool = False  # where a cold start is a caller's wait
+    reads: tuple[Area, ...] = ()
+    writes: tuple[Area, ...] = ()
+    pointer: Literal["read", "write"] | None = None  # the current-model parameter
+    environment: tuple[str, ...] = BASE_ENVIRONMENT
+
+    @property
+    def handler(self) -> str:
+        return f"functions.{self.name}.handler.handler"
+
+    @property
+    def packaging(self) -> Literal["zip", "image"]:
+        return "image" if self.layer is None else "zip"
+
+    @property
+    def asynchronous(self) -> bool:
+        """Invoked asynchronously: Lambda retries it, and a dead-letter queue keeps what fails."""
+        return self.invocation in ("logs-subscription", "s3-notification", "schedule", "sns")
+
+    def areas(self) -> list[Area]:
+        """Every area it reads or writes, once each."""
+        return list(dict.fromkeys((*self.reads, *self.writes)))
+
+
+PREDICT = FunctionDefinition(
+    "predict",
+    "POST /predict: score records, emit metrics, log capture lines",
+    "api",
+    memory_mb=1024,
+    timeout_seconds=10,
+    core="serving",
+    layer="serving",
+    snap_start=True,
+    reads=(MODELS,),
+    pointer="read",
+)
+FEEDBACK = FunctionDefinition(
+    "feedback",
+    "POST /feedback: store ground truth and business outcomes",
+    "api",
+    memory_mb=512,
+    timeout_seconds=10,
+    core="serving",
+    layer="base",
+    writes=(LABELS,),
+)
+CAPTURE_FUNCTION = FunctionDefinition(
+    "capture",
+    "the Logs subscription's capture lines to S3 objects",
+    "logs-subscription",
+    memory_mb=512,
+    timeout_seconds=60,
+    core="serving",
+    layer="base",
+    writes=(CAPTURE, QUARANTINE),
+)
+PROFILE = FunctionDefinition(
+    "profile",
+    "a partial profile and a join index per capture object",
+    "s3-notification",
+    memory_mb=1024,
+    timeout_seconds=120,
+    core="monitoring",
+    layer="monitoring",
+    reads=(CAPTURE,),
+    writes=(PROFILES, JOINS, QUARANTINE),
+)
+DRIFT = FunctionDefinition(
+    "drift",
+    "the scheduled drift check of every window",
+    "schedule",
+    memory_mb=2048,
+    timeout_seconds=600,
+    core="monitoring",
+    layer="monitoring",
+    reads=(MODELS, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS),
+    writes=(PROFILES_HOURLY, LABELS_JOINED, REPORTS),
+    pointer="read",
+)
+NOTIFY = FunctionDefinition(
+    "notify",
+    "alarm and retraining notices to Slack",
+    "sns",
+    memory_mb=256,
+    timeout_seconds=60,
+    core="serving",
+    layer="base",
+    environment=(*BASE_ENVIRONMENT, SLACK_SECRET, DASHBOARD_NAME),
+)
+RETRAIN = FunctionDefinition(
+    "retrain",
+    "one step of the retraining state machine per invocation",
+    "state-machine",
+    memory_mb=3008,
+    timeout_seconds=900,
+    core="training",
+    reads=(CAPTURE, LABELS, RETRAINING, MODELS),
+    writes=(RETRAINING, MODELS),
+    pointer="write",
+)
+
+FUNCTIONS: dict[str, FunctionDefinition] = {
+    f.name: f for f in (PREDICT, FEEDBACK, CAPTURE_FUNCTION, PROFILE, DRIFT, NOTIFY, RETRAIN)
+}
+ZIP_FUNCTIONS = {name: f for name, f in FUNCTIONS.items() if f.packaging == "zip"}
+API_ROUTES = {"/predict": PREDICT, "/feedback": FEEDBACK}

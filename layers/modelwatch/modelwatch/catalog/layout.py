@@ -1,0 +1,152 @@
+"""The S3 layout: every area of the data and model buckets, and the one builder of each key.
+
+capture/model_version=V/dt=YYYY-MM-DD-HH/<batch>.jsonl    captured predictions (JSON lines)
+quarantine/dt=…/<batch>.jsonl                              rejected requests, with their reasons
+quarantine/poison/<capture key>                            capture objects that could not be profiled
+profiles/model_version=V/dt=…/<batch>.json                 a partial profile per capture object
+profiles-hourly/model_version=V/dt=….json                  an hour's partial profiles rolled up
+joins/model_version=V/dt=…/<batch>.json                    request id -> (prediction, P(positive))
+labels/dt=…/<request id>.json                               feedback, under the prediction's hour
+labels-joined/model_version=V/dt=….json                    an hour's labels joined to predictions
+reports/V/<window>/<end>/drift.json, report.html            a window's drift check
+retraining/<run>/train.parquet, holdout.parquet, decision.json   a retraining run's data and verdict
+<model prefix>V/model.onnx, manifest.json, baseline.json   the model registry (model bucket)
+
+Partitions are Hive-style (`model_version=…/dt=…`), which Athena and Glue read as columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+HOUR_FORMAT = "%Y-%m-%d-%H"
+Bucket = Literal["data", "models"]
+
+
+@dataclass(frozen=True)
+class Area:
+    """A top-level prefix of one bucket, and how long what it holds is kept."""
+
+    name: str
+    bucket: Bucket
+    description: str
+    # Raw inputs or ground truth (possibly personal data): kept no longer than the deployment says.
+    holds_inputs: bool = False
+    # Deployment setting (CDK context) that bounds its age, or a fixed number of days, or neither.
+    retention_setting: str | None = None
+    retention_days: int | None = None
+    infrequent_access_after_days: int | None = None
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.name}/"
+
+    def version_prefix(self, model_version: str) -> str:
+        """Every object of one model version (areas partitioned by version)."""
+        return f"{self.prefix}model_version={model_version}/"
+
+    def hour_prefix(self, model_version: str, hour: str) -> str:
+        """Every object of one model version and hour (areas partitioned by both)."""
+        return f"{self.version_prefix(model_version)}dt={hour}/"
+
+    def holds(self, key: str) -> bool:
+        return key.startswith(self.prefix)
+
+
+CAPTURE = Area(
+    "capture", "data", "captured predictions, JSON lines per model version and hour", True, "captureRetentionDays"
+)
+QUARANTINE = Area("quarantine", "data", "rejected requests and unreadable capture objects", True, retention_days=90)
+PROFILES = Area("profiles", "data", "one partial profile per capture object", infrequent_access_after_days=30)
+PROFILES_HOURLY = Area("profiles-hourly", "data", "an hour's partial profiles rolled up")
+JOINS = Area("joins", "data", "request id -> prediction, per capture object", True, "captureRetentionDays")
+LABELS = Area("labels", "data", "ground truth and business outcomes, under the prediction's hour", True)
+LABELS_JOINED = Area("labels-joined", "data", "an hour's labels joined to its predictions", True)
+REPORTS = Area("reports", "data", "drift.json and report.html per window check")
+RETRAINING = Area("retraining", "data", "a retraining run's training and holdout rows and its decision", True)
+MODELS = Area("models", "models", "the model registry: artifact, manifest and baseline per version")
+
+DATA_AREAS = (CAPTURE, QUARANTINE, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS, RETRAINING)
+AREAS = {area.name: area for area in (*DATA_AREAS, MODELS)}
+DEFAULT_MODEL_PREFIX = MODELS.prefix  # the registry's prefix in the model bucket (context modelPrefix)
+CAPTURE_SUFFIX = ".jsonl"
+
+
+# --- hours -----------------------------------------------------------------------------------
+def hour_of(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(HOUR_FORMAT)
+
+
+def hour_start(hour: str) -> datetime:
+    return datetime.strptime(hour, HOUR_FORMAT).replace(tzinfo=UTC)
+
+
+def window_hours(end: datetime, hours: float) -> list[str]:
+    """The hour partitions of [end - hours, end), end rounded down to the hour."""
+    end = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    count = max(1, round(hours))
+    return [hour_of(end - timedelta(hours=k)) for k in range(count, 0, -1)]
+
+
+def hour_segment(hour: str) -> str:
+    """The partition path segment of an hour."""
+    return f"dt={hour}"
+
+
+def hour_in_key(key: str, base: str) -> str:
+    """The hour of a key listed under `base` + "dt=<hour>…"."""
+    return key[len(base) + len(hour_segment("")) :].split("/", 1)[0].removesuffix(".json")
+
+
+# --- keys ------------------------------------------------------------------------------------
+def capture_key(model_version: str, hour: str, batch_id: str) -> str:
+    return f"{CAPTURE.hour_prefix(model_version, hour)}{batch_id}{CAPTURE_SUFFIX}"
+
+
+def quarantine_key(hour: str, batch_id: str) -> str:
+    return f"{QUARANTINE.prefix}{hour_segment(hour)}/{batch_id}{CAPTURE_SUFFIX}"
+
+
+def poison_key(capture_key: str) -> str:
+    return f"{QUARANTINE.prefix}poison/{capture_key}"
+
+
+def is_capture_object(key: str) -> bool:
+    return CAPTURE.holds(key) and key.endswith(CAPTURE_SUFFIX)
+
+
+def derived_key(capture_key: str, area: Area) -> str:
+    """profiles/… or joins/… for a capture object: same partitions, same name, .json."""
+    if not CAPTURE.holds(capture_key):
+        raise ValueError(f"not a capture object: {capture_key}")
+    return area.prefix + capture_key.removeprefix(CAPTURE.prefix).removesuffix(CAPTURE_SUFFIX) + ".json"
+
+
+def hourly_profile_key(model_version: str, hour: str) -> str:
+    return f"{PROFILES_HOURLY.version_prefix(model_version)}{hour_segment(hour)}.json"
+
+
+def joined_labels_key(model_version: str, hour: str) -> str:
+    return f"{LABELS_JOINED.version_prefix(model_version)}{hour_segment(hour)}.json"
+
+
+def labels_hour_prefix(hour: str) -> str:
+    return f"{LABELS.prefix}{hour_segment(hour)}/"
+
+
+def label_key(hour: str, request_id: str) -> str:
+    return f"{labels_hour_prefix(hour)}{request_id}.json"
+
+
+def report_prefix(model_version: str, window: str, end: datetime) -> str:
+    return f"{REPORTS.prefix}{model_version}/{window}/{end.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}/"
+
+
+def retraining_key(run_id: str, name: str) -> str:
+    return f"{RETRAINING.prefix}{run_id}/{name}"
+
+
+def model_key(model_prefix: str, version: str, name: str) -> str:
+    return f"{model_prefix}{version}/{name}"

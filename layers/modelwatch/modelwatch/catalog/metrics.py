@@ -1,0 +1,203 @@
+"""Every metric ModelWatch puts in CloudWatch: its name, unit, dimensions and the function that
+emits it. Emitters, alarm rules, the dashboard, the local CloudWatch and docs/spec.md's metric
+list all come from here (`python -m modelwatch.catalog.metrics_doc` rewrites that list).
+
+Every metric carries the `service` dimension (Powertools' default dimension). Drift metrics add
+`window`; per-feature, per-class and per-KPI metrics add `feature`, `class` or `kpi`. The one
+exception to "one name per metric" is a numeric feature's value, named `FeatureValue.<feature>`
+inside the request's single EMF document (a `feature` dimension would need a document per
+feature, about 0.06 ms each on every request).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Unit = Literal["Milliseconds", "Count", "None", "Percent"]
+# Who puts it in CloudWatch: a function (its name in modelwatch.catalog.functions), Powertools on
+# a function's behalf, or CloudWatch metric math over the HTTP API's own metrics.
+Emitter = Literal["predict", "feedback", "capture", "profile", "drift", "notify", "retrain", "api"]
+PerValue = Literal["feature", "class", "kpi"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    unit: Unit
+    emitted_by: tuple[Emitter, ...]
+    description: str
+    # The dimension an alarm or a widget takes one series per value of (feature, class, KPI).
+    per: PerValue | None = None
+    # Extra dimensions beyond `service` (and `window` for drift metrics), in emission order.
+    extra_dimensions: tuple[str, ...] = ()
+    emitted_by_function_code: bool = True  # False: Powertools or metric math make it
+
+    @property
+    def is_drift_metric(self) -> bool:
+        return self.emitted_by == ("drift",)
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """Every dimension of a data point, in emission order."""
+        window = ("window",) if self.is_drift_metric else ()
+        per = (self.per,) if self.per else ()
+        return ("service", *window, *self.extra_dimensions, *per)
+
+    @property
+    def named_per_feature(self) -> bool:
+        return self is FEATURE_VALUE
+
+    def name_for(self, feature: str) -> str:
+        """The metric name of one feature's values (FeatureValue only)."""
+        return f"{self.name}.{feature}" if self.named_per_feature else self.name
+
+
+def _metric(name: str, unit: Unit, emitter: Emitter | tuple[Emitter, ...], description: str, **extra) -> Metric:
+    return Metric(name, unit, emitter if isinstance(emitter, tuple) else (emitter,), description, **extra)
+
+
+# --- the prediction API ----------------------------------------------------------------------
+PREDICTION_LATENCY = _metric("PredictionLatency", "Milliseconds", "predict", "end-to-end handler time")
+MODEL_LATENCY = _metric("ModelLatency", "Milliseconds", "predict", "model inference time")
+CONFIDENCE = _metric("Confidence", "None", "predict", "highest class probability, per record")
+PREDICTIONS = _metric(
+    "Predictions",
+    "Count",
+    "predict",
+    "predictions by predicted class",
+    per="class",
+    extra_dimensions=("model_version",),
+)
+FEATURE_VALUE = _metric(
+    "FeatureValue", "None", "predict", "value of each numeric feature, named FeatureValue.<feature>"
+)
+MISSING_VALUES = _metric("MissingValues", "Count", "predict", "missing feature values")
+OUT_OF_RANGE = _metric("OutOfRange", "Count", "predict", "values outside the allowed range")
+UNSEEN_CATEGORY = _metric("UnseenCategory", "Count", "predict", "categories not in the schema")
+VALIDATION_ERRORS = _metric("ValidationErrors", "Count", ("predict", "feedback"), "rejected requests")
+MODEL_LOAD_FAILED = _metric("ModelLoadFailed", "Count", "predict", "a model version that is missing or fails its hash")
+COLD_START = _metric(
+    "ColdStart",
+    "Count",
+    ("predict", "feedback"),
+    "cold starts of the API functions (Powertools)",
+    extra_dimensions=("function_name",),
+    emitted_by_function_code=False,
+)
+FEEDBACK = _metric("Feedback", "Count", "feedback", "labels and outcomes received")
+UNKNOWN_REQUEST_IDS = _metric(
+    "UnknownRequestIds", "Count", "feedback", "feedback for request ids ModelWatch did not issue"
+)
+API_5XX_RATE = _metric(
+    "Api5xxRate",
+    "Percent",
+    "api",
+    "5xx responses over all requests (metric math over the HTTP API's 5xx and Count)",
+    emitted_by_function_code=False,
+)
+
+# --- capture and profiles --------------------------------------------------------------------
+CAPTURED_RECORDS = _metric("CapturedRecords", "Count", "capture", "records written to capture/ or quarantine/")
+CAPTURE_FAILED = _metric("CaptureFailed", "Count", "capture", "records that could not be captured")
+PROFILED_OBJECTS = _metric("ProfiledObjects", "Count", "profile", "capture objects profiled")
+PROFILE_FAILED = _metric("ProfileFailed", "Count", "profile", "capture objects quarantined as poison")
+
+# --- the drift check (dimension `window` on each) --------------------------------------------
+INSUFFICIENT_DATA = _metric("InsufficientData", "Count", "drift", "1 when the window is below the minimum sample size")
+MISSING_RATE = _metric("MissingRate", "None", "drift", "share of missing values")
+OUT_OF_RANGE_RATE = _metric("OutOfRangeRate", "None", "drift", "share of values outside the allowed range")
+UNSEEN_CATEGORY_RATE = _metric("UnseenCategoryRate", "None", "drift", "share of categories not in the schema")
+NEW_LABELED_ROWS = _metric("NewLabeledRows", "Count", "drift", "labelled predictions since the version was created")
+KPI = _metric("Kpi", "None", "drift", "business KPI from feedback outcomes", per="kpi")
+ACCURACY = _metric("Accuracy", "None", "drift", "accuracy on labelled rows")
+PRECISION = _metric("Precision", "None", "drift", "precision on labelled rows")
+RECALL = _metric("Recall", "None", "drift", "recall on labelled rows")
+F1 = _metric("F1", "None", "drift", "F1 on labelled rows")
+AUC = _metric("AUC", "None", "drift", "ROC AUC on labelled rows")
+ESTIMATED_ACCURACY = _metric("EstimatedAccuracy", "None", "drift", "accuracy estimated without labels (CBPE)")
+ESTIMATED_AUC = _metric("EstimatedAUC", "None", "drift", "ROC AUC estimated without labels (CBPE)")
+DRIFT_SHARE = _metric("DriftShare", "None", "drift", "share of drifted features")
+DATASET_DRIFT = _metric("DatasetDrift", "None", "drift", "1 when the dataset drifted")
+FEATURE_DRIFTED = _metric("FeatureDrifted", "None", "drift", "1 when the feature's verdict is drift", per="feature")
+DRIFT_SCORE = _metric("DriftScore", "None", "drift", "bounded drift score per feature (never a p-value)", per="feature")
+MAX_DRIFT_SCORE = _metric("MaxDriftScore", "None", "drift", "the highest DriftScore of any feature")
+PREDICTION_DRIFT = _metric("PredictionDrift", "None", "drift", "drift score of the predictions")
+LABEL_DRIFT = _metric("LabelDrift", "None", "drift", "drift score of the labels")
+CONCEPT_DRIFT = _metric("ConceptDrift", "None", "drift", "1 when performance fell while the inputs stayed put")
+
+# --- alerts and retraining -------------------------------------------------------------------
+NOTIFICATIONS_SENT = _metric("NotificationsSent", "Count", "notify", "alarm and retraining notices posted to Slack")
+RETRAINING_PROMOTE = _metric("RetrainingPromote", "Count", "retrain", "challengers promoted")
+RETRAINING_REJECT = _metric("RetrainingReject", "Count", "retrain", "challengers rejected")
+
+CATALOGUE: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        PREDICTION_LATENCY,
+        MODEL_LATENCY,
+        CONFIDENCE,
+        PREDICTIONS,
+        FEATURE_VALUE,
+        MISSING_VALUES,
+        OUT_OF_RANGE,
+        UNSEEN_CATEGORY,
+        VALIDATION_ERRORS,
+        MODEL_LOAD_FAILED,
+        COLD_START,
+        FEEDBACK,
+        UNKNOWN_REQUEST_IDS,
+        API_5XX_RATE,
+        CAPTURED_RECORDS,
+        CAPTURE_FAILED,
+        PROFILED_OBJECTS,
+        PROFILE_FAILED,
+        INSUFFICIENT_DATA,
+        MISSING_RATE,
+        OUT_OF_RANGE_RATE,
+        UNSEEN_CATEGORY_RATE,
+        NEW_LABELED_ROWS,
+        KPI,
+        ACCURACY,
+        PRECISION,
+        RECALL,
+        F1,
+        AUC,
+        ESTIMATED_ACCURACY,
+        ESTIMATED_AUC,
+        DRIFT_SHARE,
+        DATASET_DRIFT,
+        FEATURE_DRIFTED,
+        DRIFT_SCORE,
+        MAX_DRIFT_SCORE,
+        PREDICTION_DRIFT,
+        LABEL_DRIFT,
+        CONCEPT_DRIFT,
+        NOTIFICATIONS_SENT,
+        RETRAINING_PROMOTE,
+        RETRAINING_REJECT,
+    )
+}
+
+# Keys of the drift document's `performance` and `estimated_performance` (and of the spec's
+# retraining trigger) -> their metrics.
+PERFORMANCE = {"accuracy": ACCURACY, "precision": PRECISION, "recall": RECALL, "f1": F1, "roc_auc": AUC}
+ESTIMATED_PERFORMANCE = {"accuracy": ESTIMATED_ACCURACY, "roc_auc": ESTIMATED_AUC}
+# Keys of the drift document's `quality` -> their metrics.
+QUALITY_RATES = {
+    "missing_rate": MISSING_RATE,
+    "out_of_range_rate": OUT_OF_RANGE_RATE,
+    "unseen_category_rate": UNSEEN_CATEGORY_RATE,
+}
+# The spec's drift trigger metrics -> their metrics.
+DRIFT_TRIGGERS = {"drift_share": DRIFT_SHARE, "max_drift_score": MAX_DRIFT_SCORE}
+
+
+def metric_named(name: str) -> Metric:
+    """The catalogue's metric of an emitted name (FeatureValue.<feature> included)."""
+    if name in CATALOGUE:
+        return CATALOGUE[name]
+    base, _, feature = name.partition(".")
+    if feature and base == FEATURE_VALUE.name:
+        return FEATURE_VALUE
+    raise KeyError(f"metric {name!r} is not in modelwatch.catalog.metrics")

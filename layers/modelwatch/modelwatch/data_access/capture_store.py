@@ -1,0 +1,43 @@
+"""Capture objects in S3: each group of capture records (kind, model version, hour) of one log
+batch becomes one JSON-lines object. The key comes from the log batch, so a redelivered batch
+rewrites the same objects instead of duplicating them."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from modelwatch.data_access.data_bucket import DataBucket
+from modelwatch.serving.capture import jsonl, object_key
+
+CaptureGroups = dict[tuple[str, str, str], list[dict[str, Any]]]
+
+
+class CaptureWriteError(RuntimeError):
+    """An object could not be written (after the client's retries); its records are attached."""
+
+    def __init__(self, key: str, records: list[dict[str, Any]], cause: Exception) -> None:
+        super().__init__(f"capture object {key} not stored: {cause}")
+        self.key, self.records = key, records
+
+
+def batch_id(log_stream: str, first_event_id: str) -> str:
+    stream = hashlib.sha256(log_stream.encode()).hexdigest()[:16]
+    return f"{stream}-{first_event_id}"
+
+
+class CaptureStore:
+    def __init__(self, data: DataBucket) -> None:
+        self.data = data
+
+    def store(self, groups: CaptureGroups, batch: str) -> int:
+        """Write every group; returns the records stored. Raises CaptureWriteError on a failure."""
+        stored = 0
+        for (kind, version, hour), records in groups.items():
+            key = object_key(kind, version, hour, batch)
+            try:
+                self.data.write(key, jsonl(records), "application/x-ndjson")
+            except Exception as error:
+                raise CaptureWriteError(key, records, error) from error
+            stored += len(records)
+        return stored
