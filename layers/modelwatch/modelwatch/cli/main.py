@@ -64,7 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", required=True, type=Path, help="folder for the CSV files")
     demo.add_argument("--rows", type=int, default=20_000, help="rows per data set")
     for entry in entry_points(group=COMMANDS_GROUP):
-        entry.load()(commands)
+        try:
+            entry.load()(commands)
+        except ImportError as error:  # a package installed without what it needs: skip its commands
+            print(f"modelwatch: warning: commands from {entry.value} unavailable ({error})", file=sys.stderr)
     return parser
 
 
