@@ -5,7 +5,9 @@ the functions load only when a command runs."""
 from __future__ import annotations
 
 import argparse
+import importlib
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from modelwatch.catalog.functions import SPEC_NAME
@@ -40,13 +42,21 @@ def _require_spec(path: Path) -> Path:
     return path
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from modelwatch_local.server import serve
+def _local_runtime(module: str) -> ModuleType:
+    """A module of the local runtime, or a one-line error when its packages are not installed."""
+    from modelwatch.errors import UserInputError
 
-    return serve(args.port, args.model, _require_spec(args.spec))
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        raise UserInputError(f"the local stack needs package {error.name!r}: pip install 'modelwatch[local]'") from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    spec = _require_spec(args.spec)
+    return _local_runtime("modelwatch_local.server").serve(args.port, args.model, spec)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from modelwatch_local.story import main
-
-    return main(args.out, _require_spec(args.spec))
+    spec = _require_spec(args.spec)
+    return _local_runtime("modelwatch_local.story").main(args.out, spec)
