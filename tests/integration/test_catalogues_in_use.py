@@ -79,7 +79,8 @@ def test_what_the_functions_emit_and_write_is_in_their_catalogues(stack_factory)
                     assert function in metric.emitted_by, (function, metric.name)
                     for dimensions in directive["Dimensions"]:
                         assert set(dimensions) == set(metric.dimensions), (metric.name, dimensions)
-    assert {"PredictionLatency", "Predictions", "ColdStart", "DriftScore", "NotificationsSent"} <= seen
+    # (ColdStart too, but only on a process's first invocation of a function: not asserted here.)
+    assert {"PredictionLatency", "Predictions", "DriftScore", "NotificationsSent"} <= seen
 
     for function, keys in written.items():
         definition = FUNCTIONS[function]
