@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +28,7 @@ SCORE_WHEN_NOT_PREDICTED = "__score_when_not_predicted__:"
 # where the record is served (or profiled from a file) and only averaged here.
 EXPECTED_ABS_ERROR = "__expected_abs_error__"
 EXPECTED_SQUARED_ERROR = "__expected_squared_error__"
+EXPECTED_ABS_PERCENTAGE_ERROR = "__expected_abs_percentage_error__"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class ProfileSchema:
     task: str = "binary"
     score_prefix: str | None = None
     classes: tuple[str, ...] | None = None
+    # Regression: per-record expected losses (DLE's loss model) for a batch without them, when
+    # the profiler is where records are handled one by one (files; the predict function
+    # captures them itself). Must be picklable: profiling runs in worker processes.
+    expected_losses: Callable[[Batch], dict[str, np.ndarray]] | None = None
 
     @classmethod
     def from_spec(cls, spec: MonitoringSpec) -> ProfileSchema:
@@ -209,10 +214,12 @@ def _multiclass_profile(schema: ProfileSchema, batch: Batch, rows: int, columns:
 
 def _regression_profile(schema: ProfileSchema, batch: Batch, rows: int, columns: dict) -> DatasetProfile:
     roles = schema.present_roles(set(batch))
+    if schema.expected_losses is not None and EXPECTED_ABS_ERROR not in batch and "prediction" in roles and rows:
+        batch = {**batch, **schema.expected_losses(batch)}
     for role in ("target", "prediction"):
         if role in roles:
             columns[roles[role]] = _numeric_profile(batch[roles[role]])
-    for derived in (EXPECTED_ABS_ERROR, EXPECTED_SQUARED_ERROR):
+    for derived in (EXPECTED_ABS_ERROR, EXPECTED_SQUARED_ERROR, EXPECTED_ABS_PERCENTAGE_ERROR):
         if derived in batch:
             columns[derived] = _numeric_profile(batch[derived])
     performance = None
