@@ -337,16 +337,19 @@ class ModelSection(_Strict):
 
 def task_column_problems(task: str, columns: ModelColumns, features: dict[str, object]) -> list[str]:
     """Every [columns] key that does not fit the task, as 'key: what is wrong'."""
-    explicit = columns.model_fields_set
+    # A key counts as given when it differs from its default, so that a spec dumped in full
+    # (defaults included, as profiling workers receive it) parses back the same.
+    defaults = ModelColumns()
+    given = {key for key in ModelColumns.model_fields if getattr(columns, key) != getattr(defaults, key)}
     problems = []
     if task != "binary":
         for key in ("score", "score_kind", "positive_class"):
-            if key in explicit:
+            if key in given:
                 hint = " (name the class probabilities with columns.score_prefix)" if task == "multiclass" else ""
                 problems.append(f"columns.{key}: only a binary model has it, not a {task} one{hint}")
     if task != "multiclass":
         for key in ("score_prefix", "classes"):
-            if key in explicit and getattr(columns, key) is not None:
+            if key in given:
                 hint = " (a binary model's score column is columns.score)" if task == "binary" else ""
                 problems.append(f"columns.{key}: only a multiclass model has it, not a {task} one{hint}")
     if columns.classes is not None and len(set(columns.classes)) != len(columns.classes):
@@ -376,6 +379,10 @@ class MonitoringSpec(_Strict):
     @model_validator(mode="after")
     def _columns_fit_the_task(self) -> MonitoringSpec:
         problems = task_column_problems(self.model.task, self.columns, self.features)
+        if self.model.task == "regression" and "performance" not in self.retraining.model_fields_set:
+            # The default trigger (accuracy below 0.80) means nothing for a regression, and an
+            # error's ceiling has units only the user knows: no performance trigger unless set.
+            object.__setattr__(self.retraining, "performance", None)
         trigger = self.retraining.performance
         if trigger is not None and trigger.metric not in TASK_METRICS[self.model.task]:
             problems.append(
