@@ -37,6 +37,11 @@ LOSSES = {
     EXPECTED_ABS_PERCENTAGE_ERROR: "absolute percentage error",
 }
 FORMAT = "modelwatch-loss-model"
+# The loss models' trees. A record's loss depends on its inputs in ways a shallow model misses
+# (the error of a price model grows with the price, differently per segment), so the trees are
+# as deep as a boosted model's usually are; leaves of at least 0.1% of the rows keep single
+# records' luck out.
+LOSS_MODEL_PARAMETERS: dict[str, Any] = {"n_estimators": 100, "max_depth": 5, "learning_rate": 0.1, "subsample": 0.8}
 # Denominator floor of the percentage error, as scikit-learn's MAPE has it.
 MAPE_EPSILON = float(np.finfo(np.float64).eps)
 
@@ -163,15 +168,8 @@ def fit_loss_model(
                 ("categorical", OneHotEncoder(handle_unknown="ignore"), list(categorical)),
             ]
         )
-        # Shallow trees, shrinkage and leaves of at least 1% of the rows: a loss is noisy (one
-        # record's error is mostly luck), and the estimate is a mean, so bias matters, not detail.
         regressor = GradientBoostingRegressor(
-            n_estimators=150,
-            max_depth=3,
-            learning_rate=0.05,
-            subsample=0.8,
-            min_samples_leaf=max(20, len(frame) // 100),
-            random_state=random_state,
+            **LOSS_MODEL_PARAMETERS, min_samples_leaf=max(20, len(frame) // 1000), random_state=random_state
         )
         pipeline = Pipeline([("preprocess", preprocess), ("regress", regressor)])
         pipeline.fit(frame, target)
