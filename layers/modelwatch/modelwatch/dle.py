@@ -41,7 +41,7 @@ FORMAT = "modelwatch-loss-model"
 # (the error of a price model grows with the price, differently per segment), so the trees are
 # as deep as a boosted model's usually are; leaves of at least 0.1% of the rows keep single
 # records' luck out.
-LOSS_MODEL_PARAMETERS: dict[str, Any] = {"n_estimators": 100, "max_depth": 5, "learning_rate": 0.1, "subsample": 0.8}
+LOSS_MODEL_PARAMETERS: dict[str, Any] = {"n_estimators": 150, "max_depth": 6, "learning_rate": 0.1, "subsample": 0.8}
 # Denominator floor of the percentage error, as scikit-learn's MAPE has it.
 MAPE_EPSILON = float(np.finfo(np.float64).eps)
 
