@@ -171,3 +171,104 @@ def test_parquet_window_without_labels_still_checks_drift(data, tmp_path):
     document = json.loads((tmp_path / "u.json").read_text())
     assert document["performance"] is None and document["label_drift"] is None
     assert len(document["features"]) == 5
+
+
+# ---------------------------------------------------------------------------------------------
+# Every task from the command line: `init` drafts a spec, `drift` checks with it.
+# ---------------------------------------------------------------------------------------------
+
+
+def _task_frame(task: str, rows: int, seed: int, shift: float = 0.0) -> dict:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(shift, 1.0, rows)
+    x2 = rng.uniform(0, 10, rows)
+    shade = rng.choice(["light", "dark"], rows)
+    signal = x1 + 0.2 * x2 + np.where(shade == "dark", 0.5, 0.0)
+    frame = {"x1": x1, "x2": x2, "shade": shade}
+    if task == "regression":
+        frame["price"] = 1000 + 100 * signal + rng.normal(0, 20 + 10 * np.abs(x1), rows)
+        frame["predicted_price"] = 1000 + 100 * signal
+        return frame
+    logits = np.stack([signal, 2.0 - signal, 0.5 * x1], axis=1)
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    classes = np.array(["high", "low", "mid"])
+    frame["kind"] = np.array([classes[rng.choice(3, p=p)] for p in probabilities])
+    frame["predicted_kind"] = classes[probabilities.argmax(axis=1)]
+    for i, label in enumerate(classes):
+        frame[f"proba_{label}"] = probabilities[:, i]
+    return frame
+
+
+@pytest.fixture(scope="module")
+def task_data(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("tasks")
+    for task in ("multiclass", "regression"):
+        pacsv.write_csv(pa.table(_task_frame(task, 4000, 1)), folder / f"{task}_reference.csv")
+        current = _task_frame(task, 3000, 2, shift=1.0)
+        current.pop("kind" if task == "multiclass" else "price")  # labels have not arrived
+        pacsv.write_csv(pa.table(current), folder / f"{task}_current.csv")
+    return folder
+
+
+def test_init_drafts_a_spec_that_loads_and_drives_drift_for_multiclass(task_data, tmp_path):
+    spec = tmp_path / "multiclass.toml"
+    reference = str(task_data / "multiclass_reference.csv")
+    args = ["--data", reference, "--target", "kind", "--prediction", "predicted_kind", "--score-prefix", "proba_"]
+    result = run("init", *args, "--out", str(spec))
+    assert result.returncode == 0, result.stderr
+    assert "inferred task: multiclass" in result.stdout
+    text = spec.read_text()
+    assert 'task = "multiclass"' in text and 'score_prefix = "proba_"' in text
+    assert 'categories = ["dark", "light"]' in text and "[features.proba_high]" not in text
+    assert run("init", *args, "--out", str(spec)).returncode == 2  # refuses to overwrite
+    assert run("init", *args, "--out", str(spec), "--force").returncode == 0
+
+    out = tmp_path / "drift.json"
+    result = drift(reference, str(task_data / "multiclass_current.csv"), "--spec", str(spec), "--json", str(out))
+    assert result.returncode in (0, 1), result.stderr
+    report = json.loads(out.read_text())
+    assert set(report["reference_performance"]) >= {"accuracy", "f1_macro", "roc_auc_ovr", "per_class"}
+    assert report["estimated_performance"]["accuracy"] is not None
+
+
+def test_init_infers_regression_and_drift_estimates_its_error(task_data, tmp_path):
+    spec = tmp_path / "regression.toml"
+    reference = str(task_data / "regression_reference.csv")
+    result = run(
+        "init", "--data", reference, "--target", "price", "--prediction", "predicted_price", "--out", str(spec)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "inferred task: regression" in result.stdout
+    out = tmp_path / "drift.json"
+    result = drift(reference, str(task_data / "regression_current.csv"), "--spec", str(spec), "--json", str(out))
+    assert result.returncode in (0, 1), result.stderr
+    report = json.loads(out.read_text())
+    assert set(report["reference_performance"]) == {"mae", "rmse", "mape", "r2"}
+    estimated = report["estimated_performance"]
+    assert estimated["mae"] > report["reference_performance"]["mae"]  # the shift moved rows to noisier x1
+
+
+def test_drift_takes_the_task_and_columns_from_the_command_line(task_data, tmp_path):
+    out = tmp_path / "drift.json"
+    result = drift(
+        str(task_data / "multiclass_reference.csv"),
+        str(task_data / "multiclass_current.csv"),
+        *("--target", "kind", "--prediction", "predicted_kind", "--score-prefix", "proba_", "--json", str(out)),
+    )
+    assert result.returncode in (0, 1), result.stderr
+    report = json.loads(out.read_text())
+    assert [f["name"] for f in report["features"]] == ["x1", "x2", "shade"]
+    assert "f1_macro" in report["estimated_performance"]
+
+
+def test_a_spec_whose_columns_do_not_fit_its_task_is_one_line_exit_2(task_data, tmp_path):
+    spec = tmp_path / "mismatch.toml"
+    spec.write_text(
+        '[model]\nname = "m"\ntask = "regression"\n[columns]\ntarget = "price"\nscore_prefix = "proba_"\n'
+        '[features.x1]\ntype = "numeric"\n'
+    )
+    reference = str(task_data / "regression_reference.csv")
+    line = _one_error_line(drift(reference, str(task_data / "regression_current.csv"), "--spec", str(spec)))
+    assert "mismatch.toml: columns.score_prefix: only a multiclass model has it, not a regression one" in line

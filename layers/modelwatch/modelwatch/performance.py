@@ -41,6 +41,8 @@ class ClassificationCounts:
     positive_scores: kll_doubles_sketch = field(default_factory=new_sketch)
     negative_scores: kll_doubles_sketch = field(default_factory=new_sketch)
 
+    task = "binary"
+
     @classmethod
     def from_rows(
         cls, actual: list[str], predicted: list[str], positive_probability: np.ndarray | None, positive_class: str
@@ -133,3 +135,274 @@ class ClassificationCounts:
             positive_scores=sketch_from_text(data["positive_scores"]),
             negative_scores=sketch_from_text(data["negative_scores"]),
         )
+
+
+# scikit-learn (1.5+) clips probabilities at float64's machine epsilon before the logarithm.
+MULTICLASS_LOG_LOSS_EPSILON = float(np.finfo(np.float64).eps)
+MULTICLASS_METRIC_NAMES = (
+    "accuracy",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "f1_weighted",
+    "roc_auc_ovr",
+    "log_loss",
+)
+
+
+def _f1(precision: float, recall: float) -> float:
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+@dataclass
+class MulticlassCounts:
+    """Multiclass performance from mergeable counts.
+
+    The confusion counts give accuracy and every per-class and averaged precision, recall and
+    F1. Per class, two KLL sketches of P(class) — rows of that class, rows of any other — give
+    its one-vs-rest ROC AUC (as binary ROC AUC does) and are what CBPE calibrates on.
+    """
+
+    classes: list[str]  # the model's classes, in the order of its probability columns
+    confusion: dict[tuple[str, str], int] = field(default_factory=dict)  # (actual, predicted) -> n
+    log_loss_sum: float = 0.0
+    scored: int = 0  # rows with probabilities and an actual class the model knows
+    in_class_scores: dict[str, kll_doubles_sketch] = field(default_factory=dict)
+    other_class_scores: dict[str, kll_doubles_sketch] = field(default_factory=dict)
+
+    task = "multiclass"
+
+    @classmethod
+    def from_rows(
+        cls, actual: list[str], predicted: list[str], probabilities: np.ndarray | None, classes: list[str]
+    ) -> MulticlassCounts:
+        """Count labelled rows; `probabilities` has one column per class (rows of NaN: no scores)."""
+        counts = cls(classes=list(classes))
+        for pair in zip(actual, predicted, strict=True):
+            counts.confusion[pair] = counts.confusion.get(pair, 0) + 1
+        for label in classes:
+            counts.in_class_scores[label] = new_sketch()
+            counts.other_class_scores[label] = new_sketch()
+        if probabilities is None or not len(actual):
+            return counts
+        probabilities = np.asarray(probabilities, dtype=np.float64).reshape(len(actual), len(classes))
+        index_of = {label: i for i, label in enumerate(classes)}
+        actual_index = np.array([index_of.get(a, -1) for a in actual])
+        usable = (actual_index >= 0) & ~np.isnan(probabilities).any(axis=1)
+        probabilities, actual_index = probabilities[usable], actual_index[usable]
+        for i, label in enumerate(classes):
+            is_class = actual_index == i
+            update_sorted(counts.in_class_scores[label], probabilities[is_class, i])
+            update_sorted(counts.other_class_scores[label], probabilities[~is_class, i])
+        if len(actual_index):
+            of_actual = probabilities[np.arange(len(actual_index)), actual_index]
+            clipped = np.clip(of_actual, MULTICLASS_LOG_LOSS_EPSILON, 1 - MULTICLASS_LOG_LOSS_EPSILON)
+            counts.log_loss_sum = float(-np.log(clipped).sum())
+        counts.scored = len(actual_index)
+        return counts
+
+    def merged(self, *others: MulticlassCounts) -> MulticlassCounts:
+        result = MulticlassCounts.from_dict(self.to_dict())
+        for other in others:
+            for label in other.classes:
+                if label not in result.classes:
+                    result.classes.append(label)
+                    result.in_class_scores[label] = new_sketch()
+                    result.other_class_scores[label] = new_sketch()
+                result.in_class_scores[label].merge(other.in_class_scores[label])
+                result.other_class_scores[label].merge(other.other_class_scores[label])
+            for pair, n in other.confusion.items():
+                result.confusion[pair] = result.confusion.get(pair, 0) + n
+            result.log_loss_sum += other.log_loss_sum
+            result.scored += other.scored
+        return result
+
+    @property
+    def total(self) -> int:
+        return sum(self.confusion.values())
+
+    def per_class(self) -> dict[str, dict[str, float | int]]:
+        """precision, recall, f1 and support of every class seen as actual or predicted
+        (scikit-learn's labels: a class never predicted has precision 0)."""
+        labels = sorted({label for pair in self.confusion for label in pair})
+        result: dict[str, dict[str, float | int]] = {}
+        for label in labels:
+            true_positive = self.confusion.get((label, label), 0)
+            predicted = sum(n for (_, p), n in self.confusion.items() if p == label)
+            support = sum(n for (a, _), n in self.confusion.items() if a == label)
+            precision = true_positive / predicted if predicted else 0.0
+            recall = true_positive / support if support else 0.0
+            result[label] = {"precision": precision, "recall": recall, "f1": _f1(precision, recall), "support": support}
+        return result
+
+    def roc_auc_ovr(self) -> float | None:
+        """Macro mean of each class's one-vs-rest AUC, over the classes that have rows of their
+        own and of others (scikit-learn refuses when any class has no rows; this averages the rest)."""
+        aucs = [
+            roc_auc_from_sketches(self.in_class_scores[label], self.other_class_scores[label]) for label in self.classes
+        ]
+        defined = [auc for auc in aucs if auc is not None]
+        return float(np.mean(defined)) if defined else None
+
+    def metrics(self) -> dict[str, Any]:
+        if not self.total:
+            return dict.fromkeys(MULTICLASS_METRIC_NAMES) | {"per_class": {}}
+        per_class = self.per_class()
+        accuracy = sum(n for (a, p), n in self.confusion.items() if a == p) / self.total
+        supports = np.array([c["support"] for c in per_class.values()], dtype=np.float64)
+        f1s = np.array([c["f1"] for c in per_class.values()])
+        return {
+            "accuracy": accuracy,
+            "precision_macro": float(np.mean([c["precision"] for c in per_class.values()])),
+            "recall_macro": float(np.mean([c["recall"] for c in per_class.values()])),
+            "f1_macro": float(np.mean(f1s)),
+            "f1_weighted": float(np.sum(f1s * supports) / supports.sum()) if supports.sum() else 0.0,
+            "roc_auc_ovr": self.roc_auc_ovr(),
+            "log_loss": self.log_loss_sum / self.scored if self.scored else None,
+            "per_class": per_class,
+        }
+
+    def confusion_matrix(self) -> tuple[list[str], list[list[int]]]:
+        """Labels and rows (actual) by columns (predicted), for the report."""
+        labels = sorted({label for pair in self.confusion for label in pair})
+        return labels, [[self.confusion.get((a, p), 0) for p in labels] for a in labels]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "classes": list(self.classes),
+            "confusion": [[a, p, n] for (a, p), n in sorted(self.confusion.items())],
+            "log_loss_sum": self.log_loss_sum,
+            "scored": self.scored,
+            "in_class_scores": {c: sketch_to_text(self.in_class_scores[c]) for c in self.classes},
+            "other_class_scores": {c: sketch_to_text(self.other_class_scores[c]) for c in self.classes},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MulticlassCounts:
+        return cls(
+            classes=[str(c) for c in data["classes"]],
+            confusion={(str(a), str(p)): int(n) for a, p, n in data["confusion"]},
+            log_loss_sum=float(data["log_loss_sum"]),
+            scored=int(data["scored"]),
+            in_class_scores={str(c): sketch_from_text(t) for c, t in data["in_class_scores"].items()},
+            other_class_scores={str(c): sketch_from_text(t) for c, t in data["other_class_scores"].items()},
+        )
+
+
+REGRESSION_METRIC_NAMES = ("mae", "rmse", "mape", "r2")
+# scikit-learn's mean_absolute_percentage_error divides by max(|y|, machine epsilon).
+MAPE_EPSILON = float(np.finfo(np.float64).eps)
+
+
+@dataclass
+class RegressionMoments:
+    """Regression performance from mergeable sums.
+
+    Sums of |e|, e² and |e|/|y| give MAE, RMSE and MAPE; the target's count, mean and sum of
+    squared deviations (merged with Chan et al.'s update, stable where sums of y and y² would
+    cancel) give R² = 1 - Σe² / Σ(y - ȳ)². A KLL sketch of the signed error e = prediction -
+    actual keeps the error distribution for the report.
+    """
+
+    count: int = 0
+    abs_error_sum: float = 0.0
+    squared_error_sum: float = 0.0
+    abs_percentage_error_sum: float = 0.0
+    target_mean: float = 0.0
+    target_m2: float = 0.0
+    errors: kll_doubles_sketch = field(default_factory=new_sketch)
+
+    task = "regression"
+
+    @classmethod
+    def from_rows(cls, actual: np.ndarray, predicted: np.ndarray) -> RegressionMoments:
+        """Rows where both values are finite numbers count; the others are skipped."""
+        actual = np.asarray(actual, dtype=np.float64)
+        predicted = np.asarray(predicted, dtype=np.float64)
+        usable = np.isfinite(actual) & np.isfinite(predicted)
+        actual, predicted = actual[usable], predicted[usable]
+        moments = cls(count=len(actual))
+        if not len(actual):
+            return moments
+        error = predicted - actual
+        absolute = np.abs(error)
+        moments.abs_error_sum = float(absolute.sum())
+        moments.squared_error_sum = float(np.square(error).sum())
+        moments.abs_percentage_error_sum = float((absolute / np.maximum(np.abs(actual), MAPE_EPSILON)).sum())
+        moments.target_mean = float(actual.mean())
+        moments.target_m2 = float(np.square(actual - moments.target_mean).sum())
+        update_sorted(moments.errors, error)
+        return moments
+
+    def merged(self, *others: RegressionMoments) -> RegressionMoments:
+        result = RegressionMoments.from_dict(self.to_dict())
+        for other in others:
+            if not other.count:
+                continue
+            total = result.count + other.count
+            delta = other.target_mean - result.target_mean
+            result.target_mean += delta * other.count / total
+            result.target_m2 += other.target_m2 + delta * delta * result.count * other.count / total
+            result.count = total
+            result.abs_error_sum += other.abs_error_sum
+            result.squared_error_sum += other.squared_error_sum
+            result.abs_percentage_error_sum += other.abs_percentage_error_sum
+            result.errors.merge(other.errors)
+        return result
+
+    @property
+    def total(self) -> int:
+        return self.count
+
+    def metrics(self) -> dict[str, float | None]:
+        if not self.count:
+            return dict.fromkeys(REGRESSION_METRIC_NAMES)
+        return {
+            "mae": self.abs_error_sum / self.count,
+            "rmse": float(np.sqrt(self.squared_error_sum / self.count)),
+            "mape": self.abs_percentage_error_sum / self.count,
+            # Undefined (None, not scikit-learn's conventional 0 or 1) when the target is constant.
+            "r2": 1.0 - self.squared_error_sum / self.target_m2 if self.target_m2 > 0 else None,
+        }
+
+    def error_quantiles(self, ranks: list[float]) -> list[float]:
+        """Quantiles of the signed error (prediction - actual), for the report."""
+        return [] if self.errors.is_empty() else list(self.errors.get_quantiles(ranks))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "count": self.count,
+            "abs_error_sum": self.abs_error_sum,
+            "squared_error_sum": self.squared_error_sum,
+            "abs_percentage_error_sum": self.abs_percentage_error_sum,
+            "target_mean": self.target_mean,
+            "target_m2": self.target_m2,
+            "errors": sketch_to_text(self.errors),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RegressionMoments:
+        return cls(
+            count=int(data["count"]),
+            abs_error_sum=float(data["abs_error_sum"]),
+            squared_error_sum=float(data["squared_error_sum"]),
+            abs_percentage_error_sum=float(data["abs_percentage_error_sum"]),
+            target_mean=float(data["target_mean"]),
+            target_m2=float(data["target_m2"]),
+            errors=sketch_from_text(data["errors"]),
+        )
+
+
+PerformanceCounts = ClassificationCounts | MulticlassCounts | RegressionMoments
+
+
+def performance_from_dict(data: dict[str, Any]) -> PerformanceCounts:
+    """Any task's counts; binary ones (stored before tasks existed) carry no "task" key."""
+    task = data.get("task", "binary")
+    if task == "multiclass":
+        return MulticlassCounts.from_dict(data)
+    if task == "regression":
+        return RegressionMoments.from_dict(data)
+    return ClassificationCounts.from_dict(data)

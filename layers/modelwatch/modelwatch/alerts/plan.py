@@ -47,8 +47,16 @@ def retraining_rules(spec: MonitoringSpec) -> list[AlertRule]:
     triggers: list[tuple[str, str, str, Comparison, float, str]] = []
     if performance is not None:
         metric = PERFORMANCE[performance.metric].name
-        meaning = f"{performance.metric} below {performance.below:g}"
-        triggers.append(("RetrainOnPerformance", metric, "Minimum", "LessThanThreshold", performance.below, meaning))
+        if performance.above is not None:  # an error (lower is better): retrain when it rises
+            meaning = f"{performance.metric} above {performance.above:g}"
+            triggers.append(
+                ("RetrainOnPerformance", metric, "Maximum", "GreaterThanThreshold", performance.above, meaning)
+            )
+        else:
+            meaning = f"{performance.metric} below {performance.threshold:g}"
+            triggers.append(
+                ("RetrainOnPerformance", metric, "Minimum", "LessThanThreshold", performance.threshold, meaning)
+            )
     if drift is not None:
         metric, meaning = DRIFT_TRIGGERS[drift.metric].name, f"{drift.metric} above {drift.above:g}"
         triggers.append(("RetrainOnDrift", metric, "Maximum", "GreaterThanThreshold", drift.above, meaning))

@@ -115,6 +115,19 @@ PRECISION = _metric("Precision", "None", "drift", "precision on labelled rows")
 RECALL = _metric("Recall", "None", "drift", "recall on labelled rows")
 F1 = _metric("F1", "None", "drift", "F1 on labelled rows")
 AUC = _metric("AUC", "None", "drift", "ROC AUC on labelled rows")
+LOG_LOSS = _metric("LogLoss", "None", "drift", "log loss on labelled rows")
+PRECISION_MACRO = _metric("PrecisionMacro", "None", "drift", "macro precision on labelled rows (multiclass)")
+RECALL_MACRO = _metric("RecallMacro", "None", "drift", "macro recall on labelled rows (multiclass)")
+F1_MACRO = _metric("F1Macro", "None", "drift", "macro F1 on labelled rows (multiclass)")
+F1_WEIGHTED = _metric("F1Weighted", "None", "drift", "support-weighted F1 on labelled rows (multiclass)")
+AUC_OVR = _metric("AUCOvR", "None", "drift", "macro one-vs-rest ROC AUC on labelled rows (multiclass)")
+MAE = _metric("MAE", "None", "drift", "mean absolute error on labelled rows (regression)")
+RMSE = _metric("RMSE", "None", "drift", "root mean squared error on labelled rows (regression)")
+MAPE = _metric("MAPE", "None", "drift", "mean absolute percentage error on labelled rows (regression)")
+R2 = _metric("R2", "None", "drift", "coefficient of determination on labelled rows (regression)")
+ESTIMATED_F1_MACRO = _metric("EstimatedF1Macro", "None", "drift", "macro F1 estimated without labels (CBPE)")
+ESTIMATED_MAE = _metric("EstimatedMAE", "None", "drift", "mean absolute error estimated without labels (DLE)")
+ESTIMATED_RMSE = _metric("EstimatedRMSE", "None", "drift", "root mean squared error estimated without labels (DLE)")
 ESTIMATED_ACCURACY = _metric("EstimatedAccuracy", "None", "drift", "accuracy estimated without labels (CBPE)")
 ESTIMATED_AUC = _metric("EstimatedAUC", "None", "drift", "ROC AUC estimated without labels (CBPE)")
 DRIFT_SHARE = _metric("DriftShare", "None", "drift", "share of drifted features")
@@ -163,8 +176,21 @@ CATALOGUE: dict[str, Metric] = {
         RECALL,
         F1,
         AUC,
+        LOG_LOSS,
+        PRECISION_MACRO,
+        RECALL_MACRO,
+        F1_MACRO,
+        F1_WEIGHTED,
+        AUC_OVR,
+        MAE,
+        RMSE,
+        MAPE,
+        R2,
         ESTIMATED_ACCURACY,
         ESTIMATED_AUC,
+        ESTIMATED_F1_MACRO,
+        ESTIMATED_MAE,
+        ESTIMATED_RMSE,
         DRIFT_SHARE,
         DATASET_DRIFT,
         FEATURE_DRIFTED,
@@ -181,8 +207,31 @@ CATALOGUE: dict[str, Metric] = {
 
 # Keys of the drift document's `performance` and `estimated_performance` (and of the spec's
 # retraining trigger) -> their metrics.
-PERFORMANCE = {"accuracy": ACCURACY, "precision": PRECISION, "recall": RECALL, "f1": F1, "roc_auc": AUC}
-ESTIMATED_PERFORMANCE = {"accuracy": ESTIMATED_ACCURACY, "roc_auc": ESTIMATED_AUC}
+# Keys are every task's (modelwatch.spec.models.TASK_METRICS); a window emits those it has.
+PERFORMANCE = {
+    "accuracy": ACCURACY,
+    "precision": PRECISION,
+    "recall": RECALL,
+    "f1": F1,
+    "roc_auc": AUC,
+    "log_loss": LOG_LOSS,
+    "precision_macro": PRECISION_MACRO,
+    "recall_macro": RECALL_MACRO,
+    "f1_macro": F1_MACRO,
+    "f1_weighted": F1_WEIGHTED,
+    "roc_auc_ovr": AUC_OVR,
+    "mae": MAE,
+    "rmse": RMSE,
+    "mape": MAPE,
+    "r2": R2,
+}
+ESTIMATED_PERFORMANCE = {
+    "accuracy": ESTIMATED_ACCURACY,
+    "roc_auc": ESTIMATED_AUC,
+    "f1_macro": ESTIMATED_F1_MACRO,
+    "mae": ESTIMATED_MAE,
+    "rmse": ESTIMATED_RMSE,
+}
 # Keys of the drift document's `quality` -> their metrics.
 QUALITY_RATES = {
     "missing_rate": MISSING_RATE,

@@ -18,15 +18,35 @@ from modelwatch.spec.inference import inferred_spec
 EXIT_OK, EXIT_DRIFT = 0, 1
 
 
+ROLE_OPTIONS = ("target", "prediction", "score", "score_prefix")
+
+
 def _with_roles(spec: MonitoringSpec, args: argparse.Namespace) -> MonitoringSpec:
-    roles = {role: getattr(args, role) for role in ("target", "prediction", "score") if getattr(args, role)}
-    if not roles:
+    roles = {role: getattr(args, role, None) for role in ROLE_OPTIONS if getattr(args, role, None)}
+    task = getattr(args, "task", None)
+    if not roles and task is None:
         return spec
-    document = spec.model_dump(mode="json")
-    document["columns"].update(roles)
+    # Only what the user set (model_dump would make every default look explicit, and a task
+    # check would then blame keys they never wrote).
+    document = spec.model_dump(mode="json", exclude_unset=True)
+    document.setdefault("columns", {}).update(roles)
+    if task is not None:
+        document["model"]["task"] = task
     for column in roles.values():
         document["features"].pop(column, None)
+    if "score_prefix" in roles:
+        document["features"] = {
+            name: feature
+            for name, feature in document["features"].items()
+            if not name.startswith(roles["score_prefix"])
+        }
     return parse_spec(document, "<spec with command-line columns>")
+
+
+def _inferred_task(args: argparse.Namespace) -> str:
+    if args.task:
+        return args.task
+    return "multiclass" if args.score_prefix else "binary"
 
 
 def resolve_spec(args: argparse.Namespace, reference: str) -> MonitoringSpec:
@@ -39,10 +59,20 @@ def resolve_spec(args: argparse.Namespace, reference: str) -> MonitoringSpec:
         columns = {n: c for n, c in profile.columns.items() if not n.startswith("__")}
         numeric = [n for n, c in columns.items() if not isinstance(c, CategoricalColumnProfile)]
         categorical = [n for n, c in columns.items() if isinstance(c, CategoricalColumnProfile)]
-        spec = inferred_spec(numeric, categorical, args.target, args.prediction, args.score)
+        spec = inferred_spec(
+            numeric, categorical, args.target, args.prediction, args.score, args.score_prefix, _inferred_task(args)
+        )
     else:
         kinds = TableFile(reference).inferred_kinds()
-        spec = inferred_spec(kinds.numeric, kinds.categorical, args.target, args.prediction, args.score)
+        spec = inferred_spec(
+            kinds.numeric,
+            kinds.categorical,
+            args.target,
+            args.prediction,
+            args.score,
+            args.score_prefix,
+            _inferred_task(args),
+        )
     return _with_roles(spec, args)
 
 
@@ -53,10 +83,11 @@ def _import_analysis() -> None:
 
 def run_drift(args: argparse.Namespace, out: Console, progress: Progress) -> int:
     spec = resolve_spec(args, args.reference)
+    loss_model = _reference_loss_model(spec, args.reference, out)
     with progress:
         # scipy (0.5 s to import) loads here while the worker processes profile the files.
         profiles = profile_inputs(
-            {"reference": args.reference, "current": args.current}, spec, progress, _import_analysis
+            {"reference": args.reference, "current": args.current}, spec, progress, _import_analysis, loss_model
         )
     from modelwatch.drift import analyze
     from modelwatch.report import write_reports
@@ -66,6 +97,38 @@ def run_drift(args: argparse.Namespace, out: Console, progress: Progress) -> int
     write_reports(report, context, args.json, args.html)
     print_summary(out, report, [str(p) for p in (args.json, args.html) if p is not None])
     return EXIT_DRIFT if report.dataset_drift else EXIT_OK
+
+
+LOSS_MODEL_MAX_ROWS = 50_000
+
+
+def _reference_loss_model(spec: MonitoringSpec, reference: str, out: Console) -> bytes | None:
+    """Regression: DLE's loss model, fitted on the reference's labelled rows (at most
+    LOSS_MODEL_MAX_ROWS of them, drawn at random), so the current window's error can be
+    estimated without its labels. None when the reference is a profile or lacks the columns."""
+    target, prediction = spec.columns.target, spec.columns.prediction
+    if spec.task != "regression" or target is None or prediction is None or is_profile_file(reference):
+        return None
+    table = TableFile(reference)
+    if target not in table.columns or prediction not in table.columns:
+        return None
+    import numpy as np
+
+    from modelwatch.dle import fit_loss_model
+
+    columns = table.read_columns([*spec.features, target, prediction])
+    rows = len(columns[target])
+    if rows > LOSS_MODEL_MAX_ROWS:
+        keep = np.sort(np.random.default_rng(0).choice(rows, LOSS_MODEL_MAX_ROWS, replace=False))
+        columns = {name: values[keep] for name, values in columns.items()}
+    try:
+        model = fit_loss_model(
+            spec.numeric_features, spec.categorical_features, columns, columns[prediction], columns[target]
+        )
+    except ValueError as exc:
+        out.print(f"no estimated performance: {exc}")
+        return None
+    return model.to_bytes()
 
 
 def run_profile(args: argparse.Namespace, out: Console, progress: Progress) -> int:

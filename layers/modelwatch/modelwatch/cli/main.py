@@ -32,7 +32,13 @@ def _add_role_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spec", help="monitoring spec (TOML); without it, columns are inferred from the reference")
     parser.add_argument("--target", help="label column (overrides the spec)")
     parser.add_argument("--prediction", help="predicted label column (overrides the spec)")
-    parser.add_argument("--score", help="positive-class probability column (overrides the spec)")
+    parser.add_argument("--score", help="binary: positive-class probability column (overrides the spec)")
+    parser.add_argument("--score-prefix", help="multiclass: column <prefix><class> holds P(class) (overrides the spec)")
+    parser.add_argument(
+        "--task",
+        choices=("binary", "multiclass", "regression"),
+        help="the model's task (overrides the spec; without either: multiclass with --score-prefix, else binary)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--version", default=None, help="version name (default: a timestamp)")
     train.add_argument("--holdout", type=float, default=0.25, help="share of rows kept for validation and the baseline")
+
+    init = commands.add_parser("init", help="draft a commented monitoring spec from a data set")
+    init.add_argument("--data", required=True, help="training or reference data (CSV or Parquet)")
+    init.add_argument("--target", required=True, help="the ground-truth column")
+    init.add_argument("--prediction", help="the model's prediction column, when the data has one")
+    scores = init.add_mutually_exclusive_group()
+    scores.add_argument("--score", help="binary: the positive-class probability column")
+    scores.add_argument("--score-prefix", help="multiclass: column <prefix><class> holds P(class)")
+    init.add_argument(
+        "--task", choices=("binary", "multiclass", "regression"), help="default: inferred from the target"
+    )
+    init.add_argument("--out", type=Path, default=Path("monitoring.toml"), help="where to write the spec")
+    init.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
     demo = commands.add_parser("demo-data", help="write the demo model's example data sets")
     demo.add_argument("--out", required=True, type=Path, help="folder for the CSV files")
@@ -96,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
             from modelwatch.cli.commands import run_profile
 
             return run_profile(args, out, _progress(err))
+        if args.command == "init":
+            from modelwatch.cli.init import run_init
+
+            return run_init(args, out)
         if args.command == "train":
             from modelwatch.cli.commands import run_train
 

@@ -6,12 +6,15 @@ import gc
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
+from dataclasses import replace
+from functools import partial
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 from rich.progress import Progress
 
 from modelwatch.cli.tabular import RereadNeededError, TableFile
+from modelwatch.dle import LossModel, loss_columns
 from modelwatch.profiles import DatasetProfile, ProfileBuilder, ProfileSchema, is_profile_file
 from modelwatch.spec.models import MonitoringSpec
 
@@ -22,20 +25,32 @@ def profile_table(
     label: str,
     progress: Progress | None = None,
     chunks: int | None = None,
+    loss_model: bytes | None = None,
 ) -> DatasetProfile:
-    """Stream the table into a profile; `chunks` > 0 keeps that many consecutive chunks."""
+    """Stream the table into a profile; `chunks` > 0 keeps that many consecutive chunks.
+    `loss_model` (regression): DLE's loss model, run on every record as it is read."""
     schema = ProfileSchema.from_spec(spec)
-    roles = [c for c in (schema.target, schema.prediction, schema.score) if c is not None]
-    numeric = [*schema.numeric, *([schema.score] if schema.score else [])]
-    categorical = [*schema.categorical, *(c for c in (schema.target, schema.prediction) if c is not None)]
+    if loss_model is not None and spec.task == "regression" and schema.prediction is not None:
+        schema = replace(
+            schema, expected_losses=partial(loss_columns, LossModel.from_bytes(loss_model), schema.prediction)
+        )
+    score_columns = list(schema.class_score_columns(table.columns).values())
+    roles = [c for c in (schema.target, schema.prediction, schema.score) if c is not None] + score_columns
+    numeric = [*schema.numeric, *schema.numeric_roles, *score_columns]
+    categorical = [
+        *schema.categorical,
+        *(c for c in (schema.target, schema.prediction) if c is not None and c not in schema.numeric_roles),
+    ]
     total = table.row_count()
     chunk_rows = None
     if chunks:
         total = total if total is not None else _count_csv_rows(table.path)
         chunk_rows = max(1, -(-total // chunks))
-    # Features not needed row by row are counted by Arrow; roles must stay aligned per row.
-    precount = frozenset() if chunk_rows else frozenset(c for c in schema.categorical if c not in roles)
-    if chunk_rows is None and table.format == "parquet":
+    # Features not needed row by row are counted by Arrow; roles must stay aligned per row, and
+    # a loss model reads every feature of each record.
+    per_record = chunk_rows is not None or schema.expected_losses is not None
+    precount = frozenset() if per_record else frozenset(c for c in schema.categorical if c not in roles)
+    if not per_record and table.format == "parquet":
         return _profile_by_columns(table, schema, numeric, categorical, roles, precount, label, progress, total)
     for attempt in (1, 2):
         builder = ProfileBuilder(schema, chunk_rows=chunk_rows)
@@ -123,10 +138,13 @@ class _CountingProgress:
         pass
 
 
-def _profile_in_worker(path: str, spec_document: dict, label: str, counter: Synchronized) -> bytes:
+def _profile_in_worker(
+    path: str, spec_document: dict, label: str, counter: Synchronized, loss_model: bytes | None
+) -> bytes:
     from modelwatch.spec import parse_spec
 
-    profile = profile_table(TableFile(path), parse_spec(spec_document), label, _CountingProgress(counter))  # type: ignore[arg-type]
+    spec = parse_spec(spec_document)
+    profile = profile_table(TableFile(path), spec, label, _CountingProgress(counter), loss_model=loss_model)  # type: ignore[arg-type]
     return profile.to_json()
 
 
@@ -137,12 +155,16 @@ def _remember_counters(counters: dict[str, Synchronized]) -> None:
     _workers_counters.update(counters)
 
 
-def _worker_job(path: str, spec_document: dict, label: str) -> bytes:
-    return _profile_in_worker(path, spec_document, label, _workers_counters[label])
+def _worker_job(path: str, spec_document: dict, label: str, loss_model: bytes | None) -> bytes:
+    return _profile_in_worker(path, spec_document, label, _workers_counters[label], loss_model)
 
 
 def profile_inputs(
-    inputs: dict[str, str], spec: MonitoringSpec, progress: Progress, while_waiting: Callable[[], object] = lambda: None
+    inputs: dict[str, str],
+    spec: MonitoringSpec,
+    progress: Progress,
+    while_waiting: Callable[[], object] = lambda: None,
+    loss_model: bytes | None = None,
 ) -> dict[str, DatasetProfile]:
     """Profile several files at once, one process each (the sketches hold the GIL); load saved profiles.
 
@@ -159,7 +181,7 @@ def profile_inputs(
             tables[label].require(list(spec.features), label)
     if len(tables) < 2:
         for label, table in tables.items():
-            profiles[label] = profile_table(table, spec, label, progress)
+            profiles[label] = profile_table(table, spec, label, progress, loss_model=loss_model)
         while_waiting()
         return profiles
     # Objects imported so far move to a permanent generation: the workers' garbage collector
@@ -171,7 +193,9 @@ def profile_inputs(
     with ProcessPoolExecutor(
         len(tables), mp_context=context, initializer=_remember_counters, initargs=(counters,)
     ) as pool:
-        futures = {label: pool.submit(_worker_job, str(t.path), document, label) for label, t in tables.items()}
+        futures = {
+            label: pool.submit(_worker_job, str(t.path), document, label, loss_model) for label, t in tables.items()
+        }
         tasks = {label: progress.add_task(label, total=t.row_count()) for label, t in tables.items()}
         while_waiting()
         while not all(f.done() for f in futures.values()):

@@ -6,15 +6,17 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from modelwatch.cbpe import estimate, fit_calibration
+from modelwatch.cbpe import estimate, estimate_multiclass, fit_calibration, fit_multiclass_calibration
+from modelwatch.dle import estimate_regression
 from modelwatch.drift.methods import compute, default_method, default_threshold, is_categorical_like
 from modelwatch.drift.results import ColumnDrift, DriftReport
 from modelwatch.errors import UserInputError
+from modelwatch.performance import ClassificationCounts, MulticlassCounts
 from modelwatch.profiles.builder import POSITIVE_PROBABILITY
 from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.quality import assess_quality
-from modelwatch.spec.models import CALIBRATED, DriftMethod, FeatureDrift, MonitoringSpec
+from modelwatch.spec.models import CALIBRATED, LOWER_IS_BETTER, DriftMethod, FeatureDrift, MonitoringSpec
 from modelwatch.stats.correction import adjust_p_values
 from modelwatch.stats.distributions import category_shares, counts_of, numeric_bins
 from modelwatch.stats.results import StatisticResult
@@ -138,7 +140,7 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
 
     performance = None if current.performance is None else current.performance.metrics()
     reference_performance = None if reference.performance is None else reference.performance.metrics()
-    estimated, calibration = _estimated_performance(reference, current)
+    estimated, calibration = _estimated_performance(spec, reference, current)
     dataset_drift_now = _dataset_drift(features, spec.drift.dataset_drift_share)
     return DriftReport(
         features=features,
@@ -166,8 +168,22 @@ def _dataset_drift(features: list[ColumnDrift], share_threshold: float) -> bool 
     return sum(1 for f in judged if f.drifted) / len(judged) >= share_threshold
 
 
-def _estimated_performance(reference: DatasetProfile, current: DatasetProfile) -> tuple[dict | None, dict | None]:
-    """CBPE on the current window, calibrated on the reference's labelled rows (the holdout)."""
+def _estimated_performance(
+    spec: MonitoringSpec, reference: DatasetProfile, current: DatasetProfile
+) -> tuple[dict | None, dict | None]:
+    """Binary and multiclass: CBPE on the current window, calibrated on the reference's labelled
+    rows (the holdout). Regression: DLE, the mean of the records' expected losses."""
+    if spec.task == "regression":
+        return estimate_regression(current), None
+    if isinstance(reference.performance, MulticlassCounts):
+        calibrations = fit_multiclass_calibration(reference.performance)
+        if calibrations is None:
+            return None, None
+        return estimate_multiclass(calibrations, current), {
+            label: calibration.to_dict() for label, calibration in calibrations.items()
+        }
+    if not isinstance(reference.performance, ClassificationCounts):
+        return None, None
     scores = current.columns.get(POSITIVE_PROBABILITY)
     if reference.performance is None or not isinstance(scores, NumericColumnProfile) or not scores.valid:
         return None, None
@@ -183,12 +199,17 @@ def _concept_drift(
     reference: dict[str, float | None] | None,
     dataset_drift: bool | None,
 ) -> dict[str, object] | None:
-    """P(Y|X) changed: performance fell beyond the tolerance while the inputs stayed put."""
-    metric = spec.retraining.performance.metric if spec.retraining.performance else "accuracy"
+    """P(Y|X) changed: performance fell beyond the tolerance while the inputs stayed put. The
+    task's metric (the spec's, or accuracy or mae); an error (mae, rmse, mape, log loss) is worse
+    when it rises, by more than the tolerance as a share of the reference's (errors have units)."""
+    metric = spec.performance_metric
     if performance is None or reference is None or performance.get(metric) is None or reference.get(metric) is None:
         return None
     tolerance = spec.retraining.performance_tolerance
-    fell = performance[metric] < reference[metric] - tolerance  # type: ignore[operator]
+    if metric in LOWER_IS_BETTER:
+        fell = performance[metric] > reference[metric] * (1 + tolerance)  # type: ignore[operator]
+    else:
+        fell = performance[metric] < reference[metric] - tolerance  # type: ignore[operator]
     return {
         "metric": metric,
         "current": performance[metric],
@@ -203,9 +224,13 @@ def _role_drift(
     spec: MonitoringSpec, column: str | None, reference: DatasetProfile, current: DatasetProfile
 ) -> ColumnDrift | None:
     """Drift of the prediction or label column, judged on its own (no correction, not in the share):
-    the Jensen-Shannon distance of the class shares, a bounded score at any window size."""
+    classes by the Jensen-Shannon distance of their shares, a bounded score at any window size;
+    a numeric target or prediction (regression) by the default numeric method, as a feature."""
     if column is None or column not in reference.columns or column not in current.columns:
         return None
-    method = FeatureDrift(method=DriftMethod.JENSEN_SHANNON)
+    if type(reference.columns[column]) is not type(current.columns[column]):
+        return None
+    numeric = isinstance(reference.columns[column], NumericColumnProfile)
+    method = FeatureDrift() if numeric else FeatureDrift(method=DriftMethod.JENSEN_SHANNON)
     item = _evaluate(column, method, spec, reference, reference.columns[column], current.columns[column])
     return _finish(item, None) if isinstance(item, _Pending) else item

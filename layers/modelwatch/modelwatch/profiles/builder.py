@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from modelwatch.performance import ClassificationCounts
+from modelwatch.performance import ClassificationCounts, MulticlassCounts, PerformanceCounts, RegressionMoments
 from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.coercion import CategoryCounts, as_finite_floats, as_labels
 from modelwatch.profiles.dataset import DatasetProfile
@@ -16,8 +16,19 @@ from modelwatch.spec.models import MonitoringSpec
 
 # Column name -> values. Categorical feature columns may come already counted.
 Batch = Mapping[str, np.ndarray | CategoryCounts]
-# A derived column every profile with predictions and scores carries: P(positive class).
+# Derived columns (reserved names start with "__"; they are never features).
+# Binary, with predictions and scores: P(positive class).
 POSITIVE_PROBABILITY = "__positive_probability__"
+# Multiclass: the top probability, and per class its probability on the rows predicted as that
+# class and on the others (CBPE's expected confusion counts come from these).
+CONFIDENCE = "__confidence__"
+SCORE_WHEN_PREDICTED = "__score_when_predicted__:"
+SCORE_WHEN_NOT_PREDICTED = "__score_when_not_predicted__:"
+# Regression: each record's expected absolute and squared error from the loss model (DLE), computed
+# where the record is served (or profiled from a file) and only averaged here.
+EXPECTED_ABS_ERROR = "__expected_abs_error__"
+EXPECTED_SQUARED_ERROR = "__expected_squared_error__"
+EXPECTED_ABS_PERCENTAGE_ERROR = "__expected_abs_percentage_error__"
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,13 @@ class ProfileSchema:
     score: str | None = None
     score_kind: str = "positive_probability"
     positive_class: str = "1"
+    task: str = "binary"
+    score_prefix: str | None = None
+    classes: tuple[str, ...] | None = None
+    # Regression: per-record expected losses (DLE's loss model) for a batch without them, when
+    # the profiler is where records are handled one by one (files; the predict function
+    # captures them itself). Must be picklable: profiling runs in worker processes.
+    expected_losses: Callable[[Batch], dict[str, np.ndarray]] | None = None
 
     @classmethod
     def from_spec(cls, spec: MonitoringSpec) -> ProfileSchema:
@@ -43,6 +61,9 @@ class ProfileSchema:
             score=columns.score,
             score_kind=columns.score_kind,
             positive_class=columns.positive_class,
+            task=spec.model.task,
+            score_prefix=columns.score_prefix,
+            classes=None if columns.classes is None else tuple(columns.classes),
         )
 
     @property
@@ -52,6 +73,25 @@ class ProfileSchema:
     def present_roles(self, available: set[str]) -> dict[str, str]:
         roles = {"target": self.target, "prediction": self.prediction, "score": self.score}
         return {role: name for role, name in roles.items() if name is not None and name in available}
+
+    def class_score_columns(self, available: set[str] | list[str]) -> dict[str, str]:
+        """Multiclass: class -> its probability column, of those present. Without `classes`,
+        every column starting with the prefix is one, in name order."""
+        if self.task != "multiclass" or self.score_prefix is None:
+            return {}
+        prefix = self.score_prefix
+        if self.classes is not None:
+            named = {label: prefix + label for label in self.classes}
+        else:
+            named = {name[len(prefix) :]: name for name in sorted(available) if name.startswith(prefix)}
+        return {label: column for label, column in named.items() if column in available}
+
+    @property
+    def numeric_roles(self) -> tuple[str, ...]:
+        """Role columns profiled as numbers (regression's target and prediction, binary's score)."""
+        if self.task == "regression":
+            return tuple(c for c in (self.target, self.prediction) if c is not None)
+        return (self.score,) if self.score is not None else ()
 
 
 def _numeric_profile(values: np.ndarray) -> NumericColumnProfile:
@@ -92,6 +132,10 @@ def profile_batch(schema: ProfileSchema, batch: Batch) -> DatasetProfile:
     for name in schema.categorical:
         if name in batch:
             columns[name] = _categorical_profile(batch[name])
+    if schema.task == "multiclass":
+        return _multiclass_profile(schema, batch, rows, columns)
+    if schema.task == "regression":
+        return _regression_profile(schema, batch, rows, columns)
     roles = schema.present_roles(set(batch))
     if "score" in roles:
         columns[roles["score"]] = _numeric_profile(batch[roles["score"]])
@@ -112,6 +156,87 @@ def profile_batch(schema: ProfileSchema, batch: Batch) -> DatasetProfile:
     return DatasetProfile(rows=rows, columns=columns, performance=performance)
 
 
+def _probability_matrix(batch: Batch, score_columns: dict[str, str]) -> np.ndarray:
+    """Rows x classes; a value that is not a finite number is NaN (the row then has no scores)."""
+    matrix = np.empty((len(next(iter(batch.values()))), len(score_columns)))
+    for i, column in enumerate(score_columns.values()):
+        finite, _, _ = as_finite_floats(batch[column])
+        values = np.asarray(batch[column])
+        if len(finite) == len(values):
+            matrix[:, i] = finite
+        else:
+            matrix[:, i] = [_as_float(v) for v in values.tolist()]
+    return matrix
+
+
+def _as_float(value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return np.nan
+    return number if np.isfinite(number) else np.nan
+
+
+def _multiclass_profile(schema: ProfileSchema, batch: Batch, rows: int, columns: dict) -> DatasetProfile:
+    roles = schema.present_roles(set(batch))
+    score_columns = schema.class_score_columns(set(batch))
+    for column in score_columns.values():
+        columns[column] = _numeric_profile(batch[column])
+    if "target" in roles:
+        columns[roles["target"]] = _categorical_profile(batch[roles["target"]])
+    predicted: list[str] | None = None
+    if "prediction" in roles:
+        predicted, missing = as_labels(np.asarray(batch[roles["prediction"]]))
+        columns[roles["prediction"]] = CategoricalColumnProfile.from_values(predicted, missing)
+        predicted = predicted if not missing else None  # labels must line up with rows below
+    probabilities = _probability_matrix(batch, score_columns) if score_columns else None
+    if probabilities is not None:
+        scored = ~np.isnan(probabilities).any(axis=1)
+        columns[CONFIDENCE] = _numeric_profile(np.where(scored, np.nanmax(probabilities, axis=1, initial=0.0), np.nan))
+        if predicted is not None and len(predicted) == rows:
+            # CBPE reads P(class) separately where the model predicted that class and where not.
+            predicted_array = np.asarray(predicted, dtype=object)
+            for i, label in enumerate(score_columns):
+                is_predicted = predicted_array == label
+                columns[SCORE_WHEN_PREDICTED + label] = _numeric_profile(probabilities[scored & is_predicted, i])
+                columns[SCORE_WHEN_NOT_PREDICTED + label] = _numeric_profile(probabilities[scored & ~is_predicted, i])
+    performance = None
+    if "target" in roles and "prediction" in roles:
+        index = np.flatnonzero(_present(np.asarray(batch[roles["target"]])))
+        actual, _ = as_labels(np.asarray(batch[roles["target"]])[index])
+        predicted_labels, _ = as_labels(np.asarray(batch[roles["prediction"]])[index])
+        classes = list(score_columns) or (list(schema.classes) if schema.classes else sorted(set(actual)))
+        performance = MulticlassCounts.from_rows(
+            actual, predicted_labels, None if probabilities is None else probabilities[index], classes
+        )
+    return DatasetProfile(rows=rows, columns=columns, performance=performance)
+
+
+def _regression_profile(schema: ProfileSchema, batch: Batch, rows: int, columns: dict) -> DatasetProfile:
+    roles = schema.present_roles(set(batch))
+    if schema.expected_losses is not None and EXPECTED_ABS_ERROR not in batch and "prediction" in roles and rows:
+        batch = {**batch, **schema.expected_losses(batch)}
+    for role in ("target", "prediction"):
+        if role in roles:
+            columns[roles[role]] = _numeric_profile(batch[roles[role]])
+    for derived in (EXPECTED_ABS_ERROR, EXPECTED_SQUARED_ERROR, EXPECTED_ABS_PERCENTAGE_ERROR):
+        if derived in batch:
+            columns[derived] = _numeric_profile(batch[derived])
+    performance = None
+    if "target" in roles and "prediction" in roles:
+        performance = RegressionMoments.from_rows(
+            _floats_with_nan(batch[roles["target"]]), _floats_with_nan(batch[roles["prediction"]])
+        )
+    return DatasetProfile(rows=rows, columns=columns, performance=performance)
+
+
+def _floats_with_nan(values: np.ndarray | CategoryCounts) -> np.ndarray:
+    array = np.asarray(values)
+    if array.dtype.kind in "iuf":
+        return array.astype(np.float64, copy=False)
+    return np.array([_as_float(v) for v in array.tolist()], dtype=np.float64)
+
+
 def _present(values: np.ndarray) -> np.ndarray:
     """Which entries hold a value (not None, NaN or empty text)."""
     if values.dtype.kind == "f":
@@ -121,7 +246,7 @@ def _present(values: np.ndarray) -> np.ndarray:
     return np.array([not (v is None or v != v or v == "") for v in values.tolist()], dtype=bool)
 
 
-def _performance(schema: ProfileSchema, batch: Batch, roles: dict[str, str]) -> ClassificationCounts:
+def _performance(schema: ProfileSchema, batch: Batch, roles: dict[str, str]) -> PerformanceCounts:
     actual_raw, predicted_raw = batch[roles["target"]], batch[roles["prediction"]]
     index = np.flatnonzero(_present(np.asarray(actual_raw)))
     actual, _ = as_labels(np.asarray(actual_raw)[index])

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from modelwatch.errors import UserInputError
-from modelwatch.performance import ClassificationCounts
+from modelwatch.performance import PerformanceCounts, performance_from_dict
 from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 
@@ -32,7 +32,7 @@ def _column_from_dict(data: dict[str, Any]) -> ColumnProfile:
 class DatasetProfile:
     rows: int = 0
     columns: dict[str, ColumnProfile] = field(default_factory=dict)
-    performance: ClassificationCounts | None = None
+    performance: PerformanceCounts | None = None
     # Baselines only: consecutive chunks of the rows, for thresholds calibrated on the
     # baseline's own variability.
     chunks: list[DatasetProfile] = field(default_factory=list)
@@ -93,9 +93,7 @@ class DatasetProfile:
         return cls(
             rows=int(data["rows"]),
             columns={name: _column_from_dict(column) for name, column in data["columns"].items()},
-            performance=None
-            if data.get("performance") is None
-            else ClassificationCounts.from_dict(data["performance"]),
+            performance=None if data.get("performance") is None else performance_from_dict(data["performance"]),
             chunks=[cls.from_dict(chunk) for chunk in data.get("chunks", [])],
         )
 

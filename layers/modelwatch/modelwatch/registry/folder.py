@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelwatch.errors import UserInputError
-from modelwatch.registry.manifest import ARTIFACT_NAME, BASELINE_NAME, MANIFEST_NAME, ModelManifest, sha256_hex
+from modelwatch.registry.manifest import (
+    ARTIFACT_NAME,
+    BASELINE_NAME,
+    LOSS_MODEL_NAME,
+    MANIFEST_NAME,
+    ModelManifest,
+    sha256_hex,
+)
 
 
 @dataclass(frozen=True)
@@ -15,6 +22,7 @@ class ModelFolder:
     manifest: ModelManifest
     artifact: bytes
     baseline: bytes | None
+    loss_model: bytes | None = None  # regression: DLE's loss model (LossModel.to_bytes)
 
     def write(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -22,6 +30,8 @@ class ModelFolder:
         (folder / MANIFEST_NAME).write_text(self.manifest.model_dump_json(indent=2))
         if self.baseline is not None:
             (folder / BASELINE_NAME).write_bytes(self.baseline)
+        if self.loss_model is not None:
+            (folder / LOSS_MODEL_NAME).write_bytes(self.loss_model)
 
     @classmethod
     def read(cls, folder: Path) -> ModelFolder:
@@ -35,4 +45,10 @@ class ModelFolder:
         if sha256_hex(artifact) != manifest.artifact.sha256:
             raise UserInputError(f"{folder / ARTIFACT_NAME}: SHA-256 does not match the manifest; refusing to use it")
         baseline_path = folder / BASELINE_NAME
-        return cls(manifest, artifact, baseline_path.read_bytes() if baseline_path.is_file() else None)
+        loss_path = folder / LOSS_MODEL_NAME
+        return cls(
+            manifest,
+            artifact,
+            baseline_path.read_bytes() if baseline_path.is_file() else None,
+            loss_path.read_bytes() if loss_path.is_file() else None,
+        )

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 MANIFEST_NAME = "manifest.json"
 ARTIFACT_NAME = "model.onnx"
 BASELINE_NAME = "baseline.json"
+# Regression: DLE's loss model (ONNX graphs in JSON), run per record next to the model.
+LOSS_MODEL_NAME = "loss_model.json"
 
 
 def sha256_hex(data: bytes) -> str:
@@ -34,9 +36,10 @@ class ModelManifest(BaseModel):
     created_at: str
     artifact: ArtifactRef
     baseline_key: str | None = None
-    classes: list[str]
+    task: str = "binary"
+    classes: list[str]  # empty for a regression
     positive_class: str
     feature_schema: dict[str, Any]
-    validation_metrics: dict[str, float | None] = {}
+    validation_metrics: dict[str, Any] = {}  # the task's performance keys (multiclass: with per_class)
     training_rows: int = 0
     library_versions: dict[str, str] = {}

@@ -10,8 +10,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from modelwatch.labels import label_of
-from modelwatch.performance import ClassificationCounts
-from modelwatch.spec.models import MonitoringSpec
+from modelwatch.performance import ClassificationCounts, MulticlassCounts, RegressionMoments
+from modelwatch.spec.models import LOWER_IS_BETTER, MonitoringSpec
 
 
 class Classifier(Protocol):
@@ -20,14 +20,24 @@ class Classifier(Protocol):
     def predict_proba(self, records: list[dict[str, Any]]) -> np.ndarray: ...
 
 
-def score_on(spec: MonitoringSpec, model: Classifier, holdout: Mapping[str, np.ndarray]) -> dict[str, float | None]:
-    """The model's classification metrics on the holdout columns (features and target)."""
+class Regressor(Protocol):
+    def predict_values(self, records: list[dict[str, Any]]) -> np.ndarray: ...
+
+
+def score_on(spec: MonitoringSpec, model: Classifier | Regressor, holdout: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """The model's metrics for its task on the holdout columns (features and target)."""
     target = spec.columns.target
     assert target is not None
     rows = len(holdout[target])
     records = [{name: _plain(holdout[name][i]) for name in spec.features} for i in range(rows)]
-    probabilities = model.predict_proba(records)
-    predicted = [model.classes[i] for i in probabilities.argmax(axis=1)]
+    if spec.task == "regression":
+        predicted_values = model.predict_values(records)  # type: ignore[union-attr]
+        return RegressionMoments.from_rows(np.asarray(holdout[target], dtype=np.float64), predicted_values).metrics()
+    probabilities = model.predict_proba(records)  # type: ignore[union-attr]
+    predicted = [model.classes[i] for i in probabilities.argmax(axis=1)]  # type: ignore[union-attr]
+    if spec.task == "multiclass":
+        actual_labels = [label_of(v) for v in holdout[target]]
+        return MulticlassCounts.from_rows(actual_labels, predicted, probabilities, model.classes).metrics()  # type: ignore[union-attr]
     positive = spec.columns.positive_class
     p_positive = probabilities[:, model.classes.index(positive)] if positive in model.classes else None
     actual = [label_of(v) for v in holdout[target]]
@@ -64,8 +74,10 @@ def decide(
     holdout_rows: int,
 ) -> PromotionDecision:
     """Promote when the challenger beats the champion by `retraining.min_improvement` on the
-    spec's performance metric (or there is no champion to beat)."""
-    metric = spec.retraining.metric
+    spec's performance metric, the task's main one by default (or there is no champion to beat).
+    For an error (mae, rmse, mape, log loss) lower is better, and the margin is a share of the
+    champion's error, as errors have units."""
+    metric = spec.performance_metric
     margin = spec.retraining.min_improvement
     theirs = None if champion is None else champion.get(metric)
     ours = challenger.get(metric)
@@ -79,6 +91,10 @@ def decide(
         return decision(False, f"the challenger's {metric} could not be computed on the holdout")
     if champion_version is None or theirs is None:
         return decision(True, f"no champion to compare with; challenger {metric} {ours:.4f}")
+    if metric in LOWER_IS_BETTER:
+        if ours <= theirs * (1 - margin):
+            return decision(True, f"challenger {metric} {ours:.4f} <= champion {theirs:.4f} x (1 - {margin:g})")
+        return decision(False, f"challenger {metric} {ours:.4f} > champion {theirs:.4f} x (1 - {margin:g})")
     if ours >= theirs + margin:
         return decision(True, f"challenger {metric} {ours:.4f} >= champion {theirs:.4f} + {margin:g}")
     return decision(False, f"challenger {metric} {ours:.4f} < champion {theirs:.4f} + {margin:g}")

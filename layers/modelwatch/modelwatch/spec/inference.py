@@ -12,15 +12,20 @@ def inferred_spec(
     target: str | None = None,
     prediction: str | None = None,
     score: str | None = None,
+    score_prefix: str | None = None,
+    task: str = "binary",
 ) -> MonitoringSpec:
-    """Default methods and thresholds; allowed ranges and categories fall back to the reference's."""
-    roles = {"target": target, "prediction": prediction, "score": score}
+    """Default methods and thresholds; allowed ranges and categories fall back to the reference's.
+    Every column not named as a role (nor a class probability, `<score_prefix><class>`) is a feature."""
+    roles = {"target": target, "prediction": prediction, "score": score, "score_prefix": score_prefix}
     features = {name: {"type": "numeric"} for name in numeric} | {name: {"type": "categorical"} for name in categorical}
     for column in roles.values():
         features.pop(column, None)  # type: ignore[arg-type]
+    if score_prefix:
+        features = {name: kind for name, kind in features.items() if not name.startswith(score_prefix)}
     return parse_spec(
         {
-            "model": {"name": "inferred"},
+            "model": {"name": "inferred", "task": task},
             "columns": {k: v for k, v in roles.items() if v is not None},
             "features": features,
         },

@@ -40,6 +40,11 @@ def parse_spec(document: dict, source: str = "<spec>") -> MonitoringSpec:
         problems = []
         for error in exc.errors():
             message = error["msg"].removeprefix("Value error, ")
+            if not error["loc"]:
+                # Checks across sections name their own keys ("columns.score_prefix: ..."),
+                # one problem each.
+                problems += [f"{source}: {part}" for part in message.split(" | ")]
+                continue
             problems.append(f"{source}: {_place(tuple(error['loc']))}: {message}")
         raise SpecError(source, problems) from None
     unknown = [

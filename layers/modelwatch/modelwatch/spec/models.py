@@ -101,14 +101,40 @@ class CategoricalFeature(_Strict):
 Feature = Annotated[NumericFeature | CategoricalFeature, Field(discriminator="type")]
 
 
+Task = Literal["binary", "multiclass", "regression"]
+
+# Performance keys per task (the JSON keys of `performance`, `reference_performance` and
+# `estimated_performance`), and which of them are errors, where lower is better.
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "binary": ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"),
+    "multiclass": (
+        "accuracy",
+        "precision_macro",
+        "recall_macro",
+        "f1_macro",
+        "f1_weighted",
+        "roc_auc_ovr",
+        "log_loss",
+    ),
+    "regression": ("mae", "rmse", "mape", "r2"),
+}
+LOWER_IS_BETTER = frozenset({"log_loss", "mae", "rmse", "mape"})
+# The metric a task is judged on when the spec names none (concept drift, retraining).
+MAIN_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "mae"}
+
+
 class ModelColumns(_Strict):
     """Which columns of captured data are not features."""
 
     target: str | None = None
     prediction: str | None = None
-    # The score column: either the probability of `positive_class`, or the confidence
-    # (highest class probability) of the predicted class.
+    # Binary only. The score column: either the probability of `positive_class`, or the
+    # confidence (highest class probability) of the predicted class.
     score: str | None = None
+    # Multiclass only: column `<score_prefix><class>` holds P(class), as NannyML's data sets
+    # name them. `classes` fixes their order; without it they are read from the data's columns.
+    score_prefix: Annotated[str, Field(min_length=1)] | None = None
+    classes: Annotated[list[str], Field(min_length=2)] | None = None
     score_kind: Literal["positive_probability", "confidence"] = "positive_probability"
     positive_class: str = "1"
     request_id: str = "request_id"
@@ -210,8 +236,31 @@ class AlertRule(_Strict):
 
 
 class PerformanceTrigger(_Strict):
-    metric: Literal["accuracy", "f1", "roc_auc", "precision", "recall"] = "accuracy"
-    below: Annotated[float, Field(gt=0, le=1)] = 0.80
+    # Any performance key of the model's task (TASK_METRICS); checked against [model] task.
+    metric: str = "accuracy"
+    # Scores (accuracy, f1, r2, ...) trigger below a floor; errors (mae, rmse, mape,
+    # log_loss) above a ceiling. Without either, a score's floor is 0.80.
+    below: float | None = None
+    above: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _one_bound_that_fits(self) -> PerformanceTrigger:
+        if self.below is not None and self.above is not None:
+            raise ValueError("set either below or above, not both")
+        if self.metric in LOWER_IS_BETTER:
+            if self.below is not None:
+                raise ValueError(f"'{self.metric}' is an error (lower is better): use above, not below")
+            if self.above is None:
+                raise ValueError(f"'{self.metric}' is an error (lower is better): set above")
+        elif self.above is not None:
+            raise ValueError(f"'{self.metric}' is a score (higher is better): use below, not above")
+        elif self.below is None:
+            object.__setattr__(self, "below", 0.80)
+        return self
+
+    @property
+    def threshold(self) -> float:
+        return self.above if self.above is not None else self.below  # type: ignore[return-value]
 
 
 class DriftTrigger(_Strict):
@@ -255,7 +304,8 @@ class Retraining(_Strict):
 
     @property
     def metric(self) -> str:
-        """The performance metric champion and challenger are compared on."""
+        """The performance metric champion and challenger are compared on (binary: accuracy
+        when unset; MonitoringSpec.performance_metric knows every task's default)."""
         return self.performance.metric if self.performance is not None else "accuracy"
 
 
@@ -282,6 +332,35 @@ class MetricsSettings(_Strict):
 class ModelSection(_Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
     description: str = ""
+    task: Task = "binary"
+
+
+def task_column_problems(task: str, columns: ModelColumns, features: dict[str, object]) -> list[str]:
+    """Every [columns] key that does not fit the task, as 'key: what is wrong'."""
+    # A key counts as given when it differs from its default, so that a spec dumped in full
+    # (defaults included, as profiling workers receive it) parses back the same.
+    defaults = ModelColumns()
+    given = {key for key in ModelColumns.model_fields if getattr(columns, key) != getattr(defaults, key)}
+    problems = []
+    if task != "binary":
+        for key in ("score", "score_kind", "positive_class"):
+            if key in given:
+                hint = " (name the class probabilities with columns.score_prefix)" if task == "multiclass" else ""
+                problems.append(f"columns.{key}: only a binary model has it, not a {task} one{hint}")
+    if task != "multiclass":
+        for key in ("score_prefix", "classes"):
+            if key in given:
+                hint = " (a binary model's score column is columns.score)" if task == "binary" else ""
+                problems.append(f"columns.{key}: only a multiclass model has it, not a {task} one{hint}")
+    if columns.classes is not None and len(set(columns.classes)) != len(columns.classes):
+        problems.append("columns.classes: classes must not repeat")
+    if columns.score_prefix is not None:
+        clashing = sorted(name for name in features if name.startswith(columns.score_prefix))
+        if clashing:
+            problems.append(
+                f"columns.score_prefix: '{columns.score_prefix}' also starts feature names ({', '.join(clashing)})"
+            )
+    return problems
 
 
 class MonitoringSpec(_Strict):
@@ -296,6 +375,23 @@ class MonitoringSpec(_Strict):
     kpis: list[Kpi] = []
     serving: Serving = Serving()
     metrics: MetricsSettings = MetricsSettings()
+
+    @model_validator(mode="after")
+    def _columns_fit_the_task(self) -> MonitoringSpec:
+        problems = task_column_problems(self.model.task, self.columns, self.features)
+        if self.model.task == "regression" and "performance" not in self.retraining.model_fields_set:
+            # The default trigger (accuracy below 0.80) means nothing for a regression, and an
+            # error's ceiling has units only the user knows: no performance trigger unless set.
+            object.__setattr__(self.retraining, "performance", None)
+        trigger = self.retraining.performance
+        if trigger is not None and trigger.metric not in TASK_METRICS[self.model.task]:
+            problems.append(
+                f"retraining.performance.metric: '{trigger.metric}' is not a {self.model.task} metric "
+                f"(one of: {', '.join(TASK_METRICS[self.model.task])})"
+            )
+        if problems:
+            raise ValueError(" | ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _columns_are_consistent(self) -> MonitoringSpec:
@@ -331,6 +427,17 @@ class MonitoringSpec(_Strict):
             threshold=own.threshold if own.threshold is not None else by_type.threshold,
             min_sample_size=own.min_sample_size or by_type.min_sample_size,
         )
+
+    @property
+    def task(self) -> str:
+        return self.model.task
+
+    @property
+    def performance_metric(self) -> str:
+        """The metric concept drift and retraining judge the model on: the spec's, or the task's main one."""
+        if self.retraining.performance is not None:
+            return self.retraining.performance.metric
+        return MAIN_METRIC[self.model.task]
 
     @property
     def retraining_window(self) -> str:

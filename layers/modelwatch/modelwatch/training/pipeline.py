@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from modelwatch.dle import LossModel
 from modelwatch.serving.encoding import MISSING_CATEGORY
 from modelwatch.spec.models import MonitoringSpec
 
@@ -18,9 +20,19 @@ from modelwatch.spec.models import MonitoringSpec
 @dataclass(frozen=True)
 class TrainedModel:
     pipeline: object  # sklearn Pipeline
-    classes: list[str]
+    classes: list[str]  # empty for a regression
     onnx_bytes: bytes
-    validation_metrics: dict[str, float | None]
+    validation_metrics: dict[str, Any]
+    # Regression: DLE's loss model, fitted on the holdout (the baseline), whose errors are honest.
+    loss_model: LossModel | None = None
+
+    def predict(self, spec: MonitoringSpec, columns: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        """(predicted class or value per row, class probabilities or None for a regression)."""
+        features = feature_matrix(spec, columns)
+        if not self.classes:
+            return np.asarray(self.pipeline.predict(features), dtype=np.float64), None  # type: ignore[attr-defined]
+        probabilities = self.pipeline.predict_proba(features)  # type: ignore[attr-defined]
+        return np.array([self.classes[i] for i in probabilities.argmax(axis=1)], dtype=object), probabilities
 
 
 def feature_matrix(spec: MonitoringSpec, columns: Mapping[str, np.ndarray]):
@@ -50,6 +62,10 @@ def build_pipeline(spec: MonitoringSpec):
             ("categorical", OneHotEncoder(handle_unknown="ignore"), spec.categorical_features),
         ]
     )
+    if spec.task == "regression":
+        from sklearn.linear_model import Ridge
+
+        return Pipeline([("preprocess", preprocess), ("regress", Ridge(alpha=1.0))])
     return Pipeline([("preprocess", preprocess), ("classify", LogisticRegression(max_iter=1000))])
 
 
@@ -60,24 +76,33 @@ def to_onnx(pipeline, spec: MonitoringSpec) -> bytes:
     # float32: ONNX Runtime implements the Imputer operator for float only.
     inputs = [(name, FloatTensorType([None, 1])) for name in spec.numeric_features]
     inputs += [(name, StringTensorType([None, 1])) for name in spec.categorical_features]
-    model = convert_sklearn(
-        pipeline,
-        initial_types=inputs,
-        options={id(pipeline): {"zipmap": False}},  # probabilities as a plain tensor
-        target_opset=17,
-    )
+    # Classifiers: probabilities as a plain tensor (no ZipMap); a regressor has one output.
+    options = {} if spec.task == "regression" else {id(pipeline): {"zipmap": False}}
+    model = convert_sklearn(pipeline, initial_types=inputs, options=options, target_opset=17)
     return model.SerializeToString()
 
 
 def train(spec: MonitoringSpec, train_columns: Mapping[str, np.ndarray], holdout_columns: Mapping[str, np.ndarray]):
-    """Fit on `train_columns`, score on `holdout_columns`, export to ONNX."""
-    from modelwatch.performance import ClassificationCounts
+    """Fit on `train_columns`, score on `holdout_columns`, export to ONNX. The holdout's metrics
+    are the task's performance keys; a regression also gets its loss model (DLE) from the holdout."""
+    from modelwatch.dle import fit_loss_model
+    from modelwatch.performance import ClassificationCounts, MulticlassCounts, RegressionMoments
     from modelwatch.profiles.coercion import as_labels
 
     target = spec.columns.target
     if target is None:
         raise ValueError("the spec names no target column to train on")
     pipeline = build_pipeline(spec)
+    if spec.task == "regression":
+        pipeline.fit(feature_matrix(spec, train_columns), np.asarray(train_columns[target], dtype=np.float64))
+        trained = TrainedModel(pipeline, [], to_onnx(pipeline, spec), {})
+        predicted_values, _ = trained.predict(spec, holdout_columns)
+        actual_values = np.asarray(holdout_columns[target], dtype=np.float64)
+        loss_model = fit_loss_model(
+            spec.numeric_features, spec.categorical_features, holdout_columns, predicted_values, actual_values
+        )
+        metrics = RegressionMoments.from_rows(actual_values, predicted_values).metrics()
+        return TrainedModel(pipeline, [], trained.onnx_bytes, metrics, loss_model)
     labels, _ = as_labels(np.asarray(train_columns[target]))
     pipeline.fit(feature_matrix(spec, train_columns), labels)
     classes = [str(c) for c in pipeline.classes_]
@@ -85,6 +110,9 @@ def train(spec: MonitoringSpec, train_columns: Mapping[str, np.ndarray], holdout
     probabilities = pipeline.predict_proba(holdout)
     predicted = [classes[i] for i in probabilities.argmax(axis=1)]
     actual, _ = as_labels(np.asarray(holdout_columns[target]))
+    if spec.task == "multiclass":
+        metrics = MulticlassCounts.from_rows(actual, predicted, probabilities, classes).metrics()
+        return TrainedModel(pipeline, classes, to_onnx(pipeline, spec), metrics)
     positive = spec.columns.positive_class
     positive_probability = probabilities[:, classes.index(positive)] if positive in classes else None
     metrics = ClassificationCounts.from_rows(actual, predicted, positive_probability, positive).metrics()

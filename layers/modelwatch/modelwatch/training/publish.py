@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from importlib import metadata
 
@@ -12,7 +13,7 @@ from modelwatch.profiles import ProfileBuilder, ProfileSchema
 from modelwatch.registry.folder import ModelFolder
 from modelwatch.registry.manifest import ARTIFACT_NAME, BASELINE_NAME, ArtifactRef, ModelManifest, sha256_hex
 from modelwatch.spec.models import MonitoringSpec
-from modelwatch.training.pipeline import feature_matrix, train
+from modelwatch.training.pipeline import train
 
 LIBRARIES = ("numpy", "scikit-learn", "skl2onnx", "onnx", "onnxruntime")
 
@@ -28,14 +29,19 @@ def _versions() -> dict[str, str]:
 
 
 def baseline_columns(spec: MonitoringSpec, model, holdout: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The holdout's features with the model's predictions and scores, as production captures them."""
-    probabilities = model.pipeline.predict_proba(feature_matrix(spec, holdout))
+    """The holdout's features with the model's predictions and scores, as production captures them
+    (a regression's records also carry their expected losses, as the predict function adds them)."""
+    predicted, probabilities = model.predict(spec, holdout)
     classes = model.classes
-    predicted = np.array([classes[i] for i in probabilities.argmax(axis=1)], dtype=object)
     columns = {name: np.asarray(holdout[name]) for name in spec.features}
     if spec.columns.prediction:
         columns[spec.columns.prediction] = predicted
-    if spec.columns.score:
+    if spec.task == "regression" and model.loss_model is not None:
+        columns.update(model.loss_model.expected_losses(holdout, predicted))
+    if spec.task == "multiclass" and spec.columns.score_prefix and probabilities is not None:
+        for index, label in enumerate(classes):
+            columns[spec.columns.score_prefix + label] = probabilities[:, index]
+    if spec.columns.score and probabilities is not None:
         positive = spec.columns.positive_class
         columns[spec.columns.score] = (
             probabilities.max(axis=1)
@@ -57,9 +63,10 @@ def build_model_folder(
     """Train, export to ONNX, and profile the holdout as the baseline: everything a version needs."""
     model = train(spec, train_columns, holdout_columns)
     rows = len(next(iter(holdout_columns.values())))
-    builder = ProfileBuilder(
-        ProfileSchema.from_spec(spec), chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks))
-    )
+    schema = ProfileSchema.from_spec(spec)
+    if spec.task == "multiclass" and spec.columns.classes is None:
+        schema = replace(schema, classes=tuple(model.classes))
+    builder = ProfileBuilder(schema, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)))
     builder.add(baseline_columns(spec, model, holdout_columns))
     manifest = ModelManifest(
         model_name=spec.model.name,
@@ -67,6 +74,7 @@ def build_model_folder(
         created_at=now.isoformat(timespec="seconds"),
         artifact=ArtifactRef(key=ARTIFACT_NAME, sha256=sha256_hex(model.onnx_bytes), size_bytes=len(model.onnx_bytes)),
         baseline_key=BASELINE_NAME,
+        task=spec.task,
         classes=model.classes,
         positive_class=spec.columns.positive_class,
         feature_schema={name: f.model_dump(mode="json") for name, f in spec.features.items()},
@@ -74,4 +82,5 @@ def build_model_folder(
         training_rows=len(next(iter(train_columns.values()))),
         library_versions=_versions(),
     )
-    return ModelFolder(manifest, model.onnx_bytes, builder.result().to_json())
+    loss_model = None if model.loss_model is None else model.loss_model.to_bytes()
+    return ModelFolder(manifest, model.onnx_bytes, builder.result().to_json(), loss_model)

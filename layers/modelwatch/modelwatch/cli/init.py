@@ -1,0 +1,194 @@
+"""`modelwatch init`: draft a commented monitoring spec from a training or reference data set.
+
+Every column not named as the target, the prediction or a score is a feature, with its type, the
+range or categories seen, and whether it had missing values. The task is inferred from the target
+when not given. The draft is parsed before it is written, so it loads without edits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+from rich.console import Console
+
+from modelwatch.cli.profiling import profile_table
+from modelwatch.cli.tabular import TableFile
+from modelwatch.errors import UserInputError
+from modelwatch.profiles import CategoricalColumnProfile, DatasetProfile, NumericColumnProfile
+from modelwatch.spec import load_spec
+from modelwatch.spec.inference import inferred_spec
+
+EXIT_OK = 0
+# A categorical feature with more distinct values than this gets no category list (free text,
+# identifiers): listing them would make every new value "unseen".
+MAX_LISTED_CATEGORIES = 50
+# A numeric target with at most this many distinct integral values is a class label.
+MAX_CLASSES_FROM_NUMBERS = 20
+
+
+def infer_task(target: NumericColumnProfile | CategoricalColumnProfile) -> tuple[str, str]:
+    """(task, why) from the target's profile."""
+    if isinstance(target, CategoricalColumnProfile):
+        classes = len(target.counts)
+        if classes <= 2:
+            return "binary", f"the target is text with {classes} classes"
+        return "multiclass", f"the target is text with {classes} classes"
+    values = target.small_values
+    if values is None:
+        return "regression", "the target is numeric with more than 32 distinct values"
+    if not all(float(v).is_integer() for v in values) or len(values) > MAX_CLASSES_FROM_NUMBERS:
+        return "regression", f"the target is numeric with {len(values)} distinct, not all whole, values"
+    if len(values) <= 2:
+        return "binary", f"the target holds {len(values)} whole numbers"
+    return "multiclass", f"the target holds {len(values)} whole numbers (classes)"
+
+
+def _toml(value: object) -> str:
+    """A TOML value: JSON's strings, numbers and arrays are TOML's too (finite numbers only)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _key(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _toml(name)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(float(value))
+
+
+def _class_labels(target: NumericColumnProfile | CategoricalColumnProfile) -> list[str]:
+    if isinstance(target, CategoricalColumnProfile):
+        return sorted(target.counts)
+    from modelwatch.labels import label_of
+
+    return sorted(label_of(v) for v in (target.small_values or {}))
+
+
+def draft_spec(
+    profile: DatasetProfile,
+    features: dict[str, str],
+    task: str,
+    task_reason: str,
+    columns: dict[str, str],
+    model_name: str,
+    source: str,
+) -> str:
+    """The spec's text: [model], [columns], one [features.NAME] per feature, commented."""
+    lines = [
+        f"# ModelWatch monitoring spec, drafted by `modelwatch init` from {source}.",
+        "# Review the ranges and categories: they are what this data set held, and values outside",
+        "# them will be counted as out-of-range or unseen. Reference: docs/spec.md.",
+        "",
+        "version = 1",
+        "",
+        "[model]",
+        f"name = {_toml(model_name)}",
+        f"task = {_toml(task)}  # {task_reason}",
+        "",
+        "# Columns that are not features.",
+        "[columns]",
+    ]
+    comments = {
+        "target": "ground truth (arrives later through POST /feedback)",
+        "prediction": "the model's prediction",
+        "score": "P(positive class)",
+        "score_prefix": "column <prefix><class> holds P(class)",
+    }
+    for role, column in columns.items():
+        lines.append(f"{role} = {_toml(column)}  # {comments[role]}")
+    target = profile.columns[columns["target"]]
+    labels = _class_labels(target) if task != "regression" else []
+    if task == "binary" and labels:
+        positive = next((c for c in ("1", "true", "yes", "True", "Yes") if c in labels), labels[-1])
+        lines.append(f"positive_class = {_toml(positive)}  # check: the class the score is the probability of")
+    if task == "multiclass" and labels and "score_prefix" not in columns:
+        lines.append(f"classes = {_toml(labels)}")
+    lines.append("")
+    for name, kind in features.items():
+        column = profile.columns[name]
+        lines.append(f"[features.{_key(name)}]")
+        lines.append(f"type = {_toml(kind)}")
+        if isinstance(column, NumericColumnProfile) and column.valid:
+            lines.append(f"min = {_number(column.minimum)}  # smallest value seen")
+            lines.append(f"max = {_number(column.maximum)}  # largest value seen")
+        if isinstance(column, CategoricalColumnProfile):
+            if 0 < len(column.counts) <= MAX_LISTED_CATEGORIES:
+                lines.append(f"categories = {_toml(sorted(column.counts))}")
+            elif column.counts:
+                lines.append(f"# {len(column.counts)} distinct values: too many to list as categories")
+        missing = column.missing + getattr(column, "type_errors", 0)
+        share = missing / column.count if column.count else 0.0
+        lines.append(
+            f"nullable = {'true' if missing else 'false'}"
+            + (f"  # {share:.1%} missing in this data" if missing else "  # no value was missing")
+        )
+        lines.append("")
+    if task == "regression":
+        lines += [
+            "# A regression's error has units: set a ceiling to retrain on, e.g.",
+            "# [retraining]",
+            '# performance = { metric = "mae", above = 10.0 }',
+            "",
+        ]
+    lines += ["[metrics]", f"service = {_toml(model_name)}", ""]
+    return "\n".join(lines)
+
+
+def run_init(args: argparse.Namespace, out: Console) -> int:
+    target_path: Path = args.out
+    if target_path.exists() and not args.force:
+        raise UserInputError(f"{target_path} exists: pass --force to overwrite it")
+    table = TableFile(args.data)
+    roles = {"target": args.target, "prediction": args.prediction, "score": args.score}
+    table.require([c for c in roles.values() if c is not None], "the")
+    if args.score_prefix and not any(c.startswith(args.score_prefix) for c in table.columns):
+        raise UserInputError(f"{table.path}: no column starts with --score-prefix '{args.score_prefix}'")
+    kinds = TableFile(args.data).inferred_kinds()
+    # Profile every column as a feature first (roles are only named after the task is known).
+    everything = inferred_spec(kinds.numeric, kinds.categorical)
+    profile = profile_table(table, everything, "init")
+    if args.target not in profile.columns:
+        raise UserInputError(f"{table.path}: no column '{args.target}'")
+    if args.task:
+        task, reason = args.task, "given with --task"
+    elif args.score_prefix:
+        task, reason = "multiclass", "--score-prefix names class probabilities"
+    elif args.score:
+        task, reason = "binary", "--score names a positive-class probability"
+    else:
+        task, reason = infer_task(profile.columns[args.target])
+    named = {c for c in (args.target, args.prediction, args.score) if c}
+    features = {
+        name: "numeric" if isinstance(profile.columns[name], NumericColumnProfile) else "categorical"
+        for name in table.columns
+        if name not in named and not (args.score_prefix and name.startswith(args.score_prefix))
+    }
+    if not features:
+        raise UserInputError(f"{table.path}: no column is left to be a feature")
+    columns = {"target": args.target}
+    if args.prediction:
+        columns["prediction"] = args.prediction
+    if args.score:
+        columns["score"] = args.score
+    if args.score_prefix:
+        columns["score_prefix"] = args.score_prefix
+    model_name = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(args.data).stem).strip("-") or "model"
+    text = draft_spec(profile, features, task, reason, columns, model_name, Path(args.data).name)
+    target_path.parent.mkdir(parents=True, exist_ok=True)
+    target_path.write_text(text, encoding="utf-8")
+    try:
+        load_spec(target_path)  # the draft must load without edits
+    except UserInputError:
+        target_path.unlink()
+        raise
+    out.print(f"inferred task: {task} ({reason})" if not args.task else f"task: {task}")
+    out.print(
+        f"wrote {target_path}: {len(features)} features, columns {', '.join(f'{k}={v}' for k, v in columns.items())}"
+    )
+    return EXIT_OK
+
+
+__all__ = ["draft_spec", "infer_task", "run_init"]

@@ -1,0 +1,204 @@
+"""Regression performance without labels: direct loss estimation (DLE), as NannyML does it.
+
+A loss model, fitted on the reference (where the target is known), predicts each record's
+absolute error |y - ŷ|, squared error (y - ŷ)² and absolute percentage error |y - ŷ| / |y|
+from its features and the model's prediction. A window's estimate is the mean of those
+per-record expectations: MAE, MAPE, and RMSE as the square root of the mean squared error.
+R² would need the variance of the unseen target, so it is not estimated (None).
+
+The loss model is three gradient-boosted tree ensembles exported to ONNX (skl2onnx), stored with
+the model version and run where each record is already handled (the predict function, or the
+profiler reading a file): a tree ensemble costs microseconds per record, and the window's
+estimate is then a merge of means, never a re-read of raw rows. Fitting needs scikit-learn
+(training side only); running needs numpy and ONNX Runtime, as serving already has.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from modelwatch.profiles.builder import EXPECTED_ABS_ERROR, EXPECTED_ABS_PERCENTAGE_ERROR, EXPECTED_SQUARED_ERROR
+from modelwatch.profiles.dataset import DatasetProfile
+from modelwatch.profiles.numeric import NumericColumnProfile
+from modelwatch.serving.encoding import MISSING_CATEGORY
+
+# The loss model's input holding the model's prediction (never a feature name: reserved prefix).
+PREDICTION_INPUT = "__prediction__"
+LOSSES = {
+    EXPECTED_ABS_ERROR: "absolute error",
+    EXPECTED_SQUARED_ERROR: "squared error",
+    EXPECTED_ABS_PERCENTAGE_ERROR: "absolute percentage error",
+}
+FORMAT = "modelwatch-loss-model"
+# The loss models' trees. A record's loss depends on its inputs in ways a shallow model misses
+# (the error of a price model grows with the price, differently per segment), so the trees are
+# as deep as a boosted model's usually are; leaves of at least 0.1% of the rows keep single
+# records' luck out.
+LOSS_MODEL_PARAMETERS: dict[str, Any] = {"n_estimators": 150, "max_depth": 6, "learning_rate": 0.1, "subsample": 0.8}
+# Denominator floor of the percentage error, as scikit-learn's MAPE has it.
+MAPE_EPSILON = float(np.finfo(np.float64).eps)
+
+
+@dataclass(frozen=True)
+class LossModel:
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    graphs: dict[str, bytes]  # derived column name -> ONNX graph predicting that loss
+
+    def expected_losses(self, columns: Mapping[str, Any], predicted: np.ndarray) -> dict[str, np.ndarray]:
+        """Per record: each loss the model expects, clipped at 0 (a loss is never negative)."""
+        feeds = _feeds(self.numeric, self.categorical, columns, predicted)
+        result = {}
+        for name, graph in self.graphs.items():
+            (output,) = _session(graph).run(None, feeds)
+            result[name] = np.maximum(np.asarray(output, dtype=np.float64).reshape(-1), 0.0)
+        return result
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "numeric": list(self.numeric),
+                "categorical": list(self.categorical),
+                "graphs": {name: base64.b64encode(graph).decode("ascii") for name, graph in self.graphs.items()},
+            }
+        ).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, payload: bytes) -> LossModel:
+        data = json.loads(payload)
+        if data.get("format") != FORMAT:
+            raise ValueError("not a ModelWatch loss model")
+        return cls(
+            tuple(data["numeric"]),
+            tuple(data["categorical"]),
+            {name: base64.b64decode(graph) for name, graph in data["graphs"].items()},
+        )
+
+
+def loss_columns(loss_model: LossModel, prediction: str, batch: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The derived columns a profile averages, for a batch of records with their predictions
+    (ProfileSchema.expected_losses: bind the first two with functools.partial)."""
+    return loss_model.expected_losses(batch, np.asarray(batch[prediction]))
+
+
+_SESSIONS: dict[int, Any] = {}
+
+
+def _session(graph: bytes):
+    """One ONNX Runtime session per graph per process (building one costs milliseconds)."""
+    key = hash(graph)
+    if key not in _SESSIONS:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        _SESSIONS[key] = onnxruntime.InferenceSession(graph, sess_options=options, providers=["CPUExecutionProvider"])
+    return _SESSIONS[key]
+
+
+def _feeds(numeric, categorical, columns: Mapping[str, Any], predicted: np.ndarray) -> dict[str, np.ndarray]:
+    feeds = {}
+    for name in numeric:
+        feeds[name] = _floats(columns[name]).astype(np.float32).reshape(-1, 1)
+    for name in categorical:
+        values = np.asarray(columns[name], dtype=object)
+        labels = [MISSING_CATEGORY if v is None or v != v or v == "" else str(v) for v in values.tolist()]
+        feeds[name] = np.asarray(labels, dtype=object).reshape(-1, 1)
+    feeds[PREDICTION_INPUT] = _floats(predicted).astype(np.float32).reshape(-1, 1)
+    return feeds
+
+
+def _floats(values: Any) -> np.ndarray:
+    array = np.asarray(values)
+    if array.dtype.kind in "iufb":
+        return array.astype(np.float64)
+    out = np.empty(len(array))
+    for i, value in enumerate(array.tolist()):
+        try:
+            out[i] = float(value)
+        except (TypeError, ValueError):
+            out[i] = np.nan
+    return out
+
+
+def fit_loss_model(
+    numeric: list[str],
+    categorical: list[str],
+    columns: Mapping[str, Any],
+    predicted: np.ndarray,
+    actual: np.ndarray,
+    random_state: int = 0,
+) -> LossModel:
+    """Fit the three loss models on reference rows (training side: needs scikit-learn, skl2onnx)."""
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import GradientBoostingRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    predicted = _floats(predicted)
+    actual = _floats(actual)
+    usable = np.isfinite(predicted) & np.isfinite(actual)
+    if usable.sum() < 20:
+        raise ValueError("a loss model needs at least 20 reference rows with a target and a prediction")
+    feeds = _feeds(numeric, categorical, columns, predicted)
+    frame = pd.DataFrame({name: feed.reshape(-1) for name, feed in feeds.items()})[usable]
+    frame[[*numeric, PREDICTION_INPUT]] = frame[[*numeric, PREDICTION_INPUT]].astype(np.float64)
+    error = predicted[usable] - actual[usable]
+    targets = {
+        EXPECTED_ABS_ERROR: np.abs(error),
+        EXPECTED_SQUARED_ERROR: np.square(error),
+        EXPECTED_ABS_PERCENTAGE_ERROR: np.abs(error) / np.maximum(np.abs(actual[usable]), MAPE_EPSILON),
+    }
+    graphs = {}
+    for name, target in targets.items():
+        preprocess = ColumnTransformer(
+            [
+                ("numeric", SimpleImputer(strategy="median"), [*numeric, PREDICTION_INPUT]),
+                ("categorical", OneHotEncoder(handle_unknown="ignore"), list(categorical)),
+            ]
+        )
+        regressor = GradientBoostingRegressor(
+            **LOSS_MODEL_PARAMETERS, min_samples_leaf=max(20, len(frame) // 1000), random_state=random_state
+        )
+        pipeline = Pipeline([("preprocess", preprocess), ("regress", regressor)])
+        pipeline.fit(frame, target)
+        graphs[name] = _to_onnx(pipeline, numeric, categorical)
+    return LossModel(tuple(numeric), tuple(categorical), graphs)
+
+
+def _to_onnx(pipeline, numeric: list[str], categorical: list[str]) -> bytes:
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    inputs = [(name, FloatTensorType([None, 1])) for name in [*numeric, PREDICTION_INPUT]]
+    inputs += [(name, StringTensorType([None, 1])) for name in categorical]
+    return convert_sklearn(pipeline, initial_types=inputs, target_opset=17).SerializeToString()
+
+
+def estimate_regression(current: DatasetProfile) -> dict[str, float | None] | None:
+    """mae, rmse, mape of an unlabelled window from its records' expected losses; None when the
+    window carries none (no loss model ran on its records)."""
+    means = {}
+    for name in LOSSES:
+        column = current.columns.get(name)
+        means[name] = column.mean if isinstance(column, NumericColumnProfile) and column.valid else None
+    if means[EXPECTED_ABS_ERROR] is None:
+        return None
+    squared = means[EXPECTED_SQUARED_ERROR]
+    return {
+        "mae": means[EXPECTED_ABS_ERROR],
+        "rmse": math.sqrt(squared) if squared is not None else None,
+        "mape": means[EXPECTED_ABS_PERCENTAGE_ERROR],
+        "r2": None,  # needs the unseen target's variance
+    }
