@@ -15,6 +15,7 @@ import numpy as np
 from datasketches import kll_doubles_sketch
 
 from modelwatch.sketches import new_sketch, sketch_from_text, sketch_to_text, sorted_weighted, update_sorted
+from modelwatch.spec.models import TASK_METRICS
 
 LOG_LOSS_EPSILON = 1e-15
 METRIC_NAMES = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
@@ -139,15 +140,7 @@ class ClassificationCounts:
 
 # scikit-learn (1.5+) clips probabilities at float64's machine epsilon before the logarithm.
 MULTICLASS_LOG_LOSS_EPSILON = float(np.finfo(np.float64).eps)
-MULTICLASS_METRIC_NAMES = (
-    "accuracy",
-    "precision_macro",
-    "recall_macro",
-    "f1_macro",
-    "f1_weighted",
-    "roc_auc_ovr",
-    "log_loss",
-)
+MULTICLASS_METRIC_NAMES = TASK_METRICS["multiclass"]
 
 
 def _f1(precision: float, recall: float) -> float:
