@@ -3,33 +3,23 @@ prediction and label drift, data quality and performance."""
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
+from typing import Literal
 
 from modelwatch.cbpe import estimate, fit_calibration
+from modelwatch.drift import thresholds
 from modelwatch.drift.methods import compute, default_method, default_threshold, is_categorical_like
 from modelwatch.drift.results import ColumnDrift, DriftReport
+from modelwatch.drift.thresholds import MIN_CALIBRATION_GROUPS, calibrated_threshold
 from modelwatch.errors import UserInputError
 from modelwatch.profiles.builder import POSITIVE_PROBABILITY
 from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.quality import assess_quality
-from modelwatch.spec.models import CALIBRATED, DriftMethod, FeatureDrift, MonitoringSpec
+from modelwatch.spec.models import CALIBRATED, DriftMethod, DriftSettings, FeatureDrift, MonitoringSpec
 from modelwatch.stats.correction import adjust_p_values
 from modelwatch.stats.distributions import category_shares, counts_of, numeric_bins
 from modelwatch.stats.results import StatisticResult
-
-
-def calibrated_threshold(name: str, method: DriftMethod, reference: DatasetProfile, bins: int, sigmas: float) -> float:
-    """Mean + sigmas x std of the statistic between each baseline chunk and the whole baseline."""
-    chunks = [chunk.columns[name] for chunk in reference.chunks if name in chunk.columns and chunk.columns[name].valid]
-    if len(chunks) < 3:
-        raise UserInputError(
-            f"feature '{name}' has a calibrated threshold, but the reference has {len(chunks)} chunks "
-            "(3 or more needed): build it with 'modelwatch profile' from the training data"
-        )
-    values = [compute(method, reference.columns[name], chunk, bins).statistic for chunk in chunks]
-    return statistics.fmean(values) + sigmas * statistics.pstdev(values)
 
 
 def _distribution(reference: ColumnProfile, current: ColumnProfile, bins: int):
@@ -52,6 +42,13 @@ class _Pending:
     threshold: float
     source: str
     base: dict
+    # What the threshold applies to: the (corrected) p-value, or the statistic itself.
+    compare: Literal["p_value", "statistic"]
+    note: str | None = None
+
+    @property
+    def corrected(self) -> bool:
+        return self.compare == "p_value" and self.result.p_value is not None
 
 
 def _evaluate(
@@ -75,35 +72,82 @@ def _evaluate(
         return ColumnDrift(status="insufficient_data", **base)
     method = override.method or default_method(reference, settings)
     result = compute(method, reference, current, settings.numeric_bins)
-    if override.threshold == CALIBRATED:
-        threshold = calibrated_threshold(
-            name, result.method, reference_profile, settings.numeric_bins, settings.calibration_sigmas
-        )
-        source = "calibrated"
-    elif override.threshold is not None:
-        threshold, source = float(override.threshold), "spec"
-    else:
-        threshold, source = default_threshold(result.method, settings), "default"
     base["distribution"] = _distribution(reference, current, settings.numeric_bins)
-    return _Pending(name, result, threshold, source, base)
+    method = result.method  # compute() may swap a Z-test for chi-square on a non-binary window
+    note = result.note
+    if override.threshold == CALIBRATED:
+        calibration = calibrated_threshold(
+            name, method, reference_profile, current.valid, settings.numeric_bins, settings.calibration_sigmas
+        )
+        if calibration is not None:
+            # Calibrated on the statistic, so the statistic is what it is compared with (for
+            # p-value tests too: their statistic, never their p-value).
+            return _Pending(name, result, calibration.threshold, "calibrated", base, "statistic", note)
+        note = _join(
+            note,
+            f"the baseline's chunks cannot form {MIN_CALIBRATION_GROUPS} held-out groups of about "
+            f"{current.valid} rows: threshold from the simulated null instead",
+        )
+        return _size_aware(name, result, reference, current, settings, base, note)
+    if override.threshold is not None:
+        compare = "p_value" if method.uses_p_value else "statistic"
+        return _Pending(name, result, float(override.threshold), "spec", base, compare, note)
+    if settings.rule == "evidently":
+        compare = "p_value" if method.uses_p_value else "statistic"
+        return _Pending(name, result, default_threshold(method, settings), "default", base, compare, note)
+    return _size_aware(name, result, reference, current, settings, base, note)
+
+
+def _join(first: str | None, second: str) -> str:
+    return second if first is None else f"{first}; {second}"
+
+
+def _size_aware(
+    name: str,
+    result: StatisticResult,
+    reference: ColumnProfile,
+    current: ColumnProfile,
+    settings: DriftSettings,
+    base: dict,
+    note: str | None,
+) -> _Pending:
+    """The default rule: p-values where the test's null is known at both sizes (KS, Z-test); else
+    the statistic's null simulated from the reference at the window's size."""
+    method = result.method
+    if method in (DriftMethod.KS, DriftMethod.Z_TEST):
+        return _Pending(name, result, settings.p_value_threshold, "default", base, "p_value", note)
+    null_distribution = thresholds.null_distribution(method, reference, current, settings.numeric_bins)
+    p_value = null_distribution.p_value(result.statistic)
+    if method is DriftMethod.CHI_SQUARE:
+        # Evidently's chi-square takes the reference's shares as exact; the simulated null redraws
+        # the reference too, and holds for rare categories where the asymptotic one does not.
+        tested = StatisticResult(method, result.statistic, p_value, note)
+        return _Pending(name, tested, settings.p_value_threshold, "null", base, "p_value", note)
+    threshold = null_distribution.quantile(1.0 - settings.p_value_threshold)
+    scored = StatisticResult(method, result.statistic, p_value, note)
+    return _Pending(name, scored, threshold, "null", base, "statistic", note)
 
 
 def _finish(pending: _Pending, adjusted: float | None) -> ColumnDrift:
     result = pending.result
-    if result.method.uses_p_value:
+    if pending.compare == "p_value":
         p = adjusted if adjusted is not None else result.p_value
         drifted = p is not None and p < pending.threshold
     else:
-        drifted = result.statistic >= pending.threshold
+        size = abs(result.statistic)  # |z| for a calibrated Z-test; other statistics are >= 0
+        # A simulated null's quantile is itself a possible value: only beyond it is unusual.
+        drifted = size > pending.threshold if pending.source == "null" else size >= pending.threshold
     return ColumnDrift(
         status="ok",
         method=result.method,
         statistic=result.statistic,
         p_value=result.p_value,
-        p_value_adjusted=adjusted if result.method.uses_p_value else None,
+        p_value_adjusted=adjusted if pending.corrected else None,
         threshold=pending.threshold,
         threshold_source=pending.source,  # type: ignore[arg-type]
         drifted=bool(drifted),
+        compared=pending.compare,
+        note=pending.note,
         **pending.base,
     )
 
@@ -129,7 +173,7 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
         evaluated.append(_evaluate(name, spec.feature_drift(name), spec, reference, ref, cur))
 
     # The correction runs across all features tested with p-values, together.
-    pending_tests = [p for p in evaluated if isinstance(p, _Pending) and p.result.method.uses_p_value]
+    pending_tests = [p for p in evaluated if isinstance(p, _Pending) and p.corrected]
     adjusted = adjust_p_values([p.result.p_value for p in pending_tests], spec.drift.correction)  # type: ignore[misc]
     adjusted_by_name = {p.name: a for p, a in zip(pending_tests, adjusted, strict=True)}
     features = [

@@ -25,16 +25,20 @@ class ColumnDrift:
     p_value: float | None = None
     p_value_adjusted: float | None = None
     threshold: float | None = None
-    threshold_source: Literal["default", "spec", "calibrated"] | None = None
+    threshold_source: Literal["default", "spec", "calibrated", "null"] | None = None
     drifted: bool | None = None
     distribution: BinnedPair | None = None
+    # What the threshold was compared with: "p_value" (corrected when it took part in the
+    # correction) or "statistic".
+    compared: Literal["p_value", "statistic"] | None = None
+    note: str | None = None
 
     @property
     def score(self) -> float | None:
         """What is compared with the threshold: the (adjusted) p-value for tests, else the statistic."""
         if self.method is None:
             return None
-        if self.method.uses_p_value:
+        if self.compared == "p_value" or (self.compared is None and self.method.uses_p_value):
             return self.p_value_adjusted if self.p_value_adjusted is not None else self.p_value
         return self.statistic
 
@@ -51,6 +55,8 @@ class ColumnDrift:
             "threshold": self.threshold,
             "threshold_source": self.threshold_source,
             "drifted": self.drifted,
+            "compared": self.compared,
+            "note": self.note,
             "reference_count": self.reference_count,
             "current_count": self.current_count,
             "min_sample_size": self.min_sample_size,

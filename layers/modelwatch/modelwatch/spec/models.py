@@ -54,12 +54,9 @@ class FeatureDrift(_Strict):
     min_sample_size: Annotated[int, Field(ge=1)] | None = None
 
     @model_validator(mode="after")
-    def _calibration_needs_a_distance(self) -> FeatureDrift:
-        if self.threshold == CALIBRATED and self.method is not None and self.method.uses_p_value:
-            raise ValueError(
-                f"threshold 'calibrated' needs a distance method (wasserstein, psi, jensenshannon), "
-                f"not the p-value test '{self.method.value}'"
-            )
+    def _threshold_is_positive(self) -> FeatureDrift:
+        # "calibrated" works with every method: it calibrates the statistic and compares the
+        # statistic, so a p-value test is never compared with a threshold made for its statistic.
         if isinstance(self.threshold, float) and self.threshold <= 0:
             raise ValueError("threshold must be greater than 0")
         return self
@@ -121,6 +118,10 @@ class Window(_Strict):
 
 
 class DriftSettings(_Strict):
+    # "size-aware" (default): distances are judged against their own null distribution at the
+    # sizes of both samples, simulated from the reference; KS and Z-tests by their p-values.
+    # "evidently": Evidently's rule as documented (distances at a fixed distance_threshold).
+    rule: Literal["size-aware", "evidently"] = "size-aware"
     # Evidently's documented default rule: up to this many reference rows, statistical tests
     # with p-values; above it, distances.
     small_sample_max_rows: Annotated[int, Field(ge=1)] = 1000
