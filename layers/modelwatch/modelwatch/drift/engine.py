@@ -17,6 +17,7 @@ from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.quality import assess_quality
 from modelwatch.spec.models import CALIBRATED, DriftMethod, DriftSettings, FeatureDrift, MonitoringSpec
+from modelwatch.stats.categorical import two_sample_chi_square
 from modelwatch.stats.correction import adjust_p_values
 from modelwatch.stats.distributions import category_shares, counts_of, numeric_bins
 from modelwatch.stats.results import StatisticResult
@@ -117,12 +118,15 @@ def _size_aware(
     if method in (DriftMethod.KS, DriftMethod.Z_TEST):
         return _Pending(name, result, settings.p_value_threshold, "default", base, "p_value", note)
     null_distribution = thresholds.null_distribution(method, reference, current, settings.numeric_bins)
-    p_value = null_distribution.p_value(result.statistic)
     if method is DriftMethod.CHI_SQUARE:
-        # Evidently's chi-square takes the reference's shares as exact; the simulated null redraws
-        # the reference too, and holds for rare categories where the asymptotic one does not.
-        tested = StatisticResult(method, result.statistic, p_value, note)
+        # Evidently's chi-square fits the window to the reference's shares as if they were exact,
+        # and is infinite for a category the reference lacks (a rare one, often, in a small
+        # reference). The two-sample chi-square treats both as samples; its p-value comes from the
+        # simulated null, which holds for rare categories where the asymptotic one does not.
+        statistic = two_sample_chi_square(counts_of(reference), counts_of(current)).statistic
+        tested = StatisticResult(method, statistic, null_distribution.p_value(statistic), note)
         return _Pending(name, tested, settings.p_value_threshold, "null", base, "p_value", note)
+    p_value = null_distribution.p_value(result.statistic)
     threshold = null_distribution.quantile(1.0 - settings.p_value_threshold)
     scored = StatisticResult(method, result.statistic, p_value, note)
     return _Pending(name, scored, threshold, "null", base, "statistic", note)

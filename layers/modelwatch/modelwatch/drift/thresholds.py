@@ -45,40 +45,46 @@ def null_distribution(
     """The null of `method`'s statistic for this reference and a window of the current's size bucket."""
     reference_size = null.effective_size(reference.valid, _is_sketched(reference))
     current_size = null.effective_size(null.size_bucket(current.valid), _is_sketched(current))
-    key = (method.value, _fingerprint(reference), bins, reference_size, current_size)
+    if _uses_numeric_path(method, reference):
+        assert isinstance(reference, NumericColumnProfile) and isinstance(current, NumericColumnProfile)
+        if method is DriftMethod.WASSERSTEIN:
+            return _wasserstein_null(reference, reference_size, current_size)
+        edges = reference_edges(reference, bins)
+        reference_shares, current_shares = shares_in_bins(reference, edges), shares_in_bins(current, edges)
+    else:
+        reference_counts, current_counts = counts_of(reference), counts_of(current)
+        keys = sorted(set(reference_counts) | set(current_counts))
+        reference_shares = np.array([reference_counts.get(k, 0) for k in keys], dtype=np.float64) / reference.valid
+        current_shares = np.array([current_counts.get(k, 0) for k in keys], dtype=np.float64) / current.valid
+    pooled = (reference.valid * reference_shares + current.valid * current_shares) / (reference.valid + current.valid)
+    key = (method.value, _fingerprint(reference), bins)
+    if method is DriftMethod.JENSEN_SHANNON:
+        return null.null_of_shares(null.jensen_shannon_rows, pooled, reference_size, current_size, key)
+    if method is DriftMethod.PSI:
+        return null.null_of_shares(null.psi_rows, pooled, reference_size, current_size, key)
+    if method is DriftMethod.CHI_SQUARE:
+        return null.null_of_contingency_chi_square(pooled, reference_size, current_size, key)
+    raise ValueError(f"no simulated null for method '{method.value}'")
+
+
+def _wasserstein_null(reference: NumericColumnProfile, reference_size: int, current_size: int) -> null.NullDistribution:
+    key = ("wasserstein", _fingerprint(reference), reference_size, current_size)
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    if _uses_numeric_path(method, reference):
-        assert isinstance(reference, NumericColumnProfile)
-        if method is DriftMethod.WASSERSTEIN:
-            atoms, weights = reference.weighted_values()
-            result = null.null_of_normed_wasserstein(
-                atoms, weights, max(reference.std, 1e-300), reference_size, current_size, key
-            )
-        else:
-            shares = shares_in_bins(reference, reference_edges(reference, bins))
-            result = _null_of_shares(method, shares, reference_size, current_size, key)
+    atoms, _ = reference.weighted_values()
+    if len(atoms) <= null.WASSERSTEIN_EDGES:
+        edges = atoms  # few distinct values (or an exact small reference): all of them
     else:
-        counts = counts_of(reference)
-        shares = np.array([counts[k] for k in sorted(counts)], dtype=np.float64)
-        result = _null_of_shares(method, shares, reference_size, current_size, key)
+        edges = np.unique(reference.quantiles(np.linspace(0.0, 1.0, null.WASSERSTEIN_EDGES + 1)))
+    cumulative = reference.cdf(edges)
+    result = null.null_of_normed_wasserstein(
+        edges, cumulative, max(reference.std, 1e-300), reference_size, current_size, key
+    )
     _CACHE[key] = result
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return result
-
-
-def _null_of_shares(
-    method: DriftMethod, shares: np.ndarray, reference_size: int, current_size: int, key: tuple
-) -> null.NullDistribution:
-    if method is DriftMethod.JENSEN_SHANNON:
-        return null.null_of_shares(null.jensen_shannon_rows, shares, reference_size, current_size, key)
-    if method is DriftMethod.PSI:
-        return null.null_of_shares(null.psi_rows, shares, reference_size, current_size, key)
-    if method is DriftMethod.CHI_SQUARE:
-        return null.null_of_chi_square(shares, reference_size, current_size, key)
-    raise ValueError(f"no simulated null for method '{method.value}'")
 
 
 @dataclass(frozen=True)

@@ -5,18 +5,20 @@ and is blind on large ones. Here the null distribution of a statistic is simulat
 reference profile itself: both the reference and the window are redrawn (the two-sample null:
 the reference is a sample too) as multinomial counts over the reference's distribution.
 
-- Numeric distances on bins (Jensen-Shannon, PSI) and categorical ones: counts over the bins
-  or categories at the reference's shares. Two independent multinomials have the variance of
-  (current share - reference share) that the data have, whether bins are cut at the
-  reference's own quantiles (continuous columns) or hold tied values.
-- Normed Wasserstein: counts over the reference sketch's retained values (the atoms of its
-  distribution, at most a few thousand), so ties, skew and heavy tails are the reference's own.
+- Numeric distances on bins (Jensen-Shannon, PSI) and categorical ones (and the two-sample
+  chi-square): counts over the bins or categories at the pooled shares of both samples, as a
+  permutation test would. Two independent multinomials have the variance of (current share -
+  reference share) that the data have, whether bins are cut at the reference's own quantiles
+  (continuous columns) or hold tied values; pooling keeps a category only the window has from
+  being "impossible" under the null.
+- Normed Wasserstein: both empirical CDFs redrawn at the reference's quantile edges (its own
+  values when it has few), so ties, skew and heavy tails are the reference's own.
 
 A sketched side (past SKETCH_K values) carries the sketch's rank error on top of sampling
 noise; it is simulated as a sample of the smaller effective size 1 / (1/n + 1/SKETCH_SAMPLE_SIZE).
 
 All of it is O(draws x atoms): milliseconds per feature, so it runs where the verdict is made;
-results are cached per (reference, method, size bucket) for the process.
+Wasserstein nulls are cached per (reference, size bucket) for the process.
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ from modelwatch.sketches import SKETCH_RANK_ERROR
 from modelwatch.stats.distributions import EMPTY_BIN_SHARE
 
 NULL_DRAWS = 1000
+WASSERSTEIN_DRAWS = 500
+# The reference's distribution for the Wasserstein null: its CDF at this many quantile edges
+# (plus every distinct value when it has fewer), enough for the integral of |F - G|.
+WASSERSTEIN_EDGES = 512
+# Both (effective) sizes at least this: the Brownian-bridge limit instead of multinomial draws.
+BRIDGE_MIN_SIZE = 5000
 # A sample whose rank noise equals the sketch's: the 99% rank error bound is 2.576 standard
 # deviations, and a sample of size N has a rank standard deviation of at most 0.5 / sqrt(N).
 SKETCH_SAMPLE_SIZE = int((0.5 * 2.576 / SKETCH_RANK_ERROR) ** 2)
@@ -115,31 +123,52 @@ def null_of_shares(
     return NullDistribution(np.sort(values), reference_size, current_size)
 
 
-def null_of_chi_square(shares: np.ndarray, reference_size: int, current_size: int, key: tuple) -> NullDistribution:
-    """Null of the goodness-of-fit chi-square of the current counts to the reference shares,
-    with both redrawn: a category the redrawn reference lacks but the window has is infinite,
-    as it is in the observed statistic."""
+def contingency_chi_square_rows(reference: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Pearson's chi-square of each 2 x K table (rows of reference and current counts)."""
+    totals = reference + current
+    n, m = reference.sum(axis=1, keepdims=True), current.sum(axis=1, keepdims=True)
+    grand = n + m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected_reference, expected_current = totals * n / grand, totals * m / grand
+        terms = np.where(totals > 0, (reference - expected_reference) ** 2 / expected_reference, 0.0) + np.where(
+            totals > 0, (current - expected_current) ** 2 / expected_current, 0.0
+        )
+    return terms.sum(axis=1)
+
+
+def null_of_contingency_chi_square(
+    shares: np.ndarray, reference_size: int, current_size: int, key: tuple
+) -> NullDistribution:
+    """Null of the two-sample chi-square, both samples redrawn at the pooled shares: exact in
+    spirit where the asymptotic chi-square is not (rare categories, small windows)."""
     rng = np.random.default_rng(_seed("chisquare", key, reference_size, current_size))
     reference = _counts(rng, reference_size, shares, NULL_DRAWS)
     current = _counts(rng, current_size, shares, NULL_DRAWS)
-    expected = reference * current_size / reference_size
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(expected > 0, (current - expected) ** 2 / expected, np.where(current > 0, np.inf, 0.0))
-    return NullDistribution(np.sort(terms.sum(axis=1)), reference_size, current_size)
+    return NullDistribution(np.sort(contingency_chi_square_rows(reference, current)), reference_size, current_size)
 
 
 def null_of_normed_wasserstein(
-    atoms: np.ndarray, weights: np.ndarray, spread: float, reference_size: int, current_size: int, key: tuple
+    edges: np.ndarray, cumulative: np.ndarray, spread: float, reference_size: int, current_size: int, key: tuple
 ) -> NullDistribution:
-    """Null of W1 / spread, both samples redrawn over the reference's atoms (sorted values)."""
+    """Null of W1 / spread. W1 is the integral of |F_ref - F_cur| over x; both empirical CDFs are
+    redrawn at the reference's quantile edges (`cumulative` = reference CDF there), and the
+    integral is the sum over the gaps between edges.
+
+    Small samples: multinomial counts between edges, exact at the edges. Large ones: the
+    empirical process is a Brownian bridge scaled by sqrt(1/n + 1/m), so one set of bridge draws
+    per reference serves every size (and the cost does not grow with rows)."""
     rng = np.random.default_rng(_seed("wasserstein", key, reference_size, current_size))
-    gaps = np.diff(atoms)
-    values = np.empty(NULL_DRAWS)
-    # In blocks, so memory stays at a few MB for sketches with thousands of atoms.
-    block = max(1, 200_000 // max(len(atoms), 1))
-    for start in range(0, NULL_DRAWS, block):
-        draws = min(block, NULL_DRAWS - start)
-        reference = np.cumsum(_counts(rng, reference_size, weights, draws), axis=1) / reference_size
-        current = np.cumsum(_counts(rng, current_size, weights, draws), axis=1) / current_size
-        values[start : start + draws] = np.abs(reference - current)[:, :-1] @ gaps / spread
+    gaps = np.diff(edges)
+    shares = np.diff(np.concatenate(([0.0], cumulative)))
+    shares = np.maximum(shares, 0.0)
+    if min(reference_size, current_size) >= BRIDGE_MIN_SIZE:
+        increments = rng.standard_normal((WASSERSTEIN_DRAWS, len(shares))) * np.sqrt(shares)
+        walk = np.cumsum(increments, axis=1)
+        bridge = walk - cumulative / cumulative[-1] * walk[:, -1:]
+        scale = np.sqrt(1.0 / reference_size + 1.0 / current_size)
+        values = np.abs(bridge)[:, :-1] @ gaps * scale / spread
+    else:
+        reference = np.cumsum(_counts(rng, reference_size, shares, WASSERSTEIN_DRAWS), axis=1) / reference_size
+        current = np.cumsum(_counts(rng, current_size, shares, WASSERSTEIN_DRAWS), axis=1) / current_size
+        values = np.abs(reference - current)[:, :-1] @ gaps / spread
     return NullDistribution(np.sort(values), reference_size, current_size)
