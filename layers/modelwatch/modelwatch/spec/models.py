@@ -59,7 +59,17 @@ class FeatureDrift(_Strict):
         # statistic, so a p-value test is never compared with a threshold made for its statistic.
         if isinstance(self.threshold, float) and self.threshold <= 0:
             raise ValueError("threshold must be greater than 0")
+        if isinstance(self.threshold, float) and self.method is not None and self.method.uses_p_value:
+            _check_p_value_threshold(self.method, self.threshold, "threshold")
         return self
+
+
+def _check_p_value_threshold(method: DriftMethod, threshold: float, key: str) -> None:
+    if not 0 < threshold < 1:
+        raise ValueError(
+            f"{key}: {threshold} is not a p-value threshold; '{method.value}' compares its p-value, "
+            "so the threshold must be between 0 and 1 (or 'calibrated', or a distance method)"
+        )
 
 
 class NumericFeature(_Strict):
@@ -315,12 +325,28 @@ class MonitoringSpec(_Strict):
                 problems.append(f"alert {alert.name}: window '{alert.window}' is not in drift.windows")
         if self.retraining.window is not None and self.retraining.window not in windows:
             problems.append(f"retraining: window '{self.retraining.window}' is not in drift.windows")
+        problems += self._effective_drift_problems()
         kpi_names = [k.name for k in self.kpis]
         if len(set(kpi_names)) != len(kpi_names):
             problems.append("kpi names must be unique")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _effective_drift_problems(self) -> list[str]:
+        """Each feature's own drift settings over its type's: every combination must run."""
+        problems = []
+        for name, feature in self.features.items():
+            own, by_type = feature.drift, (self.drift.numeric if feature.type == "numeric" else self.drift.categorical)
+            method = own.method or by_type.method
+            threshold = own.threshold if own.threshold is not None else by_type.threshold
+            source = "" if own.threshold is not None else f" (from drift.{feature.type}.threshold)"
+            if method is not None and method.uses_p_value and isinstance(threshold, float):
+                try:
+                    _check_p_value_threshold(method, threshold, f"features.{name}.drift.threshold{source}")
+                except ValueError as problem:
+                    problems.append(str(problem))
+        return problems
 
     def feature_drift(self, name: str) -> FeatureDrift:
         """The effective override for one feature: its own settings over its type's."""
