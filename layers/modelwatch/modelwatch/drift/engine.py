@@ -185,6 +185,8 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
     ]
 
     performance = None if current.performance is None else current.performance.metrics()
+    undefined = None if current.performance is None else current.performance.undefined_reasons()
+    labeled_rows = 0 if current.performance is None else current.performance.total
     reference_performance = None if reference.performance is None else reference.performance.metrics()
     estimated, calibration = _estimated_performance(reference, current)
     dataset_drift_now = _dataset_drift(features, spec.drift.dataset_drift_share)
@@ -202,7 +204,9 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
         estimated_performance=estimated,
         extra={
             "calibration": calibration,
-            "concept_drift": _concept_drift(spec, performance, reference_performance, dataset_drift_now),
+            "performance_undefined": undefined,
+            "labeled_rows": labeled_rows,
+            "concept_drift": _concept_drift(spec, performance, reference_performance, dataset_drift_now, labeled_rows),
         },
     )
 
@@ -230,11 +234,30 @@ def _concept_drift(
     performance: dict[str, float | None] | None,
     reference: dict[str, float | None] | None,
     dataset_drift: bool | None,
+    labeled_rows: int,
 ) -> dict[str, object] | None:
     """P(Y|X) changed: performance fell beyond the tolerance while the inputs stayed put."""
     metric = spec.retraining.performance.metric if spec.retraining.performance else "accuracy"
-    if performance is None or reference is None or performance.get(metric) is None or reference.get(metric) is None:
+    if performance is None or reference is None:
         return None
+    minimum = spec.drift.min_labeled_rows
+    reason = None
+    if labeled_rows < minimum:
+        reason = f"{labeled_rows} labelled rows, fewer than drift.min_labeled_rows ({minimum})"
+    elif performance.get(metric) is None or reference.get(metric) is None:
+        reason = f"{metric} is undefined on the {'window' if performance.get(metric) is None else 'reference'}"
+    if reason is not None:
+        return {
+            "metric": metric,
+            "current": performance.get(metric),
+            "reference": reference.get(metric),
+            "tolerance": spec.retraining.performance_tolerance,
+            "labeled_rows": labeled_rows,
+            "min_labeled_rows": minimum,
+            "performance_fell": None,
+            "drifted": None,
+            "reason": reason,
+        }
     tolerance = spec.retraining.performance_tolerance
     fell = performance[metric] < reference[metric] - tolerance  # type: ignore[operator]
     return {
@@ -242,8 +265,11 @@ def _concept_drift(
         "current": performance[metric],
         "reference": reference[metric],
         "tolerance": tolerance,
+        "labeled_rows": labeled_rows,
+        "min_labeled_rows": minimum,
         "performance_fell": fell,
         "drifted": bool(fell and dataset_drift is False),
+        "reason": None,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,6 +44,11 @@ class ColumnDrift:
         return self.statistic
 
     def to_dict(self) -> dict[str, Any]:
+        note = self.note
+        if self.statistic is not None and not math.isfinite(self.statistic):
+            # Written as null (JSON has no Infinity); the verdict stands and says why.
+            why = "the statistic is infinite (a constant reference, or a category the reference never had)"
+            note = why if note is None else f"{note}; {why}"
         return {
             "name": self.name,
             "kind": self.kind,
@@ -56,7 +62,7 @@ class ColumnDrift:
             "threshold_source": self.threshold_source,
             "drifted": self.drifted,
             "compared": self.compared,
-            "note": self.note,
+            "note": note,
             "reference_count": self.reference_count,
             "current_count": self.current_count,
             "min_sample_size": self.min_sample_size,

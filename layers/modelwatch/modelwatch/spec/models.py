@@ -141,6 +141,9 @@ class DriftSettings(_Strict):
     # Below this many non-missing values in either window a feature gets "insufficient data".
     min_sample_size: Annotated[int, Field(ge=1)] = 30
     dataset_drift_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    # Below this many labelled rows in a window there is no concept-drift verdict: an accuracy
+    # on 50 rows moves by +-0.1 by chance alone.
+    min_labeled_rows: Annotated[int, Field(ge=1)] = 200
     # Bins (cut at reference quantiles) for PSI and Jensen-Shannon on numeric features.
     numeric_bins: Annotated[int, Field(ge=2, le=1000)] = 10
     # "calibrated" thresholds: mean + sigmas x std of the statistic between each baseline
