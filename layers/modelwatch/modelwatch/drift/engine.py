@@ -13,6 +13,7 @@ from modelwatch.drift.results import ColumnDrift, DriftReport
 from modelwatch.drift.thresholds import MIN_CALIBRATION_GROUPS, calibrated_threshold
 from modelwatch.errors import UserInputError
 from modelwatch.profiles.builder import POSITIVE_PROBABILITY
+from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.quality import assess_quality
@@ -71,6 +72,8 @@ def _evaluate(
     }
     if reference.valid < min_size or current.valid < min_size:
         return ColumnDrift(status="insufficient_data", **base)
+    if isinstance(reference, CategoricalColumnProfile) and isinstance(current, CategoricalColumnProfile):
+        reference, current = reference.aligned(current)
     method = override.method or default_method(reference, settings)
     result = compute(method, reference, current, settings.numeric_bins)
     base["distribution"] = _distribution(reference, current, settings.numeric_bins)
