@@ -9,6 +9,7 @@ from typing import Literal
 from modelwatch.cbpe import estimate, fit_calibration
 from modelwatch.drift import thresholds
 from modelwatch.drift.methods import compute, default_method, default_threshold, is_categorical_like
+from modelwatch.drift.multivariate import analyze_multivariate
 from modelwatch.drift.results import ColumnDrift, DriftReport
 from modelwatch.drift.thresholds import MIN_CALIBRATION_GROUPS, calibrated_threshold
 from modelwatch.errors import UserInputError
@@ -205,6 +206,7 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
         performance=performance,
         reference_performance=reference_performance,
         estimated_performance=estimated,
+        multivariate=analyze_multivariate(reference.multivariate, current.multivariate, spec.drift),
         extra={
             "calibration": calibration,
             "performance_undefined": undefined,

@@ -89,6 +89,8 @@ class DriftReport:
     performance: dict[str, float | None] | None = None
     reference_performance: dict[str, float | None] | None = None
     estimated_performance: dict[str, float | None] | None = None
+    # MultivariateDrift results (drift.multivariate), one per method.
+    multivariate: list[Any] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -132,5 +134,6 @@ class DriftReport:
             "performance": self.performance,
             "reference_performance": self.reference_performance,
             "estimated_performance": self.estimated_performance,
+            "multivariate": [result.to_dict() for result in self.multivariate],
             **self.extra,
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.coercion import CategoryCounts, as_finite_floats, as_labels
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
+from modelwatch.profiles.rows import RowsProfile, as_float_column
 from modelwatch.spec.models import MonitoringSpec
 
 # Column name -> values. Categorical feature columns may come already counted.
@@ -31,6 +33,9 @@ class ProfileSchema:
     score: str | None = None
     score_kind: str = "positive_probability"
     positive_class: str = "1"
+    # A baseline's PCA model (stats.pca.PcaModel): when set, each row's reconstruction error is
+    # profiled too, so a window's error distribution merges like every other column.
+    reconstruction: Any = None
 
     @classmethod
     def from_spec(cls, spec: MonitoringSpec) -> ProfileSchema:
@@ -109,7 +114,11 @@ def profile_batch(schema: ProfileSchema, batch: Batch) -> DatasetProfile:
     performance = None
     if "target" in roles and "prediction" in roles:
         performance = _performance(schema, batch, roles)
-    return DatasetProfile(rows=rows, columns=columns, performance=performance)
+    multivariate = None
+    if len(schema.numeric) >= 2 and all(name in batch for name in schema.numeric):
+        matrix = np.column_stack([as_float_column(batch[name]) for name in schema.numeric])  # type: ignore[arg-type]
+        multivariate = RowsProfile.from_rows(schema.numeric, matrix, schema.reconstruction)
+    return DatasetProfile(rows=rows, columns=columns, performance=performance, multivariate=multivariate)
 
 
 def _present(values: np.ndarray) -> np.ndarray:

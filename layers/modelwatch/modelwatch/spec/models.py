@@ -127,6 +127,15 @@ class Window(_Strict):
     hours: Annotated[float, Field(gt=0)]
 
 
+class MultivariateSettings(_Strict):
+    """Multivariate drift methods, on wherever a spec has two or more numeric features."""
+
+    pca_reconstruction: bool = True
+    domain_classifier: bool = True
+    # Share of the standardised variance the kept principal components explain (NannyML's 65%).
+    pca_explained_variance: Annotated[float, Field(gt=0, lt=1)] = 0.65
+
+
 class DriftSettings(_Strict):
     # "size-aware" (default): distances are judged against their own null distribution at the
     # sizes of both samples, simulated from the reference; KS and Z-tests by their p-values.
@@ -152,6 +161,7 @@ class DriftSettings(_Strict):
     calibration_sigmas: Annotated[float, Field(gt=0)] = 3.0
     numeric: FeatureDrift = FeatureDrift()
     categorical: FeatureDrift = FeatureDrift()
+    multivariate: MultivariateSettings = MultivariateSettings()
     windows: list[Window] = [Window(name="1h", hours=1), Window(name="1d", hours=24), Window(name="7d", hours=168)]
 
     @model_validator(mode="after")

@@ -1,0 +1,164 @@
+"""Mergeable summary of the numeric features taken together, row by row: what multivariate drift needs.
+
+Univariate sketches cannot see a correlation that flips while every marginal stays put. This
+profile keeps, for the rows where every numeric feature has a value:
+
+- their count, mean vector and co-moment matrix (Chan et al.'s pairwise update, as the column
+  moments): the reference's covariance, from which the PCA is fitted, without a second pass;
+- a bounded sample of ROW_SAMPLE_SIZE rows, chosen by a hash of each row's values (the smallest
+  hashes win). The sample of a merge is the sample of the union, whatever the merge order, and
+  a re-run over the same rows picks the same rows: what the domain classifier trains on;
+- optionally, each row's PCA reconstruction error under a baseline's model, as a numeric column
+  profile, so a window's error distribution merges like everything else.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from modelwatch.profiles.numeric import NumericColumnProfile
+
+ROW_SAMPLE_SIZE = 1000
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def row_keys(rows: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row's values (vectorised multiply-xorshift over the float bits)."""
+    bits = np.ascontiguousarray(rows, dtype=np.float64).view(np.uint64)
+    key = np.full(len(rows), 0x243F6A8885A308D3, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in range(bits.shape[1]):
+            key = (key ^ bits[:, column]) * _MIX
+            key ^= key >> np.uint64(29)
+        key = (key ^ (key >> np.uint64(32))) * _MIX
+    return key
+
+
+def as_float_column(values: np.ndarray) -> np.ndarray:
+    """Values as floats, NaN where a value is missing or not a finite number (rows stay aligned)."""
+    array = np.asarray(values)
+    if array.dtype.kind in "iuf":
+        floats = array.astype(np.float64)
+        floats[~np.isfinite(floats)] = np.nan
+        return floats
+    out = np.full(len(array), np.nan)
+    for index, value in enumerate(array.tolist()):
+        if isinstance(value, bool) or value is None:
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if np.isfinite(number):
+            out[index] = number
+    return out
+
+
+def _encode(array: np.ndarray, dtype: str) -> str:
+    return base64.b64encode(np.ascontiguousarray(array, dtype=dtype).tobytes()).decode("ascii")
+
+
+def _decode(text: str, dtype: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=dtype).copy()
+
+
+@dataclass
+class RowsProfile:
+    features: tuple[str, ...]
+    count: int = 0
+    mean: np.ndarray = field(default_factory=lambda: np.empty(0))
+    comoment: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    sample: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
+    # Reconstruction errors under the model named by `error_model` (a fingerprint), if any.
+    errors: NumericColumnProfile | None = None
+    error_model: str | None = None
+
+    @classmethod
+    def from_rows(cls, features: tuple[str, ...], rows: np.ndarray, error_model: Any = None) -> RowsProfile:
+        """Profile the complete rows of `rows` (n x d floats, NaN for missing); `error_model`
+        (a PcaModel) adds each row's reconstruction error."""
+        complete = rows[~np.isnan(rows).any(axis=1)]
+        d = len(features)
+        profile = cls(features, mean=np.zeros(d), comoment=np.zeros((d, d)), sample=np.empty((0, d)))
+        if len(complete):
+            profile.count = len(complete)
+            profile.mean = complete.mean(axis=0)
+            centred = complete - profile.mean
+            profile.comoment = centred.T @ centred
+            keys = row_keys(complete)
+            keep = np.argsort(keys, kind="stable")[:ROW_SAMPLE_SIZE]
+            profile.sample, profile.keys = complete[keep], keys[keep]
+        if error_model is not None:
+            profile.errors = NumericColumnProfile.from_values(error_model.errors(complete), 0, 0)
+            profile.error_model = error_model.fingerprint
+        return profile
+
+    @property
+    def covariance(self) -> np.ndarray:
+        return self.comoment / max(self.count, 1)
+
+    def merged(self, *others: RowsProfile) -> RowsProfile:
+        result = RowsProfile(
+            self.features,
+            self.count,
+            self.mean.copy(),
+            self.comoment.copy(),
+            self.sample,
+            self.keys,
+            None if self.errors is None else self.errors.merged(),
+            self.error_model,
+        )
+        samples, keys = [self.sample], [self.keys]
+        for other in others:
+            if other.features != self.features:
+                raise ValueError("row profiles of different numeric features cannot be merged")
+            if other.count:
+                total = result.count + other.count
+                delta = other.mean - result.mean
+                result.comoment = (
+                    result.comoment + other.comoment + np.outer(delta, delta) * result.count * other.count / total
+                )
+                result.mean = result.mean + delta * other.count / total
+                result.count = total
+            samples.append(other.sample)
+            keys.append(other.keys)
+            # Errors merge only when every part used the same model; otherwise they mean nothing.
+            if result.error_model != other.error_model or result.errors is None or other.errors is None:
+                result.errors, result.error_model = None, None
+            else:
+                result.errors = result.errors.merged(other.errors)
+        all_keys = np.concatenate(keys)
+        keep = np.argsort(all_keys, kind="stable")[:ROW_SAMPLE_SIZE]
+        result.sample, result.keys = np.concatenate(samples)[keep], all_keys[keep]
+        return result
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "count": self.count,
+            "mean": self.mean.tolist(),
+            "comoment": self.comoment.tolist(),
+            "sample": _encode(self.sample, "<f8"),
+            "keys": _encode(self.keys, "<u8"),
+            "errors": None if self.errors is None else self.errors.to_dict(),
+            "error_model": self.error_model,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RowsProfile:
+        features = tuple(data["features"])
+        return cls(
+            features,
+            int(data["count"]),
+            np.asarray(data["mean"], dtype=np.float64),
+            np.asarray(data["comoment"], dtype=np.float64).reshape(len(features), len(features)),
+            _decode(data["sample"], "<f8").reshape(-1, len(features)),
+            _decode(data["keys"], "<u8"),
+            None if data.get("errors") is None else NumericColumnProfile.from_dict(data["errors"]),
+            data.get("error_model"),
+        )
