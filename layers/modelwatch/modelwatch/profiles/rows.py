@@ -23,18 +23,27 @@ import numpy as np
 from modelwatch.profiles.numeric import NumericColumnProfile
 
 ROW_SAMPLE_SIZE = 1000
-_MIX = np.uint64(0x9E3779B97F4A7C15)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(key: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser: every input bit moves every output bit."""
+    key = key ^ (key >> np.uint64(33))
+    key = key * np.uint64(0xFF51AFD7ED558CCD)
+    key = key ^ (key >> np.uint64(33))
+    key = key * np.uint64(0xC4CEB9FE1A85EC53)
+    return key ^ (key >> np.uint64(33))
 
 
 def row_keys(rows: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each row's values (vectorised multiply-xorshift over the float bits)."""
+    """A 64-bit hash of each row's values. It must not depend on the values in any visible way:
+    the sample is the rows with the smallest keys, and a key that leaned on the values (a weak
+    mix of integer-valued floats did) would make reference and window samples differ."""
     bits = np.ascontiguousarray(rows, dtype=np.float64).view(np.uint64)
     key = np.full(len(rows), 0x243F6A8885A308D3, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for column in range(bits.shape[1]):
-            key = (key ^ bits[:, column]) * _MIX
-            key ^= key >> np.uint64(29)
-        key = (key ^ (key >> np.uint64(32))) * _MIX
+            key = _mix(key ^ _mix(bits[:, column] + _GOLDEN * np.uint64(column + 1)))
     return key
 
 

@@ -66,9 +66,6 @@ def domain_classifier_auc(
     """Cross-validated AUC of telling `current` rows (label 1) from `reference` rows (label 0),
     both already standardised, and the AUC above which that is unlikely without drift."""
     features = expanded_features(np.vstack([reference, current]))
-    # Standardise the expanded features on the reference rows, so the ridge treats them alike.
-    centre, spread = features[: len(reference)].mean(axis=0), features[: len(reference)].std(axis=0)
-    features = (features - centre) / np.where(spread > 0, spread, 1.0)
     labels = np.concatenate([np.zeros(len(reference)), np.ones(len(current))])
     # Stratified folds: each holds its share of reference and of window rows.
     rng = np.random.default_rng(seed)
@@ -79,8 +76,14 @@ def domain_classifier_auc(
     aucs = []
     for fold in range(FOLDS):
         held_out = folds == fold
-        weights = _fit_logistic(features[~held_out], labels[~held_out])
-        aucs.append(mann_whitney_auc(weights[0] + features[held_out] @ weights[1:], labels[held_out]))
+        # Standardised on the training half only: scaling that depends on the held-out rows would
+        # make the held-out AUC depend on them beyond the model, and its null spread wrong.
+        training = features[~held_out]
+        centre, spread = training.mean(axis=0), training.std(axis=0)
+        spread = np.where(spread > 0, spread, 1.0)
+        weights = _fit_logistic((training - centre) / spread, labels[~held_out])
+        tested = (features[held_out] - centre) / spread
+        aucs.append(mann_whitney_auc(weights[0] + tested @ weights[1:], labels[held_out]))
     n_ref, n_cur = len(reference), len(current)
     half_ref, half_cur = n_ref // FOLDS, n_cur // FOLDS
     spread_under_null = np.sqrt((half_ref + half_cur + 1) / (12.0 * half_ref * half_cur))
