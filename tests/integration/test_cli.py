@@ -226,3 +226,21 @@ def test_every_method_and_threshold_combination_loads_and_runs(data, tmp_path):
         assert made.returncode == 0, made.stderr
         result = drift(str(profile), str(data / "stable.csv"), "--spec", str(path))
         assert result.returncode in (0, 1), (numeric, categorical, result.stderr)
+
+
+def test_multivariate_drift_in_json_from_csv_parquet_and_a_saved_baseline(data, tmp_path):
+    profile = tmp_path / "baseline.json"
+    assert run("profile", "--data", str(data / "reference.csv"), "--out", str(profile), "--spec", SPEC).returncode == 0
+    for reference, current in (
+        (data / "reference.csv", data / "stable.csv"),
+        (data / "reference.csv", data / "drifted.parquet"),
+        (profile, data / "stable.csv"),
+    ):
+        out = tmp_path / "m.json"
+        result = drift(str(reference), str(current), "--spec", SPEC, "--json", str(out))
+        assert result.returncode in (0, 1), result.stderr
+        methods = json.loads(out.read_text())["multivariate"]
+        assert [m["method"] for m in methods] == ["pca_reconstruction", "domain_classifier"]
+        assert all(m["status"] == "ok" and isinstance(m["drifted"], bool) for m in methods)
+    # From a saved baseline every row of the window is scored, not a sample of them.
+    assert methods[0]["current_rows"] == 2000 and methods[0]["note"] is None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
+from typing import Any
 
 from rich.progress import Progress
 
@@ -22,9 +24,11 @@ def profile_table(
     label: str,
     progress: Progress | None = None,
     chunks: int | None = None,
+    reconstruction: Any = None,
 ) -> DatasetProfile:
-    """Stream the table into a profile; `chunks` > 0 keeps that many consecutive chunks."""
-    schema = ProfileSchema.from_spec(spec)
+    """Stream the table into a profile; `chunks` > 0 keeps that many consecutive chunks.
+    `reconstruction` (a baseline's PCA model) profiles each row's reconstruction error too."""
+    schema = dataclasses.replace(ProfileSchema.from_spec(spec), reconstruction=reconstruction)
     roles = [c for c in (schema.target, schema.prediction, schema.score) if c is not None]
     numeric = [*schema.numeric, *([schema.score] if schema.score else [])]
     categorical = [*schema.categorical, *(c for c in (schema.target, schema.prediction) if c is not None)]
@@ -68,7 +72,10 @@ def _profile_by_columns(
 ) -> DatasetProfile:
     """Parquet is columnar: stream one column at a time (the roles together, as performance
     pairs them row by row). Memory then holds one column's pages, not every column's."""
-    groups = [[c] for c in dict.fromkeys([*numeric, *categorical]) if c not in roles]
+    # The numeric features together: multivariate drift profiles them row by row.
+    together = [c for c in schema.numeric if c not in roles] if len(schema.numeric) >= 2 else []
+    groups = [together] if together else []
+    groups += [[c] for c in dict.fromkeys([*numeric, *categorical]) if c not in roles and c not in together]
     groups += [roles]
     # Roles the spec names may be absent (a window without labels): read what is there.
     groups = [[c for c in group if c in table.columns] for group in groups]
@@ -141,6 +148,19 @@ def _worker_job(path: str, spec_document: dict, label: str) -> bytes:
     return _profile_in_worker(path, spec_document, label, _workers_counters[label])
 
 
+def _baseline_model(reference: DatasetProfile | None, spec: MonitoringSpec) -> Any:
+    """A saved baseline's PCA, so the window's rows are scored as records are profiled (their
+    errors then merge like any column). Two tables profile in parallel: the window falls back
+    to its row sample there."""
+    if reference is None or reference.multivariate is None or not spec.drift.multivariate.pca_reconstruction:
+        return None
+    if len(reference.multivariate.features) < 2 or not reference.multivariate.count:
+        return None
+    from modelwatch.drift.multivariate import reference_model
+
+    return reference_model(reference.multivariate, spec.drift)
+
+
 def profile_inputs(
     inputs: dict[str, str], spec: MonitoringSpec, progress: Progress, while_waiting: Callable[[], object] = lambda: None
 ) -> dict[str, DatasetProfile]:
@@ -158,8 +178,9 @@ def profile_inputs(
             tables[label] = TableFile(path)
             tables[label].require(list(spec.features), label)
     if len(tables) < 2:
+        model = _baseline_model(profiles.get("reference"), spec)
         for label, table in tables.items():
-            profiles[label] = profile_table(table, spec, label, progress)
+            profiles[label] = profile_table(table, spec, label, progress, reconstruction=model)
         while_waiting()
         return profiles
     # Objects imported so far move to a permanent generation: the workers' garbage collector
