@@ -93,3 +93,25 @@ def test_a_window_too_small_for_the_classifier_gets_no_verdict():
     reference = _profile(spec, _frame(rng, 5000, 0.8))
     pca, classifier = analyze(spec, reference, _profile(spec, _frame(rng, 50, 0.8))).multivariate
     assert pca.status == "ok" and classifier.status == "insufficient_data" and classifier.drifted is None
+
+
+def test_captured_records_are_scored_with_the_baseline_model_where_they_are_profiled():
+    from modelwatch.windows.capture_profile import profile_captures
+
+    spec = _spec()
+    rng = np.random.default_rng(7)
+    reference = _profile(spec, _frame(rng, 5000, 0.8))
+    model = reference_model(reference.multivariate, spec.drift)
+    frame = _frame(rng, 200, -0.8)
+    records = [
+        {
+            "request_id": str(i),
+            "features": {name: float(frame[name][i]) for name in NUMERIC} | {"k": str(frame["k"][i])},
+            "prediction": "1",
+            "probabilities": {"1": 0.7, "0": 0.3},
+        }
+        for i in range(200)
+    ]
+    captured = profile_captures(spec, records, model).profile
+    assert captured.multivariate.errors.valid == 200 and captured.multivariate.error_model == model.fingerprint
+    assert profile_captures(spec, records).profile.multivariate.errors is None
