@@ -64,16 +64,16 @@ def test_default_dataset_share_is_one_half():
 
 
 @pytest.mark.parametrize("reference_rows", [1000, 50_000])
-@pytest.mark.parametrize("rows", [300, 5000])
-def test_stable_windows_raise_few_multivariate_alarms(reference_rows, rows):
-    # Four references with ten windows each: the methods hold their 5% over references (windows
-    # against one fixed reference share its luck: 0% to 12% measured, depending on the draw).
+def test_stable_windows_raise_few_multivariate_alarms(reference_rows):
+    # Eight references with ten windows each (300 to 5,000 rows): the methods hold their 5% over
+    # references; windows against one fixed reference share its luck (0% to 20% measured,
+    # depending on the draw). 80 windows at a true 5%: more than 8 alarms 2% of the time.
     alarms = {"pca_reconstruction": 0, "domain_classifier": 0}
-    for seed in range(4):
-        rng = np.random.default_rng([reference_rows, rows, seed])
+    for seed in range(8):
+        rng = np.random.default_rng([reference_rows, seed])
         reference = _profile(rng, reference_rows)
-        for _ in range(WINDOWS // 4):
+        for rows in (300, 1000, 5000, 300, 1000, 5000, 300, 1000, 5000, 2000):
             for result in analyze(MULTIVARIATE_SPEC, reference, _profile(rng, rows)).multivariate:
                 assert result.status == "ok"
                 alarms[result.method] += bool(result.drifted)
-    assert all(count / WINDOWS <= 0.10 for count in alarms.values()), alarms
+    assert all(count <= 8 for count in alarms.values()), alarms
