@@ -133,7 +133,9 @@ class _CountingProgress:
 def _profile_in_worker(path: str, spec_document: dict, label: str, counter: Synchronized) -> bytes:
     from modelwatch.spec import parse_spec
 
-    profile = profile_table(TableFile(path), parse_spec(spec_document), label, _CountingProgress(counter))  # type: ignore[arg-type]
+    spec = parse_spec(spec_document)
+    progress = _CountingProgress(counter)
+    profile = profile_table(TableFile(path), spec, label, progress, chunks=_calibration_chunks(spec, label))  # type: ignore[arg-type]
     return profile.to_json()
 
 
@@ -146,6 +148,15 @@ def _remember_counters(counters: dict[str, Synchronized]) -> None:
 
 def _worker_job(path: str, spec_document: dict, label: str) -> bytes:
     return _profile_in_worker(path, spec_document, label, _workers_counters[label])
+
+
+def _calibration_chunks(spec: MonitoringSpec, label: str) -> int | None:
+    """A reference read from a data file keeps its chunks when any feature's threshold is
+    "calibrated", so such a spec runs on a CSV or Parquet reference too, not only on a saved one."""
+    if label != "reference":
+        return None
+    calibrated = any(spec.feature_drift(name).threshold == "calibrated" for name in spec.features)
+    return spec.drift.calibration_chunks if calibrated else None
 
 
 def _baseline_model(reference: DatasetProfile | None, spec: MonitoringSpec) -> Any:
@@ -180,7 +191,8 @@ def profile_inputs(
     if len(tables) < 2:
         model = _baseline_model(profiles.get("reference"), spec)
         for label, table in tables.items():
-            profiles[label] = profile_table(table, spec, label, progress, reconstruction=model)
+            chunks = _calibration_chunks(spec, label)
+            profiles[label] = profile_table(table, spec, label, progress, chunks=chunks, reconstruction=model)
         while_waiting()
         return profiles
     # Objects imported so far move to a permanent generation: the workers' garbage collector
