@@ -15,6 +15,7 @@ from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.drift import analyze
+from modelwatch.jobs.window_check import WindowCheck
 from modelwatch.profiles import DatasetProfile, merge_profiles
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.report import render_html, report_document
@@ -62,7 +63,7 @@ class DriftJob:
         self.data, self.spec, self.registry = DataBucket(s3, bucket), spec, registry
 
     # --- the job ----------------------------------------------------------------------------
-    def run(self, end: datetime) -> list[dict[str, Any]]:
+    def run(self, end: datetime) -> list[WindowCheck]:
         """Every window of the spec, ending at `end`.
 
         Each hour's partial profiles are rolled up once into an hourly profile (cached in S3 and
@@ -114,9 +115,7 @@ class DriftJob:
             self.data.write(key, rollup.to_json(), "application/json")
         return rollup
 
-    def check_window(
-        self, run: _RunContext, window: Window, hours: list[str], merged: DatasetProfile
-    ) -> dict[str, Any]:
+    def check_window(self, run: _RunContext, window: Window, hours: list[str], merged: DatasetProfile) -> WindowCheck:
         version, end = run.manifest.version, run.end
         profile_hours = [run.profiles[h].fingerprint for h in hours]
         label_hours = {h: run.labels[h] for h in hours}
@@ -128,7 +127,7 @@ class DriftJob:
         if stored is not None:
             document = json.loads(stored)
             if document.get("inputs_fingerprint") == fingerprint:
-                return document
+                return WindowCheck.from_document(document)
 
         current = DatasetProfile(rows=merged.rows, columns=dict(merged.columns), performance=merged.performance)
         joined = [run.joined[h] for h in hours if h in run.joined]
@@ -158,7 +157,7 @@ class DriftJob:
         document = report_document(report, context) | {"inputs_fingerprint": fingerprint}
         self.data.write(prefix + "drift.json", json.dumps(document, indent=2).encode(), "application/json")
         self.data.write(prefix + "report.html", render_html(report, context).encode(), "text/html; charset=utf-8")
-        return document
+        return WindowCheck.from_document(document)
 
     def _joined_hour(
         self, version: str, hour: str, label_objects: list[tuple[str, str]], cached_joins: set[str]
