@@ -48,7 +48,8 @@ def _build(manifest: ModelManifest, artifact: bytes) -> OnnxClassifier:
 @cache
 def _current_model(platform: Platform) -> CurrentModel[OnnxClassifier]:
     """One per platform: the local runtime or a test that swaps the platform gets a fresh cache."""
-    return CurrentModel(registry_of(platform), _build, SPEC.serving.pointer_ttl_seconds, platform.clock)
+    registry = registry_of(platform, request_path=True)  # a slow registry must not time the request out
+    return CurrentModel(registry, _build, SPEC.serving.pointer_ttl_seconds, platform.clock)
 
 
 @register_before_snapshot

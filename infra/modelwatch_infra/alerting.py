@@ -70,13 +70,20 @@ class Alerting(Construct):
         notifier: lambda_.IFunction,
         functions: dict[str, lambda_.IFunction],
         dead_letter_queues: dict[str, sqs.IQueue],
+        notifier_name: str,
     ) -> None:
         super().__init__(scope, id)
         key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="ModelWatch alerts topic")
         key.grant_encrypt_decrypt(cdk.aws_iam.ServicePrincipal("cloudwatch.amazonaws.com"))
         self.topic = sns.Topic(self, "Alerts", master_key=key, enforce_ssl=True, display_name="ModelWatch alerts")
+        # The alerting path's own failures (the notifier failing, its dead letters) must not go
+        # through the notifier: they go to a topic with email subscriptions only.
+        self.operations = sns.Topic(
+            self, "Operations", master_key=key, enforce_ssl=True, display_name="ModelWatch alerting failures"
+        )
         for address in settings.alert_emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(address))
+            self.operations.add_subscription(subscriptions.EmailSubscription(address))
         self.notify_dead_letters = dead_letter_queue(self, "NotifyDeadLetters")
         self.topic.add_subscription(
             subscriptions.LambdaSubscription(notifier, dead_letter_queue=self.notify_dead_letters)
@@ -109,18 +116,13 @@ class Alerting(Construct):
             )
             if planned.action == "retrain":
                 self.retraining_triggers.append(alarm)
-        self.watch(functions)
-        five_minutes = cdk.Duration.minutes(5)
-        for name, queue in sorted(dead_letter_queues.items()):
-            self._alarm(
-                f"{name}-DeadLetters",
-                queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
-                threshold=0,
-                description=f"[critical] undelivered events wait in the {name} dead-letter queue",
-            )
+        self.watch(functions, notifier_name)
+        queues = {**dead_letter_queues, f"{notifier_name}-subscription": self.notify_dead_letters}
+        self.watch_queues(queues, notifier_name)
 
-    def watch(self, functions: dict[str, lambda_.IFunction]) -> None:
-        """Errors and throttles of each function, alarmed and notified like the spec's rules."""
+    def watch(self, functions: dict[str, lambda_.IFunction], notifier_name: str) -> None:
+        """Errors and throttles of each function, alarmed like the spec's rules; the notifier's own
+        go to the operations topic (email), which does not depend on the notifier."""
         five_minutes = cdk.Duration.minutes(5)
         for name, function in sorted(functions.items()):
             for kind, metric in (
@@ -132,7 +134,20 @@ class Alerting(Construct):
                     metric,
                     threshold=0,
                     description=f"[critical] {kind.lower()} in the {name} function",
+                    topic=self.operations if name == notifier_name else self.topic,
                 )
+
+    def watch_queues(self, queues: dict[str, sqs.IQueue], notifier_name: str) -> None:
+        """Every dead-letter queue alarms while anything waits in it; the notifier's to email."""
+        five_minutes = cdk.Duration.minutes(5)
+        for name, queue in sorted(queues.items()):
+            self._alarm(
+                f"{name}-DeadLetters",
+                queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
+                threshold=0,
+                description=f"[critical] undelivered events wait in the {name} dead-letter queue",
+                topic=self.operations if name.startswith(notifier_name) else self.topic,
+            )
 
     def _alarm(
         self,
@@ -147,6 +162,7 @@ class Alerting(Construct):
         description: str = "",
         low_samples: str | None = None,
         notify: bool = True,
+        topic: sns.ITopic | None = None,
     ) -> cw.Alarm:
         alarm = cw.Alarm(
             self,
@@ -162,7 +178,8 @@ class Alerting(Construct):
             evaluate_low_sample_count_percentile=low_samples,
         )
         if notify:
-            alarm.add_alarm_action(actions.SnsAction(self.topic))
-            alarm.add_ok_action(actions.SnsAction(self.topic))
+            target = actions.SnsAction(topic or self.topic)
+            alarm.add_alarm_action(target)
+            alarm.add_ok_action(target)
             self.alarms.append(alarm)
         return alarm

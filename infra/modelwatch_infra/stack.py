@@ -72,7 +72,11 @@ class ModelWatchStack(cdk.Stack):
             api=api.http_api,
             notifier=fn[catalog.NOTIFY.name],
             functions=fn,
-            dead_letter_queues={n: b.dead_letters for n, b in built.items() if b.dead_letters is not None},
+            dead_letter_queues={
+                **{n: b.dead_letters for n, b in built.items() if b.dead_letters is not None},
+                "drift-schedule": pipeline.schedule_dead_letters,
+            },
+            notifier_name=catalog.NOTIFY.name,
         )
         retraining = Retraining(
             self,

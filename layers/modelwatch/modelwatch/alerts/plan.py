@@ -8,7 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from modelwatch.catalog.metrics import CATALOGUE, DRIFT_TRIGGERS, FEATURE_VALUE, NEW_LABELED_ROWS, PERFORMANCE
+from modelwatch.catalog.metrics import (
+    CATALOGUE,
+    DRIFT_TRIGGERS,
+    FEATURE_VALUE,
+    MODEL_LOAD_FAILED,
+    NEW_LABELED_ROWS,
+    PERFORMANCE,
+)
 from modelwatch.spec.models import AlertRule, Comparison, MonitoringSpec
 
 Action = Literal["notify", "retrain"]
@@ -85,9 +92,30 @@ def retraining_rules(spec: MonitoringSpec) -> list[AlertRule]:
     ]
 
 
+def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
+    """Alarms every deployment has, whatever its spec: a model version that fails to load (missing
+    or tampered artifact) while the fleet keeps serving the last good one."""
+    return [
+        AlertRule(
+            name=MODEL_LOAD_FAILED.name,
+            metric=MODEL_LOAD_FAILED.name,
+            statistic="Sum",
+            comparison="GreaterThanThreshold",
+            threshold=0,
+            period_seconds=60,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+            severity="critical",
+            description="A model version failed to load (missing, or its hash does not match); the last good "
+            "version is still served",
+        )
+    ]
+
+
 def planned_alarms(spec: MonitoringSpec) -> list[PlannedAlarm]:
     planned = []
-    for action, rules in (("notify", spec.alerts), ("retrain", retraining_rules(spec))):
+    rule_sets = (("notify", [*spec.alerts, *platform_rules(spec)]), ("retrain", retraining_rules(spec)))
+    for action, rules in rule_sets:
         for rule in rules:
             for extra in _dimension_values(spec, rule):
                 suffix = "".join(f"-{v}" for v in extra.values())

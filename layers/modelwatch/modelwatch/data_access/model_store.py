@@ -99,12 +99,12 @@ class ModelRegistry:
         return self.s3.get_object(Bucket=self.bucket, Key=manifest.baseline_key)["Body"].read()
 
 
-def registry_of(platform: Platform) -> ModelRegistry:
-    """The registry the platform's settings point at."""
+def registry_of(platform: Platform, request_path: bool = False) -> ModelRegistry:
+    """The registry the platform's settings point at; `request_path` for a caller that waits."""
     settings = platform.settings
     return ModelRegistry(
-        platform.client("s3"),
-        platform.client("ssm"),
+        platform.client("s3", request_path),
+        platform.client("ssm", request_path),
         settings.model_bucket,
         settings.model_prefix,
         settings.pointer_parameter,
