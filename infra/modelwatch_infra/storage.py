@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
@@ -103,3 +104,24 @@ def grant_prefix(
                 conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
             )
         )
+
+
+def logs_key(scope: Construct, id: str, description: str) -> kms.Key:
+    """A customer-managed key CloudWatch Logs may use for this account's log groups (as AWS's
+    "Encrypt log data in CloudWatch Logs using AWS KMS" asks: the logs service principal, scoped
+    by the encryption context to this account's log groups)."""
+    key = kms.Key(scope, id, enable_key_rotation=True, description=description)
+    stack = cdk.Stack.of(scope)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],  # in a key policy, "*" is this key
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"
+                }
+            },
+        )
+    )
+    return key

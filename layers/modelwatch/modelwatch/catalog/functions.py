@@ -75,6 +75,9 @@ class FunctionDefinition:
     writes: tuple[Area, ...] = ()
     pointer: Literal["read", "write"] | None = None  # the current-model parameter
     environment: tuple[str, ...] = BASE_ENVIRONMENT
+    # Its log lines (and dead letters) carry raw inputs (capture and quarantine lines, records it
+    # could not store): encrypted with the deployment's own key, kept no longer than the logs'.
+    handles_inputs: bool = False
 
     @property
     def handler(self) -> str:
@@ -105,6 +108,7 @@ PREDICT = FunctionDefinition(
     snap_start=True,
     reads=(MODELS,),
     pointer="read",
+    handles_inputs=True,
 )
 FEEDBACK = FunctionDefinition(
     "feedback",
@@ -115,6 +119,7 @@ FEEDBACK = FunctionDefinition(
     core="serving",
     layer="base",
     writes=(LABELS,),
+    handles_inputs=True,
 )
 CAPTURE_FUNCTION = FunctionDefinition(
     "capture",
@@ -125,6 +130,7 @@ CAPTURE_FUNCTION = FunctionDefinition(
     core="serving",
     layer="base",
     writes=(CAPTURE, QUARANTINE),
+    handles_inputs=True,
 )
 PROFILE = FunctionDefinition(
     "profile",

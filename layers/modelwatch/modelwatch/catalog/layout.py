@@ -62,10 +62,16 @@ QUARANTINE = Area("quarantine", "data", "rejected requests and unreadable captur
 PROFILES = Area("profiles", "data", "one partial profile per capture object", infrequent_access_after_days=30)
 PROFILES_HOURLY = Area("profiles-hourly", "data", "an hour's partial profiles rolled up")
 JOINS = Area("joins", "data", "request id -> prediction, per capture object", True, "captureRetentionDays")
-LABELS = Area("labels", "data", "ground truth and business outcomes, under the prediction's hour", True)
-LABELS_JOINED = Area("labels-joined", "data", "an hour's labels joined to its predictions", True)
+LABELS = Area(
+    "labels", "data", "ground truth and business outcomes, under the prediction's hour", True, "captureRetentionDays"
+)
+LABELS_JOINED = Area(
+    "labels-joined", "data", "an hour's labels joined to its predictions", True, "captureRetentionDays"
+)
 REPORTS = Area("reports", "data", "drift.json and report.html per window check")
-RETRAINING = Area("retraining", "data", "a retraining run's training and holdout rows and its decision", True)
+RETRAINING = Area(
+    "retraining", "data", "a retraining run's training and holdout rows and its decision", True, "captureRetentionDays"
+)
 MODELS = Area("models", "models", "the model registry: artifact, manifest and baseline per version")
 
 DATA_AREAS = (CAPTURE, QUARANTINE, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS, RETRAINING)

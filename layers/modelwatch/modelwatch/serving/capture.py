@@ -106,10 +106,35 @@ def storage_groups(
             continue
         kind, records = parsed
         for record in records:
-            moment = datetime.fromisoformat(str(record.get("timestamp")))
+            moment = _well_formed(kind, record)
+            if moment is None:  # not a record the API functions write: reported, never stored
+                unreadable.append(json.dumps(record, default=str)[:MAX_LINE_BYTES])
+                continue
             version = str(record.get("model_version", "none"))
             groups.setdefault((kind, version, layout.hour_of(moment)), []).append(record)
     return groups, unreadable
+
+
+_REQUIRED = {
+    CAPTURE: {"request_id": str, "timestamp": str, "model_version": str, "features": dict},
+    QUARANTINE: {"timestamp": str, "route": str, "status": int, "errors": list, "body": str},
+}
+
+
+def _well_formed(kind: str, record: object) -> datetime | None:
+    """The record's time when it has every field of its kind with the right type, else None."""
+    if not isinstance(record, dict):
+        return None
+    for name, kind_of_value in _REQUIRED[kind].items():
+        if not isinstance(record.get(name), kind_of_value) or isinstance(record.get(name), bool):
+            return None
+    if kind == CAPTURE and "prediction" not in record:
+        return None
+    try:
+        moment = datetime.fromisoformat(record["timestamp"])
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def object_key(kind: str, model_version: str, hour: str, batch_id: str) -> str:
