@@ -141,7 +141,7 @@ PROFILE = FunctionDefinition(
     core="monitoring",
     layer="monitoring",
     reads=(CAPTURE, MODELS),  # models: the version's baseline PCA, for per-record reconstruction errors
-    writes=(PROFILES, JOINS, QUARANTINE),
+    writes=(PROFILES, JOINS, QUARANTINE, PROFILES_HOURLY),  # profiles-hourly: late-capture markers
 )
 DRIFT = FunctionDefinition(
     "drift",

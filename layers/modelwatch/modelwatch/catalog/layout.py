@@ -22,6 +22,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 HOUR_FORMAT = "%Y-%m-%d-%H"
+# Capture objects of an hour arrive late when delivery is retried: a CloudWatch Logs subscription
+# retries for up to 24 h, then asynchronous Lambda retries for up to 6 h more. An hour older than
+# that (plus the hour itself) is complete; a later arrival (a redriven dead letter) leaves a marker
+# beside the hour's rollup (late_capture_marker) and the drift check lists the hour again.
+SETTLE_HOURS = 24 + 6 + 1
 Bucket = Literal["data", "models"]
 
 
@@ -131,6 +136,12 @@ def model_version_of(capture_key: str) -> str:
     return partition.removeprefix("model_version=")
 
 
+def hour_of_capture(capture_key: str) -> str:
+    """The hour a capture object's partition names."""
+    partition = capture_key.removeprefix(CAPTURE.prefix).split("/")[1]
+    return partition.removeprefix(hour_segment(""))
+
+
 def derived_key(capture_key: str, area: Area) -> str:
     """profiles/… or joins/… for a capture object: same partitions, same name, .json."""
     if not CAPTURE.holds(capture_key):
@@ -140,6 +151,12 @@ def derived_key(capture_key: str, area: Area) -> str:
 
 def hourly_profile_key(model_version: str, hour: str) -> str:
     return f"{PROFILES_HOURLY.version_prefix(model_version)}{hour_segment(hour)}.json"
+
+
+def late_capture_marker(model_version: str, hour: str) -> str:
+    """Written beside an hour's rollup when a capture object of that hour is profiled after the
+    hour settled: the drift check lists the hour again instead of trusting its rollup."""
+    return f"{PROFILES_HOURLY.version_prefix(model_version)}{hour_segment(hour)}.late"
 
 
 def joined_labels_key(model_version: str, hour: str) -> str:

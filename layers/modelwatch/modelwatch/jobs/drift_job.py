@@ -22,9 +22,7 @@ from modelwatch.report import render_html, report_document
 from modelwatch.spec.models import MonitoringSpec, Window
 from modelwatch.windows.label_join import JoinedLabels, join_labels
 
-# Capture objects of an hour can still arrive a little after it (log subscription delivery):
-# hours older than this are considered complete once rolled up.
-SETTLE_HOURS = 3
+SETTLE_HOURS = layout.SETTLE_HOURS
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,11 @@ class DriftJob:
         longest = max(w.hours for w in self.spec.drift.windows)
         all_hours = layout.window_hours(end, longest)
         rollups = self.data.existing(layout.PROFILES_HOURLY.version_prefix(version), all_hours)
-        hourly = {hour: self._hourly_profile(version, hour, end, rollups) for hour in all_hours}
+        rollups |= self.data.existing(layout.PROFILES_HOURLY.version_prefix(version), all_hours, ".late")
+        # Every hour that may still change, listed at once (one paginated LIST, not one per hour).
+        unsettled = [hour for hour in all_hours if not self._settled(version, hour, end, rollups)]
+        listed = self.data.list_hours(layout.PROFILES.version_prefix(version), unsettled) if unsettled else {}
+        hourly = {hour: self._hourly_profile(version, hour, rollups, listed) for hour in all_hours}
         labels = {h: sorted(items) for h, items in self.data.list_hours(layout.LABELS.prefix, all_hours).items()}
         cached_joins = self.data.existing(layout.LABELS_JOINED.version_prefix(version), all_hours)
         joined = {h: self._joined_hour(version, h, items, cached_joins) for h, items in labels.items() if items}
@@ -96,14 +98,22 @@ class DriftJob:
             documents[window.name] = self.check_window(context, window, hours, merged)
         return [documents[w.name] for w in self.spec.drift.windows]
 
-    def _hourly_profile(self, version: str, hour: str, end: datetime, rollups: set[str]) -> _Hour:
+    @staticmethod
+    def _settled(version: str, hour: str, end: datetime, rollups: set[str]) -> bool:
+        """Rolled up, past every retry of its delivery, and with no late arrival since."""
+        complete = end - layout.hour_start(hour) >= timedelta(hours=SETTLE_HOURS + 1)
+        late = layout.late_capture_marker(version, hour) in rollups
+        return complete and layout.hourly_profile_key(version, hour) in rollups and not late
+
+    def _hourly_profile(
+        self, version: str, hour: str, rollups: set[str], listed: dict[str, list[tuple[str, str]]]
+    ) -> _Hour:
         """One hour's partial profiles merged, from the rollup when it is still current."""
         key = layout.hourly_profile_key(version, hour)
-        settled = end - layout.hour_start(hour) >= timedelta(hours=SETTLE_HOURS + 1)
         cached = self.data.read(key) if key in rollups else None
-        if cached is not None and settled:
+        if cached is not None and hour not in listed:
             return _Hour.from_json(cached)
-        objects = self.data.list_hours(layout.PROFILES.version_prefix(version), [hour])[hour]
+        objects = listed.get(hour, [])
         fingerprint = hashlib.sha256(json.dumps(sorted(objects)).encode()).hexdigest()
         if cached is not None:
             rollup = _Hour.from_json(cached)

@@ -8,6 +8,7 @@ Logs' 256 KB event limit by splitting large batches.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -18,7 +19,8 @@ from modelwatch.catalog import layout
 MARKER = "modelwatch_capture"
 CAPTURE, QUARANTINE = "capture", "quarantine"
 MAX_LINE_BYTES = 200_000  # below the 256 KB log event limit, with room for the envelope
-MAX_QUARANTINED_BODY = 65_536
+MAX_QUARANTINED_BODY = 65_536  # bytes of the body as encoded in the line
+MAX_QUARANTINED_ERRORS = 100  # field errors kept per rejected request (all are counted)
 
 
 def capture_record(
@@ -43,16 +45,40 @@ def capture_record(
 def quarantine_record(
     timestamp: datetime, route: str, status: int, errors: list[dict[str, str]], body: bytes
 ) -> dict[str, Any]:
-    text = body[:MAX_QUARANTINED_BODY].decode("utf-8", errors="replace")
+    """A rejected request, kept within the line budget whatever the body holds: the body's text
+    is cut by its *encoded* size (control bytes and non-ASCII grow up to six times in JSON), and
+    its length and SHA-256 are kept, so a truncated body can still be matched to its sender's."""
+    text, truncated = _within_encoded(body.decode("utf-8", errors="replace"), MAX_QUARANTINED_BODY)
     return {
         "timestamp": timestamp.isoformat(timespec="milliseconds"),
         "route": route,
         "status": status,
-        "errors": errors,
+        "errors": errors[:MAX_QUARANTINED_ERRORS],
+        "errors_total": len(errors),
         "body": text,
-        "body_truncated": len(body) > MAX_QUARANTINED_BODY,
+        "body_truncated": truncated,
+        "body_bytes": len(body),
+        "body_sha256": hashlib.sha256(body).hexdigest(),
         "model_version": "none",
     }
+
+
+def _within_encoded(text: str, budget: int) -> tuple[str, bool]:
+    """The longest prefix of `text` whose JSON encoding fits `budget` bytes, and whether it was cut."""
+    if len(_encoded(text)) <= budget:
+        return text, False
+    low, high = 0, min(len(text), budget)  # every character encodes to at least one byte
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(_encoded(text[:middle])) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low], True
+
+
+def _encoded(text: str) -> str:
+    return json.dumps(text)
 
 
 def log_lines(kind: str, records: Sequence[dict[str, Any]]) -> Iterable[str]:
