@@ -17,7 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from modelwatch.alerts.plan import PlannedAlarm, planned_alarms
-from modelwatch.catalog.metrics import API_5XX_RATE
+from modelwatch.catalog.metrics import API_ID_DIMENSION, MetricMath
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch_infra.functions import dead_letter_queue
 from modelwatch_infra.settings import DeploymentSettings
@@ -46,15 +46,23 @@ def planned_metric(spec: MonitoringSpec, alarm: PlannedAlarm) -> cw.Metric:
     )
 
 
-def server_error_rate(api: apigw.HttpApi, period: cdk.Duration) -> cw.MathExpression:
-    """5xx responses as a percentage of all requests (zero when there were none)."""
+def math_expression(math: MetricMath, api: apigw.HttpApi, period: cdk.Duration) -> cw.MathExpression:
+    """The catalogue's metric math (the 5xx rate over the HTTP API's counts), as deployed: its
+    inputs' dimension values are this stack's (the API's id)."""
+    dimension_values = {API_ID_DIMENSION: api.api_id}
     return cw.MathExpression(
-        expression="IF(requests > 0, 100 * errors / requests, 0)",
+        expression=math.expression,
         using_metrics={
-            "errors": api.metric_server_error(period=period, statistic="Sum"),
-            "requests": api.metric_count(period=period, statistic="Sum"),
+            item.id: cw.Metric(
+                namespace=item.namespace,
+                metric_name=item.name,
+                dimensions_map={d: dimension_values[d] for d in item.dimensions},
+                statistic=item.statistic,
+                period=period,
+            )
+            for item in math.inputs
         },
-        label="5xx rate (%)",
+        label=math.label,
         period=period,
     )
 
@@ -98,8 +106,8 @@ class Alerting(Construct):
         for planned in planned_alarms(spec):
             rule = planned.rule
             metric = (
-                server_error_rate(api, cdk.Duration.seconds(rule.period_seconds))
-                if rule.metric == API_5XX_RATE.name
+                math_expression(planned.math, api, cdk.Duration.seconds(rule.period_seconds))
+                if planned.math is not None
                 else planned_metric(spec, planned)
             )
             alarm = self._alarm(
@@ -111,7 +119,7 @@ class Alerting(Construct):
                 comparison=COMPARISONS[rule.comparison],
                 missing=MISSING[rule.treat_missing_data],
                 description=f"[{rule.severity}] {rule.description}".strip(),
-                low_samples="ignore" if rule.min_samples and rule.statistic.startswith("p") else None,
+                low_samples=rule.evaluate_low_sample_count_percentile,
                 notify=planned.action == "notify",
             )
             if planned.action == "retrain":

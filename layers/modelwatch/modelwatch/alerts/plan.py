@@ -1,7 +1,8 @@
 """Every alarm the spec asks for, in one list the CDK stack deploys and the local runtime
 evaluates: each [[alerts]] rule (one alarm per feature or KPI when its metric has that
 dimension), which notifies the alerts topic, and the [retraining] metric triggers, which start
-the retraining state machine."""
+the retraining state machine. A metric CloudWatch computes with metric math (Api5xxRate) is
+alarmed on its catalogue expression, which both the stack and the local runtime read."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from modelwatch.catalog.metrics import (
     MODEL_LOAD_FAILED,
     NEW_LABELED_ROWS,
     PERFORMANCE,
+    MetricMath,
 )
 from modelwatch.spec.models import AlertRule, Comparison, MonitoringSpec
 
@@ -26,8 +28,13 @@ DRIFT_CHECK_PERIOD_SECONDS = 3600  # the drift check runs hourly by default
 class PlannedAlarm:
     name: str  # the rule's name, plus the feature or KPI it watches
     rule: AlertRule
-    dimensions: dict[str, str]
+    dimensions: dict[str, str]  # of the alarm's metric; none for metric math (its inputs have theirs)
     action: Action
+
+    @property
+    def math(self) -> MetricMath | None:
+        """The metric math expression the alarm judges, when its metric is computed by one."""
+        return CATALOGUE[self.rule.metric].math
 
 
 def _dimension_values(spec: MonitoringSpec, rule: AlertRule) -> list[dict[str, str]]:
@@ -43,6 +50,8 @@ def _dimension_values(spec: MonitoringSpec, rule: AlertRule) -> list[dict[str, s
 
 
 def _dimensions(spec: MonitoringSpec, rule: AlertRule, extra: dict[str, str]) -> dict[str, str]:
+    if CATALOGUE[rule.metric].math is not None:
+        return {}
     dimensions = {"service": spec.metrics.service, **extra}
     if CATALOGUE[rule.metric].is_drift_metric:
         dimensions["window"] = rule.window or spec.drift.windows[0].name

@@ -22,6 +22,28 @@ PerValue = Literal["feature", "class", "kpi", "method"]
 
 
 @dataclass(frozen=True)
+class MathInput:
+    """One metric a metric math expression reads, by the id the expression names it with.
+    `dimensions` are the names only: their values (an API's id) belong to a deployment."""
+
+    id: str
+    namespace: str
+    name: str
+    statistic: str
+    dimensions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MetricMath:
+    """A CloudWatch metric math expression over its inputs: the deployed alarm sends exactly this
+    text to CloudWatch, and the local runtime evaluates exactly this text over the same inputs."""
+
+    expression: str
+    inputs: tuple[MathInput, ...]
+    label: str
+
+
+@dataclass(frozen=True)
 class Metric:
     name: str
     unit: Unit
@@ -32,6 +54,7 @@ class Metric:
     # Extra dimensions beyond `service` (and `window` for drift metrics), in emission order.
     extra_dimensions: tuple[str, ...] = ()
     emitted_by_function_code: bool = True  # False: Powertools or metric math make it
+    math: MetricMath | None = None  # set when CloudWatch computes it from other metrics
 
     @property
     def is_drift_metric(self) -> bool:
@@ -89,12 +112,24 @@ FEEDBACK = _metric("Feedback", "Count", "feedback", "labels and outcomes receive
 UNKNOWN_REQUEST_IDS = _metric(
     "UnknownRequestIds", "Count", "feedback", "feedback for request ids ModelWatch did not issue"
 )
+# API Gateway's own metrics of an HTTP API (namespace AWS/ApiGateway, dimension ApiId): requests
+# and 5xx responses per period. They are AWS's names, not ours, so they are not in CATALOGUE.
+API_GATEWAY_NAMESPACE = "AWS/ApiGateway"
+API_ID_DIMENSION = "ApiId"
+API_REQUESTS = MathInput("requests", API_GATEWAY_NAMESPACE, "Count", "Sum", (API_ID_DIMENSION,))
+API_SERVER_ERRORS = MathInput("errors", API_GATEWAY_NAMESPACE, "5xx", "Sum", (API_ID_DIMENSION,))
 API_5XX_RATE = _metric(
     "Api5xxRate",
     "Percent",
     "api",
     "5xx responses over all requests (metric math over the HTTP API's 5xx and Count)",
     emitted_by_function_code=False,
+    # A percentage of the period's requests; a period without requests is 0, not a division by 0.
+    math=MetricMath(
+        expression=f"IF({API_REQUESTS.id} > 0, 100 * {API_SERVER_ERRORS.id} / {API_REQUESTS.id}, 0)",
+        inputs=(API_SERVER_ERRORS, API_REQUESTS),
+        label="5xx rate (%)",
+    ),
 )
 
 # --- capture and profiles --------------------------------------------------------------------
