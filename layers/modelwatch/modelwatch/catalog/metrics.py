@@ -60,12 +60,13 @@ def _metric(name: str, unit: Unit, emitter: Emitter | tuple[Emitter, ...], descr
 # --- the prediction API ----------------------------------------------------------------------
 PREDICTION_LATENCY = _metric("PredictionLatency", "Milliseconds", "predict", "end-to-end handler time")
 MODEL_LATENCY = _metric("ModelLatency", "Milliseconds", "predict", "model inference time")
-CONFIDENCE = _metric("Confidence", "None", "predict", "highest class probability, per record")
+CONFIDENCE = _metric("Confidence", "None", "predict", "highest class probability, per record (classifiers)")
+PREDICTED_VALUE = _metric("PredictedValue", "None", "predict", "the predicted value, per record (regression)")
 PREDICTIONS = _metric(
     "Predictions",
     "Count",
     "predict",
-    "predictions by predicted class",
+    "predictions by predicted class (classifiers)",
     per="class",
     extra_dimensions=("model_version",),
 )
@@ -150,6 +151,7 @@ CATALOGUE: dict[str, Metric] = {
         PREDICTION_LATENCY,
         MODEL_LATENCY,
         CONFIDENCE,
+        PREDICTED_VALUE,
         PREDICTIONS,
         FEATURE_VALUE,
         MISSING_VALUES,
