@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -263,3 +263,28 @@ def test_a_regression_label_must_be_a_number(served):
     single = served.stack.call("feedback", "POST", "/feedback", {"request_id": request_id, "label": "high"})
     assert single.status == 422
     assert any(e["field"].startswith("label") for e in single.body["errors"]), single.body
+
+
+def test_the_openapi_document_follows_the_task(served):
+    from modelwatch_local.openapi import generate
+
+    schemas = generate()["components"]["schemas"]
+    prediction = schemas["Prediction"]["properties"]
+    if served.task == "regression":
+        assert prediction["prediction"]["type"] == "number"
+        assert "probabilities" not in prediction and "confidence" not in prediction
+        label = json.dumps(schemas["FeedbackItem"]["properties"]["label"])
+        assert '"number"' in label and '"string"' not in label
+    else:
+        assert prediction["prediction"]["type"] == "string"
+        assert {"probabilities", "confidence"} <= set(prediction)
+
+
+def test_label_free_estimates_come_from_what_was_captured(served):
+    """CBPE (classifiers) from the captured probabilities; DLE (regression) from the expected
+    losses the predict function captured: each close to the labelled value on the same rows."""
+    estimated, labelled = served.drift["estimated_performance"], served.drift["performance"]
+    key = "mae" if served.task == "regression" else "accuracy"
+    assert estimated[key] is not None
+    tolerance = 0.25 * labelled[key] if served.task == "regression" else 0.08
+    assert abs(estimated[key] - labelled[key]) <= tolerance

@@ -102,9 +102,7 @@ class OnnxRegressor(_OnnxGraph):
 ServedModel = OnnxClassifier | OnnxRegressor
 
 
-def load_model(
-    spec: MonitoringSpec, manifest: ModelManifest, artifact: bytes, loss_model: bytes | None
-) -> ServedModel:
+def load_model(spec: MonitoringSpec, manifest: ModelManifest, artifact: bytes, loss_model: bytes | None) -> ServedModel:
     """The served model of a verified version, for the spec's task. A version trained for another
     task is refused (a load failure), never served with the wrong response shape."""
     if manifest.task != spec.task:

@@ -74,7 +74,10 @@ def _binary_columns(
             if spec.columns.score_kind == "confidence"
             else p_positive
         )
-    entries = [[prediction, None if np.isnan(p) else float(p)] for prediction, p in zip(predictions, p_positive.tolist())]
+    entries = [
+        [prediction, None if np.isnan(p) else float(p)]
+        for prediction, p in zip(predictions, p_positive.tolist(), strict=True)
+    ]
     return _by_request(records, entries)
 
 
@@ -91,7 +94,7 @@ def _multiclass_columns(
         classes = spec.columns.classes or list(dict.fromkeys(label for p in probabilities for label in p))
         for label in classes:
             columns[prefix + label] = np.array([float(p.get(label, np.nan)) for p in probabilities])
-    return _by_request(records, [[prediction, p] for prediction, p in zip(predictions, probabilities)])
+    return _by_request(records, [[prediction, p] for prediction, p in zip(predictions, probabilities, strict=True)])
 
 
 def _regression_columns(

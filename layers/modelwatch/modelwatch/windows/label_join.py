@@ -132,9 +132,7 @@ def join_labels(spec: MonitoringSpec, labels: list[dict[str, Any]], index: dict[
             counts = ClassificationCounts.from_rows(
                 classes_actual, predicted, np.asarray(probability, dtype=np.float64), spec.columns.positive_class
             )
-    return JoinedLabels(
-        counts=counts, labels=label_profile, kpi_sums=sums, received=len(labels), unmatched=unmatched
-    )
+    return JoinedLabels(counts=counts, labels=label_profile, kpi_sums=sums, received=len(labels), unmatched=unmatched)
 
 
 def _multiclass_counts(
