@@ -122,8 +122,9 @@ class Served:
         rng = np.random.default_rng({"binary": 1, "multiclass": 2, "regression": 3}[task])
         spec = self.stack.platform.spec
         model = build_model_folder(spec, "v1", _data(rng, 3000, task), _data(rng, 1200, task), START)
-        model.write(folder / "model")
-        self.manifest = self.stack.publish_model_dir(folder / "model")
+        self.stack_folder = folder / "model"
+        model.write(self.stack_folder)
+        self.manifest = self.stack.publish_model_dir(self.stack_folder)
         self.frame = _data(rng, SERVED_ROWS, task)
         self.predictions: list[dict] = []
         self.first_result = None
@@ -288,3 +289,35 @@ def test_label_free_estimates_come_from_what_was_captured(served):
     assert estimated[key] is not None
     tolerance = 0.25 * labelled[key] if served.task == "regression" else 0.08
     assert abs(estimated[key] - labelled[key]) <= tolerance
+
+
+def test_a_loss_model_that_fails_its_hash_is_never_run(served, tmp_path):
+    """The loss model is a graph ONNX Runtime runs: it is verified like the artifact, in a model
+    folder and in the registry, and a version whose loss model does not verify is not loaded."""
+    if served.task != "regression":
+        pytest.skip("only a regression version has a loss model")
+    from modelwatch.errors import UserInputError
+    from modelwatch.registry.folder import ModelFolder
+    from modelwatch.registry.manifest import LOSS_MODEL_NAME
+
+    assert served.manifest.loss_model is not None and served.manifest.loss_model.format == "json"
+    bucket = served.stack.platform.settings.model_bucket
+    stored = served.stack.s3.get_object(Bucket=bucket, Key=served.manifest.loss_model.key)["Body"].read()
+    original = ModelFolder.read(served.stack_folder)
+    assert original.loss_model == stored
+    original.write(tmp_path / "v2")
+    (tmp_path / "v2" / LOSS_MODEL_NAME).write_bytes(stored + b" ")
+    with pytest.raises(UserInputError, match="loss_model.json: missing, or its SHA-256"):
+        ModelFolder.read(tmp_path / "v2")
+
+    # In the registry: v2 is v1 with its loss model replaced after publishing.
+    registry = served.stack.registry
+    manifest = registry.publish(
+        ModelFolder(original.manifest.model_copy(update={"version": "v2"}), original.artifact, None, stored)
+    )
+    served.stack.s3.put_object(Bucket=bucket, Key=manifest.loss_model.key, Body=stored + b" ")
+    registry.promote("v2")
+    served.stack.clock.advance(3600)  # past the pointer's TTL
+    result = served.stack.call("predict", "POST", "/predict", {"features": _records(served.frame, range(1))[0]})
+    assert result.status == 200 and result.body["predictions"][0]["model_version"] == "v1"
+    assert "ModelLoadFailed" in _emf(result)
