@@ -307,7 +307,7 @@ def test_a_loss_model_that_fails_its_hash_is_never_run(served, tmp_path):
     assert original.loss_model == stored
     original.write(tmp_path / "v2")
     (tmp_path / "v2" / LOSS_MODEL_NAME).write_bytes(stored + b" ")
-    with pytest.raises(UserInputError, match="loss_model.json: missing, or its SHA-256"):
+    with pytest.raises(UserInputError, match=r"loss_model\.json: missing, or its SHA-256"):
         ModelFolder.read(tmp_path / "v2")
 
     # In the registry: v2 is v1 with its loss model replaced after publishing.
