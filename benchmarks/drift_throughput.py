@@ -5,8 +5,11 @@ by 0.25 sigma) are written to Parquet; each tool then runs as a fresh process on
 reading included. Evidently runs from a virtual environment of its own (.venv-evidently,
 created on first use: it needs pandas < 3).
 
-Judged by: ModelWatch's time at most 1/30 of Evidently's, peak memory at most 1/3. ModelWatch
-runs three times (median time, worst peak); Evidently once.
+Both tools run on the same single CPU (ModelWatch may not use two processes where Evidently uses
+one); memory is the peak PSS of the whole process tree, and CPU time is printed beside wall
+time. Judged by: ModelWatch's time at most 0.1 of Evidently's, peak memory at most 0.5 (issue
+12's restatement of the earlier 1/30 and 1/3, which were measured with two cores against one).
+ModelWatch runs three times (median time, worst peak); Evidently once.
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ def evidently_python() -> Path:
     return python
 
 
+SINGLE_CORE = 0  # the one CPU both tools run on
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -78,13 +84,15 @@ def main() -> None:
                     str(current),
                     "--json",
                     str(Path(folder) / "drift.json"),
-                ]
+                ],
+                core=SINGLE_CORE,
             )
             for _ in range(3)
         ]
         ours = Measurement(
             seconds=statistics.median(r.seconds for r in runs),
             peak_mb=max(r.peak_mb for r in runs),
+            cpu_seconds=statistics.median(r.cpu_seconds for r in runs),
             returncode=max(r.returncode for r in runs),
             stdout=runs[-1].stdout,
             stderr=runs[-1].stderr,
@@ -102,25 +110,28 @@ def main() -> None:
                 str(current),
                 ",".join(NUMERIC),
                 ",".join(CATEGORICAL),
-            ]
+            ],
+            core=SINGLE_CORE,
         )
         if theirs.returncode != 0:
             sys.exit(f"evidently failed: {theirs.stderr[-2000:]}")
         verdict = json.loads(theirs.stdout.strip().splitlines()[-1])
 
-    print(f"{'tool':<12}{'wall s':>10}{'peak MB':>10}  drifted columns (share, dataset drift)")
-    print(
-        f"{'modelwatch':<12}{ours.seconds:>10.2f}{ours.peak_mb:>10.0f}  {our_drifted} "
-        f"({document['drift_share']:.2f}, {document['dataset_drift']})"
-    )
-    print(
-        f"{'evidently':<12}{theirs.seconds:>10.2f}{theirs.peak_mb:>10.0f}  {sorted(verdict['drifted'])} "
-        f"({verdict['drift_share']:.2f}, {verdict['dataset_drift']})"
-    )
+    print(f"both tools pinned to CPU {SINGLE_CORE}; peak memory is the PSS of the whole process tree")
+    print(f"{'tool':<12}{'wall s':>10}{'CPU s':>10}{'peak MB':>10}  drifted columns (share, dataset drift)")
+    for name, result, drifted, share, dataset in (
+        ("modelwatch", ours, our_drifted, document["drift_share"], document["dataset_drift"]),
+        ("evidently", theirs, sorted(verdict["drifted"]), verdict["drift_share"], verdict["dataset_drift"]),
+    ):
+        print(
+            f"{name:<12}{result.seconds:>10.2f}{result.cpu_seconds:>10.2f}{result.peak_mb:>10.0f}  {drifted} "
+            f"({share:.2f}, {dataset})"
+        )
     print(f"verdicts agree: {our_drifted == sorted(verdict['drifted'])}")
-    time_ratio = theirs.seconds / ours.seconds
-    memory_ratio = theirs.peak_mb / ours.peak_mb
-    print(f"ratio: time 1/{time_ratio:.1f} of Evidently (target 1/30), peak memory 1/{memory_ratio:.1f} (target 1/3)")
+    print(
+        f"ratio: time {ours.seconds / theirs.seconds:.3f} of Evidently's (target <= 0.1), "
+        f"peak memory {ours.peak_mb / theirs.peak_mb:.2f} (target <= 0.5)"
+    )
 
 
 if __name__ == "__main__":

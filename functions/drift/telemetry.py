@@ -56,8 +56,14 @@ def metric_values(document: dict[str, Any]) -> list[Datapoint]:
         column = document.get(key)
         if column and column["status"] == "ok" and isinstance(column["statistic"], float):
             values.append((metric, column["statistic"], {}))
+    for method in document.get("multivariate") or []:
+        if method.get("score") is None or method.get("drifted") is None:
+            continue  # not computed on this window (too few rows, or switched off): no datapoint
+        per_method = {"method": method["method"]}
+        values.append((catalog.MULTIVARIATE_DRIFT_SCORE, float(method["score"]), per_method))
+        values.append((catalog.MULTIVARIATE_DRIFT, 1.0 if method["drifted"] else 0.0, per_method))
     concept = document.get("concept_drift")
-    if concept is not None:
+    if concept is not None and concept.get("drifted") is not None:  # None: below the labelled minimum
         values.append((catalog.CONCEPT_DRIFT, 1.0 if concept["drifted"] else 0.0, {}))
     return values
 

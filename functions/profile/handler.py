@@ -4,6 +4,7 @@ capture key. A poison object is copied to quarantine/poison/ and counted, not re
 
 from __future__ import annotations
 
+from functools import cache, partial
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -14,8 +15,11 @@ from pydantic import BaseModel
 from functions.shared.emit import add_metric
 from modelwatch.catalog import metrics as catalog
 from modelwatch.data_access.data_bucket import DataBucket
-from modelwatch.data_access.platform import current_platform
-from modelwatch.jobs.profile_job import ProfileJob
+from modelwatch.data_access.model_store import registry_of
+from modelwatch.data_access.platform import Platform, current_platform
+from modelwatch.jobs.profile_job import ProfileJob, baseline_reconstruction
+from modelwatch.serving.current_model import ModelUnavailableError
+from modelwatch.stats.pca import PcaModel
 
 SPEC = current_platform().spec
 logger = Logger(service=SPEC.metrics.service)
@@ -40,11 +44,23 @@ def capture_keys(event: dict[str, Any]) -> list[str]:
     return [item.Key for item in MapBatch.model_validate(event).Items]
 
 
+@cache
+def _reconstruction(platform: Platform, version: str) -> PcaModel | None:
+    """A version's baseline PCA, read once per execution environment (baselines never change)."""
+    registry = registry_of(platform)
+    try:
+        return baseline_reconstruction(registry.baseline(registry.manifest(version)), SPEC)
+    except ModelUnavailableError as error:  # captures of a version without a readable manifest
+        logger.warning("no baseline to profile reconstruction errors", extra={"reason": str(error)})
+        return None
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     platform = current_platform()
-    job = ProfileJob(DataBucket(platform.client("s3"), platform.settings.data_bucket), SPEC)
+    data = DataBucket(platform.client("s3"), platform.settings.data_bucket)
+    job = ProfileJob(data, SPEC, partial(_reconstruction, platform))
     outcome = job.run(capture_keys(event))
     for key, reason in outcome.quarantined.items():
         logger.error("capture object quarantined", extra={"key": key, "reason": reason})

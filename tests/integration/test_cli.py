@@ -272,3 +272,79 @@ def test_a_spec_whose_columns_do_not_fit_its_task_is_one_line_exit_2(task_data, 
     reference = str(task_data / "regression_reference.csv")
     line = _one_error_line(drift(reference, str(task_data / "regression_current.csv"), "--spec", str(spec)))
     assert "mismatch.toml: columns.score_prefix: only a multiclass model has it, not a regression one" in line
+
+
+def _spec_with(tmp_path: Path, name: str, drift_lines: str, feature_drift: str | None = None) -> Path:
+    """The demo spec with lines added to [drift] (and a drift table for the 'age' feature)."""
+    text = (ROOT / "monitoring.toml").read_text()
+    for table in ("numeric", "categorical"):
+        if f"{table} = " in drift_lines:  # the demo spec's own empty table would be a duplicate key
+            text = text.replace(f"\n{table} = {{}}\n", "\n", 1)
+    text = text.replace("[drift]\n", "[drift]\n" + drift_lines + "\n", 1)
+    if feature_drift is not None:
+        text = text.replace("max = 100\n", f"max = 100\ndrift = {feature_drift}\n", 1)
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_type_wide_calibrated_with_a_feature_test_runs(data, tmp_path):
+    # It crashed with a traceback and exit code 1, which means "drift".
+    spec = _spec_with(tmp_path, "calibrated.toml", 'numeric = { threshold = "calibrated" }', '{ method = "ks" }')
+    profile = tmp_path / "baseline.json"
+    made = run("profile", "--data", str(data / "reference.csv"), "--out", str(profile), "--spec", str(spec))
+    assert made.returncode == 0, made.stderr
+    # 300 rows: the size of the baseline's chunks (3,000 rows in 10), so the calibration holds.
+    pacsv.write_csv(pa.table(demo_frame(300, 5)), tmp_path / "window.csv")
+    result = drift(str(profile), str(tmp_path / "window.csv"), "--spec", str(spec), "--json", str(tmp_path / "d.json"))
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
+    age = next(f for f in json.loads((tmp_path / "d.json").read_text())["features"] if f["name"] == "age")
+    assert age["method"] == "ks" and age["threshold_source"] == "calibrated" and age["compared"] == "statistic"
+
+
+def test_a_p_value_threshold_above_one_fails_at_load_naming_the_key(data, tmp_path):
+    spec = _spec_with(tmp_path, "bad.toml", "numeric = { threshold = 5.0 }", '{ method = "ks" }')
+    line = _one_error_line(drift(str(data / "reference.csv"), str(data / "stable.csv"), "--spec", str(spec)))
+    assert "features.age.drift.threshold (from drift.numeric.threshold): 5.0 is not a p-value threshold" in line
+
+
+def test_every_method_and_threshold_combination_loads_and_runs(data, tmp_path):
+    rules = ['"size-aware"', '"evidently"']
+    combos = [
+        ('{ method = "ks" }', '{ method = "chisquare" }'),
+        ('{ method = "wasserstein", threshold = "calibrated" }', '{ method = "jensenshannon", threshold = 0.2 }'),
+        ('{ method = "psi", threshold = "calibrated" }', '{ method = "psi", threshold = "calibrated" }'),
+        ('{ method = "jensenshannon" }', '{ method = "ztest", threshold = "calibrated" }'),
+        ('{ threshold = "calibrated" }', '{ threshold = "calibrated" }'),
+    ]
+    for index, (numeric, categorical) in enumerate(combos):
+        rule = rules[index % 2]
+        path = _spec_with(
+            tmp_path, f"combo{index}.toml", f"rule = {rule}\nnumeric = {numeric}\ncategorical = {categorical}"
+        )
+        profile = tmp_path / f"baseline{index}.json"
+        made = run("profile", "--data", str(data / "reference.csv"), "--out", str(profile), "--spec", str(path))
+        assert made.returncode == 0, made.stderr
+        result = drift(str(profile), str(data / "stable.csv"), "--spec", str(path))
+        assert result.returncode in (0, 1), (numeric, categorical, result.stderr)
+        # A data file as the reference keeps the chunks a calibrated threshold needs.
+        result = drift(str(data / "reference.csv"), str(data / "stable.csv"), "--spec", str(path))
+        assert result.returncode in (0, 1), (numeric, categorical, result.stderr)
+
+
+def test_multivariate_drift_in_json_from_csv_parquet_and_a_saved_baseline(data, tmp_path):
+    profile = tmp_path / "baseline.json"
+    assert run("profile", "--data", str(data / "reference.csv"), "--out", str(profile), "--spec", SPEC).returncode == 0
+    for reference, current in (
+        (data / "reference.csv", data / "stable.csv"),
+        (data / "reference.csv", data / "drifted.parquet"),
+        (profile, data / "stable.csv"),
+    ):
+        out = tmp_path / "m.json"
+        result = drift(str(reference), str(current), "--spec", SPEC, "--json", str(out))
+        assert result.returncode in (0, 1), result.stderr
+        methods = json.loads(out.read_text())["multivariate"]
+        assert [m["method"] for m in methods] == ["pca_reconstruction", "domain_classifier"]
+        assert all(m["status"] == "ok" and isinstance(m["drifted"], bool) for m in methods)
+    # From a saved baseline every row of the window is scored, not a sample of them.
+    assert methods[0]["current_rows"] == 2000 and methods[0]["note"] is None

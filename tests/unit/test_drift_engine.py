@@ -38,7 +38,9 @@ def _frame(rows: int, seed: int, shifted: tuple[str, ...] = ()) -> dict[str, np.
     [(("n1", "n4", "n6"), False), (("n0", "n1", "n2", "n4", "n6", "n7"), True)],
 )
 def test_quarter_sigma_shift_on_100k_rows(shifted, expected_drift):
-    spec = _spec()
+    # Evidently's rule: exactly the shifted features pass the fixed 0.1 distance. (The size-aware
+    # default flags about 5% of stable features at any size, by design; see test_drift_verdicts.)
+    spec = _spec(rule="evidently")
     report = analyze(spec, build_profile(spec, _frame(100_000, 1)), build_profile(spec, _frame(100_000, 2, shifted)))
     assert {f.name for f in report.drifted} == set(shifted)
     assert all(f.method is DriftMethod.WASSERSTEIN for f in report.features if f.kind == "numeric")
@@ -85,7 +87,9 @@ def test_default_minimum_is_well_below_the_small_sample_range():
     assert report.dataset_drift is not None
 
 
-def test_calibrated_threshold_is_mean_plus_three_sigma_of_baseline_chunks():
+def test_calibrated_threshold_is_mean_plus_three_sigma_of_held_out_chunks():
+    # Each chunk is scored against the merge of the other chunks, never against a baseline that
+    # contains it (which made the threshold too small: 95% false alarms on 200-row windows).
     document = {
         "model": {"name": "t"},
         "features": {"n0": {"type": "numeric", "drift": {"method": "wasserstein", "threshold": "calibrated"}}},
@@ -96,15 +100,17 @@ def test_calibrated_threshold_is_mean_plus_three_sigma_of_baseline_chunks():
     current = build_profile(spec, {"n0": rng.normal(0.3, 1, 2000)})
     report = analyze(spec, reference, current)
     (feature,) = report.features
-    base_values, base_weights = reference.columns["n0"].weighted_values()
     chunk_scores = []
-    for chunk in reference.chunks:
+    for index, chunk in enumerate(reference.chunks):
+        others = [c.columns["n0"] for i, c in enumerate(reference.chunks) if i != index]
+        rest = others[0].merged(*others[1:])
+        base_values, base_weights = rest.weighted_values()
         values, weights = chunk.columns["n0"].weighted_values()
-        raw = stats.wasserstein_distance(base_values, values, base_weights, weights)
-        chunk_scores.append(raw / reference.columns["n0"].std)
+        chunk_scores.append(stats.wasserstein_distance(base_values, values, base_weights, weights) / rest.std)
     assert feature.threshold_source == "calibrated"
-    assert feature.threshold == pytest.approx(np.mean(chunk_scores) + 3 * np.std(chunk_scores), rel=1e-9)
-    assert 0 < feature.threshold < 0.1 and feature.drifted
+    # KLL merges past the exact range compact at random: two merges of the same chunks differ a little.
+    assert feature.threshold == pytest.approx(np.mean(chunk_scores) + 3 * np.std(chunk_scores), rel=0.05)
+    assert 0 < feature.threshold < 0.2 and feature.drifted
 
 
 def test_calibration_without_chunks_is_a_clear_error():

@@ -69,7 +69,6 @@ def test_every_problem_is_reported_with_file_and_key():
     ("change", "expected"),
     [
         (lambda d: d["features"]["age"].update(drift={"method": "chisquare"}), "does not apply to a numeric feature"),
-        (lambda d: d["features"]["age"].update(drift={"method": "ks", "threshold": "calibrated"}), "needs a distance"),
         (lambda d: d["features"]["age"].update(type="text"), "features.age"),
         (lambda d: d["alerts"][0].update(metric="Latency"), "unknown metric 'Latency'"),
         (lambda d: d["retraining"].update(schedule="every monday"), "cron expression"),

@@ -85,36 +85,60 @@ class ClassificationCounts:
     def classes(self) -> list[str]:
         return sorted({label for pair in self.confusion for label in pair})
 
-    def _precision_recall(self, label: str) -> tuple[float, float]:
+    def _precision_recall(self, label: str) -> tuple[float | None, float | None]:
+        """None where undefined: precision without predictions of the label, recall without
+        actual rows of it. Never 0.0: a window without positives did not score zero."""
         true_positive = self.confusion.get((label, label), 0)
         predicted = sum(n for (_, p), n in self.confusion.items() if p == label)
         actual = sum(n for (a, _), n in self.confusion.items() if a == label)
-        precision = true_positive / predicted if predicted else 0.0
-        recall = true_positive / actual if actual else 0.0
+        precision = true_positive / predicted if predicted else None
+        recall = true_positive / actual if actual else None
         return precision, recall
 
+    def _targets(self) -> list[str]:
+        labels = self.classes
+        binary = len(labels) <= 2 and (self.positive_class in labels or len(labels) == 1)
+        return [self.positive_class] if binary else labels
+
     def metrics(self) -> dict[str, float | None]:
-        """accuracy, precision, recall, f1 (binary: of the positive class; else macro), roc_auc, log_loss."""
+        """accuracy, precision, recall, f1 (binary: of the positive class; else macro over the
+        classes where each is defined), roc_auc, log_loss. None where undefined; see
+        `undefined_reasons` for why."""
         if not self.total:
             return dict.fromkeys(METRIC_NAMES)
         accuracy = sum(n for (a, p), n in self.confusion.items() if a == p) / self.total
-        labels = self.classes
-        binary = len(labels) <= 2 and (self.positive_class in labels or len(labels) == 1)
-        targets = [self.positive_class] if binary else labels
         precisions, recalls, f1s = [], [], []
-        for label in targets:
+        for label in self._targets():
             precision, recall = self._precision_recall(label)
-            precisions.append(precision)
-            recalls.append(recall)
-            f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+            if precision is not None:
+                precisions.append(precision)
+            if recall is not None:
+                recalls.append(recall)
+            if precision is not None and recall is not None:
+                f1s.append(2 * precision * recall / (precision + recall) if precision + recall else 0.0)
         return {
             "accuracy": accuracy,
-            "precision": float(np.mean(precisions)),
-            "recall": float(np.mean(recalls)),
-            "f1": float(np.mean(f1s)),
+            "precision": float(np.mean(precisions)) if precisions else None,
+            "recall": float(np.mean(recalls)) if recalls else None,
+            "f1": float(np.mean(f1s)) if f1s else None,
             "roc_auc": roc_auc_from_sketches(self.positive_scores, self.negative_scores),
             "log_loss": self.log_loss_sum / self.scored if self.scored else None,
         }
+
+    def undefined_reasons(self) -> dict[str, str]:
+        """Why each metric that `metrics` gives as None is undefined on these rows."""
+        if not self.total:
+            return dict.fromkeys(METRIC_NAMES, "no labelled rows")
+        values = self.metrics()
+        positive = self.positive_class if self._targets() == [self.positive_class] else "any class"
+        reasons = {
+            "precision": f"no row predicted as {positive}",
+            "recall": f"no row labelled {positive}",
+            "f1": "precision or recall is undefined",
+            "roc_auc": "needs scored rows of both classes",
+            "log_loss": "no scored rows",
+        }
+        return {name: reason for name, reason in reasons.items() if values[name] is None}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -255,6 +279,18 @@ class MulticlassCounts:
             "per_class": per_class,
         }
 
+    def undefined_reasons(self) -> dict[str, str]:
+        """Why each metric that `metrics` gives as None is undefined on these rows (the drift
+        report says it, as ClassificationCounts does)."""
+        if not self.total:
+            return dict.fromkeys(MULTICLASS_METRIC_NAMES, "no labelled rows")
+        values = self.metrics()
+        reasons = {
+            "roc_auc_ovr": "no class has scored rows of its own and of other classes",
+            "log_loss": "no scored rows of a class the model knows",
+        }
+        return {name: reason for name, reason in reasons.items() if values[name] is None}
+
     def confusion_matrix(self) -> tuple[list[str], list[list[int]]]:
         """Labels and rows (actual) by columns (predicted), for the report."""
         labels = sorted({label for pair in self.confusion for label in pair})
@@ -358,6 +394,12 @@ class RegressionMoments:
             # Undefined (None, not scikit-learn's conventional 0 or 1) when the target is constant.
             "r2": 1.0 - self.squared_error_sum / self.target_m2 if self.target_m2 > 0 else None,
         }
+
+    def undefined_reasons(self) -> dict[str, str]:
+        """Why each metric that `metrics` gives as None is undefined on these rows."""
+        if not self.count:
+            return dict.fromkeys(REGRESSION_METRIC_NAMES, "no labelled rows with a numeric value and prediction")
+        return {} if self.target_m2 > 0 else {"r2": "the labelled values are all the same"}
 
     def error_quantiles(self, ranks: list[float]) -> list[float]:
         """Quantiles of the signed error (prediction - actual), for the report."""

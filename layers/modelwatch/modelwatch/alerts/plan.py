@@ -30,6 +30,8 @@ def _dimension_values(spec: MonitoringSpec, rule: AlertRule) -> list[dict[str, s
         return [{"feature": name} for name in spec.features]
     if dimension == "kpi":
         return [{"kpi": kpi.name} for kpi in spec.kpis]
+    if dimension == "method":
+        return [{"method": method} for method in spec.multivariate_methods]
     return [{}]
 
 

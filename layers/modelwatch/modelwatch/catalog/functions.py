@@ -134,7 +134,7 @@ PROFILE = FunctionDefinition(
     timeout_seconds=120,
     core="monitoring",
     layer="monitoring",
-    reads=(CAPTURE,),
+    reads=(CAPTURE, MODELS),  # models: the version's baseline PCA, for per-record reconstruction errors
     writes=(PROFILES, JOINS, QUARANTINE),
 )
 DRIFT = FunctionDefinition(

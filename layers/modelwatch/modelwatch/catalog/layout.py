@@ -117,6 +117,14 @@ def is_capture_object(key: str) -> bool:
     return CAPTURE.holds(key) and key.endswith(CAPTURE_SUFFIX)
 
 
+def model_version_of(capture_key: str) -> str:
+    """The model version a capture object's partition names."""
+    partition = capture_key.removeprefix(CAPTURE.prefix).split("/", 1)[0]
+    if not CAPTURE.holds(capture_key) or not partition.startswith("model_version="):
+        raise ValueError(f"not a capture object: {capture_key}")
+    return partition.removeprefix("model_version=")
+
+
 def derived_key(capture_key: str, area: Area) -> str:
     """profiles/… or joins/… for a capture object: same partitions, same name, .json."""
     if not CAPTURE.holds(capture_key):

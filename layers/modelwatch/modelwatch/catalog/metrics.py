@@ -18,7 +18,7 @@ Unit = Literal["Milliseconds", "Count", "None", "Percent"]
 # Who puts it in CloudWatch: a function (its name in modelwatch.catalog.functions), Powertools on
 # a function's behalf, or CloudWatch metric math over the HTTP API's own metrics.
 Emitter = Literal["predict", "feedback", "capture", "profile", "drift", "notify", "retrain", "api"]
-PerValue = Literal["feature", "class", "kpi"]
+PerValue = Literal["feature", "class", "kpi", "method"]
 # The model tasks a metric has a value for (modelwatch.spec.models.Task; a literal here, since
 # the catalogue imports nothing of the spec).
 Task = Literal["binary", "multiclass", "regression"]
@@ -173,6 +173,14 @@ DRIFT_SCORE = _metric("DriftScore", "None", "drift", "bounded drift score per fe
 MAX_DRIFT_SCORE = _metric("MaxDriftScore", "None", "drift", "the highest DriftScore of any feature")
 PREDICTION_DRIFT = _metric("PredictionDrift", "None", "drift", "drift score of the predictions")
 LABEL_DRIFT = _metric("LabelDrift", "None", "drift", "drift score of the labels")
+MULTIVARIATE_DRIFT_SCORE = _metric(
+    "MultivariateDriftScore",
+    "None",
+    "drift",
+    "multivariate drift score per method (PCA reconstruction error rank, domain classifier ROC AUC)",
+    per="method",
+)
+MULTIVARIATE_DRIFT = _metric("MultivariateDrift", "None", "drift", "1 when the method's verdict is drift", per="method")
 CONCEPT_DRIFT = _metric("ConceptDrift", "None", "drift", "1 when performance fell while the inputs stayed put")
 
 # --- alerts and retraining -------------------------------------------------------------------
@@ -235,6 +243,8 @@ CATALOGUE: dict[str, Metric] = {
         MAX_DRIFT_SCORE,
         PREDICTION_DRIFT,
         LABEL_DRIFT,
+        MULTIVARIATE_DRIFT_SCORE,
+        MULTIVARIATE_DRIFT,
         CONCEPT_DRIFT,
         NOTIFICATIONS_SENT,
         RETRAINING_PROMOTE,

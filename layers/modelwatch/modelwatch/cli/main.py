@@ -1,6 +1,9 @@
 """`modelwatch`: drift checks and baseline profiles from the command line.
 
-Exit codes: 0 no dataset drift, 1 dataset drift, 2 bad usage or unreadable input.
+Exit codes: 0 no dataset drift (or no verdict: insufficient data), 1 dataset drift, 2 bad usage
+or unreadable input (one line naming the problem), 3 an unexpected error inside ModelWatch (one
+line; set MODELWATCH_DEBUG=1 for the traceback). A crash is never 1: a script must not read a
+bug as "drift".
 
 Other packages add commands through the `modelwatch.commands` entry point group: each entry is a
 function that takes the subparsers and adds its command, with `run` set to the function that
@@ -10,7 +13,9 @@ does the work (the local runtime's `serve` and `demo` come this way, so the core
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -19,8 +24,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from modelwatch.errors import UserInputError
 
-EXIT_OK, EXIT_DRIFT, EXIT_USAGE = 0, 1, 2
 COMMANDS_GROUP = "modelwatch.commands"
+EXIT_OK, EXIT_DRIFT, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
+EXIT_CODES_HELP = (
+    "exit codes: 0 no dataset drift, 1 dataset drift, 2 bad usage or unreadable input, "
+    "3 unexpected error (MODELWATCH_DEBUG=1 prints the traceback)"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,10 +51,10 @@ def _add_role_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="modelwatch", description="ModelWatch: monitoring for ML models.")
+    parser = _Parser(prog="modelwatch", description="ModelWatch: monitoring for ML models.", epilog=EXIT_CODES_HELP)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    drift = commands.add_parser("drift", help="compare current data with a reference")
+    drift = commands.add_parser("drift", help="compare current data with a reference", epilog=EXIT_CODES_HELP)
     drift.add_argument("--reference", required=True, help="CSV, Parquet or a saved profile")
     drift.add_argument("--current", required=True, help="CSV or Parquet")
     drift.add_argument("--json", type=Path, help="write the JSON result here")
@@ -134,6 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("modelwatch: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if os.environ.get("MODELWATCH_DEBUG"):
+            traceback.print_exc()
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        print(
+            f"modelwatch: unexpected error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+            f"(at {Path(where.filename).name}:{where.lineno}; MODELWATCH_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_UNEXPECTED
 
 
 def entry_point() -> None:

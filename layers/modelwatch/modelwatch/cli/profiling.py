@@ -10,6 +10,7 @@ from dataclasses import replace
 from functools import partial
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
+from typing import Any
 
 from rich.progress import Progress
 
@@ -26,10 +27,12 @@ def profile_table(
     progress: Progress | None = None,
     chunks: int | None = None,
     loss_model: bytes | None = None,
+    reconstruction: Any = None,
 ) -> DatasetProfile:
     """Stream the table into a profile; `chunks` > 0 keeps that many consecutive chunks.
-    `loss_model` (regression): DLE's loss model, run on every record as it is read."""
-    schema = ProfileSchema.from_spec(spec)
+    `loss_model` (regression): DLE's loss model, run on every record as it is read.
+    `reconstruction` (a baseline's PCA model) profiles each row's reconstruction error too."""
+    schema = replace(ProfileSchema.from_spec(spec), reconstruction=reconstruction)
     if loss_model is not None and spec.task == "regression" and schema.prediction is not None:
         schema = replace(
             schema, expected_losses=partial(loss_columns, LossModel.from_bytes(loss_model), schema.prediction)
@@ -83,7 +86,10 @@ def _profile_by_columns(
 ) -> DatasetProfile:
     """Parquet is columnar: stream one column at a time (the roles together, as performance
     pairs them row by row). Memory then holds one column's pages, not every column's."""
-    groups = [[c] for c in dict.fromkeys([*numeric, *categorical]) if c not in roles]
+    # The numeric features together: multivariate drift profiles them row by row.
+    together = [c for c in schema.numeric if c not in roles] if len(schema.numeric) >= 2 else []
+    groups = [together] if together else []
+    groups += [[c] for c in dict.fromkeys([*numeric, *categorical]) if c not in roles and c not in together]
     groups += [roles]
     # Roles the spec names may be absent (a window without labels): read what is there.
     groups = [[c for c in group if c in table.columns] for group in groups]
@@ -144,7 +150,9 @@ def _profile_in_worker(
     from modelwatch.spec import parse_spec
 
     spec = parse_spec(spec_document)
-    profile = profile_table(TableFile(path), spec, label, _CountingProgress(counter), loss_model=loss_model)  # type: ignore[arg-type]
+    progress = _CountingProgress(counter)
+    chunks = _calibration_chunks(spec, label)
+    profile = profile_table(TableFile(path), spec, label, progress, chunks=chunks, loss_model=loss_model)  # type: ignore[arg-type]
     return profile.to_json()
 
 
@@ -157,6 +165,28 @@ def _remember_counters(counters: dict[str, Synchronized]) -> None:
 
 def _worker_job(path: str, spec_document: dict, label: str, loss_model: bytes | None) -> bytes:
     return _profile_in_worker(path, spec_document, label, _workers_counters[label], loss_model)
+
+
+def _calibration_chunks(spec: MonitoringSpec, label: str) -> int | None:
+    """A reference read from a data file keeps its chunks when any feature's threshold is
+    "calibrated", so such a spec runs on a CSV or Parquet reference too, not only on a saved one."""
+    if label != "reference":
+        return None
+    calibrated = any(spec.feature_drift(name).threshold == "calibrated" for name in spec.features)
+    return spec.drift.calibration_chunks if calibrated else None
+
+
+def _baseline_model(reference: DatasetProfile | None, spec: MonitoringSpec) -> Any:
+    """A saved baseline's PCA, so the window's rows are scored as records are profiled (their
+    errors then merge like any column). Two tables profile in parallel: the window falls back
+    to its row sample there."""
+    if reference is None or reference.multivariate is None or not spec.drift.multivariate.pca_reconstruction:
+        return None
+    if len(reference.multivariate.features) < 2 or not reference.multivariate.count:
+        return None
+    from modelwatch.drift.multivariate import reference_model
+
+    return reference_model(reference.multivariate, spec.drift)
 
 
 def profile_inputs(
@@ -180,8 +210,12 @@ def profile_inputs(
             tables[label] = TableFile(path)
             tables[label].require(list(spec.features), label)
     if len(tables) < 2:
+        model = _baseline_model(profiles.get("reference"), spec)
         for label, table in tables.items():
-            profiles[label] = profile_table(table, spec, label, progress, loss_model=loss_model)
+            chunks = _calibration_chunks(spec, label)
+            profiles[label] = profile_table(
+                table, spec, label, progress, chunks=chunks, loss_model=loss_model, reconstruction=model
+            )
         while_waiting()
         return profiles
     # Objects imported so far move to a permanent generation: the workers' garbage collector

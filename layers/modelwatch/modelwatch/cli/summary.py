@@ -76,7 +76,8 @@ def print_summary(console: Console, report: DriftReport, paths: list[str]) -> No
         ("Estimated performance", report.estimated_performance),
     ):
         if metrics:
-            shown = ", ".join(f"{k} {_number(v)}" for k, v in metrics.items() if v is not None)
+            # Scalars on one line; per-class tables (multiclass) are in the JSON and HTML reports.
+            shown = ", ".join(f"{k} {_number(v)}" for k, v in metrics.items() if isinstance(v, int | float))
             console.print(f"{title}: {shown}")
     for path in paths:
         console.print(f"Report: {path}")

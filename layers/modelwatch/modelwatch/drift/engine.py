@@ -3,35 +3,35 @@ prediction and label drift, data quality and performance."""
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
+from typing import Literal
 
 from modelwatch.cbpe import estimate, estimate_multiclass, fit_calibration, fit_multiclass_calibration
 from modelwatch.dle import estimate_regression
+from modelwatch.drift import thresholds
 from modelwatch.drift.methods import compute, default_method, default_threshold, is_categorical_like
+from modelwatch.drift.multivariate import analyze_multivariate
 from modelwatch.drift.results import ColumnDrift, DriftReport
+from modelwatch.drift.thresholds import MIN_CALIBRATION_GROUPS, calibrated_threshold
 from modelwatch.errors import UserInputError
 from modelwatch.performance import ClassificationCounts, MulticlassCounts
 from modelwatch.profiles.builder import POSITIVE_PROBABILITY
+from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.quality import assess_quality
-from modelwatch.spec.models import CALIBRATED, LOWER_IS_BETTER, DriftMethod, FeatureDrift, MonitoringSpec
+from modelwatch.spec.models import (
+    CALIBRATED,
+    LOWER_IS_BETTER,
+    DriftMethod,
+    DriftSettings,
+    FeatureDrift,
+    MonitoringSpec,
+)
+from modelwatch.stats.categorical import two_sample_chi_square
 from modelwatch.stats.correction import adjust_p_values
 from modelwatch.stats.distributions import category_shares, counts_of, numeric_bins
 from modelwatch.stats.results import StatisticResult
-
-
-def calibrated_threshold(name: str, method: DriftMethod, reference: DatasetProfile, bins: int, sigmas: float) -> float:
-    """Mean + sigmas x std of the statistic between each baseline chunk and the whole baseline."""
-    chunks = [chunk.columns[name] for chunk in reference.chunks if name in chunk.columns and chunk.columns[name].valid]
-    if len(chunks) < 3:
-        raise UserInputError(
-            f"feature '{name}' has a calibrated threshold, but the reference has {len(chunks)} chunks "
-            "(3 or more needed): build it with 'modelwatch profile' from the training data"
-        )
-    values = [compute(method, reference.columns[name], chunk, bins).statistic for chunk in chunks]
-    return statistics.fmean(values) + sigmas * statistics.pstdev(values)
 
 
 def _distribution(reference: ColumnProfile, current: ColumnProfile, bins: int):
@@ -54,6 +54,13 @@ class _Pending:
     threshold: float
     source: str
     base: dict
+    # What the threshold applies to: the (corrected) p-value, or the statistic itself.
+    compare: Literal["p_value", "statistic"]
+    note: str | None = None
+
+    @property
+    def corrected(self) -> bool:
+        return self.compare == "p_value" and self.result.p_value is not None
 
 
 def _evaluate(
@@ -75,37 +82,89 @@ def _evaluate(
     }
     if reference.valid < min_size or current.valid < min_size:
         return ColumnDrift(status="insufficient_data", **base)
+    if isinstance(reference, CategoricalColumnProfile) and isinstance(current, CategoricalColumnProfile):
+        reference, current = reference.aligned(current)
     method = override.method or default_method(reference, settings)
     result = compute(method, reference, current, settings.numeric_bins)
-    if override.threshold == CALIBRATED:
-        threshold = calibrated_threshold(
-            name, result.method, reference_profile, settings.numeric_bins, settings.calibration_sigmas
-        )
-        source = "calibrated"
-    elif override.threshold is not None:
-        threshold, source = float(override.threshold), "spec"
-    else:
-        threshold, source = default_threshold(result.method, settings), "default"
     base["distribution"] = _distribution(reference, current, settings.numeric_bins)
-    return _Pending(name, result, threshold, source, base)
+    method = result.method  # compute() may swap a Z-test for chi-square on a non-binary window
+    note = result.note
+    if override.threshold == CALIBRATED:
+        calibration = calibrated_threshold(
+            name, method, reference_profile, current.valid, settings.numeric_bins, settings.calibration_sigmas
+        )
+        if calibration is not None:
+            # Calibrated on the statistic, so the statistic is what it is compared with (for
+            # p-value tests too: their statistic, never their p-value).
+            return _Pending(name, result, calibration.threshold, "calibrated", base, "statistic", note)
+        note = _join(
+            note,
+            f"the baseline's chunks cannot form {MIN_CALIBRATION_GROUPS} held-out groups of about "
+            f"{current.valid} rows: threshold from the simulated null instead",
+        )
+        return _size_aware(name, result, reference, current, settings, base, note)
+    if override.threshold is not None:
+        compare = "p_value" if method.uses_p_value else "statistic"
+        return _Pending(name, result, float(override.threshold), "spec", base, compare, note)
+    if settings.rule == "evidently":
+        compare = "p_value" if method.uses_p_value else "statistic"
+        return _Pending(name, result, default_threshold(method, settings), "default", base, compare, note)
+    return _size_aware(name, result, reference, current, settings, base, note)
+
+
+def _join(first: str | None, second: str) -> str:
+    return second if first is None else f"{first}; {second}"
+
+
+def _size_aware(
+    name: str,
+    result: StatisticResult,
+    reference: ColumnProfile,
+    current: ColumnProfile,
+    settings: DriftSettings,
+    base: dict,
+    note: str | None,
+) -> _Pending:
+    """The default rule: p-values where the test's null is known at both sizes (KS, Z-test); else
+    the statistic's null simulated from the reference at the window's size."""
+    method = result.method
+    if method in (DriftMethod.KS, DriftMethod.Z_TEST):
+        return _Pending(name, result, settings.p_value_threshold, "default", base, "p_value", note)
+    null_distribution = thresholds.null_distribution(method, reference, current, settings.numeric_bins)
+    if method is DriftMethod.CHI_SQUARE:
+        # Evidently's chi-square fits the window to the reference's shares as if they were exact,
+        # and is infinite for a category the reference lacks (a rare one, often, in a small
+        # reference). The two-sample chi-square treats both as samples; its p-value comes from the
+        # simulated null, which holds for rare categories where the asymptotic one does not.
+        statistic = two_sample_chi_square(counts_of(reference), counts_of(current)).statistic
+        tested = StatisticResult(method, statistic, null_distribution.p_value(statistic), note)
+        return _Pending(name, tested, settings.p_value_threshold, "null", base, "p_value", note)
+    p_value = null_distribution.p_value(result.statistic)
+    threshold = null_distribution.quantile(1.0 - settings.p_value_threshold)
+    scored = StatisticResult(method, result.statistic, p_value, note)
+    return _Pending(name, scored, threshold, "null", base, "statistic", note)
 
 
 def _finish(pending: _Pending, adjusted: float | None) -> ColumnDrift:
     result = pending.result
-    if result.method.uses_p_value:
+    if pending.compare == "p_value":
         p = adjusted if adjusted is not None else result.p_value
         drifted = p is not None and p < pending.threshold
     else:
-        drifted = result.statistic >= pending.threshold
+        size = abs(result.statistic)  # |z| for a calibrated Z-test; other statistics are >= 0
+        # A simulated null's quantile is itself a possible value: only beyond it is unusual.
+        drifted = size > pending.threshold if pending.source == "null" else size >= pending.threshold
     return ColumnDrift(
         status="ok",
         method=result.method,
         statistic=result.statistic,
         p_value=result.p_value,
-        p_value_adjusted=adjusted if result.method.uses_p_value else None,
+        p_value_adjusted=adjusted if pending.corrected else None,
         threshold=pending.threshold,
         threshold_source=pending.source,  # type: ignore[arg-type]
         drifted=bool(drifted),
+        compared=pending.compare,
+        note=pending.note,
         **pending.base,
     )
 
@@ -131,7 +190,7 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
         evaluated.append(_evaluate(name, spec.feature_drift(name), spec, reference, ref, cur))
 
     # The correction runs across all features tested with p-values, together.
-    pending_tests = [p for p in evaluated if isinstance(p, _Pending) and p.result.method.uses_p_value]
+    pending_tests = [p for p in evaluated if isinstance(p, _Pending) and p.corrected]
     adjusted = adjust_p_values([p.result.p_value for p in pending_tests], spec.drift.correction)  # type: ignore[misc]
     adjusted_by_name = {p.name: a for p, a in zip(pending_tests, adjusted, strict=True)}
     features = [
@@ -139,6 +198,8 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
     ]
 
     performance = None if current.performance is None else current.performance.metrics()
+    undefined = None if current.performance is None else current.performance.undefined_reasons()
+    labeled_rows = 0 if current.performance is None else current.performance.total
     reference_performance = None if reference.performance is None else reference.performance.metrics()
     estimated, calibration = _estimated_performance(spec, reference, current)
     dataset_drift_now = _dataset_drift(features, spec.drift.dataset_drift_share)
@@ -154,9 +215,12 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
         performance=performance,
         reference_performance=reference_performance,
         estimated_performance=estimated,
+        multivariate=analyze_multivariate(reference.multivariate, current.multivariate, spec.drift),
         extra={
             "calibration": calibration,
-            "concept_drift": _concept_drift(spec, performance, reference_performance, dataset_drift_now),
+            "performance_undefined": undefined,
+            "labeled_rows": labeled_rows,
+            "concept_drift": _concept_drift(spec, performance, reference_performance, dataset_drift_now, labeled_rows),
         },
     )
 
@@ -198,13 +262,32 @@ def _concept_drift(
     performance: dict[str, float | None] | None,
     reference: dict[str, float | None] | None,
     dataset_drift: bool | None,
+    labeled_rows: int,
 ) -> dict[str, object] | None:
     """P(Y|X) changed: performance fell beyond the tolerance while the inputs stayed put. The
     task's metric (the spec's, or accuracy or mae); an error (mae, rmse, mape, log loss) is worse
     when it rises, by more than the tolerance as a share of the reference's (errors have units)."""
     metric = spec.performance_metric
-    if performance is None or reference is None or performance.get(metric) is None or reference.get(metric) is None:
+    if performance is None or reference is None:
         return None
+    minimum = spec.drift.min_labeled_rows
+    reason = None
+    if labeled_rows < minimum:
+        reason = f"{labeled_rows} labelled rows, fewer than drift.min_labeled_rows ({minimum})"
+    elif performance.get(metric) is None or reference.get(metric) is None:
+        reason = f"{metric} is undefined on the {'window' if performance.get(metric) is None else 'reference'}"
+    if reason is not None:
+        return {
+            "metric": metric,
+            "current": performance.get(metric),
+            "reference": reference.get(metric),
+            "tolerance": spec.retraining.performance_tolerance,
+            "labeled_rows": labeled_rows,
+            "min_labeled_rows": minimum,
+            "performance_fell": None,
+            "drifted": None,
+            "reason": reason,
+        }
     tolerance = spec.retraining.performance_tolerance
     if metric in LOWER_IS_BETTER:
         fell = performance[metric] > reference[metric] * (1 + tolerance)  # type: ignore[operator]
@@ -215,8 +298,11 @@ def _concept_drift(
         "current": performance[metric],
         "reference": reference[metric],
         "tolerance": tolerance,
+        "labeled_rows": labeled_rows,
+        "min_labeled_rows": minimum,
         "performance_fell": fell,
         "drifted": bool(fell and dataset_drift is False),
+        "reason": None,
     }
 
 

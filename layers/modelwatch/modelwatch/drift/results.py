@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -25,20 +26,29 @@ class ColumnDrift:
     p_value: float | None = None
     p_value_adjusted: float | None = None
     threshold: float | None = None
-    threshold_source: Literal["default", "spec", "calibrated"] | None = None
+    threshold_source: Literal["default", "spec", "calibrated", "null"] | None = None
     drifted: bool | None = None
     distribution: BinnedPair | None = None
+    # What the threshold was compared with: "p_value" (corrected when it took part in the
+    # correction) or "statistic".
+    compared: Literal["p_value", "statistic"] | None = None
+    note: str | None = None
 
     @property
     def score(self) -> float | None:
         """What is compared with the threshold: the (adjusted) p-value for tests, else the statistic."""
         if self.method is None:
             return None
-        if self.method.uses_p_value:
+        if self.compared == "p_value" or (self.compared is None and self.method.uses_p_value):
             return self.p_value_adjusted if self.p_value_adjusted is not None else self.p_value
         return self.statistic
 
     def to_dict(self) -> dict[str, Any]:
+        note = self.note
+        if self.statistic is not None and not math.isfinite(self.statistic):
+            # Written as null (JSON has no Infinity); the verdict stands and says why.
+            why = "the statistic is infinite (a constant reference, or a category the reference never had)"
+            note = why if note is None else f"{note}; {why}"
         return {
             "name": self.name,
             "kind": self.kind,
@@ -51,6 +61,8 @@ class ColumnDrift:
             "threshold": self.threshold,
             "threshold_source": self.threshold_source,
             "drifted": self.drifted,
+            "compared": self.compared,
+            "note": note,
             "reference_count": self.reference_count,
             "current_count": self.current_count,
             "min_sample_size": self.min_sample_size,
@@ -77,6 +89,8 @@ class DriftReport:
     performance: dict[str, float | None] | None = None
     reference_performance: dict[str, float | None] | None = None
     estimated_performance: dict[str, float | None] | None = None
+    # MultivariateDrift results (drift.multivariate), one per method.
+    multivariate: list[Any] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -120,5 +134,6 @@ class DriftReport:
             "performance": self.performance,
             "reference_performance": self.reference_performance,
             "estimated_performance": self.estimated_performance,
+            "multivariate": [result.to_dict() for result in self.multivariate],
             **self.extra,
         }

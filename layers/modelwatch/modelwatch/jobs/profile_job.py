@@ -5,11 +5,13 @@ captures is copied to quarantine/poison/ and reported, never retried forever."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.spec.models import MonitoringSpec
+from modelwatch.stats.pca import PcaModel
 from modelwatch.windows.capture_profile import PoisonCaptureError, parse_capture, profile_captures
 
 
@@ -19,9 +21,14 @@ class ProfileOutcome:
     quarantined: dict[str, str] = field(default_factory=dict)  # capture key -> why
 
 
+# The PCA of a model version's baseline (None without one), so each record's reconstruction error
+# is profiled where the record is; see modelwatch.drift.multivariate.
+ReconstructionOf = Callable[[str], PcaModel | None]
+
+
 class ProfileJob:
-    def __init__(self, data: DataBucket, spec: MonitoringSpec) -> None:
-        self.data, self.spec = data, spec
+    def __init__(self, data: DataBucket, spec: MonitoringSpec, reconstruction_of: ReconstructionOf) -> None:
+        self.data, self.spec, self.reconstruction_of = data, spec, reconstruction_of
 
     def run(self, keys: list[str]) -> ProfileOutcome:
         outcome = ProfileOutcome()
@@ -30,7 +37,8 @@ class ProfileJob:
                 continue  # the notification's filter should never let one through; ignore it
             body = self.data.read(key)
             try:
-                result = profile_captures(self.spec, parse_capture(body))
+                reconstruction = self.reconstruction_of(layout.model_version_of(key))
+                result = profile_captures(self.spec, parse_capture(body), reconstruction)
             except (PoisonCaptureError, UnicodeDecodeError, ValueError, TypeError) as exc:
                 self.data.copy(key, layout.poison_key(key))
                 outcome.quarantined[key] = str(exc)
@@ -40,3 +48,16 @@ class ProfileJob:
             self.data.write(layout.derived_key(key, layout.JOINS), join_index, "application/json")
             outcome.profiled += 1
         return outcome
+
+
+def baseline_reconstruction(baseline: bytes | None, spec: MonitoringSpec) -> PcaModel | None:
+    """The PCA a baseline profile carries, when the spec checks PCA reconstruction error."""
+    from modelwatch.drift.multivariate import reference_model
+    from modelwatch.profiles import DatasetProfile
+
+    if baseline is None or "pca_reconstruction" not in spec.multivariate_methods:
+        return None
+    rows = DatasetProfile.from_json(baseline).multivariate
+    if rows is None or len(rows.features) < 2 or not rows.count:
+        return None
+    return reference_model(rows, spec.drift)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.coercion import CategoryCounts, as_finite_floats, as_labels
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
+from modelwatch.profiles.rows import RowsProfile, as_float_column
 from modelwatch.serving.loss_model import (  # declared where serving produces them
     EXPECTED_ABS_ERROR,
     EXPECTED_ABS_PERCENTAGE_ERROR,
@@ -51,6 +53,9 @@ class ProfileSchema:
     # the profiler is where records are handled one by one (files; the predict function
     # captures them itself). Must be picklable: profiling runs in worker processes.
     expected_losses: Callable[[Batch], dict[str, np.ndarray]] | None = None
+    # A baseline's PCA model (stats.pca.PcaModel): when set, each row's reconstruction error is
+    # profiled too, so a window's error distribution merges like every other column.
+    reconstruction: Any = None
 
     @classmethod
     def from_spec(cls, spec: MonitoringSpec) -> ProfileSchema:
@@ -155,7 +160,11 @@ def profile_batch(schema: ProfileSchema, batch: Batch) -> DatasetProfile:
     performance = None
     if "target" in roles and "prediction" in roles:
         performance = _performance(schema, batch, roles)
-    return DatasetProfile(rows=rows, columns=columns, performance=performance)
+    multivariate = None
+    if len(schema.numeric) >= 2 and all(name in batch for name in schema.numeric):
+        matrix = np.column_stack([as_float_column(batch[name]) for name in schema.numeric])  # type: ignore[arg-type]
+        multivariate = RowsProfile.from_rows(schema.numeric, matrix, schema.reconstruction)
+    return DatasetProfile(rows=rows, columns=columns, performance=performance, multivariate=multivariate)
 
 
 def _probability_matrix(batch: Batch, score_columns: dict[str, str]) -> np.ndarray:

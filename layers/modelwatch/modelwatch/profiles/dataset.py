@@ -16,6 +16,7 @@ from modelwatch.errors import UserInputError
 from modelwatch.performance import PerformanceCounts, performance_from_dict
 from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
+from modelwatch.profiles.rows import RowsProfile
 
 ColumnProfile = NumericColumnProfile | CategoricalColumnProfile
 FORMAT = "modelwatch-profile"
@@ -36,6 +37,8 @@ class DatasetProfile:
     # Baselines only: consecutive chunks of the rows, for thresholds calibrated on the
     # baseline's own variability.
     chunks: list[DatasetProfile] = field(default_factory=list)
+    # The numeric features row by row (multivariate drift); None with fewer than two of them.
+    multivariate: RowsProfile | None = None
 
     def merged(self, *others: DatasetProfile) -> DatasetProfile:
         """All rows of self and others. Columns present in only some inputs are merged as found."""
@@ -50,10 +53,14 @@ class DatasetProfile:
                 raise ValueError(f"column '{name}' is numeric in one profile and categorical in another")
             columns[name] = parts[0].merged(*parts[1:])
         performances = [p.performance for p in (self, *others) if p.performance is not None]
+        rows = [p.multivariate for p in (self, *others) if p.multivariate is not None]
         return DatasetProfile(
             rows=self.rows + sum(o.rows for o in others),
             columns=columns,
             performance=performances[0].merged(*performances[1:]) if performances else None,
+            # A part without it (an older profile) leaves the merge without it: a sample of some
+            # parts only would not stand for the window.
+            multivariate=rows[0].merged(*rows[1:]) if rows and len(rows) == 1 + len(others) else None,
         )
 
     @classmethod
@@ -68,10 +75,12 @@ class DatasetProfile:
                 raise ValueError(f"columns profiled twice: {sorted(overlap)}")
             columns.update(part.columns)
         performances = [part.performance for part in parts if part.performance is not None]
+        multivariate = [part.multivariate for part in parts if part.multivariate is not None]
         return cls(
             rows=parts[0].rows if parts else 0,
             columns=columns,
             performance=performances[0] if performances else None,
+            multivariate=multivariate[0] if multivariate else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,6 +91,7 @@ class DatasetProfile:
             "columns": {name: column.to_dict() for name, column in self.columns.items()},
             "performance": None if self.performance is None else self.performance.to_dict(),
             "chunks": [chunk.to_dict() for chunk in self.chunks],
+            "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
         }
 
     @classmethod
@@ -95,6 +105,7 @@ class DatasetProfile:
             columns={name: _column_from_dict(column) for name, column in data["columns"].items()},
             performance=None if data.get("performance") is None else performance_from_dict(data["performance"]),
             chunks=[cls.from_dict(chunk) for chunk in data.get("chunks", [])],
+            multivariate=None if data.get("multivariate") is None else RowsProfile.from_dict(data["multivariate"]),
         )
 
     def to_json(self) -> bytes:

@@ -23,12 +23,13 @@ _environment = Environment(
 
 
 def _finite(value: Any) -> Any:
-    """JSON has no Infinity or NaN: write them as strings a reader can still recognise."""
+    """JSON has no Infinity or NaN, and a string in a number's place breaks readers: write null.
+    (Where a statistic is infinite, its feature's `note` says why.)"""
     if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        return None
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
 

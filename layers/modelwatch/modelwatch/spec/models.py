@@ -54,15 +54,22 @@ class FeatureDrift(_Strict):
     min_sample_size: Annotated[int, Field(ge=1)] | None = None
 
     @model_validator(mode="after")
-    def _calibration_needs_a_distance(self) -> FeatureDrift:
-        if self.threshold == CALIBRATED and self.method is not None and self.method.uses_p_value:
-            raise ValueError(
-                f"threshold 'calibrated' needs a distance method (wasserstein, psi, jensenshannon), "
-                f"not the p-value test '{self.method.value}'"
-            )
+    def _threshold_is_positive(self) -> FeatureDrift:
+        # "calibrated" works with every method: it calibrates the statistic and compares the
+        # statistic, so a p-value test is never compared with a threshold made for its statistic.
         if isinstance(self.threshold, float) and self.threshold <= 0:
             raise ValueError("threshold must be greater than 0")
+        if isinstance(self.threshold, float) and self.method is not None and self.method.uses_p_value:
+            _check_p_value_threshold(self.method, self.threshold, "threshold")
         return self
+
+
+def _check_p_value_threshold(method: DriftMethod, threshold: float, key: str) -> None:
+    if not 0 < threshold < 1:
+        raise ValueError(
+            f"{key}: {threshold} is not a p-value threshold; '{method.value}' compares its p-value, "
+            "so the threshold must be between 0 and 1 (or 'calibrated', or a distance method)"
+        )
 
 
 class NumericFeature(_Strict):
@@ -146,7 +153,20 @@ class Window(_Strict):
     hours: Annotated[float, Field(gt=0)]
 
 
+class MultivariateSettings(_Strict):
+    """Multivariate drift methods, on wherever a spec has two or more numeric features."""
+
+    pca_reconstruction: bool = True
+    domain_classifier: bool = True
+    # Share of the standardised variance the kept principal components explain (NannyML's 65%).
+    pca_explained_variance: Annotated[float, Field(gt=0, lt=1)] = 0.65
+
+
 class DriftSettings(_Strict):
+    # "size-aware" (default): distances are judged against their own null distribution at the
+    # sizes of both samples, simulated from the reference; KS and Z-tests by their p-values.
+    # "evidently": Evidently's rule as documented (distances at a fixed distance_threshold).
+    rule: Literal["size-aware", "evidently"] = "size-aware"
     # Evidently's documented default rule: up to this many reference rows, statistical tests
     # with p-values; above it, distances.
     small_sample_max_rows: Annotated[int, Field(ge=1)] = 1000
@@ -156,6 +176,9 @@ class DriftSettings(_Strict):
     # Below this many non-missing values in either window a feature gets "insufficient data".
     min_sample_size: Annotated[int, Field(ge=1)] = 30
     dataset_drift_share: Annotated[float, Field(gt=0, le=1)] = 0.5
+    # Below this many labelled rows in a window there is no concept-drift verdict: an accuracy
+    # on 50 rows moves by +-0.1 by chance alone.
+    min_labeled_rows: Annotated[int, Field(ge=1)] = 200
     # Bins (cut at reference quantiles) for PSI and Jensen-Shannon on numeric features.
     numeric_bins: Annotated[int, Field(ge=2, le=1000)] = 10
     # "calibrated" thresholds: mean + sigmas x std of the statistic between each baseline
@@ -164,6 +187,7 @@ class DriftSettings(_Strict):
     calibration_sigmas: Annotated[float, Field(gt=0)] = 3.0
     numeric: FeatureDrift = FeatureDrift()
     categorical: FeatureDrift = FeatureDrift()
+    multivariate: MultivariateSettings = MultivariateSettings()
     windows: list[Window] = [Window(name="1h", hours=1), Window(name="1d", hours=24), Window(name="7d", hours=168)]
 
     @model_validator(mode="after")
@@ -410,12 +434,28 @@ class MonitoringSpec(_Strict):
                 problems.append(f"alert {alert.name}: window '{alert.window}' is not in drift.windows")
         if self.retraining.window is not None and self.retraining.window not in windows:
             problems.append(f"retraining: window '{self.retraining.window}' is not in drift.windows")
+        problems += self._effective_drift_problems()
         kpi_names = [k.name for k in self.kpis]
         if len(set(kpi_names)) != len(kpi_names):
             problems.append("kpi names must be unique")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _effective_drift_problems(self) -> list[str]:
+        """Each feature's own drift settings over its type's: every combination must run."""
+        problems = []
+        for name, feature in self.features.items():
+            own, by_type = feature.drift, (self.drift.numeric if feature.type == "numeric" else self.drift.categorical)
+            method = own.method or by_type.method
+            threshold = own.threshold if own.threshold is not None else by_type.threshold
+            source = "" if own.threshold is not None else f" (from drift.{feature.type}.threshold)"
+            if method is not None and method.uses_p_value and isinstance(threshold, float):
+                try:
+                    _check_p_value_threshold(method, threshold, f"features.{name}.drift.threshold{source}")
+                except ValueError as problem:
+                    problems.append(str(problem))
+        return problems
 
     def feature_drift(self, name: str) -> FeatureDrift:
         """The effective override for one feature: its own settings over its type's."""
@@ -427,6 +467,19 @@ class MonitoringSpec(_Strict):
             threshold=own.threshold if own.threshold is not None else by_type.threshold,
             min_sample_size=own.min_sample_size or by_type.min_sample_size,
         )
+
+    @property
+    def multivariate_methods(self) -> list[str]:
+        """The multivariate drift methods a drift check runs: those switched on, and only with
+        two or more numeric features (one feature has no correlations to lose)."""
+        if len(self.numeric_features) < 2:
+            return []
+        settings = self.drift.multivariate
+        switched_on = {
+            "pca_reconstruction": settings.pca_reconstruction,
+            "domain_classifier": settings.domain_classifier,
+        }
+        return [method for method, on in switched_on.items() if on]
 
     @property
     def task(self) -> str:

@@ -9,6 +9,7 @@ from scipy import stats
 
 from modelwatch.spec.models import DriftMethod
 from modelwatch.stats.distributions import category_shares
+from modelwatch.stats.null import contingency_chi_square_rows
 from modelwatch.stats.numeric import jensen_shannon_distance, population_stability_index
 from modelwatch.stats.results import StatisticResult
 
@@ -27,6 +28,14 @@ def chi_square(reference: dict[str, int], current: dict[str, int]) -> StatisticR
         return StatisticResult(DriftMethod.CHI_SQUARE, 0.0, 1.0)
     result = stats.chisquare(observed[keep], expected[keep])
     return StatisticResult(DriftMethod.CHI_SQUARE, float(result.statistic), float(result.pvalue))
+
+
+def two_sample_chi_square(reference: dict[str, int], current: dict[str, int]) -> StatisticResult:
+    """Pearson's chi-square of the 2 x K table of reference and current counts (no p-value: the
+    size-aware rule takes it from a simulated null, valid for rare categories)."""
+    keys = sorted(set(reference) | set(current))
+    table = np.array([[reference.get(k, 0) for k in keys], [current.get(k, 0) for k in keys]], dtype=np.float64)
+    return StatisticResult(DriftMethod.CHI_SQUARE, float(contingency_chi_square_rows(table[:1], table[1:])[0]))
 
 
 def proportion_z_test(reference: dict[str, int], current: dict[str, int]) -> StatisticResult:

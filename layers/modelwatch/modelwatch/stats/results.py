@@ -14,3 +14,5 @@ class StatisticResult:
     method: DriftMethod
     statistic: float
     p_value: float | None = None
+    # Why the result is less than it seems (e.g. a p-value made cautious for sketch error).
+    note: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ import numpy as np
 
 from modelwatch.profiles import DatasetProfile, ProfileSchema, profile_batch
 from modelwatch.spec.models import MonitoringSpec
+from modelwatch.stats.pca import PcaModel
 
 
 class PoisonCaptureError(ValueError):
@@ -39,10 +41,17 @@ def parse_capture(body: bytes) -> list[dict[str, Any]]:
     return records
 
 
-def profile_captures(spec: MonitoringSpec, records: list[dict[str, Any]]) -> CaptureProfile:
+def profile_captures(
+    spec: MonitoringSpec, records: list[dict[str, Any]], reconstruction: PcaModel | None = None
+) -> CaptureProfile:
     """Features, prediction and score columns as the baseline profiles them (the spec's names),
-    for the spec's task, and the join index late labels are matched with."""
-    schema = ProfileSchema.from_spec(spec)
+    for the spec's task, and the join index late labels are matched with.
+
+    `reconstruction`: the current baseline's PCA (`modelwatch.drift.multivariate.reference_model`
+    of the baseline's `multivariate` profile). With it each record's reconstruction error is
+    profiled here, where records are, and a window's errors merge like any column; without it
+    the drift check scores the window's bounded row sample instead."""
+    schema = dataclasses.replace(ProfileSchema.from_spec(spec), reconstruction=reconstruction)
     columns: dict[str, np.ndarray] = {
         name: np.array([r["features"].get(name) for r in records], dtype=object) for name in spec.features
     }

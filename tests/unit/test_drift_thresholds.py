@@ -1,0 +1,122 @@
+"""Thresholds that know the window's size: simulated nulls, calibration, sketch-aware p-values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from modelwatch.drift import analyze
+from modelwatch.spec import DriftMethod, parse_spec
+from modelwatch.stats.null import NullDistribution, size_bucket
+from modelwatch.stats.numeric import kolmogorov_smirnov
+from tests.conftest import build_profile, numeric_profile
+
+
+def _spec(drift: dict | None = None, feature_drift: dict | None = None):
+    feature = {"type": "numeric"} | ({"drift": feature_drift} if feature_drift else {})
+    return parse_spec({"model": {"name": "t"}, "features": {"x": feature}, "drift": drift or {}})
+
+
+def test_size_buckets_round_down_on_a_geometric_grid():
+    assert size_bucket(30) <= 30 and size_bucket(100_000) == 100_000
+    assert size_bucket(1234) == size_bucket(1250) <= 1234
+    assert sorted({size_bucket(n) for n in range(100, 1000)}) == sorted(set(size_bucket(n) for n in range(100, 1000)))
+    assert len({size_bucket(n) for n in range(100, 1000)}) == 10
+
+
+def test_monte_carlo_p_value_counts_the_observed_statistic():
+    null = NullDistribution(np.arange(1.0, 100.0), 10, 10)
+    assert null.p_value(1000.0) == pytest.approx(1 / 100)
+    assert null.p_value(0.0) == 1.0
+    assert null.quantile(0.95) == 95.0
+
+
+def test_ks_on_big_sketches_without_drift_is_not_significant():
+    # 2M against 2M stable rows: the sketched statistic carries the sketches' rank error, so the
+    # p-value is taken at the statistic less that error (today: p < 0.05 in 6 of 8 runs).
+    rng = np.random.default_rng(11)
+    reference = numeric_profile(rng.normal(size=2_000_000))
+    for _ in range(3):
+        result = kolmogorov_smirnov(reference, numeric_profile(rng.normal(size=2_000_000)))
+        assert result.p_value >= 0.05
+        assert "rank error" in result.note
+    shifted = kolmogorov_smirnov(reference, numeric_profile(rng.normal(0.05, 1, size=2_000_000)))
+    assert shifted.p_value < 1e-6
+
+
+@pytest.mark.parametrize("window", [30, 200, 5000])
+def test_distance_thresholds_shrink_with_the_window(window):
+    rng = np.random.default_rng(window)
+    spec = _spec()
+    reference = build_profile(spec, {"x": rng.lognormal(size=20_000)})
+    report = analyze(spec, reference, build_profile(spec, {"x": rng.lognormal(size=window)}))
+    (feature,) = report.features
+    assert feature.method is DriftMethod.WASSERSTEIN and feature.threshold_source == "null"
+    assert feature.compared == "statistic" and 0 < feature.p_value <= 1
+    assert feature.drifted == (feature.statistic > feature.threshold)
+
+
+def test_thresholds_are_smaller_for_larger_windows():
+    rng = np.random.default_rng(3)
+    spec = _spec()
+    reference = build_profile(spec, {"x": rng.normal(size=20_000)})
+    thresholds = [
+        analyze(spec, reference, build_profile(spec, {"x": rng.normal(size=m)})).features[0].threshold
+        for m in (30, 300, 3000, 30_000)
+    ]
+    assert thresholds == sorted(thresholds, reverse=True)
+
+
+def test_evidently_rule_keeps_the_fixed_distance():
+    rng = np.random.default_rng(4)
+    spec = _spec({"rule": "evidently"})
+    reference = build_profile(spec, {"x": rng.normal(size=5000)})
+    (feature,) = analyze(spec, reference, build_profile(spec, {"x": rng.normal(size=30)})).features
+    assert feature.threshold == 0.1 and feature.threshold_source == "default"
+
+
+def test_calibrated_with_the_default_test_compares_the_statistic_not_the_p_value():
+    # Small reference -> KS by default. The threshold is calibrated on the KS statistic, so the
+    # KS statistic is what it is compared with (comparing the p-value gave 11.5% false alarms).
+    spec = _spec({"numeric": {"threshold": "calibrated"}})
+    rng = np.random.default_rng(8)
+    reference = build_profile(spec, {"x": rng.normal(size=1000)}, chunk_rows=100)
+    alarms = 0
+    for _ in range(40):
+        (feature,) = analyze(spec, reference, build_profile(spec, {"x": rng.normal(size=100)})).features
+        assert feature.method is DriftMethod.KS and feature.threshold_source == "calibrated"
+        assert feature.compared == "statistic" and feature.p_value_adjusted is None
+        assert feature.drifted == (feature.statistic >= feature.threshold)
+        alarms += feature.drifted
+    assert alarms <= 4
+
+
+def test_type_wide_calibrated_with_a_feature_test_loads_and_runs():
+    spec = _spec({"numeric": {"threshold": "calibrated"}}, {"method": "ks"})
+    rng = np.random.default_rng(9)
+    reference = build_profile(spec, {"x": rng.normal(size=5000)}, chunk_rows=500)
+    (feature,) = analyze(spec, reference, build_profile(spec, {"x": rng.normal(size=500)})).features
+    assert feature.status == "ok" and feature.threshold_source == "calibrated"
+
+
+def test_calibration_on_chunks_larger_than_the_window_falls_back_to_the_null():
+    # 200-row windows against 2,000-row chunks: 95% false alarms when chunks were used as-is.
+    spec = _spec(feature_drift={"method": "wasserstein", "threshold": "calibrated"})
+    rng = np.random.default_rng(10)
+    reference = build_profile(spec, {"x": rng.normal(size=20_000)}, chunk_rows=2000)
+    alarms = 0
+    for _ in range(40):
+        (feature,) = analyze(spec, reference, build_profile(spec, {"x": rng.normal(size=200)})).features
+        assert feature.threshold_source == "null" and "held-out" in feature.note
+        alarms += feature.drifted
+    assert alarms <= 6
+
+
+def test_calibration_groups_chunks_to_the_window_size():
+    spec = _spec(feature_drift={"method": "jensenshannon", "threshold": "calibrated"})
+    rng = np.random.default_rng(12)
+    reference = build_profile(spec, {"x": rng.normal(size=30_000)}, chunk_rows=1000)
+    small = analyze(spec, reference, build_profile(spec, {"x": rng.normal(size=1000)})).features[0]
+    large = analyze(spec, reference, build_profile(spec, {"x": rng.normal(size=8000)})).features[0]
+    assert small.threshold_source == large.threshold_source == "calibrated"
+    assert large.threshold < small.threshold
