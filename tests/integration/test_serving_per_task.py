@@ -321,3 +321,15 @@ def test_a_loss_model_that_fails_its_hash_is_never_run(served, tmp_path):
     result = served.stack.call("predict", "POST", "/predict", {"features": _records(served.frame, range(1))[0]})
     assert result.status == 200 and result.body["predictions"][0]["model_version"] == "v1"
     assert "ModelLoadFailed" in _emf(result)
+
+
+def test_the_snapshot_hook_loads_and_runs_every_task(served):
+    """SnapStart's before-snapshot hook runs the served model once (a regression's loss model
+    too) on an empty record, so ONNX Runtime has allocated before the first request."""
+    import importlib
+
+    from modelwatch_local.lambda_runtime import load_handler
+
+    load_handler("predict")  # the handler module, imported for this stack's spec
+    handler_module = importlib.import_module("functions.predict.handler")
+    handler_module._load_before_snapshot()
