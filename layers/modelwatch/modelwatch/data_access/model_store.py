@@ -13,9 +13,11 @@ from modelwatch.registry.folder import ModelFolder
 from modelwatch.registry.manifest import (
     ARTIFACT_NAME,
     BASELINE_NAME,
+    LOSS_MODEL_NAME,
     MANIFEST_NAME,
     ArtifactRef,
     ModelManifest,
+    reference_to,
     sha256_hex,
 )
 from modelwatch.serving.current_model import ModelUnavailableError
@@ -33,7 +35,8 @@ class ModelRegistry:
         return layout.model_key(self.prefix, version, name)
 
     def publish(self, model: ModelFolder) -> ModelManifest:
-        """Write artifact and baseline, then the manifest last: a version is visible only whole."""
+        """Write artifact, baseline and loss model, then the manifest last: a version is visible
+        only whole."""
         version = model.manifest.version
         artifact_key = self.key(version, ARTIFACT_NAME)
         self.s3.put_object(Bucket=self.bucket, Key=artifact_key, Body=model.artifact)
@@ -41,12 +44,17 @@ class ModelRegistry:
         if model.baseline is not None:
             baseline_key = self.key(version, BASELINE_NAME)
             self.s3.put_object(Bucket=self.bucket, Key=baseline_key, Body=model.baseline)
+        loss_model = None
+        if model.loss_model is not None:
+            loss_model = reference_to(self.key(version, LOSS_MODEL_NAME), model.loss_model, "json")
+            self.s3.put_object(Bucket=self.bucket, Key=loss_model.key, Body=model.loss_model)
         manifest = model.manifest.model_copy(
             update={
                 "artifact": ArtifactRef(
                     key=artifact_key, sha256=sha256_hex(model.artifact), size_bytes=len(model.artifact)
                 ),
                 "baseline_key": baseline_key,
+                "loss_model": loss_model,
             }
         )
         self.s3.put_object(
@@ -90,6 +98,22 @@ class ModelRegistry:
             raise ModelUnavailableError(
                 f"model version {manifest.version}: artifact SHA-256 {digest} does not match the manifest's "
                 f"{manifest.artifact.sha256}; refusing to load it"
+            )
+        return data
+
+    def verified_loss_model(self, manifest: ModelManifest) -> bytes | None:
+        """A regression version's loss model (DLE), checked against the manifest's SHA-256 as the
+        artifact is: it is a graph ONNX Runtime runs, so it gets the same trust. None when the
+        version has none."""
+        reference = manifest.loss_model
+        if reference is None:
+            return None
+        data = self._object(reference.key, f"model version {manifest.version}: loss model")
+        digest = sha256_hex(data)
+        if digest != reference.sha256:
+            raise ModelUnavailableError(
+                f"model version {manifest.version}: loss model SHA-256 {digest} does not match the manifest's "
+                f"{reference.sha256}; refusing to load it"
             )
         return data
 

@@ -28,18 +28,26 @@ def capture_record(
     timestamp: datetime,
     model_version: str,
     features: dict[str, Any],
-    prediction: str,
-    probabilities: dict[str, float],
+    prediction: str | float,
+    probabilities: dict[str, float] | None = None,
+    expected_losses: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    return {
+    """What the drift check needs of one prediction, per task: a classifier's class and every
+    class's probability (the profiler builds the score columns from them); a regression's value
+    and, when the version has a loss model, the record's expected losses (DLE)."""
+    record = {
         "request_id": request_id,
         "timestamp": timestamp.isoformat(timespec="milliseconds"),
         "model_version": model_version,
         "features": features,
         "prediction": prediction,
-        "probabilities": probabilities,
-        "confidence": max(probabilities.values()),
     }
+    if probabilities is not None:
+        record["probabilities"] = probabilities
+        record["confidence"] = max(probabilities.values())
+    if expected_losses:
+        record["expected_losses"] = expected_losses
+    return record
 
 
 def quarantine_record(
