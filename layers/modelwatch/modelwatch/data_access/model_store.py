@@ -33,14 +33,16 @@ class ModelRegistry:
         return layout.model_key(self.prefix, version, name)
 
     def publish(self, model: ModelFolder) -> ModelManifest:
-        """Write artifact and baseline, then the manifest last: a version is visible only whole."""
+        """Write artifact and baseline, then the manifest last: a version is visible only whole.
+        Every write is conditional (If-None-Match: *): a published version is never overwritten,
+        and the model bucket's policy refuses unconditional writes to the registry."""
         version = model.manifest.version
         artifact_key = self.key(version, ARTIFACT_NAME)
-        self.s3.put_object(Bucket=self.bucket, Key=artifact_key, Body=model.artifact)
+        self.s3.put_object(Bucket=self.bucket, Key=artifact_key, Body=model.artifact, IfNoneMatch="*")
         baseline_key = None
         if model.baseline is not None:
             baseline_key = self.key(version, BASELINE_NAME)
-            self.s3.put_object(Bucket=self.bucket, Key=baseline_key, Body=model.baseline)
+            self.s3.put_object(Bucket=self.bucket, Key=baseline_key, Body=model.baseline, IfNoneMatch="*")
         manifest = model.manifest.model_copy(
             update={
                 "artifact": ArtifactRef(
@@ -54,6 +56,7 @@ class ModelRegistry:
             Key=self.key(version, MANIFEST_NAME),
             Body=manifest.model_dump_json(indent=2).encode(),
             ContentType="application/json",
+            IfNoneMatch="*",
         )
         return manifest
 
