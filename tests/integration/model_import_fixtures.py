@@ -119,7 +119,9 @@ def fit_and_save(library: str, task: str, frame: pd.DataFrame, folder: Path) -> 
     return path, model
 
 
-def write_case(library: str, task: str, folder: Path, rows: int = 1500) -> tuple[Path, Path, Path, object, pd.DataFrame]:
+def write_case(
+    library: str, task: str, folder: Path, rows: int = 1500
+) -> tuple[Path, Path, Path, object, pd.DataFrame]:
     """(model file, data CSV, spec file, fitted model, data) for one library and task."""
     folder.mkdir(parents=True, exist_ok=True)
     frame = task_frame(task, rows, seed=5)

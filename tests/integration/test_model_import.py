@@ -31,7 +31,21 @@ def _original(model, library: str, task: str, frame) -> np.ndarray:
 def test_import_converts_and_proves_each_library_and_task(tmp_path, library, task):
     model_path, data, spec_path, model, frame = write_case(library, task, tmp_path / "in")
     out = tmp_path / "folder"
-    code = main(["import", "--model", str(model_path), "--data", str(data), "--spec", str(spec_path), "--out", str(out), "--version", "v1"])
+    code = main(
+        [
+            "import",
+            "--model",
+            str(model_path),
+            "--data",
+            str(data),
+            "--spec",
+            str(spec_path),
+            "--out",
+            str(out),
+            "--version",
+            "v1",
+        ]
+    )
     assert code == 0
     folder = ModelFolder.read(out)  # verifies the SHA-256
     manifest = folder.manifest
@@ -61,13 +75,32 @@ def test_binary_import_is_served_by_the_predict_handler(tmp_path, library):
 
     model_path, data, spec_path, model, frame = write_case(library, "binary", tmp_path / "in", rows=400)
     out = tmp_path / "folder"
-    assert main(["import", "--model", str(model_path), "--data", str(data), "--spec", str(spec_path), "--out", str(out), "--version", "imported-1"]) == 0
+    assert (
+        main(
+            [
+                "import",
+                "--model",
+                str(model_path),
+                "--data",
+                str(data),
+                "--spec",
+                str(spec_path),
+                "--out",
+                str(out),
+                "--version",
+                "imported-1",
+            ]
+        )
+        == 0
+    )
     stack = LocalStack(out / "monitoring.toml")  # the spec the folder carries
     try:
         stack.publish_model_dir(out)
         rows = frame.iloc[:20]
         features = rows.drop(columns=TARGET) if library == "sklearn" else rows[NUMERIC]
-        records = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in features.to_dict("records")]
+        records = [
+            {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in features.to_dict("records")
+        ]
         result = stack.call("predict", "POST", "/predict", {"instances": records})
         assert result.status == 200, result.body
         original = _original(model, library, "binary", rows)
@@ -97,7 +130,19 @@ def test_a_float32_split_flip_is_refused_naming_the_feature(tmp_path, capsys):
 
     (tmp_path / "spec.toml").write_text(spec_text("regression", categorical=False))
     out = tmp_path / "folder"
-    code = main(["import", "--model", str(model_path), "--data", str(tmp_path / "data.csv"), "--spec", str(tmp_path / "spec.toml"), "--out", str(out)])
+    code = main(
+        [
+            "import",
+            "--model",
+            str(model_path),
+            "--data",
+            str(tmp_path / "data.csv"),
+            "--spec",
+            str(tmp_path / "spec.toml"),
+            "--out",
+            str(out),
+        ]
+    )
     error = capsys.readouterr().err
     assert code == 2
     assert "disagrees with the original" in error and "income=" in error and "float32" in error
@@ -109,10 +154,22 @@ def test_a_model_that_cannot_be_converted_is_one_line_exit_2(tmp_path, capsys):
     import joblib
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    model_path, data, spec_path, _, frame = write_case("xgboost", "binary", tmp_path / "in", rows=300)
+    _model_path, data, spec_path, _, frame = write_case("xgboost", "binary", tmp_path / "in", rows=300)
     model = HistGradientBoostingClassifier(max_iter=5).fit(frame[NUMERIC], frame[TARGET])
     joblib.dump(model, tmp_path / "hist.joblib")
-    code = main(["import", "--model", str(tmp_path / "hist.joblib"), "--data", str(data), "--spec", str(spec_path), "--out", str(tmp_path / "out")])
+    code = main(
+        [
+            "import",
+            "--model",
+            str(tmp_path / "hist.joblib"),
+            "--data",
+            str(data),
+            "--spec",
+            str(spec_path),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     error = capsys.readouterr().err
     assert code == 2
     assert "HistGradientBoostingClassifier" in error and "convert" in error

@@ -20,7 +20,9 @@ from tests.integration.conftest import GOOD
 
 
 def _folder(stack, version: str, seed: int, path):
-    folder = build_model_folder(stack.platform.spec, version, demo_frame(1500, seed), demo_frame(500, seed + 1), stack.clock())
+    folder = build_model_folder(
+        stack.platform.spec, version, demo_frame(1500, seed), demo_frame(500, seed + 1), stack.clock()
+    )
     folder.write(path)
     return path
 
@@ -42,7 +44,14 @@ def _versions(where: list[str], capsys) -> list[dict]:
 
 def test_publish_promote_rollback_and_refusals(stack, tmp_path, capsys):
     settings = stack.platform.settings
-    where = ["--bucket", settings.model_bucket, "--pointer-parameter", settings.pointer_parameter, "--prefix", settings.model_prefix]
+    where = [
+        "--bucket",
+        settings.model_bucket,
+        "--pointer-parameter",
+        settings.pointer_parameter,
+        "--prefix",
+        settings.model_prefix,
+    ]
     v1, v2 = _folder(stack, "v1", 1, tmp_path / "v1"), _folder(stack, "v2", 3, tmp_path / "v2")
     assert main(["publish", str(v1), *where, "--promote"]) == 0
     assert main(["publish", str(v2), *where]) == 0
@@ -50,7 +59,10 @@ def test_publish_promote_rollback_and_refusals(stack, tmp_path, capsys):
     assert main(["publish", str(v1), *where]) == 2  # write-once
     assert "write-once" in capsys.readouterr().err
     listed = _versions(where, capsys)
-    assert [(v["version"], v["current"], v["task"]) for v in listed] == [("v1", True, "binary"), ("v2", False, "binary")]
+    assert [(v["version"], v["current"], v["task"]) for v in listed] == [
+        ("v1", True, "binary"),
+        ("v2", False, "binary"),
+    ]
     assert set(listed[0]) == {"version", "created_at", "task", "validation_metrics", "current"}
     assert "accuracy" in listed[0]["validation_metrics"]
 
@@ -65,7 +77,9 @@ def test_publish_promote_rollback_and_refusals(stack, tmp_path, capsys):
     assert [v["current"] for v in _versions(where, capsys)] == [True, False]
 
     # A tampered artifact (written around the conditional-write rule, as moto enforces no policy).
-    stack.s3.put_object(Bucket=settings.model_bucket, Key=f"{settings.model_prefix}v2/model.onnx", Body=b"not the model")
+    stack.s3.put_object(
+        Bucket=settings.model_bucket, Key=f"{settings.model_prefix}v2/model.onnx", Body=b"not the model"
+    )
     capsys.readouterr()
     assert main(["promote", "v2", *where]) == 2
     assert "SHA-256" in capsys.readouterr().err
@@ -121,7 +135,9 @@ def test_commands_reach_a_moto_server_through_aws_endpoint_url(tmp_path):
             "AWS_REGION": "us-east-1",
             "AWS_DEFAULT_REGION": "us-east-1",
         }
-        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+        )
         session.client("s3", endpoint_url=endpoint).create_bucket(Bucket="models-bucket")
         from modelwatch.spec import load_spec
 
@@ -133,13 +149,18 @@ def test_commands_reach_a_moto_server_through_aws_endpoint_url(tmp_path):
         where = ["--bucket", "models-bucket", "--pointer-parameter", "/mw/current-model"]
 
         def cli(*args: str) -> subprocess.CompletedProcess:
-            return subprocess.run([sys.executable, "-m", "modelwatch", *args], env=env, capture_output=True, text=True, timeout=120)
+            return subprocess.run(
+                [sys.executable, "-m", "modelwatch", *args], env=env, capture_output=True, text=True, timeout=120
+            )
 
         assert cli("publish", str(tmp_path / "v1"), *where, "--promote").returncode == 0
         again = cli("publish", str(tmp_path / "v1"), *where)
         assert again.returncode == 2 and "write-once" in again.stderr
         listed = cli("versions", *where, "--json")
         assert [(v["version"], v["current"]) for v in json.loads(listed.stdout)] == [("v1", True)]
-        assert session.client("ssm", endpoint_url=endpoint).get_parameter(Name="/mw/current-model")["Parameter"]["Value"] == "v1"
+        assert (
+            session.client("ssm", endpoint_url=endpoint).get_parameter(Name="/mw/current-model")["Parameter"]["Value"]
+            == "v1"
+        )
     finally:
         server.stop()

@@ -54,9 +54,7 @@ def add_model_commands(commands: Any) -> None:
     _registry_options(publish)
     publish.add_argument("--promote", action="store_true", help="make it the served version once uploaded")
 
-    promote = commands.add_parser(
-        "promote", help="serve a published version (rollback: promote the previous one)"
-    )
+    promote = commands.add_parser("promote", help="serve a published version (rollback: promote the previous one)")
     promote.add_argument("version", help="the version to serve")
     _registry_options(promote)
 
@@ -146,7 +144,9 @@ def run_publish(args: argparse.Namespace, out: Console) -> int:
     folder = ModelFolder.read(args.folder)
     registry = _registry(args)
     manifest = registry.publish_once(folder)
-    out.print(f"published {manifest.version} to s3://{registry.store.bucket}/{registry.store.key(manifest.version, '')}")
+    out.print(
+        f"published {manifest.version} to s3://{registry.store.bucket}/{registry.store.key(manifest.version, '')}"
+    )
     if args.promote:
         registry.promote_verified(manifest.version, _spec_of(args))
         out.print(f"now serving {manifest.version}")

@@ -308,4 +308,3 @@ def labelled_rows(columns: Mapping[str, np.ndarray], target: str) -> tuple[dict[
 
     keep = ~pd.isna(np.asarray(columns[target], dtype=object))
     return {name: np.asarray(values)[keep] for name, values in columns.items()}, int((~keep).sum())
-

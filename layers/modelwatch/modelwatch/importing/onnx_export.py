@@ -50,10 +50,7 @@ def takes_frame(source: SourceModel, spec: MonitoringSpec) -> bool:
 
 
 def to_serving_onnx(source: SourceModel, spec: MonitoringSpec) -> bytes:
-    if source.library == "sklearn":
-        model = _from_sklearn(source, spec)
-    else:
-        model = _from_tree_library(source, spec)
+    model = _from_sklearn(source, spec) if source.library == "sklearn" else _from_tree_library(source, spec)
     return model.SerializeToString()
 
 
@@ -95,11 +92,11 @@ def _from_tree_library(source: SourceModel, spec: MonitoringSpec) -> Any:
     inputs = [(MATRIX_INPUT, FloatTensorType([None, len(order)]))]
     try:
         if source.library == "xgboost":
-            model = convert_xgboost(_unnamed_booster(source.model), initial_types=inputs, target_opset=TREE_LIBRARY_OPSET)
-        else:
-            model = convert_lightgbm(
-                source.model, initial_types=inputs, target_opset=TREE_LIBRARY_OPSET, zipmap=False
+            model = convert_xgboost(
+                _unnamed_booster(source.model), initial_types=inputs, target_opset=TREE_LIBRARY_OPSET
             )
+        else:
+            model = convert_lightgbm(source.model, initial_types=inputs, target_opset=TREE_LIBRARY_OPSET, zipmap=False)
     except Exception as error:  # as above: any failure is "cannot convert this model"
         raise _not_convertible(source, error) from None
     return _with_feature_inputs(model, order)

@@ -41,7 +41,7 @@ def _library_of(model: Any) -> str:
     module = type(model).__module__.split(".", 1)[0]
     if module in ("xgboost", "lightgbm"):
         return module
-    if module == "sklearn" or hasattr(model, "fit") and hasattr(model, "get_params"):
+    if module == "sklearn" or (hasattr(model, "fit") and hasattr(model, "get_params")):
         return "sklearn"
     raise UserInputError(
         f"{type(model).__module__}.{type(model).__name__} is not a model ModelWatch can import: "
@@ -79,7 +79,9 @@ def load_source_model(path: Path) -> SourceModel:
 
             model = joblib.load(path)  # runs code from the file: the user chose to trust it
         except ModuleNotFoundError as error:
-            raise UserInputError(f"{path}: loading it needs package {error.name!r} (pip install {error.name})") from None
+            raise UserInputError(
+                f"{path}: loading it needs package {error.name!r} (pip install {error.name})"
+            ) from None
         except (pickle.UnpicklingError, EOFError, ValueError, KeyError) as error:
             raise UserInputError(f"{path}: not a joblib or pickle file ({error})") from None
         library = _library_of(model)

@@ -104,7 +104,11 @@ class DeployedRegistry:
         try:
             return self.store.publish(folder)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+            if error.response.get("Error", {}).get("Code") in (
+                "PreconditionFailed",
+                "412",
+                "ConditionalRequestConflict",
+            ):
                 raise UserInputError(refusal) from None
             raise
 
@@ -180,5 +184,3 @@ class DeployedRegistry:
                     continue
                 entries.append(VersionEntry(manifest, manifest.version == current))
         return sorted(entries, key=lambda e: (e.manifest.created_at, e.manifest.version))
-
-
