@@ -36,18 +36,19 @@ class ModelRegistry:
 
     def publish(self, model: ModelFolder) -> ModelManifest:
         """Write artifact, baseline and loss model, then the manifest last: a version is visible
-        only whole."""
+        only whole. Every write is conditional (If-None-Match: *): a published version is never
+        overwritten, and the model bucket's policy refuses unconditional writes to the registry."""
         version = model.manifest.version
         artifact_key = self.key(version, ARTIFACT_NAME)
-        self.s3.put_object(Bucket=self.bucket, Key=artifact_key, Body=model.artifact)
+        self.s3.put_object(Bucket=self.bucket, Key=artifact_key, Body=model.artifact, IfNoneMatch="*")
         baseline_key = None
         if model.baseline is not None:
             baseline_key = self.key(version, BASELINE_NAME)
-            self.s3.put_object(Bucket=self.bucket, Key=baseline_key, Body=model.baseline)
+            self.s3.put_object(Bucket=self.bucket, Key=baseline_key, Body=model.baseline, IfNoneMatch="*")
         loss_model = None
         if model.loss_model is not None:
             loss_model = reference_to(self.key(version, LOSS_MODEL_NAME), model.loss_model, "json")
-            self.s3.put_object(Bucket=self.bucket, Key=loss_model.key, Body=model.loss_model)
+            self.s3.put_object(Bucket=self.bucket, Key=loss_model.key, Body=model.loss_model, IfNoneMatch="*")
         manifest = model.manifest.model_copy(
             update={
                 "artifact": ArtifactRef(
@@ -62,6 +63,7 @@ class ModelRegistry:
             Key=self.key(version, MANIFEST_NAME),
             Body=manifest.model_dump_json(indent=2).encode(),
             ContentType="application/json",
+            IfNoneMatch="*",
         )
         return manifest
 
