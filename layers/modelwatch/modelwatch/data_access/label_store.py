@@ -1,12 +1,14 @@
-"""Ground truth and business outcomes in S3 under labels/, one object per request id.
+"""Ground truth and business outcomes in S3 under labels/, one object per piece of feedback.
 
-The key is derived from the request id alone (its hour, then the id), so a repeated label for the
-same request overwrites instead of duplicating: idempotent per request id. Ids ModelWatch did not
-issue are filed under the hour the label arrived.
+The key is the prediction's hour (from the request id), the request id and a digest of what the
+piece says: a retried piece rewrites the same object (idempotent), while a label and outcomes
+sent separately, in any order, or a corrected label, are each kept; modelwatch.feedback merges
+them. Ids ModelWatch did not issue are filed under the hour the label arrived.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -15,10 +17,11 @@ from modelwatch.catalog import layout
 from modelwatch.serving.request_ids import request_time
 
 
-def label_key(request_id: str, received: datetime) -> tuple[str, bool]:
+def label_key(request_id: str, received: datetime, content: bytes) -> tuple[str, bool]:
     """(S3 key, whether ModelWatch issued the id)."""
     issued = request_time(request_id)
-    return layout.label_key(layout.hour_of(issued or received), request_id), issued is not None
+    piece = f"{request_id}.{hashlib.sha256(content).hexdigest()[:16]}"
+    return layout.label_key(layout.hour_of(issued or received), piece), issued is not None
 
 
 class LabelStore:
@@ -27,7 +30,8 @@ class LabelStore:
 
     def put(self, request_id: str, label: str | float | None, outcomes: dict[str, Any], received: datetime) -> bool:
         """Store one item; returns whether the request id is one ModelWatch issued."""
-        key, known = label_key(request_id, received)
+        says = json.dumps({"label": label, "outcomes": outcomes}, sort_keys=True).encode()
+        key, known = label_key(request_id, received, says)
         document = {
             "request_id": request_id,
             "label": label,

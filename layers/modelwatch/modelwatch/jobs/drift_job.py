@@ -160,7 +160,9 @@ class DriftJob:
         }
         context |= {
             "partial_profiles": sum(run.profiles[h].objects for h in hours),
-            "labels": None if labels is None else {"received": labels.received, "unmatched": labels.unmatched},
+            "labels": None
+            if labels is None
+            else {"received": labels.received, "unmatched": labels.unmatched, "corrected": labels.corrected},
             "kpis": {} if labels is None else labels.kpis(self.spec),
             "new_labeled_rows": run.new_labeled_rows,
         }

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from modelwatch.feedback import merge_feedback
 from modelwatch.labels import label_of
 from modelwatch.spec.models import MonitoringSpec
 
@@ -33,12 +34,9 @@ class LabelledRows:
 
 
 def labels_by_request(documents: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """request id -> label from feedback documents; outcome-only feedback has no label."""
-    return {
-        str(d["request_id"]): label_of(d["label"])
-        for d in documents
-        if d.get("label") is not None and d.get("request_id") is not None
-    }
+    """request id -> its latest label, from every piece of feedback; outcome-only feedback has no label."""
+    merged = merge_feedback(d for d in documents if d.get("request_id") is not None)
+    return {d["request_id"]: label_of(d["label"]) for d in merged.documents if d["label"] is not None}
 
 
 def labelled_rows(

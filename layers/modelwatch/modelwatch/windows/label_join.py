@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from modelwatch.feedback import merge_feedback
 from modelwatch.labels import label_of
 from modelwatch.performance import (
     ClassificationCounts,
@@ -32,6 +33,7 @@ class JoinedLabels:
     kpi_sums: dict[str, list[float]] = field(default_factory=dict)  # name -> [count, total]
     received: int = 0
     unmatched: int = 0  # labels whose prediction was not found (yet)
+    corrected: int = 0  # predictions whose label was replaced by a different one
 
     def merged(self, *others: JoinedLabels) -> JoinedLabels:
         sums = {name: list(v) for name, v in self.kpi_sums.items()}
@@ -46,6 +48,7 @@ class JoinedLabels:
             kpi_sums=sums,
             received=self.received + sum(o.received for o in others),
             unmatched=self.unmatched + sum(o.unmatched for o in others),
+            corrected=self.corrected + sum(o.corrected for o in others),
         )
 
     def kpis(self, spec: MonitoringSpec) -> dict[str, float | None]:
@@ -65,6 +68,7 @@ class JoinedLabels:
             "kpi_sums": self.kpi_sums,
             "received": self.received,
             "unmatched": self.unmatched,
+            "corrected": self.corrected,
         }
 
     @classmethod
@@ -75,6 +79,7 @@ class JoinedLabels:
             kpi_sums={k: [float(a), float(b)] for k, (a, b) in data["kpi_sums"].items()},
             received=int(data["received"]),
             unmatched=int(data["unmatched"]),
+            corrected=int(data.get("corrected", 0)),  # caches written before corrections were counted
         )
 
 
@@ -99,7 +104,8 @@ def join_labels(spec: MonitoringSpec, labels: list[dict[str, Any]], index: dict[
     found_predictions: list[list[Any]] = []
     unmatched = 0
     sums: dict[str, list[float]] = {}
-    for document in labels:
+    merged = merge_feedback(labels)  # label and outcomes sent apart, retries and corrections
+    for document in merged.documents:
         outcomes = document.get("outcomes") or {}
         for kpi in spec.kpis:
             value = _kpi_value(outcomes.get(kpi.outcome))
@@ -132,7 +138,14 @@ def join_labels(spec: MonitoringSpec, labels: list[dict[str, Any]], index: dict[
             counts = ClassificationCounts.from_rows(
                 classes_actual, predicted, np.asarray(probability, dtype=np.float64), spec.columns.positive_class
             )
-    return JoinedLabels(counts=counts, labels=label_profile, kpi_sums=sums, received=len(labels), unmatched=unmatched)
+    return JoinedLabels(
+        counts=counts,
+        labels=label_profile,
+        kpi_sums=sums,
+        received=len(merged.documents),
+        unmatched=unmatched,
+        corrected=merged.corrected,
+    )
 
 
 def _multiclass_counts(
