@@ -10,6 +10,7 @@ from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secrets
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -143,6 +144,31 @@ class Alerting(Construct):
                     threshold=0,
                     description=f"[critical] {kind.lower()} in the {name} function",
                     topic=self.operations if name == notifier_name else self.topic,
+                )
+
+    def watch_subscriptions(self, subscriptions: list[tuple[logs.ILogGroup, str]]) -> None:
+        """The capture path's first hop: a Logs subscription that cannot deliver (errors, or
+        throttling by the capture function) loses captures before any function sees them."""
+        five_minutes = cdk.Duration.minutes(5)
+        for index, (log_group, filter_name) in enumerate(subscriptions):
+            for kind in ("DeliveryErrors", "DeliveryThrottling"):
+                metric = cw.Metric(
+                    namespace="AWS/Logs",
+                    metric_name=kind,
+                    dimensions_map={
+                        "LogGroupName": log_group.log_group_name,
+                        "DestinationType": "Lambda",
+                        "FilterName": filter_name,
+                    },
+                    statistic="Sum",
+                    period=five_minutes,
+                )
+                self._alarm(
+                    f"capture-subscription-{index}-{kind}",
+                    metric,
+                    threshold=0,
+                    description=f"[critical] the capture subscription {filter_name} reports {kind}: "
+                    "captures may be lost before the capture function sees them",
                 )
 
     def watch_queues(self, queues: dict[str, sqs.IQueue], notifier_name: str) -> None:

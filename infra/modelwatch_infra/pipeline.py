@@ -36,14 +36,19 @@ class Pipeline(Construct):
         drift: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, id)
+        # Named, so their delivery metrics (AWS/Logs DeliveryErrors, DeliveryThrottling) can be alarmed.
+        self.capture_subscriptions: list[tuple[logs.ILogGroup, str]] = []
         for index, log_group in enumerate(api_log_groups):
+            name = f"{settings.stack_name}-capture-{index}"
             logs.SubscriptionFilter(
                 self,
                 f"CaptureSubscription{index}",
                 log_group=log_group,
                 destination=log_destinations.LambdaDestination(capture),
                 filter_pattern=logs.FilterPattern.number_value(f"$.{MARKER}", "=", 1),
+                filter_name=name,
             )
+            self.capture_subscriptions.append((log_group, name))
         data.add_event_notification(
             s3.EventType.OBJECT_CREATED,
             notifications.LambdaDestination(profile),

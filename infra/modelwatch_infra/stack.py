@@ -81,6 +81,7 @@ class ModelWatchStack(cdk.Stack):
             },
             notifier_name=catalog.NOTIFY.name,
         )
+        alerting.watch_subscriptions(pipeline.capture_subscriptions)
         retraining = Retraining(
             self,
             "Retraining",

@@ -56,3 +56,15 @@ def test_the_stack_says_where_the_notifiers_dead_letters_are(template):
     assert {stack_outputs.NOTIFY_FUNCTION, stack_outputs.NOTIFY_DEAD_LETTER_QUEUES} <= set(outputs)
     queues = outputs[stack_outputs.NOTIFY_DEAD_LETTER_QUEUES]["Value"]["Fn::Join"][1]
     assert len(queues) == 2
+
+
+def test_the_capture_subscriptions_delivery_errors_and_throttles_alarm(template):
+    alarms = [
+        a
+        for a in _resources(template, "AWS::CloudWatch::Alarm").values()
+        if a.get("Namespace") == "AWS/Logs" and a.get("MetricName") in ("DeliveryErrors", "DeliveryThrottling")
+    ]
+    filters = _resources(template, "AWS::Logs::SubscriptionFilter")
+    assert filters and len(alarms) == 2 * len(filters)
+    named = {f["FilterName"] for f in filters.values()}
+    assert {d["Value"] for a in alarms for d in a["Dimensions"] if d["Name"] == "FilterName"} == named
