@@ -96,7 +96,7 @@ def test_reports_are_written_per_window(monitored):
     assert last_hour["dataset_drift"] is True  # the drifted hour
     assert {f["name"] for f in last_hour["features"] if f["drifted"]} >= {"age", "income", "region"}
     assert day["performance"]["accuracy"] is not None and day["estimated_performance"]["accuracy"] is not None
-    assert day["labels"] == {"received": 1800, "unmatched": 0}
+    assert day["labels"] == {"received": 1800, "unmatched": 0, "corrected": 0}
     assert day["kpis"]["ClickThroughRate"] == pytest.approx(np.mean([label for _, label in monitored[3][::2]]))
     assert day["new_labeled_rows"] == 1800
     page = stack.objects(f"reports/v1/1d/{stamp}/")[f"reports/v1/1d/{stamp}/report.html"].decode()

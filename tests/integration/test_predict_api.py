@@ -94,7 +94,7 @@ def test_batch_and_data_quality_signals_are_served_not_rejected(stack):
         ),
         (b'{"features": {"age": NaN}}', None, 422, "features.age", "finite_number"),
         (b'{"features": {"age": Infinity}}', None, 422, "features.age", "finite_number"),
-        ({"features": GOOD | {"age": "old"}}, None, 422, "features.age", "float_parsing"),
+        ({"features": GOOD | {"age": "old"}}, None, 422, "features.age", "float_type"),
         ({"features": GOOD | {"height": 2}}, None, 422, "features.height", "extra_forbidden"),
         ({"features": {k: v for k, v in GOOD.items() if k != "age"}}, None, 422, "features.age", "missing"),
         ({"instances": []}, None, 422, "instances", "too_short"),
@@ -211,3 +211,19 @@ def test_a_missing_artifact_is_reported_not_served(stack, caplog):
     finally:
         install_platform(stack.platform)
         stack.registry.promote(serving)
+
+
+def test_a_replaced_baseline_is_refused_by_the_drift_check(stack_factory):
+    """The baseline is hashed in the manifest: a drift check never compares windows with a
+    baseline someone replaced (it fails, and the drift function's error alarm says so)."""
+    import pytest
+
+    from modelwatch.serving.current_model import ModelUnavailableError
+
+    stack = stack_factory()
+    manifest = stack.publish_demo_model("v-hashed")
+    assert manifest.baseline_sha256 is not None
+    bucket = stack.platform.settings.model_bucket
+    stack.s3.put_object(Bucket=bucket, Key=manifest.baseline_key, Body=b'{"rows": 0, "columns": {}}')
+    with pytest.raises(ModelUnavailableError, match="baseline SHA-256"):
+        stack.run_drift()

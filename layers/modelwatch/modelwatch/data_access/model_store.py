@@ -55,6 +55,7 @@ class ModelRegistry:
                     key=artifact_key, sha256=sha256_hex(model.artifact), size_bytes=len(model.artifact)
                 ),
                 "baseline_key": baseline_key,
+                "baseline_sha256": None if model.baseline is None else sha256_hex(model.baseline),
                 "loss_model": loss_model,
             }
         )
@@ -120,9 +121,17 @@ class ModelRegistry:
         return data
 
     def baseline(self, manifest: ModelManifest) -> bytes | None:
+        """The version's baseline profile, verified against the manifest's SHA-256: a drift check
+        must not compare windows with a baseline someone replaced."""
         if manifest.baseline_key is None:
             return None
-        return self.s3.get_object(Bucket=self.bucket, Key=manifest.baseline_key)["Body"].read()
+        data = self._object(manifest.baseline_key, f"model version {manifest.version}: baseline")
+        if manifest.baseline_sha256 is not None and sha256_hex(data) != manifest.baseline_sha256:
+            raise ModelUnavailableError(
+                f"model version {manifest.version}: baseline SHA-256 {sha256_hex(data)} does not match the "
+                f"manifest's {manifest.baseline_sha256}; refusing to use it"
+            )
+        return data
 
 
 def registry_of(platform: Platform, request_path: bool = False) -> ModelRegistry:

@@ -287,12 +287,14 @@ def import_model(
     builder = ProfileBuilder(schema, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)))
     builder.add(baseline_columns(spec, served, columns))
     loss_bytes = None if served.loss_model is None else served.loss_model.to_bytes()
+    baseline = builder.result().to_json()
     manifest = ModelManifest(
         model_name=spec.model.name,
         version=version,
         created_at=now.isoformat(timespec="seconds"),
         artifact=ArtifactRef(key=ARTIFACT_NAME, sha256=sha256_hex(onnx_bytes), size_bytes=len(onnx_bytes)),
         baseline_key=BASELINE_NAME,
+        baseline_sha256=sha256_hex(baseline),
         task=spec.task,
         classes=classes,
         positive_class=spec.columns.positive_class,
@@ -302,7 +304,7 @@ def import_model(
         library_versions={"source": source.description, **_library_versions()},
         loss_model=None if loss_bytes is None else reference_to(LOSS_MODEL_NAME, loss_bytes, "json"),
     )
-    return ModelFolder(manifest, onnx_bytes, builder.result().to_json(), loss_bytes), spec_text
+    return ModelFolder(manifest, onnx_bytes, baseline, loss_bytes), spec_text
 
 
 def write_imported_folder(folder: ModelFolder, spec_text: str, out: Path) -> None:

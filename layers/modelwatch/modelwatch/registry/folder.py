@@ -52,4 +52,11 @@ class ModelFolder:
             raise UserInputError(
                 f"{loss_path}: missing, or its SHA-256 does not match the manifest; refusing to use it"
             )
-        return cls(manifest, artifact, baseline_path.read_bytes() if baseline_path.is_file() else None, loss_model)
+        baseline = baseline_path.read_bytes() if baseline_path.is_file() else None
+        if manifest.baseline_sha256 is not None and (
+            baseline is None or sha256_hex(baseline) != manifest.baseline_sha256
+        ):
+            raise UserInputError(
+                f"{baseline_path}: missing, or its SHA-256 does not match the manifest; refusing to use it"
+            )
+        return cls(manifest, artifact, baseline, loss_model)

@@ -41,6 +41,9 @@ class ModelManifest(BaseModel):
     created_at: str
     artifact: ArtifactRef
     baseline_key: str | None = None
+    # The baseline profile's SHA-256: checked before a drift check trusts it (None: an older
+    # manifest, written before baselines were hashed).
+    baseline_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     # Regression: DLE's loss model, verified like the artifact before it is run (format "json").
     loss_model: ArtifactRef | None = None
     task: str = "binary"

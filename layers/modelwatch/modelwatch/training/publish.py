@@ -77,12 +77,14 @@ def build_model_folder(
     builder = ProfileBuilder(schema, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)))
     builder.add(baseline_columns(spec, model, holdout_columns))
     loss_model = None if model.loss_model is None else model.loss_model.to_bytes()
+    baseline = builder.result().to_json()
     manifest = ModelManifest(
         model_name=spec.model.name,
         version=version,
         created_at=now.isoformat(timespec="seconds"),
         artifact=ArtifactRef(key=ARTIFACT_NAME, sha256=sha256_hex(model.onnx_bytes), size_bytes=len(model.onnx_bytes)),
         baseline_key=BASELINE_NAME,
+        baseline_sha256=sha256_hex(baseline),
         loss_model=None if loss_model is None else reference_to(LOSS_MODEL_NAME, loss_model, "json"),
         task=spec.task,
         classes=model.classes,
@@ -92,4 +94,4 @@ def build_model_folder(
         training_rows=len(next(iter(train_columns.values()))),
         library_versions=_versions(),
     )
-    return ModelFolder(manifest, model.onnx_bytes, builder.result().to_json(), loss_model)
+    return ModelFolder(manifest, model.onnx_bytes, baseline, loss_model)
