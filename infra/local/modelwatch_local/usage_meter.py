@@ -10,6 +10,8 @@ something AWS would bill the functions for.
 
 from __future__ import annotations
 
+import io
+import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -46,16 +48,28 @@ def metered(stack: LocalStack) -> Iterator[Usage]:
         if running:
             usage.s3_requests[(running[-1], model.name)] += 1
 
+    # Powertools' Logger writes to the stdout it found at import, which the runtime's capture of
+    # stdout does not see: its handlers are pointed at a buffer for each invocation instead.
+    service = stack.platform.spec.metrics.service
+
     def invoke(function: str, event: Any) -> Any:
         running.append(function)
+        logged = io.StringIO()
+        handlers = [h for h in logging.getLogger(service).handlers if isinstance(h, logging.StreamHandler)]
+        previous = [h.stream for h in handlers]
+        for handler in handlers:
+            handler.setStream(logged)
         started = time.perf_counter()
         try:
             invocation = original(function, event)
         finally:
             usage.seconds[function] += time.perf_counter() - started
+            for handler, stream in zip(handlers, previous, strict=True):
+                handler.setStream(stream)
             running.pop()
         usage.invocations[function] += 1
-        usage.log_bytes[function] += sum(len(line.encode()) + 1 for line in invocation.stdout)
+        lines = [*invocation.stdout, *logged.getvalue().splitlines()]
+        usage.log_bytes[function] += sum(len(line.encode()) + 1 for line in lines)
         return invocation
 
     events = stack.s3.meta.events

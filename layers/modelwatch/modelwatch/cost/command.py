@@ -29,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="requests per Logs subscription delivery (default: footprint.toml's assumption, 1)",
     )
     parser.add_argument("--baseline-rows", type=int, default=10_000, help="rows of the baseline profile")
-    parser.add_argument("--template", type=Path, help="synthesized template (cdk.out/*.template.json): count its alarms")
+    parser.add_argument(
+        "--template", type=Path, help="synthesized template (cdk.out/*.template.json): count its alarms"
+    )
     parser.add_argument("--trace-background", action="store_true", help="X-Ray on the background functions too")
     parser.add_argument("--api-detailed-metrics", action="store_true", help="per-route API metrics (custom metrics)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -72,7 +72,9 @@ def priced(usage: MonthlyUsage, traffic: Traffic, prices: Mapping[str, Any]) -> 
         "api_gateway": usage.api_requests / 1e6 * prices["api_gateway"]["http_per_million_requests"]
     }
     for name, count in usage.invocations.items():
-        components[f"lambda_{name}"] = count / 1e6 * lam["per_million_requests"] + usage.gb_seconds[name] * per_gb_second
+        components[f"lambda_{name}"] = (
+            count / 1e6 * lam["per_million_requests"] + usage.gb_seconds[name] * per_gb_second
+        )
     components["lambda_snapstart"] = (
         usage.snapstart_cached_gb_seconds * lam["snapstart_cache_per_gb_second"]
         + usage.snapstart_restored_gb * lam["snapstart_restore_per_gb"]
@@ -90,17 +92,17 @@ def priced(usage: MonthlyUsage, traffic: Traffic, prices: Mapping[str, Any]) -> 
         + sum(usage.s3_gets.values()) / 1000 * s3["get_select_per_thousand"]
     )
     components["s3_storage"] = usage.s3_stored_gb * s3["standard_per_gb_month"]
-    components["step_functions"] = usage.state_transitions / 1000 * prices["step_functions"][
-        "standard_per_thousand_transitions"
-    ]
+    components["step_functions"] = (
+        usage.state_transitions / 1000 * prices["step_functions"]["standard_per_thousand_transitions"]
+    )
     components["xray"] = usage.xray_traces / 1e6 * prices["xray"]["per_million_traces_recorded"]
     kms = prices["kms"]
     # The alerts topic is KMS-encrypted: each publish asks the key for a data key.
     components["kms"] = kms["key_per_month"] + usage.sns_publishes / 1e4 * kms["per_ten_thousand_requests"]
     secrets = prices["secrets_manager"]
-    components["secrets_manager"] = secrets["secret_per_month"] + usage.secret_calls / 1e4 * secrets[
-        "per_ten_thousand_calls"
-    ]
+    components["secrets_manager"] = (
+        secrets["secret_per_month"] + usage.secret_calls / 1e4 * secrets["per_ten_thousand_calls"]
+    )
     sns = prices["sns"]
     components["sns"] = (
         usage.sns_publishes / 1e6 * sns["per_million_publishes"]

@@ -27,6 +27,7 @@ from modelwatch.catalog import functions as fcat
 from modelwatch.catalog import metrics as mcat
 from modelwatch.catalog.layout import QUARANTINE
 from modelwatch.catalog.metrics import Metric
+from modelwatch.drift.multivariate import MIN_CLASSIFIER_ROWS
 from modelwatch.jobs.retraining_machine import retraining_definition
 from modelwatch.spec.models import TASK_METRICS, DriftMethod, MonitoringSpec
 
@@ -39,6 +40,8 @@ DEFAULT_LABEL_SHARE = 0.10  # labels at 10% of predictions unless --labels-per-m
 # request, a model that does not verify, a capture write that failed). CloudWatch bills a metric
 # for the hours it is sent, so they cost nothing until they fire.
 ON_FAILURE_ONLY: tuple[Metric, ...] = (mcat.VALIDATION_ERRORS, mcat.MODEL_LOAD_FAILED, mcat.CAPTURE_FAILED)
+# Sent once per retraining run that trains and evaluates a challenger (one of the two).
+ON_EVALUATION: tuple[Metric, ...] = (mcat.RETRAINING_PROMOTE, mcat.RETRAINING_REJECT)
 # Drift metrics by what a window needs before the drift check emits them (functions/drift/telemetry.py).
 # A drift metric listed nowhere here is counted as a verdict metric: emitted once a window has
 # its minimum sample size.
@@ -48,8 +51,9 @@ NEEDS_ROWS: tuple[Metric, ...] = (
     *mcat.QUALITY_RATES.values(),
     *mcat.ESTIMATED_PERFORMANCE.values(),
 )
-NEEDS_LABELS: tuple[Metric, ...] = (*mcat.PERFORMANCE.values(), mcat.KPI, mcat.LABEL_DRIFT)
+NEEDS_LABELS: tuple[Metric, ...] = (*mcat.PERFORMANCE.values(), mcat.KPI)
 NEEDS_MIN_LABELED_ROWS: tuple[Metric, ...] = (mcat.CONCEPT_DRIFT,)
+NEEDS_LABELS_AT_MIN_SAMPLE: tuple[Metric, ...] = (mcat.LABEL_DRIFT,)  # a distribution of labels
 
 
 def _data(name: str) -> dict[str, Any]:
@@ -81,6 +85,9 @@ class Traffic:
     trace_background: bool = False  # X-Ray on functions off the API path (the stack's default: off)
     api_detailed_metrics: bool = False  # per-route API metrics, billed as custom metrics
     alert_emails: int = 0
+    # Hours of traffic behind the drift check's longest window; None: all of it (a steady month).
+    # A shortened day on the local stack sets it to what it ran.
+    history_hours: float | None = None
 
     @property
     def predictions(self) -> float:
@@ -131,6 +138,12 @@ def retraining_runs(spec: MonitoringSpec, footprint: Mapping[str, Any]) -> float
     return weekly + footprint["assumptions"]["retraining_runs_from_triggers"]
 
 
+def _retraining_trains(spec: MonitoringSpec, traffic: Traffic) -> bool:
+    """A run trains when its lookback holds `min_rows` labelled rows; else it stops after its first step."""
+    lookback_labels = traffic.labels * min(spec.retraining.lookback_hours, HOURS_PER_MONTH) / HOURS_PER_MONTH
+    return lookback_labels >= spec.retraining.min_rows
+
+
 def _retraining_states() -> list[dict[str, Any]]:
     definition = retraining_definition("function", "topic")
     return list(definition["States"].values())
@@ -141,12 +154,16 @@ def function_invocations(spec: MonitoringSpec, traffic: Traffic, footprint: Mapp
     feedback_requests = traffic.labels / traffic.labels_per_feedback_request
     deliveries = capture_deliveries(traffic, footprint)
     lambda_steps = sum(1 for s in _retraining_states() if s.get("Resource", "").endswith("lambda:invoke"))
+    if not _retraining_trains(spec, traffic):
+        lambda_steps = 1
+    # Alarm changes reach the notifier only when something changes: nothing does without traffic.
+    notifications = footprint["assumptions"]["notifications_per_month"] if traffic.requests_per_month > 0 else 0
     by_invocation = {
         "api": traffic.requests_per_month,
         "logs-subscription": deliveries,
         "s3-notification": deliveries,  # one capture object per delivery (per model version and hour)
         "schedule": SECONDS_PER_MONTH / DRIFT_CHECK_PERIOD_SECONDS,
-        "sns": footprint["assumptions"]["notifications_per_month"],
+        "sns": notifications,
         "state-machine": retraining_runs(spec, footprint) * lambda_steps,
     }
     counts = {}
@@ -197,7 +214,9 @@ def _series_per_value(spec: MonitoringSpec, metric: Metric, traffic: Traffic) ->
         count *= len(spec.numeric_features)
     for dimension in metric.dimensions:
         if dimension == "feature":
-            count *= len(_drift_score_features(spec, traffic.baseline_rows) if metric is mcat.DRIFT_SCORE else spec.features)
+            count *= len(
+                _drift_score_features(spec, traffic.baseline_rows) if metric is mcat.DRIFT_SCORE else spec.features
+            )
         elif dimension == "class":
             count *= _class_count(spec)
         elif dimension == "kpi":
@@ -218,8 +237,17 @@ def _task_has(metric: Metric, spec: MonitoringSpec) -> bool:
     return True
 
 
+def _method_minimum(spec: MonitoringSpec, method: str) -> int:
+    """Rows a window needs before a multivariate method gives a score."""
+    if method == "domain_classifier":
+        return max(MIN_CLASSIFIER_ROWS, spec.drift.min_sample_size)
+    return spec.drift.min_sample_size
+
+
 def _drift_window_share(spec: MonitoringSpec, metric: Metric, traffic: Traffic, hours: float) -> float:
     """1 when a window of `hours` sends `metric` every run at this traffic, else 0."""
+    if traffic.history_hours is not None:
+        hours = min(hours, traffic.history_hours)
     rows = traffic.predictions / HOURS_PER_MONTH * hours
     labels = traffic.labels / HOURS_PER_MONTH * hours
     if rows <= 0:
@@ -228,10 +256,25 @@ def _drift_window_share(spec: MonitoringSpec, metric: Metric, traffic: Traffic, 
         return 1.0
     if any(metric is m for m in NEEDS_LABELS):
         return 1.0 if labels >= 1 else 0.0
+    if any(metric is m for m in NEEDS_LABELS_AT_MIN_SAMPLE):
+        return 1.0 if labels >= spec.drift.min_sample_size else 0.0
+    if metric.per == "method":  # multivariate: each method has its own minimum (modelwatch.drift.multivariate)
+        methods = spec.multivariate_methods
+        return sum(rows >= _method_minimum(spec, m) for m in methods) / len(methods) if methods else 0.0
     if any(metric is m for m in NEEDS_MIN_LABELED_ROWS):
         enough = labels >= spec.drift.min_labeled_rows and rows >= spec.drift.min_sample_size
         return 1.0 if enough else 0.0
     return 1.0 if rows >= spec.drift.min_sample_size else 0.0
+
+
+def _drift_datapoints(spec: MonitoringSpec, traffic: Traffic) -> float:
+    """Datapoints one drift run sends: every drift series its windows emit at this traffic."""
+    return sum(
+        _series_per_value(spec, metric, traffic) * _drift_window_share(spec, metric, traffic, window.hours)
+        for metric in mcat.CATALOGUE.values()
+        if metric.is_drift_metric and _task_has(metric, spec)
+        for window in spec.drift.windows
+    )
 
 
 def metric_series(
@@ -254,6 +297,8 @@ def metric_series(
             continue
         if metric is mcat.COLD_START:
             share = _share_of_hours(cold_starts)
+        elif any(metric is m for m in ON_EVALUATION):
+            share = _share_of_hours(retraining_runs(spec, footprint) if _retraining_trains(spec, traffic) else 0.0)
         else:
             share = max(_share_of_hours(invocations[e]) for e in emitters)
         series[metric.name] = per_value * share
@@ -308,7 +353,7 @@ def monthly_usage(
     usage = MonthlyUsage()
     invocations = function_invocations(spec, traffic, footprint)
     usage.invocations = invocations
-    logs, durations, drift = footprint["log_bytes"], footprint["duration_ms"], footprint["drift"]
+    logs, durations = footprint["log_bytes"], footprint["duration_ms"]
     idle = traffic.requests_per_month <= 0
     extra_records = max(0.0, traffic.records_per_request - 1)
     for name, definition in fcat.FUNCTIONS.items():
@@ -320,8 +365,11 @@ def monthly_usage(
         logged = _per_function(logs["per_invocation"], name, logs["default_per_invocation"])
         if definition is fcat.PREDICT:
             logged += logs["predict_per_extra_record"] * extra_records
-        if definition is fcat.DRIFT and idle:
-            logged = logs["drift_idle"]
+        if definition is fcat.DRIFT:
+            logged = (
+                len(spec.drift.windows) * logs["drift_per_window_line"]
+                + _drift_datapoints(spec, traffic) * logs["emf_single_metric_document"]
+            )
         usage.log_bytes[name] = count * (logged + logs["lambda_platform_per_invocation"])
         if definition.snap_start and traffic.snap_start:
             memory_gb = definition.memory_mb / 1024
@@ -329,7 +377,7 @@ def monthly_usage(
             usage.snapstart_cached_gb_seconds += memory_gb * SECONDS_PER_MONTH * published
             cold = traffic.requests_per_month / 1e6 * footprint["assumptions"]["cold_starts_per_million_requests"]
             usage.snapstart_restored_gb += memory_gb * cold
-        traced = definition.invocation == "api" or traffic.trace_background
+        traced = definition.traced_by_default or traffic.trace_background
         if traced:
             usage.xray_traces += _traces(count, prices["xray"])
     api_requests = sum(invocations[f.name] for f in fcat.API_ROUTES.values())
@@ -343,8 +391,7 @@ def monthly_usage(
     usage.alarms, usage.alarm_metrics = alarms_from_template(template) if template else alarms_from_plan(spec)
     runs = retraining_runs(spec, footprint)
     usage.state_transitions = runs * (len(_retraining_states()) + 1)  # every state, plus the start
-    notifications = footprint["assumptions"]["notifications_per_month"]
-    usage.sns_publishes = notifications + runs
+    usage.sns_publishes = invocations[fcat.NOTIFY.name] + runs
     usage.secret_calls = invocations[fcat.NOTIFY.name]  # the notifier reads the webhook per cold start at most
     return usage
 
@@ -371,7 +418,8 @@ def _s3(spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any], us
     usage.s3_lists[fcat.DRIFT.name] = drift_runs * longest * drift["lists_per_longest_window_hour"]
     # A run reads each hour's rolled-up profile of its longest window (hours with traffic), and
     # each partial profile, join index and label once, when its hour is rolled up or joined.
-    hours_with_data = longest * _share_of_hours(traffic.requests_per_month)
+    history = longest if traffic.history_hours is None else min(longest, traffic.history_hours)
+    hours_with_data = history * _share_of_hours(traffic.requests_per_month)
     usage.s3_gets[fcat.DRIFT.name] = (
         drift_runs * (drift["gets_per_run"] + hours_with_data) + 2 * objects + traffic.labels
     )
