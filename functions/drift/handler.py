@@ -32,7 +32,7 @@ def handler(event: EventBridgeEvent, context: Any) -> dict[str, Any]:
     documents = job.run(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
     summary = {}
     for document in documents:
-        telemetry.emit(document, SPEC.metrics.namespace, SPEC.metrics.service)
+        telemetry.emit(document, SPEC)
         summary[document["window"]] = {
             "status": document["status"],
             "dataset_drift": document["dataset_drift"],

@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from functions.shared.emit import emit_with_dimensions
+from modelwatch.alerts.consumed import sends_drift_series
 from modelwatch.catalog import metrics as catalog
 from modelwatch.catalog.metrics import Metric
+from modelwatch.spec.models import MonitoringSpec
 
 BOUNDED_SCORES = {"ks", "wasserstein", "jensenshannon", "psi"}
 Datapoint = tuple[Metric, float, dict[str, str]]
@@ -21,7 +23,7 @@ Datapoint = tuple[Metric, float, dict[str, str]]
 def metric_values(document: dict[str, Any]) -> list[Datapoint]:
     """(metric, value, extra dimensions) for one window's drift document."""
     values: list[Datapoint] = []
-    if not document.get("current_rows"):
+    if document.get("current_rows") == 0:
         # No traffic in the window: nothing to report, and nothing sent. CloudWatch bills a metric
         # for every hour it is sent, so an idle stack's hourly check would otherwise cost its
         # always-sent metrics (about 15 for the demo spec, $4.50 a month); the alarms on them see
@@ -74,6 +76,9 @@ def metric_values(document: dict[str, Any]) -> list[Datapoint]:
     return values
 
 
-def emit(document: dict[str, Any], namespace: str, service: str) -> None:
+def emit(document: dict[str, Any], spec: MonitoringSpec) -> None:
+    namespace, service = spec.metrics.namespace, spec.metrics.service
     for metric, value, extra in metric_values(document):
+        if not sends_drift_series(spec, metric, document["window"]):
+            continue  # not read by any alarm, trigger or the dashboard: kept in drift.json only
         emit_with_dimensions(metric, value, namespace, {"service": service, "window": document["window"], **extra})

@@ -128,3 +128,18 @@ def test_cuts_lower_the_bill(demo_spec):
     detailed = estimate(demo_spec, replace(MILLION, api_detailed_metrics=True))
     assert traced.components["xray"] > base.components["xray"]
     assert detailed.components["custom_metrics"] == pytest.approx(base.components["custom_metrics"] + 12 * 0.30)
+
+
+def test_sending_only_consumed_drift_series_is_the_largest_cut(demo_spec):
+    """[metrics] drift_series = "consumed": the series alarms, triggers and the dashboard read."""
+    from modelwatch.alerts.consumed import consumed_drift_series
+
+    consumed = demo_spec.model_copy(
+        update={"metrics": demo_spec.metrics.model_copy(update={"drift_series": "consumed"})}
+    )
+    every = monthly_usage(demo_spec, MILLION)
+    fewer = monthly_usage(consumed, MILLION)
+    assert fewer.custom_metrics < every.custom_metrics - 50
+    pairs = consumed_drift_series(demo_spec)
+    assert ("DriftShare", "1d") in pairs and ("MissingRate", "1h") in pairs
+    assert not any(window == "7d" for _, window in pairs)  # nothing reads the weekly window

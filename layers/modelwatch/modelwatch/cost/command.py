@@ -34,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--trace-background", action="store_true", help="X-Ray on the background functions too")
     parser.add_argument("--api-detailed-metrics", action="store_true", help="per-route API metrics (custom metrics)")
+    parser.add_argument(
+        "--drift-series",
+        choices=("all", "consumed"),
+        help="override the spec's [metrics] drift_series (consumed: only what alarms and the dashboard read)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -41,6 +46,8 @@ def run_cost(args: argparse.Namespace, out: Console) -> int:
     if args.requests_per_month < 0 or args.records_per_request <= 0:
         raise UserInputError("--requests-per-month must be >= 0 and --records-per-request > 0")
     spec = load_spec(Path(args.spec))
+    if args.drift_series is not None:
+        spec = spec.model_copy(update={"metrics": spec.metrics.model_copy(update={"drift_series": args.drift_series})})
     traffic = Traffic(
         requests_per_month=args.requests_per_month,
         records_per_request=args.records_per_request,

@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from modelwatch.alerts.consumed import sends_drift_series
 from modelwatch.alerts.plan import DRIFT_CHECK_PERIOD_SECONDS, planned_alarms
 from modelwatch.catalog import functions as fcat
 from modelwatch.catalog import metrics as mcat
@@ -274,6 +275,7 @@ def _drift_datapoints(spec: MonitoringSpec, traffic: Traffic) -> float:
         for metric in mcat.CATALOGUE.values()
         if metric.is_drift_metric and _task_has(metric, spec)
         for window in spec.drift.windows
+        if sends_drift_series(spec, metric, window.name)
     )
 
 
@@ -292,7 +294,11 @@ def metric_series(
             continue
         per_value = _series_per_value(spec, metric, traffic)
         if metric.is_drift_metric:
-            shares = [_drift_window_share(spec, metric, traffic, w.hours) for w in spec.drift.windows]
+            shares = [
+                _drift_window_share(spec, metric, traffic, w.hours)
+                for w in spec.drift.windows
+                if sends_drift_series(spec, metric, w.name)
+            ]
             series[metric.name] = per_value * sum(shares)
             continue
         if metric is mcat.COLD_START:

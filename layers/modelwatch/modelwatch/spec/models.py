@@ -351,6 +351,9 @@ class Serving(_Strict):
 class MetricsSettings(_Strict):
     namespace: Annotated[str, Field(min_length=1, max_length=255)] = "ModelWatch"
     service: Annotated[str, Field(min_length=1)] = "modelwatch"
+    # "all": every drift metric of every window; "consumed": only the (metric, window) series an
+    # alarm, a retraining trigger or the dashboard reads (modelwatch.alerts.consumed).
+    drift_series: Literal["all", "consumed"] = "all"
 
 
 class ModelSection(_Strict):
