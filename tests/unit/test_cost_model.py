@@ -143,3 +143,29 @@ def test_sending_only_consumed_drift_series_is_the_largest_cut(demo_spec):
     pairs = consumed_drift_series(demo_spec)
     assert ("DriftShare", "1d") in pairs and ("MissingRate", "1h") in pairs
     assert not any(window == "7d" for _, window in pairs)  # nothing reads the weekly window
+
+
+def test_the_cost_model_needs_neither_aws_packages_nor_the_cdk():
+    import subprocess
+    import sys
+    import textwrap
+
+    absent = ("boto3", "botocore", "aws_cdk", "jsii", "moto", "aws_lambda_powertools", "modelwatch_infra")
+    program = textwrap.dedent(
+        f"""
+        import importlib.abc, sys
+
+        class Absent(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split(".")[0] in {absent!r}:
+                    raise ModuleNotFoundError(f"No module named {{name!r}} (absent in this test)")
+                return None
+
+        sys.meta_path.insert(0, Absent())
+        from modelwatch.cli.main import main
+        sys.exit(main(["cost", "--spec", sys.argv[1], "--requests-per-month", "1000000", "--json"]))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", program, SPEC_PATH], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["total_per_month"] > 0
