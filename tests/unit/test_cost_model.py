@@ -169,3 +169,17 @@ def test_the_cost_model_needs_neither_aws_packages_nor_the_cdk():
     done = subprocess.run([sys.executable, "-c", program, SPEC_PATH], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["total_per_month"] > 0
+
+
+def test_capture_sampling_is_deterministic_by_request_id_and_cuts_the_pipeline(demo_spec):
+    from modelwatch.serving.capture_sampling import captured, sampled
+
+    ids = [f"request-{i}" for i in range(20_000)]
+    kept = [i for i in ids if captured(i, 0.25)]
+    assert abs(len(kept) / len(ids) - 0.25) < 0.02
+    assert kept == [i for i in ids if captured(i, 0.25)]  # a label finds its prediction again
+    assert sampled([{"request_id": i} for i in ids[:10]], 1.0) == [{"request_id": i} for i in ids[:10]]
+    quarter = demo_spec.model_copy(update={"capture": demo_spec.capture.model_copy(update={"sample_rate": 0.25})})
+    every, fewer = monthly_usage(demo_spec, MILLION), monthly_usage(quarter, MILLION)
+    assert fewer.invocations[fcat.PROFILE.name] == pytest.approx(every.invocations[fcat.PROFILE.name] / 4)
+    assert fewer.log_bytes[fcat.PREDICT.name] < every.log_bytes[fcat.PREDICT.name]

@@ -127,11 +127,16 @@ class MonthlyUsage:
 
 
 # --- traffic per function --------------------------------------------------------------------
-def capture_deliveries(traffic: Traffic, footprint: Mapping[str, Any]) -> float:
+def capture_deliveries(spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any]) -> float:
     """Logs subscription deliveries to the capture function: one capture line per request
     (a batch's records share a line up to its size limit)."""
     per_delivery = traffic.capture_lines_per_delivery or footprint["assumptions"]["capture_lines_per_delivery"]
-    return traffic.requests_per_month / per_delivery
+    return traffic.requests_per_month * _captured_share(spec, traffic) / per_delivery
+
+
+def _captured_share(spec: MonitoringSpec, traffic: Traffic) -> float:
+    """Share of requests that print a capture line: any of their records in the sample."""
+    return 1.0 - (1.0 - spec.capture.sample_rate) ** traffic.records_per_request
 
 
 def retraining_runs(spec: MonitoringSpec, footprint: Mapping[str, Any]) -> float:
@@ -153,7 +158,7 @@ def _retraining_states() -> list[dict[str, Any]]:
 def function_invocations(spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any]) -> dict[str, float]:
     """Invocations a month of every catalogued function, by how it is invoked."""
     feedback_requests = traffic.labels / traffic.labels_per_feedback_request
-    deliveries = capture_deliveries(traffic, footprint)
+    deliveries = capture_deliveries(spec, traffic, footprint)
     lambda_steps = sum(1 for s in _retraining_states() if s.get("Resource", "").endswith("lambda:invoke"))
     if not _retraining_trains(spec, traffic):
         lambda_steps = 1
@@ -371,6 +376,9 @@ def monthly_usage(
         logged = _per_function(logs["per_invocation"], name, logs["default_per_invocation"])
         if definition is fcat.PREDICT:
             logged += logs["predict_per_extra_record"] * extra_records
+            # Records left out of the capture sample print no capture line.
+            unsampled = 1.0 - spec.capture.sample_rate
+            logged -= unsampled * logs["capture_per_record"] * traffic.records_per_request
         if definition is fcat.DRIFT:
             logged = (
                 len(spec.drift.windows) * logs["drift_per_window_line"]
@@ -415,7 +423,7 @@ def _s3(spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any], us
         reads = [a for a in definition.reads if a.bucket == "data"]
         usage.s3_puts[name] = units * len(writes)
         usage.s3_gets[name] = units * len(reads)
-    objects = capture_deliveries(traffic, footprint)  # capture objects, and a profile and join index each
+    objects = capture_deliveries(spec, traffic, footprint)  # capture objects, and a profile and join index each
     drift_runs = invocations[fcat.DRIFT.name]
     drift = footprint["drift"]
     longest = max(w.hours for w in spec.drift.windows)

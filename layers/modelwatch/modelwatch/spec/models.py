@@ -348,6 +348,13 @@ class Serving(_Strict):
     pointer_ttl_seconds: Annotated[float, Field(ge=0)] = 60.0
 
 
+class CaptureSettings(_Strict):
+    # Share of predictions whose inputs are captured for drift checks and retraining, chosen by
+    # request id (modelwatch.serving.capture_sampling), so a label joins whenever its
+    # prediction was kept. Per-request metrics still see every request.
+    sample_rate: Annotated[float, Field(gt=0, le=1)] = 1.0
+
+
 class MetricsSettings(_Strict):
     namespace: Annotated[str, Field(min_length=1, max_length=255)] = "ModelWatch"
     service: Annotated[str, Field(min_length=1)] = "modelwatch"
@@ -401,6 +408,7 @@ class MonitoringSpec(_Strict):
     retraining: Retraining = Retraining()
     kpis: list[Kpi] = []
     serving: Serving = Serving()
+    capture: CaptureSettings = CaptureSettings()
     metrics: MetricsSettings = MetricsSettings()
 
     @model_validator(mode="after")
