@@ -48,8 +48,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
+# The deployment's on-call address (required: alerts about the alerting path go there by email).
+ALERT_EMAILS ?= oncall@example.com
 synth: $(STAMP) node_modules/.installed
-	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_CLI_TELEMETRY=true npx --no-install cdk synth --no-notices --quiet
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_CLI_TELEMETRY=true npx --no-install cdk synth --no-notices --quiet -c alertEmails=$(ALERT_EMAILS)
 	@echo "template: cdk.out/ModelWatch.template.json"
 
 benchmark: $(STAMP)

@@ -29,15 +29,11 @@ tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
 def handler(event: EventBridgeEvent, context: Any) -> dict[str, Any]:
     platform = current_platform()
     job = DriftJob(platform.client("s3"), platform.settings.data_bucket, SPEC, registry_of(platform))
-    documents = job.run(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
-    summary = {}
-    for document in documents:
-        telemetry.emit(document, SPEC)
-        summary[document["window"]] = {
-            "status": document["status"],
-            "dataset_drift": document["dataset_drift"],
-            "drift_share": document["drift_share"],
-            "rows": document["current_rows"],
-        }
-        logger.info("drift window checked", extra={"window": document["window"], **summary[document["window"]]})
-    return {"model_version": documents[0]["model_version"] if documents else None, "windows": summary}
+    checks = job.run(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
+    for check in checks:
+        telemetry.emit(check, SPEC)
+        logger.info("drift window checked", extra={"window": check.window, **check.summary()})
+    return {
+        "model_version": checks[0].model_version if checks else None,
+        "windows": {check.window: check.summary() for check in checks},
+    }

@@ -43,6 +43,11 @@ def _invalid(error: RequestValidationError) -> Response:
     return error_response(422, "invalid request", errors)
 
 
+def _stored_label(label: Any) -> str | float:
+    """A regression's true value stays a number; a class becomes its label (1, 1.0, "1" alike)."""
+    return float(label) if SPEC.task == "regression" else label_of(label)
+
+
 @app.post(
     ROUTE,
     summary=SUMMARY,
@@ -56,7 +61,7 @@ def feedback(body: FeedbackRequest) -> FeedbackResponse:  # type: ignore[valid-t
     items = body.feedback_items()  # type: ignore[attr-defined]
     unknown = 0
     for item in items:
-        label = None if item.label is None else label_of(item.label)
+        label = None if item.label is None else _stored_label(item.label)
         if not store.put(item.request_id, label, dict(item.outcomes), received):
             unknown += 1
     add_metric(metrics, catalog.FEEDBACK, len(items))

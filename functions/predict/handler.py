@@ -25,7 +25,7 @@ from modelwatch.serving import capture
 from modelwatch.serving.capture_sampling import sampled
 from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError
 from modelwatch.serving.http import field_errors
-from modelwatch.serving.onnx_model import OnnxClassifier
+from modelwatch.serving.onnx_model import ServedModel, load_model
 from modelwatch.serving.prediction import score
 from modelwatch.serving.request_models import api_models, route_responses
 
@@ -42,14 +42,15 @@ tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
 app = APIGatewayHttpResolver(enable_validation=True)
 
 
-def _build(manifest: ModelManifest, artifact: bytes) -> OnnxClassifier:
-    return OnnxClassifier.for_spec(artifact, SPEC, manifest.classes)
+def _build(manifest: ModelManifest, artifact: bytes, loss_model: bytes | None) -> ServedModel:
+    return load_model(SPEC, manifest, artifact, loss_model)
 
 
 @cache
-def _current_model(platform: Platform) -> CurrentModel[OnnxClassifier]:
+def _current_model(platform: Platform) -> CurrentModel[ServedModel]:
     """One per platform: the local runtime or a test that swaps the platform gets a fresh cache."""
-    return CurrentModel(registry_of(platform), _build, SPEC.serving.pointer_ttl_seconds, platform.clock)
+    registry = registry_of(platform, request_path=True)  # a slow registry must not time the request out
+    return CurrentModel(registry, _build, SPEC.serving.pointer_ttl_seconds, platform.clock)
 
 
 @register_before_snapshot
@@ -59,7 +60,7 @@ def _load_before_snapshot() -> None:
     the first request loads one."""
     try:
         served, _ = _current_model(current_platform()).get()
-        served.model.predict_proba([{}])  # ONNX Runtime allocates on its first run
+        served.model.warm_up()  # ONNX Runtime allocates on its first run
     except ModelUnavailableError as error:
         logger.warning("no model to load before the snapshot", extra={"reason": str(error)})
 

@@ -1,7 +1,8 @@
 """The prediction function's metrics, as CloudWatch EMF through Powertools Metrics.
 
-Dimensions stay low-cardinality: service, and for the per-class count model version and class.
-Request ids and inputs go in metadata, never in dimensions.
+Per task: a classifier's confidence per record and its count per predicted class; a regression's
+predicted value per record. Dimensions stay low-cardinality: service, and for the per-class count
+model version and class. Request ids and inputs go in metadata, never in dimensions.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ def emit_scored(metrics: Metrics, spec: MonitoringSpec, batch: ScoredBatch, tota
     add_metric(metrics, catalog.MODEL_LATENCY, batch.model_ms)
     for confidence in batch.confidences:
         add_metric(metrics, catalog.CONFIDENCE, confidence)
+    for value in batch.predicted_values:
+        add_metric(metrics, catalog.PREDICTED_VALUE, value)
     add_metric(metrics, catalog.MISSING_VALUES, sum(len(e.missing) for e in batch.events))
     add_metric(metrics, catalog.OUT_OF_RANGE, sum(len(e.out_of_range) for e in batch.events))
     add_metric(metrics, catalog.UNSEEN_CATEGORY, sum(len(e.unseen) for e in batch.events))

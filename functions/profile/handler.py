@@ -61,7 +61,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     platform = current_platform()
     data = DataBucket(platform.client("s3"), platform.settings.data_bucket)
     job = ProfileJob(data, SPEC, partial(_reconstruction, platform))
-    outcome = job.run(capture_keys(event))
+    outcome = job.run(capture_keys(event), platform.clock())
+    for key in job.late:
+        logger.warning("late capture object: its hour is listed again by the drift check", extra={"key": key})
     for key, reason in outcome.quarantined.items():
         logger.error("capture object quarantined", extra={"key": key, "reason": reason})
     add_metric(metrics, catalog.PROFILED_OBJECTS, outcome.profiled)

@@ -17,7 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from modelwatch.alerts.plan import PlannedAlarm, planned_alarms
-from modelwatch.catalog.metrics import API_5XX_RATE
+from modelwatch.catalog.metrics import API_ID_DIMENSION, MetricMath
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch_infra.functions import dead_letter_queue
 from modelwatch_infra.settings import DeploymentSettings
@@ -46,15 +46,23 @@ def planned_metric(spec: MonitoringSpec, alarm: PlannedAlarm) -> cw.Metric:
     )
 
 
-def server_error_rate(api: apigw.HttpApi, period: cdk.Duration) -> cw.MathExpression:
-    """5xx responses as a percentage of all requests (zero when there were none)."""
+def math_expression(math: MetricMath, api: apigw.HttpApi, period: cdk.Duration) -> cw.MathExpression:
+    """The catalogue's metric math (the 5xx rate over the HTTP API's counts), as deployed: its
+    inputs' dimension values are this stack's (the API's id)."""
+    dimension_values = {API_ID_DIMENSION: api.api_id}
     return cw.MathExpression(
-        expression="IF(requests > 0, 100 * errors / requests, 0)",
+        expression=math.expression,
         using_metrics={
-            "errors": api.metric_server_error(period=period, statistic="Sum"),
-            "requests": api.metric_count(period=period, statistic="Sum"),
+            item.id: cw.Metric(
+                namespace=item.namespace,
+                metric_name=item.name,
+                dimensions_map={d: dimension_values[d] for d in item.dimensions},
+                statistic=item.statistic,
+                period=period,
+            )
+            for item in math.inputs
         },
-        label="5xx rate (%)",
+        label=math.label,
         period=period,
     )
 
@@ -70,13 +78,20 @@ class Alerting(Construct):
         notifier: lambda_.IFunction,
         functions: dict[str, lambda_.IFunction],
         dead_letter_queues: dict[str, sqs.IQueue],
+        notifier_name: str,
     ) -> None:
         super().__init__(scope, id)
         key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="ModelWatch alerts topic")
         key.grant_encrypt_decrypt(cdk.aws_iam.ServicePrincipal("cloudwatch.amazonaws.com"))
         self.topic = sns.Topic(self, "Alerts", master_key=key, enforce_ssl=True, display_name="ModelWatch alerts")
+        # The alerting path's own failures (the notifier failing, its dead letters) must not go
+        # through the notifier: they go to a topic with email subscriptions only.
+        self.operations = sns.Topic(
+            self, "Operations", master_key=key, enforce_ssl=True, display_name="ModelWatch alerting failures"
+        )
         for address in settings.alert_emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(address))
+            self.operations.add_subscription(subscriptions.EmailSubscription(address))
         self.notify_dead_letters = dead_letter_queue(self, "NotifyDeadLetters")
         self.topic.add_subscription(
             subscriptions.LambdaSubscription(notifier, dead_letter_queue=self.notify_dead_letters)
@@ -91,8 +106,8 @@ class Alerting(Construct):
         for planned in planned_alarms(spec):
             rule = planned.rule
             metric = (
-                server_error_rate(api, cdk.Duration.seconds(rule.period_seconds))
-                if rule.metric == API_5XX_RATE.name
+                math_expression(planned.math, api, cdk.Duration.seconds(rule.period_seconds))
+                if planned.math is not None
                 else planned_metric(spec, planned)
             )
             alarm = self._alarm(
@@ -104,23 +119,18 @@ class Alerting(Construct):
                 comparison=COMPARISONS[rule.comparison],
                 missing=MISSING[rule.treat_missing_data],
                 description=f"[{rule.severity}] {rule.description}".strip(),
-                low_samples="ignore" if rule.min_samples and rule.statistic.startswith("p") else None,
+                low_samples=rule.evaluate_low_sample_count_percentile,
                 notify=planned.action == "notify",
             )
             if planned.action == "retrain":
                 self.retraining_triggers.append(alarm)
-        self.watch(functions)
-        five_minutes = cdk.Duration.minutes(5)
-        for name, queue in sorted(dead_letter_queues.items()):
-            self._alarm(
-                f"{name}-DeadLetters",
-                queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
-                threshold=0,
-                description=f"[critical] undelivered events wait in the {name} dead-letter queue",
-            )
+        self.watch(functions, notifier_name)
+        queues = {**dead_letter_queues, f"{notifier_name}-subscription": self.notify_dead_letters}
+        self.watch_queues(queues, notifier_name)
 
-    def watch(self, functions: dict[str, lambda_.IFunction]) -> None:
-        """Errors and throttles of each function, alarmed and notified like the spec's rules."""
+    def watch(self, functions: dict[str, lambda_.IFunction], notifier_name: str) -> None:
+        """Errors and throttles of each function, alarmed like the spec's rules; the notifier's own
+        go to the operations topic (email), which does not depend on the notifier."""
         five_minutes = cdk.Duration.minutes(5)
         for name, function in sorted(functions.items()):
             for kind, metric in (
@@ -132,7 +142,20 @@ class Alerting(Construct):
                     metric,
                     threshold=0,
                     description=f"[critical] {kind.lower()} in the {name} function",
+                    topic=self.operations if name == notifier_name else self.topic,
                 )
+
+    def watch_queues(self, queues: dict[str, sqs.IQueue], notifier_name: str) -> None:
+        """Every dead-letter queue alarms while anything waits in it; the notifier's to email."""
+        five_minutes = cdk.Duration.minutes(5)
+        for name, queue in sorted(queues.items()):
+            self._alarm(
+                f"{name}-DeadLetters",
+                queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
+                threshold=0,
+                description=f"[critical] undelivered events wait in the {name} dead-letter queue",
+                topic=self.operations if name.startswith(notifier_name) else self.topic,
+            )
 
     def _alarm(
         self,
@@ -147,6 +170,7 @@ class Alerting(Construct):
         description: str = "",
         low_samples: str | None = None,
         notify: bool = True,
+        topic: sns.ITopic | None = None,
     ) -> cw.Alarm:
         alarm = cw.Alarm(
             self,
@@ -162,7 +186,8 @@ class Alerting(Construct):
             evaluate_low_sample_count_percentile=low_samples,
         )
         if notify:
-            alarm.add_alarm_action(actions.SnsAction(self.topic))
-            alarm.add_ok_action(actions.SnsAction(self.topic))
+            target = actions.SnsAction(topic or self.topic)
+            alarm.add_alarm_action(target)
+            alarm.add_ok_action(target)
             self.alarms.append(alarm)
         return alarm

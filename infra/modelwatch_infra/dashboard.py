@@ -1,7 +1,11 @@
 """The CloudWatch dashboard, from the spec: the seed's panels (predictions per second, p95 latency,
 the confidence distribution, drift score per feature, each class over time) and the rest an
 on-call person needs (errors, cold starts, duration and memory, capture, accuracy, KPIs, quality,
-the alarms' states)."""
+the alarms' states).
+
+Panels follow the model's task: a classifier gets the confidence distribution, its classes over
+time and its accuracy with CBPE's estimate; a regression gets the predicted value's distribution
+and course, and its errors (MAE, RMSE) with DLE's estimates."""
 
 from __future__ import annotations
 
@@ -15,10 +19,18 @@ from constructs import Construct
 from modelwatch.alerts.consumed import dashboard_window
 from modelwatch.catalog import metrics as catalog
 from modelwatch.catalog.metrics import Metric
-from modelwatch.spec.models import MonitoringSpec
+from modelwatch.spec.models import MAIN_METRIC, MonitoringSpec
 
 MINUTE = cdk.Duration.minutes(1)
 FIVE_MINUTES = cdk.Duration.minutes(5)
+PERCENTILES = ("p10", "p25", "p50", "p75", "p90")
+# Each task's performance panel: its main metric and a second one, each with its label-free
+# estimate where the task has one.
+PERFORMANCE_PANEL = {
+    "binary": (MAIN_METRIC["binary"], "roc_auc"),
+    "multiclass": (MAIN_METRIC["multiclass"], "f1_macro"),
+    "regression": (MAIN_METRIC["regression"], "rmse"),
+}
 HOUR = cdk.Duration.hours(1)
 DAY = cdk.Duration.days(1)
 
@@ -82,14 +94,10 @@ class Dashboard(Construct):
     ) -> None:
         super().__init__(scope, id)
         window = dashboard_window(spec)  # its drift panels are among the consumed series
-        per_class = _search(spec, catalog.PREDICTIONS, "Sum", 60)
         named = sorted(functions.items())
         rows: list[list[cw.IWidget]] = [
             [
-                _graph(
-                    "Predictions per second",
-                    [cw.MathExpression(expression=f"SUM({per_class}) / 60", label="predictions/s", period=MINUTE)],
-                ),
+                _graph("Predictions per second", [_predictions_per_second(spec)]),
                 _graph(
                     "p95 latency (ms)",
                     [
@@ -98,12 +106,7 @@ class Dashboard(Construct):
                     ],
                     left_annotations=_threshold(spec, catalog.PREDICTION_LATENCY),
                 ),
-                _graph(
-                    "Confidence distribution",
-                    [_metric(spec, catalog.CONFIDENCE, p, label=p) for p in ("p10", "p25", "p50", "p75", "p90")],
-                    left_annotations=_threshold(spec, catalog.CONFIDENCE),
-                    left_y_axis=cw.YAxisProps(min=0, max=1),
-                ),
+                _output_distribution(spec),
             ],
             [
                 _graph(
@@ -115,12 +118,7 @@ class Dashboard(Construct):
                     width=12,
                     left_annotations=_threshold(spec, catalog.DRIFT_SCORE),
                 ),
-                _graph(
-                    "Predicted classes over time",
-                    [_every_series(spec, catalog.PREDICTIONS)],
-                    width=12,
-                    stacked=True,
-                ),
+                _output_over_time(spec),
             ],
             [
                 _graph(
@@ -169,15 +167,7 @@ class Dashboard(Construct):
                 ),
             ],
             [
-                _graph(
-                    f"Accuracy: labelled and estimated ({window})",
-                    [
-                        _metric(spec, m, "Average", HOUR, window=window)
-                        for m in (catalog.ACCURACY, catalog.ESTIMATED_ACCURACY, catalog.AUC, catalog.ESTIMATED_AUC)
-                    ],
-                    left_annotations=_threshold(spec, catalog.ACCURACY),
-                    left_y_axis=cw.YAxisProps(min=0, max=1),
-                ),
+                _performance(spec, window),
                 _graph(
                     f"Business KPIs ({window})",
                     [
@@ -210,3 +200,61 @@ class Dashboard(Construct):
             ],
         ]
         self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=name, widgets=rows)
+
+
+def _predictions_per_second(spec: MonitoringSpec) -> cw.MathExpression:
+    """A classifier's per-class counts summed; a regression's predicted values counted."""
+    if spec.task == "regression":
+        values = _metric(spec, catalog.PREDICTED_VALUE, "SampleCount")
+        return cw.MathExpression(expression="values / 60", using_metrics={"values": values}, label="predictions/s")
+    per_class = _search(spec, catalog.PREDICTIONS, "Sum", 60)
+    return cw.MathExpression(expression=f"SUM({per_class}) / 60", label="predictions/s", period=MINUTE)
+
+
+def _output_distribution(spec: MonitoringSpec) -> cw.GraphWidget:
+    """What the model answers, per record: a classifier's confidence, a regression's value."""
+    if spec.task == "regression":
+        return _graph(
+            "Predicted value distribution",
+            [_metric(spec, catalog.PREDICTED_VALUE, p, label=p) for p in PERCENTILES],
+            left_annotations=_threshold(spec, catalog.PREDICTED_VALUE),
+        )
+    return _graph(
+        "Confidence distribution",
+        [_metric(spec, catalog.CONFIDENCE, p, label=p) for p in PERCENTILES],
+        left_annotations=_threshold(spec, catalog.CONFIDENCE),
+        left_y_axis=cw.YAxisProps(min=0, max=1),
+    )
+
+
+def _output_over_time(spec: MonitoringSpec) -> cw.GraphWidget:
+    if spec.task == "regression":
+        return _graph(
+            "Predicted value over time",
+            [
+                _metric(spec, catalog.PREDICTED_VALUE, statistic, FIVE_MINUTES, label=statistic)
+                for statistic in ("Minimum", "p50", "Average", "Maximum")
+            ],
+            width=12,
+        )
+    return _graph("Predicted classes over time", [_every_series(spec, catalog.PREDICTIONS)], width=12, stacked=True)
+
+
+def _performance(spec: MonitoringSpec, window: str) -> cw.GraphWidget:
+    """The task's performance on labelled rows beside its label-free estimate (CBPE, DLE)."""
+    keys = PERFORMANCE_PANEL[spec.task]
+    shown = [catalog.PERFORMANCE[k] for k in keys] + [
+        catalog.ESTIMATED_PERFORMANCE[k] for k in keys if k in catalog.ESTIMATED_PERFORMANCE
+    ]
+    shown = [m for m in shown if m.applies_to(spec.task)]
+    annotations = [a for m in shown for a in _threshold(spec, m)]
+    metrics = [_metric(spec, m, "Average", HOUR, window=window) for m in shown]
+    if spec.task == "regression":
+        errors = ", ".join(catalog.PERFORMANCE[k].name for k in keys)
+        return _graph(f"Errors ({errors}): labelled and estimated ({window})", metrics, left_annotations=annotations)
+    return _graph(
+        f"{catalog.PERFORMANCE[keys[0]].name}: labelled and estimated ({window})",
+        metrics,
+        left_annotations=annotations,
+        left_y_axis=cw.YAxisProps(min=0, max=1),
+    )

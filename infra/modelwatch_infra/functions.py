@@ -6,6 +6,8 @@ behind a "live" alias where cold starts reach users."""
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
@@ -16,11 +18,13 @@ from modelwatch_infra.assets import function_code, image_code, layer_code
 from modelwatch_infra.settings import DeploymentSettings
 
 
-def dead_letter_queue(scope: Construct, id: str) -> sqs.Queue:
+def dead_letter_queue(scope: Construct, id: str, key: kms.IKey | None = None) -> sqs.Queue:
+    """A dead-letter queue; with `key`, encrypted with the deployment's own key (inputs in it)."""
     return sqs.Queue(
         scope,
         id,
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        encryption=sqs.QueueEncryption.KMS if key is not None else sqs.QueueEncryption.SQS_MANAGED,
+        encryption_master_key=key,
         enforce_ssl=True,
         retention_period=cdk.Duration.days(14),
     )
@@ -43,14 +47,27 @@ class Layers(Construct):
         }
 
 
-def function_log_group(scope: Construct, settings: DeploymentSettings) -> logs.LogGroup:
-    """A function's own log group, with the deployment's retention."""
+def function_log_group(scope: Construct, settings: DeploymentSettings, key: kms.IKey | None) -> logs.LogGroup:
+    """A function's own log group, with the deployment's retention; with `key`, encrypted with
+    the deployment's own key (its lines carry inputs)."""
     return logs.LogGroup(
         scope,
         "Logs",
         retention=retention_days(settings.log_retention_days),
+        encryption_key=key,
         removal_policy=cdk.RemovalPolicy.DESTROY,
     )
+
+
+def own_log_writer(scope: Construct, log_group: logs.ILogGroup) -> iam.Role:
+    """The function's role, allowed to write its own log group only: AWSLambdaBasicExecutionRole
+    would let any function write any log group (and so forge capture lines into the predict
+    function's, which the capture function stores)."""
+    role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    role.add_to_policy(
+        iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn])
+    )
+    return role
 
 
 def function_environment(definition: FunctionDefinition, values: dict[str, str]) -> dict[str, str]:
@@ -76,14 +93,17 @@ class ModelWatchFunction(Construct):
         settings: DeploymentSettings,
         layers: Layers,
         environment: dict[str, str],
+        inputs_key: kms.IKey,
     ) -> None:
         super().__init__(scope, id)
         name = definition.name
         snap_start = settings.snap_start and definition.snap_start
+        key = inputs_key if definition.handles_inputs else None
         self.definition = definition
-        self.log_group = function_log_group(self, settings)
-        self.dead_letters = dead_letter_queue(self, "DeadLetters") if definition.asynchronous else None
+        self.log_group = function_log_group(self, settings, key)
+        self.dead_letters = dead_letter_queue(self, "DeadLetters", key) if definition.asynchronous else None
         common = {
+            "role": own_log_writer(self, self.log_group),
             "architecture": architecture_of(settings),
             "memory_size": definition.memory_mb,
             "timeout": cdk.Duration.seconds(definition.timeout_seconds),

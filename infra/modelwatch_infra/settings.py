@@ -74,6 +74,11 @@ class DeploymentSettings:
         architecture = get("architecture")
         if architecture not in ("arm64", "x86_64"):
             raise ValueError(f"context architecture must be arm64 or x86_64, not {architecture!r}")
+        if not [e for e in get("alertEmails").split(",") if e.strip()]:
+            raise ValueError(
+                "context alertEmails is required (-c alertEmails=oncall@example.com): when Slack is down, "
+                "alerts about the alerting path itself reach on-call only by email"
+            )
         flags = {}
         for key in ("snapStart", "traceBackground", "apiDetailedMetrics"):
             flags[key] = get(key).lower()

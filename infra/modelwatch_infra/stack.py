@@ -20,7 +20,7 @@ from modelwatch_infra.nag import suppress_reviewed_findings
 from modelwatch_infra.pipeline import Pipeline
 from modelwatch_infra.retraining import Retraining
 from modelwatch_infra.settings import DeploymentSettings
-from modelwatch_infra.storage import Storage, grant_prefix
+from modelwatch_infra.storage import Storage, grant_prefix, logs_key
 
 Granted = dict[str, list[tuple[s3.IBucket, str]]]
 
@@ -39,6 +39,7 @@ class ModelWatchStack(cdk.Stack):
             catalog.SLACK_SECRET: settings.slack_secret_name,
             catalog.DASHBOARD_NAME: dashboard_name,
         }
+        inputs_key = logs_key(self, "InputsKey", "ModelWatch: log groups and queues that hold raw inputs")
         built = {
             name: ModelWatchFunction(
                 self,
@@ -47,6 +48,7 @@ class ModelWatchStack(cdk.Stack):
                 settings=settings,
                 layers=layers,
                 environment=environment,
+                inputs_key=inputs_key,
             )
             for name, definition in catalog.FUNCTIONS.items()
         }
@@ -72,7 +74,11 @@ class ModelWatchStack(cdk.Stack):
             api=api.http_api,
             notifier=fn[catalog.NOTIFY.name],
             functions=fn,
-            dead_letter_queues={n: b.dead_letters for n, b in built.items() if b.dead_letters is not None},
+            dead_letter_queues={
+                **{n: b.dead_letters for n, b in built.items() if b.dead_letters is not None},
+                "drift-schedule": pipeline.schedule_dead_letters,
+            },
+            notifier_name=catalog.NOTIFY.name,
         )
         retraining = Retraining(
             self,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from modelwatch.catalog import layout
+from modelwatch.registry import stack_outputs
 from modelwatch_infra.settings import DeploymentSettings
 
 
@@ -77,6 +79,19 @@ class Storage(Construct):
                 self.access_logs,
                 lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(90))],
             )
+            # Published versions are write-once: a write to the registry must be conditional
+            # (If-None-Match: *), which S3 refuses when the object exists. (An imported bucket
+            # keeps its owner's policy: add this statement there.)
+            self.models.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="RegistryVersionsAreWriteOnce",
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=["s3:PutObject"],
+                    resources=[self.models.arn_for_objects(f"{settings.model_prefix}*")],
+                    conditions={"Null": {"s3:if-none-match": "true"}},
+                )
+            )
         self.pointer = ssm.StringParameter(
             self,
             "CurrentModel",
@@ -84,6 +99,13 @@ class Storage(Construct):
             string_value="none",  # promotion writes the version; until then the API answers 503
             description="The model version the prediction function serves",
         )
+        # Where `modelwatch publish --stack NAME` finds the registry (fixed keys, not CDK's hashed ids).
+        for key, value in (
+            (stack_outputs.MODEL_BUCKET, self.models.bucket_name),
+            (stack_outputs.MODEL_PREFIX, settings.model_prefix),
+            (stack_outputs.POINTER_PARAMETER, self.pointer.parameter_name),
+        ):
+            cdk.CfnOutput(self, key, value=value).override_logical_id(key)
 
 
 def grant_prefix(
@@ -103,3 +125,24 @@ def grant_prefix(
                 conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
             )
         )
+
+
+def logs_key(scope: Construct, id: str, description: str) -> kms.Key:
+    """A customer-managed key CloudWatch Logs may use for this account's log groups (as AWS's
+    "Encrypt log data in CloudWatch Logs using AWS KMS" asks: the logs service principal, scoped
+    by the encryption context to this account's log groups)."""
+    key = kms.Key(scope, id, enable_key_rotation=True, description=description)
+    stack = cdk.Stack.of(scope)
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],  # in a key policy, "*" is this key
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"
+                }
+            },
+        )
+    )
+    return key

@@ -10,6 +10,10 @@ import pytest
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
+# Every deployment names someone who gets email when the alerting path itself fails.
+ON_CALL = {"alertEmails": "oncall@example.com"}
+
+
 def synthesize(context: dict | None = None, nag: bool = True, bundle: bool = False, outdir: str | None = None):
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
@@ -18,7 +22,7 @@ def synthesize(context: dict | None = None, nag: bool = True, bundle: bool = Fal
     from modelwatch_infra.stack import build, new_app
 
     skip = {} if bundle else {"aws:cdk:bundling-stacks": []}
-    app = new_app({**skip, **(context or {})}, outdir)
+    app = new_app({**skip, **ON_CALL, **(context or {})}, outdir)
     stack = build(app)
     if nag:
         cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))

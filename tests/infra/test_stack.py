@@ -37,6 +37,7 @@ def test_every_spec_alert_is_an_alarm_with_its_numbers(template):
             assert alarm["EvaluationPeriods"] == rule.evaluation_periods
             assert alarm["ComparisonOperator"] == rule.comparison
             assert alarm["TreatMissingData"] == rule.treat_missing_data
+            assert alarm.get("EvaluateLowSampleCountPercentile") == rule.evaluate_low_sample_count_percentile
             if rule.metric == "Api5xxRate":
                 (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
                 assert "errors / requests" in expression["Expression"]
@@ -53,8 +54,6 @@ def test_every_spec_alert_is_an_alarm_with_its_numbers(template):
             assert alarm["Period"] == rule.period_seconds
             statistic = alarm.get("ExtendedStatistic") or alarm.get("Statistic")
             assert statistic == rule.statistic
-            if rule.min_samples and rule.statistic.startswith("p"):
-                assert alarm["EvaluateLowSampleCountPercentile"] == "ignore"
 
 
 def test_the_seed_rules_translate_exactly(template):
@@ -78,11 +77,14 @@ RETRAINING_TRIGGERS = {"ModelWatch-RetrainOnPerformance", "ModelWatch-RetrainOnD
 
 
 def test_every_alarm_notifies_the_topic_and_functions_are_watched(template):
-    topics = list(_resources(template, "AWS::SNS::Topic"))
-    assert len(topics) == 1
+    topics = {p["DisplayName"]: k for k, p in _resources(template, "AWS::SNS::Topic").items()}
+    alerts, operations = topics["ModelWatch alerts"], topics["ModelWatch alerting failures"]
     for name, alarm in _alarms(template).items():
-        if name not in RETRAINING_TRIGGERS:  # those start the state machine, whose notice says what it did
-            assert alarm["AlarmActions"] == [{"Ref": topics[0]}], name
+        if name in RETRAINING_TRIGGERS:  # those start the state machine, whose notice says what it did
+            continue
+        # The notifier's own failures go by email only (the operations topic), not through itself.
+        expected = operations if name.startswith("ModelWatch-notify-") else alerts
+        assert alarm["AlarmActions"] == [{"Ref": expected}], name
     names = set(_alarms(template))
     for function in ("predict", "feedback", "capture", "profile", "drift", "notify", "retrain"):
         assert {f"ModelWatch-{function}-Errors", f"ModelWatch-{function}-Throttles"} <= names
@@ -286,21 +288,98 @@ def test_cdk_nag_reports_nothing_unacknowledged(tmp_path):
         assert all(not plugin["violations"] for plugin in document["pluginReports"]), document
 
 
+def _deployed_configuration(template: dict, logical_id: str) -> dict:
+    """Everything CloudWatch is told about one alarm, in the terms the local plan uses."""
+    alarm = template["Resources"][logical_id]["Properties"]
+    (topic,) = [
+        k for k, p in _resources(template, "AWS::SNS::Topic").items() if p["DisplayName"] == "ModelWatch alerts"
+    ]
+    (http_api,) = _resources(template, "AWS::ApiGatewayV2::Api")
+    starters = [
+        resource
+        for rule in _resources(template, "AWS::Events::Rule").values()
+        for resource in rule.get("EventPattern", {}).get("resources", [])
+    ]
+    if alarm.get("AlarmActions") == [{"Ref": topic}] and alarm.get("OKActions") == [{"Ref": topic}]:
+        action = "notify"
+    elif not alarm.get("AlarmActions") and {"Fn::GetAtt": [logical_id, "Arn"]} in starters:
+        action = "retrain"
+    else:
+        action = "unknown"
+    math = None
+    if "Metrics" in alarm:
+        (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+        inputs = {}
+        for query in alarm["Metrics"]:
+            if "MetricStat" not in query:
+                continue
+            stat, metric = query["MetricStat"], query["MetricStat"]["Metric"]
+            # The API's id is the deployed API's (a reference); locally it is the local API's.
+            assert all(d["Value"] == {"Ref": http_api} for d in metric["Dimensions"])
+            dimensions = tuple(d["Name"] for d in metric["Dimensions"])
+            inputs[query["Id"]] = (metric["Namespace"], metric["MetricName"], dimensions, stat["Stat"], stat["Period"])
+            assert query["ReturnData"] is False
+        assert expression.get("ReturnData", True) is True
+        math = {"expression": expression["Expression"], "label": expression.get("Label"), "inputs": inputs}
+    return {
+        "namespace": alarm.get("Namespace"),
+        "metric": alarm.get("MetricName"),
+        "dimensions": {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])},
+        "statistic": alarm.get("ExtendedStatistic") or alarm.get("Statistic"),
+        "period": alarm.get("Period"),
+        "math": math,
+        "evaluation_periods": alarm["EvaluationPeriods"],
+        "datapoints_to_alarm": alarm.get("DatapointsToAlarm"),
+        "comparison": alarm["ComparisonOperator"],
+        "threshold": alarm["Threshold"],
+        "treat_missing_data": alarm.get("TreatMissingData", "missing"),  # CloudWatch's default
+        "evaluate_low_sample_count_percentile": alarm.get("EvaluateLowSampleCountPercentile"),
+        "action": action,
+    }
+
+
+def _local_configuration(alarm) -> dict:
+    """The same, from the plan the local evaluator judges (modelwatch_local.alarms reads these)."""
+    rule, math = alarm.rule, alarm.math
+    return {
+        "namespace": None if math else SPEC.metrics.namespace,
+        "metric": None if math else rule.metric,
+        "dimensions": alarm.dimensions,
+        "statistic": None if math else rule.statistic,
+        "period": None if math else rule.period_seconds,
+        "math": math
+        and {
+            "expression": math.expression,
+            "label": math.label,
+            "inputs": {
+                i.id: (i.namespace, i.name, i.dimensions, i.statistic, rule.period_seconds) for i in math.inputs
+            },
+        },
+        "evaluation_periods": rule.evaluation_periods,
+        "datapoints_to_alarm": rule.datapoints_to_alarm,
+        "comparison": rule.comparison,
+        "threshold": rule.threshold,
+        "treat_missing_data": rule.treat_missing_data,
+        "evaluate_low_sample_count_percentile": rule.evaluate_low_sample_count_percentile,
+        "action": alarm.action,
+    }
+
+
 def test_the_local_runtime_evaluates_exactly_the_deployed_spec_alarms(template):
+    """Parity of the whole configuration, alarm by alarm: statistic, period, evaluation periods,
+    datapoints to alarm, comparison, threshold, missing data, low-sample percentiles, namespace,
+    dimensions, metric math (expression and inputs) and what the alarm does."""
     from modelwatch_local.alarms import AlarmEvaluator
     from modelwatch_local.metrics import MetricStore
 
     deployed = {
-        name: alarm
-        for name, alarm in _alarms(template).items()
-        if not name.endswith(("-Errors", "-Throttles", "-DeadLetters"))  # AWS's own metrics
+        properties["AlarmName"]: logical_id
+        for logical_id, properties in _resources(template, "AWS::CloudWatch::Alarm").items()
+        if not properties["AlarmName"].endswith(("-Errors", "-Throttles", "-DeadLetters"))  # AWS's own metrics
     }
     local = AlarmEvaluator(SPEC, MetricStore())
     assert {f"ModelWatch-{a.name}" for a in local.planned} == set(deployed)
+    assert any(a.math for a in local.planned) and any(a.action == "retrain" for a in local.planned)
     for alarm in local.planned:
-        if alarm.rule.metric == "Api5xxRate":
-            continue  # metric math over API Gateway's metrics in AWS; one series locally
-        properties = deployed[f"ModelWatch-{alarm.name}"]
-        assert properties["MetricName"] == alarm.rule.metric
-        assert {d["Name"]: d["Value"] for d in properties["Dimensions"]} == alarm.dimensions
-        assert properties["Threshold"] == alarm.rule.threshold
+        name = f"ModelWatch-{alarm.name}"
+        assert _deployed_configuration(template, deployed[name]) == _local_configuration(alarm), name

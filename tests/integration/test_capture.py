@@ -69,3 +69,35 @@ def test_a_storage_failure_is_counted_logged_and_raised_for_retry(stack, monkeyp
     monkeypatch.setattr(stack.s3, "put_object", broken)
     with pytest.raises(RuntimeError, match="S3 is down"):
         invoke("capture", event)
+
+
+def test_only_well_formed_capture_records_are_stored(stack):
+    """A line with the capture marker but records the API functions never write (a forged line,
+    a wrong type) is reported and counted; the well-formed records of the batch are stored."""
+    forged = [
+        {"request_id": "x", "model_version": "v9", "features": {"age": 1}, "prediction": "1"},  # no timestamp
+        _record(8) | {"features": "age=1"},  # features not an object
+        _record(9) | {"timestamp": "2026-11-20T05:00:00"},  # no time zone
+        "not a record",
+    ]
+    lines = list(log_lines("capture", [_record(7), *forged]))
+    event = awslogs_event("/aws/lambda/modelwatch-predict", "s", lines, 12_000)
+    invocation = invoke("capture", event)
+    assert invocation.result == {"objects": 1, "records": 1}
+    failed = [json.loads(line) for line in invocation.stdout if '"CaptureFailed"' in line]
+    assert len(failed) == 1 and failed[0]["CaptureFailed"] in (4.0, [4.0])
+
+
+def test_a_body_of_control_bytes_is_quarantined_within_the_log_event_limit(stack):
+    """64 KiB of control bytes became one 393,546-byte quarantine line, over CloudWatch Logs'
+    256 KB event limit: lost and uncounted. Cut by encoded size, it fits, with its length and hash."""
+    import hashlib
+
+    body = bytes(range(1, 32)) * (65_536 // 31)
+    result = stack.call("predict", "POST", "/predict", body)
+    assert result.status == 400
+    (line,) = [line for line in result.stdout if '"modelwatch_capture"' in line]
+    assert len(line.encode()) <= MAX_LINE_BYTES < 256 * 1024
+    (record,) = json.loads(line)["records"]
+    assert record["body_truncated"] is True and record["body_bytes"] == len(body)
+    assert record["body_sha256"] == hashlib.sha256(body).hexdigest()

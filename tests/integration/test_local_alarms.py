@@ -4,10 +4,12 @@ retraining trigger's change to ALARM starts the retraining state machine."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from modelwatch.alerts.alarm_message import AlarmNotice
 from modelwatch.demo.data import demo_frame
 from modelwatch_local.slack import SlackReceiver
-from tests.integration.conftest import predict_and_label
+from tests.integration.conftest import GOOD, predict_and_label
 
 
 def _hour_of_traffic(stack, frame, per_hour: int = 200) -> None:
@@ -63,3 +65,28 @@ def test_a_stable_model_keeps_drift_alarms_ok(stack_factory):
         assert stack.alarms.states["DatasetDriftShare"] == "OK", [c.reason for c in round_.changes]
     assert stack.alarms.states["RetrainOnDrift"] == "OK"
     assert stack.alarms.states["CaptureFailures"] == "OK"
+
+
+def test_the_5xx_rate_alarm_is_the_deployed_metric_math_over_the_apis_request_and_5xx_counts(stack_factory):
+    from modelwatch.catalog.metrics import API_5XX_RATE, API_ID_DIMENSION, API_REQUESTS, API_SERVER_ERRORS
+    from modelwatch_local.alarms import LOCAL_API_ID
+
+    stack = stack_factory()  # no model published: every prediction answers 503
+    statuses = []
+    for minute in range(2):  # 10 seconds into each of two minutes, one 5xx in ten requests
+        stack.clock.advance(60 if minute else 10)
+        statuses.append(stack.call("predict", "POST", "/predict", {"instances": [GOOD]}).status)
+        statuses += [stack.call("feedback", "POST", "/feedback", {"items": "none"}).status for _ in range(9)]
+    assert sorted({s // 100 for s in statuses}) == [4, 5] and sum(s >= 500 for s in statuses) == 2
+    # API Gateway's own counts are recorded, per request, under the API's id.
+    api = {API_ID_DIMENSION: LOCAL_API_ID}
+    start, now = stack.clock() - timedelta(minutes=2), stack.clock() + timedelta(seconds=1)
+    assert len(stack.metrics.values(API_REQUESTS.namespace, API_REQUESTS.name, api, start, now)) == 20
+    assert sum(stack.metrics.values(API_SERVER_ERRORS.namespace, API_SERVER_ERRORS.name, api, start, now)) == 2
+    changes = [c for c in stack.evaluate_alarms().changes if c.alarm.rule.metric == API_5XX_RATE.name]
+    assert [(c.alarm_name, c.new) for c in changes] == [("ModelWatch-HighServerErrorRate", "ALARM")]
+    # The notification is CloudWatch's for a metric math alarm: the catalogue's expression, 10%.
+    (message,) = [m for m in stack.alerts() if m.get("AlarmName") == "ModelWatch-HighServerErrorRate"]
+    notice = AlarmNotice.from_sns_message(message)
+    assert notice.metric == f"{API_5XX_RATE.math.label}: {API_5XX_RATE.math.expression}"
+    assert notice.value == 10 and "MetricName" not in message["Trigger"]

@@ -6,12 +6,15 @@ from __future__ import annotations
 from functions.drift.telemetry import metric_values
 from modelwatch.alerts.plan import planned_alarms
 from modelwatch.catalog import metrics as catalog
+from modelwatch.jobs.window_check import WindowCheck
 from modelwatch.spec import parse_spec
 
 
-def _document(**changes) -> dict:
+def _check(**changes) -> WindowCheck:
     document = {
         "window": "1d",
+        "model_version": "v1",
+        "current_rows": 5000,
         "status": "ok",
         "quality": {"missing_rate": 0.0, "out_of_range_rate": 0.0, "unseen_category_rate": 0.0},
         "new_labeled_rows": 0,
@@ -24,11 +27,11 @@ def _document(**changes) -> dict:
         ],
         "concept_drift": {"drifted": None, "reason": "40 labelled rows, fewer than drift.min_labeled_rows (200)"},
     }
-    return document | changes
+    return WindowCheck.from_document(document | changes)
 
 
 def test_each_computed_method_gives_a_score_and_a_verdict_and_undefined_gives_nothing():
-    values = {(m.name, tuple(d.items())): v for m, v, d in metric_values(_document())}
+    values = {(m.name, tuple(d.items())): v for m, v, d in metric_values(_check())}
     method = (("method", "pca_reconstruction"),)
     assert values[(catalog.MULTIVARIATE_DRIFT_SCORE.name, method)] == 0.71
     assert values[(catalog.MULTIVARIATE_DRIFT.name, method)] == 1.0

@@ -23,9 +23,12 @@ def add_commands(commands: Any) -> None:
     serve.add_argument(
         "--model",
         type=Path,
-        help="model folder from 'modelwatch train' (default: train the demo model); its spec is --spec",
+        help="model folder from 'modelwatch train' or 'modelwatch import' (default: train the demo model); "
+        f"served with the {SPEC_NAME} it carries, else --spec",
     )
-    _spec_option(serve)
+    serve.add_argument(
+        "--spec", type=Path, default=None, help=f"monitoring spec (default: the folder's, else ./{SPEC_NAME})"
+    )
     serve.set_defaults(run=_serve)
 
     story = commands.add_parser("demo", help="the monitoring story on the embedded stack (simulated days)")
@@ -53,7 +56,10 @@ def _local_runtime(module: str) -> ModuleType:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    spec = _require_spec(args.spec)
+    # An imported folder carries the spec it was proved against: serve it with that one.
+    carried = None if args.model is None else args.model / SPEC_NAME
+    default = carried if carried is not None and carried.is_file() else Path(SPEC_NAME)
+    spec = _require_spec(args.spec or default)
     return _local_runtime("modelwatch_local.server").serve(args.port, args.model, spec)
 
 

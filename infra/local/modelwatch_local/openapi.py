@@ -42,9 +42,15 @@ def render() -> str:
 
 
 def main() -> None:
+    from modelwatch.catalog.functions import SPEC_NAME
+    from modelwatch.data_access.platform import Platform, install_platform
+    from modelwatch_local.stack import local_environment
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DOCUMENT)
+    parser.add_argument("--spec", type=Path, default=Path(SPEC_NAME), help="the spec the API is generated for")
     args = parser.parse_args()
+    install_platform(Platform(local_environment(args.spec)))  # the handlers read the spec at import
     args.out.write_text(render())
     print(f"wrote {args.out}")
 

@@ -12,12 +12,12 @@ from typing import Any
 
 from modelwatch.catalog import functions as catalog
 from modelwatch.catalog import layout
-from modelwatch.catalog.metrics import API_5XX_RATE
+from modelwatch.catalog.metrics import API_ID_DIMENSION, API_REQUESTS, API_SERVER_ERRORS
 from modelwatch.data_access.model_store import ModelRegistry, registry_of
 from modelwatch.data_access.platform import Platform, install_platform
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving.capture import MARKER
-from modelwatch_local.alarms import AlarmEvaluator, StateChange
+from modelwatch_local.alarms import LOCAL_API_ID, AlarmEvaluator, StateChange
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.lambda_runtime import Invocation, invoke
@@ -185,14 +185,7 @@ class LocalStack:
         event = http_event(method, path, {"content-type": "application/json", **(headers or {})}, raw)
         invocation = self.invoke(function, event)
         status, response_headers, data = response_parts(invocation.result)
-        # API Gateway's request and 5xx counts, as the Api5xxRate alarm reads them (percent).
-        self.metrics.put(
-            self.platform.spec.metrics.namespace,
-            API_5XX_RATE.name,
-            {"service": self.platform.spec.metrics.service},
-            100.0 if status >= 500 else 0.0,
-            self.clock(),
-        )
+        self.record_api_request(status)
         if deliver_capture:
             self.deliver_capture(function, invocation.stdout)
         try:
@@ -201,6 +194,13 @@ class LocalStack:
         except ValueError:
             parsed = data.decode(errors="replace")
         return ApiResult(status, response_headers, parsed, invocation.stdout)
+
+    def record_api_request(self, status: int) -> None:
+        """API Gateway's own metrics of one request: Count 1, and 5xx 1 or 0 (it reports zeros
+        too), under the API's id. The Api5xxRate alarm's metric math reads these, as deployed."""
+        dimensions = {API_ID_DIMENSION: LOCAL_API_ID}
+        for counted, value in ((API_REQUESTS, 1.0), (API_SERVER_ERRORS, 1.0 if status >= 500 else 0.0)):
+            self.metrics.put(counted.namespace, counted.name, dimensions, value, self.clock())
 
     def deliver_capture(self, function: str, lines: list[str]) -> dict[str, int] | None:
         """What the Logs subscription filter ({ $.modelwatch_capture = 1 }) passes to the capture function."""

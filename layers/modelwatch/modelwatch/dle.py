@@ -15,28 +15,31 @@ estimate is then a merge of means, never a re-read of raw rows. Fitting needs sc
 
 from __future__ import annotations
 
-import base64
-import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from modelwatch.profiles.builder import EXPECTED_ABS_ERROR, EXPECTED_ABS_PERCENTAGE_ERROR, EXPECTED_SQUARED_ERROR
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
-from modelwatch.serving.encoding import MISSING_CATEGORY
+from modelwatch.serving.loss_model import (
+    EXPECTED_ABS_ERROR,
+    EXPECTED_ABS_PERCENTAGE_ERROR,
+    EXPECTED_SQUARED_ERROR,
+    PREDICTION_INPUT,
+    LossModel,
+    as_floats,
+    loss_feeds,
+)
 
-# The loss model's input holding the model's prediction (never a feature name: reserved prefix).
-PREDICTION_INPUT = "__prediction__"
+__all__ = ["LOSSES", "LossModel", "estimate_regression", "fit_loss_model", "loss_columns"]
+
 LOSSES = {
     EXPECTED_ABS_ERROR: "absolute error",
     EXPECTED_SQUARED_ERROR: "squared error",
     EXPECTED_ABS_PERCENTAGE_ERROR: "absolute percentage error",
 }
-FORMAT = "modelwatch-loss-model"
 # The loss models' trees. A record's loss depends on its inputs in ways a shallow model misses
 # (the error of a price model grows with the price, differently per segment), so the trees are
 # as deep as a boosted model's usually are; leaves of at least 0.1% of the rows keep single
@@ -46,88 +49,10 @@ LOSS_MODEL_PARAMETERS: dict[str, Any] = {"n_estimators": 150, "max_depth": 6, "l
 MAPE_EPSILON = float(np.finfo(np.float64).eps)
 
 
-@dataclass(frozen=True)
-class LossModel:
-    numeric: tuple[str, ...]
-    categorical: tuple[str, ...]
-    graphs: dict[str, bytes]  # derived column name -> ONNX graph predicting that loss
-
-    def expected_losses(self, columns: Mapping[str, Any], predicted: np.ndarray) -> dict[str, np.ndarray]:
-        """Per record: each loss the model expects, clipped at 0 (a loss is never negative)."""
-        feeds = _feeds(self.numeric, self.categorical, columns, predicted)
-        result = {}
-        for name, graph in self.graphs.items():
-            (output,) = _session(graph).run(None, feeds)
-            result[name] = np.maximum(np.asarray(output, dtype=np.float64).reshape(-1), 0.0)
-        return result
-
-    def to_bytes(self) -> bytes:
-        return json.dumps(
-            {
-                "format": FORMAT,
-                "numeric": list(self.numeric),
-                "categorical": list(self.categorical),
-                "graphs": {name: base64.b64encode(graph).decode("ascii") for name, graph in self.graphs.items()},
-            }
-        ).encode("utf-8")
-
-    @classmethod
-    def from_bytes(cls, payload: bytes) -> LossModel:
-        data = json.loads(payload)
-        if data.get("format") != FORMAT:
-            raise ValueError("not a ModelWatch loss model")
-        return cls(
-            tuple(data["numeric"]),
-            tuple(data["categorical"]),
-            {name: base64.b64decode(graph) for name, graph in data["graphs"].items()},
-        )
-
-
 def loss_columns(loss_model: LossModel, prediction: str, batch: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """The derived columns a profile averages, for a batch of records with their predictions
     (ProfileSchema.expected_losses: bind the first two with functools.partial)."""
     return loss_model.expected_losses(batch, np.asarray(batch[prediction]))
-
-
-_SESSIONS: dict[int, Any] = {}
-
-
-def _session(graph: bytes):
-    """One ONNX Runtime session per graph per process (building one costs milliseconds)."""
-    key = hash(graph)
-    if key not in _SESSIONS:
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        _SESSIONS[key] = onnxruntime.InferenceSession(graph, sess_options=options, providers=["CPUExecutionProvider"])
-    return _SESSIONS[key]
-
-
-def _feeds(numeric, categorical, columns: Mapping[str, Any], predicted: np.ndarray) -> dict[str, np.ndarray]:
-    feeds = {}
-    for name in numeric:
-        feeds[name] = _floats(columns[name]).astype(np.float32).reshape(-1, 1)
-    for name in categorical:
-        values = np.asarray(columns[name], dtype=object)
-        labels = [MISSING_CATEGORY if v is None or v != v or v == "" else str(v) for v in values.tolist()]
-        feeds[name] = np.asarray(labels, dtype=object).reshape(-1, 1)
-    feeds[PREDICTION_INPUT] = _floats(predicted).astype(np.float32).reshape(-1, 1)
-    return feeds
-
-
-def _floats(values: Any) -> np.ndarray:
-    array = np.asarray(values)
-    if array.dtype.kind in "iufb":
-        return array.astype(np.float64)
-    out = np.empty(len(array))
-    for i, value in enumerate(array.tolist()):
-        try:
-            out[i] = float(value)
-        except (TypeError, ValueError):
-            out[i] = np.nan
-    return out
 
 
 def fit_loss_model(
@@ -146,12 +71,12 @@ def fit_loss_model(
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder
 
-    predicted = _floats(predicted)
-    actual = _floats(actual)
+    predicted = as_floats(predicted)
+    actual = as_floats(actual)
     usable = np.isfinite(predicted) & np.isfinite(actual)
     if usable.sum() < 20:
         raise ValueError("a loss model needs at least 20 reference rows with a target and a prediction")
-    feeds = _feeds(numeric, categorical, columns, predicted)
+    feeds = loss_feeds(numeric, categorical, columns, predicted)
     frame = pd.DataFrame({name: feed.reshape(-1) for name, feed in feeds.items()})[usable]
     frame[[*numeric, PREDICTION_INPUT]] = frame[[*numeric, PREDICTION_INPUT]].astype(np.float64)
     error = predicted[usable] - actual[usable]

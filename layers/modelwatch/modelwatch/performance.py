@@ -279,6 +279,18 @@ class MulticlassCounts:
             "per_class": per_class,
         }
 
+    def undefined_reasons(self) -> dict[str, str]:
+        """Why each metric that `metrics` gives as None is undefined on these rows (the drift
+        report says it, as ClassificationCounts does)."""
+        if not self.total:
+            return dict.fromkeys(MULTICLASS_METRIC_NAMES, "no labelled rows")
+        values = self.metrics()
+        reasons = {
+            "roc_auc_ovr": "no class has scored rows of its own and of other classes",
+            "log_loss": "no scored rows of a class the model knows",
+        }
+        return {name: reason for name, reason in reasons.items() if values[name] is None}
+
     def confusion_matrix(self) -> tuple[list[str], list[list[int]]]:
         """Labels and rows (actual) by columns (predicted), for the report."""
         labels = sorted({label for pair in self.confusion for label in pair})
@@ -382,6 +394,12 @@ class RegressionMoments:
             # Undefined (None, not scikit-learn's conventional 0 or 1) when the target is constant.
             "r2": 1.0 - self.squared_error_sum / self.target_m2 if self.target_m2 > 0 else None,
         }
+
+    def undefined_reasons(self) -> dict[str, str]:
+        """Why each metric that `metrics` gives as None is undefined on these rows."""
+        if not self.count:
+            return dict.fromkeys(REGRESSION_METRIC_NAMES, "no labelled rows with a numeric value and prediction")
+        return {} if self.target_m2 > 0 else {"r2": "the labelled values are all the same"}
 
     def error_quantiles(self, ranks: list[float]) -> list[float]:
         """Quantiles of the signed error (prediction - actual), for the report."""

@@ -1,14 +1,23 @@
 """Every alarm the spec asks for, in one list the CDK stack deploys and the local runtime
 evaluates: each [[alerts]] rule (one alarm per feature or KPI when its metric has that
 dimension), which notifies the alerts topic, and the [retraining] metric triggers, which start
-the retraining state machine."""
+the retraining state machine. A metric CloudWatch computes with metric math (Api5xxRate) is
+alarmed on its catalogue expression, which both the stack and the local runtime read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
 
-from modelwatch.catalog.metrics import CATALOGUE, DRIFT_TRIGGERS, FEATURE_VALUE, NEW_LABELED_ROWS, PERFORMANCE
+from modelwatch.catalog.metrics import (
+    CATALOGUE,
+    DRIFT_TRIGGERS,
+    FEATURE_VALUE,
+    MODEL_LOAD_FAILED,
+    NEW_LABELED_ROWS,
+    PERFORMANCE,
+    MetricMath,
+)
 from modelwatch.spec.models import AlertRule, Comparison, MonitoringSpec
 
 Action = Literal["notify", "retrain"]
@@ -19,8 +28,13 @@ DRIFT_CHECK_PERIOD_SECONDS = 3600  # the drift check runs hourly by default
 class PlannedAlarm:
     name: str  # the rule's name, plus the feature or KPI it watches
     rule: AlertRule
-    dimensions: dict[str, str]
+    dimensions: dict[str, str]  # of the alarm's metric; none for metric math (its inputs have theirs)
     action: Action
+
+    @property
+    def math(self) -> MetricMath | None:
+        """The metric math expression the alarm judges, when its metric is computed by one."""
+        return CATALOGUE[self.rule.metric].math
 
 
 def _dimension_values(spec: MonitoringSpec, rule: AlertRule) -> list[dict[str, str]]:
@@ -36,6 +50,8 @@ def _dimension_values(spec: MonitoringSpec, rule: AlertRule) -> list[dict[str, s
 
 
 def _dimensions(spec: MonitoringSpec, rule: AlertRule, extra: dict[str, str]) -> dict[str, str]:
+    if CATALOGUE[rule.metric].math is not None:
+        return {}
     dimensions = {"service": spec.metrics.service, **extra}
     if CATALOGUE[rule.metric].is_drift_metric:
         dimensions["window"] = rule.window or spec.drift.windows[0].name
@@ -85,9 +101,30 @@ def retraining_rules(spec: MonitoringSpec) -> list[AlertRule]:
     ]
 
 
+def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
+    """Alarms every deployment has, whatever its spec: a model version that fails to load (missing
+    or tampered artifact) while the fleet keeps serving the last good one."""
+    return [
+        AlertRule(
+            name=MODEL_LOAD_FAILED.name,
+            metric=MODEL_LOAD_FAILED.name,
+            statistic="Sum",
+            comparison="GreaterThanThreshold",
+            threshold=0,
+            period_seconds=60,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+            severity="critical",
+            description="A model version failed to load (missing, or its hash does not match); the last good "
+            "version is still served",
+        )
+    ]
+
+
 def planned_alarms(spec: MonitoringSpec) -> list[PlannedAlarm]:
     planned = []
-    for action, rules in (("notify", spec.alerts), ("retrain", retraining_rules(spec))):
+    rule_sets = (("notify", [*spec.alerts, *platform_rules(spec)]), ("retrain", retraining_rules(spec)))
+    for action, rules in rule_sets:
         for rule in rules:
             for extra in _dimension_values(spec, rule):
                 suffix = "".join(f"-{v}" for v in extra.values())

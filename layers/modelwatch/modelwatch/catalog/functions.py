@@ -75,6 +75,9 @@ class FunctionDefinition:
     writes: tuple[Area, ...] = ()
     pointer: Literal["read", "write"] | None = None  # the current-model parameter
     environment: tuple[str, ...] = BASE_ENVIRONMENT
+    # Its log lines (and dead letters) carry raw inputs (capture and quarantine lines, records it
+    # could not store): encrypted with the deployment's own key, kept no longer than the logs'.
+    handles_inputs: bool = False
 
     @property
     def handler(self) -> str:
@@ -113,6 +116,7 @@ PREDICT = FunctionDefinition(
     snap_start=True,
     reads=(MODELS,),
     pointer="read",
+    handles_inputs=True,
 )
 FEEDBACK = FunctionDefinition(
     "feedback",
@@ -123,6 +127,7 @@ FEEDBACK = FunctionDefinition(
     core="serving",
     layer="base",
     writes=(LABELS,),
+    handles_inputs=True,
 )
 CAPTURE_FUNCTION = FunctionDefinition(
     "capture",
@@ -133,6 +138,7 @@ CAPTURE_FUNCTION = FunctionDefinition(
     core="serving",
     layer="base",
     writes=(CAPTURE, QUARANTINE),
+    handles_inputs=True,
 )
 PROFILE = FunctionDefinition(
     "profile",
@@ -143,7 +149,7 @@ PROFILE = FunctionDefinition(
     core="monitoring",
     layer="monitoring",
     reads=(CAPTURE, MODELS),  # models: the version's baseline PCA, for per-record reconstruction errors
-    writes=(PROFILES, JOINS, QUARANTINE),
+    writes=(PROFILES, JOINS, QUARANTINE, PROFILES_HOURLY),  # profiles-hourly: late-capture markers
 )
 DRIFT = FunctionDefinition(
     "drift",

@@ -22,6 +22,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 HOUR_FORMAT = "%Y-%m-%d-%H"
+# Capture objects of an hour arrive late when delivery is retried: a CloudWatch Logs subscription
+# retries for up to 24 h, then asynchronous Lambda retries for up to 6 h more. An hour older than
+# that (plus the hour itself) is complete; a later arrival (a redriven dead letter) leaves a marker
+# beside the hour's rollup (late_capture_marker) and the drift check lists the hour again.
+SETTLE_HOURS = 24 + 6 + 1
 Bucket = Literal["data", "models"]
 
 
@@ -62,10 +67,16 @@ QUARANTINE = Area("quarantine", "data", "rejected requests and unreadable captur
 PROFILES = Area("profiles", "data", "one partial profile per capture object", infrequent_access_after_days=30)
 PROFILES_HOURLY = Area("profiles-hourly", "data", "an hour's partial profiles rolled up")
 JOINS = Area("joins", "data", "request id -> prediction, per capture object", True, "captureRetentionDays")
-LABELS = Area("labels", "data", "ground truth and business outcomes, under the prediction's hour", True)
-LABELS_JOINED = Area("labels-joined", "data", "an hour's labels joined to its predictions", True)
+LABELS = Area(
+    "labels", "data", "ground truth and business outcomes, under the prediction's hour", True, "captureRetentionDays"
+)
+LABELS_JOINED = Area(
+    "labels-joined", "data", "an hour's labels joined to its predictions", True, "captureRetentionDays"
+)
 REPORTS = Area("reports", "data", "drift.json and report.html per window check")
-RETRAINING = Area("retraining", "data", "a retraining run's training and holdout rows and its decision", True)
+RETRAINING = Area(
+    "retraining", "data", "a retraining run's training and holdout rows and its decision", True, "captureRetentionDays"
+)
 MODELS = Area("models", "models", "the model registry: artifact, manifest and baseline per version")
 
 DATA_AREAS = (CAPTURE, QUARANTINE, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS, RETRAINING)
@@ -125,6 +136,12 @@ def model_version_of(capture_key: str) -> str:
     return partition.removeprefix("model_version=")
 
 
+def hour_of_capture(capture_key: str) -> str:
+    """The hour a capture object's partition names."""
+    partition = capture_key.removeprefix(CAPTURE.prefix).split("/")[1]
+    return partition.removeprefix(hour_segment(""))
+
+
 def derived_key(capture_key: str, area: Area) -> str:
     """profiles/… or joins/… for a capture object: same partitions, same name, .json."""
     if not CAPTURE.holds(capture_key):
@@ -134,6 +151,12 @@ def derived_key(capture_key: str, area: Area) -> str:
 
 def hourly_profile_key(model_version: str, hour: str) -> str:
     return f"{PROFILES_HOURLY.version_prefix(model_version)}{hour_segment(hour)}.json"
+
+
+def late_capture_marker(model_version: str, hour: str) -> str:
+    """Written beside an hour's rollup when a capture object of that hour is profiled after the
+    hour settled: the drift check lists the hour again instead of trusting its rollup."""
+    return f"{PROFILES_HOURLY.version_prefix(model_version)}{hour_segment(hour)}.late"
 
 
 def joined_labels_key(model_version: str, hour: str) -> str:

@@ -19,6 +19,36 @@ Unit = Literal["Milliseconds", "Count", "None", "Percent"]
 # a function's behalf, or CloudWatch metric math over the HTTP API's own metrics.
 Emitter = Literal["predict", "feedback", "capture", "profile", "drift", "notify", "retrain", "api"]
 PerValue = Literal["feature", "class", "kpi", "method"]
+# The model tasks a metric has a value for (modelwatch.spec.models.Task; a literal here, since
+# the catalogue imports nothing of the spec).
+Task = Literal["binary", "multiclass", "regression"]
+EVERY_TASK: tuple[Task, ...] = ("binary", "multiclass", "regression")
+CLASSIFIERS: tuple[Task, ...] = ("binary", "multiclass")
+BINARY: tuple[Task, ...] = ("binary",)
+MULTICLASS: tuple[Task, ...] = ("multiclass",)
+REGRESSION: tuple[Task, ...] = ("regression",)
+
+
+@dataclass(frozen=True)
+class MathInput:
+    """One metric a metric math expression reads, by the id the expression names it with.
+    `dimensions` are the names only: their values (an API's id) belong to a deployment."""
+
+    id: str
+    namespace: str
+    name: str
+    statistic: str
+    dimensions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MetricMath:
+    """A CloudWatch metric math expression over its inputs: the deployed alarm sends exactly this
+    text to CloudWatch, and the local runtime evaluates exactly this text over the same inputs."""
+
+    expression: str
+    inputs: tuple[MathInput, ...]
+    label: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +62,13 @@ class Metric:
     # Extra dimensions beyond `service` (and `window` for drift metrics), in emission order.
     extra_dimensions: tuple[str, ...] = ()
     emitted_by_function_code: bool = True  # False: Powertools or metric math make it
+    math: MetricMath | None = None  # set when CloudWatch computes it from other metrics
+    # The tasks it has a value for: an alert rule or a dashboard panel on any other is refused
+    # or left out (a regression has no confidence, a classifier no MAE).
+    tasks: tuple[Task, ...] = EVERY_TASK
+
+    def applies_to(self, task: str) -> bool:
+        return task in self.tasks
 
     @property
     def is_drift_metric(self) -> bool:
@@ -60,14 +97,20 @@ def _metric(name: str, unit: Unit, emitter: Emitter | tuple[Emitter, ...], descr
 # --- the prediction API ----------------------------------------------------------------------
 PREDICTION_LATENCY = _metric("PredictionLatency", "Milliseconds", "predict", "end-to-end handler time")
 MODEL_LATENCY = _metric("ModelLatency", "Milliseconds", "predict", "model inference time")
-CONFIDENCE = _metric("Confidence", "None", "predict", "highest class probability, per record")
+CONFIDENCE = _metric(
+    "Confidence", "None", "predict", "highest class probability, per record (classifiers)", tasks=CLASSIFIERS
+)
+PREDICTED_VALUE = _metric(
+    "PredictedValue", "None", "predict", "the predicted value, per record (regression)", tasks=REGRESSION
+)
 PREDICTIONS = _metric(
     "Predictions",
     "Count",
     "predict",
-    "predictions by predicted class",
+    "predictions by predicted class (classifiers)",
     per="class",
     extra_dimensions=("model_version",),
+    tasks=CLASSIFIERS,
 )
 FEATURE_VALUE = _metric(
     "FeatureValue", "None", "predict", "value of each numeric feature, named FeatureValue.<feature>"
@@ -89,12 +132,24 @@ FEEDBACK = _metric("Feedback", "Count", "feedback", "labels and outcomes receive
 UNKNOWN_REQUEST_IDS = _metric(
     "UnknownRequestIds", "Count", "feedback", "feedback for request ids ModelWatch did not issue"
 )
+# API Gateway's own metrics of an HTTP API (namespace AWS/ApiGateway, dimension ApiId): requests
+# and 5xx responses per period. They are AWS's names, not ours, so they are not in CATALOGUE.
+API_GATEWAY_NAMESPACE = "AWS/ApiGateway"
+API_ID_DIMENSION = "ApiId"
+API_REQUESTS = MathInput("requests", API_GATEWAY_NAMESPACE, "Count", "Sum", (API_ID_DIMENSION,))
+API_SERVER_ERRORS = MathInput("errors", API_GATEWAY_NAMESPACE, "5xx", "Sum", (API_ID_DIMENSION,))
 API_5XX_RATE = _metric(
     "Api5xxRate",
     "Percent",
     "api",
     "5xx responses over all requests (metric math over the HTTP API's 5xx and Count)",
     emitted_by_function_code=False,
+    # A percentage of the period's requests; a period without requests is 0, not a division by 0.
+    math=MetricMath(
+        expression=f"IF({API_REQUESTS.id} > 0, 100 * {API_SERVER_ERRORS.id} / {API_REQUESTS.id}, 0)",
+        inputs=(API_SERVER_ERRORS, API_REQUESTS),
+        label="5xx rate (%)",
+    ),
 )
 
 # --- capture and profiles --------------------------------------------------------------------
@@ -110,26 +165,42 @@ OUT_OF_RANGE_RATE = _metric("OutOfRangeRate", "None", "drift", "share of values 
 UNSEEN_CATEGORY_RATE = _metric("UnseenCategoryRate", "None", "drift", "share of categories not in the schema")
 NEW_LABELED_ROWS = _metric("NewLabeledRows", "Count", "drift", "labelled predictions since the version was created")
 KPI = _metric("Kpi", "None", "drift", "business KPI from feedback outcomes", per="kpi")
-ACCURACY = _metric("Accuracy", "None", "drift", "accuracy on labelled rows")
-PRECISION = _metric("Precision", "None", "drift", "precision on labelled rows")
-RECALL = _metric("Recall", "None", "drift", "recall on labelled rows")
-F1 = _metric("F1", "None", "drift", "F1 on labelled rows")
-AUC = _metric("AUC", "None", "drift", "ROC AUC on labelled rows")
-LOG_LOSS = _metric("LogLoss", "None", "drift", "log loss on labelled rows")
-PRECISION_MACRO = _metric("PrecisionMacro", "None", "drift", "macro precision on labelled rows (multiclass)")
-RECALL_MACRO = _metric("RecallMacro", "None", "drift", "macro recall on labelled rows (multiclass)")
-F1_MACRO = _metric("F1Macro", "None", "drift", "macro F1 on labelled rows (multiclass)")
-F1_WEIGHTED = _metric("F1Weighted", "None", "drift", "support-weighted F1 on labelled rows (multiclass)")
-AUC_OVR = _metric("AUCOvR", "None", "drift", "macro one-vs-rest ROC AUC on labelled rows (multiclass)")
-MAE = _metric("MAE", "None", "drift", "mean absolute error on labelled rows (regression)")
-RMSE = _metric("RMSE", "None", "drift", "root mean squared error on labelled rows (regression)")
-MAPE = _metric("MAPE", "None", "drift", "mean absolute percentage error on labelled rows (regression)")
-R2 = _metric("R2", "None", "drift", "coefficient of determination on labelled rows (regression)")
-ESTIMATED_F1_MACRO = _metric("EstimatedF1Macro", "None", "drift", "macro F1 estimated without labels (CBPE)")
-ESTIMATED_MAE = _metric("EstimatedMAE", "None", "drift", "mean absolute error estimated without labels (DLE)")
-ESTIMATED_RMSE = _metric("EstimatedRMSE", "None", "drift", "root mean squared error estimated without labels (DLE)")
-ESTIMATED_ACCURACY = _metric("EstimatedAccuracy", "None", "drift", "accuracy estimated without labels (CBPE)")
-ESTIMATED_AUC = _metric("EstimatedAUC", "None", "drift", "ROC AUC estimated without labels (CBPE)")
+ACCURACY = _metric("Accuracy", "None", "drift", "accuracy on labelled rows", tasks=CLASSIFIERS)
+PRECISION = _metric("Precision", "None", "drift", "precision on labelled rows", tasks=BINARY)
+RECALL = _metric("Recall", "None", "drift", "recall on labelled rows", tasks=BINARY)
+F1 = _metric("F1", "None", "drift", "F1 on labelled rows", tasks=BINARY)
+AUC = _metric("AUC", "None", "drift", "ROC AUC on labelled rows", tasks=BINARY)
+LOG_LOSS = _metric("LogLoss", "None", "drift", "log loss on labelled rows", tasks=CLASSIFIERS)
+PRECISION_MACRO = _metric(
+    "PrecisionMacro", "None", "drift", "macro precision on labelled rows (multiclass)", tasks=MULTICLASS
+)
+RECALL_MACRO = _metric("RecallMacro", "None", "drift", "macro recall on labelled rows (multiclass)", tasks=MULTICLASS)
+F1_MACRO = _metric("F1Macro", "None", "drift", "macro F1 on labelled rows (multiclass)", tasks=MULTICLASS)
+F1_WEIGHTED = _metric(
+    "F1Weighted", "None", "drift", "support-weighted F1 on labelled rows (multiclass)", tasks=MULTICLASS
+)
+AUC_OVR = _metric(
+    "AUCOvR", "None", "drift", "macro one-vs-rest ROC AUC on labelled rows (multiclass)", tasks=MULTICLASS
+)
+MAE = _metric("MAE", "None", "drift", "mean absolute error on labelled rows (regression)", tasks=REGRESSION)
+RMSE = _metric("RMSE", "None", "drift", "root mean squared error on labelled rows (regression)", tasks=REGRESSION)
+MAPE = _metric(
+    "MAPE", "None", "drift", "mean absolute percentage error on labelled rows (regression)", tasks=REGRESSION
+)
+R2 = _metric("R2", "None", "drift", "coefficient of determination on labelled rows (regression)", tasks=REGRESSION)
+ESTIMATED_F1_MACRO = _metric(
+    "EstimatedF1Macro", "None", "drift", "macro F1 estimated without labels (CBPE)", tasks=MULTICLASS
+)
+ESTIMATED_MAE = _metric(
+    "EstimatedMAE", "None", "drift", "mean absolute error estimated without labels (DLE)", tasks=REGRESSION
+)
+ESTIMATED_RMSE = _metric(
+    "EstimatedRMSE", "None", "drift", "root mean squared error estimated without labels (DLE)", tasks=REGRESSION
+)
+ESTIMATED_ACCURACY = _metric(
+    "EstimatedAccuracy", "None", "drift", "accuracy estimated without labels (CBPE)", tasks=CLASSIFIERS
+)
+ESTIMATED_AUC = _metric("EstimatedAUC", "None", "drift", "ROC AUC estimated without labels (CBPE)", tasks=BINARY)
 DRIFT_SHARE = _metric("DriftShare", "None", "drift", "share of drifted features")
 DATASET_DRIFT = _metric("DatasetDrift", "None", "drift", "1 when the dataset drifted")
 FEATURE_DRIFTED = _metric("FeatureDrifted", "None", "drift", "1 when the feature's verdict is drift", per="feature")
@@ -158,6 +229,7 @@ CATALOGUE: dict[str, Metric] = {
         PREDICTION_LATENCY,
         MODEL_LATENCY,
         CONFIDENCE,
+        PREDICTED_VALUE,
         PREDICTIONS,
         FEATURE_VALUE,
         MISSING_VALUES,

@@ -8,18 +8,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from modelwatch.catalog.metrics import CATALOGUE
+from modelwatch.catalog.metrics import CATALOGUE, EVERY_TASK
 
 BEGIN, END = "<!-- metric catalogue: begin -->", "<!-- metric catalogue: end -->"
 
 
 def render() -> str:
-    rows = ["| metric | unit | dimensions | emitted by | what it measures |", "|---|---|---|---|---|"]
+    rows = ["| metric | unit | dimensions | emitted by | tasks | what it measures |", "|---|---|---|---|---|---|"]
     for metric in CATALOGUE.values():
         name = f"`{metric.name}.<feature>`" if metric.named_per_feature else f"`{metric.name}`"
         by = ", ".join(metric.emitted_by) + ("" if metric.emitted_by_function_code else " (not function code)")
         dimensions = ", ".join(f"`{d}`" for d in metric.dimensions)
-        rows.append(f"| {name} | {metric.unit} | {dimensions} | {by} | {metric.description} |")
+        tasks = "all" if metric.tasks == EVERY_TASK else ", ".join(metric.tasks)
+        rows.append(f"| {name} | {metric.unit} | {dimensions} | {by} | {tasks} | {metric.description} |")
     return "\n".join([BEGIN, *rows, END])
 
 

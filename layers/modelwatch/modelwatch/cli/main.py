@@ -22,6 +22,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from modelwatch.cli.model_commands import COMMANDS as MODEL_COMMANDS
+from modelwatch.cli.model_commands import add_model_commands
 from modelwatch.errors import UserInputError
 
 COMMANDS_GROUP = "modelwatch.commands"
@@ -96,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo-data", help="write the demo model's example data sets")
     demo.add_argument("--out", required=True, type=Path, help="folder for the CSV files")
     demo.add_argument("--rows", type=int, default=20_000, help="rows per data set")
+    add_model_commands(commands)
     for entry in entry_points(group=COMMANDS_GROUP):
         try:
             entry.load()(commands)
@@ -141,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             from modelwatch.cost.command import run_cost
 
             return run_cost(args, out)
+        if args.command in MODEL_COMMANDS:
+            return MODEL_COMMANDS[args.command](args, out)
         if hasattr(args, "run"):  # a command another package added
             return int(args.run(args))
         from modelwatch.cli.commands import run_demo_data

@@ -98,7 +98,9 @@ def priced(usage: MonthlyUsage, traffic: Traffic, prices: Mapping[str, Any]) -> 
     components["xray"] = usage.xray_traces / 1e6 * prices["xray"]["per_million_traces_recorded"]
     kms = prices["kms"]
     # The alerts topic is KMS-encrypted: each publish asks the key for a data key.
-    components["kms"] = kms["key_per_month"] + usage.sns_publishes / 1e4 * kms["per_ten_thousand_requests"]
+    components["kms"] = (
+        usage.kms_keys * kms["key_per_month"] + usage.sns_publishes / 1e4 * kms["per_ten_thousand_requests"]
+    )
     secrets = prices["secrets_manager"]
     components["secrets_manager"] = (
         secrets["secret_per_month"] + usage.secret_calls / 1e4 * secrets["per_ten_thousand_calls"]

@@ -112,6 +112,9 @@ class MonthlyUsage:
     alarms: int = 0
     alarm_metrics: int = 0
     dashboards: int = 1  # modelwatch_infra.dashboard: one per stack
+    # Customer-managed keys: the alerts topic's and the inputs' (log groups and queues holding
+    # raw inputs); from the template's AWS::KMS::Key resources when one is given.
+    kms_keys: int = 2
     api_requests: float = 0.0
     xray_traces: float = 0.0
     state_transitions: float = 0.0
@@ -319,12 +322,14 @@ def metric_series(
 # --- alarms -----------------------------------------------------------------------------------
 def alarms_from_plan(spec: MonitoringSpec) -> tuple[int, int]:
     """(alarms, alarm metrics) the stack creates: the plan's, each function's errors and
-    throttles, and each dead-letter queue of an asynchronously invoked function
-    (modelwatch_infra.alerting). Metric math is billed per metric it reads."""
+    throttles, and each dead-letter queue (modelwatch_infra.alerting). Metric math is billed per
+    metric it reads."""
     plan = planned_alarms(spec)
-    planned_metrics = sum(2 if p.rule.metric == mcat.API_5XX_RATE.name else 1 for p in plan)
+    planned_metrics = sum(len(p.math.inputs) if p.math is not None else 1 for p in plan)
     per_function = 2 * len(fcat.FUNCTIONS)
-    dead_letters = sum(1 for f in fcat.FUNCTIONS.values() if f.asynchronous)
+    # One per asynchronously invoked function, plus the delivering service's own: the schedule
+    # target's (EventBridge) and the topic subscription's (SNS).
+    dead_letters = sum(int(f.asynchronous) + int(f.invocation in ("schedule", "sns")) for f in fcat.FUNCTIONS.values())
     alarms = len(plan) + per_function + dead_letters
     return alarms, planned_metrics + per_function + dead_letters
 
@@ -403,6 +408,8 @@ def monthly_usage(
     _s3(spec, traffic, footprint, usage)
     usage.metric_series = metric_series(spec, traffic, footprint, invocations)
     usage.alarms, usage.alarm_metrics = alarms_from_template(template) if template else alarms_from_plan(spec)
+    if template:
+        usage.kms_keys = sum(1 for r in template.get("Resources", {}).values() if r.get("Type") == "AWS::KMS::Key")
     runs = retraining_runs(spec, footprint)
     usage.state_transitions = runs * (len(_retraining_states()) + 1)  # every state, plus the start
     usage.sns_publishes = invocations[fcat.NOTIFY.name] + runs

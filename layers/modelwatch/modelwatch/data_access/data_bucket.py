@@ -44,14 +44,15 @@ class DataBucket:
                 found[hour].append((key, item["ETag"]))
         return found
 
-    def existing(self, base: str, hours: list[str]) -> set[str]:
-        """Which of base + "dt=<hour>.json" exist, from one listing of the range (not one per hour)."""
-        last = f"{base}{layout.hour_segment(hours[-1])}.json"
+    def existing(self, base: str, hours: list[str], suffix: str = ".json") -> set[str]:
+        """Which of base + "dt=<hour><suffix>" exist, from one listing of the range (not one per hour)."""
+        last = f"{base}{layout.hour_segment(hours[-1])}{suffix}"
         found = set()
         for item in self.list(base, start_after=base + layout.hour_segment(hours[0])):
             if item["Key"] > last:
                 break
-            found.add(item["Key"])
+            if item["Key"].endswith(suffix):
+                found.add(item["Key"])
         return found
 
     def read(self, key: str) -> bytes:

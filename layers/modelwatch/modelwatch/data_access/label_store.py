@@ -25,7 +25,7 @@ class LabelStore:
     def __init__(self, s3: Any, bucket: str) -> None:
         self.s3, self.bucket = s3, bucket
 
-    def put(self, request_id: str, label: str | None, outcomes: dict[str, Any], received: datetime) -> bool:
+    def put(self, request_id: str, label: str | float | None, outcomes: dict[str, Any], received: datetime) -> bool:
         """Store one item; returns whether the request id is one ModelWatch issued."""
         key, known = label_key(request_id, received)
         document = {

@@ -13,9 +13,11 @@ from modelwatch.registry.folder import ModelFolder
 from modelwatch.registry.manifest import (
     ARTIFACT_NAME,
     BASELINE_NAME,
+    LOSS_MODEL_NAME,
     MANIFEST_NAME,
     ArtifactRef,
     ModelManifest,
+    reference_to,
     sha256_hex,
 )
 from modelwatch.serving.current_model import ModelUnavailableError
@@ -33,20 +35,27 @@ class ModelRegistry:
         return layout.model_key(self.prefix, version, name)
 
     def publish(self, model: ModelFolder) -> ModelManifest:
-        """Write artifact and baseline, then the manifest last: a version is visible only whole."""
+        """Write artifact, baseline and loss model, then the manifest last: a version is visible
+        only whole. Every write is conditional (If-None-Match: *): a published version is never
+        overwritten, and the model bucket's policy refuses unconditional writes to the registry."""
         version = model.manifest.version
         artifact_key = self.key(version, ARTIFACT_NAME)
-        self.s3.put_object(Bucket=self.bucket, Key=artifact_key, Body=model.artifact)
+        self.s3.put_object(Bucket=self.bucket, Key=artifact_key, Body=model.artifact, IfNoneMatch="*")
         baseline_key = None
         if model.baseline is not None:
             baseline_key = self.key(version, BASELINE_NAME)
-            self.s3.put_object(Bucket=self.bucket, Key=baseline_key, Body=model.baseline)
+            self.s3.put_object(Bucket=self.bucket, Key=baseline_key, Body=model.baseline, IfNoneMatch="*")
+        loss_model = None
+        if model.loss_model is not None:
+            loss_model = reference_to(self.key(version, LOSS_MODEL_NAME), model.loss_model, "json")
+            self.s3.put_object(Bucket=self.bucket, Key=loss_model.key, Body=model.loss_model, IfNoneMatch="*")
         manifest = model.manifest.model_copy(
             update={
                 "artifact": ArtifactRef(
                     key=artifact_key, sha256=sha256_hex(model.artifact), size_bytes=len(model.artifact)
                 ),
                 "baseline_key": baseline_key,
+                "loss_model": loss_model,
             }
         )
         self.s3.put_object(
@@ -54,6 +63,7 @@ class ModelRegistry:
             Key=self.key(version, MANIFEST_NAME),
             Body=manifest.model_dump_json(indent=2).encode(),
             ContentType="application/json",
+            IfNoneMatch="*",
         )
         return manifest
 
@@ -93,18 +103,34 @@ class ModelRegistry:
             )
         return data
 
+    def verified_loss_model(self, manifest: ModelManifest) -> bytes | None:
+        """A regression version's loss model (DLE), checked against the manifest's SHA-256 as the
+        artifact is: it is a graph ONNX Runtime runs, so it gets the same trust. None when the
+        version has none."""
+        reference = manifest.loss_model
+        if reference is None:
+            return None
+        data = self._object(reference.key, f"model version {manifest.version}: loss model")
+        digest = sha256_hex(data)
+        if digest != reference.sha256:
+            raise ModelUnavailableError(
+                f"model version {manifest.version}: loss model SHA-256 {digest} does not match the manifest's "
+                f"{reference.sha256}; refusing to load it"
+            )
+        return data
+
     def baseline(self, manifest: ModelManifest) -> bytes | None:
         if manifest.baseline_key is None:
             return None
         return self.s3.get_object(Bucket=self.bucket, Key=manifest.baseline_key)["Body"].read()
 
 
-def registry_of(platform: Platform) -> ModelRegistry:
-    """The registry the platform's settings point at."""
+def registry_of(platform: Platform, request_path: bool = False) -> ModelRegistry:
+    """The registry the platform's settings point at; `request_path` for a caller that waits."""
     settings = platform.settings
     return ModelRegistry(
-        platform.client("s3"),
-        platform.client("ssm"),
+        platform.client("s3", request_path),
+        platform.client("ssm", request_path),
         settings.model_bucket,
         settings.model_prefix,
         settings.pointer_parameter,

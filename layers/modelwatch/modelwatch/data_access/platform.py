@@ -16,6 +16,24 @@ from modelwatch.spec import MonitoringSpec, load_spec
 SettingsModel = TypeVar("SettingsModel", bound=Settings)
 
 
+@dataclass(frozen=True)
+class CallBudget:
+    """How long one AWS call may take at worst: attempts x (connect + read)."""
+
+    attempts: int
+    connect_seconds: float
+    read_seconds: float
+
+    @property
+    def worst_case_seconds(self) -> float:
+        return self.attempts * (self.connect_seconds + self.read_seconds)
+
+
+# Jobs retry patiently; a call on the request path gives up quickly (the caller is waiting).
+BACKGROUND_BUDGET = CallBudget(attempts=5, connect_seconds=3, read_seconds=10)
+REQUEST_PATH_BUDGET = CallBudget(attempts=2, connect_seconds=0.5, read_seconds=0.75)
+
+
 def system_clock() -> datetime:
     return datetime.now(UTC)
 
@@ -36,24 +54,32 @@ class Platform:
         """A function's own settings model, validated from the same environment."""
         return model.from_environment(self.environment)
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, request_path: bool = False) -> Any:
         """An AWS client, created once; standard retries with backoff for every call.
+
+        `request_path`: a client a caller waits on (the registry pointer in the predict
+        function), with a budget that fits well inside the function's timeout: on a slow or
+        throttled service the call gives up in seconds and the last good model keeps serving.
 
         Made by botocore directly: boto3's wrapper adds nothing the functions use, and importing
         it (with s3transfer) costs about 45 ms of every cold start. Imported here, not at module
         level, so functions that never call AWS on a request pay nothing.
         """
-        if service not in self._clients:
+        key = f"{service}:request" if request_path else service
+        if key not in self._clients:
             import botocore.session
             from botocore.config import Config
 
             if self._session is None:
                 self._session = botocore.session.get_session()
-            config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=10)
-            self._clients[service] = self._session.create_client(
-                service, region_name=self.settings.region, config=config
+            budget = REQUEST_PATH_BUDGET if request_path else BACKGROUND_BUDGET
+            config = Config(
+                retries={"mode": "standard", "max_attempts": budget.attempts},
+                connect_timeout=budget.connect_seconds,
+                read_timeout=budget.read_seconds,
             )
-        return self._clients[service]
+            self._clients[key] = self._session.create_client(service, region_name=self.settings.region, config=config)
+        return self._clients[key]
 
     def drop_connections(self) -> None:
         """Close the clients' pooled connections; the clients stay usable and reconnect. After a

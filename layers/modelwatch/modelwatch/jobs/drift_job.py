@@ -15,15 +15,14 @@ from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.drift import analyze
+from modelwatch.jobs.window_check import WindowCheck
 from modelwatch.profiles import DatasetProfile, merge_profiles
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.report import render_html, report_document
 from modelwatch.spec.models import MonitoringSpec, Window
 from modelwatch.windows.label_join import JoinedLabels, join_labels
 
-# Capture objects of an hour can still arrive a little after it (log subscription delivery):
-# hours older than this are considered complete once rolled up.
-SETTLE_HOURS = 3
+SETTLE_HOURS = layout.SETTLE_HOURS
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class DriftJob:
         self.data, self.spec, self.registry = DataBucket(s3, bucket), spec, registry
 
     # --- the job ----------------------------------------------------------------------------
-    def run(self, end: datetime) -> list[dict[str, Any]]:
+    def run(self, end: datetime) -> list[WindowCheck]:
         """Every window of the spec, ending at `end`.
 
         Each hour's partial profiles are rolled up once into an hourly profile (cached in S3 and
@@ -80,7 +79,11 @@ class DriftJob:
         longest = max(w.hours for w in self.spec.drift.windows)
         all_hours = layout.window_hours(end, longest)
         rollups = self.data.existing(layout.PROFILES_HOURLY.version_prefix(version), all_hours)
-        hourly = {hour: self._hourly_profile(version, hour, end, rollups) for hour in all_hours}
+        rollups |= self.data.existing(layout.PROFILES_HOURLY.version_prefix(version), all_hours, ".late")
+        # Every hour that may still change, listed at once (one paginated LIST, not one per hour).
+        unsettled = [hour for hour in all_hours if not self._settled(version, hour, end, rollups)]
+        listed = self.data.list_hours(layout.PROFILES.version_prefix(version), unsettled) if unsettled else {}
+        hourly = {hour: self._hourly_profile(version, hour, rollups, listed) for hour in all_hours}
         labels = {h: sorted(items) for h, items in self.data.list_hours(layout.LABELS.prefix, all_hours).items()}
         cached_joins = self.data.existing(layout.LABELS_JOINED.version_prefix(version), all_hours)
         joined = {h: self._joined_hour(version, h, items, cached_joins) for h, items in labels.items() if items}
@@ -95,14 +98,22 @@ class DriftJob:
             documents[window.name] = self.check_window(context, window, hours, merged)
         return [documents[w.name] for w in self.spec.drift.windows]
 
-    def _hourly_profile(self, version: str, hour: str, end: datetime, rollups: set[str]) -> _Hour:
+    @staticmethod
+    def _settled(version: str, hour: str, end: datetime, rollups: set[str]) -> bool:
+        """Rolled up, past every retry of its delivery, and with no late arrival since."""
+        complete = end - layout.hour_start(hour) >= timedelta(hours=SETTLE_HOURS + 1)
+        late = layout.late_capture_marker(version, hour) in rollups
+        return complete and layout.hourly_profile_key(version, hour) in rollups and not late
+
+    def _hourly_profile(
+        self, version: str, hour: str, rollups: set[str], listed: dict[str, list[tuple[str, str]]]
+    ) -> _Hour:
         """One hour's partial profiles merged, from the rollup when it is still current."""
         key = layout.hourly_profile_key(version, hour)
-        settled = end - layout.hour_start(hour) >= timedelta(hours=SETTLE_HOURS + 1)
         cached = self.data.read(key) if key in rollups else None
-        if cached is not None and settled:
+        if cached is not None and hour not in listed:
             return _Hour.from_json(cached)
-        objects = self.data.list_hours(layout.PROFILES.version_prefix(version), [hour])[hour]
+        objects = listed.get(hour, [])
         fingerprint = hashlib.sha256(json.dumps(sorted(objects)).encode()).hexdigest()
         if cached is not None:
             rollup = _Hour.from_json(cached)
@@ -114,9 +125,7 @@ class DriftJob:
             self.data.write(key, rollup.to_json(), "application/json")
         return rollup
 
-    def check_window(
-        self, run: _RunContext, window: Window, hours: list[str], merged: DatasetProfile
-    ) -> dict[str, Any]:
+    def check_window(self, run: _RunContext, window: Window, hours: list[str], merged: DatasetProfile) -> WindowCheck:
         version, end = run.manifest.version, run.end
         profile_hours = [run.profiles[h].fingerprint for h in hours]
         label_hours = {h: run.labels[h] for h in hours}
@@ -128,7 +137,7 @@ class DriftJob:
         if stored is not None:
             document = json.loads(stored)
             if document.get("inputs_fingerprint") == fingerprint:
-                return document
+                return WindowCheck.from_document(document)
 
         current = DatasetProfile(rows=merged.rows, columns=dict(merged.columns), performance=merged.performance)
         joined = [run.joined[h] for h in hours if h in run.joined]
@@ -158,7 +167,7 @@ class DriftJob:
         document = report_document(report, context) | {"inputs_fingerprint": fingerprint}
         self.data.write(prefix + "drift.json", json.dumps(document, indent=2).encode(), "application/json")
         self.data.write(prefix + "report.html", render_html(report, context).encode(), "text/html; charset=utf-8")
-        return document
+        return WindowCheck.from_document(document)
 
     def _joined_hour(
         self, version: str, hour: str, label_objects: list[tuple[str, str]], cached_joins: set[str]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
@@ -29,8 +30,9 @@ ReconstructionOf = Callable[[str], PcaModel | None]
 class ProfileJob:
     def __init__(self, data: DataBucket, spec: MonitoringSpec, reconstruction_of: ReconstructionOf) -> None:
         self.data, self.spec, self.reconstruction_of = data, spec, reconstruction_of
+        self.late: list[str] = []  # capture objects of settled hours profiled by this job
 
-    def run(self, keys: list[str]) -> ProfileOutcome:
+    def run(self, keys: list[str], now: datetime) -> ProfileOutcome:
         outcome = ProfileOutcome()
         for key in keys:
             if not layout.is_capture_object(key):
@@ -46,8 +48,17 @@ class ProfileJob:
             self.data.write(layout.derived_key(key, layout.PROFILES), result.profile.to_json(), "application/json")
             join_index = json.dumps(result.join_index).encode()
             self.data.write(layout.derived_key(key, layout.JOINS), join_index, "application/json")
+            self._mark_if_late(key, now)
             outcome.profiled += 1
         return outcome
+
+    def _mark_if_late(self, key: str, now: datetime) -> None:
+        """A capture object of an hour the drift check already treats as settled: say so beside
+        the hour's rollup, so every window counts it."""
+        version, hour = layout.model_version_of(key), layout.hour_of_capture(key)
+        if now - layout.hour_start(hour) >= timedelta(hours=layout.SETTLE_HOURS + 1):
+            self.data.write(layout.late_capture_marker(version, hour), key.encode(), "text/plain")
+            self.late.append(key)
 
 
 def baseline_reconstruction(baseline: bytes | None, spec: MonitoringSpec) -> PcaModel | None:

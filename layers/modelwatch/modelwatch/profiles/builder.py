@@ -14,6 +14,11 @@ from modelwatch.profiles.coercion import CategoryCounts, as_finite_floats, as_la
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.profiles.rows import RowsProfile, as_float_column
+from modelwatch.serving.loss_model import (  # declared where serving produces them
+    EXPECTED_ABS_ERROR,
+    EXPECTED_ABS_PERCENTAGE_ERROR,
+    EXPECTED_SQUARED_ERROR,
+)
 from modelwatch.spec.models import MonitoringSpec
 
 # Column name -> values. Categorical feature columns may come already counted.
@@ -26,11 +31,8 @@ POSITIVE_PROBABILITY = "__positive_probability__"
 CONFIDENCE = "__confidence__"
 SCORE_WHEN_PREDICTED = "__score_when_predicted__:"
 SCORE_WHEN_NOT_PREDICTED = "__score_when_not_predicted__:"
-# Regression: each record's expected absolute and squared error from the loss model (DLE), computed
-# where the record is served (or profiled from a file) and only averaged here.
-EXPECTED_ABS_ERROR = "__expected_abs_error__"
-EXPECTED_SQUARED_ERROR = "__expected_squared_error__"
-EXPECTED_ABS_PERCENTAGE_ERROR = "__expected_abs_percentage_error__"
+# Regression: EXPECTED_* (imported above), each record's expected losses from the loss model
+# (DLE), computed where the record is served (or profiled from a file) and only averaged here.
 
 
 @dataclass(frozen=True)

@@ -46,9 +46,10 @@ class ModelFolder:
             raise UserInputError(f"{folder / ARTIFACT_NAME}: SHA-256 does not match the manifest; refusing to use it")
         baseline_path = folder / BASELINE_NAME
         loss_path = folder / LOSS_MODEL_NAME
-        return cls(
-            manifest,
-            artifact,
-            baseline_path.read_bytes() if baseline_path.is_file() else None,
-            loss_path.read_bytes() if loss_path.is_file() else None,
-        )
+        loss_model = loss_path.read_bytes() if loss_path.is_file() else None
+        expected = manifest.loss_model
+        if expected is not None and (loss_model is None or sha256_hex(loss_model) != expected.sha256):
+            raise UserInputError(
+                f"{loss_path}: missing, or its SHA-256 does not match the manifest; refusing to use it"
+            )
+        return cls(manifest, artifact, baseline_path.read_bytes() if baseline_path.is_file() else None, loss_model)

@@ -28,6 +28,11 @@ class ArtifactRef(BaseModel):
     format: str = "onnx"
 
 
+def reference_to(key: str, data: bytes, format: str) -> ArtifactRef:
+    """The manifest's record of one stored file: where it is, its SHA-256 and size."""
+    return ArtifactRef(key=key, sha256=sha256_hex(data), size_bytes=len(data), format=format)
+
+
 class ModelManifest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -36,6 +41,8 @@ class ModelManifest(BaseModel):
     created_at: str
     artifact: ArtifactRef
     baseline_key: str | None = None
+    # Regression: DLE's loss model, verified like the artifact before it is run (format "json").
+    loss_model: ArtifactRef | None = None
     task: str = "binary"
     classes: list[str]  # empty for a regression
     positive_class: str

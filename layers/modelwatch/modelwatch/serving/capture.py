@@ -8,6 +8,7 @@ Logs' 256 KB event limit by splitting large batches.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -18,7 +19,8 @@ from modelwatch.catalog import layout
 MARKER = "modelwatch_capture"
 CAPTURE, QUARANTINE = "capture", "quarantine"
 MAX_LINE_BYTES = 200_000  # below the 256 KB log event limit, with room for the envelope
-MAX_QUARANTINED_BODY = 65_536
+MAX_QUARANTINED_BODY = 65_536  # bytes of the body as encoded in the line
+MAX_QUARANTINED_ERRORS = 100  # field errors kept per rejected request (all are counted)
 
 
 def capture_record(
@@ -26,33 +28,65 @@ def capture_record(
     timestamp: datetime,
     model_version: str,
     features: dict[str, Any],
-    prediction: str,
-    probabilities: dict[str, float],
+    prediction: str | float,
+    probabilities: dict[str, float] | None = None,
+    expected_losses: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    return {
+    """What the drift check needs of one prediction, per task: a classifier's class and every
+    class's probability (the profiler builds the score columns from them); a regression's value
+    and, when the version has a loss model, the record's expected losses (DLE)."""
+    record = {
         "request_id": request_id,
         "timestamp": timestamp.isoformat(timespec="milliseconds"),
         "model_version": model_version,
         "features": features,
         "prediction": prediction,
-        "probabilities": probabilities,
-        "confidence": max(probabilities.values()),
     }
+    if probabilities is not None:
+        record["probabilities"] = probabilities
+        record["confidence"] = max(probabilities.values())
+    if expected_losses:
+        record["expected_losses"] = expected_losses
+    return record
 
 
 def quarantine_record(
     timestamp: datetime, route: str, status: int, errors: list[dict[str, str]], body: bytes
 ) -> dict[str, Any]:
-    text = body[:MAX_QUARANTINED_BODY].decode("utf-8", errors="replace")
+    """A rejected request, kept within the line budget whatever the body holds: the body's text
+    is cut by its *encoded* size (control bytes and non-ASCII grow up to six times in JSON), and
+    its length and SHA-256 are kept, so a truncated body can still be matched to its sender's."""
+    text, truncated = _within_encoded(body.decode("utf-8", errors="replace"), MAX_QUARANTINED_BODY)
     return {
         "timestamp": timestamp.isoformat(timespec="milliseconds"),
         "route": route,
         "status": status,
-        "errors": errors,
+        "errors": errors[:MAX_QUARANTINED_ERRORS],
+        "errors_total": len(errors),
         "body": text,
-        "body_truncated": len(body) > MAX_QUARANTINED_BODY,
+        "body_truncated": truncated,
+        "body_bytes": len(body),
+        "body_sha256": hashlib.sha256(body).hexdigest(),
         "model_version": "none",
     }
+
+
+def _within_encoded(text: str, budget: int) -> tuple[str, bool]:
+    """The longest prefix of `text` whose JSON encoding fits `budget` bytes, and whether it was cut."""
+    if len(_encoded(text)) <= budget:
+        return text, False
+    low, high = 0, min(len(text), budget)  # every character encodes to at least one byte
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(_encoded(text[:middle])) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low], True
+
+
+def _encoded(text: str) -> str:
+    return json.dumps(text)
 
 
 def log_lines(kind: str, records: Sequence[dict[str, Any]]) -> Iterable[str]:
@@ -106,10 +140,35 @@ def storage_groups(
             continue
         kind, records = parsed
         for record in records:
-            moment = datetime.fromisoformat(str(record.get("timestamp")))
+            moment = _well_formed(kind, record)
+            if moment is None:  # not a record the API functions write: reported, never stored
+                unreadable.append(json.dumps(record, default=str)[:MAX_LINE_BYTES])
+                continue
             version = str(record.get("model_version", "none"))
             groups.setdefault((kind, version, layout.hour_of(moment)), []).append(record)
     return groups, unreadable
+
+
+_REQUIRED = {
+    CAPTURE: {"request_id": str, "timestamp": str, "model_version": str, "features": dict},
+    QUARANTINE: {"timestamp": str, "route": str, "status": int, "errors": list, "body": str},
+}
+
+
+def _well_formed(kind: str, record: object) -> datetime | None:
+    """The record's time when it has every field of its kind with the right type, else None."""
+    if not isinstance(record, dict):
+        return None
+    for name, kind_of_value in _REQUIRED[kind].items():
+        if not isinstance(record.get(name), kind_of_value) or isinstance(record.get(name), bool):
+            return None
+    if kind == CAPTURE and "prediction" not in record:
+        return None
+    try:
+        moment = datetime.fromisoformat(record["timestamp"])
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def object_key(kind: str, model_version: str, hour: str, batch_id: str) -> str:

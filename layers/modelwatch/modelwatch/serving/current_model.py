@@ -21,6 +21,7 @@ class Registry(Protocol):
     def current_version(self) -> str: ...
     def manifest(self, version: str) -> ModelManifest: ...
     def verified_artifact(self, manifest: ModelManifest) -> bytes: ...
+    def verified_loss_model(self, manifest: ModelManifest) -> bytes | None: ...
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ class CurrentModel(Generic[Model]):
     def __init__(
         self,
         registry: Registry,
-        build: Callable[[ModelManifest, bytes], Model],
+        # (manifest, verified artifact, verified loss model or None) -> the model to serve
+        build: Callable[[ModelManifest, bytes, bytes | None], Model],
         ttl_seconds: float,
         clock: Callable[[], datetime],
     ) -> None:
@@ -67,7 +69,9 @@ class CurrentModel(Generic[Model]):
             version = self.registry.current_version()
             if self._served is None or version != self._served.manifest.version:
                 manifest = self.registry.manifest(version)
-                self._served = Served(manifest, self.build(manifest, self.registry.verified_artifact(manifest)))
+                artifact = self.registry.verified_artifact(manifest)
+                loss_model = self.registry.verified_loss_model(manifest)
+                self._served = Served(manifest, self.build(manifest, artifact, loss_model))
         except Exception as exc:  # any failure to load: report it, never serve a half-loaded model
             if self._served is None:
                 raise ModelUnavailableError(str(exc)) from exc

@@ -1,4 +1,8 @@
-"""A classifier served from an ONNX graph with ONNX Runtime: no pickle, no code loaded."""
+"""Models served from ONNX graphs with ONNX Runtime: no pickle, no code loaded.
+
+A classifier (binary or multiclass) answers class probabilities; a regressor answers a number
+per record and, when its version carries DLE's loss model, each record's expected losses.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,17 @@ import numpy as np
 import onnxruntime
 
 from modelwatch.serving.encoding import MISSING_CATEGORY
+from modelwatch.serving.loss_model import LossModel
 
 if TYPE_CHECKING:
+    from modelwatch.registry.manifest import ModelManifest
     from modelwatch.spec.models import MonitoringSpec
 
 
-class OnnxClassifier:
-    def __init__(self, model_bytes: bytes, numeric: Sequence[str], categorical: Sequence[str], classes: Sequence[str]):
+class _OnnxGraph:
+    """An ONNX graph whose inputs are the spec's features, one [rows, 1] tensor each."""
+
+    def __init__(self, model_bytes: bytes, numeric: Sequence[str], categorical: Sequence[str]) -> None:
         options = onnxruntime.SessionOptions()
         # One request is a few rows: threads cost more than they give in a Lambda.
         options.intra_op_num_threads = 1
@@ -25,10 +33,25 @@ class OnnxClassifier:
         )
         self.numeric = list(numeric)
         self.categorical = list(categorical)
-        self.classes = list(classes)
         expected = {i.name for i in self._session.get_inputs()}
         if expected != set(self.numeric) | set(self.categorical):
             raise ValueError(f"the model's inputs {sorted(expected)} do not match the feature schema")
+
+    def _run(self, records: Sequence[dict[str, Any]]) -> list[Any]:
+        feeds: dict[str, np.ndarray] = {}
+        for name in self.numeric:
+            values = [np.nan if r.get(name) is None else r[name] for r in records]
+            feeds[name] = np.asarray(values, dtype=np.float32).reshape(-1, 1)
+        for name in self.categorical:
+            values = [MISSING_CATEGORY if r.get(name) is None else str(r[name]) for r in records]
+            feeds[name] = np.asarray(values, dtype=object).reshape(-1, 1)
+        return self._session.run(None, feeds)
+
+
+class OnnxClassifier(_OnnxGraph):
+    def __init__(self, model_bytes: bytes, numeric: Sequence[str], categorical: Sequence[str], classes: Sequence[str]):
+        super().__init__(model_bytes, numeric, categorical)
+        self.classes = list(classes)
 
     @classmethod
     def for_spec(cls, model_bytes: bytes, spec: MonitoringSpec, classes: Sequence[str]) -> OnnxClassifier:
@@ -37,12 +60,53 @@ class OnnxClassifier:
 
     def predict_proba(self, records: Sequence[dict[str, Any]]) -> np.ndarray:
         """Class probabilities, one row per record, columns in `classes` order."""
-        feeds: dict[str, np.ndarray] = {}
-        for name in self.numeric:
-            values = [np.nan if r.get(name) is None else r[name] for r in records]
-            feeds[name] = np.asarray(values, dtype=np.float32).reshape(-1, 1)
-        for name in self.categorical:
-            values = [MISSING_CATEGORY if r.get(name) is None else str(r[name]) for r in records]
-            feeds[name] = np.asarray(values, dtype=object).reshape(-1, 1)
-        _, probabilities = self._session.run(None, feeds)
+        _, probabilities = self._run(records)
         return np.asarray(probabilities, dtype=np.float64)
+
+    def warm_up(self) -> None:
+        """One run, so ONNX Runtime allocates before the first request (SnapStart's snapshot)."""
+        self.predict_proba([{}])
+
+
+class OnnxRegressor(_OnnxGraph):
+    def __init__(
+        self,
+        model_bytes: bytes,
+        numeric: Sequence[str],
+        categorical: Sequence[str],
+        loss_model: LossModel | None = None,
+    ):
+        super().__init__(model_bytes, numeric, categorical)
+        self.loss_model = loss_model
+
+    @classmethod
+    def for_spec(cls, model_bytes: bytes, spec: MonitoringSpec, loss_model: LossModel | None) -> OnnxRegressor:
+        return cls(model_bytes, spec.numeric_features, spec.categorical_features, loss_model)
+
+    def predict(self, records: Sequence[dict[str, Any]]) -> np.ndarray:
+        """The predicted value per record (float64; the graph computes in float32)."""
+        (values,) = self._run(records)[:1]
+        return np.asarray(values, dtype=np.float64).reshape(-1)
+
+    def expected_losses(self, records: Sequence[dict[str, Any]], predicted: np.ndarray) -> list[dict[str, float]]:
+        """DLE's expected losses per record (empty dicts without a loss model)."""
+        if self.loss_model is None:
+            return [{} for _ in records]
+        return self.loss_model.expected_losses_of_records(records, predicted)
+
+    def warm_up(self) -> None:
+        predicted = self.predict([{}])
+        self.expected_losses([{}], predicted)
+
+
+ServedModel = OnnxClassifier | OnnxRegressor
+
+
+def load_model(spec: MonitoringSpec, manifest: ModelManifest, artifact: bytes, loss_model: bytes | None) -> ServedModel:
+    """The served model of a verified version, for the spec's task. A version trained for another
+    task is refused (a load failure), never served with the wrong response shape."""
+    if manifest.task != spec.task:
+        raise ValueError(f"model version {manifest.version} is a {manifest.task} model; the spec's task is {spec.task}")
+    if spec.task == "regression":
+        return OnnxRegressor.for_spec(artifact, spec, None if loss_model is None else LossModel.from_bytes(loss_model))
+    return OnnxClassifier.for_spec(artifact, spec, manifest.classes)

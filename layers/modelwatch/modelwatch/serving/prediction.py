@@ -1,5 +1,6 @@
-"""Score validated records with the served model: predictions, probabilities, quality signals and
-the capture records, with the model's own time measured apart from the rest."""
+"""Score validated records with the served model, per task: predictions (with class probabilities
+and confidence for a classifier, the value and DLE's expected losses for a regression), quality
+signals and the capture records, with the model's own time measured apart from the rest."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import Any
 
 from modelwatch.serving.capture import capture_record
 from modelwatch.serving.current_model import Served
-from modelwatch.serving.onnx_model import OnnxClassifier
+from modelwatch.serving.onnx_model import OnnxClassifier, OnnxRegressor, ServedModel
 from modelwatch.serving.quality_events import QualityEvents, quality_events
 from modelwatch.serving.request_ids import new_request_id
 from modelwatch.spec.models import MonitoringSpec
+
+PROBABILITY_DIGITS = 6  # a client needs no more, and the response stays short
 
 
 @dataclass(frozen=True)
@@ -23,27 +26,46 @@ class ScoredBatch:
     captures: list[dict[str, Any]]
     events: list[QualityEvents]
     model_ms: float
+    task: str = "binary"
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task != "regression"
 
     @property
     def confidences(self) -> list[float]:
-        return [p["confidence"] for p in self.predictions]
+        """A classifier's top probability per record (a regression has none)."""
+        return [p["confidence"] for p in self.predictions] if self.is_classification else []
 
     @property
     def predicted(self) -> list[str]:
-        return [p["prediction"] for p in self.predictions]
+        """A classifier's predicted class per record (a regression has none)."""
+        return [p["prediction"] for p in self.predictions] if self.is_classification else []
+
+    @property
+    def predicted_values(self) -> list[float]:
+        """A regression's predicted value per record (a classifier has none)."""
+        return [] if self.is_classification else [p["prediction"] for p in self.predictions]
 
 
 def score(
-    spec: MonitoringSpec, served: Served[OnnxClassifier], records: list[dict[str, Any]], now: datetime
+    spec: MonitoringSpec, served: Served[ServedModel], records: list[dict[str, Any]], now: datetime
 ) -> ScoredBatch:
     model = served.model
+    if isinstance(model, OnnxRegressor):
+        return _score_regression(spec, served.manifest.version, model, records, now)
+    return _score_classification(spec, served.manifest.version, model, records, now)
+
+
+def _score_classification(
+    spec: MonitoringSpec, version: str, model: OnnxClassifier, records: list[dict[str, Any]], now: datetime
+) -> ScoredBatch:
     started = time.perf_counter()
     probabilities = model.predict_proba(records)
     model_ms = (time.perf_counter() - started) * 1000
-    version = served.manifest.version
     predictions, captures, events = [], [], []
     for record, row in zip(records, probabilities.tolist(), strict=True):
-        by_class = {label: round(p, 6) for label, p in zip(model.classes, row, strict=True)}
+        by_class = {label: round(p, PROBABILITY_DIGITS) for label, p in zip(model.classes, row, strict=True)}
         predicted = max(by_class, key=by_class.__getitem__)
         request_id = new_request_id(now)
         found = quality_events(spec, record)
@@ -59,4 +81,24 @@ def score(
             }
         )
         captures.append(capture_record(request_id, now, version, record, predicted, by_class))
-    return ScoredBatch(version, predictions, captures, events, model_ms)
+    return ScoredBatch(version, predictions, captures, events, model_ms, spec.task)
+
+
+def _score_regression(
+    spec: MonitoringSpec, version: str, model: OnnxRegressor, records: list[dict[str, Any]], now: datetime
+) -> ScoredBatch:
+    started = time.perf_counter()
+    values = model.predict(records)
+    model_ms = (time.perf_counter() - started) * 1000
+    # Outside model_ms: the loss model is monitoring's work, not the answer's.
+    losses = model.expected_losses(records, values)
+    predictions, captures, events = [], [], []
+    for record, value, expected in zip(records, values.tolist(), losses, strict=True):
+        request_id = new_request_id(now)
+        found = quality_events(spec, record)
+        events.append(found)
+        predictions.append(
+            {"request_id": request_id, "model_version": version, "prediction": value, "warnings": found.warnings()}
+        )
+        captures.append(capture_record(request_id, now, version, record, value, expected_losses=expected))
+    return ScoredBatch(version, predictions, captures, events, model_ms, spec.task)

@@ -87,20 +87,37 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
             rows = [self.features] if self.features is not None else list(self.instances or [])
             return [row.model_dump() for row in rows]
 
-    class Prediction(BaseModel):
-        request_id: str
-        model_version: str
-        prediction: str
-        probabilities: dict[str, float]
-        confidence: float
-        warnings: list[str] = []
+    if spec.task == "regression":
+
+        class Prediction(BaseModel):  # type: ignore[no-redef]
+            request_id: str
+            model_version: str
+            prediction: float = Field(description="the predicted value")
+            warnings: list[str] = []
+
+    else:
+
+        class Prediction(BaseModel):  # type: ignore[no-redef]
+            request_id: str
+            model_version: str
+            prediction: str = Field(description="the predicted class")
+            probabilities: dict[str, float] = Field(description="every class's probability")
+            confidence: float = Field(description="the top probability (that of the predicted class)")
+            warnings: list[str] = []
 
     class PredictResponse(BaseModel):
         predictions: list[Prediction]
 
     outcome_value = float | bool | str
     request_id_type = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
-    label_type = Annotated[str | int | bool, Field(union_mode="left_to_right")] | None
+    # A regression's label is the true value: a JSON number (text or true/false is refused with
+    # a 422 naming the field, as the performance counts could not use it). A class is a string,
+    # an integer or a boolean.
+    label_type: Any = (
+        Annotated[float, Field(strict=True, allow_inf_nan=False, description="the true value")] | None
+        if spec.task == "regression"
+        else Annotated[str | int | bool, Field(union_mode="left_to_right")] | None
+    )
     outcomes_type = dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], outcome_value]
 
     says_something = {"anyOf": [{"required": ["label"]}, {"required": ["outcomes"]}]}

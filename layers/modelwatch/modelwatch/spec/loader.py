@@ -54,6 +54,15 @@ def parse_spec(document: dict, source: str = "<spec>") -> MonitoringSpec:
     ]
     if unknown:
         raise SpecError(source, unknown)
+    # A rule on a metric the task never emits would sit in "insufficient data" for ever.
+    misfits = [
+        f"{source}: alerts[{i}].metric: '{a.metric}' has no value for a {spec.task} model "
+        f"(it is for: {', '.join(CATALOGUE[a.metric].tasks)})"
+        for i, a in enumerate(spec.alerts)
+        if not CATALOGUE[a.metric].applies_to(spec.task)
+    ]
+    if misfits:
+        raise SpecError(source, misfits)
     return spec
 
 

@@ -235,10 +235,25 @@ class AlertRule(_Strict):
     treat_missing_data: Literal["breaching", "notBreaching", "ignore", "missing"] = "notBreaching"
     severity: Literal["critical", "warning", "info"] = "warning"
     description: str = ""
-    # Percentile alarms: with few samples in a period the alarm does not evaluate.
-    min_samples: Annotated[int, Field(ge=1)] | None = None
+    # Percentile alarms only, CloudWatch's EvaluateLowSampleCountPercentile: "ignore" keeps the
+    # alarm's state while a period has fewer than 10/(1-p) samples (10/p below p50): 200 for p95,
+    # 20 for p50; "evaluate" (CloudWatch's default when unset) judges the percentile anyway.
+    evaluate_low_sample_count_percentile: Literal["evaluate", "ignore"] | None = None
     # For the drift check's metrics: which window (default: the first in drift.windows).
     window: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _min_samples_was_removed(cls, data: object) -> object:
+        # CloudWatch has no per-alarm sample minimum, so a key the stack cannot deploy is refused
+        # with what to write instead, rather than as an unknown key.
+        if isinstance(data, dict) and "min_samples" in data:
+            raise ValueError(
+                "min_samples was removed: CloudWatch has no such setting. Use "
+                'evaluate_low_sample_count_percentile = "ignore" (a period with fewer than '
+                "10/(1-p) samples, 200 for p95, keeps the alarm's state)"
+            )
+        return data
 
     @field_validator("statistic")
     @classmethod
@@ -256,7 +271,13 @@ class AlertRule(_Strict):
     def _datapoints_fit(self) -> AlertRule:
         if self.datapoints_to_alarm is not None and self.datapoints_to_alarm > self.evaluation_periods:
             raise ValueError("datapoints_to_alarm cannot exceed evaluation_periods")
+        if self.evaluate_low_sample_count_percentile is not None and not self.is_percentile:
+            raise ValueError("evaluate_low_sample_count_percentile applies to percentile statistics (pNN) only")
         return self
+
+    @property
+    def is_percentile(self) -> bool:
+        return self.statistic.startswith("p")
 
 
 class PerformanceTrigger(_Strict):

@@ -11,7 +11,15 @@ import numpy as np
 
 from modelwatch.profiles import ProfileBuilder, ProfileSchema
 from modelwatch.registry.folder import ModelFolder
-from modelwatch.registry.manifest import ARTIFACT_NAME, BASELINE_NAME, ArtifactRef, ModelManifest, sha256_hex
+from modelwatch.registry.manifest import (
+    ARTIFACT_NAME,
+    BASELINE_NAME,
+    LOSS_MODEL_NAME,
+    ArtifactRef,
+    ModelManifest,
+    reference_to,
+    sha256_hex,
+)
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.training.pipeline import train
 
@@ -68,12 +76,14 @@ def build_model_folder(
         schema = replace(schema, classes=tuple(model.classes))
     builder = ProfileBuilder(schema, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)))
     builder.add(baseline_columns(spec, model, holdout_columns))
+    loss_model = None if model.loss_model is None else model.loss_model.to_bytes()
     manifest = ModelManifest(
         model_name=spec.model.name,
         version=version,
         created_at=now.isoformat(timespec="seconds"),
         artifact=ArtifactRef(key=ARTIFACT_NAME, sha256=sha256_hex(model.onnx_bytes), size_bytes=len(model.onnx_bytes)),
         baseline_key=BASELINE_NAME,
+        loss_model=None if loss_model is None else reference_to(LOSS_MODEL_NAME, loss_model, "json"),
         task=spec.task,
         classes=model.classes,
         positive_class=spec.columns.positive_class,
@@ -82,5 +92,4 @@ def build_model_folder(
         training_rows=len(next(iter(train_columns.values()))),
         library_versions=_versions(),
     )
-    loss_model = None if model.loss_model is None else model.loss_model.to_bytes()
     return ModelFolder(manifest, model.onnx_bytes, builder.result().to_json(), loss_model)

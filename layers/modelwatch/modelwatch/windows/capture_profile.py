@@ -21,7 +21,9 @@ class PoisonCaptureError(ValueError):
 @dataclass(frozen=True)
 class CaptureProfile:
     profile: DatasetProfile
-    join_index: dict[str, list[Any]]  # request id -> [prediction, P(positive)]
+    # request id -> [prediction, P(positive)] (binary), [prediction, {class: P(class)}]
+    # (multiclass) or [predicted value, None] (regression)
+    join_index: dict[str, list[Any]]
 
 
 def parse_capture(body: bytes) -> list[dict[str, Any]]:
@@ -42,7 +44,8 @@ def parse_capture(body: bytes) -> list[dict[str, Any]]:
 def profile_captures(
     spec: MonitoringSpec, records: list[dict[str, Any]], reconstruction: PcaModel | None = None
 ) -> CaptureProfile:
-    """Features, prediction and score columns as the baseline profiles them (the spec's names).
+    """Features, prediction and score columns as the baseline profiles them (the spec's names),
+    for the spec's task, and the join index late labels are matched with.
 
     `reconstruction`: the current baseline's PCA (`modelwatch.drift.multivariate.reference_model`
     of the baseline's `multivariate` profile). With it each record's reconstruction error is
@@ -53,6 +56,23 @@ def profile_captures(
         name: np.array([r["features"].get(name) for r in records], dtype=object) for name in spec.features
     }
     prediction_column = spec.columns.prediction or "prediction"
+    if spec.task == "regression":
+        index = _regression_columns(records, columns, prediction_column)
+    elif spec.task == "multiclass":
+        index = _multiclass_columns(spec, records, columns, prediction_column)
+    else:
+        index = _binary_columns(spec, records, columns, prediction_column)
+    return CaptureProfile(profile_batch(schema, columns), index)
+
+
+def _by_request(records: list[dict[str, Any]], entries: list[list[Any]]) -> dict[str, list[Any]]:
+    return {str(r["request_id"]): entry for r, entry in zip(records, entries, strict=True) if "request_id" in r}
+
+
+def _binary_columns(
+    spec: MonitoringSpec, records: list[dict[str, Any]], columns: dict[str, np.ndarray], prediction_column: str
+) -> dict[str, list[Any]]:
+    """The predicted class, the score column; index: request id -> [prediction, P(positive)]."""
     predictions = [str(r["prediction"]) for r in records]
     positive = spec.columns.positive_class
     p_positive = np.array([float(r.get("probabilities", {}).get(positive, np.nan)) for r in records])
@@ -63,9 +83,44 @@ def profile_captures(
             if spec.columns.score_kind == "confidence"
             else p_positive
         )
-    index = {
-        str(r["request_id"]): [prediction, None if np.isnan(p) else float(p)]
-        for r, prediction, p in zip(records, predictions, p_positive.tolist(), strict=True)
-        if "request_id" in r
-    }
-    return CaptureProfile(profile_batch(schema, columns), index)
+    entries = [
+        [prediction, None if np.isnan(p) else float(p)]
+        for prediction, p in zip(predictions, p_positive.tolist(), strict=True)
+    ]
+    return _by_request(records, entries)
+
+
+def _multiclass_columns(
+    spec: MonitoringSpec, records: list[dict[str, Any]], columns: dict[str, np.ndarray], prediction_column: str
+) -> dict[str, list[Any]]:
+    """The predicted class and one `<score_prefix><class>` column per class (what CBPE reads);
+    index: request id -> [prediction, {class: probability}]."""
+    predictions = [str(r["prediction"]) for r in records]
+    columns[prediction_column] = np.array(predictions, dtype=object)
+    probabilities = [r.get("probabilities") or {} for r in records]
+    prefix = spec.columns.score_prefix
+    if prefix is not None:
+        classes = spec.columns.classes or list(dict.fromkeys(label for p in probabilities for label in p))
+        for label in classes:
+            columns[prefix + label] = np.array([float(p.get(label, np.nan)) for p in probabilities])
+    return _by_request(records, [[prediction, p] for prediction, p in zip(predictions, probabilities, strict=True)])
+
+
+def _regression_columns(
+    records: list[dict[str, Any]], columns: dict[str, np.ndarray], prediction_column: str
+) -> dict[str, list[Any]]:
+    """The predicted value and the record's expected losses (DLE, computed where it was served);
+    index: request id -> [predicted value, None]."""
+    values = np.array([_number(r["prediction"]) for r in records])
+    columns[prediction_column] = values
+    names = list(dict.fromkeys(name for r in records for name in (r.get("expected_losses") or {})))
+    for name in names:
+        columns[name] = np.array([_number((r.get("expected_losses") or {}).get(name)) for r in records])
+    return _by_request(records, [[None if np.isnan(v) else float(v), None] for v in values.tolist()])
+
+
+def _number(value: Any) -> float:
+    """A captured number; anything else (a record from another task's version, null) is NaN."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return np.nan
+    return float(value)

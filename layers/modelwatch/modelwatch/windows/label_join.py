@@ -9,15 +9,26 @@ from typing import Any
 import numpy as np
 
 from modelwatch.labels import label_of
-from modelwatch.performance import ClassificationCounts
+from modelwatch.performance import (
+    ClassificationCounts,
+    MulticlassCounts,
+    PerformanceCounts,
+    RegressionMoments,
+    performance_from_dict,
+)
 from modelwatch.profiles.categorical import CategoricalColumnProfile
+from modelwatch.profiles.coercion import as_finite_floats
+from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.spec.models import MonitoringSpec
+
+# The labels' own distribution (label drift): categorical for a classifier, numeric for a regression.
+LabelProfile = CategoricalColumnProfile | NumericColumnProfile
 
 
 @dataclass
 class JoinedLabels:
-    counts: ClassificationCounts
-    labels: CategoricalColumnProfile
+    counts: PerformanceCounts
+    labels: LabelProfile
     kpi_sums: dict[str, list[float]] = field(default_factory=dict)  # name -> [count, total]
     received: int = 0
     unmatched: int = 0  # labels whose prediction was not found (yet)
@@ -30,8 +41,8 @@ class JoinedLabels:
                 current[0] += count
                 current[1] += total
         return JoinedLabels(
-            counts=self.counts.merged(*(o.counts for o in others)),
-            labels=self.labels.merged(*(o.labels for o in others)),
+            counts=self.counts.merged(*(o.counts for o in others)),  # type: ignore[arg-type]
+            labels=self.labels.merged(*(o.labels for o in others)),  # type: ignore[arg-type]
             kpi_sums=sums,
             received=self.received + sum(o.received for o in others),
             unmatched=self.unmatched + sum(o.unmatched for o in others),
@@ -59,8 +70,8 @@ class JoinedLabels:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JoinedLabels:
         return cls(
-            counts=ClassificationCounts.from_dict(data["counts"]),
-            labels=CategoricalColumnProfile.from_dict(data["labels"]),
+            counts=performance_from_dict(data["counts"]),
+            labels=_label_profile_from_dict(data["labels"]),
             kpi_sums={k: [float(a), float(b)] for k, (a, b) in data["kpi_sums"].items()},
             received=int(data["received"]),
             unmatched=int(data["unmatched"]),
@@ -75,9 +86,17 @@ def _kpi_value(value: Any) -> float | None:
     return None
 
 
+def _label_profile_from_dict(data: dict[str, Any]) -> LabelProfile:
+    if data.get("kind") == "numeric":
+        return NumericColumnProfile.from_dict(data)
+    return CategoricalColumnProfile.from_dict(data)
+
+
 def join_labels(spec: MonitoringSpec, labels: list[dict[str, Any]], index: dict[str, list[Any]]) -> JoinedLabels:
-    """`labels` are feedback documents; `index` maps request ids to [prediction, P(positive)]."""
-    actual, predicted, probability = [], [], []
+    """`labels` are feedback documents; `index` maps request ids to what the capture profiler
+    kept of each prediction (modelwatch.windows.capture_profile: per task)."""
+    actual: list[Any] = []
+    found_predictions: list[list[Any]] = []
     unmatched = 0
     sums: dict[str, list[float]] = {}
     for document in labels:
@@ -94,16 +113,48 @@ def join_labels(spec: MonitoringSpec, labels: list[dict[str, Any]], index: dict[
         if found is None:
             unmatched += 1
             continue
-        actual.append(label_of(document["label"]))
-        predicted.append(str(found[0]))
-        probability.append(np.nan if found[1] is None else float(found[1]))
-    counts = ClassificationCounts.from_rows(
-        actual, predicted, np.asarray(probability, dtype=np.float64), spec.columns.positive_class
-    )
-    return JoinedLabels(
-        counts=counts,
-        labels=CategoricalColumnProfile.from_values(actual, 0),
-        kpi_sums=sums,
-        received=len(labels),
-        unmatched=unmatched,
-    )
+        actual.append(document["label"])
+        found_predictions.append(found)
+    counts: PerformanceCounts
+    label_profile: LabelProfile
+    if spec.task == "regression":
+        values, missing, type_errors = as_finite_floats(np.array(actual, dtype=object))
+        label_profile = NumericColumnProfile.from_values(values, missing, type_errors)
+        counts = RegressionMoments.from_rows(_floats(actual), _floats([f[0] for f in found_predictions]))
+    else:
+        classes_actual = [label_of(a) for a in actual]
+        label_profile = CategoricalColumnProfile.from_values(classes_actual, 0)
+        predicted = [str(f[0]) for f in found_predictions]
+        if spec.task == "multiclass":
+            counts = _multiclass_counts(spec, classes_actual, predicted, [f[1] for f in found_predictions])
+        else:
+            probability = [np.nan if f[1] is None else float(f[1]) for f in found_predictions]
+            counts = ClassificationCounts.from_rows(
+                classes_actual, predicted, np.asarray(probability, dtype=np.float64), spec.columns.positive_class
+            )
+    return JoinedLabels(counts=counts, labels=label_profile, kpi_sums=sums, received=len(labels), unmatched=unmatched)
+
+
+def _multiclass_counts(
+    spec: MonitoringSpec, actual: list[str], predicted: list[str], probabilities: list[Any]
+) -> MulticlassCounts:
+    """Counts over the model's classes: the spec's order, else the order the captures list them."""
+    by_class = [p if isinstance(p, dict) else {} for p in probabilities]
+    classes = spec.columns.classes or list(dict.fromkeys(label for p in by_class for label in p))
+    if not classes:  # no probabilities captured: the classes the rows name
+        classes = sorted(set(actual) | set(predicted))
+    matrix = np.array([[_float(p.get(label)) for label in classes] for p in by_class], dtype=np.float64)
+    return MulticlassCounts.from_rows(actual, predicted, matrix.reshape(len(actual), len(classes)), classes)
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return np.nan
+    try:
+        return float(value)
+    except ValueError:
+        return np.nan
+
+
+def _floats(values: list[Any]) -> np.ndarray:
+    return np.array([_float(v) for v in values], dtype=np.float64)

@@ -1,0 +1,183 @@
+"""`modelwatch import`, `publish`, `promote` and `versions`: from a fitted model to a served,
+monitored version. The registry commands need boto3, imported only when they run."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from modelwatch.errors import UserInputError
+
+EXIT_OK = 0
+
+IMPORT_HELP = """\
+Turn a fitted model into a model folder (model.onnx, manifest.json, baseline.json, the spec),
+the same format 'modelwatch train' writes.
+
+MODEL is one of: an .onnx file (used as is; its inputs must be the spec's features, one
+[rows, 1] tensor each); a scikit-learn estimator or pipeline saved with joblib or pickle
+(.joblib, .pkl, .pickle); an XGBoost or LightGBM model (scikit-learn wrapper in a pickle, or
+the native .json/.ubj or .txt file). DATA is a labelled reference set (CSV or Parquet with
+the features and the target): it becomes the baseline profile and the validation metrics.
+
+Before writing anything, the original and the ONNX graph are run on DATA; a difference above
+1e-4 (probabilities; relative for a regression) is refused, naming the row and the cause.
+
+SECURITY: a pickle or joblib file runs code when it is loaded. Import only files you trust,
+on your own machine. Nothing ModelWatch runs in AWS ever loads one: it serves ONNX only.
+
+Then: modelwatch serve --model OUT (locally), modelwatch publish OUT --stack NAME --promote."""
+
+
+def add_model_commands(commands: Any) -> None:
+    importer = commands.add_parser(
+        "import",
+        help="convert a fitted model (ONNX, scikit-learn, XGBoost, LightGBM) into a model folder",
+        description=IMPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    importer.add_argument("--model", required=True, type=Path, help="the fitted model file (see above)")
+    importer.add_argument("--data", required=True, help="labelled reference data (CSV or Parquet)")
+    importer.add_argument("--spec", required=True, type=Path, help="monitoring spec (TOML)")
+    importer.add_argument("--out", required=True, type=Path, help="model folder to write")
+    importer.add_argument("--version", default=None, help="version name (default: a timestamp)")
+
+    publish = commands.add_parser("publish", help="upload a model folder to a deployed stack's registry")
+    publish.add_argument("folder", type=Path, help="model folder from 'modelwatch import' or 'modelwatch train'")
+    _registry_options(publish)
+    publish.add_argument("--promote", action="store_true", help="make it the served version once uploaded")
+
+    promote = commands.add_parser("promote", help="serve a published version (rollback: promote the previous one)")
+    promote.add_argument("version", help="the version to serve")
+    _registry_options(promote)
+
+    versions = commands.add_parser("versions", help="list the published versions and which one is served")
+    _registry_options(versions)
+    versions.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+
+
+def _registry_options(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--stack", help="CloudFormation stack name: bucket, prefix and pointer from its outputs")
+    where.add_argument("--bucket", help="model bucket (with --pointer-parameter)")
+    parser.add_argument("--pointer-parameter", help="SSM parameter naming the served version (with --bucket)")
+    parser.add_argument("--prefix", default=None, help="registry prefix in the bucket (with --bucket; default models/)")
+    parser.add_argument("--spec", type=Path, help="monitoring spec the versions must fit (default: none checked)")
+
+
+def run_import(args: argparse.Namespace, out: Console) -> int:
+    from modelwatch.cli.tabular import TableFile
+    from modelwatch.importing.model_import import import_model, labelled_rows, write_imported_folder
+    from modelwatch.spec import load_spec
+
+    spec = load_spec(args.spec)
+    target = spec.columns.target
+    if target is None:
+        raise UserInputError(f"{args.spec}: columns.target is not set: the import needs labelled data")
+    table = TableFile(args.data)
+    table.require([*spec.features, target], "reference")
+    columns, unlabelled = labelled_rows(table.read_columns([*spec.features, target]), target)
+    if not len(columns[target]):
+        raise UserInputError(f"{args.data}: no row has a target")
+    now = datetime.now(UTC)
+    version = args.version or now.strftime("v%Y%m%d%H%M%S")
+    folder, spec_text = import_model(spec, args.spec.read_text(), args.model, columns, version, now)
+    write_imported_folder(folder, spec_text, args.out)
+    metrics = ", ".join(
+        f"{k} {v:.4f}" for k, v in folder.manifest.validation_metrics.items() if isinstance(v, int | float)
+    )
+    skipped = f" ({unlabelled:,} rows without a target skipped)" if unlabelled else ""
+    out.print(
+        f"imported {args.model} as {spec.task} model {version} -> {args.out}; ONNX matches the original on "
+        f"{len(columns[target]):,} rows{skipped} (validation: {metrics})"
+    )
+    return EXIT_OK
+
+
+def _aws_errors(command: Callable[[argparse.Namespace, Console], int]) -> Callable[[argparse.Namespace, Console], int]:
+    """AWS refusing or unreachable is the user's to fix (credentials, region, endpoint, rights):
+    one line, exit 2, not an unexpected error."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace, out: Console) -> int:
+        try:
+            return command(args, out)
+        except ModuleNotFoundError as error:
+            if error.name in ("boto3", "botocore"):
+                raise UserInputError("this command talks to AWS and needs boto3: pip install boto3") from None
+            raise
+        except Exception as error:
+            from botocore.exceptions import BotoCoreError, ClientError
+
+            if isinstance(error, ClientError | BotoCoreError):
+                raise UserInputError(f"AWS: {' '.join(str(error).split())}") from None
+            raise
+
+    return run
+
+
+def _registry(args: argparse.Namespace):
+    from modelwatch.registry.deployed import deployed_registry
+
+    if args.bucket and not args.pointer_parameter:
+        raise UserInputError("--bucket needs --pointer-parameter (or name the stack with --stack)")
+    return deployed_registry(args.stack, args.bucket, args.prefix, args.pointer_parameter)
+
+
+def _spec_of(args: argparse.Namespace):
+    from modelwatch.spec import load_spec
+
+    return None if args.spec is None else load_spec(args.spec)
+
+
+@_aws_errors
+def run_publish(args: argparse.Namespace, out: Console) -> int:
+    from modelwatch.registry.folder import ModelFolder
+
+    folder = ModelFolder.read(args.folder)
+    registry = _registry(args)
+    manifest = registry.publish_once(folder)
+    out.print(
+        f"published {manifest.version} to s3://{registry.store.bucket}/{registry.store.key(manifest.version, '')}"
+    )
+    if args.promote:
+        registry.promote_verified(manifest.version, _spec_of(args))
+        out.print(f"now serving {manifest.version}")
+    return EXIT_OK
+
+
+@_aws_errors
+def run_promote(args: argparse.Namespace, out: Console) -> int:
+    registry = _registry(args)
+    previous = registry.current_or_none()
+    registry.promote_verified(args.version, _spec_of(args))
+    out.print(f"now serving {args.version} (was {previous or 'none'})")
+    return EXIT_OK
+
+
+@_aws_errors
+def run_versions(args: argparse.Namespace, out: Console) -> int:
+    listed = [v.as_json() for v in _registry(args).versions()]
+    if args.json:
+        print(json.dumps(listed, indent=2))
+        return EXIT_OK
+    from rich.table import Table
+
+    table = Table("", "version", "created_at", "task", "validation metrics")
+    for entry in listed:
+        metrics = ", ".join(
+            f"{k} {v:.4f}" for k, v in entry["validation_metrics"].items() if isinstance(v, int | float)
+        )
+        table.add_row("*" if entry["current"] else "", entry["version"], entry["created_at"], entry["task"], metrics)
+    out.print(table)
+    return EXIT_OK
+
+
+COMMANDS = {"import": run_import, "publish": run_publish, "promote": run_promote, "versions": run_versions}

@@ -1,0 +1,117 @@
+"""DLE's loss model at run time: ONNX graphs that predict each record's expected losses from its
+features and the model's prediction.
+
+It lives with serving because the predict function runs it on every regression record (where the
+per-record work already happens) and ships neither the profiles nor the statistics; numpy and
+ONNX Runtime are all it needs. Fitting it is `modelwatch.dle.fit_loss_model` (training side).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from modelwatch.serving.encoding import MISSING_CATEGORY
+
+# The derived columns a regression profile averages into DLE's estimates (reserved names start
+# with "__": never features). Declared here, where they are produced; profiles import them.
+EXPECTED_ABS_ERROR = "__expected_abs_error__"
+EXPECTED_SQUARED_ERROR = "__expected_squared_error__"
+EXPECTED_ABS_PERCENTAGE_ERROR = "__expected_abs_percentage_error__"
+# The loss model's input holding the model's prediction (never a feature name: reserved prefix).
+PREDICTION_INPUT = "__prediction__"
+FORMAT = "modelwatch-loss-model"
+
+
+@dataclass(frozen=True)
+class LossModel:
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    graphs: dict[str, bytes]  # derived column name -> ONNX graph predicting that loss
+
+    def expected_losses(self, columns: Mapping[str, Any], predicted: np.ndarray) -> dict[str, np.ndarray]:
+        """Per record: each loss the model expects, clipped at 0 (a loss is never negative)."""
+        feeds = loss_feeds(self.numeric, self.categorical, columns, predicted)
+        result = {}
+        for name, graph in self.graphs.items():
+            (output,) = _session(graph).run(None, feeds)
+            result[name] = np.maximum(np.asarray(output, dtype=np.float64).reshape(-1), 0.0)
+        return result
+
+    def expected_losses_of_records(
+        self, records: Sequence[Mapping[str, Any]], predicted: np.ndarray
+    ) -> list[dict[str, float]]:
+        """The same per record, for records as the API validated them (one dict per record)."""
+        names = (*self.numeric, *self.categorical)
+        columns = {name: np.array([r.get(name) for r in records], dtype=object) for name in names}
+        losses = self.expected_losses(columns, predicted)
+        return [{name: float(values[i]) for name, values in losses.items()} for i in range(len(records))]
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "numeric": list(self.numeric),
+                "categorical": list(self.categorical),
+                "graphs": {name: base64.b64encode(graph).decode("ascii") for name, graph in self.graphs.items()},
+            }
+        ).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, payload: bytes) -> LossModel:
+        data = json.loads(payload)
+        if data.get("format") != FORMAT:
+            raise ValueError("not a ModelWatch loss model")
+        return cls(
+            tuple(data["numeric"]),
+            tuple(data["categorical"]),
+            {name: base64.b64decode(graph) for name, graph in data["graphs"].items()},
+        )
+
+
+_SESSIONS: dict[int, Any] = {}
+
+
+def _session(graph: bytes):
+    """One ONNX Runtime session per graph per process (building one costs milliseconds)."""
+    key = hash(graph)
+    if key not in _SESSIONS:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        _SESSIONS[key] = onnxruntime.InferenceSession(graph, sess_options=options, providers=["CPUExecutionProvider"])
+    return _SESSIONS[key]
+
+
+def loss_feeds(numeric, categorical, columns: Mapping[str, Any], predicted: np.ndarray) -> dict[str, np.ndarray]:
+    """The loss model's inputs, encoded as the model's own (missing categories alike)."""
+    feeds = {}
+    for name in numeric:
+        feeds[name] = as_floats(columns[name]).astype(np.float32).reshape(-1, 1)
+    for name in categorical:
+        values = np.asarray(columns[name], dtype=object)
+        labels = [MISSING_CATEGORY if v is None or v != v or v == "" else str(v) for v in values.tolist()]
+        feeds[name] = np.asarray(labels, dtype=object).reshape(-1, 1)
+    feeds[PREDICTION_INPUT] = as_floats(predicted).astype(np.float32).reshape(-1, 1)
+    return feeds
+
+
+def as_floats(values: Any) -> np.ndarray:
+    """Numbers as float64; anything that is not a number (None, text) as NaN."""
+    array = np.asarray(values)
+    if array.dtype.kind in "iufb":
+        return array.astype(np.float64)
+    out = np.empty(len(array))
+    for i, value in enumerate(array.tolist()):
+        try:
+            out[i] = float(value)
+        except (TypeError, ValueError):
+            out[i] = np.nan
+    return out
