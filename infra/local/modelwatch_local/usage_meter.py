@@ -89,8 +89,11 @@ def metric_series(stack: LocalStack) -> set[tuple[str, frozenset[tuple[str, str]
     from modelwatch.catalog.functions import FUNCTIONS
     from modelwatch.catalog.metrics import metric_named
 
-    return {
-        (name, dimensions)
-        for _, name, dimensions in stack.metrics.series()
-        if any(emitter in FUNCTIONS for emitter in metric_named(name).emitted_by)
-    }
+    namespace = stack.platform.spec.metrics.namespace
+    found = set()
+    for space, name, dimensions in stack.metrics.series():
+        if space != namespace:
+            continue  # AWS's own metrics (API Gateway's Count and 5xx): free
+        if any(emitter in FUNCTIONS for emitter in metric_named(name).emitted_by):
+            found.add((name, dimensions))
+    return found

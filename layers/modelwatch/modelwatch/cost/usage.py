@@ -30,7 +30,7 @@ from modelwatch.catalog.layout import QUARANTINE
 from modelwatch.catalog.metrics import Metric
 from modelwatch.drift.multivariate import MIN_CLASSIFIER_ROWS
 from modelwatch.jobs.retraining_machine import retraining_definition
-from modelwatch.spec.models import TASK_METRICS, DriftMethod, MonitoringSpec
+from modelwatch.spec.models import DriftMethod, MonitoringSpec
 
 HOURS_PER_MONTH = 730.0  # AWS bills a month as 730 hours
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
@@ -238,12 +238,8 @@ def _series_per_value(spec: MonitoringSpec, metric: Metric, traffic: Traffic) ->
 
 
 def _task_has(metric: Metric, spec: MonitoringSpec) -> bool:
-    """Performance metrics exist for the task's own keys only."""
-    for group in (mcat.PERFORMANCE, mcat.ESTIMATED_PERFORMANCE):
-        keys = [key for key, m in group.items() if m is metric]
-        if keys:
-            return any(key in TASK_METRICS[spec.task] for key in keys)
-    return True
+    """Only metrics the catalogue gives the spec's task are sent."""
+    return metric.applies_to(spec.task)
 
 
 def _method_minimum(spec: MonitoringSpec, method: str) -> int:
