@@ -26,7 +26,7 @@ from modelwatch.alerts.consumed import sends_drift_series
 from modelwatch.alerts.plan import DRIFT_CHECK_PERIOD_SECONDS, planned_alarms
 from modelwatch.catalog import functions as fcat
 from modelwatch.catalog import metrics as mcat
-from modelwatch.catalog.layout import QUARANTINE
+from modelwatch.catalog.layout import PROFILES_HOURLY, QUARANTINE
 from modelwatch.catalog.metrics import Metric
 from modelwatch.drift.multivariate import MIN_CLASSIFIER_ROWS
 from modelwatch.jobs.retraining_machine import retraining_definition
@@ -43,6 +43,10 @@ DEFAULT_LABEL_SHARE = 0.10  # labels at 10% of predictions unless --labels-per-m
 ON_FAILURE_ONLY: tuple[Metric, ...] = (mcat.VALIDATION_ERRORS, mcat.MODEL_LOAD_FAILED, mcat.CAPTURE_FAILED)
 # Sent once per retraining run that trains and evaluates a challenger (one of the two).
 ON_EVALUATION: tuple[Metric, ...] = (mcat.RETRAINING_PROMOTE, mcat.RETRAINING_REJECT)
+# Areas a function writes only now and then, not once per object it handles: rejected or
+# unreadable input (quarantine), and the ".late" marker the profile function leaves beside an
+# hour's rollup when a capture object arrives after that hour was rolled up.
+OCCASIONAL_WRITES = (QUARANTINE, PROFILES_HOURLY)
 # Drift metrics by what a window needs before the drift check emits them (functions/drift/telemetry.py).
 # A drift metric listed nowhere here is counted as a verdict metric: emitted once a window has
 # its minimum sample size.
@@ -422,7 +426,7 @@ def _s3(spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any], us
         if definition in (fcat.DRIFT, fcat.RETRAIN, fcat.PREDICT):
             continue  # below: by their windows and lookback; predict reads the cached registry only
         units = traffic.labels if definition is fcat.FEEDBACK else invocations[name]
-        writes = [a for a in definition.writes if a is not QUARANTINE]
+        writes = [a for a in definition.writes if a not in OCCASIONAL_WRITES]
         reads = [a for a in definition.reads if a.bucket == "data"]
         usage.s3_puts[name] = units * len(writes)
         usage.s3_gets[name] = units * len(reads)
@@ -432,7 +436,7 @@ def _s3(spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any], us
     longest = max(w.hours for w in spec.drift.windows)
     traffic_hours = HOURS_PER_MONTH * _share_of_hours(traffic.requests_per_month)
     label_hours = HOURS_PER_MONTH * _share_of_hours(traffic.labels)
-    usage.s3_lists[fcat.DRIFT.name] = drift_runs * longest * drift["lists_per_longest_window_hour"]
+    usage.s3_lists[fcat.DRIFT.name] = drift_runs * drift["lists_per_run"]
     # A run reads each hour's rolled-up profile of its longest window (hours with traffic), and
     # each partial profile, join index and label once, when its hour is rolled up or joined.
     history = longest if traffic.history_hours is None else min(longest, traffic.history_hours)
