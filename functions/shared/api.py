@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from modelwatch.data_access.platform import current_platform
 from modelwatch.serving import capture
-from modelwatch.serving.http import body_bytes, precheck
+from modelwatch.serving.http import as_utf8_json, body_bytes, precheck
 
 
 def error_response(status: int, message: str, errors: list[dict[str, str]]) -> Response:
@@ -46,4 +46,4 @@ def resolve_checked(
         quarantine(event, route, refused["statusCode"], refusal_errors(refused))
         on_reject()
         return refused
-    return app.resolve(event, context)
+    return app.resolve(as_utf8_json(event), context)

@@ -1,5 +1,6 @@
 """The one way a function puts a metric in CloudWatch: by its catalogue entry, which brings the
-name and the unit (modelwatch.catalog.metrics). Powertools writes it as EMF."""
+name and the unit (modelwatch.catalog.metrics), with the value as CloudWatch can store it (a
+magnitude below 8.5e-109, which CloudWatch rejects, is 0). Powertools writes it as EMF."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping
 
 from aws_lambda_powertools.metrics import Metrics, MetricUnit, single_metric
 
-from modelwatch.catalog.metrics import Metric
+from modelwatch.catalog.metrics import Metric, recordable
 
 
 def add_metric(metrics: Metrics, metric: Metric, value: float, feature: str | None = None) -> None:
@@ -15,13 +16,13 @@ def add_metric(metrics: Metrics, metric: Metric, value: float, feature: str | No
     if metric.dimensions != ("service",):
         raise ValueError(f"{metric.name} has dimensions {metric.dimensions}: use emit_with_dimensions")
     name = metric.name_for(feature) if feature is not None else metric.name
-    metrics.add_metric(name, MetricUnit(metric.unit), value)
+    metrics.add_metric(name, MetricUnit(metric.unit), recordable(value))
 
 
 def emit_with_dimensions(metric: Metric, value: float, namespace: str, dimensions: Mapping[str, str]) -> None:
     """A value in its own EMF document, with every dimension the catalogue gives the metric."""
     if tuple(dimensions) != metric.dimensions:
         raise ValueError(f"{metric.name} takes dimensions {metric.dimensions}, not {tuple(dimensions)}")
-    with single_metric(metric.name, MetricUnit(metric.unit), value, namespace=namespace) as document:
+    with single_metric(metric.name, MetricUnit(metric.unit), recordable(value), namespace=namespace) as document:
         for key, dimension in dimensions.items():
             document.add_dimension(key, dimension)

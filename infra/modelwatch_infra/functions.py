@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from modelwatch.catalog.functions import FUNCTIONS, SPEC_FILE, SPEC_NAME, FunctionDefinition
+from modelwatch.catalog.functions import ASYNC_RETRY_ATTEMPTS, FUNCTIONS, SPEC_FILE, SPEC_NAME, FunctionDefinition
 from modelwatch_infra.assets import function_code, image_code, layer_code
 from modelwatch_infra.settings import DeploymentSettings
 
@@ -114,7 +114,7 @@ class ModelWatchFunction(Construct):
             else lambda_.Tracing.PASS_THROUGH,
             "log_group": self.log_group,
             "dead_letter_queue": self.dead_letters,
-            "retry_attempts": 2 if definition.asynchronous else None,
+            "retry_attempts": ASYNC_RETRY_ATTEMPTS if definition.asynchronous else None,
             "environment": function_environment(definition, environment),
             "description": f"ModelWatch {name}: {definition.description}",
         }

@@ -11,6 +11,7 @@ from constructs import Construct
 
 from modelwatch.catalog import functions as catalog
 from modelwatch.catalog.layout import Area
+from modelwatch.registry import stack_outputs
 from modelwatch_infra.alerting import Alerting
 from modelwatch_infra.api import Api
 from modelwatch_infra.bundling import ROOT
@@ -88,6 +89,16 @@ class ModelWatchStack(cdk.Stack):
             topic=alerting.topic,
             trigger_alarms=alerting.retraining_triggers,
         )
+        # Where `modelwatch redrive-alerts --stack NAME` finds the notifier and its dead letters.
+        notifier = built[catalog.NOTIFY.name]
+        for key, value in (
+            (stack_outputs.NOTIFY_FUNCTION, notifier.function.function_name),
+            (
+                stack_outputs.NOTIFY_DEAD_LETTER_QUEUES,
+                cdk.Fn.join(",", [notifier.dead_letters.queue_url, alerting.notify_dead_letters.queue_url]),
+            ),
+        ):
+            cdk.CfnOutput(self, key, value=value).override_logical_id(key)
         Dashboard(
             self,
             "Dashboard",

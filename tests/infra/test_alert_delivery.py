@@ -46,3 +46,13 @@ def test_the_operations_topic_has_email_only(template):
 def test_synth_without_an_on_call_email_fails_naming_the_key():
     with pytest.raises(Exception, match="alertEmails is required"):
         synthesize({"alertEmails": ""}, nag=False)
+
+
+def test_the_stack_says_where_the_notifiers_dead_letters_are(template):
+    """What `modelwatch redrive-alerts --stack NAME` reads: the notifier and both of its queues."""
+    from modelwatch.registry import stack_outputs
+
+    outputs = template["Outputs"]
+    assert {stack_outputs.NOTIFY_FUNCTION, stack_outputs.NOTIFY_DEAD_LETTER_QUEUES} <= set(outputs)
+    queues = outputs[stack_outputs.NOTIFY_DEAD_LETTER_QUEUES]["Value"]["Fn::Join"][1]
+    assert len(queues) == 2

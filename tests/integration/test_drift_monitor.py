@@ -242,4 +242,8 @@ def test_hours_are_rolled_up_once_and_settled_hours_are_not_read_again(monitored
     stack.run_drift(later + timedelta(hours=1))
     assert not [k for k in read if k.startswith("profiles/")], "settled hours must come from their rollup"
     rolled = stack.objects("profiles-hourly/model_version=v1/", bodies=False)
-    assert sorted(k for k in read if k.startswith("profiles-hourly/")) == sorted(rolled)
+    # (The backfilled hours were profiled after they settled: their late markers make the check
+    # list them again, which a marker is for; only rollups are read.)
+    assert sorted(k for k in read if k.startswith("profiles-hourly/")) == sorted(
+        k for k in rolled if k.endswith(".json")
+    )

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from modelwatch.alerts.redrive import RedriveOutcome, redrive
 from modelwatch.catalog import functions as catalog
 from modelwatch.catalog import layout
 from modelwatch.catalog.metrics import API_ID_DIMENSION, API_REQUESTS, API_SERVER_ERRORS
@@ -113,6 +114,8 @@ class LocalStack:
         self.alerts_topic = self.platform.client("sns").create_topic(Name="modelwatch-alerts")["TopicArn"]
         sqs = self.platform.client("sqs")
         self._inbox = sqs.create_queue(QueueName="modelwatch-alerts-inbox")["QueueUrl"]
+        # The notifier's dead-letter queue: where an alert goes when every attempt failed.
+        self.notify_dead_letters = sqs.create_queue(QueueName="modelwatch-notify-dead-letters")["QueueUrl"]
         inbox_arn = sqs.get_queue_attributes(QueueUrl=self._inbox, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
@@ -274,8 +277,25 @@ class LocalStack:
                     "Timestamp": self.clock().strftime("%Y-%m-%dT%H:%M:%S.000Z"),
                 },
             }
-            self.invoke("notify", {"Records": [record]})
+            self.invoke_async("notify", {"Records": [record]}, self.notify_dead_letters)
         return published
+
+    def invoke_async(self, function: str, event: Any, dead_letters: str) -> Invocation | None:
+        """An asynchronous invocation as Lambda makes it: the first try and its retries, then the
+        event to the function's dead-letter queue (None)."""
+        for _ in range(1 + catalog.ASYNC_RETRY_ATTEMPTS):
+            try:
+                return self.invoke(function, event)
+            except Exception:  # a function error: Lambda tries again, then gives up on the event
+                continue
+        self.platform.client("sqs").send_message(QueueUrl=dead_letters, MessageBody=json.dumps(event))
+        return None
+
+    def redrive_alerts(self) -> RedriveOutcome:
+        """The notifier's dead letters handed to it again (modelwatch redrive-alerts, deployed)."""
+        return redrive(
+            self.platform.client("sqs"), self.notify_dead_letters, lambda event: self.invoke("notify", event)
+        )
 
     def alerts(self) -> list[dict[str, Any]]:
         """What the alerts topic published since the last call (each message's JSON)."""

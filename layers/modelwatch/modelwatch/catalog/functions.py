@@ -55,6 +55,10 @@ CORE_LEFT_OUT: dict[str, tuple[str, ...]] = {
     "training": ("cli", "demo", "__main__.py"),
 }
 
+# Lambda retries a failed asynchronous invocation this many times (its maximum) before the
+# event goes to the function's dead-letter queue.
+ASYNC_RETRY_ATTEMPTS = 2
+
 Invocation = Literal["api", "logs-subscription", "s3-notification", "schedule", "sns", "state-machine"]
 # Third-party layers (layers/requirements/<name>.txt) and core module sets (what the function may import).
 Layer = Literal["base", "serving", "monitoring"]

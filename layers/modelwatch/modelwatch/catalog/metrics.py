@@ -324,6 +324,36 @@ QUALITY_RATES = {
 DRIFT_TRIGGERS = {"drift_share": DRIFT_SHARE, "max_drift_score": MAX_DRIFT_SCORE}
 
 
+# CloudWatch's limits (EMF and PutMetricData), which the spec is checked against at load.
+EMF_MAX_METRICS_PER_DOCUMENT = 100
+EMF_MAX_VALUES_PER_METRIC = 100
+METRIC_NAME_MAX_LENGTH = 255
+DIMENSION_VALUE_MAX_LENGTH = 1024
+# Values CloudWatch stores: 0, or a magnitude between these (smaller ones it rejects).
+SMALLEST_MAGNITUDE, LARGEST_MAGNITUDE = 8.515920e-109, 1.174271e108
+
+
+def recordable(value: float) -> float:
+    """A finite value as CloudWatch can store it: magnitudes below its smallest are 0 (a value
+    that small is 0 to every statistic), above its largest the largest."""
+    if abs(value) < SMALLEST_MAGNITUDE:
+        return 0.0
+    return max(-LARGEST_MAGNITUDE, min(LARGEST_MAGNITUDE, value))
+
+
+def per_request_metrics(task: str) -> list[Metric]:
+    """The predict function's metrics of one request's EMF document (FeatureValue counted apart)."""
+    return [
+        m
+        for m in CATALOGUE.values()
+        if "predict" in m.emitted_by
+        and m.emitted_by_function_code
+        and m.dimensions == ("service",)
+        and m is not FEATURE_VALUE
+        and m.applies_to(task)
+    ]
+
+
 def metric_named(name: str) -> Metric:
     """The catalogue's metric of an emitted name (FeatureValue.<feature> included)."""
     if name in CATALOGUE:

@@ -192,6 +192,7 @@ def run_train(args: argparse.Namespace, out: Console) -> int:
         now,
     )
     folder.write(args.out)
-    metrics = ", ".join(f"{k} {v:.4f}" for k, v in folder.manifest.validation_metrics.items() if v is not None)
+    scalars = {k: v for k, v in folder.manifest.validation_metrics.items() if isinstance(v, int | float)}
+    metrics = ", ".join(f"{k} {v:.4f}" for k, v in scalars.items())  # per-class tables are in the manifest
     out.print(f"model {version} -> {args.out} (validation: {metrics})")
     return EXIT_OK

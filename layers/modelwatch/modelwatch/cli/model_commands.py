@@ -62,6 +62,11 @@ def add_model_commands(commands: Any) -> None:
     _registry_options(versions)
     versions.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
 
+    redrive = commands.add_parser(
+        "redrive-alerts", help="hand the notifier's dead letters to it again, once Slack answers"
+    )
+    redrive.add_argument("--stack", required=True, help="CloudFormation stack name")
+
 
 def _registry_options(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
@@ -180,4 +185,49 @@ def run_versions(args: argparse.Namespace, out: Console) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"import": run_import, "publish": run_publish, "promote": run_promote, "versions": run_versions}
+@_aws_errors
+def run_redrive_alerts(args: argparse.Namespace, out: Console) -> int:
+    from modelwatch.alerts.redrive import redrive
+    from modelwatch.registry import stack_outputs
+    from modelwatch.registry.deployed import stack_output_values
+
+    session = _boto3_session()
+    outputs = stack_output_values(
+        session.client("cloudformation"),
+        args.stack,
+        (stack_outputs.NOTIFY_FUNCTION, stack_outputs.NOTIFY_DEAD_LETTER_QUEUES),
+    )
+    function, queues = outputs[stack_outputs.NOTIFY_FUNCTION], outputs[stack_outputs.NOTIFY_DEAD_LETTER_QUEUES]
+    lambda_client, sqs = session.client("lambda"), session.client("sqs")
+
+    def invoke(event: dict[str, Any]) -> None:
+        answer = lambda_client.invoke(FunctionName=function, Payload=json.dumps(event).encode())
+        if answer.get("FunctionError"):
+            raise RuntimeError(answer["Payload"].read().decode(errors="replace")[:500])
+
+    total = 0
+    for queue in queues.split(","):
+        outcome = redrive(sqs, queue, invoke)
+        total += outcome.redriven
+        if outcome.failed is not None:
+            out.print(f"redriven {total}; stopped: the notifier failed again ({outcome.failed}); the rest wait")
+            return EXIT_USAGE_STOPPED
+    out.print(f"redriven {total} notice(s); the notifier's dead-letter queues are empty")
+    return EXIT_OK
+
+
+def _boto3_session() -> Any:
+    from modelwatch.registry.deployed import boto3_module
+
+    return boto3_module().session.Session()
+
+
+EXIT_USAGE_STOPPED = 2  # the notifier still fails: nothing was lost, try again later
+
+COMMANDS = {
+    "import": run_import,
+    "publish": run_publish,
+    "promote": run_promote,
+    "versions": run_versions,
+    "redrive-alerts": run_redrive_alerts,
+}

@@ -35,7 +35,7 @@ class VersionEntry:
         }
 
 
-def _boto3() -> Any:
+def boto3_module() -> Any:
     try:
         import boto3
     except ModuleNotFoundError:
@@ -43,8 +43,8 @@ def _boto3() -> Any:
     return boto3
 
 
-def stack_registry_settings(cloudformation: Any, stack: str) -> tuple[str, str, str]:
-    """(bucket, prefix, pointer parameter) from a deployed stack's outputs."""
+def stack_output_values(cloudformation: Any, stack: str, wanted: tuple[str, ...]) -> dict[str, str]:
+    """The named outputs of a deployed stack; a missing stack or output is one line naming it."""
     from botocore.exceptions import ClientError
 
     try:
@@ -52,13 +52,21 @@ def stack_registry_settings(cloudformation: Any, stack: str) -> tuple[str, str, 
     except ClientError as error:
         raise UserInputError(f"stack {stack}: {error.response.get('Error', {}).get('Message', error)}") from None
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-    wanted = (stack_outputs.MODEL_BUCKET, stack_outputs.MODEL_PREFIX, stack_outputs.POINTER_PARAMETER)
     missing = [key for key in wanted if key not in outputs]
     if missing:
         raise UserInputError(
-            f"stack {stack} has no output(s) {', '.join(missing)}: redeploy it with this version of ModelWatch, "
-            "or pass --bucket and --pointer-parameter"
+            f"stack {stack} has no output(s) {', '.join(missing)}: redeploy it with this version of ModelWatch"
         )
+    return {key: outputs[key] for key in wanted}
+
+
+def stack_registry_settings(cloudformation: Any, stack: str) -> tuple[str, str, str]:
+    """(bucket, prefix, pointer parameter) from a deployed stack's outputs."""
+    wanted = (stack_outputs.MODEL_BUCKET, stack_outputs.MODEL_PREFIX, stack_outputs.POINTER_PARAMETER)
+    try:
+        outputs = stack_output_values(cloudformation, stack, wanted)
+    except UserInputError as error:
+        raise UserInputError(f"{error} (or pass --bucket and --pointer-parameter)") from None
     return outputs[wanted[0]], outputs[wanted[1]], outputs[wanted[2]]
 
 
@@ -70,7 +78,7 @@ def deployed_registry(
     from modelwatch.catalog.layout import DEFAULT_MODEL_PREFIX
     from modelwatch.data_access.model_store import ModelRegistry
 
-    session = _boto3().session.Session()
+    session = boto3_module().session.Session()
     if stack is not None:
         bucket, prefix, pointer_parameter = stack_registry_settings(session.client("cloudformation"), stack)
     assert bucket is not None and pointer_parameter is not None

@@ -4,3 +4,6 @@ The CDK stack declares them with these keys; the CLI reads them back."""
 MODEL_BUCKET = "ModelBucket"
 MODEL_PREFIX = "ModelPrefix"
 POINTER_PARAMETER = "ModelPointerParameter"
+# Where `modelwatch redrive-alerts --stack NAME` finds the notifier and its dead letters.
+NOTIFY_FUNCTION = "NotifyFunction"
+NOTIFY_DEAD_LETTER_QUEUES = "NotifyDeadLetterQueues"  # comma-separated queue URLs

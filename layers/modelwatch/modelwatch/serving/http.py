@@ -75,7 +75,9 @@ def precheck(event: Mapping[str, Any], max_body_bytes: int) -> dict[str, Any] | 
             400, "empty body", [{"field": "body", "rule": "required", "message": "a JSON object is required"}]
         )
     try:
-        document = json.loads(raw)
+        # Strictly decoded first: json.loads of bytes lets lone surrogates through, which no
+        # encoding of JSON text may hold (and the validation after this would fail on them).
+        document = json.loads(raw.decode(json.detect_encoding(raw)))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         return problem(400, "malformed JSON", [{"field": "body", "rule": "json", "message": f"not valid JSON: {exc}"}])
     if not isinstance(document, dict):
@@ -86,3 +88,14 @@ def precheck(event: Mapping[str, Any], max_body_bytes: int) -> dict[str, Any] | 
             [{"field": "body", "rule": "object_type", "message": f"must be a JSON object, not {kind}"}],
         )
     return None
+
+
+def as_utf8_json(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event as the API's validation reads it, once precheck accepted it: the body as text
+    decoded from whichever encoding JSON allows (UTF-8 with or without a byte order mark, UTF-16,
+    UTF-32, detected from the bytes as RFC 8259's predecessors describe), and the media type
+    written plainly (its case and parameters were checked already)."""
+    raw = body_bytes(event)
+    text = raw.decode(json.detect_encoding(raw))
+    headers = {k: v for k, v in (event.get("headers") or {}).items() if str(k).lower() != "content-type"}
+    return {**event, "body": text, "isBase64Encoded": False, "headers": {**headers, "content-type": "application/json"}}

@@ -14,7 +14,8 @@ from modelwatch.spec.models import MonitoringSpec
 
 # The model computes in float32: a larger magnitude would become infinity inside it.
 FLOAT32_MAX = 3.4028234e38
-StrictNumber = Annotated[float, Field(allow_inf_nan=False, strict=False, ge=-FLOAT32_MAX, le=FLOAT32_MAX)]
+# A JSON number only: strict, so true/false and "1e5" are refused rather than read as numbers.
+StrictNumber = Annotated[float, Field(allow_inf_nan=False, strict=True, ge=-FLOAT32_MAX, le=FLOAT32_MAX)]
 Category = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
@@ -108,7 +109,8 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
     class PredictResponse(BaseModel):
         predictions: list[Prediction]
 
-    outcome_value = float | bool | str
+    # An outcome is a finite number, a boolean or a text (NaN and Infinity are refused).
+    outcome_value = Annotated[float, Field(allow_inf_nan=False, strict=True)] | bool | str
     request_id_type = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
     # A regression's label is the true value: a JSON number (text or true/false is refused with
     # a 422 naming the field, as the performance counts could not use it). A class is a string,

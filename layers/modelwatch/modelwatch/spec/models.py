@@ -474,6 +474,37 @@ class MonitoringSpec(_Strict):
             raise ValueError("; ".join(problems))
         return self
 
+    @model_validator(mode="after")
+    def _fits_cloudwatch_limits(self) -> MonitoringSpec:
+        """Every request's metrics must be accepted by CloudWatch, or every request would fail
+        to publish them: checked here, at load, naming the key."""
+        from modelwatch.catalog import metrics as catalog
+
+        problems = []
+        if self.serving.max_batch_size > catalog.EMF_MAX_VALUES_PER_METRIC:
+            problems.append(
+                f"serving.max_batch_size: at most {catalog.EMF_MAX_VALUES_PER_METRIC} (a request's EMF document "
+                "holds one Confidence and one value per numeric feature for each record, and CloudWatch takes at "
+                f"most {catalog.EMF_MAX_VALUES_PER_METRIC} values of a metric in one document)"
+            )
+        room = catalog.EMF_MAX_METRICS_PER_DOCUMENT - len(catalog.per_request_metrics(self.model.task))
+        if len(self.numeric_features) > room:
+            problems.append(
+                f"features: at most {room} numeric features (each is a metric of the request's EMF document, "
+                f"which CloudWatch limits to {catalog.EMF_MAX_METRICS_PER_DOCUMENT} metrics)"
+            )
+        for name in self.features:
+            if len(catalog.FEATURE_VALUE.name_for(name)) > catalog.METRIC_NAME_MAX_LENGTH:
+                problems.append(
+                    f"features.{name[:40]}…: the name is too long for a metric name "
+                    f"({catalog.FEATURE_VALUE.name_for('')}<name>, at most {catalog.METRIC_NAME_MAX_LENGTH} characters)"
+                )
+            elif not name.isascii() or not name.isprintable():
+                problems.append(f"features.{name}: CloudWatch metric and dimension names take printable ASCII only")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     def _effective_drift_problems(self) -> list[str]:
         """Each feature's own drift settings over its type's: every combination must run."""
         problems = []

@@ -1,0 +1,49 @@
+"""Redriving the notifier's dead letters once Slack answers again: each message left in the
+notifier's dead-letter queue (an SNS event Lambda gave up on, or an SNS notification the
+subscription could not deliver) is handed to the notifier again, and deleted only when that
+succeeds. Stops at the first failure, so nothing is lost or reordered while Slack is still down."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class RedriveOutcome:
+    redriven: int = 0
+    failed: str | None = None  # why it stopped early (the message stays in the queue)
+
+
+def notifier_event(body: str) -> dict[str, Any]:
+    """The notifier's SNS event from a dead letter: Lambda's DLQ keeps the event itself; an SNS
+    subscription's DLQ keeps the notification, which becomes the event's one record."""
+    document = json.loads(body)
+    if "Records" in document:
+        return document
+    return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "Sns": document}]}
+
+
+def redrive(sqs: Any, queue_url: str, invoke: Callable[[dict[str, Any]], None], limit: int = 1000) -> RedriveOutcome:
+    outcome = RedriveOutcome()
+    while outcome.redriven < limit:
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
+        if not messages:
+            return outcome
+        for position, message in enumerate(messages):
+            try:
+                invoke(notifier_event(message["Body"]))
+            except Exception as error:  # the notifier failed again: leave it (and the rest) queued
+                outcome.failed = f"{type(error).__name__}: {error}"
+                for waiting in messages[position:]:  # visible again now, not after the timeout
+                    sqs.change_message_visibility(
+                        QueueUrl=queue_url, ReceiptHandle=waiting["ReceiptHandle"], VisibilityTimeout=0
+                    )
+                return outcome
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            outcome.redriven += 1
+    return outcome

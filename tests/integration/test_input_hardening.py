@@ -1,0 +1,102 @@
+"""Bad input on both routes gets a 4xx in the documented format, never a 5xx: every JSON encoding
+the RFC allows, base64 or not, media types in any case and with parameters; numbers that are
+numbers; outcomes that are finite; and a spec CloudWatch could not take is refused at load."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from modelwatch.spec import parse_spec
+from modelwatch.spec.loader import SpecError
+from tests.integration.conftest import GOOD
+
+BODIES = {
+    "/predict": {"features": GOOD},
+    "/feedback": {"request_id": "0" * 32, "label": 1},
+}
+FUNCTIONS = {"/predict": "predict", "/feedback": "feedback"}
+ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"]
+MEDIA_TYPES = [
+    "application/json",
+    "Application/JSON",
+    "application/json; charset=utf-8",
+    "APPLICATION/JSON;charset=UTF-16",
+]
+
+
+def _call(stack, route: str, raw: bytes, media_type: str, base64_encoded: bool):
+    from modelwatch_local.apigw import http_event, response_parts
+
+    event = http_event("POST", route, {"content-type": media_type}, raw)
+    if base64_encoded:  # API Gateway sends a body it cannot pass as UTF-8 text base64-encoded
+        event["body"], event["isBase64Encoded"] = base64.b64encode(raw).decode(), True
+    invocation = stack.invoke(FUNCTIONS[route], event)
+    status, _, data = response_parts(invocation.result)
+    return status, json.loads(data)
+
+
+@pytest.mark.parametrize("route", sorted(BODIES))
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_every_json_encoding_is_read_and_answered(stack, route, encoding):
+    raw = json.dumps(BODIES[route]).encode(encoding)
+    status, body = _call(stack, route, raw, "application/json", base64_encoded=True)
+    assert status == 200, body
+
+
+@pytest.mark.parametrize("route", sorted(BODIES))
+@pytest.mark.parametrize("media_type", MEDIA_TYPES)
+@pytest.mark.parametrize("base64_encoded", [False, True])
+def test_media_types_compare_without_case_and_parameters(stack, route, media_type, base64_encoded):
+    status, body = _call(stack, route, json.dumps(BODIES[route]).encode(), media_type, base64_encoded)
+    assert status == 200, body
+
+
+@pytest.mark.parametrize("route", sorted(BODIES))
+@pytest.mark.parametrize(
+    "raw",
+    [b"\xff\xfe{\x00", b"\x00\x00\x00", '{"a": "\udcff"}'.encode("utf-8", "surrogatepass"), bytes(range(1, 32))],
+)
+def test_undecodable_bodies_are_a_documented_4xx(stack, route, raw):
+    status, body = _call(stack, route, raw, "application/json", base64_encoded=True)
+    assert 400 <= status < 500 and body["errors"] and {"field", "rule", "message"} <= set(body["errors"][0])
+
+
+@pytest.mark.parametrize("value", [True, "1e5", "35"])
+def test_a_number_must_be_a_json_number(stack, value):
+    result = stack.call("predict", "POST", "/predict", {"features": GOOD | {"age": value}})
+    assert result.status == 422
+    assert [e["field"] for e in result.body["errors"]] == ["features.age"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"request_id": "%s", "outcomes": {"revenue": NaN}}', b'{"request_id": "%s", "outcomes": {"revenue": Infinity}}'],
+)
+def test_outcomes_are_finite(stack, raw):
+    result = stack.call("feedback", "POST", "/feedback", raw.replace(b"%s", b"0" * 32))
+    assert result.status == 422 and result.body["errors"][0]["field"].startswith("outcomes.revenue")
+
+
+def test_a_value_too_small_for_cloudwatch_is_recorded_as_zero(stack):
+    result = stack.call("predict", "POST", "/predict", {"features": GOOD | {"income": 1e-320}})
+    assert result.status == 200
+    values = [d["FeatureValue.income"] for d in result.emf() if "FeatureValue.income" in d]
+    assert values == [0.0] or values == [[0.0]]
+
+
+def test_a_spec_cloudwatch_could_not_take_fails_at_load_naming_the_key(demo_spec):
+    document = demo_spec.model_dump(mode="json")
+    document["serving"]["max_batch_size"] = 500
+    with pytest.raises(SpecError, match=r"serving\.max_batch_size: at most 100"):
+        parse_spec(document, "<test>")
+    document = demo_spec.model_dump(mode="json")
+    document["features"] = {f"n{i}": {"type": "numeric"} for i in range(120)}
+    with pytest.raises(SpecError, match="features: at most"):
+        parse_spec(document, "<test>")
+    document = demo_spec.model_dump(mode="json")
+    document["features"]["x" * 300] = {"type": "numeric"}
+    with pytest.raises(SpecError, match="too long for a metric name"):
+        parse_spec(document, "<test>")
