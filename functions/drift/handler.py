@@ -31,7 +31,7 @@ def handler(event: EventBridgeEvent, context: Any) -> dict[str, Any]:
     job = DriftJob(platform.client("s3"), platform.settings.data_bucket, SPEC, registry_of(platform))
     checks = job.run(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
     for check in checks:
-        telemetry.emit(check, SPEC.metrics.namespace, SPEC.metrics.service)
+        telemetry.emit(check, SPEC)
         logger.info("drift window checked", extra={"window": check.window, **check.summary()})
     return {
         "model_version": checks[0].model_version if checks else None,

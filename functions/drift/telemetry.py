@@ -10,9 +10,11 @@ metric without labels) gives no datapoint, never a 0.
 from __future__ import annotations
 
 from functions.shared.emit import emit_with_dimensions
+from modelwatch.alerts.consumed import sends_drift_series
 from modelwatch.catalog import metrics as catalog
 from modelwatch.catalog.metrics import Metric
 from modelwatch.jobs.window_check import WindowCheck
+from modelwatch.spec.models import MonitoringSpec
 
 BOUNDED_SCORES = {"ks", "wasserstein", "jensenshannon", "psi"}
 Datapoint = tuple[Metric, float, dict[str, str]]
@@ -24,6 +26,12 @@ def _flag(value: bool) -> float:
 
 def metric_values(check: WindowCheck) -> list[Datapoint]:
     """(metric, value, extra dimensions) for one window's check."""
+    if check.current_rows == 0:
+        # No traffic in the window: nothing to report, and nothing sent. CloudWatch bills a metric
+        # for every hour it is sent, so an idle stack's hourly check would otherwise cost its
+        # always-sent metrics (about 15 for the demo spec, $4.50 a month); the alarms on them see
+        # missing data, which the spec treats as not breaching by default.
+        return []
     values: list[Datapoint] = [(catalog.INSUFFICIENT_DATA, _flag(not check.judged), {})]
     values += [(metric, float(check.quality[key]), {}) for key, metric in catalog.QUALITY_RATES.items()]
     values.append((catalog.NEW_LABELED_ROWS, float(check.new_labeled_rows), {}))
@@ -68,6 +76,9 @@ def metric_values(check: WindowCheck) -> list[Datapoint]:
     return values
 
 
-def emit(check: WindowCheck, namespace: str, service: str) -> None:
+def emit(check: WindowCheck, spec: MonitoringSpec) -> None:
+    namespace, service = spec.metrics.namespace, spec.metrics.service
     for metric, value, extra in metric_values(check):
+        if not sends_drift_series(spec, metric, check.window):
+            continue  # not read by any alarm, trigger or the dashboard: kept in drift.json only
         emit_with_dimensions(metric, value, namespace, {"service": service, "window": check.window, **extra})

@@ -22,6 +22,7 @@ from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import Platform, current_platform
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving import capture
+from modelwatch.serving.capture_sampling import sampled
 from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError
 from modelwatch.serving.http import field_errors
 from modelwatch.serving.onnx_model import ServedModel, load_model
@@ -106,7 +107,7 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
         telemetry.emit_model_failure(metrics)
     batch = score(SPEC, served, body.records(), platform.clock())  # type: ignore[attr-defined]
     if platform.settings.monitoring:
-        write_capture(capture.CAPTURE, batch.captures)
+        write_capture(capture.CAPTURE, sampled(batch.captures, SPEC.capture.sample_rate))
         telemetry.emit_scored(metrics, SPEC, batch, (time.perf_counter() - started) * 1000)
     return PredictResponse(predictions=batch.predictions)
 

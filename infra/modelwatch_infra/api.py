@@ -76,7 +76,9 @@ class Api(Construct):
             auto_deploy=True,
             throttle=apigw.ThrottleSettings(rate_limit=settings.throttle_rate, burst_limit=settings.throttle_burst),
             access_log_settings=_AccessLogs(self.access_logs),
-            detailed_metrics_enabled=True,
+            # Per-route metrics are billed as custom metrics (six per route): off unless asked for;
+            # the API's own Count, 4xx, 5xx and Latency stay, and the 5xx alarm reads those.
+            detailed_metrics_enabled=settings.api_detailed_metrics,
         )
         for path, function in routes.items():
             self.http_api.add_routes(

@@ -16,6 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from modelwatch.alerts.consumed import dashboard_window
 from modelwatch.catalog import metrics as catalog
 from modelwatch.catalog.metrics import Metric
 from modelwatch.spec.models import MAIN_METRIC, MonitoringSpec
@@ -92,7 +93,7 @@ class Dashboard(Construct):
         alarms: list[cw.Alarm],
     ) -> None:
         super().__init__(scope, id)
-        window = spec.drift.windows[0].name
+        window = dashboard_window(spec)  # its drift panels are among the consumed series
         named = sorted(functions.items())
         rows: list[list[cw.IWidget]] = [
             [

@@ -107,7 +107,11 @@ class ModelWatchFunction(Construct):
             "architecture": architecture_of(settings),
             "memory_size": definition.memory_mb,
             "timeout": cdk.Duration.seconds(definition.timeout_seconds),
-            "tracing": lambda_.Tracing.ACTIVE,
+            # Active on the API path; background functions only pass traces on (modelwatch.cost
+            # counts the difference), unless context traceBackground asks for them.
+            "tracing": lambda_.Tracing.ACTIVE
+            if definition.traced_by_default or settings.trace_background
+            else lambda_.Tracing.PASS_THROUGH,
             "log_group": self.log_group,
             "dead_letter_queue": self.dead_letters,
             "retry_attempts": ASYNC_RETRY_ATTEMPTS if definition.asynchronous else None,

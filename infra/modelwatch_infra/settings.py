@@ -28,6 +28,8 @@ DEFAULTS: dict[str, str] = {
     "throttleBurst": "200",
     "architecture": "arm64",  # arm64 | x86_64
     "snapStart": "true",  # SnapStart for the predict function (not offered in every region)
+    "traceBackground": "false",  # X-Ray on functions off the API path (billed per trace)
+    "apiDetailedMetrics": "false",  # per-route API metrics (billed as custom metrics)
 }
 
 
@@ -50,6 +52,8 @@ class DeploymentSettings:
     throttle_burst: int
     architecture: str
     snap_start: bool
+    trace_background: bool = False
+    api_detailed_metrics: bool = False
 
     def retention_days(self, context_key: str) -> int:
         """The number of days a retention context setting (named by the layout catalogue) holds."""
@@ -75,9 +79,11 @@ class DeploymentSettings:
                 "context alertEmails is required (-c alertEmails=oncall@example.com): when Slack is down, "
                 "alerts about the alerting path itself reach on-call only by email"
             )
-        snap_start = get("snapStart").lower()
-        if snap_start not in ("true", "false"):
-            raise ValueError(f"context snapStart must be true or false, not {snap_start!r}")
+        flags = {}
+        for key in ("snapStart", "traceBackground", "apiDetailedMetrics"):
+            flags[key] = get(key).lower()
+            if flags[key] not in ("true", "false"):
+                raise ValueError(f"context {key} must be true or false, not {flags[key]!r}")
         return cls(
             stack_name=get("stackName"),
             spec_path=spec_path,
@@ -95,5 +101,7 @@ class DeploymentSettings:
             throttle_rate=float(get("throttleRate")),
             throttle_burst=int(get("throttleBurst")),
             architecture=architecture,
-            snap_start=snap_start == "true",
+            snap_start=flags["snapStart"] == "true",
+            trace_background=flags["traceBackground"] == "true",
+            api_detailed_metrics=flags["apiDetailedMetrics"] == "true",
         )

@@ -44,6 +44,10 @@ class MetricStore:
                                 added += 1
         return added
 
+    def series(self) -> list[SeriesKey]:
+        """Every series that holds a datapoint: what CloudWatch bills as custom metrics."""
+        return [key for key, points in self._series.items() if points]
+
     def put(self, namespace: str, name: str, dimensions: Mapping[str, str], value: float, at: datetime) -> None:
         self._series[(namespace, name, frozenset(dimensions.items()))].append((at, value))
 

@@ -96,6 +96,14 @@ class FunctionDefinition:
         """Invoked asynchronously: Lambda retries it, and a dead-letter queue keeps what fails."""
         return self.invocation in ("logs-subscription", "s3-notification", "schedule", "sns")
 
+    @property
+    def traced_by_default(self) -> bool:
+        """X-Ray records its invocations by default: on the API path, where a trace explains a
+        caller's wait. Background functions pass traces through only (context traceBackground
+        turns them on): under the default sampling rule they record about one trace per
+        invocation at low traffic, billed per trace."""
+        return self.invocation == "api"
+
     def areas(self) -> list[Area]:
         """Every area it reads or writes, once each."""
         return list(dict.fromkeys((*self.reads, *self.writes)))

@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--out", type=Path, default=Path("monitoring.toml"), help="where to write the spec")
     init.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 
+    cost = commands.add_parser("cost", help="the deployed stack's monthly cost by component, at a traffic volume")
+    from modelwatch.cost.command import add_arguments as add_cost_arguments
+
+    add_cost_arguments(cost)
+
     demo = commands.add_parser("demo-data", help="write the demo model's example data sets")
     demo.add_argument("--out", required=True, type=Path, help="folder for the CSV files")
     demo.add_argument("--rows", type=int, default=20_000, help="rows per data set")
@@ -135,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
             from modelwatch.cli.commands import run_train
 
             return run_train(args, out)
+        if args.command == "cost":
+            from modelwatch.cost.command import run_cost
+
+            return run_cost(args, out)
         if args.command in MODEL_COMMANDS:
             return MODEL_COMMANDS[args.command](args, out)
         if hasattr(args, "run"):  # a command another package added

@@ -369,9 +369,19 @@ class Serving(_Strict):
     pointer_ttl_seconds: Annotated[float, Field(ge=0)] = 60.0
 
 
+class CaptureSettings(_Strict):
+    # Share of predictions whose inputs are captured for drift checks and retraining, chosen by
+    # request id (modelwatch.serving.capture_sampling), so a label joins whenever its
+    # prediction was kept. Per-request metrics still see every request.
+    sample_rate: Annotated[float, Field(gt=0, le=1)] = 1.0
+
+
 class MetricsSettings(_Strict):
     namespace: Annotated[str, Field(min_length=1, max_length=255)] = "ModelWatch"
     service: Annotated[str, Field(min_length=1)] = "modelwatch"
+    # "all": every drift metric of every window; "consumed": only the (metric, window) series an
+    # alarm, a retraining trigger or the dashboard reads (modelwatch.alerts.consumed).
+    drift_series: Literal["all", "consumed"] = "all"
 
 
 class ModelSection(_Strict):
@@ -419,6 +429,7 @@ class MonitoringSpec(_Strict):
     retraining: Retraining = Retraining()
     kpis: list[Kpi] = []
     serving: Serving = Serving()
+    capture: CaptureSettings = CaptureSettings()
     metrics: MetricsSettings = MetricsSettings()
 
     @model_validator(mode="after")
