@@ -55,7 +55,7 @@ class ModelWatchStack(cdk.Stack):
         }
         fn = {name: b.function for name, b in built.items()}
         granted = self._grant(storage, settings, built)
-        predict, feedback = (built[f.name] for f in catalog.API_ROUTES.values())
+        predict = built[catalog.PREDICT.name]
 
         api = Api(self, "Api", settings, {route: built[f.name].entry for route, f in catalog.API_ROUTES.items()})
         pipeline = Pipeline(
@@ -63,7 +63,7 @@ class ModelWatchStack(cdk.Stack):
             "Pipeline",
             settings=settings,
             data=storage.data,
-            api_log_groups=[predict.log_group, feedback.log_group],
+            api_log_groups=[built[f.name].log_group for f in catalog.API_ROUTES.values()],
             capture=fn[catalog.CAPTURE_FUNCTION.name],
             profile=fn[catalog.PROFILE.name],
             drift=fn[catalog.DRIFT.name],

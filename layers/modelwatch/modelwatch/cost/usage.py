@@ -322,16 +322,18 @@ def metric_series(
 # --- alarms -----------------------------------------------------------------------------------
 def alarms_from_plan(spec: MonitoringSpec) -> tuple[int, int]:
     """(alarms, alarm metrics) the stack creates: the plan's, each function's errors and
-    throttles, and each dead-letter queue (modelwatch_infra.alerting). Metric math is billed per
-    metric it reads."""
+    throttles, each dead-letter queue and each capture subscription (modelwatch_infra.alerting).
+    Metric math is billed per metric it reads."""
     plan = planned_alarms(spec)
     planned_metrics = sum(len(p.math.inputs) if p.math is not None else 1 for p in plan)
     per_function = 2 * len(fcat.FUNCTIONS)
     # One per asynchronously invoked function, plus the delivering service's own: the schedule
     # target's (EventBridge) and the topic subscription's (SNS).
     dead_letters = sum(int(f.asynchronous) + int(f.invocation in ("schedule", "sns")) for f in fcat.FUNCTIONS.values())
-    alarms = len(plan) + per_function + dead_letters
-    return alarms, planned_metrics + per_function + dead_letters
+    # Delivery errors and throttling of each capture subscription (one per API function's logs).
+    subscriptions = 2 * len(fcat.API_ROUTES)
+    alarms = len(plan) + per_function + dead_letters + subscriptions
+    return alarms, planned_metrics + per_function + dead_letters + subscriptions
 
 
 def alarms_from_template(template: Mapping[str, Any]) -> tuple[int, int]:

@@ -139,7 +139,12 @@ class DriftJob:
             if document.get("inputs_fingerprint") == fingerprint:
                 return WindowCheck.from_document(document)
 
-        current = DatasetProfile(rows=merged.rows, columns=dict(merged.columns), performance=merged.performance)
+        current = DatasetProfile(
+            rows=merged.rows,
+            columns=dict(merged.columns),
+            performance=merged.performance,
+            multivariate=merged.multivariate,
+        )
         joined = [run.joined[h] for h in hours if h in run.joined]
         labels = joined[0].merged(*joined[1:]) if joined else None
         if labels is not None and labels.counts.total:

@@ -160,11 +160,15 @@ def profile_batch(schema: ProfileSchema, batch: Batch) -> DatasetProfile:
     performance = None
     if "target" in roles and "prediction" in roles:
         performance = _performance(schema, batch, roles)
-    multivariate = None
-    if len(schema.numeric) >= 2 and all(name in batch for name in schema.numeric):
-        matrix = np.column_stack([as_float_column(batch[name]) for name in schema.numeric])  # type: ignore[arg-type]
-        multivariate = RowsProfile.from_rows(schema.numeric, matrix, schema.reconstruction)
-    return DatasetProfile(rows=rows, columns=columns, performance=performance, multivariate=multivariate)
+    return DatasetProfile(rows=rows, columns=columns, performance=performance, multivariate=_rows(schema, batch))
+
+
+def _rows(schema: ProfileSchema, batch: Batch) -> RowsProfile | None:
+    """The numeric features row by row, for multivariate drift (every task has it)."""
+    if len(schema.numeric) < 2 or not all(name in batch for name in schema.numeric):
+        return None
+    matrix = np.column_stack([as_float_column(batch[name]) for name in schema.numeric])  # type: ignore[arg-type]
+    return RowsProfile.from_rows(schema.numeric, matrix, schema.reconstruction)
 
 
 def _probability_matrix(batch: Batch, score_columns: dict[str, str]) -> np.ndarray:
@@ -220,7 +224,7 @@ def _multiclass_profile(schema: ProfileSchema, batch: Batch, rows: int, columns:
         performance = MulticlassCounts.from_rows(
             actual, predicted_labels, None if probabilities is None else probabilities[index], classes
         )
-    return DatasetProfile(rows=rows, columns=columns, performance=performance)
+    return DatasetProfile(rows=rows, columns=columns, performance=performance, multivariate=_rows(schema, batch))
 
 
 def _regression_profile(schema: ProfileSchema, batch: Batch, rows: int, columns: dict) -> DatasetProfile:
@@ -238,7 +242,7 @@ def _regression_profile(schema: ProfileSchema, batch: Batch, rows: int, columns:
         performance = RegressionMoments.from_rows(
             _floats_with_nan(batch[roles["target"]]), _floats_with_nan(batch[roles["prediction"]])
         )
-    return DatasetProfile(rows=rows, columns=columns, performance=performance)
+    return DatasetProfile(rows=rows, columns=columns, performance=performance, multivariate=_rows(schema, batch))
 
 
 def _floats_with_nan(values: np.ndarray | CategoryCounts) -> np.ndarray:

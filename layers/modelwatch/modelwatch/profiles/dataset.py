@@ -53,14 +53,17 @@ class DatasetProfile:
                 raise ValueError(f"column '{name}' is numeric in one profile and categorical in another")
             columns[name] = parts[0].merged(*parts[1:])
         performances = [p.performance for p in (self, *others) if p.performance is not None]
-        rows = [p.multivariate for p in (self, *others) if p.multivariate is not None]
+        # Row-level parts merge when every profile that holds rows has one (an empty profile,
+        # such as the start of a window's merge or an hour without traffic, holds nothing to lose).
+        holding = [p for p in (self, *others) if p.rows]
+        rows = [p.multivariate for p in holding if p.multivariate is not None]
         return DatasetProfile(
             rows=self.rows + sum(o.rows for o in others),
             columns=columns,
             performance=performances[0].merged(*performances[1:]) if performances else None,
             # A part without it (an older profile) leaves the merge without it: a sample of some
             # parts only would not stand for the window.
-            multivariate=rows[0].merged(*rows[1:]) if rows and len(rows) == 1 + len(others) else None,
+            multivariate=rows[0].merged(*rows[1:]) if rows and len(rows) == len(holding) else None,
         )
 
     @classmethod
