@@ -14,9 +14,8 @@ from modelwatch.alerts.consumed import sends_drift_series
 from modelwatch.catalog import metrics as catalog
 from modelwatch.catalog.metrics import Metric
 from modelwatch.jobs.window_check import WindowCheck
-from modelwatch.spec.models import MonitoringSpec
+from modelwatch.spec.models import DriftMethod, MonitoringSpec
 
-BOUNDED_SCORES = {"ks", "wasserstein", "jensenshannon", "psi"}
 Datapoint = tuple[Metric, float, dict[str, str]]
 
 
@@ -54,7 +53,7 @@ def metric_values(check: WindowCheck) -> list[Datapoint]:
             continue
         per_feature = {"feature": feature.name}
         values.append((catalog.FEATURE_DRIFTED, _flag(bool(feature.drifted)), per_feature))
-        if feature.method in BOUNDED_SCORES and feature.statistic is not None:
+        if feature.method is not None and DriftMethod(feature.method).bounded_score and feature.statistic is not None:
             values.append((catalog.DRIFT_SCORE, feature.statistic, per_feature))
             scores.append(feature.statistic)
     if scores:

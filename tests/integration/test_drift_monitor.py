@@ -128,7 +128,7 @@ def test_expected_metrics_are_emitted(monitored):
     } <= names
     scores = {(d["window"], d["feature"]): v for n, d, v in metrics if n == "DriftScore"}
     assert {feature for window, feature in scores if window == "1h"} == set(FEATURES)
-    assert all(set(d) <= {"service", "window", "feature", "kpi"} for _, d, _ in metrics)
+    assert all(set(d) <= {"service", "window", "feature", "kpi", "method"} for _, d, _ in metrics)
     kpis = {d["kpi"] for n, d, _ in metrics if n == "Kpi"}
     assert kpis == {"ClickThroughRate", "RevenuePerPrediction"}
 

@@ -205,7 +205,7 @@ def _class_count(spec: MonitoringSpec) -> int:
 
 
 def _drift_score_features(spec: MonitoringSpec, baseline_rows: int) -> list[str]:
-    """Features whose DriftScore is sent: those judged by a bounded distance, not a p-value."""
+    """Features whose DriftScore is sent: those judged by a method with a bounded score."""
     small = baseline_rows <= spec.drift.small_sample_max_rows
     bounded = []
     for name, feature in spec.features.items():
@@ -215,7 +215,7 @@ def _drift_score_features(spec: MonitoringSpec, baseline_rows: int) -> list[str]
             method = (DriftMethod.KS if small else DriftMethod.WASSERSTEIN) if numeric else None
             if method is None:
                 method = DriftMethod.CHI_SQUARE if small else DriftMethod.JENSEN_SHANNON
-        if not DriftMethod(method).uses_p_value:
+        if DriftMethod(method).bounded_score:
             bounded.append(name)
     return bounded
 

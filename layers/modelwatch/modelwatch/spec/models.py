@@ -34,6 +34,12 @@ class DriftMethod(StrEnum):
         return self in (DriftMethod.KS, DriftMethod.CHI_SQUARE, DriftMethod.Z_TEST)
 
     @property
+    def bounded_score(self) -> bool:
+        """Its statistic is a score with the same meaning at any window size (KS D, normed
+        Wasserstein, Jensen-Shannon, PSI): what the DriftScore metric carries."""
+        return self in (DriftMethod.KS, DriftMethod.WASSERSTEIN, DriftMethod.JENSEN_SHANNON, DriftMethod.PSI)
+
+    @property
     def for_numeric(self) -> bool:
         return self in (DriftMethod.KS, DriftMethod.WASSERSTEIN, DriftMethod.PSI, DriftMethod.JENSEN_SHANNON)
 
