@@ -348,3 +348,33 @@ def test_multivariate_drift_in_json_from_csv_parquet_and_a_saved_baseline(data, 
         assert all(m["status"] == "ok" and isinstance(m["drifted"], bool) for m in methods)
     # From a saved baseline every row of the window is scored, not a sample of them.
     assert methods[0]["current_rows"] == 2000 and methods[0]["note"] is None
+
+
+@pytest.mark.parametrize(
+    ("task", "target", "picture"),
+    [("multiclass", "kind", "Confusion matrix"), ("regression", "price", "Error distribution")],
+)
+def test_the_report_draws_each_tasks_performance(task_data, tmp_path, task, target, picture):
+    """Every performance key of the task in the HTML table, plus the task's own picture: the
+    confusion matrix (multiclass) or the error distribution (regression)."""
+    from modelwatch.spec.models import TASK_METRICS
+
+    spec = tmp_path / f"{task}.toml"
+    reference = str(task_data / f"{task}_reference.csv")
+    predicted = "predicted_kind" if task == "multiclass" else "predicted_price"
+    extra = ["--score-prefix", "proba_"] if task == "multiclass" else []
+    assert (
+        run(
+            "init", "--data", reference, "--target", target, "--prediction", predicted, *extra, "--out", str(spec)
+        ).returncode
+        == 0
+    )
+    html, out = tmp_path / "report.html", tmp_path / "drift.json"
+    result = drift(reference, reference, "--spec", str(spec), "--html", str(html), "--json", str(out))
+    assert result.returncode in (0, 1), result.stderr
+    page = html.read_text()
+    assert picture in page
+    assert all(f"<td>{key}</td>" in page for key in TASK_METRICS[task])
+    document = json.loads(out.read_text())
+    assert ("confusion_matrix" in document) == (task == "multiclass")
+    assert ("error_quantiles" in document) == (task == "regression")

@@ -4,7 +4,7 @@ prediction and label drift, data quality and performance."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from modelwatch.cbpe import estimate, estimate_multiclass, fit_calibration, fit_multiclass_calibration
 from modelwatch.dle import estimate_regression
@@ -14,7 +14,7 @@ from modelwatch.drift.multivariate import analyze_multivariate
 from modelwatch.drift.results import ColumnDrift, DriftReport
 from modelwatch.drift.thresholds import MIN_CALIBRATION_GROUPS, calibrated_threshold
 from modelwatch.errors import UserInputError
-from modelwatch.performance import ClassificationCounts, MulticlassCounts
+from modelwatch.performance import ClassificationCounts, MulticlassCounts, RegressionMoments
 from modelwatch.profiles.builder import POSITIVE_PROBABILITY
 from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile
@@ -221,8 +221,23 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
             "performance_undefined": undefined,
             "labeled_rows": labeled_rows,
             "concept_drift": _concept_drift(spec, performance, reference_performance, dataset_drift_now, labeled_rows),
+            **_performance_pictures(current.performance),
         },
     )
+
+
+ERROR_RANKS = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99]
+
+
+def _performance_pictures(counts: object) -> dict[str, Any]:
+    """What the report draws beside the numbers: a multiclass window's confusion matrix, a
+    regression window's error distribution (signed error, prediction - actual, by quantile)."""
+    if isinstance(counts, MulticlassCounts) and counts.total:
+        labels, rows = counts.confusion_matrix()
+        return {"confusion_matrix": {"labels": labels, "rows": rows}}
+    if isinstance(counts, RegressionMoments) and counts.total:
+        return {"error_quantiles": {"ranks": ERROR_RANKS, "errors": counts.error_quantiles(ERROR_RANKS)}}
+    return {}
 
 
 def _dataset_drift(features: list[ColumnDrift], share_threshold: float) -> bool | None:
