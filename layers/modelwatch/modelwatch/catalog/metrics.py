@@ -12,6 +12,7 @@ feature, about 0.06 ms each on every request).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 Unit = Literal["Milliseconds", "Count", "None", "Percent"]
@@ -74,7 +75,7 @@ class Metric:
     def is_drift_metric(self) -> bool:
         return self.emitted_by == ("drift",)
 
-    @property
+    @cached_property  # read on every emission: built once
     def dimensions(self) -> tuple[str, ...]:
         """Every dimension of a data point, in emission order."""
         window = ("window",) if self.is_drift_metric else ()
