@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -189,16 +188,6 @@ def verify_conversion(
     )
 
 
-def _library_versions() -> dict[str, str]:
-    found = {}
-    for name in LIBRARIES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
-
-
 def _check_classes(spec: MonitoringSpec, classes: list[str], labels: list[str], where: Path) -> None:
     if spec.task == "binary" and (len(classes) != 2 or spec.columns.positive_class not in classes):
         raise UserInputError(
@@ -246,7 +235,7 @@ def import_model(
     the reference rows with the target (rows without one are dropped by the caller)."""
     from modelwatch.profiles import ProfileBuilder, ProfileSchema
     from modelwatch.profiles.coercion import as_labels
-    from modelwatch.training.publish import baseline_columns
+    from modelwatch.training.publish import baseline_columns, library_versions
 
     target_name = spec.columns.target
     assert target_name is not None
@@ -301,7 +290,7 @@ def import_model(
         feature_schema={name: f.model_dump(mode="json") for name, f in spec.features.items()},
         validation_metrics=metrics,
         training_rows=0,  # unknown: the model was trained elsewhere
-        library_versions={"source": source.description, **_library_versions()},
+        library_versions={"source": source.description, **library_versions(LIBRARIES)},
         loss_model=None if loss_bytes is None else reference_to(LOSS_MODEL_NAME, loss_bytes, "json"),
     )
     return ModelFolder(manifest, onnx_bytes, baseline, loss_bytes), spec_text

@@ -26,9 +26,10 @@ from modelwatch.training.pipeline import train
 LIBRARIES = ("numpy", "scikit-learn", "skl2onnx", "onnx", "onnxruntime")
 
 
-def _versions() -> dict[str, str]:
+def library_versions(libraries: tuple[str, ...] = LIBRARIES) -> dict[str, str]:
+    """The installed versions of the libraries a model version was made with (for its manifest)."""
     found = {}
-    for name in LIBRARIES:
+    for name in libraries:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -92,6 +93,6 @@ def build_model_folder(
         feature_schema={name: f.model_dump(mode="json") for name, f in spec.features.items()},
         validation_metrics=model.validation_metrics,
         training_rows=len(next(iter(train_columns.values()))),
-        library_versions=_versions(),
+        library_versions=library_versions(),
     )
     return ModelFolder(manifest, model.onnx_bytes, baseline, loss_model)
