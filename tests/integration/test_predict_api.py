@@ -11,20 +11,6 @@ from modelwatch.registry.manifest import sha256_hex
 from tests.integration.conftest import GOOD
 
 
-def _metrics(result) -> dict[str, list[tuple[dict, list[float]]]]:
-    """metric name -> [(dimensions, values)] from the EMF documents printed."""
-    found: dict[str, list] = {}
-    for document in result.emf():
-        for directive in document["_aws"]["CloudWatchMetrics"]:
-            dimensions = {d: document[d] for d in directive["Dimensions"][0]}
-            for metric in directive["Metrics"]:
-                values = document[metric["Name"]]
-                found.setdefault(metric["Name"], []).append(
-                    (dimensions, values if isinstance(values, list) else [values])
-                )
-    return found
-
-
 def test_single_record_is_scored_captured_and_measured(stack):
     result = stack.call("predict", "POST", "/predict", {"features": GOOD})
     assert result.status == 200, result.body
@@ -33,7 +19,7 @@ def test_single_record_is_scored_captured_and_measured(stack):
     assert set(prediction["probabilities"]) == {"0", "1"}
     assert prediction["confidence"] == max(prediction["probabilities"].values())
     assert sum(prediction["probabilities"].values()) == pytest.approx(1, abs=1e-5)
-    metrics = _metrics(result)
+    metrics = result.metrics()
     for name in ("PredictionLatency", "ModelLatency", "Confidence", "MissingValues", "OutOfRange", "UnseenCategory"):
         assert name in metrics, name
     assert metrics["Confidence"][0][1] == [prediction["confidence"]]
@@ -73,7 +59,7 @@ def test_batch_and_data_quality_signals_are_served_not_rejected(stack):
         "region: category not in the schema",
         "income: missing",
     }
-    metrics = _metrics(result)
+    metrics = result.metrics()
     assert metrics["OutOfRange"][0][1] == [1.0]
     assert metrics["UnseenCategory"][0][1] == [1.0]
     assert metrics["MissingValues"][0][1] == [1.0]
@@ -112,7 +98,7 @@ def test_bad_input_names_the_field_and_rule_and_is_quarantined(stack, body, head
     assert any(e["field"] == field and e["rule"] == rule for e in result.body["errors"]), result.body
     quarantined = stack.objects("quarantine/")
     assert len(quarantined) == before + 1
-    assert "ValidationErrors" in _metrics(result)
+    assert "ValidationErrors" in result.metrics()
 
 
 def test_oversize_body_is_413(stack):
@@ -151,7 +137,7 @@ def test_a_tampered_artifact_is_refused_and_reported(stack):
         # The last verified model keeps serving, and the failure is a metric and a log line.
         assert result.status == 200
         assert result.body["predictions"][0]["model_version"] == serving
-        assert "ModelLoadFailed" in _metrics(result)
+        assert "ModelLoadFailed" in result.metrics()
     finally:
         stack.registry.promote(serving)
 
@@ -168,7 +154,7 @@ def test_no_verified_model_at_all_is_503_not_a_traceback(stack):
         result = stack.call("predict", "POST", "/predict", {"features": GOOD})
         assert result.status == 503
         assert result.body["errors"][0]["field"] == "model"
-        assert "ModelLoadFailed" in _metrics(result)
+        assert "ModelLoadFailed" in result.metrics()
     finally:
         install_platform(stack.platform)
         stack.registry.promote(serving)
@@ -203,7 +189,7 @@ def test_a_missing_artifact_is_reported_not_served(stack, caplog):
     install_platform(fresh)
     try:
         result = stack.call("predict", "POST", "/predict", {"features": GOOD})
-        assert result.status == 503 and "ModelLoadFailed" in _metrics(result)
+        assert result.status == 503 and "ModelLoadFailed" in result.metrics()
         assert any(
             "v5-missing: artifact" in r.getMessage() or "v5-missing: artifact" in str(r.__dict__)
             for r in caplog.records

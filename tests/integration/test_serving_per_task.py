@@ -97,19 +97,6 @@ def _label(task: str, value: object) -> object:
     return float(value) if task == "regression" else str(value)
 
 
-def _emf(result) -> dict[str, list[tuple[dict, list[float]]]]:
-    found: dict[str, list] = {}
-    for document in result.emf():
-        for directive in document["_aws"]["CloudWatchMetrics"]:
-            dimensions = {d: document[d] for d in directive["Dimensions"][0]}
-            for metric in directive["Metrics"]:
-                values = document[metric["Name"]]
-                found.setdefault(metric["Name"], []).append(
-                    (dimensions, values if isinstance(values, list) else [values])
-                )
-    return found
-
-
 class Served:
     """One task's stack after a model was published, served, labelled and checked for drift."""
 
@@ -193,7 +180,7 @@ def test_captures_carry_what_the_drift_check_needs(served):
 
 
 def test_metrics_follow_the_task(served):
-    metrics = _emf(served.first_result)
+    metrics = served.first_result.metrics()
     first_batch = served.predictions[:BATCH]
     if served.task == "regression":
         assert "Confidence" not in metrics and "Predictions" not in metrics
@@ -320,7 +307,7 @@ def test_a_loss_model_that_fails_its_hash_is_never_run(served, tmp_path):
     served.stack.clock.advance(3600)  # past the pointer's TTL
     result = served.stack.call("predict", "POST", "/predict", {"features": _records(served.frame, range(1))[0]})
     assert result.status == 200 and result.body["predictions"][0]["model_version"] == "v1"
-    assert "ModelLoadFailed" in _emf(result)
+    assert "ModelLoadFailed" in result.metrics()
 
 
 def test_the_snapshot_hook_loads_and_runs_every_task(served):

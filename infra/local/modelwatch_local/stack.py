@@ -53,6 +53,19 @@ class ApiResult:
                 documents.append(json.loads(line))
         return documents
 
+    def metrics(self) -> dict[str, list[tuple[dict[str, Any], list[float]]]]:
+        """metric name -> [(dimensions, values)] of every EMF document the function printed."""
+        found: dict[str, list[tuple[dict[str, Any], list[float]]]] = {}
+        for document in self.emf():
+            for directive in document["_aws"]["CloudWatchMetrics"]:
+                dimensions = {d: document[d] for d in directive["Dimensions"][0]}
+                for metric in directive["Metrics"]:
+                    values = document[metric["Name"]]
+                    found.setdefault(metric["Name"], []).append(
+                        (dimensions, values if isinstance(values, list) else [values])
+                    )
+        return found
+
 
 @dataclass(frozen=True)
 class AlarmRound:

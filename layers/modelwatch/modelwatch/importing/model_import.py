@@ -233,9 +233,8 @@ def import_model(
 ) -> tuple[ModelFolder, str]:
     """The model folder of an imported model, and the spec text to keep beside it. `columns` are
     the reference rows with the target (rows without one are dropped by the caller)."""
-    from modelwatch.profiles import ProfileBuilder, ProfileSchema
     from modelwatch.profiles.coercion import as_labels
-    from modelwatch.training.publish import baseline_columns, library_versions
+    from modelwatch.training.publish import baseline_profile, library_versions
 
     target_name = spec.columns.target
     assert target_name is not None
@@ -269,14 +268,8 @@ def import_model(
         except ValueError as error:
             raise UserInputError(f"the regression's loss model (DLE): {error}") from None
         served = replace(served, loss_model=loss_model)
-    rows = len(target)
-    schema = ProfileSchema.from_spec(spec)
-    if spec.task == "multiclass" and spec.columns.classes is None:
-        schema = replace(schema, classes=tuple(classes))
-    builder = ProfileBuilder(schema, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)))
-    builder.add(baseline_columns(spec, served, columns))
+    baseline = baseline_profile(spec, served, columns, classes)
     loss_bytes = None if served.loss_model is None else served.loss_model.to_bytes()
-    baseline = builder.result().to_json()
     manifest = ModelManifest(
         model_name=spec.model.name,
         version=version,

@@ -62,6 +62,19 @@ def baseline_columns(spec: MonitoringSpec, model, holdout: Mapping[str, np.ndarr
     return columns
 
 
+def baseline_profile(spec: MonitoringSpec, model, columns: Mapping[str, np.ndarray], classes) -> bytes:
+    """The baseline profile (JSON) of a model version: `columns` with the model's predictions and
+    scores, profiled in the spec's calibration chunks (multiclass: the model's classes, unless the
+    spec orders them)."""
+    rows = len(next(iter(columns.values())))
+    schema = ProfileSchema.from_spec(spec)
+    if spec.task == "multiclass" and spec.columns.classes is None:
+        schema = replace(schema, classes=tuple(classes))
+    builder = ProfileBuilder(schema, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)))
+    builder.add(baseline_columns(spec, model, columns))
+    return builder.result().to_json()
+
+
 def build_model_folder(
     spec: MonitoringSpec,
     version: str,
@@ -71,14 +84,8 @@ def build_model_folder(
 ) -> ModelFolder:
     """Train, export to ONNX, and profile the holdout as the baseline: everything a version needs."""
     model = train(spec, train_columns, holdout_columns)
-    rows = len(next(iter(holdout_columns.values())))
-    schema = ProfileSchema.from_spec(spec)
-    if spec.task == "multiclass" and spec.columns.classes is None:
-        schema = replace(schema, classes=tuple(model.classes))
-    builder = ProfileBuilder(schema, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)))
-    builder.add(baseline_columns(spec, model, holdout_columns))
+    baseline = baseline_profile(spec, model, holdout_columns, model.classes)
     loss_model = None if model.loss_model is None else model.loss_model.to_bytes()
-    baseline = builder.result().to_json()
     manifest = ModelManifest(
         model_name=spec.model.name,
         version=version,
