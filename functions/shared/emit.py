@@ -14,11 +14,14 @@ from modelwatch.catalog.metrics import Metric, recordable
 UNITS = {unit.value: unit for unit in MetricUnit}
 
 
-def add_metric(metrics: Metrics, metric: Metric, value: float, feature: str | None = None) -> None:
-    """A value in the invocation's EMF document (dimension `service` only)."""
+def add_metric(metrics: Metrics, metric: Metric, value: float, of: str | None = None) -> None:
+    """A value in the invocation's EMF document (dimension `service` only); `of` names the
+    feature or class of a metric named per value (FeatureValue.<feature>, Predictions.<class>)."""
     if metric.dimensions != ("service",):
         raise ValueError(f"{metric.name} has dimensions {metric.dimensions}: use emit_with_dimensions")
-    name = metric.name_for(feature) if feature is not None else metric.name
+    if (of is None) != (metric.named_per is None):
+        raise ValueError(f"{metric.name} is named per {metric.named_per}: give `of` exactly when it is")
+    name = metric.name if of is None else metric.name_for(of)
     metrics.add_metric(name, UNITS[metric.unit], recordable(value))
 
 

@@ -56,9 +56,12 @@ def _metric(
 
 
 def _search(spec: MonitoringSpec, metric: Metric, statistic: str, seconds: int) -> str:
-    """Every series of the metric, whatever the values of its dimensions (the catalogue's)."""
+    """Every series of the metric, whatever the values of its dimensions (the catalogue's) or of
+    the value its name carries: unquoted, `MetricName=Predictions` is CloudWatch's partial match,
+    a token of the name, so it finds every `Predictions.<class>`."""
     schema = f"{{{spec.metrics.namespace},{','.join(sorted(metric.dimensions))}}}"
-    return f"SEARCH('{schema} MetricName=\"{metric.name}\"', '{statistic}', {seconds})"
+    name = metric.name if metric.named_per else f'"{metric.name}"'
+    return f"SEARCH('{schema} MetricName={name}', '{statistic}', {seconds})"
 
 
 def _every_series(spec: MonitoringSpec, metric: Metric) -> cw.MathExpression:

@@ -23,11 +23,15 @@ def test_single_record_is_scored_captured_and_measured(stack):
     for name in ("PredictionLatency", "ModelLatency", "Confidence", "MissingValues", "OutOfRange", "UnseenCategory"):
         assert name in metrics, name
     assert metrics["Confidence"][0][1] == [prediction["confidence"]]
-    ((dimensions, values),) = metrics["Predictions"]
+    ((dimensions, values),) = metrics[f"Predictions.{prediction['prediction']}"]
     assert values == [1.0]
-    assert dimensions == {"service": "demo-classifier", "model_version": "v1", "class": prediction["prediction"]}
+    assert dimensions == {"service": "demo-classifier"}
     features = {name: metrics[f"FeatureValue.{name}"][0][1] for name in ("age", "income", "score")}
     assert features == {"age": [35.0], "income": [42000.5], "score": [700.0]}
+    # One EMF document per request (besides Powertools' cold-start one), holding nothing per
+    # record that the capture line holds.
+    (document,) = [d for d in result.emf() if "ColdStart" not in d]
+    assert "request_ids" not in document and document["model_version"] == "v1"
     # Request ids and inputs never become dimensions.
     for series in metrics.values():
         for dims, _ in series:

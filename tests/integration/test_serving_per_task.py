@@ -183,12 +183,17 @@ def test_metrics_follow_the_task(served):
     metrics = served.first_result.metrics()
     first_batch = served.predictions[:BATCH]
     if served.task == "regression":
-        assert "Confidence" not in metrics and "Predictions" not in metrics
+        assert "Confidence" not in metrics and not any(name.startswith("Predictions") for name in metrics)
         assert metrics["PredictedValue"][0][1] == [p["prediction"] for p in first_batch]
         return
     assert "PredictedValue" not in metrics
     assert metrics["Confidence"][0][1] == [p["confidence"] for p in first_batch]
-    counts = {dims["class"]: values[0] for dims, values in metrics["Predictions"]}
+    counts = {
+        name.removeprefix("Predictions."): values[0]
+        for name, series in metrics.items()
+        if name.startswith("Predictions.")
+        for _, values in series
+    }
     expected: dict[str, float] = {}
     for p in first_batch:
         expected[p["prediction"]] = expected.get(p["prediction"], 0) + 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from modelwatch.catalog import layout
 from modelwatch.catalog.functions import FUNCTIONS
-from modelwatch.catalog.metrics import CATALOGUE, FEATURE_VALUE
+from modelwatch.catalog.metrics import CATALOGUE
 from tests.conftest import ROOT
 
 CORE = ROOT / "layers" / "modelwatch" / "modelwatch"
@@ -79,12 +79,13 @@ def test_no_s3_prefix_is_written_outside_the_layout_catalogue():
 def test_no_metric_name_or_unit_is_written_outside_the_metric_catalogue():
     names = set(CATALOGUE)
     units = {"Milliseconds", "Count", "Percent"}
+    named_per_value = tuple(f"{m.name}." for m in CATALOGUE.values() if m.named_per)
     offenders = []
     for path in _sources(PRODUCT):
         if path == METRIC_CATALOGUE:
             continue
         for line, text in _strings(path):
-            if text in names or text in units or text.startswith(f"{FEATURE_VALUE.name}."):
+            if text in names or text in units or text.startswith(named_per_value):
                 offenders.append(f"{_where(path, line)} {text!r}")
         if path != EMIT_HELPER:
             source = path.read_text()
@@ -132,4 +133,4 @@ def test_the_documented_metric_list_is_the_catalogue():
 
     document = (ROOT / "docs" / "spec.md").read_text()
     assert metrics_doc.updated(document) == document, "stale: run python -m modelwatch.catalog.metrics_doc"
-    assert all(f"`{name}`" in document for name in CATALOGUE if name != FEATURE_VALUE.name)
+    assert all(f"`{metric.name_for(f'<{metric.named_per}>')}`" in document for metric in CATALOGUE.values())

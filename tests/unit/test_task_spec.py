@@ -74,3 +74,20 @@ def test_a_column_that_does_not_fit_the_task_is_named(task, columns, key):
 def test_the_retraining_metric_belongs_to_the_task(task, performance, expected):
     problems = _problems(task, {"target": "y", "prediction": "p"}, {"performance": performance})
     assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize("label", ["café", "x" * 250, "tab\there"])
+def test_a_class_that_cannot_name_a_metric_is_refused_in_the_manifest(label):
+    from modelwatch.registry.manifest import ArtifactRef, ModelManifest
+
+    fields = {
+        "model_name": "m",
+        "version": "v1",
+        "created_at": "2026-11-28T00:00:00Z",
+        "artifact": ArtifactRef(key="models/v1/model.onnx", sha256="0" * 64, size_bytes=1),
+        "positive_class": "a",
+        "feature_schema": {},
+    }
+    ModelManifest(classes=["a", "b"], **fields)  # metric names CloudWatch takes
+    with pytest.raises(ValueError, match="must be a CloudWatch metric name"):
+        ModelManifest(classes=["a", label], **fields)

@@ -3,10 +3,11 @@ emits it. Emitters, alarm rules, the dashboard, the local CloudWatch and docs/sp
 list all come from here (`python -m modelwatch.catalog.metrics_doc` rewrites that list).
 
 Every metric carries the `service` dimension (Powertools' default dimension). Drift metrics add
-`window`; per-feature, per-class and per-KPI metrics add `feature`, `class` or `kpi`. The one
-exception to "one name per metric" is a numeric feature's value, named `FeatureValue.<feature>`
-inside the request's single EMF document (a `feature` dimension would need a document per
-feature, about 0.06 ms each on every request).
+`window`; per-feature, per-KPI and per-method drift metrics add `feature`, `kpi` or `method`. The
+exceptions to "one name per metric" are the predict function's per-value metrics, a numeric
+feature's value (`FeatureValue.<feature>`) and a class's prediction count
+(`Predictions.<class>`): they ride in the request's single EMF document, where a dimension would
+need a document per value (about 0.06 ms each on every request).
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ class Metric:
     description: str
     # The dimension an alarm or a widget takes one series per value of (feature, class, KPI).
     per: PerValue | None = None
+    # The value named in the metric's name (`<name>.<value>`), not in a dimension: a per-feature
+    # or per-class metric of the request's one EMF document (a dimension would need a document
+    # per value, about 0.06 ms each on every request).
+    named_per: Literal["feature", "class"] | None = None
     # Extra dimensions beyond `service` (and `window` for drift metrics), in emission order.
     extra_dimensions: tuple[str, ...] = ()
     emitted_by_function_code: bool = True  # False: Powertools or metric math make it
@@ -82,13 +87,9 @@ class Metric:
         per = (self.per,) if self.per else ()
         return ("service", *window, *self.extra_dimensions, *per)
 
-    @property
-    def named_per_feature(self) -> bool:
-        return self is FEATURE_VALUE
-
-    def name_for(self, feature: str) -> str:
-        """The metric name of one feature's values (FeatureValue only)."""
-        return f"{self.name}.{feature}" if self.named_per_feature else self.name
+    def name_for(self, value: str) -> str:
+        """The metric name of one feature's or class's values (metrics `named_per` one)."""
+        return f"{self.name}.{value}" if self.named_per else self.name
 
 
 def _metric(name: str, unit: Unit, emitter: Emitter | tuple[Emitter, ...], description: str, **extra) -> Metric:
@@ -108,13 +109,16 @@ PREDICTIONS = _metric(
     "Predictions",
     "Count",
     "predict",
-    "predictions by predicted class (classifiers)",
-    per="class",
-    extra_dimensions=("model_version",),
+    "predictions of each class, named Predictions.<class> (classifiers)",
+    named_per="class",
     tasks=CLASSIFIERS,
 )
 FEATURE_VALUE = _metric(
-    "FeatureValue", "None", "predict", "value of each numeric feature, named FeatureValue.<feature>"
+    "FeatureValue",
+    "None",
+    "predict",
+    "value of each numeric feature, named FeatureValue.<feature>",
+    named_per="feature",
 )
 MISSING_VALUES = _metric("MissingValues", "Count", "predict", "missing feature values")
 OUT_OF_RANGE = _metric("OutOfRange", "Count", "predict", "values outside the allowed range")
@@ -343,23 +347,24 @@ def recordable(value: float) -> float:
 
 
 def per_request_metrics(task: str) -> list[Metric]:
-    """The predict function's metrics of one request's EMF document (FeatureValue counted apart)."""
+    """The predict function's metrics of one request's EMF document, by one name each (the ones
+    named per feature or class are counted apart)."""
     return [
         m
         for m in CATALOGUE.values()
         if "predict" in m.emitted_by
         and m.emitted_by_function_code
         and m.dimensions == ("service",)
-        and m is not FEATURE_VALUE
+        and m.named_per is None
         and m.applies_to(task)
     ]
 
 
 def metric_named(name: str) -> Metric:
-    """The catalogue's metric of an emitted name (FeatureValue.<feature> included)."""
+    """The catalogue's metric of an emitted name (FeatureValue.<feature>, Predictions.<class> included)."""
     if name in CATALOGUE:
         return CATALOGUE[name]
-    base, _, feature = name.partition(".")
-    if feature and base == FEATURE_VALUE.name:
-        return FEATURE_VALUE
+    base, _, value = name.partition(".")
+    if value and base in CATALOGUE and CATALOGUE[base].named_per:
+        return CATALOGUE[base]
     raise KeyError(f"metric {name!r} is not in modelwatch.catalog.metrics")

@@ -16,7 +16,7 @@ BEGIN, END = "<!-- metric catalogue: begin -->", "<!-- metric catalogue: end -->
 def render() -> str:
     rows = ["| metric | unit | dimensions | emitted by | tasks | what it measures |", "|---|---|---|---|---|---|"]
     for metric in CATALOGUE.values():
-        name = f"`{metric.name}.<feature>`" if metric.named_per_feature else f"`{metric.name}`"
+        name = f"`{metric.name_for(f'<{metric.named_per}>')}`"
         by = ", ".join(metric.emitted_by) + ("" if metric.emitted_by_function_code else " (not function code)")
         dimensions = ", ".join(f"`{d}`" for d in metric.dimensions)
         tasks = "all" if metric.tasks == EVERY_TASK else ", ".join(metric.tasks)

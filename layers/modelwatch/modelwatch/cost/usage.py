@@ -223,8 +223,10 @@ def _drift_score_features(spec: MonitoringSpec, baseline_rows: int) -> list[str]
 def _series_per_value(spec: MonitoringSpec, metric: Metric, traffic: Traffic) -> int:
     """Series of one metric for one window (drift) or overall: the product of its dimensions' values."""
     count = 1
-    if metric.named_per_feature:
+    if metric.named_per == "feature":
         count *= len(spec.numeric_features)
+    elif metric.named_per == "class":
+        count *= _class_count(spec)
     for dimension in metric.dimensions:
         if dimension == "feature":
             count *= len(

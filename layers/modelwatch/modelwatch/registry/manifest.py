@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from modelwatch.catalog.metrics import METRIC_NAME_MAX_LENGTH, PREDICTIONS
 
 MANIFEST_NAME = "manifest.json"
 ARTIFACT_NAME = "model.onnx"
@@ -53,3 +55,18 @@ class ModelManifest(BaseModel):
     validation_metrics: dict[str, Any] = {}  # the task's performance keys (multiclass: with per_class)
     training_rows: int = 0
     library_versions: dict[str, str] = {}
+
+    @field_validator("classes")
+    @classmethod
+    def _classes_name_metrics(cls, classes: list[str]) -> list[str]:
+        """Each class is counted as the metric Predictions.<class>: a class CloudWatch cannot
+        name would cost every request that predicts it its metrics, so it is refused here, at
+        import or training, naming the class."""
+        for label in classes:
+            name = PREDICTIONS.name_for(label)
+            if len(name) > METRIC_NAME_MAX_LENGTH or not name.isascii() or not name.isprintable():
+                raise ValueError(
+                    f"class {label[:40]!r}: {PREDICTIONS.name_for('<class>')} must be a CloudWatch metric name "
+                    f"(printable ASCII, at most {METRIC_NAME_MAX_LENGTH} characters); relabel the target"
+                )
+        return classes

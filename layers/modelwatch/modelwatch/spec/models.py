@@ -493,20 +493,23 @@ class MonitoringSpec(_Strict):
                 "holds one Confidence and one value per numeric feature for each record, and CloudWatch takes at "
                 f"most {catalog.EMF_MAX_VALUES_PER_METRIC} values of a metric in one document)"
             )
-        room = catalog.EMF_MAX_METRICS_PER_DOCUMENT - len(catalog.per_request_metrics(self.model.task))
+        classes = self.columns.classes or []
+        room = catalog.EMF_MAX_METRICS_PER_DOCUMENT - len(catalog.per_request_metrics(self.model.task)) - len(classes)
         if len(self.numeric_features) > room:
             problems.append(
                 f"features: at most {room} numeric features (each is a metric of the request's EMF document, "
                 f"which CloudWatch limits to {catalog.EMF_MAX_METRICS_PER_DOCUMENT} metrics)"
             )
-        for name in self.features:
-            if len(catalog.FEATURE_VALUE.name_for(name)) > catalog.METRIC_NAME_MAX_LENGTH:
+        named = [("features", catalog.FEATURE_VALUE, name) for name in self.features]
+        named += [("columns.classes", catalog.PREDICTIONS, name) for name in classes]
+        for key, metric, name in named:
+            if len(metric.name_for(name)) > catalog.METRIC_NAME_MAX_LENGTH:
                 problems.append(
-                    f"features.{name[:40]}…: the name is too long for a metric name "
-                    f"({catalog.FEATURE_VALUE.name_for('')}<name>, at most {catalog.METRIC_NAME_MAX_LENGTH} characters)"
+                    f"{key}.{name[:40]}…: the name is too long for a metric name "
+                    f"({metric.name_for('')}<name>, at most {catalog.METRIC_NAME_MAX_LENGTH} characters)"
                 )
             elif not name.isascii() or not name.isprintable():
-                problems.append(f"features.{name}: CloudWatch metric and dimension names take printable ASCII only")
+                problems.append(f"{key}.{name}: CloudWatch metric and dimension names take printable ASCII only")
         if problems:
             raise ValueError("; ".join(problems))
         return self
