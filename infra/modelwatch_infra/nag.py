@@ -124,7 +124,8 @@ def _acknowledge_approval(functions: dict, retraining: Any) -> None:
         {
             "AwsSolutions-IAM5[Resource::*]": "SendTaskSuccess and SendTaskFailure support no resource-level "
             "permissions: the task token itself is the capability",
-            _objects(retraining.data, APPROVALS.prefix): "reads only the approval requests' prefix (the runs' task tokens)",
+            _objects(retraining.data, APPROVALS.prefix): "reads only the approval requests' prefix "
+            "(the runs' task tokens)",
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
             f"{retraining.machine_name}:*]": "DescribeExecution of the retraining state machine's own executions, "
             "to say whether a run still waits",

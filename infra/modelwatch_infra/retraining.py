@@ -121,9 +121,9 @@ class Retraining(Construct):
                 iam.PolicyStatement(actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=["*"]),
             ],
         )
-        cdk.CfnOutput(
-            self, stack_outputs.APPROVERS_POLICY, value=policy.managed_policy_arn
-        ).override_logical_id(stack_outputs.APPROVERS_POLICY)
+        cdk.CfnOutput(self, stack_outputs.APPROVERS_POLICY, value=policy.managed_policy_arn).override_logical_id(
+            stack_outputs.APPROVERS_POLICY
+        )
         return policy
 
     def _start_on(self, id: str, execution_input: dict[str, object], **when: object) -> None:

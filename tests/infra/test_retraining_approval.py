@@ -18,7 +18,7 @@ from tests.infra.conftest import synthesize
 @pytest.fixture(scope="module")
 def manual_template(tmp_path_factory):
     text = (ROOT / "monitoring.toml").read_text()
-    text = re.sub(r'^approval = .*$', 'approval = "manual"', text, count=1, flags=re.MULTILINE)
+    text = re.sub(r"^approval = .*$", 'approval = "manual"', text, count=1, flags=re.MULTILINE)
     text = re.sub(r"^approval_timeout_hours = .*$", "approval_timeout_hours = 48", text, count=1, flags=re.MULTILINE)
     spec = tmp_path_factory.mktemp("spec") / "monitoring.toml"
     spec.write_text(text)
@@ -102,9 +102,7 @@ def test_iam_lets_each_party_do_its_part_only(manual_template):
         if "retraining" in json.dumps(r["Properties"].get("StateMachineName", ""))
     )
     invoked = [
-        json.dumps(s["Resource"])
-        for s in _statements(template, machine_role)
-        if "lambda:InvokeFunction" in _actions(s)
+        json.dumps(s["Resource"]) for s in _statements(template, machine_role) if "lambda:InvokeFunction" in _actions(s)
     ]
     assert any(approval in resource for resource in invoked)
 

@@ -30,9 +30,7 @@ def rejection(by: str, reason: str) -> tuple[str, str]:
     return REJECTED_ERROR, cause[:MAX_CAUSE]
 
 
-def decide(
-    states: Any, store: ApprovalStore, run_id: str, approve: bool, by: str, reason: str, now: datetime
-) -> str:
+def decide(states: Any, store: ApprovalStore, run_id: str, approve: bool, by: str, reason: str, now: datetime) -> str:
     """Approve or reject `run_id`; one line saying what happened. A run that is not waiting (no
     stored request, its execution over, or its token already used or timed out) is a
     UserInputError naming why."""
@@ -42,7 +40,7 @@ def decide(
     if request is None:
         raise UserInputError(
             f"retraining run {run_id} is not waiting for approval (no approval request for it; "
-            "runs wait only with [retraining] approval = \"manual\", once Evaluate chose the challenger)"
+            'runs wait only with [retraining] approval = "manual", once Evaluate chose the challenger)'
         )
     try:
         status = states.describe_execution(executionArn=request.execution_arn)["status"]
