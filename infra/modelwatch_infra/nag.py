@@ -98,3 +98,36 @@ def suppress_reviewed_findings(
             "CDK's grantPublish allows GenerateDataKey and GenerateDataKeyWithoutPlaintext, on that one key only",
         },
     )
+    if retraining.approvers is not None:
+        _acknowledge_approval(functions, retraining)
+
+
+def _acknowledge_approval(functions: dict, retraining: Any) -> None:
+    """[retraining] approval = "manual": the approval function, its invocation, the approvers' policy."""
+    from modelwatch.catalog.functions import APPROVAL
+    from modelwatch.catalog.layout import APPROVALS
+
+    publishing = (
+        "publishing to the KMS-encrypted alerts topic: CDK's grantPublish allows GenerateDataKey and "
+        "GenerateDataKeyWithoutPlaintext, on that one key only"
+    )
+    acknowledge(functions[APPROVAL.name], {"AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": publishing})
+    acknowledge(
+        retraining.state_machine,
+        {
+            f"AwsSolutions-IAM5[Resource::<{_logical(retraining.approval_function)}.Arn>:*]": "the state machine "
+            "invokes the approval function, any published version of it",
+        },
+    )
+    acknowledge(
+        retraining.approvers,
+        {
+            "AwsSolutions-IAM5[Resource::*]": "SendTaskSuccess and SendTaskFailure support no resource-level "
+            "permissions: the task token itself is the capability",
+            _objects(retraining.data, APPROVALS.prefix): "reads only the approval requests' prefix "
+            "(the runs' task tokens)",
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+            f"{retraining.machine_name}:*]": "DescribeExecution of the retraining state machine's own executions, "
+            "to say whether a run still waits",
+        },
+    )

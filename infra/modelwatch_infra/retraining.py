@@ -2,7 +2,9 @@
 modelwatch.catalog.functions) step by step, and what starts it, all from the spec's [retraining]
 section: the weekly schedule, the trigger alarms on the drift check's performance, drift and
 new-label metrics (made with the others in modelwatch_infra.alerting; their change to ALARM
-starts an execution), and a manual start."""
+starts an execution), and a manual start. With [retraining] approval = "manual", the approval
+function's callback task waits between Evaluate and Promote, and a managed policy holds what a
+person needs to run `modelwatch approve` / `modelwatch reject`."""
 
 from __future__ import annotations
 
@@ -10,13 +12,18 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from modelwatch.catalog import layout
+from modelwatch.jobs.retraining_approval import approval_step
 from modelwatch.jobs.retraining_machine import retraining_definition
+from modelwatch.registry import stack_outputs
 from modelwatch_infra.settings import DeploymentSettings
 
 
@@ -28,14 +35,18 @@ class Retraining(Construct):
         *,
         settings: DeploymentSettings,
         function: lambda_.IFunction,
+        approval_function: lambda_.IFunction,
+        data: s3.IBucket,
         topic: sns.ITopic,
         trigger_alarms: list[cw.IAlarm],
     ) -> None:
         super().__init__(scope, id)
         spec = settings.spec
-        self.function = function
+        self.function, self.data = function, data
         self.machine_name = f"{settings.stack_name}-retraining"
-        definition = retraining_definition(self.function.function_arn, topic.topic_arn)
+        approval = approval_step(spec, approval_function.function_arn, settings.stack_name)
+        self.approval_function = approval_function if approval is not None else None
+        definition = retraining_definition(self.function.function_arn, topic.topic_arn, approval)
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -50,6 +61,11 @@ class Retraining(Construct):
         )
         self.function.grant_invoke(self.state_machine)
         topic.grant_publish(self.state_machine)
+        self.approvers: iam.ManagedPolicy | None = None
+        if approval is not None:
+            approval_function.grant_invoke(self.state_machine)
+            topic.grant_publish(approval_function)  # the approval notice, once the token is stored
+            self.approvers = self._approvers_policy(data)
 
         if spec.retraining.schedule:
             self._start_on(
@@ -72,6 +88,43 @@ class Retraining(Construct):
                 description="aws stepfunctions start-execution --state-machine-arn <this> --input "
                 '\'{"trigger": "manual"}\'',
             )
+
+    def _approvers_policy(self, data: s3.IBucket) -> iam.ManagedPolicy:
+        """What `modelwatch approve|reject` needs, to attach to the people who decide: read the
+        waiting runs' tokens, see whether a run still waits, and send its token back."""
+        prefix = layout.APPROVALS.prefix
+        policy = iam.ManagedPolicy(
+            self,
+            "Approvers",
+            description="ModelWatch: approve or reject a retraining run waiting for approval",
+            statements=[
+                iam.PolicyStatement(actions=["s3:GetObject"], resources=[data.arn_for_objects(f"{prefix}*")]),
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[data.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+                ),
+                iam.PolicyStatement(
+                    actions=["states:DescribeExecution"],
+                    resources=[
+                        cdk.Stack.of(self).format_arn(
+                            service="states",
+                            resource="execution",
+                            resource_name=f"{self.machine_name}:*",
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    ],
+                ),
+                # A task token is the capability: SendTaskSuccess and SendTaskFailure take no
+                # resource-level permissions ("Actions, resources, and condition keys for AWS
+                # Step Functions"), so "*" is the only resource they accept.
+                iam.PolicyStatement(actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=["*"]),
+            ],
+        )
+        cdk.CfnOutput(self, stack_outputs.APPROVERS_POLICY, value=policy.managed_policy_arn).override_logical_id(
+            stack_outputs.APPROVERS_POLICY
+        )
+        return policy
 
     def _start_on(self, id: str, execution_input: dict[str, object], **when: object) -> None:
         """An EventBridge rule (a schedule or an event pattern) that starts an execution."""

@@ -87,12 +87,16 @@ class ModelWatchStack(cdk.Stack):
             "Retraining",
             settings=settings,
             function=fn[catalog.RETRAIN.name],
+            approval_function=fn[catalog.APPROVAL.name],
+            data=storage.data,
             topic=alerting.topic,
             trigger_alarms=alerting.retraining_triggers,
         )
-        # Where `modelwatch redrive-alerts --stack NAME` finds the notifier and its dead letters.
+        # Where `modelwatch redrive-alerts --stack NAME` finds the notifier and its dead letters,
+        # and `modelwatch approve|reject RUN --stack NAME` the runs waiting for approval.
         notifier = built[catalog.NOTIFY.name]
         for key, value in (
+            (stack_outputs.DATA_BUCKET, storage.data.bucket_name),
             (stack_outputs.NOTIFY_FUNCTION, notifier.function.function_name),
             (
                 stack_outputs.NOTIFY_DEAD_LETTER_QUEUES,

@@ -23,6 +23,10 @@ AWS_REQUIRES_WILDCARD = {
     "logs:ListLogDeliveries",
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
+    # Step Functions callbacks: SendTaskSuccess and SendTaskFailure take no resource-level
+    # permissions (the task token is the capability); the approvers' policy, approval = "manual".
+    "states:SendTaskSuccess",
+    "states:SendTaskFailure",
 }
 
 
@@ -30,7 +34,13 @@ def _statements(template: dict) -> Iterator[tuple[str, str, dict]]:
     for logical_id, resource in template["Resources"].items():
         kind, properties = resource["Type"], resource.get("Properties", {})
         documents = []
-        if kind in ("AWS::IAM::Policy", "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::S3::BucketPolicy"):
+        if kind in (
+            "AWS::IAM::Policy",
+            "AWS::IAM::ManagedPolicy",
+            "AWS::SQS::QueuePolicy",
+            "AWS::SNS::TopicPolicy",
+            "AWS::S3::BucketPolicy",
+        ):
             documents.append(properties["PolicyDocument"])
         elif kind == "AWS::KMS::Key":
             documents.append(properties["KeyPolicy"])

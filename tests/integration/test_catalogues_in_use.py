@@ -64,6 +64,20 @@ def test_what_the_functions_emit_and_write_is_in_their_catalogues(stack_factory)
         stack.run_drift()
         stack.evaluate_alarms()
         stack.run_retraining("manual", name="catalogue-check")
+        # The approval function runs only with approval = "manual": its callback task, as the
+        # state machine invokes it (modelwatch.jobs.retraining_approval).
+        stack.invoke(
+            "approval",
+            {
+                "run_id": "catalogue-check",
+                "execution_arn": "arn:aws:states:us-east-1:123456789012:execution:local:catalogue-check",
+                "task_token": "token",
+                "timeout_seconds": 3600,
+                "stack_name": "modelwatch-local",
+                "topic_arn": stack.alerts_topic,
+                "notice": {"modelwatch_retraining": {"outcome": "awaiting_approval", "run_id": "catalogue-check"}},
+            },
+        )
     finally:
         slack.close()
 

@@ -23,9 +23,10 @@ from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.lambda_runtime import Invocation, invoke
 from modelwatch_local.metrics import MetricStore
-from modelwatch_local.state_machine import Execution, StateError, run_state_machine
+from modelwatch_local.state_machine import CALLBACK, Execution, LocalStateMachine, StateError
 from modelwatch_local.subscription import awslogs_event
 
+LOCAL_STACK_NAME = "modelwatch-local"  # what the approval notice's commands name as --stack
 # moto answers every call in-process; these keep boto3 from looking for real credentials.
 FAKE_AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -137,6 +138,7 @@ class LocalStack:
         self.metrics = MetricStore()
         self._slack_connected = False
         self.alarms = AlarmEvaluator(self.platform.spec, self.metrics, region=settings.region)
+        self.retraining = self._retraining_machine()
 
     @property
     def s3(self) -> Any:
@@ -247,17 +249,49 @@ class LocalStack:
         }
         return self.invoke("drift", event)
 
-    def run_retraining(self, trigger: str, name: str | None = None) -> Execution:
-        """A retraining execution: the state machine the stack deploys, its Lambda tasks run here."""
+    def _retraining_machine(self) -> LocalStateMachine:
+        """The retraining state machine the stack deploys (with the spec's approval step), its
+        Lambda tasks run here, its callback timeouts on the simulated clock."""
+        from modelwatch.jobs.retraining_approval import approval_step
         from modelwatch.jobs.retraining_machine import retraining_definition
 
-        function_arn = f"arn:aws:lambda:{self.platform.settings.region}:123456789012:function:modelwatch-retrain"
-        definition = retraining_definition(function_arn, self.alerts_topic)
+        arn = f"arn:aws:lambda:{self.platform.settings.region}:123456789012:function:modelwatch-"
+        approval = approval_step(self.platform.spec, f"{arn}{catalog.APPROVAL.name}", LOCAL_STACK_NAME)
+        definition = retraining_definition(f"{arn}{catalog.RETRAIN.name}", self.alerts_topic, approval)
+        return LocalStateMachine(definition, self._run_task, self.clock)
+
+    def run_retraining(self, trigger: str, name: str | None = None) -> Execution:
+        """A retraining execution: it ends, or (manual approval) waits for approve/reject."""
         name = name or f"{trigger}-{self.clock().strftime('%Y%m%dT%H%M%S')}"
-        return run_state_machine(definition, {"trigger": trigger}, name, self._run_task)
+        return self.retraining.start({"trigger": trigger}, name)
+
+    def approve(self, run_id: str, by: str = "local") -> Execution:
+        """`modelwatch approve RUN` on this stack: the stored token back with SendTaskSuccess."""
+        from modelwatch.jobs.approval_decision import approved_output
+
+        return self.retraining.send_task_success(self._token(run_id), approved_output(by, self.clock()))
+
+    def reject(self, run_id: str, reason: str = "", by: str = "local") -> Execution:
+        """`modelwatch reject RUN` on this stack: the stored token back with SendTaskFailure."""
+        from modelwatch.jobs.approval_decision import rejection
+
+        error, cause = rejection(by, reason)
+        return self.retraining.send_task_failure(self._token(run_id), error, cause)
+
+    def time_out_approvals(self) -> list[Execution]:
+        """Step Functions' timer: every approval wait past its deadline on the clock is rejected."""
+        return self.retraining.time_out_waiting_tasks()
+
+    def _token(self, run_id: str) -> str:
+        from modelwatch.data_access.approval_store import ApprovalStore
+
+        request = ApprovalStore(self.s3, self.platform.settings.data_bucket).get(run_id)
+        if request is None:
+            raise ValueError(f"retraining run {run_id} is not waiting for approval")
+        return request.task_token
 
     def _run_task(self, resource: str, parameters: dict[str, Any]) -> Any:
-        if resource == "arn:aws:states:::lambda:invoke":
+        if resource in ("arn:aws:states:::lambda:invoke", f"arn:aws:states:::lambda:invoke{CALLBACK}"):
             function = parameters["FunctionName"].rsplit(":function:modelwatch-", 1)[1]
             try:
                 return {"Payload": self.invoke(function, parameters["Payload"]).result, "StatusCode": 200}

@@ -1,12 +1,32 @@
 """The retraining state machine's notice on the alerts topic, rendered as a Slack Block Kit
-message: what started the run, what it decided and why."""
+message: what started the run, what it decided and why; when a person must approve the
+challenger, the exact commands that approve or reject it (in the notice itself too, so the
+email subscription's copy says the same)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 MARKER = "modelwatch_retraining"
-ICONS = {"promoted": ":white_check_mark:", "rejected": ":no_entry_sign:", "not_enough_data": ":hourglass:"}
+ICONS = {
+    "promoted": ":white_check_mark:",
+    "rejected": ":no_entry_sign:",
+    "not_enough_data": ":hourglass:",
+    "awaiting_approval": ":raising_hand:",
+}
+REJECTED_ERROR = "ModelWatch.Rejected"  # modelwatch.jobs.retraining_approval's (`modelwatch reject`)
+
+
+def approval_commands(run_id: str, stack_name: str) -> dict[str, str]:
+    """The commands that decide a run waiting for approval."""
+    return {
+        "approve": f"modelwatch approve {run_id} --stack {stack_name}",
+        "reject": f'modelwatch reject {run_id} --stack {stack_name} --reason "..."',
+    }
+
+
+def approval_subject(run_id: str) -> str:
+    return f"ModelWatch retraining: approval needed for {run_id}"[:100]  # SNS subjects: 100 characters
 
 
 def is_retraining_notice(message: dict[str, Any]) -> bool:
@@ -18,8 +38,19 @@ def _summary(notice: dict[str, Any]) -> str:
     decision = notice.get("decision") or {}
     if outcome == "promoted":
         return f"Promoted {decision.get('challenger_version')}: {decision.get('reason', '')}"
+    if outcome == "awaiting_approval":
+        return (
+            f"{decision.get('challenger_version')} is better: {decision.get('reason', '')}. It is promoted only "
+            f"when someone approves it within {notice.get('timeout_hours', '?')} h; no decision rejects it.\n"
+            f"Approve: `{notice.get('approve', '')}`\nReject: `{notice.get('reject', '')}`"
+        )
     if outcome == "rejected":
         kept = decision.get("champion_version") or "the current version"
+        approval = notice.get("approval") or {}
+        if approval.get("Error") == REJECTED_ERROR:
+            return f"Kept {kept}; {decision.get('challenger_version')} was rejected: {approval.get('Cause', '')}"
+        if approval:  # States.Timeout: nobody decided in time
+            return f"Kept {kept}; nobody approved {decision.get('challenger_version')} in time, so it was rejected"
         return f"Kept {kept}; {decision.get('challenger_version')} was not better: {decision.get('reason', '')}"
     if outcome == "not_enough_data":
         prepared = notice.get("prepared") or {}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from modelwatch.catalog.layout import (
+    APPROVALS,
     CAPTURE,
     JOINS,
     LABELS,
@@ -189,8 +190,22 @@ RETRAIN = FunctionDefinition(
     pointer="write",
 )
 
+# With [retraining] approval = "manual": the state machine's waitForTaskToken task. It stores the
+# task token where `modelwatch approve` finds it, then publishes the approval notice on the alerts
+# topic (the stack grants that topic; the state machine passes its ARN).
+APPROVAL = FunctionDefinition(
+    "approval",
+    "store a retraining run's task token and ask for approval on the alerts topic",
+    "state-machine",
+    memory_mb=256,
+    timeout_seconds=30,
+    core="serving",
+    layer="base",
+    writes=(APPROVALS,),
+)
+
 FUNCTIONS: dict[str, FunctionDefinition] = {
-    f.name: f for f in (PREDICT, FEEDBACK, CAPTURE_FUNCTION, PROFILE, DRIFT, NOTIFY, RETRAIN)
+    f.name: f for f in (PREDICT, FEEDBACK, CAPTURE_FUNCTION, PROFILE, DRIFT, NOTIFY, RETRAIN, APPROVAL)
 }
 ZIP_FUNCTIONS = {name: f for name, f in FUNCTIONS.items() if f.packaging == "zip"}
 API_ROUTES = {"/predict": PREDICT, "/feedback": FEEDBACK}

@@ -10,6 +10,7 @@ labels/dt=…/<request id>.json                               feedback, under th
 labels-joined/model_version=V/dt=….json                    an hour's labels joined to predictions
 reports/V/<window>/<end>/drift.json, report.html            a window's drift check
 retraining/<run>/train.parquet, holdout.parquet, decision.json   a retraining run's data and verdict
+retraining/approvals/<run>.json                             a run waiting for approval: its task token
 <model prefix>V/model.onnx, manifest.json, baseline.json   the model registry (model bucket)
 
 Partitions are Hive-style (`model_version=…/dt=…`), which Athena and Glue read as columns.
@@ -77,9 +78,23 @@ REPORTS = Area("reports", "data", "drift.json and report.html per window check")
 RETRAINING = Area(
     "retraining", "data", "a retraining run's training and holdout rows and its decision", True, "captureRetentionDays"
 )
+# Inside the retraining area, so the area's retention covers it, but its own prefix: the function
+# that stores a waiting run's task token reaches only this, never the training rows beside it.
+APPROVALS = Area("retraining/approvals", "data", "the task token of each retraining run waiting for approval")
 MODELS = Area("models", "models", "the model registry: artifact, manifest and baseline per version")
 
-DATA_AREAS = (CAPTURE, QUARANTINE, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS, RETRAINING)
+DATA_AREAS = (
+    CAPTURE,
+    QUARANTINE,
+    PROFILES,
+    PROFILES_HOURLY,
+    JOINS,
+    LABELS,
+    LABELS_JOINED,
+    REPORTS,
+    RETRAINING,
+    APPROVALS,
+)
 AREAS = {area.name: area for area in (*DATA_AREAS, MODELS)}
 DEFAULT_MODEL_PREFIX = MODELS.prefix  # the registry's prefix in the model bucket (context modelPrefix)
 CAPTURE_SUFFIX = ".jsonl"
@@ -177,6 +192,11 @@ def report_prefix(model_version: str, window: str, end: datetime) -> str:
 
 def retraining_key(run_id: str, name: str) -> str:
     return f"{RETRAINING.prefix}{run_id}/{name}"
+
+
+def approval_key(run_id: str) -> str:
+    """Where a run waiting for approval keeps its task token (the run id is the execution name)."""
+    return f"{APPROVALS.prefix}{run_id}.json"
 
 
 def model_key(model_prefix: str, version: str, name: str) -> str:

@@ -19,7 +19,7 @@ from typing import Literal
 Unit = Literal["Milliseconds", "Count", "None", "Percent"]
 # Who puts it in CloudWatch: a function (its name in modelwatch.catalog.functions), Powertools on
 # a function's behalf, or CloudWatch metric math over the HTTP API's own metrics.
-Emitter = Literal["predict", "feedback", "capture", "profile", "drift", "notify", "retrain", "api"]
+Emitter = Literal["predict", "feedback", "capture", "profile", "drift", "notify", "retrain", "approval", "api"]
 PerValue = Literal["feature", "class", "kpi", "method"]
 # The model tasks a metric has a value for (modelwatch.spec.models.Task; a literal here, since
 # the catalogue imports nothing of the spec).
@@ -227,6 +227,9 @@ CONCEPT_DRIFT = _metric("ConceptDrift", "None", "drift", "1 when performance fel
 NOTIFICATIONS_SENT = _metric("NotificationsSent", "Count", "notify", "alarm and retraining notices posted to Slack")
 RETRAINING_PROMOTE = _metric("RetrainingPromote", "Count", "retrain", "challengers promoted")
 RETRAINING_REJECT = _metric("RetrainingReject", "Count", "retrain", "challengers rejected")
+RETRAINING_AWAITING_APPROVAL = _metric(
+    "RetrainingAwaitingApproval", "Count", "approval", "chosen challengers waiting for a person to approve them"
+)
 
 CATALOGUE: dict[str, Metric] = {
     m.name: m
@@ -289,6 +292,7 @@ CATALOGUE: dict[str, Metric] = {
         NOTIFICATIONS_SENT,
         RETRAINING_PROMOTE,
         RETRAINING_REJECT,
+        RETRAINING_AWAITING_APPROVAL,
     )
 }
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.console import Console
 
+from modelwatch.cli.approval_commands import add_approval_commands, run_approve, run_reject
 from modelwatch.errors import UserInputError
 
 EXIT_OK = 0
@@ -66,6 +67,7 @@ def add_model_commands(commands: Any) -> None:
         "redrive-alerts", help="hand the notifier's dead letters to it again, once Slack answers"
     )
     redrive.add_argument("--stack", required=True, help="CloudFormation stack name")
+    add_approval_commands(commands)
 
 
 def _registry_options(parser: argparse.ArgumentParser) -> None:
@@ -230,4 +232,6 @@ COMMANDS = {
     "promote": run_promote,
     "versions": run_versions,
     "redrive-alerts": run_redrive_alerts,
+    "approve": _aws_errors(run_approve),
+    "reject": _aws_errors(run_reject),
 }

@@ -179,9 +179,18 @@ def function_invocations(spec: MonitoringSpec, traffic: Traffic, footprint: Mapp
         "sns": notifications,
         "state-machine": retraining_runs(spec, footprint) * lambda_steps,
     }
+    # The approval function: once per run whose challenger is chosen, and only with approval =
+    # "manual" (counted for every run that trains: an upper bound).
+    manual = spec.retraining.approval == "manual" and _retraining_trains(spec, traffic)
+    approvals = retraining_runs(spec, footprint) if manual else 0.0
     counts = {}
     for name, definition in fcat.FUNCTIONS.items():
-        counts[name] = feedback_requests if definition is fcat.FEEDBACK else by_invocation[definition.invocation]
+        if definition is fcat.APPROVAL:
+            counts[name] = approvals
+        elif definition is fcat.FEEDBACK:
+            counts[name] = feedback_requests
+        else:
+            counts[name] = by_invocation[definition.invocation]
     return counts
 
 

@@ -2,11 +2,15 @@
 against the champion, promote it or not, and say what happened on the alerts topic. One
 definition: the CDK stack deploys it, the local runtime runs it.
 
-Execution input: {"trigger": "<what started it>"}; the execution name is the run's id."""
+Execution input: {"trigger": "<what started it>"}; the execution name is the run's id. With an
+approval step ([retraining] approval = "manual", modelwatch.jobs.retraining_approval), a chosen
+challenger waits for a person between Better and Promote."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from modelwatch.jobs.retraining_approval import ApprovalStep, approval_states
 
 RETRY = [
     {
@@ -32,7 +36,7 @@ def _step(function_arn: str, payload: dict[str, str], result: str, next_state: s
     }
 
 
-def _notice(outcome: str, fields: dict[str, str], next_state: str) -> dict[str, Any]:
+def _notice(outcome: str, fields: dict[str, Any], next_state: str) -> dict[str, Any]:
     return {
         "Type": "Pass",
         "Parameters": {
@@ -58,9 +62,9 @@ def _publish(topic_arn: str, then: str) -> dict[str, Any]:
     }
 
 
-def retraining_definition(function_arn: str, topic_arn: str) -> dict[str, Any]:
+def retraining_definition(function_arn: str, topic_arn: str, approval: ApprovalStep | None = None) -> dict[str, Any]:
     run = {"run_id.$": "$$.Execution.Name"}
-    return {
+    definition: dict[str, Any] = {
         "Comment": "Retrain on labelled captures; promote the challenger only if it beats the champion",
         "StartAt": "Prepare",
         "States": {
@@ -105,3 +109,12 @@ def retraining_definition(function_arn: str, topic_arn: str) -> dict[str, Any]:
             },
         },
     }
+    if approval is not None:
+        states = definition["States"]
+        first, waiting = approval_states(
+            approval, topic_arn, _notice, RETRY, approved="Promote", rejected="Notify", failed="NoticeFailed"
+        )
+        states["Better"]["Choices"][0]["Next"] = first
+        states["NoticePromoted"]["Parameters"]["modelwatch_retraining"]["approval.$"] = "$.approval"
+        states |= waiting
+    return definition

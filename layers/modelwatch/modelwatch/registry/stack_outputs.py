@@ -7,3 +7,7 @@ POINTER_PARAMETER = "ModelPointerParameter"
 # Where `modelwatch redrive-alerts --stack NAME` finds the notifier and its dead letters.
 NOTIFY_FUNCTION = "NotifyFunction"
 NOTIFY_DEAD_LETTER_QUEUES = "NotifyDeadLetterQueues"  # comma-separated queue URLs
+# Where `modelwatch approve|reject RUN --stack NAME` finds the runs waiting for approval, and
+# the managed policy that lets a person decide them ([retraining] approval = "manual").
+DATA_BUCKET = "DataBucket"
+APPROVERS_POLICY = "RetrainingApproversPolicy"

@@ -328,6 +328,12 @@ class Retraining(_Strict):
     drift: DriftTrigger | None = DriftTrigger()
     new_labeled_rows: Annotated[int, Field(ge=1)] | None = 10_000
     manual: bool = True
+    # Promotion: "auto" promotes the challenger Evaluate chose; "manual" waits for `modelwatch
+    # approve RUN` or `modelwatch reject RUN` (the notice says which), and no decision within
+    # approval_timeout_hours rejects it (at most 30 days; the run's approval request is kept
+    # in the retraining area, so its retention, context captureRetentionDays, must be longer).
+    approval: Literal["auto", "manual"] = "auto"
+    approval_timeout_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 24
     # The drift check's window whose metrics the performance, drift and new-rows triggers watch
     # (default: the longest in drift.windows).
     window: str | None = None
