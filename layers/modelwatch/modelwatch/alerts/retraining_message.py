@@ -21,6 +21,8 @@ def _summary(notice: dict[str, Any]) -> str:
     if outcome == "rejected":
         kept = decision.get("champion_version") or "the current version"
         return f"Kept {kept}; {decision.get('challenger_version')} was not better: {decision.get('reason', '')}"
+    if outcome == "not_enough_data" and decision:
+        return f"Kept the current version; the holdout could not decide: {decision.get('reason', '')}"
     if outcome == "not_enough_data":
         prepared = notice.get("prepared") or {}
         return (

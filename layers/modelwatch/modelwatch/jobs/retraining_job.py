@@ -18,10 +18,10 @@ from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.retraining.dataset import labelled_rows, labels_by_request
-from modelwatch.retraining.decision import decide, score_on
+from modelwatch.retraining.decision import Answers, actual_of, answers_on, decide, metrics_of
 from modelwatch.retraining.tables import from_parquet, to_parquet
 from modelwatch.serving.current_model import ModelUnavailableError
-from modelwatch.serving.onnx_model import OnnxClassifier
+from modelwatch.serving.onnx_model import ServedModel, load_model
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.windows.capture_profile import PoisonCaptureError, parse_capture
 
@@ -82,25 +82,33 @@ class RetrainingJob:
             "validation_metrics": manifest.validation_metrics,
         }
 
-    def _served(self, version: str) -> OnnxClassifier:
+    def _served(self, version: str) -> ServedModel:
+        """The version as the predict function serves it: verified, loaded for the spec's task."""
         manifest = self.registry.manifest(version)
         artifact = self.registry.verified_artifact(manifest)
-        return OnnxClassifier.for_spec(artifact, self.spec, manifest.classes)
+        return load_model(self.spec, manifest, artifact, self.registry.verified_loss_model(manifest))
 
     def evaluate(self, run_id: str, challenger_version: str) -> dict[str, Any]:
-        """Champion and challenger, each as served (ONNX Runtime), on the run's holdout."""
+        """Champion and challenger, each as served (ONNX Runtime), on the run's holdout. The
+        decision (outcome "promote", "reject" or "not_enough_data", the test and its p-value) is
+        the run's report, kept beside its data."""
         holdout = self._columns(run_id, HOLDOUT)
-        challenger = score_on(self.spec, self._served(challenger_version), holdout)
+        actual = actual_of(self.spec, holdout)
+        challenger = answers_on(self.spec, self._served(challenger_version), holdout)
         champion_version: str | None = None
-        champion = None
+        champion: Answers | None = None
         try:
             champion_version = self.registry.current_version()
-            champion = score_on(self.spec, self._served(champion_version), holdout)
-        except ModelUnavailableError:
-            pass  # no current version, or it no longer verifies: nothing to beat
-        rows = len(next(iter(holdout.values())))
-        decision = decide(self.spec, challenger_version, challenger, champion_version, champion, rows).to_dict()
-        document = decision | {"challenger_metrics": challenger, "champion_metrics": champion}
+            champion = answers_on(self.spec, self._served(champion_version), holdout)
+        except (ModelUnavailableError, ValueError):
+            # No current version, it no longer verifies, or it was made for another task or
+            # feature schema than the spec's: nothing comparable to beat.
+            champion_version, champion = None, None
+        decision = decide(self.spec, actual, challenger_version, challenger, champion_version, champion).to_dict()
+        document = decision | {
+            "challenger_metrics": metrics_of(self.spec, actual, challenger),
+            "champion_metrics": None if champion is None else metrics_of(self.spec, actual, champion),
+        }
         self.data.write(
             layout.retraining_key(run_id, DECISION), json.dumps(document, indent=2).encode(), "application/json"
         )

@@ -342,6 +342,12 @@ class Retraining(_Strict):
     # Promote only when the challenger beats the champion by at least this much on the
     # performance metric (performance.metric, accuracy when unset).
     min_improvement: Annotated[float, Field(ge=0, le=1)] = 0.0
+    # ...and only when that improvement is significant at this level: McNemar's exact test for
+    # accuracy, a paired bootstrap of the metric otherwise (one-sided: the challenger is better).
+    significance: Annotated[float, Field(gt=0, le=0.5)] = 0.05
+    # A holdout with fewer rows (or a single class) cannot tell two models apart: the run ends
+    # as "not enough data" and nothing is promoted.
+    min_holdout_rows: Annotated[int, Field(ge=2)] = 30
 
     @model_validator(mode="after")
     def _schedule_is_cron(self) -> Retraining:
