@@ -148,7 +148,27 @@ def test_the_bootstrap_counts_an_undefined_resample_against_the_challenger():
     assert result.pvalue == 1.0
 
 
-@pytest.mark.parametrize(("key", "value"), [("significance", 0), ("significance", 0.9), ("min_holdout_rows", 1)])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("significance", 0),
+        ("significance", 0.9),
+        ("min_holdout_rows", 1),
+        ("trainer", "train.py"),
+        ("trainer", "package.module"),
+        ("trainer_requirements", ""),
+    ],
+)
 def test_new_retraining_keys_are_validated_naming_the_key(key, value):
     with pytest.raises(SpecError, match=f"retraining.{key}"):
         _spec("binary", **{key: value})
+
+
+def test_a_trainer_that_does_not_resolve_names_the_key():
+    from modelwatch.errors import UserInputError
+    from modelwatch.retraining.trainer import load_trainer
+
+    with pytest.raises(UserInputError, match=r"retraining\.trainer: cannot import .no_such_team_package"):
+        load_trainer("no_such_team_package.train:fit")
+    with pytest.raises(UserInputError, match=r"trainers\.forest has no callable .missing."):
+        load_trainer("tests.integration.trainers.forest:missing")

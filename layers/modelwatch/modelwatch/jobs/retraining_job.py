@@ -68,13 +68,18 @@ class RetrainingJob:
         return from_parquet(self.data.read(layout.retraining_key(run_id, name)), self.spec.numeric_features)
 
     def train(self, run_id: str) -> dict[str, Any]:
-        """Fit, export to ONNX, profile the holdout as the new baseline, publish (not promoted)."""
-        from modelwatch.training.publish import build_model_folder
-
+        """Fit (the built-in pipeline, or the spec's trainer), export to ONNX, profile the holdout
+        as the new baseline, publish (not promoted)."""
         version = f"retrained-{run_id}"[:120]
-        folder = build_model_folder(
-            self.spec, version, self._columns(run_id, TRAIN), self._columns(run_id, HOLDOUT), self.clock()
-        )
+        train, holdout = self._columns(run_id, TRAIN), self._columns(run_id, HOLDOUT)
+        if self.spec.retraining.trainer is not None:  # the team's own training code
+            from modelwatch.retraining.trainer import train_with_trainer
+
+            folder = train_with_trainer(self.spec, self.spec.retraining.trainer, version, train, holdout, self.clock())
+        else:
+            from modelwatch.training.publish import build_model_folder
+
+            folder = build_model_folder(self.spec, version, train, holdout, self.clock())
         manifest = self.registry.publish(folder)
         return {
             "version": manifest.version,

@@ -348,6 +348,14 @@ class Retraining(_Strict):
     # A holdout with fewer rows (or a single class) cannot tell two models apart: the run ends
     # as "not enough data" and nothing is promoted.
     min_holdout_rows: Annotated[int, Field(ge=2)] = 30
+    # The team's training code, "package.module:function" (modelwatch.retraining.trainer); unset:
+    # the built-in pipeline. Its requirements file (relative to the spec) is installed in the
+    # retrain function's image; CDK context trainerRequirements overrides it.
+    trainer: (
+        Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")]
+        | None
+    ) = None
+    trainer_requirements: Annotated[str, Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _schedule_is_cron(self) -> Retraining:
