@@ -1,6 +1,7 @@
 """The retraining state machine's steps, against S3 and the registry.
 
-prepare: the labelled captures of the lookback window, split by time, stored as Parquet.
+prepare: the labelled captures of the lookback window (a uniform sample of at most
+    max_training_rows), split by time, stored as Parquet.
 train: fit a challenger on them and publish it as a new version, not yet current.
 evaluate: score champion and challenger on the same holdout and decide.
 promote: point the registry at the challenger; its baseline comes with it.
@@ -9,6 +10,7 @@ Each step reads what the one before stored, so a retried step repeats the same w
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -19,6 +21,7 @@ from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.retraining.dataset import labelled_rows, labels_by_request
 from modelwatch.retraining.decision import Answers, actual_of, answers_on, decide, metrics_of
+from modelwatch.retraining.sampling import UniformSample
 from modelwatch.retraining.tables import from_parquet, to_parquet
 from modelwatch.serving.current_model import ModelUnavailableError
 from modelwatch.serving.onnx_model import ServedModel, load_model
@@ -40,29 +43,36 @@ class RetrainingJob:
         self.data, self.spec, self.registry, self.clock = DataBucket(s3, bucket), spec, registry, clock
 
     def prepare(self, run_id: str) -> dict[str, Any]:
-        """Store the run's training and holdout rows; status "insufficient_data" below min_rows."""
-        hours = layout.window_hours(self.clock(), self.spec.retraining.lookback_hours)
-        captures: list[dict[str, Any]] = []
-        for version_folder in self.data.folders(layout.CAPTURE.prefix):
-            for keys in self.data.list_hours(version_folder, hours).values():
-                for key, _ in keys:
+        """Store the run's training and holdout rows; status "insufficient_data" below min_rows.
+
+        The window is streamed hour by hour, capture object by capture object, through a uniform
+        sample of at most `max_training_rows` rows: memory is bounded by that, not by the lookback.
+        Captures and labels are both filed under the prediction's hour, so each hour joins alone."""
+        settings = self.spec.retraining
+        hours = layout.window_hours(self.clock(), settings.lookback_hours)
+        # Seeded by the run: a retried step draws the same sample.
+        sample = UniformSample(settings.max_training_rows, int(hashlib.sha256(run_id.encode()).hexdigest()[:12], 16))
+        capture_hours = [self.data.list_hours(folder, hours) for folder in self.data.folders(layout.CAPTURE.prefix)]
+        label_hours = self.data.list_hours(layout.LABELS.prefix, hours)
+        for hour in hours:
+            labels = labels_by_request(json.loads(self.data.read(key)) for key, _ in label_hours[hour])
+            if not labels:
+                continue  # no ground truth for this hour's predictions: nothing to learn from
+            for listing in capture_hours:
+                for key, _ in listing[hour]:
                     try:
-                        captures += parse_capture(self.data.read(key))
+                        captures = parse_capture(self.data.read(key))
                     except PoisonCaptureError:
                         continue  # quarantined by the profile function; nothing to learn from
-        documents = [
-            json.loads(self.data.read(key))
-            for keys in self.data.list_hours(layout.LABELS.prefix, hours).values()
-            for key, _ in keys
-        ]
-        rows = labelled_rows(self.spec, captures, labels_by_request(documents))
-        summary = {"run_id": run_id, "rows": rows.rows, "from_hour": hours[0], "to_hour": hours[-1]}
-        if rows.rows < self.spec.retraining.min_rows:
-            return summary | {"status": "insufficient_data", "min_rows": self.spec.retraining.min_rows}
-        train, holdout = rows.split(self.spec.retraining.holdout_share)
+                    sample.add(labelled_rows(self.spec, captures, labels))
+        summary = {"run_id": run_id, "rows": sample.seen, "from_hour": hours[0], "to_hour": hours[-1]}
+        if sample.seen < settings.min_rows:
+            return summary | {"status": "insufficient_data", "min_rows": settings.min_rows}
+        rows = sample.rows()
+        train, holdout = rows.split(settings.holdout_share)
         self.data.write(layout.retraining_key(run_id, TRAIN), to_parquet(train), "application/vnd.apache.parquet")
         self.data.write(layout.retraining_key(run_id, HOLDOUT), to_parquet(holdout), "application/vnd.apache.parquet")
-        return summary | {"status": "ready"}
+        return summary | {"status": "ready", "sampled_rows": rows.rows}
 
     def _columns(self, run_id: str, name: str) -> dict[str, Any]:
         return from_parquet(self.data.read(layout.retraining_key(run_id, name)), self.spec.numeric_features)

@@ -339,6 +339,9 @@ class Retraining(_Strict):
     lookback_hours: Annotated[int, Field(ge=1)] = 24 * 28
     holdout_share: Annotated[float, Field(gt=0, lt=1)] = 0.2
     min_rows: Annotated[int, Field(ge=10)] = 1000
+    # At most this many labelled rows are kept for a run (train and holdout together), sampled
+    # uniformly over the window when it holds more: the run's memory is bounded by it.
+    max_training_rows: Annotated[int, Field(ge=10)] = 200_000
     # Promote only when the challenger beats the champion by at least this much on the
     # performance metric (performance.metric, accuracy when unset).
     min_improvement: Annotated[float, Field(ge=0, le=1)] = 0.0
@@ -356,6 +359,15 @@ class Retraining(_Strict):
         | None
     ) = None
     trainer_requirements: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _sample_holds_min_rows(self) -> Retraining:
+        if self.max_training_rows < self.min_rows:
+            raise ValueError(
+                f"max_training_rows ({self.max_training_rows}) is below min_rows ({self.min_rows}): "
+                "no run could ever train"
+            )
+        return self
 
     @model_validator(mode="after")
     def _schedule_is_cron(self) -> Retraining:
