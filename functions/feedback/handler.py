@@ -6,6 +6,7 @@ has not landed yet) is accepted and counted.
 
 # No `from __future__ import annotations`: Powertools reads the route's parameter types at
 # import to find the body model, and string annotations would hide it.
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -17,8 +18,11 @@ from functions.shared.emit import add_metric
 from functions.shared.tracing import TRACED_MODULES
 from modelwatch.catalog import metrics as catalog
 from modelwatch.data_access.label_store import LabelStore
-from modelwatch.data_access.platform import current_platform
-from modelwatch.labels import label_of
+from modelwatch.data_access.model_store import registry_of
+from modelwatch.data_access.platform import Platform, current_platform
+from modelwatch.labels import class_label_problem, label_of
+from modelwatch.registry.manifest import ModelManifest
+from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError
 from modelwatch.serving.http import field_errors
 from modelwatch.serving.request_models import api_models, route_responses
 
@@ -43,6 +47,39 @@ def _invalid(error: RequestValidationError) -> Response:
     return error_response(422, "invalid request", errors)
 
 
+def _classes_of(manifest: ModelManifest, artifact: bytes, loss_model: bytes | None) -> list[str]:
+    return list(manifest.classes)
+
+
+@cache
+def _served_classes(platform: Platform) -> CurrentModel[list[str]]:
+    """The served version's classes, from its manifest, re-read on the pointer's TTL as the
+    predict function re-reads its model (so a label is checked against what was predicted)."""
+    registry = registry_of(platform, request_path=True)
+    return CurrentModel(registry, _classes_of, SPEC.serving.pointer_ttl_seconds, platform.clock, artifacts=False)
+
+
+def _check_labels(platform: Platform, items: list[Any], batch: bool) -> None:
+    """A classifier's labels must be classes of the served model: a 422 naming each wrong field.
+    Without a loadable model there is nothing to check against, and ground truth is kept."""
+    if SPEC.task == "regression" or all(item.label is None for item in items):
+        return  # a regression's label is already a JSON number (the request model's rule)
+    try:
+        served, _ = _served_classes(platform).get()
+    except ModelUnavailableError as error:
+        logger.warning("labels stored unchecked: no model version to check them against", extra={"reason": str(error)})
+        return
+    errors = []
+    for index, item in enumerate(items):
+        problem = None if item.label is None else class_label_problem(item.label, served.model)
+        if problem is not None:
+            rule, message = problem
+            location = ("body", "items", index, "label") if batch else ("body", "label")
+            errors.append({"loc": location, "type": rule, "msg": message, "input": item.label})
+    if errors:
+        raise RequestValidationError(errors)
+
+
 def _stored_label(label: Any) -> str | float:
     """A regression's true value stays a number; a class becomes its label (1, 1.0, "1" alike)."""
     return float(label) if SPEC.task == "regression" else label_of(label)
@@ -59,6 +96,7 @@ def feedback(body: FeedbackRequest) -> FeedbackResponse:  # type: ignore[valid-t
     store = LabelStore(platform.client("s3"), platform.settings.data_bucket)
     received = platform.clock()
     items = body.feedback_items()  # type: ignore[attr-defined]
+    _check_labels(platform, items, batch=body.items is not None)  # type: ignore[attr-defined]
     unknown = 0
     for item in items:
         label = None if item.label is None else _stored_label(item.label)

@@ -13,7 +13,15 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.aws_ecr_assets import Platform
 
-from modelwatch_infra.bundling import LAMBDA_PYTHON, ROOT, build_function_code, build_layer, core_files
+from modelwatch_infra.bundling import (
+    LAMBDA_PYTHON,
+    ROOT,
+    build_function_code,
+    build_layer,
+    core_files,
+    image_inputs,
+    stage_image,
+)
 
 CACHE = ROOT / ".cache" / "layers"  # built layers, reused across synths (git-ignored)
 IMAGES = ROOT / ".cache" / "images"  # staged container image build contexts (git-ignored)
@@ -78,22 +86,20 @@ def function_code(function: str, core: str, spec: Path) -> lambda_.Code:
     )
 
 
-def image_code(function: str, core: str, spec: Path, architecture: str) -> lambda_.DockerImageCode:
-    """A container image function's code: its build context staged here (the Dockerfile,
-    the pinned requirements, the code bundle); the image itself is built by `cdk deploy`."""
-    requirements = ROOT / "layers" / "requirements" / f"{core}.txt"
-    dockerfile = ROOT / "functions" / function / "Dockerfile"
+def image_code(
+    function: str, core: str, spec: Path, architecture: str, trainer_requirements: Path | None = None
+) -> lambda_.DockerImageCode:
+    """A container image function's code: its build context staged here (the Dockerfile, the
+    pinned requirements, the trainer's requirements, the code bundle); the image itself is built
+    by `cdk deploy`."""
     files = core_files(function, core, spec)
+    inputs = image_inputs(function, core, spec, trainer_requirements)
     key = _digest(
-        requirements.read_bytes(),
-        dockerfile.read_bytes(),
+        *(name.encode() + body for name, body in sorted(inputs.items())),
         *(relative.encode() + source.read_bytes() for relative, source in sorted(files.items())),
     )[:16]
     staged = IMAGES / f"{function}-{key}"
     if not (staged / "Dockerfile").is_file():
-        shutil.rmtree(staged, ignore_errors=True)
-        build_function_code(function, staged / "code", core, spec)
-        shutil.copy2(requirements, staged / "requirements.txt")
-        shutil.copy2(dockerfile, staged / "Dockerfile")  # last: its presence marks a complete stage
+        stage_image(function, core, spec, trainer_requirements, staged)
     platform = Platform.LINUX_ARM64 if architecture == "arm64" else Platform.LINUX_AMD64
     return lambda_.DockerImageCode.from_image_asset(str(staged), platform=platform)

@@ -139,3 +139,34 @@ def build_function_code(function: str, out: Path, core: str | None = None, spec:
         shutil.copy2(source, target)
     compiled = _compile(out, LAMBDA_PYTHON)
     return Bundle(out, tree_size(out), compiled)
+
+
+# The team's trainer requirements in the retrain image's build context (functions/retrain/Dockerfile
+# installs it after the pinned training requirements); without any, a file that installs nothing.
+TRAINER_REQUIREMENTS = "trainer-requirements.txt"
+NO_TRAINER_REQUIREMENTS = b"# no [retraining] trainer_requirements: the built-in pipeline needs nothing more\n"
+
+
+def image_inputs(function: str, core: str, spec: Path, trainer_requirements: Path | None) -> dict[str, bytes]:
+    """The build context's files besides the code bundle, by name: the Dockerfile, the pinned
+    requirements of the function's kind, and the trainer's requirements."""
+    return {
+        "Dockerfile": (ROOT / "functions" / function / "Dockerfile").read_bytes(),
+        "requirements.txt": (ROOT / "layers" / "requirements" / f"{core}.txt").read_bytes(),
+        TRAINER_REQUIREMENTS: NO_TRAINER_REQUIREMENTS
+        if trainer_requirements is None
+        else trainer_requirements.read_bytes(),
+    }
+
+
+def stage_image(function: str, core: str, spec: Path, trainer_requirements: Path | None, staged: Path) -> Path:
+    """A container image function's build context in `staged`: the code bundle, then the other
+    inputs, the Dockerfile last (its presence marks a complete stage)."""
+    shutil.rmtree(staged, ignore_errors=True)
+    build_function_code(function, staged / "code", core, spec)
+    inputs = image_inputs(function, core, spec, trainer_requirements)
+    for name, body in inputs.items():
+        if name != "Dockerfile":
+            (staged / name).write_bytes(body)
+    (staged / "Dockerfile").write_bytes(inputs["Dockerfile"])
+    return staged

@@ -119,7 +119,9 @@ class ModelWatchFunction(Construct):
             "description": f"ModelWatch {name}: {definition.description}",
         }
         if definition.layer is None:
-            code = image_code(name, definition.core, settings.spec_path, settings.architecture)
+            code = image_code(
+                name, definition.core, settings.spec_path, settings.architecture, settings.trainer_requirements
+            )
             self.function: lambda_.Function = lambda_.DockerImageFunction(self, "Function", code=code, **common)
         else:
             self.function = lambda_.Function(

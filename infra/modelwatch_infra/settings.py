@@ -30,6 +30,9 @@ DEFAULTS: dict[str, str] = {
     "snapStart": "true",  # SnapStart for the predict function (not offered in every region)
     "traceBackground": "false",  # X-Ray on functions off the API path (billed per trace)
     "apiDetailedMetrics": "false",  # per-route API metrics (billed as custom metrics)
+    # The retrain image's extra requirements for the team's trainer, relative to the repo; empty:
+    # the spec's [retraining] trainer_requirements (relative to the spec), if any.
+    "trainerRequirements": "",
 }
 
 
@@ -54,6 +57,7 @@ class DeploymentSettings:
     snap_start: bool
     trace_background: bool = False
     api_detailed_metrics: bool = False
+    trainer_requirements: Path | None = None
 
     def retention_days(self, context_key: str) -> int:
         """The number of days a retention context setting (named by the layout catalogue) holds."""
@@ -84,10 +88,11 @@ class DeploymentSettings:
             flags[key] = get(key).lower()
             if flags[key] not in ("true", "false"):
                 raise ValueError(f"context {key} must be true or false, not {flags[key]!r}")
+        spec = load_spec(spec_path)
         return cls(
             stack_name=get("stackName"),
             spec_path=spec_path,
-            spec=load_spec(spec_path),
+            spec=spec,
             alert_emails=[e.strip() for e in get("alertEmails").split(",") if e.strip()],
             slack_secret_name=get("slackSecretName"),
             model_bucket_name=get("modelBucketName") or None,
@@ -104,4 +109,21 @@ class DeploymentSettings:
             snap_start=flags["snapStart"] == "true",
             trace_background=flags["traceBackground"] == "true",
             api_detailed_metrics=flags["apiDetailedMetrics"] == "true",
+            trainer_requirements=trainer_requirements(get("trainerRequirements"), spec_path, spec),
         )
+
+
+def trainer_requirements(context_value: str, spec_path: Path, spec: MonitoringSpec) -> Path | None:
+    """The requirements file the retrain image installs for the team's trainer: context
+    trainerRequirements (relative to the repo) over the spec's retraining.trainer_requirements
+    (relative to the spec). A file that is not there is an error naming where it was set."""
+    if context_value:
+        path, where = (ROOT / context_value).resolve(), "context trainerRequirements"
+    elif spec.retraining.trainer_requirements:
+        path = (spec_path.parent / spec.retraining.trainer_requirements).resolve()
+        where = f"{spec_path.name}: retraining.trainer_requirements"
+    else:
+        return None
+    if not path.is_file():
+        raise ValueError(f"{where}: {path} is not a file")
+    return path

@@ -21,3 +21,46 @@ def test_serving_bundles_leave_the_statistics_out(tmp_path):
     files = core_files("predict", "serving")
     assert "functions/predict/handler.py" in files and "modelwatch/serving/onnx_model.py" in files
     assert not any(path.startswith(("modelwatch/stats/", "modelwatch/training/")) for path in files)
+
+
+def test_the_retrain_image_installs_the_trainers_requirements(tmp_path):
+    """The spec's trainer_requirements (relative to the spec) reaches the image's build context,
+    and the Dockerfile installs it after the pinned training set; context trainerRequirements
+    overrides it; a file that is not there is refused, naming where it was set."""
+    import pytest
+
+    from modelwatch.spec import load_spec
+    from modelwatch_infra.bundling import NO_TRAINER_REQUIREMENTS, TRAINER_REQUIREMENTS, stage_image
+    from modelwatch_infra.settings import trainer_requirements
+
+    (tmp_path / "team").mkdir()
+    requirements = tmp_path / "team" / "requirements.txt"
+    requirements.write_text("xgboost==3.2.0\nteam-features==1.4\n")
+    spec_path = tmp_path / "monitoring.toml"
+    spec_path.write_text(
+        (ROOT / "monitoring.toml")
+        .read_text()
+        .replace(
+            "\n[retraining]\n",
+            '\n[retraining]\ntrainer = "team_training.fit:train"\ntrainer_requirements = "team/requirements.txt"\n',
+        )
+    )
+    spec = load_spec(spec_path)
+    found = trainer_requirements("", spec_path, spec)
+    assert found == requirements.resolve()
+    staged = stage_image("retrain", "training", spec_path, found, tmp_path / "context")
+    assert (staged / TRAINER_REQUIREMENTS).read_text() == requirements.read_text()
+    steps = [line for line in (staged / "Dockerfile").read_text().splitlines() if line.startswith(("COPY", "RUN"))]
+    installs = [i for i, line in enumerate(steps) if line.startswith("RUN pip install")]
+    assert len(installs) == 2 and steps[installs[1]].endswith(f"-r ${{LAMBDA_TASK_ROOT}}/{TRAINER_REQUIREMENTS}")
+    assert steps[installs[0]].endswith("/requirements.txt")  # the pinned set first
+    assert (staged / "code" / "modelwatch" / "retraining" / "trainer.py").is_file()
+    # Context overrides the spec; no requirements at all stage a file that installs nothing.
+    other = tmp_path / "other.txt"
+    other.write_text("lightgbm==4.7.0\n")
+    assert trainer_requirements(str(other), spec_path, spec) == other.resolve()
+    plain = stage_image("retrain", "training", ROOT / "monitoring.toml", None, tmp_path / "plain")
+    assert (plain / TRAINER_REQUIREMENTS).read_bytes() == NO_TRAINER_REQUIREMENTS
+    requirements.unlink()
+    with pytest.raises(ValueError, match=r"monitoring\.toml: retraining\.trainer_requirements: .* is not a file"):
+        trainer_requirements("", spec_path, spec)

@@ -60,3 +60,31 @@ def test_bad_feedback_names_the_field(stack):
         assert any(f == field or f.startswith(field + ".") for f, _ in fields), (body, fields)
         if rule:
             assert any(r == rule for _, r in fields), (body, fields)
+
+
+def test_labels_must_be_classes_of_the_served_model(stack):
+    """The demo model's classes are "0" and "1": a label outside them, or a boolean (which would
+    be the label "true", never a class), is a 422 naming the field, quarantined and counted."""
+    (request_id,) = _predict(stack)
+    cases = [
+        ({"request_id": request_id, "label": "2"}, "label", "unknown_class"),
+        ({"request_id": request_id, "label": True}, "label", "boolean_label"),
+        ({"request_id": request_id, "label": "yes"}, "label", "unknown_class"),
+        (
+            {"items": [{"request_id": request_id, "label": 1}, {"request_id": request_id, "label": 7}]},
+            "items.1.label",
+            "unknown_class",
+        ),
+    ]
+    for body, field, rule in cases:
+        before = len(stack.objects("quarantine/"))
+        result = stack.call("feedback", "POST", "/feedback", body)
+        assert result.status == 422, (body, result.body)
+        assert [(e["field"], e["rule"]) for e in result.body["errors"]] == [(field, rule)], result.body
+        assert "classes" in result.body["errors"][0]["message"]
+        assert len(stack.objects("quarantine/")) == before + 1
+        assert "ValidationErrors" in result.metrics()
+    stored = [k for k in stack.objects("labels/", bodies=False) if request_id in k]
+    assert stored == []  # a refused batch stores none of its items
+    for label in (1, "1", 1.0, 0):
+        assert stack.call("feedback", "POST", "/feedback", {"request_id": request_id, "label": label}).status == 200

@@ -69,7 +69,7 @@ def test_a_challenger_that_does_not_beat_the_champion_is_kept_out(stack_factory)
     assert execution.status == "SUCCEEDED"
     decision = execution.output["evaluated"]["value"]
     assert decision["promote"] is False, decision
-    assert "< champion" in decision["reason"]
+    assert decision["outcome"] == "reject" and decision["reason"].startswith(("too small", "not significant"))
     assert stack.registry.current_version() == "v1"
     assert "retrained-run-reject" in {m.version for m in [stack.registry.manifest("retrained-run-reject")]}
     (notice,) = stack.alerts()
@@ -124,3 +124,32 @@ def test_training_rows_come_from_captures_joined_with_their_labels(stack_factory
     assert len(train["age"]) == 800
     np.testing.assert_array_equal(np.sort(train["age"]), np.sort(frame["age"][:800]))
     assert sorted(set(train["label"])) == ["0", "1"]
+
+
+def test_a_window_over_max_training_rows_is_sampled_from_every_hour(stack_factory):
+    """600 labelled predictions over four hours, at most 200 kept: the run's sample has 200 rows
+    (train and holdout), drawn from every hour, however many the window holds."""
+    from modelwatch.jobs.retraining_job import RetrainingJob
+    from modelwatch.retraining.tables import from_parquet
+
+    stack = stack_factory(min_rows=100, max_training_rows=200)
+    stack.publish_demo_model("v1")
+    frame = demo_frame(600, 36)
+    for hour in range(4):
+        stack.clock.advance(3600)
+        predict_and_label(stack, frame, range(hour * 150, (hour + 1) * 150))
+    stack.clock.advance(3600)
+    spec = stack.platform.spec
+    job = RetrainingJob(stack.s3, stack.platform.settings.data_bucket, spec, stack.registry, stack.clock)
+    prepared = job.prepare("run-sampled")
+    assert (prepared["status"], prepared["rows"], prepared["sampled_rows"]) == ("ready", 600, 200)
+    stored = stack.objects("retraining/run-sampled/")
+    train, holdout = (
+        from_parquet(stored[f"retraining/run-sampled/{name}.parquet"], spec.numeric_features)
+        for name in ("train", "holdout")
+    )
+    assert (len(train["income"]), len(holdout["income"])) == (160, 40)
+    row_of = {income: i for i, income in enumerate(frame["income"])}
+    hours = [row_of[income] // 150 for income in np.concatenate([train["income"], holdout["income"]])]
+    assert sorted(set(hours)) == [0, 1, 2, 3]
+    assert min(hours[160:]) >= max(hours[:160])  # the holdout is the sample's latest rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from modelwatch.retraining import decide, labelled_rows, score_on
+from modelwatch.retraining import labelled_rows, score_on
 from modelwatch.retraining.dataset import labels_by_request
 from modelwatch.retraining.tables import from_parquet, to_parquet
 
@@ -61,25 +61,6 @@ def test_parquet_round_trip_keeps_missing_values_and_types(demo_spec):
     back = from_parquet(to_parquet(columns), ["age"])
     assert back["age"].dtype == np.float64 and np.isnan(back["age"][1]) and back["age"][2] == 3.0
     assert back["category"].tolist() == ["a", None, "c"] and back["label"].tolist() == ["0", "1", "1"]
-
-
-@pytest.mark.parametrize(
-    ("challenger", "champion", "margin", "promote"),
-    [(0.80, 0.75, 0.0, True), (0.75, 0.75, 0.0, True), (0.74, 0.75, 0.0, False), (0.80, 0.75, 0.1, False)],
-)
-def test_the_challenger_must_beat_the_champion_by_the_margin(demo_spec, challenger, champion, margin, promote):
-    spec = demo_spec.model_copy(
-        update={"retraining": demo_spec.retraining.model_copy(update={"min_improvement": margin})}
-    )
-    decision = decide(spec, "v2", {"accuracy": challenger}, "v1", {"accuracy": champion}, 500)
-    assert decision.promote is promote and decision.metric == "accuracy"
-    assert decision.to_dict()["holdout_rows"] == 500
-
-
-def test_without_a_champion_the_challenger_is_promoted_unless_unscored(demo_spec):
-    assert decide(demo_spec, "v2", {"accuracy": 0.7}, None, None, 100).promote is True
-    unscored = decide(demo_spec, "v2", {"accuracy": None}, "v1", {"accuracy": 0.7}, 100)
-    assert unscored.promote is False and "could not be computed" in unscored.reason
 
 
 class _Constant:

@@ -86,3 +86,18 @@ def test_unsupported_states_are_refused():
     definition = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 1, "End": True}}}
     with pytest.raises(ValueError, match="not supported locally"):
         run_state_machine(definition, {}, "v", _tasks({}, []))
+
+
+def test_a_holdout_that_cannot_decide_ends_as_not_enough_data_not_a_failure():
+    published: list = []
+    decision = {"promote": False, "outcome": "not_enough_data", "reason": "the holdout holds a single class (1)"}
+    results = {
+        "prepare": {"status": "ready", "run_id": "z"},
+        "train": {"version": "retrained-z"},
+        "evaluate": decision,
+    }
+    execution = run_state_machine(DEFINITION, {"trigger": "manual"}, "z", _tasks(results, published))
+    assert execution.status == "SUCCEEDED"
+    assert execution.visited[-4:] == ["Better", "NoticeUndecided", "Notify", "Done"]
+    notice = json.loads(published[0]["Message"])["modelwatch_retraining"]
+    assert notice["outcome"] == "not_enough_data" and notice["decision"] == decision

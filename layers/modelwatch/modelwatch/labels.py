@@ -17,3 +17,16 @@ def label_of(value: object) -> str:
     if isinstance(value, numbers.Real) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+def class_label_problem(value: object, classes: list[str]) -> tuple[str, str] | None:
+    """(rule, message) when `value` is not one of a classifier's `classes`, else None. A boolean
+    is refused outright where the classes are not booleans: true would become the label "true",
+    never 1, so it could only ever count as a wrong answer."""
+    shown = ", ".join(classes)
+    if isinstance(value, bool) and not set(classes) <= {"true", "false"}:
+        return "boolean_label", f"a boolean, but the model's classes are not booleans (its classes: {shown})"
+    label = label_of(value)
+    if label not in classes:
+        return "unknown_class", f"{label!r} is not one of the model's classes ({shown})"
+    return None

@@ -52,6 +52,8 @@ def _summary(notice: dict[str, Any]) -> str:
         if approval:  # States.Timeout: nobody decided in time
             return f"Kept {kept}; nobody approved {decision.get('challenger_version')} in time, so it was rejected"
         return f"Kept {kept}; {decision.get('challenger_version')} was not better: {decision.get('reason', '')}"
+    if outcome == "not_enough_data" and decision:
+        return f"Kept the current version; the holdout could not decide: {decision.get('reason', '')}"
     if outcome == "not_enough_data":
         prepared = notice.get("prepared") or {}
         return (

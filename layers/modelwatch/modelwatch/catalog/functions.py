@@ -131,7 +131,9 @@ FEEDBACK = FunctionDefinition(
     timeout_seconds=10,
     core="serving",
     layer="base",
+    reads=(MODELS,),  # the served version's manifest: labels are checked against its classes
     writes=(LABELS,),
+    pointer="read",
     handles_inputs=True,
 )
 CAPTURE_FUNCTION = FunctionDefinition(

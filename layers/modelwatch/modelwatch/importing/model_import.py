@@ -233,12 +233,26 @@ def import_model(
 ) -> tuple[ModelFolder, str]:
     """The model folder of an imported model, and the spec text to keep beside it. `columns` are
     the reference rows with the target (rows without one are dropped by the caller)."""
+    return import_source(spec, load_source_model(model_path), columns, version, now), spec_text
+
+
+def import_source(
+    spec: MonitoringSpec,
+    source: SourceModel,
+    columns: Mapping[str, np.ndarray],
+    version: str,
+    now: datetime,
+    training_rows: int = 0,
+) -> ModelFolder:
+    """The model folder of a loaded model (a file the user imports, or what a retraining run's
+    trainer returned): converted, proved equal to the original on `columns` (labelled rows), which
+    also give its validation metrics and baseline. `training_rows`: 0 when trained elsewhere."""
     from modelwatch.profiles.coercion import as_labels
     from modelwatch.training.publish import baseline_profile, library_versions
 
     target_name = spec.columns.target
     assert target_name is not None
-    source = load_source_model(model_path)
+    model_path = source.path
     frame = model_frame(spec, columns)
     if source.library == "onnx":
         assert source.onnx is not None
@@ -282,11 +296,11 @@ def import_model(
         positive_class=spec.columns.positive_class,
         feature_schema={name: f.model_dump(mode="json") for name, f in spec.features.items()},
         validation_metrics=metrics,
-        training_rows=0,  # unknown: the model was trained elsewhere
+        training_rows=training_rows,
         library_versions={"source": source.description, **library_versions(LIBRARIES)},
         loss_model=None if loss_bytes is None else reference_to(LOSS_MODEL_NAME, loss_bytes, "json"),
     )
-    return ModelFolder(manifest, onnx_bytes, baseline, loss_bytes), spec_text
+    return ModelFolder(manifest, onnx_bytes, baseline, loss_bytes)
 
 
 def write_imported_folder(folder: ModelFolder, spec_text: str, out: Path) -> None:

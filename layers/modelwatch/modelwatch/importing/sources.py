@@ -65,6 +65,18 @@ def _names(model: Any, library: str) -> list[str] | None:
     return None if all(GENERATED_NAME.fullmatch(n) for n in names) else names
 
 
+def fitted_source_model(model: Any, where: Path) -> SourceModel:
+    """A model object already in memory (what a retraining trainer returns): ONNX bytes, a path to
+    any file `load_source_model` reads, or a fitted scikit-learn, XGBoost or LightGBM model.
+    `where` names it in messages."""
+    if isinstance(model, bytes | bytearray):
+        return SourceModel(where, "onnx", onnx=bytes(model))
+    if isinstance(model, str | Path):
+        return load_source_model(Path(model))
+    library = _library_of(model)
+    return SourceModel(where, library, model=model, feature_names=_names(model, library))
+
+
 def load_source_model(path: Path) -> SourceModel:
     """The model in `path`, by its suffix: .onnx, .joblib/.pkl/.pickle, XGBoost's .json/.ubj,
     LightGBM's .txt."""

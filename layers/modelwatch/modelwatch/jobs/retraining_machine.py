@@ -86,7 +86,15 @@ def retraining_definition(function_arn: str, topic_arn: str, approval: ApprovalS
             ),
             "Better": {
                 "Type": "Choice",
-                "Choices": [{"Variable": "$.evaluated.value.promote", "BooleanEquals": True, "Next": "Promote"}],
+                "Choices": [
+                    {"Variable": "$.evaluated.value.promote", "BooleanEquals": True, "Next": "Promote"},
+                    # The holdout could not tell the models apart: an outcome, not a failure.
+                    {
+                        "Variable": "$.evaluated.value.outcome",
+                        "StringEquals": "not_enough_data",
+                        "Next": "NoticeUndecided",
+                    },
+                ],
                 "Default": "NoticeRejected",
             },
             "Promote": _step(
@@ -96,6 +104,7 @@ def retraining_definition(function_arn: str, topic_arn: str, approval: ApprovalS
                 "NoticePromoted",
             ),
             "NoticeNotEnoughData": _notice("not_enough_data", {"prepared.$": "$.prepared.value"}, "Notify"),
+            "NoticeUndecided": _notice("not_enough_data", {"decision.$": "$.evaluated.value"}, "Notify"),
             "NoticeRejected": _notice("rejected", {"decision.$": "$.evaluated.value"}, "Notify"),
             "NoticePromoted": _notice("promoted", {"decision.$": "$.evaluated.value"}, "Notify"),
             "Notify": _publish(topic_arn, "Done"),

@@ -44,8 +44,12 @@ class CurrentModel(Generic[Model]):
         build: Callable[[ModelManifest, bytes, bytes | None], Model],
         ttl_seconds: float,
         clock: Callable[[], datetime],
+        artifacts: bool = True,
     ) -> None:
         self.registry, self.build, self.ttl, self.clock = registry, build, ttl_seconds, clock
+        # False: `build` needs only what the manifest says (the classes, say), so the artifact
+        # and loss model are neither fetched nor verified and `build` gets b"" and None for them.
+        self.artifacts = artifacts
         self._served: Served[Model] | None = None
         self._checked_at: datetime | None = None
 
@@ -69,8 +73,8 @@ class CurrentModel(Generic[Model]):
             version = self.registry.current_version()
             if self._served is None or version != self._served.manifest.version:
                 manifest = self.registry.manifest(version)
-                artifact = self.registry.verified_artifact(manifest)
-                loss_model = self.registry.verified_loss_model(manifest)
+                artifact = self.registry.verified_artifact(manifest) if self.artifacts else b""
+                loss_model = self.registry.verified_loss_model(manifest) if self.artifacts else None
                 self._served = Served(manifest, self.build(manifest, artifact, loss_model))
         except Exception as exc:  # any failure to load: report it, never serve a half-loaded model
             if self._served is None:

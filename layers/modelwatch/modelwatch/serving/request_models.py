@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, create_model, model_validator
 
 from modelwatch.spec.models import MonitoringSpec
 
@@ -118,7 +118,9 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
     label_type: Any = (
         Annotated[float, Field(strict=True, allow_inf_nan=False, description="the true value")] | None
         if spec.task == "regression"
-        else Annotated[str | int | bool, Field(union_mode="left_to_right")] | None
+        # StrictBool before int: a lax int would read true as 1, and a boolean must stay one so
+        # the feedback function can refuse it where the model's classes are not booleans.
+        else Annotated[str | StrictBool | int, Field(union_mode="left_to_right")] | None
     )
     outcomes_type = dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], outcome_value]
 

@@ -345,9 +345,35 @@ class Retraining(_Strict):
     lookback_hours: Annotated[int, Field(ge=1)] = 24 * 28
     holdout_share: Annotated[float, Field(gt=0, lt=1)] = 0.2
     min_rows: Annotated[int, Field(ge=10)] = 1000
+    # At most this many labelled rows are kept for a run (train and holdout together), sampled
+    # uniformly over the window when it holds more: the run's memory is bounded by it.
+    max_training_rows: Annotated[int, Field(ge=10)] = 200_000
     # Promote only when the challenger beats the champion by at least this much on the
     # performance metric (performance.metric, accuracy when unset).
     min_improvement: Annotated[float, Field(ge=0, le=1)] = 0.0
+    # ...and only when that improvement is significant at this level: McNemar's exact test for
+    # accuracy, a paired bootstrap of the metric otherwise (one-sided: the challenger is better).
+    significance: Annotated[float, Field(gt=0, le=0.5)] = 0.05
+    # A holdout with fewer rows (or a single class) cannot tell two models apart: the run ends
+    # as "not enough data" and nothing is promoted.
+    min_holdout_rows: Annotated[int, Field(ge=2)] = 30
+    # The team's training code, "package.module:function" (modelwatch.retraining.trainer); unset:
+    # the built-in pipeline. Its requirements file (relative to the spec) is installed in the
+    # retrain function's image; CDK context trainerRequirements overrides it.
+    trainer: (
+        Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$")]
+        | None
+    ) = None
+    trainer_requirements: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _sample_holds_min_rows(self) -> Retraining:
+        if self.max_training_rows < self.min_rows:
+            raise ValueError(
+                f"max_training_rows ({self.max_training_rows}) is below min_rows ({self.min_rows}): "
+                "no run could ever train"
+            )
+        return self
 
     @model_validator(mode="after")
     def _schedule_is_cron(self) -> Retraining:
