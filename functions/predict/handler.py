@@ -105,9 +105,12 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
     if failure is not None:
         logger.error("new model version not loaded; serving the last good one", extra=vars(failure))
         telemetry.emit_model_failure(metrics)
-    batch = score(SPEC, served, body.records(), platform.clock())  # type: ignore[attr-defined]
+    scored_at = platform.clock()
+    batch = score(SPEC, served, body.records(), scored_at)  # type: ignore[attr-defined]
     if platform.settings.monitoring:
-        write_capture(capture.CAPTURE, sampled(batch.captures, SPEC.capture.sample_rate))
+        captures = sampled(batch.captures, SPEC.capture.sample_rate)
+        write_capture(capture.CAPTURE, captures)
+        telemetry.emit_capture_sent(SPEC, batch.model_version, len(captures), scored_at)
         telemetry.emit_scored(metrics, SPEC, batch, (time.perf_counter() - started) * 1000)
     return PredictResponse(predictions=batch.predictions)
 

@@ -8,6 +8,7 @@ model version and class. Request ids and inputs go in metadata, never in dimensi
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from aws_lambda_powertools.metrics import Metrics
 
@@ -15,6 +16,14 @@ from functions.shared.emit import add_metric, emit_with_dimensions
 from modelwatch.catalog import metrics as catalog
 from modelwatch.serving.prediction import ScoredBatch
 from modelwatch.spec.models import MonitoringSpec
+
+
+def emit_capture_sent(spec: MonitoringSpec, model_version: str, records: int, at: datetime) -> None:
+    """How many capture records this request logged, stamped with their timestamp (so the drift
+    run's reconciliation finds them in the same hour as their capture/ partition)."""
+    if records:
+        dimensions = {"service": spec.metrics.service, "model_version": model_version}
+        emit_with_dimensions(catalog.CAPTURE_RECORDS_SENT, records, spec.metrics.namespace, dimensions, at)
 
 
 def emit_scored(metrics: Metrics, spec: MonitoringSpec, batch: ScoredBatch, total_ms: float) -> None:

@@ -5,6 +5,7 @@ magnitude below 8.5e-109, which CloudWatch rejects, is 0). Powertools writes it 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from aws_lambda_powertools.metrics import Metrics, MetricUnit, single_metric
 
@@ -22,10 +23,18 @@ def add_metric(metrics: Metrics, metric: Metric, value: float, feature: str | No
     metrics.add_metric(name, UNITS[metric.unit], recordable(value))
 
 
-def emit_with_dimensions(metric: Metric, value: float, namespace: str, dimensions: Mapping[str, str]) -> None:
-    """A value in its own EMF document, with every dimension the catalogue gives the metric."""
+def emit_with_dimensions(
+    metric: Metric, value: float, namespace: str, dimensions: Mapping[str, str], at: datetime | None = None
+) -> None:
+    """A value in its own EMF document, with every dimension the catalogue gives the metric.
+
+    `at`: the moment the value belongs to, when it must fall in the same hour as a record stamped
+    with it (a capture record's hour); by default the document's flush time, which can be the
+    next hour's first milliseconds."""
     if tuple(dimensions) != metric.dimensions:
         raise ValueError(f"{metric.name} takes dimensions {metric.dimensions}, not {tuple(dimensions)}")
     with single_metric(metric.name, UNITS[metric.unit], recordable(value), namespace=namespace) as document:
+        if at is not None:
+            document.set_timestamp(at)
         for key, dimension in dimensions.items():
             document.add_dimension(key, dimension)

@@ -13,7 +13,7 @@ from typing import Any
 from modelwatch.alerts.redrive import RedriveOutcome, redrive
 from modelwatch.catalog import functions as catalog
 from modelwatch.catalog import layout
-from modelwatch.catalog.metrics import API_ID_DIMENSION, API_REQUESTS, API_SERVER_ERRORS
+from modelwatch.catalog.metrics import API_ID_DIMENSION, API_REQUESTS, API_SERVER_ERRORS, READ_BACK
 from modelwatch.data_access.model_store import ModelRegistry, registry_of
 from modelwatch.data_access.platform import Platform, install_platform
 from modelwatch.registry.manifest import ModelManifest
@@ -22,7 +22,7 @@ from modelwatch_local.alarms import LOCAL_API_ID, AlarmEvaluator, StateChange
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.lambda_runtime import Invocation, invoke
-from modelwatch_local.metrics import MetricStore
+from modelwatch_local.metrics import Datapoint, MetricStore
 from modelwatch_local.state_machine import Execution, StateError, run_state_machine
 from modelwatch_local.subscription import awslogs_event
 
@@ -134,7 +134,7 @@ class LocalStack:
         ]
         self.platform.client("sns").subscribe(TopicArn=self.alerts_topic, Protocol="sqs", Endpoint=inbox_arn)
         # CloudWatch: metrics from the functions' EMF lines, and the spec's alarms over them.
-        self.metrics = MetricStore()
+        self.metrics = MetricStore(mirror=self._put_read_back)
         self._slack_connected = False
         self.alarms = AlarmEvaluator(self.platform.spec, self.metrics, region=settings.region)
 
@@ -172,6 +172,24 @@ class LocalStack:
         invocation = invoke(function, event)
         self.metrics.ingest(invocation.stdout, self.clock())
         return invocation
+
+    def _put_read_back(self, points: list[Datapoint], at: datetime) -> None:
+        """The datapoints a function reads back with GetMetricData, put in moto's CloudWatch too
+        (moto does not turn EMF into metrics), stamped like the local store's."""
+        by_namespace: dict[str, list[dict[str, Any]]] = {}
+        for (namespace, name, dimensions), value in points:
+            if name in READ_BACK:
+                by_namespace.setdefault(namespace, []).append(
+                    {
+                        "MetricName": name,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(dimensions)],
+                        "Value": value,
+                        "Timestamp": at,
+                        "Unit": READ_BACK[name].unit,
+                    }
+                )
+        for namespace, data in by_namespace.items():
+            self.platform.client("cloudwatch").put_metric_data(Namespace=namespace, MetricData=data)
 
     def evaluate_alarms(self) -> AlarmRound:
         """CloudWatch evaluating every alarm now: a change to ALARM or OK of a notifying alarm is

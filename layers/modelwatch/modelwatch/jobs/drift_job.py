@@ -9,12 +9,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from collections.abc import Mapping
 from typing import Any
 
 from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.drift import analyze
+from modelwatch.jobs.capture_accounting import CaptureAccount, VersionAccount, settled_hour
 from modelwatch.jobs.window_check import WindowCheck
 from modelwatch.profiles import DatasetProfile, merge_profiles
 from modelwatch.registry.manifest import ModelManifest
@@ -97,6 +99,20 @@ class DriftJob:
             covered.update(hours)
             documents[window.name] = self.check_window(context, window, hours, merged)
         return [documents[w.name] for w in self.spec.drift.windows]
+
+    def account_captures(self, end: datetime, sent: Mapping[str, int]) -> CaptureAccount:
+        """The hour that settled at `end`: each model version's records sent (`sent`, from
+        CloudWatch) against the records profiled from its capture objects. The served version is
+        always accounted, so a version whose captures all vanished still shows what it sent."""
+        hour = settled_hour(end)
+        versions = sorted({*sent, self.registry.current_version()})
+        accounts = []
+        for version in versions:
+            rollups = self.data.existing(layout.PROFILES_HOURLY.version_prefix(version), [hour])
+            listed = self.data.list_hours(layout.PROFILES.version_prefix(version), [hour])
+            captured = self._hourly_profile(version, hour, rollups, listed).profile.rows
+            accounts.append(VersionAccount(version, int(sent.get(version, 0)), captured))
+        return CaptureAccount(hour, tuple(accounts))
 
     @staticmethod
     def _settled(version: str, hour: str, end: datetime, rollups: set[str]) -> bool:
