@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -17,7 +18,7 @@ from modelwatch_infra.api import Api
 from modelwatch_infra.bundling import ROOT
 from modelwatch_infra.dashboard import Dashboard
 from modelwatch_infra.functions import Layers, ModelWatchFunction
-from modelwatch_infra.nag import suppress_reviewed_findings
+from modelwatch_infra.nag import METRIC_READS, suppress_reviewed_findings
 from modelwatch_infra.pipeline import Pipeline
 from modelwatch_infra.retraining import Retraining
 from modelwatch_infra.settings import DeploymentSettings
@@ -145,6 +146,8 @@ class ModelWatchStack(cdk.Stack):
                 storage.pointer.grant_read(function.function)
             if definition.pointer == "write":
                 storage.pointer.grant_write(function.function)
+            if definition.reads_metrics:
+                function.function.add_to_role_policy(iam.PolicyStatement(actions=METRIC_READS, resources=["*"]))
         return granted
 
 

@@ -23,6 +23,10 @@ AWS_REQUIRES_WILDCARD = {
     "logs:ListLogDeliveries",
     "logs:PutResourcePolicy",
     "logs:UpdateLogDelivery",
+    # CloudWatch: GetMetricData and ListMetrics take no resource ("Actions, resources, and condition
+    # keys for Amazon CloudWatch": no resource types); the drift run's capture accounting reads them.
+    "cloudwatch:GetMetricData",
+    "cloudwatch:ListMetrics",
 }
 
 

@@ -82,6 +82,9 @@ class FunctionDefinition:
     # Its log lines (and dead letters) carry raw inputs (capture and quarantine lines, records it
     # could not store): encrypted with the deployment's own key, kept no longer than the logs'.
     handles_inputs: bool = False
+    # Reads the catalogue's read-back metrics from CloudWatch (GetMetricData, ListMetrics: actions
+    # without resource-level permissions, so granted on "*").
+    reads_metrics: bool = False
 
     @property
     def handler(self) -> str:
@@ -166,6 +169,7 @@ DRIFT = FunctionDefinition(
     reads=(MODELS, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS),
     writes=(PROFILES_HOURLY, LABELS_JOINED, REPORTS),
     pointer="read",
+    reads_metrics=True,  # capture accounting: CaptureRecordsSent per model version and hour
 )
 NOTIFY = FunctionDefinition(
     "notify",

@@ -45,7 +45,7 @@ class SentCaptures:
                 MetricDataQueries=queries, StartTime=start, EndTime=start + timedelta(hours=1)
             ):
                 for result in page["MetricDataResults"]:
-                    total = int(round(sum(result.get("Values", []))))
+                    total = round(sum(result.get("Values", [])))
                     if total:
                         version = chunk[int(result["Id"][1:])]
                         sent[version] = sent.get(version, 0) + total
