@@ -14,6 +14,7 @@ from functions.drift import telemetry
 from functions.shared.tracing import TRACED_MODULES
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import current_platform
+from modelwatch.data_access.pseudonym_key import load_pseudonyms
 from modelwatch.data_access.sent_captures import SentCaptures
 from modelwatch.jobs.capture_accounting import settled_hour
 from modelwatch.jobs.drift_job import DriftJob
@@ -30,7 +31,8 @@ tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: Any) -> dict[str, Any]:
     platform = current_platform()
-    job = DriftJob(platform.client("s3"), platform.settings.data_bucket, SPEC, registry_of(platform))
+    pseudonyms = load_pseudonyms(SPEC, platform.environment, platform.client("secretsmanager"))
+    job = DriftJob(platform.client("s3"), platform.settings.data_bucket, SPEC, registry_of(platform), pseudonyms)
     end = datetime.fromisoformat(event.time.replace("Z", "+00:00"))
     checks = job.run(end)
     for check in checks:

@@ -20,6 +20,7 @@ from functions.shared.api import error_response, quarantine, resolve_checked, wr
 from functions.shared.tracing import TRACED_MODULES
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import Platform, current_platform
+from modelwatch.data_access.pseudonym_key import load_pseudonyms
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving import capture
 from modelwatch.serving.capture_sampling import sampled
@@ -27,6 +28,7 @@ from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError
 from modelwatch.serving.http import field_errors
 from modelwatch.serving.onnx_model import ServedModel, load_model
 from modelwatch.serving.prediction import score
+from modelwatch.serving.pseudonyms import Pseudonyms, protected
 from modelwatch.serving.request_models import api_models, route_responses
 
 SPEC = current_platform().spec
@@ -58,6 +60,7 @@ def _load_before_snapshot() -> None:
     """SnapStart's publish-time init: clients made, the current model fetched, verified and run
     once, so every restored environment starts with them. No model yet (a first deploy) is fine:
     the first request loads one."""
+    _pseudonyms(current_platform())  # the key is read once, before the snapshot
     try:
         served, _ = _current_model(current_platform()).get()
         served.model.warm_up()  # ONNX Runtime allocates on its first run
@@ -70,6 +73,21 @@ def _recheck_after_restore() -> None:
     platform = current_platform()
     platform.drop_connections()
     _current_model(platform).expire()
+
+
+@cache
+def _pseudonyms(platform: Platform) -> Pseudonyms | None:
+    """The deployment's pseudonym key, read once per environment (None: the spec hashes nothing)."""
+    return load_pseudonyms(SPEC, platform.environment, platform.client("secretsmanager"))
+
+
+def protected_captures(records: list[dict[str, Any]], platform: Platform) -> list[dict[str, Any]]:
+    """Capture records with the spec's sensitive features hashed or dropped: what reaches the log."""
+    sensitive = SPEC.sensitive_features
+    if not sensitive:
+        return records
+    pseudonyms = _pseudonyms(platform)
+    return [{**r, "features": protected(r["features"], sensitive, pseudonyms)} for r in records]
 
 
 def _reject(event: dict[str, Any], status: int, errors: list[dict[str, str]]) -> None:
@@ -108,7 +126,7 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
     scored_at = platform.clock()
     batch = score(SPEC, served, body.records(), scored_at)  # type: ignore[attr-defined]
     if platform.settings.monitoring:
-        captures = sampled(batch.captures, SPEC.capture.sample_rate)
+        captures = protected_captures(sampled(batch.captures, SPEC.capture.sample_rate), platform)
         write_capture(capture.CAPTURE, captures)
         telemetry.emit_capture_sent(SPEC, batch.model_version, len(captures), scored_at)
         telemetry.emit_scored(metrics, SPEC, batch, (time.perf_counter() - started) * 1000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,9 @@ FAKE_AWS_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "false",
 }
+
+
+PSEUDONYM_SECRET_NAME = "modelwatch/pseudonym-key"
 
 
 @dataclass
@@ -103,6 +107,7 @@ def local_environment(spec_path: Path, monitoring: bool = True) -> dict[str, str
         catalog.POINTER_PARAMETER: "/modelwatch/current-model",
         catalog.SLACK_SECRET: "modelwatch/slack-webhook",
         catalog.DASHBOARD_NAME: "ModelWatch-dashboard",
+        catalog.PSEUDONYM_SECRET: PSEUDONYM_SECRET_NAME,
         "AWS_REGION": FAKE_AWS_ENVIRONMENT["AWS_REGION"],
         "MODELWATCH_MONITORING": "on" if monitoring else "off",
     }
@@ -122,6 +127,10 @@ class LocalStack:
         self._previous_platform = install_platform(self.platform)
         for bucket in (settings.data_bucket, settings.model_bucket):
             self.s3.create_bucket(Bucket=bucket)
+        # The deployed stack generates this secret at deploy time; here, a fresh random one.
+        self.platform.client("secretsmanager").create_secret(
+            Name=PSEUDONYM_SECRET_NAME, SecretString=secrets.token_urlsafe(48)
+        )
         self._next_log_id = 1
         # The alerts topic, with a queue subscribed to it that holds what it published.
         self.alerts_topic = self.platform.client("sns").create_topic(Name="modelwatch-alerts")["TopicArn"]

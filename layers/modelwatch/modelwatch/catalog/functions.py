@@ -31,6 +31,8 @@ MODEL_PREFIX = "MODELWATCH_MODEL_PREFIX"
 POINTER_PARAMETER = "MODELWATCH_POINTER_PARAMETER"
 SLACK_SECRET = "MODELWATCH_SLACK_SECRET"
 DASHBOARD_NAME = "MODELWATCH_DASHBOARD_NAME"
+# The secret sensitive features are hashed with (empty when the spec hashes none).
+PSEUDONYM_SECRET = "MODELWATCH_PSEUDONYM_SECRET"
 BASE_ENVIRONMENT = (SPEC_FILE, DATA_BUCKET, MODEL_BUCKET, MODEL_PREFIX, POINTER_PARAMETER)
 SPEC_NAME = "monitoring.toml"  # the spec's name beside every function's code (MODELWATCH_SPEC)
 
@@ -124,6 +126,7 @@ PREDICT = FunctionDefinition(
     reads=(MODELS,),
     pointer="read",
     handles_inputs=True,
+    environment=(*BASE_ENVIRONMENT, PSEUDONYM_SECRET),
 )
 FEEDBACK = FunctionDefinition(
     "feedback",
@@ -169,6 +172,7 @@ DRIFT = FunctionDefinition(
     reads=(MODELS, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS),
     writes=(PROFILES_HOURLY, LABELS_JOINED, REPORTS),
     pointer="read",
+    environment=(*BASE_ENVIRONMENT, PSEUDONYM_SECRET),
     reads_metrics=True,  # capture accounting: CaptureRecordsSent per model version and hour
 )
 NOTIFY = FunctionDefinition(
