@@ -27,7 +27,12 @@ def _traffic(stack: LocalStack, lose_one_batch: bool) -> str:
     for number, first in enumerate((0, 100, 200)):
         records = {"instances": demo_records(frame, range(first, first + 100))}
         deliver = not (lose_one_batch and number == 1)
-        assert stack.call("predict", "POST", "/predict", records, deliver_capture=deliver).status == 200
+        result = stack.call("predict", "POST", "/predict", records, deliver_capture=deliver)
+        assert result.status == 200
+        # Stamped with the records' own time, so CloudWatch puts the count in their capture hour
+        # even when the document is flushed in the next hour's first milliseconds.
+        (sent,) = [d for d in result.emf() if "CaptureRecordsSent" in d]
+        assert sent["_aws"]["Timestamp"] == int(stack.clock().timestamp() * 1000)
     return layout.hour_of(stack.clock())
 
 

@@ -127,10 +127,13 @@ class LocalStack:
         self._previous_platform = install_platform(self.platform)
         for bucket in (settings.data_bucket, settings.model_bucket):
             self.s3.create_bucket(Bucket=bucket)
-        # The deployed stack generates this secret at deploy time; here, a fresh random one.
+        # The deployed stack generates this secret at deploy time; here, a fresh random one, named
+        # per stack (stacks in one process share moto's backend).
+        pseudonym_secret = f"{PSEUDONYM_SECRET_NAME}-{id(self)}"
         self.platform.client("secretsmanager").create_secret(
-            Name=PSEUDONYM_SECRET_NAME, SecretString=secrets.token_urlsafe(48)
+            Name=pseudonym_secret, SecretString=secrets.token_urlsafe(48)
         )
+        self.environment[catalog.PSEUDONYM_SECRET] = pseudonym_secret
         self._next_log_id = 1
         # The alerts topic, with a queue subscribed to it that holds what it published.
         self.alerts_topic = self.platform.client("sns").create_topic(Name="modelwatch-alerts")["TopicArn"]
