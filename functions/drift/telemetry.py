@@ -87,6 +87,8 @@ def emit(check: WindowCheck, spec: MonitoringSpec) -> None:
 
 
 def emit_capture_account(metrics: Metrics, account: CaptureAccount) -> None:
-    """CapturesMissing for the hour that settled, 0 included: a reconciliation that found nothing
-    missing is a datapoint in the dashboard's history, not a gap."""
-    add_metric(metrics, catalog.CAPTURES_MISSING, account.missing)
+    """CapturesMissing for the hour that settled, 0 included, when that hour sent or captured
+    anything. An idle hour sends nothing, like an empty window (CloudWatch bills a metric for
+    every hour it is sent); its alarm treats no data as not breaching."""
+    if account.active:
+        add_metric(metrics, catalog.CAPTURES_MISSING, account.missing)

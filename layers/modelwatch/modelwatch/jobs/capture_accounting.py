@@ -39,6 +39,11 @@ class CaptureAccount:
     def missing(self) -> int:
         return sum(v.missing for v in self.versions)
 
+    @property
+    def active(self) -> bool:
+        """Anything sent or captured in the hour."""
+        return any(v.sent or v.captured for v in self.versions)
+
     def to_document(self) -> dict[str, Any]:
         return {
             "hour": self.hour,
