@@ -95,3 +95,16 @@ def test_a_hashed_categorical_feature_still_shows_its_drift(stack, drift, drifte
     stack.clock.advance((end - stack.clock()).total_seconds() + 60)
     region = _region_verdict(stack, end)
     assert region["status"] == "ok" and region["drifted"] is drifted
+
+
+def test_retraining_with_a_sensitive_feature_trains_nothing_and_says_why(stack):
+    """Captures hold pseudonyms (or nothing) of a sensitive feature: a challenger trained on them
+    could not score raw requests, so the run stops at Prepare and its notice names the feature."""
+    stack.clock.advance(600)
+    stack.call("predict", "POST", "/predict", {"instances": demo_records(demo_frame(50, 53), range(50))})
+    execution = stack.run_retraining("RetrainOnDrift", name="run-sensitive")
+    assert execution.status == "SUCCEEDED" and "Train" not in execution.visited
+    (notice,) = stack.alerts()
+    prepared = notice["modelwatch_retraining"]["prepared"]
+    assert "income" in prepared["reason"] and "region" in prepared["reason"]
+    assert stack.registry.current_version() == "v1"

@@ -40,8 +40,13 @@ class RetrainingJob:
         self.data, self.spec, self.registry, self.clock = DataBucket(s3, bucket), spec, registry, clock
 
     def prepare(self, run_id: str) -> dict[str, Any]:
-        """Store the run's training and holdout rows; status "insufficient_data" below min_rows."""
+        """Store the run's training and holdout rows; status "insufficient_data" below min_rows,
+        or with sensitive features, whose captures hold pseudonyms or nothing: a challenger
+        trained on them could not score the raw values requests carry."""
         hours = layout.window_hours(self.clock(), self.spec.retraining.lookback_hours)
+        if self.spec.sensitive_features:
+            reason = f"captures hold no raw values of the sensitive features {', '.join(self.spec.sensitive_features)}"
+            return {"run_id": run_id, "rows": 0, "status": "insufficient_data", "reason": reason}
         captures: list[dict[str, Any]] = []
         for version_folder in self.data.folders(layout.CAPTURE.prefix):
             for keys in self.data.list_hours(version_folder, hours).values():
