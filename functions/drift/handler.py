@@ -14,6 +14,9 @@ from functions.drift import telemetry
 from functions.shared.tracing import TRACED_MODULES
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import current_platform
+from modelwatch.data_access.pseudonym_key import load_pseudonyms
+from modelwatch.data_access.sent_captures import SentCaptures
+from modelwatch.jobs.capture_accounting import settled_hour
 from modelwatch.jobs.drift_job import DriftJob
 
 SPEC = current_platform().spec
@@ -28,12 +31,20 @@ tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: Any) -> dict[str, Any]:
     platform = current_platform()
-    job = DriftJob(platform.client("s3"), platform.settings.data_bucket, SPEC, registry_of(platform))
-    checks = job.run(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
+    pseudonyms = load_pseudonyms(SPEC, platform.environment, platform.client("secretsmanager"))
+    job = DriftJob(platform.client("s3"), platform.settings.data_bucket, SPEC, registry_of(platform), pseudonyms)
+    end = datetime.fromisoformat(event.time.replace("Z", "+00:00"))
+    checks = job.run(end)
     for check in checks:
         telemetry.emit(check, SPEC)
         logger.info("drift window checked", extra={"window": check.window, **check.summary()})
+    sent = SentCaptures(platform.client("cloudwatch"), SPEC.metrics.namespace, SPEC.metrics.service)
+    account = job.account_captures(end, sent.per_version(settled_hour(end)))
+    telemetry.emit_capture_account(metrics, account)
+    log = logger.error if account.missing else logger.info
+    log("captures reconciled", extra={"account": account.to_document()})
     return {
         "model_version": checks[0].model_version if checks else None,
         "windows": {check.window: check.summary() for check in checks},
+        "captures": account.to_document(),
     }

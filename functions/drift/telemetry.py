@@ -9,10 +9,13 @@ metric without labels) gives no datapoint, never a 0.
 
 from __future__ import annotations
 
-from functions.shared.emit import emit_with_dimensions
+from aws_lambda_powertools.metrics import Metrics
+
+from functions.shared.emit import add_metric, emit_with_dimensions
 from modelwatch.alerts.consumed import sends_drift_series
 from modelwatch.catalog import metrics as catalog
 from modelwatch.catalog.metrics import Metric
+from modelwatch.jobs.capture_accounting import CaptureAccount
 from modelwatch.jobs.window_check import WindowCheck
 from modelwatch.spec.models import DriftMethod, MonitoringSpec
 
@@ -81,3 +84,11 @@ def emit(check: WindowCheck, spec: MonitoringSpec) -> None:
         if not sends_drift_series(spec, metric, check.window):
             continue  # not read by any alarm, trigger or the dashboard: kept in drift.json only
         emit_with_dimensions(metric, value, namespace, {"service": service, "window": check.window, **extra})
+
+
+def emit_capture_account(metrics: Metrics, account: CaptureAccount) -> None:
+    """CapturesMissing for the hour that settled, 0 included, when that hour sent or captured
+    anything. An idle hour sends nothing, like an empty window (CloudWatch bills a metric for
+    every hour it is sent); its alarm treats no data as not breaching."""
+    if account.active:
+        add_metric(metrics, catalog.CAPTURES_MISSING, account.missing)

@@ -20,6 +20,7 @@ from functions.shared.api import error_response, quarantine, resolve_checked, wr
 from functions.shared.tracing import TRACED_MODULES
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import Platform, current_platform
+from modelwatch.data_access.pseudonym_key import load_pseudonyms
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving import capture
 from modelwatch.serving.capture_sampling import sampled
@@ -27,6 +28,7 @@ from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError
 from modelwatch.serving.http import field_errors
 from modelwatch.serving.onnx_model import ServedModel, load_model
 from modelwatch.serving.prediction import score
+from modelwatch.serving.pseudonyms import Pseudonyms, protected
 from modelwatch.serving.request_models import api_models, route_responses
 
 SPEC = current_platform().spec
@@ -34,6 +36,7 @@ MODELS = api_models(SPEC)
 PredictRequest = MODELS["PredictRequest"]
 PredictResponse = MODELS["PredictResponse"]
 ROUTE = "/predict"
+INVOKED_AT = "invoked_at"
 SUMMARY = "Predict one record (features) or a batch (instances)"
 
 logger = Logger(service=SPEC.metrics.service)
@@ -58,6 +61,7 @@ def _load_before_snapshot() -> None:
     """SnapStart's publish-time init: clients made, the current model fetched, verified and run
     once, so every restored environment starts with them. No model yet (a first deploy) is fine:
     the first request loads one."""
+    _pseudonyms(current_platform())  # the key is read once, before the snapshot
     try:
         served, _ = _current_model(current_platform()).get()
         served.model.warm_up()  # ONNX Runtime allocates on its first run
@@ -70,6 +74,21 @@ def _recheck_after_restore() -> None:
     platform = current_platform()
     platform.drop_connections()
     _current_model(platform).expire()
+
+
+@cache
+def _pseudonyms(platform: Platform) -> Pseudonyms | None:
+    """The deployment's pseudonym key, read once per environment (None: the spec hashes nothing)."""
+    return load_pseudonyms(SPEC, platform.environment, platform.client("secretsmanager"))
+
+
+def protected_captures(records: list[dict[str, Any]], platform: Platform) -> list[dict[str, Any]]:
+    """Capture records with the spec's sensitive features hashed or dropped: what reaches the log."""
+    sensitive = SPEC.sensitive_features
+    if not sensitive:
+        return records
+    pseudonyms = _pseudonyms(platform)
+    return [{**r, "features": protected(r["features"], sensitive, pseudonyms)} for r in records]
 
 
 def _reject(event: dict[str, Any], status: int, errors: list[dict[str, str]]) -> None:
@@ -105,10 +124,11 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
     if failure is not None:
         logger.error("new model version not loaded; serving the last good one", extra=vars(failure))
         telemetry.emit_model_failure(metrics)
-    batch = score(SPEC, served, body.records(), platform.clock())  # type: ignore[attr-defined]
+    batch = score(SPEC, served, body.records(), app.context[INVOKED_AT])  # type: ignore[attr-defined]
     if platform.settings.monitoring:
-        write_capture(capture.CAPTURE, sampled(batch.captures, SPEC.capture.sample_rate))
-        telemetry.emit_scored(metrics, SPEC, batch, (time.perf_counter() - started) * 1000)
+        captures = protected_captures(sampled(batch.captures, SPEC.capture.sample_rate), platform)
+        write_capture(capture.CAPTURE, captures)
+        telemetry.emit_scored(metrics, SPEC, batch, (time.perf_counter() - started) * 1000, len(captures))
     return PredictResponse(predictions=batch.predictions)
 
 
@@ -116,6 +136,12 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # One instant per invocation: the capture records' timestamp and the EMF document's, so a
+    # record and its count in CaptureRecordsSent fall in the same hour, however close to its end
+    # (set every time: Powertools keeps a document timestamp across invocations).
+    invoked_at = current_platform().clock()
+    metrics.set_timestamp(invoked_at)
+    app.append_context(**{INVOKED_AT: invoked_at})
     return resolve_checked(
         app, event, context, ROUTE, SPEC.serving.max_body_bytes, lambda: telemetry.emit_rejected(metrics, 1)
     )

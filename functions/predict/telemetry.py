@@ -19,7 +19,10 @@ from modelwatch.serving.prediction import ScoredBatch
 from modelwatch.spec.models import MonitoringSpec
 
 
-def emit_scored(metrics: Metrics, spec: MonitoringSpec, batch: ScoredBatch, total_ms: float) -> None:
+def emit_scored(metrics: Metrics, spec: MonitoringSpec, batch: ScoredBatch, total_ms: float, captured: int) -> None:
+    """`captured`: the capture records this request logged, counted per model version for the
+    drift run's reconciliation with capture/ (the document's timestamp is the records' own, set
+    by the handler, so both fall in the same hour)."""
     add_metric(metrics, catalog.PREDICTION_LATENCY, total_ms)
     add_metric(metrics, catalog.MODEL_LATENCY, batch.model_ms)
     for confidence in batch.confidences:
@@ -30,9 +33,13 @@ def emit_scored(metrics: Metrics, spec: MonitoringSpec, batch: ScoredBatch, tota
     add_metric(metrics, catalog.OUT_OF_RANGE, sum(len(e.out_of_range) for e in batch.events))
     add_metric(metrics, catalog.UNSEEN_CATEGORY, sum(len(e.unseen) for e in batch.events))
     metrics.add_metadata("model_version", batch.model_version)
+    if captured:
+        add_metric(metrics, catalog.CAPTURE_RECORDS_SENT, captured, of=batch.model_version)
     for label, count in Counter(batch.predicted).items():
         add_metric(metrics, catalog.PREDICTIONS, count, of=label)
     for name in spec.numeric_features:
+        if name in spec.sensitive_features:
+            continue  # a sensitive number is dropped: its values never reach an EMF line
         for capture in batch.captures:
             value = capture["features"].get(name)
             if value is not None:

@@ -28,7 +28,9 @@ def write_capture(kind: str, records: list[dict[str, Any]]) -> None:
 
 def quarantine(event: Mapping[str, Any], route: str, status: int, errors: list[dict[str, str]]) -> None:
     """Keep a rejected request, with its reasons, where someone can look at it."""
-    record = capture.quarantine_record(current_platform().clock(), route, status, errors, body_bytes(event))
+    platform = current_platform()
+    withhold = bool(platform.spec.sensitive_features)
+    record = capture.quarantine_record(platform.clock(), route, status, errors, body_bytes(event), withhold)
     write_capture(capture.QUARANTINE, [record])
 
 

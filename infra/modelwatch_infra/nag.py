@@ -10,6 +10,17 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
+# CloudWatch's metric reads, which support no resource-level permissions (a function of the
+# catalogue with reads_metrics gets them on "*").
+METRIC_READS = ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"]
+XRAY_REASON = (
+    "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions (CDK grants them for "
+    "active and pass-through tracing)"
+)
+METRIC_READS_REASON = (
+    "CloudWatch's GetMetricData and ListMetrics support no resource-level permissions (capture accounting reads "
+    "CaptureRecordsSent)"
+)
 BASIC_EXECUTION_ROLE = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
@@ -46,6 +57,7 @@ def suppress_reviewed_findings(
     retraining: Any,
     profile: lambda_.IFunction,
     queues: list[IConstruct],
+    pseudonym_key: IConstruct | None = None,
 ) -> None:
     for name, built in functions.items():
         runtime = (
@@ -59,8 +71,8 @@ def suppress_reviewed_findings(
         acknowledge(
             built,
             {
-                "AwsSolutions-IAM5[Resource::*]": "X-Ray's PutTraceSegments and PutTelemetryRecords support no "
-                "resource-level permissions (active tracing)",
+                "AwsSolutions-IAM5[Resource::*]": XRAY_REASON
+                + ("; " + METRIC_READS_REASON if built.definition.reads_metrics else ""),
                 **runtime,
                 **{_objects(bucket, prefix): prefix_reason(prefix) for bucket, prefix in prefixes.get(name, [])},
             },
@@ -76,6 +88,15 @@ def suppress_reviewed_findings(
                     "only during deployment, to configure S3 notifications; CDK makes its role, which reaches no data",
                 },
             )
+    if pseudonym_key is not None:
+        acknowledge(
+            pseudonym_key,
+            {
+                "AwsSolutions-SMG4": "the pseudonym key is not rotated automatically: a new key gives every value a "
+                "new pseudonym, and the drift check would compare a window's old and new pseudonyms as different "
+                "categories; it is replaced by redeploying, between two baselines"
+            },
+        )
     for queue in queues:
         acknowledge(queue, {"AwsSolutions-SQS3": "this queue is itself a dead-letter queue"})
     acknowledge(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -17,11 +18,11 @@ from modelwatch_infra.api import Api
 from modelwatch_infra.bundling import ROOT
 from modelwatch_infra.dashboard import Dashboard
 from modelwatch_infra.functions import Layers, ModelWatchFunction
-from modelwatch_infra.nag import suppress_reviewed_findings
+from modelwatch_infra.nag import METRIC_READS, suppress_reviewed_findings
 from modelwatch_infra.pipeline import Pipeline
 from modelwatch_infra.retraining import Retraining
 from modelwatch_infra.settings import DeploymentSettings
-from modelwatch_infra.storage import Storage, grant_prefix, logs_key
+from modelwatch_infra.storage import Storage, grant_prefix, logs_key, pseudonym_secret
 
 Granted = dict[str, list[tuple[s3.IBucket, str]]]
 
@@ -41,6 +42,8 @@ class ModelWatchStack(cdk.Stack):
             catalog.DASHBOARD_NAME: dashboard_name,
         }
         inputs_key = logs_key(self, "InputsKey", "ModelWatch: log groups and queues that hold raw inputs")
+        pseudonym_key = pseudonym_secret(self, settings, inputs_key)
+        environment[catalog.PSEUDONYM_SECRET] = pseudonym_key.secret_name if pseudonym_key else ""
         built = {
             name: ModelWatchFunction(
                 self,
@@ -55,6 +58,10 @@ class ModelWatchStack(cdk.Stack):
         }
         fn = {name: b.function for name, b in built.items()}
         granted = self._grant(storage, settings, built)
+        if pseudonym_key is not None:
+            for definition in catalog.FUNCTIONS.values():
+                if catalog.PSEUDONYM_SECRET in definition.environment:
+                    pseudonym_key.grant_read(built[definition.name].function)
         predict = built[catalog.PREDICT.name]
 
         api = Api(self, "Api", settings, {route: built[f.name].entry for route, f in catalog.API_ROUTES.items()})
@@ -116,6 +123,7 @@ class ModelWatchStack(cdk.Stack):
         )
         suppress_reviewed_findings(
             self,
+            pseudonym_key=pseudonym_key,
             functions=built,
             prefixes=granted,
             backfill=pipeline.backfill,
@@ -149,6 +157,8 @@ class ModelWatchStack(cdk.Stack):
                 storage.pointer.grant_read(function.function)
             if definition.pointer == "write":
                 storage.pointer.grant_write(function.function)
+            if definition.reads_metrics:
+                function.function.add_to_role_policy(iam.PolicyStatement(actions=METRIC_READS, resources=["*"]))
         return granted
 
 

@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secrets
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
@@ -146,3 +147,18 @@ def logs_key(scope: Construct, id: str, description: str) -> kms.Key:
         )
     )
     return key
+
+
+def pseudonym_secret(scope: Construct, settings: DeploymentSettings, key: kms.IKey) -> secrets.Secret | None:
+    """The key sensitive features are hashed with (modelwatch.serving.pseudonyms), generated at
+    deploy time and never shown; only when the spec hashes a feature. Encrypted with the inputs'
+    key, like everything else that could reveal inputs."""
+    if "hash" not in settings.spec.sensitive_features.values():
+        return None
+    return secrets.Secret(
+        scope,
+        "PseudonymKey",
+        description="ModelWatch: HMAC key for the sensitive features' pseudonyms",
+        encryption_key=key,
+        generate_secret_string=secrets.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+    )

@@ -27,6 +27,10 @@ AWS_REQUIRES_WILDCARD = {
     # permissions (the task token is the capability); the approvers' policy, approval = "manual".
     "states:SendTaskSuccess",
     "states:SendTaskFailure",
+    # CloudWatch: GetMetricData and ListMetrics take no resource ("Actions, resources, and condition
+    # keys for Amazon CloudWatch": no resource types); the drift run's capture accounting reads them.
+    "cloudwatch:GetMetricData",
+    "cloudwatch:ListMetrics",
 }
 
 

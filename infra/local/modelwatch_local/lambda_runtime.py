@@ -10,6 +10,7 @@ import contextlib
 import importlib
 import io
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -64,6 +65,7 @@ class Invocation:
     stdout: list[str]
 
 
+_SKIPPED_BY_CLOUDWATCH = "This metric doesn't meet the requirements and will be skipped by Amazon CloudWatch"
 _loaded_with: dict[str, str] = {}  # function -> the spec its module was imported with
 
 
@@ -85,7 +87,10 @@ def load_handler(function: str):
 def invoke(function: str, event: dict[str, Any]) -> Invocation:
     handler = load_handler(function)
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
+    with contextlib.redirect_stdout(buffer), warnings.catch_warnings():
+        # A metric stamped with the simulated clock (days from the wall clock) is one CloudWatch
+        # would skip, and Powertools says so; the local store stamps every datapoint itself.
+        warnings.filterwarnings("ignore", message=_SKIPPED_BY_CLOUDWATCH)
         context = LambdaContext(
             function_name=f"modelwatch-{function}", memory_limit_in_mb=FUNCTIONS[function].memory_mb
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 
 import numpy as np
@@ -16,33 +16,44 @@ import numpy as np
 SeriesKey = tuple[str, str, frozenset[tuple[str, str]]]  # namespace, metric name, dimensions
 
 
+Datapoint = tuple[SeriesKey, float]
+
+
+def emf_datapoints(lines: Iterable[str]) -> Iterator[Datapoint]:
+    """Every datapoint of every EMF document among `lines`: each directive's metrics under each
+    of its dimension sets."""
+    for line in lines:
+        if '"_aws"' not in line:
+            continue
+        try:
+            document = json.loads(line)
+            directives = document["_aws"]["CloudWatchMetrics"]
+        except (ValueError, KeyError, TypeError):
+            continue  # CloudWatch drops what is not EMF, too
+        for directive in directives:
+            for dimension_set in directive.get("Dimensions", [[]]):
+                dimensions = frozenset((name, str(document[name])) for name in dimension_set)
+                for metric in directive["Metrics"]:
+                    values = document.get(metric["Name"])
+                    for value in values if isinstance(values, list) else [values]:
+                        if isinstance(value, int | float):
+                            yield (directive["Namespace"], metric["Name"], dimensions), float(value)
+
+
 class MetricStore:
-    def __init__(self) -> None:
+    def __init__(self, mirror: Callable[[list[Datapoint], datetime], None] | None = None) -> None:
         self._series: dict[SeriesKey, list[tuple[datetime, float]]] = defaultdict(list)
+        # Called with each ingestion's datapoints (the stack puts the read-back ones in moto).
+        self._mirror = mirror
 
     def ingest(self, lines: Iterable[str], at: datetime) -> int:
         """Every EMF document among `lines`; returns how many datapoints were added."""
-        added = 0
-        for line in lines:
-            if '"_aws"' not in line:
-                continue
-            try:
-                document = json.loads(line)
-                directives = document["_aws"]["CloudWatchMetrics"]
-            except (ValueError, KeyError, TypeError):
-                continue  # CloudWatch drops what is not EMF, too
-            for directive in directives:
-                for dimension_set in directive.get("Dimensions", [[]]):
-                    dimensions = frozenset((name, str(document[name])) for name in dimension_set)
-                    for metric in directive["Metrics"]:
-                        values = document.get(metric["Name"])
-                        for value in values if isinstance(values, list) else [values]:
-                            if isinstance(value, int | float):
-                                self._series[(directive["Namespace"], metric["Name"], dimensions)].append(
-                                    (at, float(value))
-                                )
-                                added += 1
-        return added
+        points = list(emf_datapoints(lines))
+        for key, value in points:
+            self._series[key].append((at, value))
+        if self._mirror is not None and points:
+            self._mirror(points, at)
+        return len(points)
 
     def series(self) -> list[SeriesKey]:
         """Every series that holds a datapoint: what CloudWatch bills as custom metrics."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 from modelwatch.alerts.redrive import RedriveOutcome, redrive
 from modelwatch.catalog import functions as catalog
 from modelwatch.catalog import layout
-from modelwatch.catalog.metrics import API_ID_DIMENSION, API_REQUESTS, API_SERVER_ERRORS
+from modelwatch.catalog.metrics import API_ID_DIMENSION, API_REQUESTS, API_SERVER_ERRORS, READ_BACK
 from modelwatch.data_access.model_store import ModelRegistry, registry_of
 from modelwatch.data_access.platform import Platform, install_platform
 from modelwatch.registry.manifest import ModelManifest
@@ -22,7 +23,7 @@ from modelwatch_local.alarms import LOCAL_API_ID, AlarmEvaluator, StateChange
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.lambda_runtime import Invocation, invoke
-from modelwatch_local.metrics import MetricStore
+from modelwatch_local.metrics import Datapoint, MetricStore
 from modelwatch_local.state_machine import CALLBACK, Execution, LocalStateMachine, StateError
 from modelwatch_local.subscription import awslogs_event
 
@@ -37,6 +38,9 @@ FAKE_AWS_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "false",
 }
+
+
+PSEUDONYM_SECRET_NAME = "modelwatch/pseudonym-key"
 
 
 @dataclass
@@ -104,6 +108,7 @@ def local_environment(spec_path: Path, monitoring: bool = True) -> dict[str, str
         catalog.POINTER_PARAMETER: "/modelwatch/current-model",
         catalog.SLACK_SECRET: "modelwatch/slack-webhook",
         catalog.DASHBOARD_NAME: "ModelWatch-dashboard",
+        catalog.PSEUDONYM_SECRET: PSEUDONYM_SECRET_NAME,
         "AWS_REGION": FAKE_AWS_ENVIRONMENT["AWS_REGION"],
         "MODELWATCH_MONITORING": "on" if monitoring else "off",
     }
@@ -123,6 +128,13 @@ class LocalStack:
         self._previous_platform = install_platform(self.platform)
         for bucket in (settings.data_bucket, settings.model_bucket):
             self.s3.create_bucket(Bucket=bucket)
+        # The deployed stack generates this secret at deploy time; here, a fresh random one, named
+        # per stack (stacks in one process share moto's backend).
+        pseudonym_secret = f"{PSEUDONYM_SECRET_NAME}-{id(self)}"
+        self.platform.client("secretsmanager").create_secret(
+            Name=pseudonym_secret, SecretString=secrets.token_urlsafe(48)
+        )
+        self.environment[catalog.PSEUDONYM_SECRET] = pseudonym_secret
         self._next_log_id = 1
         # The alerts topic, with a queue subscribed to it that holds what it published.
         self.alerts_topic = self.platform.client("sns").create_topic(Name="modelwatch-alerts")["TopicArn"]
@@ -135,7 +147,7 @@ class LocalStack:
         ]
         self.platform.client("sns").subscribe(TopicArn=self.alerts_topic, Protocol="sqs", Endpoint=inbox_arn)
         # CloudWatch: metrics from the functions' EMF lines, and the spec's alarms over them.
-        self.metrics = MetricStore()
+        self.metrics = MetricStore(mirror=self._put_read_back)
         self._slack_connected = False
         self.alarms = AlarmEvaluator(self.platform.spec, self.metrics, region=settings.region)
         self.retraining = self._retraining_machine()
@@ -174,6 +186,25 @@ class LocalStack:
         invocation = invoke(function, event)
         self.metrics.ingest(invocation.stdout, self.clock())
         return invocation
+
+    def _put_read_back(self, points: list[Datapoint], at: datetime) -> None:
+        """The datapoints a function reads back with GetMetricData, put in moto's CloudWatch too
+        (moto does not turn EMF into metrics), stamped like the local store's."""
+        by_namespace: dict[str, list[dict[str, Any]]] = {}
+        for (namespace, name, dimensions), value in points:
+            read_back = READ_BACK.get(name.partition(".")[0])  # named per value: CaptureRecordsSent.<version>
+            if read_back is not None:
+                by_namespace.setdefault(namespace, []).append(
+                    {
+                        "MetricName": name,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(dimensions)],
+                        "Value": value,
+                        "Timestamp": at,
+                        "Unit": read_back.unit,
+                    }
+                )
+        for namespace, data in by_namespace.items():
+            self.platform.client("cloudwatch").put_metric_data(Namespace=namespace, MetricData=data)
 
     def evaluate_alarms(self) -> AlarmRound:
         """CloudWatch evaluating every alarm now: a change to ALARM or OK of a notifying alarm is

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from modelwatch.catalog.metrics import (
+    CAPTURES_MISSING,
     CATALOGUE,
     DRIFT_TRIGGERS,
     FEATURE_VALUE,
@@ -103,7 +104,8 @@ def retraining_rules(spec: MonitoringSpec) -> list[AlertRule]:
 
 def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
     """Alarms every deployment has, whatever its spec: a model version that fails to load (missing
-    or tampered artifact) while the fleet keeps serving the last good one."""
+    or tampered artifact) while the fleet keeps serving the last good one; captures lost on the
+    way to S3 (capture accounting)."""
     return [
         AlertRule(
             name=MODEL_LOAD_FAILED.name,
@@ -117,7 +119,20 @@ def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
             severity="critical",
             description="A model version failed to load (missing, or its hash does not match); the last good "
             "version is still served",
-        )
+        ),
+        AlertRule(
+            name=CAPTURES_MISSING.name,
+            metric=CAPTURES_MISSING.name,
+            statistic="Maximum",
+            comparison="GreaterThanThreshold",
+            threshold=0,
+            period_seconds=DRIFT_CHECK_PERIOD_SECONDS,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+            severity="critical",
+            description="Predictions were logged for capture but are not in capture/ after every delivery retry "
+            "(the drift run's reconciliation of the hour that settled): monitoring data was lost",
+        ),
     ]
 
 

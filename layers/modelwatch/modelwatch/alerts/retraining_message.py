@@ -56,6 +56,8 @@ def _summary(notice: dict[str, Any]) -> str:
         return f"Kept the current version; the holdout could not decide: {decision.get('reason', '')}"
     if outcome == "not_enough_data":
         prepared = notice.get("prepared") or {}
+        if prepared.get("reason"):
+            return f"Nothing trained: {prepared['reason']}"
         return (
             f"Nothing trained: {prepared.get('rows', 0):,} labelled rows in the lookback window, "
             f"{prepared.get('min_rows', '?'):,} needed"

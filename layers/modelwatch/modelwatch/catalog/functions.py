@@ -32,6 +32,8 @@ MODEL_PREFIX = "MODELWATCH_MODEL_PREFIX"
 POINTER_PARAMETER = "MODELWATCH_POINTER_PARAMETER"
 SLACK_SECRET = "MODELWATCH_SLACK_SECRET"
 DASHBOARD_NAME = "MODELWATCH_DASHBOARD_NAME"
+# The secret sensitive features are hashed with (empty when the spec hashes none).
+PSEUDONYM_SECRET = "MODELWATCH_PSEUDONYM_SECRET"
 BASE_ENVIRONMENT = (SPEC_FILE, DATA_BUCKET, MODEL_BUCKET, MODEL_PREFIX, POINTER_PARAMETER)
 SPEC_NAME = "monitoring.toml"  # the spec's name beside every function's code (MODELWATCH_SPEC)
 
@@ -83,6 +85,9 @@ class FunctionDefinition:
     # Its log lines (and dead letters) carry raw inputs (capture and quarantine lines, records it
     # could not store): encrypted with the deployment's own key, kept no longer than the logs'.
     handles_inputs: bool = False
+    # Reads the catalogue's read-back metrics from CloudWatch (GetMetricData, ListMetrics: actions
+    # without resource-level permissions, so granted on "*").
+    reads_metrics: bool = False
 
     @property
     def handler(self) -> str:
@@ -122,6 +127,7 @@ PREDICT = FunctionDefinition(
     reads=(MODELS,),
     pointer="read",
     handles_inputs=True,
+    environment=(*BASE_ENVIRONMENT, PSEUDONYM_SECRET),
 )
 FEEDBACK = FunctionDefinition(
     "feedback",
@@ -169,6 +175,8 @@ DRIFT = FunctionDefinition(
     reads=(MODELS, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS),
     writes=(PROFILES_HOURLY, LABELS_JOINED, REPORTS),
     pointer="read",
+    environment=(*BASE_ENVIRONMENT, PSEUDONYM_SECRET),
+    reads_metrics=True,  # capture accounting: CaptureRecordsSent per model version and hour
 )
 NOTIFY = FunctionDefinition(
     "notify",

@@ -64,7 +64,7 @@ class Metric:
     # The value named in the metric's name (`<name>.<value>`), not in a dimension: a per-feature
     # or per-class metric of the request's one EMF document (a dimension would need a document
     # per value, about 0.06 ms each on every request).
-    named_per: Literal["feature", "class"] | None = None
+    named_per: Literal["feature", "class", "model_version"] | None = None
     # Extra dimensions beyond `service` (and `window` for drift metrics), in emission order.
     extra_dimensions: tuple[str, ...] = ()
     emitted_by_function_code: bool = True  # False: Powertools or metric math make it
@@ -72,13 +72,18 @@ class Metric:
     # The tasks it has a value for: an alert rule or a dashboard panel on any other is refused
     # or left out (a regression has no confidence, a classifier no MAE).
     tasks: tuple[Task, ...] = EVERY_TASK
+    # A drift-run metric of the run as a whole, not of one window (no `window` dimension).
+    per_window: bool = True
+    # A function reads it back from CloudWatch (GetMetricData): the local runtime puts it in
+    # moto's CloudWatch as well as in its own store, so the same call answers there.
+    read_back: bool = False
 
     def applies_to(self, task: str) -> bool:
         return task in self.tasks
 
     @property
     def is_drift_metric(self) -> bool:
-        return self.emitted_by == ("drift",)
+        return self.emitted_by == ("drift",) and self.per_window
 
     @cached_property  # read on every emission: built once
     def dimensions(self) -> tuple[str, ...]:
@@ -133,6 +138,15 @@ COLD_START = _metric(
     extra_dimensions=("function_name",),
     emitted_by_function_code=False,
 )
+CAPTURE_RECORDS_SENT = _metric(
+    "CaptureRecordsSent",
+    "Count",
+    "predict",
+    "capture records logged, named CaptureRecordsSent.<model_version> (every record served, or its [capture] "
+    "sample_rate share); the drift run reconciles them with capture/",
+    named_per="model_version",
+    read_back=True,
+)
 FEEDBACK = _metric("Feedback", "Count", "feedback", "labels and outcomes received")
 UNKNOWN_REQUEST_IDS = _metric(
     "UnknownRequestIds", "Count", "feedback", "feedback for request ids ModelWatch did not issue"
@@ -160,6 +174,14 @@ API_5XX_RATE = _metric(
 # --- capture and profiles --------------------------------------------------------------------
 CAPTURED_RECORDS = _metric("CapturedRecords", "Count", "capture", "records written to capture/ or quarantine/")
 CAPTURE_FAILED = _metric("CaptureFailed", "Count", "capture", "records that could not be captured")
+CAPTURES_MISSING = _metric(
+    "CapturesMissing",
+    "Count",
+    "drift",
+    "capture records sent but not in capture/, over every model version, for the hour that settled "
+    "(SETTLE_HOURS) before the drift run",
+    per_window=False,
+)
 PROFILED_OBJECTS = _metric("ProfiledObjects", "Count", "profile", "capture objects profiled")
 PROFILE_FAILED = _metric("ProfileFailed", "Count", "profile", "capture objects quarantined as poison")
 
@@ -245,12 +267,14 @@ CATALOGUE: dict[str, Metric] = {
         UNSEEN_CATEGORY,
         VALIDATION_ERRORS,
         MODEL_LOAD_FAILED,
+        CAPTURE_RECORDS_SENT,
         COLD_START,
         FEEDBACK,
         UNKNOWN_REQUEST_IDS,
         API_5XX_RATE,
         CAPTURED_RECORDS,
         CAPTURE_FAILED,
+        CAPTURES_MISSING,
         PROFILED_OBJECTS,
         PROFILE_FAILED,
         INSUFFICIENT_DATA,
@@ -295,6 +319,9 @@ CATALOGUE: dict[str, Metric] = {
         RETRAINING_AWAITING_APPROVAL,
     )
 }
+
+# The metrics functions read back from CloudWatch, by name.
+READ_BACK = {name: metric for name, metric in CATALOGUE.items() if metric.read_back}
 
 # Keys of the drift document's `performance` and `estimated_performance` (and of the spec's
 # retraining trigger) -> their metrics.

@@ -41,6 +41,9 @@ DEFAULT_LABEL_SHARE = 0.10  # labels at 10% of predictions unless --labels-per-m
 # request, a model that does not verify, a capture write that failed). CloudWatch bills a metric
 # for the hours it is sent, so they cost nothing until they fire.
 ON_FAILURE_ONLY: tuple[Metric, ...] = (mcat.VALIDATION_ERRORS, mcat.MODEL_LOAD_FAILED, mcat.CAPTURE_FAILED)
+# Sent by the hourly drift run only for an hour that had traffic (functions/drift/telemetry.py):
+# an hour with predictions, 31 hours on.
+ON_TRAFFIC_HOURS: tuple[Metric, ...] = (mcat.CAPTURES_MISSING,)
 # Sent once per retraining run that trains and evaluates a challenger (one of the two).
 ON_EVALUATION: tuple[Metric, ...] = (mcat.RETRAINING_PROMOTE, mcat.RETRAINING_REJECT)
 # Areas a function writes only now and then, not once per object it handles: rejected or
@@ -236,6 +239,7 @@ def _series_per_value(spec: MonitoringSpec, metric: Metric, traffic: Traffic) ->
         count *= len(spec.numeric_features)
     elif metric.named_per == "class":
         count *= _class_count(spec)
+    # Named per model version (CaptureRecordsSent.<version>): the live version's one series.
     for dimension in metric.dimensions:
         if dimension == "feature":
             count *= len(
@@ -322,6 +326,8 @@ def metric_series(
             continue
         if metric is mcat.COLD_START:
             share = _share_of_hours(cold_starts)
+        elif any(metric is m for m in ON_TRAFFIC_HOURS):
+            share = _share_of_hours(invocations[fcat.PREDICT.name])
         elif any(metric is m for m in ON_EVALUATION):
             share = _share_of_hours(retraining_runs(spec, footprint) if _retraining_trains(spec, traffic) else 0.0)
         else:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,10 +16,13 @@ from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.drift import analyze
+from modelwatch.drift.sensitive import monitored_view
+from modelwatch.jobs.capture_accounting import CaptureAccount, VersionAccount, settled_hour
 from modelwatch.jobs.window_check import WindowCheck
 from modelwatch.profiles import DatasetProfile, merge_profiles
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.report import render_html, report_document
+from modelwatch.serving.pseudonyms import Pseudonyms
 from modelwatch.spec.models import MonitoringSpec, Window
 from modelwatch.windows.label_join import JoinedLabels, join_labels
 
@@ -54,11 +58,22 @@ class _RunContext:
     labels: dict[str, list[tuple[str, str]]]
     joined: dict[str, JoinedLabels]  # hours with labels, each joined once per run
     new_labeled_rows: int
+    # The spec as the captures see it: sensitive features' categories pseudonymised, dropped ones
+    # left out (modelwatch.drift.sensitive); the baseline above is pseudonymised to match.
+    monitored: MonitoringSpec
 
 
 class DriftJob:
-    def __init__(self, s3: Any, bucket: str, spec: MonitoringSpec, registry: ModelRegistry) -> None:
+    def __init__(
+        self,
+        s3: Any,
+        bucket: str,
+        spec: MonitoringSpec,
+        registry: ModelRegistry,
+        pseudonyms: Pseudonyms | None = None,
+    ) -> None:
         self.data, self.spec, self.registry = DataBucket(s3, bucket), spec, registry
+        self.pseudonyms = pseudonyms
 
     # --- the job ----------------------------------------------------------------------------
     def run(self, end: datetime) -> list[WindowCheck]:
@@ -75,7 +90,7 @@ class DriftJob:
         baseline_bytes = self.registry.baseline(manifest)
         if baseline_bytes is None:
             raise ValueError(f"model version {version} has no baseline profile to compare with")
-        baseline = DatasetProfile.from_json(baseline_bytes)
+        monitored, baseline = monitored_view(self.spec, DatasetProfile.from_json(baseline_bytes), self.pseudonyms)
         longest = max(w.hours for w in self.spec.drift.windows)
         all_hours = layout.window_hours(end, longest)
         rollups = self.data.existing(layout.PROFILES_HOURLY.version_prefix(version), all_hours)
@@ -87,7 +102,9 @@ class DriftJob:
         labels = {h: sorted(items) for h, items in self.data.list_hours(layout.LABELS.prefix, all_hours).items()}
         cached_joins = self.data.existing(layout.LABELS_JOINED.version_prefix(version), all_hours)
         joined = {h: self._joined_hour(version, h, items, cached_joins) for h, items in labels.items() if items}
-        context = _RunContext(manifest, baseline, end, hourly, labels, joined, self.new_labeled_rows(manifest))
+        context = _RunContext(
+            manifest, baseline, end, hourly, labels, joined, self.new_labeled_rows(manifest), monitored
+        )
         documents = {}
         merged, covered = DatasetProfile(), set()
         for window in sorted(self.spec.drift.windows, key=lambda w: w.hours):
@@ -97,6 +114,20 @@ class DriftJob:
             covered.update(hours)
             documents[window.name] = self.check_window(context, window, hours, merged)
         return [documents[w.name] for w in self.spec.drift.windows]
+
+    def account_captures(self, end: datetime, sent: Mapping[str, int]) -> CaptureAccount:
+        """The hour that settled at `end`: each model version's records sent (`sent`, from
+        CloudWatch) against the records profiled from its capture objects. The served version is
+        always accounted, so a version whose captures all vanished still shows what it sent."""
+        hour = settled_hour(end)
+        versions = sorted({*sent, self.registry.current_version()})
+        accounts = []
+        for version in versions:
+            rollups = self.data.existing(layout.PROFILES_HOURLY.version_prefix(version), [hour])
+            listed = self.data.list_hours(layout.PROFILES.version_prefix(version), [hour])
+            captured = self._hourly_profile(version, hour, rollups, listed).profile.rows
+            accounts.append(VersionAccount(version, int(sent.get(version, 0)), captured))
+        return CaptureAccount(hour, tuple(accounts))
 
     @staticmethod
     def _settled(version: str, hour: str, end: datetime, rollups: set[str]) -> bool:
@@ -151,7 +182,7 @@ class DriftJob:
             current.performance = labels.counts
             if self.spec.columns.target:
                 current.columns[self.spec.columns.target] = labels.labels
-        report = analyze(self.spec, run.baseline, current)
+        report = analyze(run.monitored, run.baseline, current)
         window_start = layout.hour_start(hours[0])
         context = {
             "model": self.spec.model.name,

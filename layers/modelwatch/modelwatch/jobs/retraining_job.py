@@ -47,7 +47,12 @@ class RetrainingJob:
 
         The window is streamed hour by hour, capture object by capture object, through a uniform
         sample of at most `max_training_rows` rows: memory is bounded by that, not by the lookback.
-        Captures and labels are both filed under the prediction's hour, so each hour joins alone."""
+        Captures and labels are both filed under the prediction's hour, so each hour joins alone.
+        With sensitive features nothing is trained: captures hold pseudonyms or nothing of them,
+        and a challenger trained on those could not score the raw values requests carry."""
+        if self.spec.sensitive_features:
+            reason = f"captures hold no raw values of the sensitive features {', '.join(self.spec.sensitive_features)}"
+            return {"run_id": run_id, "rows": 0, "status": "insufficient_data", "reason": reason}
         settings = self.spec.retraining
         hours = layout.window_hours(self.clock(), settings.lookback_hours)
         # Seeded by the run: a retried step draws the same sample.

@@ -51,13 +51,27 @@ def capture_record(
 
 
 def quarantine_record(
-    timestamp: datetime, route: str, status: int, errors: list[dict[str, str]], body: bytes
+    timestamp: datetime,
+    route: str,
+    status: int,
+    errors: list[dict[str, str]],
+    body: bytes,
+    withhold_body: bool = False,
 ) -> dict[str, Any]:
     """A rejected request, kept within the line budget whatever the body holds: the body's text
     is cut by its *encoded* size (control bytes and non-ASCII grow up to six times in JSON), and
-    its length and SHA-256 are kept, so a truncated body can still be matched to its sender's."""
-    text, truncated = _within_encoded(body.decode("utf-8", errors="replace"), MAX_QUARANTINED_BODY)
-    return {
+    its length and SHA-256 are kept, so a truncated body can still be matched to its sender's.
+
+    `withhold_body`: the spec has sensitive features, and a body that failed validation can hold
+    their values anywhere (no field can be trusted to be where the schema says): its text and
+    hash are not kept (a bare hash of a short body is reversed by guessing), only its length and
+    the field errors, which name fields and rules, never values."""
+    if withhold_body:
+        text, truncated, digest = "", False, None
+    else:
+        text, truncated = _within_encoded(body.decode("utf-8", errors="replace"), MAX_QUARANTINED_BODY)
+        digest = hashlib.sha256(body).hexdigest()
+    record = {
         "timestamp": timestamp.isoformat(timespec="milliseconds"),
         "route": route,
         "status": status,
@@ -66,9 +80,13 @@ def quarantine_record(
         "body": text,
         "body_truncated": truncated,
         "body_bytes": len(body),
-        "body_sha256": hashlib.sha256(body).hexdigest(),
         "model_version": "none",
     }
+    if withhold_body:
+        record["body_withheld"] = "sensitive features"
+    else:
+        record["body_sha256"] = digest
+    return record
 
 
 def _within_encoded(text: str, budget: int) -> tuple[str, bool]:

@@ -78,6 +78,18 @@ def _check_p_value_threshold(method: DriftMethod, threshold: float, key: str) ->
         )
 
 
+SensitiveAction = Literal["hash", "drop"]
+
+
+def _check_sensitive_action(feature: NumericFeature | CategoricalFeature) -> None:
+    """`sensitive = true` marks personal data whose value must not reach logs or captures;
+    `sensitive_action` says what becomes of it ("hash": a keyed pseudonym, HMAC-SHA256 under the
+    stack's own secret, on which a categorical feature's drift is still judged; "drop": removed,
+    and its drift is no longer monitored). An action without `sensitive` is a mistake."""
+    if feature.sensitive_action is not None and not feature.sensitive:
+        raise ValueError("sensitive_action is set but sensitive is not: add sensitive = true, or remove it")
+
+
 class NumericFeature(_Strict):
     type: Literal["numeric"]
     min: float | None = None
@@ -85,6 +97,24 @@ class NumericFeature(_Strict):
     nullable: bool = True
     description: str = ""
     drift: FeatureDrift = FeatureDrift()
+    sensitive: bool = False
+    sensitive_action: SensitiveAction | None = None
+
+    @property
+    def protection(self) -> SensitiveAction | None:
+        """What happens to its value before logs and captures: None (kept), "drop"."""
+        return "drop" if self.sensitive else None
+
+    @model_validator(mode="after")
+    def _numbers_are_dropped_not_hashed(self) -> NumericFeature:
+        _check_sensitive_action(self)
+        if self.sensitive_action == "hash":
+            raise ValueError(
+                'sensitive_action = "hash" does not apply to a numeric feature: a pseudonym keeps neither order '
+                'nor distance, so no numeric drift method could use it; use "drop" (its drift is then not '
+                "monitored)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _range_is_ordered(self) -> NumericFeature:
@@ -101,6 +131,18 @@ class CategoricalFeature(_Strict):
     nullable: bool = True
     description: str = ""
     drift: FeatureDrift = FeatureDrift()
+    sensitive: bool = False
+    sensitive_action: SensitiveAction | None = None
+
+    @property
+    def protection(self) -> SensitiveAction | None:
+        """What happens to its value before logs and captures: None (kept), "hash" or "drop"."""
+        return (self.sensitive_action or "hash") if self.sensitive else None
+
+    @model_validator(mode="after")
+    def _action_needs_sensitive(self) -> CategoricalFeature:
+        _check_sensitive_action(self)
+        return self
 
     @model_validator(mode="after")
     def _categories_are_unique(self) -> CategoricalFeature:
@@ -532,6 +574,13 @@ class MonitoringSpec(_Strict):
                 f"features: at most {room} numeric features (each is a metric of the request's EMF document, "
                 f"which CloudWatch limits to {catalog.EMF_MAX_METRICS_PER_DOCUMENT} metrics)"
             )
+        dropped_numbers = [n for n in self.numeric_features if self.features[n].protection == "drop"]
+        if dropped_numbers and self.multivariate_methods:
+            problems.append(
+                f"features.{dropped_numbers[0]}.sensitive: a dropped numeric feature leaves no row with every "
+                "numeric value, which the multivariate drift methods need; set drift.multivariate."
+                f"{self.multivariate_methods[0]} = false"
+            )
         named = [("features", catalog.FEATURE_VALUE, name) for name in self.features]
         named += [("columns.classes", catalog.PREDICTIONS, name) for name in classes]
         for key, metric, name in named:
@@ -610,3 +659,8 @@ class MonitoringSpec(_Strict):
     @property
     def categorical_features(self) -> list[str]:
         return [n for n, f in self.features.items() if f.type == "categorical"]
+
+    @property
+    def sensitive_features(self) -> dict[str, SensitiveAction]:
+        """Feature name -> "hash" or "drop", for every feature marked sensitive."""
+        return {n: f.protection for n, f in self.features.items() if f.protection is not None}

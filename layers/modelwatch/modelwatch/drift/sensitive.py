@@ -1,0 +1,39 @@
+"""What the drift check compares when the spec has sensitive features: captures hold pseudonyms
+of hashed features and nothing of dropped ones, so the baseline and the spec's categories are
+pseudonymised with the same key, and dropped features leave the comparison (with no values in a
+window, they would read as 100 % missing)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from modelwatch.profiles import DatasetProfile
+from modelwatch.profiles.categorical import OTHER, CategoricalColumnProfile
+from modelwatch.serving.pseudonyms import Pseudonyms
+from modelwatch.spec.models import MonitoringSpec
+
+
+def monitored_view(
+    spec: MonitoringSpec, baseline: DatasetProfile, pseudonyms: Pseudonyms | None
+) -> tuple[MonitoringSpec, DatasetProfile]:
+    """(spec, baseline) as the captures see them; unchanged without sensitive features."""
+    sensitive = spec.sensitive_features
+    if not sensitive:
+        return spec, baseline
+    if pseudonyms is None and "hash" in sensitive.values():
+        raise ValueError("the spec hashes sensitive features, but no pseudonym key was loaded")
+    features, columns = {}, dict(baseline.columns)
+    for name, feature in spec.features.items():
+        action = sensitive.get(name)
+        if action == "drop":
+            columns.pop(name, None)
+            continue
+        if action == "hash" and pseudonyms is not None:
+            categories = None if feature.categories is None else [pseudonyms.of(c) for c in feature.categories]
+            feature = feature.model_copy(update={"categories": categories})
+            column = columns.get(name)
+            if isinstance(column, CategoricalColumnProfile):
+                counts = {(k if k == OTHER else pseudonyms.of(k)): n for k, n in column.counts.items()}
+                columns[name] = dataclasses.replace(column, counts=counts)
+        features[name] = feature
+    return spec.model_copy(update={"features": features}), dataclasses.replace(baseline, columns=columns)

@@ -1,0 +1,68 @@
+"""Capture accounting: every record the predict function logged for capture is in capture/ or
+counted as missing. Each drift run reconciles the hour that has just settled (no delivery retry
+can still bring it captures, layout.SETTLE_HOURS): records sent per model version (CloudWatch's
+count of the predict function's EMF) against records profiled from capture/ (the hour's rollup).
+A capture object that arrives even later marks its hour and is counted by the drift windows, but
+its hour's account stands as reported."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from modelwatch.catalog import layout
+
+
+@dataclass(frozen=True)
+class VersionAccount:
+    model_version: str
+    sent: int
+    captured: int
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.sent - self.captured)
+
+    @property
+    def duplicated(self) -> int:
+        """More captured than sent: a redelivered batch stored twice (or records not from predict)."""
+        return max(0, self.captured - self.sent)
+
+
+@dataclass(frozen=True)
+class CaptureAccount:
+    hour: str
+    versions: tuple[VersionAccount, ...]
+
+    @property
+    def missing(self) -> int:
+        return sum(v.missing for v in self.versions)
+
+    @property
+    def active(self) -> bool:
+        """Anything sent or captured in the hour."""
+        return any(v.sent or v.captured for v in self.versions)
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "hour": self.hour,
+            "missing": self.missing,
+            "versions": [
+                {
+                    "model_version": v.model_version,
+                    "sent": v.sent,
+                    "captured": v.captured,
+                    "missing": v.missing,
+                    "duplicated": v.duplicated,
+                }
+                for v in self.versions
+            ],
+        }
+
+
+def settled_hour(end: datetime) -> str:
+    """The hour that became complete at `end` (rounded down to its hour): the drift check's own
+    rule for a settled hour (DriftJob._settled), met for the first time."""
+    end = end.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return layout.hour_of(end - timedelta(hours=layout.SETTLE_HOURS + 1))
