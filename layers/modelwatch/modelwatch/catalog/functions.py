@@ -124,24 +124,23 @@ PREDICT = FunctionDefinition(
 )
 FEEDBACK = FunctionDefinition(
     "feedback",
-    "POST /feedback: store ground truth and business outcomes",
+    "POST /feedback: log ground truth and business outcomes (stored in batches by capture)",
     "api",
     memory_mb=512,
     timeout_seconds=10,
     core="serving",
     layer="base",
-    writes=(LABELS,),
     handles_inputs=True,
 )
 CAPTURE_FUNCTION = FunctionDefinition(
     "capture",
-    "the Logs subscription's capture lines to S3 objects",
+    "the Logs subscription's capture and feedback lines to S3 objects",
     "logs-subscription",
     memory_mb=512,
     timeout_seconds=60,
     core="serving",
     layer="base",
-    writes=(CAPTURE, QUARANTINE),
+    writes=(CAPTURE, QUARANTINE, LABELS),  # labels: each hour's objects and its "changed" marker
     handles_inputs=True,
 )
 PROFILE = FunctionDefinition(

@@ -45,9 +45,11 @@ class ProfileJob:
                 self.data.copy(key, layout.poison_key(key))
                 outcome.quarantined[key] = str(exc)
                 continue
-            self.data.write(layout.derived_key(key, layout.PROFILES), result.profile.to_json(), "application/json")
+            # The join index first: a listed profile means its join index exists, so the drift
+            # check's label rollup (keyed on the hour's profiles) never misses one.
             join_index = json.dumps(result.join_index).encode()
             self.data.write(layout.derived_key(key, layout.JOINS), join_index, "application/json")
+            self.data.write(layout.derived_key(key, layout.PROFILES), result.profile.to_json(), "application/json")
             self._mark_if_late(key, now)
             outcome.profiled += 1
         return outcome

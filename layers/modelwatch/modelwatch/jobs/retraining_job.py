@@ -16,6 +16,7 @@ from typing import Any
 
 from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
+from modelwatch.data_access.label_store import read_labels
 from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.retraining.dataset import labelled_rows, labels_by_request
 from modelwatch.retraining.decision import decide, score_on
@@ -50,11 +51,8 @@ class RetrainingJob:
                         captures += parse_capture(self.data.read(key))
                     except PoisonCaptureError:
                         continue  # quarantined by the profile function; nothing to learn from
-        documents = [
-            json.loads(self.data.read(key))
-            for keys in self.data.list_hours(layout.LABELS.prefix, hours).values()
-            for key, _ in keys
-        ]
+        label_keys = [key for keys in self.data.list_hours(layout.LABELS.prefix, hours).values() for key, _ in keys]
+        documents = read_labels(self.data, label_keys)
         rows = labelled_rows(self.spec, captures, labels_by_request(documents))
         summary = {"run_id": run_id, "rows": rows.rows, "from_hour": hours[0], "to_hour": hours[-1]}
         if rows.rows < self.spec.retraining.min_rows:
