@@ -31,8 +31,19 @@ from modelwatch.windows.label_join import JoinedLabels, join_labels
 SETTLE_HOURS = layout.SETTLE_HOURS
 
 
+def objects_fingerprint(objects: list[tuple[str, str]]) -> str:
+    """What an hour's rollup was made from: its partial profiles' (key, ETag)."""
+    return hashlib.sha256(json.dumps(sorted(objects)).encode()).hexdigest()
+
+
+def labels_fingerprint(labels_mark: str, captures: str) -> str:
+    """What an hour's joined labels were made from: its "changed" marker's ETag and its captures
+    (the fingerprint of its profile rollup)."""
+    return hashlib.sha256(json.dumps([labels_mark, captures]).encode()).hexdigest()
+
+
 @dataclass(frozen=True)
-class _Hour:
+class HourlyProfile:
     """An hour's partial profiles rolled up, with the fingerprint of the objects it holds."""
 
     fingerprint: str
@@ -44,7 +55,7 @@ class _Hour:
         return json.dumps(document, separators=(",", ":")).encode()
 
     @classmethod
-    def from_json(cls, body: bytes) -> _Hour:
+    def from_json(cls, body: bytes) -> HourlyProfile:
         data = json.loads(body)
         return cls(data["fingerprint"], int(data["objects"]), DatasetProfile.from_dict(data["profile"]))
 
@@ -56,13 +67,13 @@ class _RunContext:
     manifest: ModelManifest
     baseline: DatasetProfile
     end: datetime
-    profiles: dict[str, _Hour]
-    joined: dict[str, _Joined]  # hours with labels, from their rollups
+    profiles: dict[str, HourlyProfile]
+    joined: dict[str, JoinedHour]  # hours with labels, from their rollups
     new_labeled_rows: int
 
 
 @dataclass(frozen=True)
-class _Joined:
+class JoinedHour:
     """An hour's labels joined to its predictions, and the fingerprint of what it was made from."""
 
     fingerprint: str
@@ -72,7 +83,7 @@ class _Joined:
         return json.dumps({"fingerprint": self.fingerprint, "joined": self.joined.to_dict()}).encode()
 
     @classmethod
-    def from_json(cls, body: bytes) -> _Joined:
+    def from_json(cls, body: bytes) -> JoinedHour:
         data = json.loads(body)
         return cls(data["fingerprint"], JoinedLabels.from_dict(data["joined"]))
 
@@ -133,20 +144,20 @@ class DriftJob:
 
     def _hourly_profile(
         self, version: str, hour: str, rollups: set[str], listed: dict[str, list[tuple[str, str]]]
-    ) -> _Hour:
+    ) -> HourlyProfile:
         """One hour's partial profiles merged, from the rollup when it is still current."""
         key = layout.hourly_profile_key(version, hour)
         cached = self.data.read(key) if key in rollups else None
         if cached is not None and hour not in listed:
-            return _Hour.from_json(cached)
+            return HourlyProfile.from_json(cached)
         objects = listed.get(hour, [])
-        fingerprint = hashlib.sha256(json.dumps(sorted(objects)).encode()).hexdigest()
+        fingerprint = objects_fingerprint(objects)
         if cached is not None:
-            rollup = _Hour.from_json(cached)
+            rollup = HourlyProfile.from_json(cached)
             if rollup.fingerprint == fingerprint:
                 return rollup
         profile = merge_profiles(DatasetProfile.from_json(self.data.read(k)) for k, _ in sorted(objects))
-        rollup = _Hour(fingerprint, len(objects), profile)
+        rollup = HourlyProfile(fingerprint, len(objects), profile)
         if objects:
             self.data.write(key, rollup.to_json(), "application/json")
         return rollup
@@ -202,21 +213,23 @@ class DriftJob:
         self.data.write(prefix + "report.html", render_html(report, context).encode(), "text/html; charset=utf-8")
         return WindowCheck.from_document(document)
 
-    def _joined_hour(self, version: str, hour: str, labels_mark: str, captures: str, cached_joins: set[str]) -> _Joined:
+    def _joined_hour(
+        self, version: str, hour: str, labels_mark: str, captures: str, cached_joins: set[str]
+    ) -> JoinedHour:
         """An hour's labels joined to its predictions: the rollup while neither the hour's labels
         (its marker) nor its captures (its profile fingerprint) changed, else joined again from
         the hour's labels objects and join indexes and stored."""
-        fingerprint = hashlib.sha256(json.dumps([labels_mark, captures]).encode()).hexdigest()
+        fingerprint = labels_fingerprint(labels_mark, captures)
         cache_key = layout.joined_labels_key(version, hour)
         if cache_key in cached_joins:
-            cached = _Joined.from_json(self.data.read(cache_key))
+            cached = JoinedHour.from_json(self.data.read(cache_key))
             if cached.fingerprint == fingerprint:
                 return cached
         index: dict[str, list[Any]] = {}
         for item in self.data.list(layout.JOINS.hour_prefix(version, hour)):
             index.update(json.loads(self.data.read(item["Key"])))
         label_keys = [item["Key"] for item in self.data.list(layout.labels_hour_prefix(hour))]
-        rollup = _Joined(fingerprint, join_labels(self.spec, read_labels(self.data, label_keys), index))
+        rollup = JoinedHour(fingerprint, join_labels(self.spec, read_labels(self.data, label_keys), index))
         self.data.write(cache_key, rollup.to_json(), "application/json")
         return rollup
 
