@@ -10,8 +10,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
-BASIC_EXECUTION_ROLE = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-
 
 def prefix_reason(prefix: str) -> str:
     return (
@@ -44,7 +42,7 @@ def suppress_reviewed_findings(
     backfill: IConstruct,
     backfill_name: str,
     retraining: Any,
-    profile: lambda_.IFunction,
+    capture: lambda_.IFunction,
     queues: list[IConstruct],
 ) -> None:
     for name, built in functions.items():
@@ -65,24 +63,13 @@ def suppress_reviewed_findings(
                 **{_objects(bucket, prefix): prefix_reason(prefix) for bucket, prefix in prefixes.get(name, [])},
             },
         )
-    # CDK's own custom resource that configures the data bucket's notifications at deploy time:
-    # CDK makes its role with the managed basic-execution policy; it touches no data.
-    for child in stack.node.children:
-        if child.node.id.startswith("BucketNotificationsHandler"):
-            acknowledge(
-                child,
-                {
-                    f"AwsSolutions-IAM4[{BASIC_EXECUTION_ROLE}]": "CDK's bucket-notifications custom resource runs "
-                    "only during deployment, to configure S3 notifications; CDK makes its role, which reaches no data",
-                },
-            )
     for queue in queues:
         acknowledge(queue, {"AwsSolutions-SQS3": "this queue is itself a dead-letter queue"})
     acknowledge(
         backfill,
         {
             "AwsSolutions-IAM5[Resource::*]": "X-Ray tracing of a state machine supports no resource-level permissions",
-            f"AwsSolutions-IAM5[Resource::<{_logical(profile)}.Arn>:*]": "the backfill invokes the profile function, "
+            f"AwsSolutions-IAM5[Resource::<{_logical(capture)}.Arn>:*]": "the backfill invokes the capture function, "
             "any published version of it",
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
             f"{backfill_name}/*]": "a Distributed Map runs its batches as child executions of its own state machine",

@@ -10,7 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from modelwatch.catalog.functions import API_ROUTES
+from modelwatch.catalog.functions import API_ROUTES, ZIP_FUNCTIONS
 from modelwatch.spec import load_spec
 from tests.conftest import ROOT
 from tests.infra.conftest import synthesize
@@ -86,7 +86,7 @@ def test_every_alarm_notifies_the_topic_and_functions_are_watched(template):
         expected = operations if name.startswith("ModelWatch-notify-") else alerts
         assert alarm["AlarmActions"] == [{"Ref": expected}], name
     names = set(_alarms(template))
-    for function in ("predict", "feedback", "capture", "profile", "drift", "notify", "retrain"):
+    for function in ("predict", "feedback", "capture", "drift", "notify", "retrain"):
         assert {f"ModelWatch-{function}-Errors", f"ModelWatch-{function}-Throttles"} <= names
 
 
@@ -206,7 +206,7 @@ def test_api_is_authorized_throttled_and_logged(template):
 def test_functions_are_arm64_python_312_traced_with_retained_logs(template):
     functions = _resources(template, "AWS::Lambda::Function")
     ours = {k: f for k, f in functions.items() if f.get("Handler", "").startswith("functions.")}
-    assert len(ours) == 6
+    assert len(ours) == len(ZIP_FUNCTIONS)  # the retrain function is a container image
     for function in ours.values():
         assert function["Runtime"] == "python3.12" and function["Architectures"] == ["arm64"]
     # X-Ray records the API path; background functions pass traces through (modelwatch.cost)
