@@ -50,7 +50,7 @@ class RetrainingJob:
                     try:
                         captures += parse_capture(self.data.read(key))
                     except PoisonCaptureError:
-                        continue  # quarantined by the profile function; nothing to learn from
+                        continue  # quarantined by the capture function; nothing to learn from
         label_keys = [key for keys in self.data.list_hours(layout.LABELS.prefix, hours).values() for key, _ in keys]
         documents = read_labels(self.data, label_keys)
         rows = labelled_rows(self.spec, captures, labels_by_request(documents))
