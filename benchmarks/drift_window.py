@@ -12,7 +12,9 @@ labels per hour. Each hour has its partial profile and rollup, its labels "chang
 its joined-labels rollup (modelwatch.jobs.drift_job's own types, joined by
 modelwatch.windows.label_join from that many labels); the latest LABEL_HOURS hours also hold
 their labels objects in full (delivery batches of 1,000 pieces), which a run must not list or
-read. The run reads one rollup per hour whatever the labels, so its time is the same.
+read. Both weeks share one stack (separate months and model versions) and their runs alternate,
+so the machine's load falls on both alike. The run reads one rollup per hour whatever the
+labels, so its time and its S3 requests are the same.
 
 Judged by: the time per profile at 1,000 profiles against 10, and at 1,000,000 rows per profile
 against 10,000 (flat is about 1); the drift run's time at 100,000 labels per hour against 1,000
@@ -25,7 +27,11 @@ import json
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTINCT = 20  # distinct partial profiles built; larger windows reuse them in turn
@@ -100,21 +106,15 @@ def _row(count: int, rows: int, result: dict) -> str:
 
 
 LABELS_CHILD = """
-import sys
-from benchmarks.drift_window import labelled_week
-print(labelled_week(int(sys.argv[1])))
+from benchmarks.drift_window import labelled_weeks
+print(labelled_weeks())
 """
+LABELS_PER_HOUR = (1_000, 100_000)
 
 
-def labelled_week(labels_per_hour: int) -> str:
-    """Build a labelled week directly on a fresh local stack, then time the drift function over
-    it; returns one JSON line: the fastest run's seconds and the S3 requests of one run by kind."""
-    import gc
-    import time
-    from datetime import UTC, datetime, timedelta
-
-    import numpy as np
-
+def _build_week(stack: Any, version: str, start: datetime, labels_per_hour: int) -> datetime:
+    """A week of `version`'s hourly objects from `start` (plus an hour per timed run), written
+    directly; returns the end of the first timed run's window."""
     from modelwatch.catalog import layout
     from modelwatch.data_access.data_bucket import DataBucket
     from modelwatch.demo.data import demo_frame
@@ -123,13 +123,8 @@ def labelled_week(labels_per_hour: int) -> str:
     from modelwatch.serving.capture import jsonl, label_record
     from modelwatch.serving.request_ids import new_request_id
     from modelwatch.windows.label_join import join_labels
-    from modelwatch_local.clock import MovableClock
-    from modelwatch_local.stack import LocalStack
 
-    start = datetime(2027, 3, 1, tzinfo=UTC)
-    stack = LocalStack(ROOT / "monitoring.toml", clock=MovableClock(start))
     spec = stack.platform.spec
-    version = stack.publish_demo_model("v1", rows=3000).version
     data = DataBucket(stack.s3, stack.platform.settings.data_bucket)
     schema = ProfileSchema.from_spec(spec)
     end = start + timedelta(hours=WEEK_HOURS + 1)
@@ -168,45 +163,61 @@ def labelled_week(labels_per_hour: int) -> str:
         (mark,) = data.list(layout.labels_changed_key(hour))
         rollup = JoinedHour(labels_fingerprint(mark["ETag"], hourly.fingerprint), joined)
         data.write(layout.joined_labels_key(version, hour), rollup.to_json(), "application/json")
+    return end
 
-    del parts, joins, joined, pieces  # the setup's 400,000 pieces must not weigh on the timed runs' garbage collection
-    gc.collect()
-    requests: dict[str, int] = {}
+
+def labelled_weeks() -> str:
+    """Both labelled weeks on one local stack (separate months, one model version each), then the
+    drift function timed over each in turn, run after run, so the machine's load falls on both
+    alike; returns one JSON line per case: the fastest run's seconds and one run's S3 requests."""
+    import gc
+    import time
+
+    from modelwatch.catalog import layout
+    from modelwatch_local.clock import MovableClock
+    from modelwatch_local.stack import LocalStack
+
+    stack = LocalStack(ROOT / "monitoring.toml", clock=MovableClock(datetime(2027, 3, 1, tzinfo=UTC)))
+    ends = {}
+    for month, per_hour in enumerate(LABELS_PER_HOUR):
+        version = stack.publish_demo_model(f"v{per_hour}", rows=3000, promote=False).version
+        ends[per_hour] = (version, _build_week(stack, version, datetime(2027, 3 + month, 1, tzinfo=UTC), per_hour))
+    gc.collect()  # the setup's pieces must not weigh on the timed runs' garbage collection
+    requests: dict[int, dict[str, int]] = {n: {} for n in LABELS_PER_HOUR}
+    counted: dict[str, int] = {}
     original = stack.s3._make_api_call
 
-    def counting(operation, kwargs):
+    def counting(operation: str, kwargs: dict) -> Any:
         key = kwargs.get("Key") or kwargs.get("Prefix") or ""
         if key.startswith(layout.LABELS.prefix + layout.hour_segment("")):
-            requests["labels objects"] = requests.get("labels objects", 0) + 1
-        requests[operation] = requests.get(operation, 0) + 1
+            counted["labels objects"] = counted.get("labels objects", 0) + 1
+        counted[operation] = counted.get(operation, 0) + 1
         return original(operation, kwargs)
 
     stack.s3._make_api_call = counting
-    seconds = []
+    seconds: dict[int, list[float]] = {n: [] for n in LABELS_PER_HOUR}
     for run in range(DRIFT_RUNS):
-        requests.clear()
-        started = time.perf_counter()
-        stack.run_drift(end + timedelta(hours=run))
-        seconds.append(time.perf_counter() - started)
+        for per_hour, (version, end) in ends.items():
+            stack.registry.promote(version)
+            counted.clear()
+            started = time.perf_counter()
+            stack.run_drift(end + timedelta(hours=run))
+            seconds[per_hour].append(time.perf_counter() - started)
+            requests[per_hour] = dict(sorted(counted.items()))
     stack.stop()
-    return json.dumps({"seconds": min(seconds), "requests": dict(sorted(requests.items()))})
+    return json.dumps({n: {"seconds": min(seconds[n]), "requests": requests[n]} for n in LABELS_PER_HOUR})
 
 
-def labels_case(labels_per_hour: int) -> dict:
+def labels_cases() -> dict[int, dict]:
     output = subprocess.run(
-        [sys.executable, "-c", LABELS_CHILD, str(labels_per_hour)],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+        [sys.executable, "-c", LABELS_CHILD], check=True, capture_output=True, text=True, cwd=ROOT
     ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return {int(n): case for n, case in json.loads(output.strip().splitlines()[-1]).items()}
 
 
 def main() -> None:
-    if "--labels-only" in sys.argv:  # while developing: the labelled week alone
-        for per_hour in (1_000, 100_000):
-            print(per_hour, labels_case(per_hour), flush=True)
+    if "--labels-only" in sys.argv:  # while developing: the labelled weeks alone
+        print(labels_cases(), flush=True)
         return
     print(f"{'profiles':>9} {'rows/profile':>13} {'total s':>9} {'ms/profile':>11} {'peak MB':>8} {'growth MB':>10}")
     results = {}
@@ -218,10 +229,9 @@ def main() -> None:
             for count in counts:
                 results[(count, rows)] = measure(folder, count)
                 print(_row(count, rows, results[(count, rows)]), flush=True)
-    labelled = {}
+    labelled = labels_cases()
     print(f"{'labels an hour':>14} {'drift run s':>12}  S3 requests of one run")
-    for per_hour in (1_000, 100_000):
-        labelled[per_hour] = labels_case(per_hour)
+    for per_hour in LABELS_PER_HOUR:
         print(f"{per_hour:>14,} {labelled[per_hour]['seconds']:>12.2f}  {labelled[per_hour]['requests']}", flush=True)
     per = {key: r["seconds"] / key[0] for key, r in results.items()}
     print(
