@@ -6,8 +6,19 @@ and runs the full comparison; it reports wall time and peak memory, in total and
 Then, at 100 profiles, the rows per profile grow from 10,000 to 1,000,000: a KLL sketch keeps
 about k log(n/k) values, so past its exact size (2,000 values) the cost per profile barely grows.
 
+Then labels: a deployed drift run (the drift function on the local stack, every window of the
+spec) over a 7-day window whose hourly objects are built directly, with 1,000 and with 100,000
+labels per hour. Each hour has its partial profile and rollup, its labels "changed" marker and
+its joined-labels rollup (modelwatch.jobs.drift_job's own types, joined by
+modelwatch.windows.label_join from that many labels); the latest LABEL_HOURS hours also hold
+their labels objects in full (delivery batches of 1,000 pieces), which a run must not list or
+read. Both weeks share one stack (separate months and model versions) and their runs alternate,
+so the machine's load falls on both alike. The run reads one rollup per hour whatever the
+labels, so its time and its S3 requests are the same.
+
 Judged by: the time per profile at 1,000 profiles against 10, and at 1,000,000 rows per profile
-against 10,000 (flat is about 1).
+against 10,000 (flat is about 1); the drift run's time at 100,000 labels per hour against 1,000
+(within 20%: between 0.8 and 1.2).
 """
 
 from __future__ import annotations
@@ -16,10 +27,20 @@ import json
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTINCT = 20  # distinct partial profiles built; larger windows reuse them in turn
+WEEK_HOURS = 7 * 24
+LABEL_HOURS = 6  # latest hours whose labels objects are stored in full (100,000 a hour is 11 MB)
+PIECES_PER_OBJECT = 1000  # feedback pieces per labels object (one Logs delivery)
+# Timed runs per case (each a new hour, so each computes); the fastest is reported, the least
+# disturbed by other processes on a shared machine.
+DRIFT_RUNS = 7
 
 
 # VmHWM, not ru_maxrss: on Linux ru_maxrss survives execve, so a child would report the peak of
@@ -84,7 +105,120 @@ def _row(count: int, rows: int, result: dict) -> str:
     )
 
 
+LABELS_CHILD = """
+from benchmarks.drift_window import labelled_weeks
+print(labelled_weeks())
+"""
+LABELS_PER_HOUR = (1_000, 100_000)
+
+
+def _build_week(stack: Any, version: str, start: datetime, labels_per_hour: int) -> datetime:
+    """A week of `version`'s hourly objects from `start` (plus an hour per timed run), written
+    directly; returns the end of the first timed run's window."""
+    from modelwatch.catalog import layout
+    from modelwatch.data_access.data_bucket import DataBucket
+    from modelwatch.demo.data import demo_frame
+    from modelwatch.jobs.drift_job import HourlyProfile, JoinedHour, labels_fingerprint, objects_fingerprint
+    from modelwatch.profiles import DatasetProfile, ProfileBuilder, ProfileSchema
+    from modelwatch.serving.capture import jsonl, label_record
+    from modelwatch.serving.request_ids import new_request_id
+    from modelwatch.windows.label_join import join_labels
+
+    spec = stack.platform.spec
+    data = DataBucket(stack.s3, stack.platform.settings.data_bucket)
+    schema = ProfileSchema.from_spec(spec)
+    end = start + timedelta(hours=WEEK_HOURS + 1)
+    hours = layout.window_hours(end + timedelta(hours=DRIFT_RUNS), WEEK_HOURS + DRIFT_RUNS)
+    random = np.random.default_rng(7)
+    parts, joins = [], []
+    for i in range(4):  # a few distinct hours, reused in turn
+        frame = demo_frame(2000, 300 + i)
+        builder = ProfileBuilder(schema)
+        builder.add({k: v for k, v in frame.items() if k != "label"})
+        parts.append(builder.result().to_json())
+        moment = layout.hour_start(hours[i]) + timedelta(minutes=5)
+        ids = [new_request_id(moment) for _ in range(labels_per_hour)]
+        predicted = random.random(labels_per_hour)
+        index = {r: [str(int(p > 0.5)), float(p)] for r, p in zip(ids, predicted, strict=True)}
+        truth = (random.random(labels_per_hour) < predicted).astype(int)
+        pieces = [
+            label_record(r, str(t), {"clicked": bool(t), "revenue": 2.0 * t}, moment + timedelta(hours=2))
+            for r, t in zip(ids, truth.tolist(), strict=True)
+        ]
+        joins.append((join_labels(spec, pieces, index), pieces))
+    for n, hour in enumerate(hours):
+        part_key = f"{layout.PROFILES.hour_prefix(version, hour)}batch.json"
+        data.write(part_key, parts[n % 4], "application/json")
+        (listed,) = data.list(part_key)
+        hourly = HourlyProfile(
+            objects_fingerprint([(part_key, listed["ETag"])]), 1, DatasetProfile.from_json(parts[n % 4])
+        )
+        data.write(layout.hourly_profile_key(version, hour), hourly.to_json(), "application/json")
+        joined, pieces = joins[n % 4]
+        if n >= len(hours) - LABEL_HOURS - DRIFT_RUNS:
+            for first in range(0, len(pieces), PIECES_PER_OBJECT):
+                body = jsonl(pieces[first : first + PIECES_PER_OBJECT])
+                data.write(layout.label_batch_key(hour, f"delivery-{first:07d}"), body, "application/x-ndjson")
+        data.write(layout.labels_changed_key(hour), hour.encode(), "text/plain")
+        (mark,) = data.list(layout.labels_changed_key(hour))
+        rollup = JoinedHour(labels_fingerprint(mark["ETag"], hourly.fingerprint), joined)
+        data.write(layout.joined_labels_key(version, hour), rollup.to_json(), "application/json")
+    return end
+
+
+def labelled_weeks() -> str:
+    """Both labelled weeks on one local stack (separate months, one model version each), then the
+    drift function timed over each in turn, run after run, so the machine's load falls on both
+    alike; returns one JSON line per case: the fastest run's seconds and one run's S3 requests."""
+    import gc
+    import time
+
+    from modelwatch.catalog import layout
+    from modelwatch_local.clock import MovableClock
+    from modelwatch_local.stack import LocalStack
+
+    stack = LocalStack(ROOT / "monitoring.toml", clock=MovableClock(datetime(2027, 3, 1, tzinfo=UTC)))
+    ends = {}
+    for month, per_hour in enumerate(LABELS_PER_HOUR):
+        version = stack.publish_demo_model(f"v{per_hour}", rows=3000, promote=False).version
+        ends[per_hour] = (version, _build_week(stack, version, datetime(2027, 3 + month, 1, tzinfo=UTC), per_hour))
+    gc.collect()  # the setup's pieces must not weigh on the timed runs' garbage collection
+    requests: dict[int, dict[str, int]] = {n: {} for n in LABELS_PER_HOUR}
+    counted: dict[str, int] = {}
+    original = stack.s3._make_api_call
+
+    def counting(operation: str, kwargs: dict) -> Any:
+        key = kwargs.get("Key") or kwargs.get("Prefix") or ""
+        if key.startswith(layout.LABELS.prefix + layout.hour_segment("")):
+            counted["labels objects"] = counted.get("labels objects", 0) + 1
+        counted[operation] = counted.get(operation, 0) + 1
+        return original(operation, kwargs)
+
+    stack.s3._make_api_call = counting
+    seconds: dict[int, list[float]] = {n: [] for n in LABELS_PER_HOUR}
+    for run in range(DRIFT_RUNS):
+        for per_hour, (version, end) in ends.items():
+            stack.registry.promote(version)
+            counted.clear()
+            started = time.perf_counter()
+            stack.run_drift(end + timedelta(hours=run))
+            seconds[per_hour].append(time.perf_counter() - started)
+            requests[per_hour] = dict(sorted(counted.items()))
+    stack.stop()
+    return json.dumps({n: {"seconds": min(seconds[n]), "requests": requests[n]} for n in LABELS_PER_HOUR})
+
+
+def labels_cases() -> dict[int, dict]:
+    output = subprocess.run(
+        [sys.executable, "-c", LABELS_CHILD], check=True, capture_output=True, text=True, cwd=ROOT
+    ).stdout
+    return {int(n): case for n, case in json.loads(output.strip().splitlines()[-1]).items()}
+
+
 def main() -> None:
+    if "--labels-only" in sys.argv:  # while developing: the labelled weeks alone
+        print(labels_cases(), flush=True)
+        return
     print(f"{'profiles':>9} {'rows/profile':>13} {'total s':>9} {'ms/profile':>11} {'peak MB':>8} {'growth MB':>10}")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,10 +229,16 @@ def main() -> None:
             for count in counts:
                 results[(count, rows)] = measure(folder, count)
                 print(_row(count, rows, results[(count, rows)]), flush=True)
+    labelled = labels_cases()
+    print(f"{'labels an hour':>14} {'drift run s':>12}  S3 requests of one run")
+    for per_hour in LABELS_PER_HOUR:
+        print(f"{per_hour:>14,} {labelled[per_hour]['seconds']:>12.2f}  {labelled[per_hour]['requests']}", flush=True)
     per = {key: r["seconds"] / key[0] for key, r in results.items()}
     print(
         f"ratio: per-profile time at 1,000 vs 10 profiles {per[(1000, 10_000)] / per[(10, 10_000)]:.2f}; "
-        f"at 1,000,000 vs 10,000 rows per profile {per[(100, 1_000_000)] / per[(100, 10_000)]:.2f} (flat is about 1)"
+        f"at 1,000,000 vs 10,000 rows per profile {per[(100, 1_000_000)] / per[(100, 10_000)]:.2f} (flat is about 1); "
+        f"drift run at 100,000 vs 1,000 labels per hour "
+        f"{labelled[100_000]['seconds'] / labelled[1_000]['seconds']:.2f} (same within 20%: 0.8 to 1.2)"
     )
 
 

@@ -1,51 +1,107 @@
 """Capture: a CloudWatch Logs subscription on the API functions' log groups delivers batches of
 log events; their capture lines become JSON-lines objects in S3, partitioned by model version and
-hour (quarantined requests by hour).
+hour (quarantined requests by hour, feedback by its prediction's hour). Each capture object is
+profiled in the same invocation (its partial profile and join index, from the records in hand),
+so one object costs one invocation and its writes. A backfill's Distributed Map hands this
+function batches of stored capture objects to profile.
 
 Idempotent: an object's key comes from the log stream and the batch's first event id, so a
 retried batch rewrites the same objects. A failure is retried (botocore, then Lambda's own
 retries and on-failure destination), logged in full and counted as CaptureFailed: never dropped
-silently.
+silently. A capture object that cannot be profiled is copied to quarantine/poison/ and counted.
 """
 
 from __future__ import annotations
 
+from functools import cache, partial
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent, event_source
+from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
+from pydantic import BaseModel
 
 from functions.shared.emit import add_metric
 from modelwatch.catalog import metrics as catalog
 from modelwatch.data_access.capture_store import CaptureStore, CaptureWriteError, batch_id
 from modelwatch.data_access.data_bucket import DataBucket
-from modelwatch.data_access.platform import current_platform
-from modelwatch.serving.capture import storage_groups
+from modelwatch.data_access.model_store import registry_of
+from modelwatch.data_access.platform import Platform, current_platform
+from modelwatch.jobs.profile_job import ProfileJob, ProfileOutcome, baseline_reconstruction
+from modelwatch.serving.capture import CAPTURE, object_key, storage_groups
+from modelwatch.serving.current_model import ModelUnavailableError
+from modelwatch.stats.pca import PcaModel
 
 SPEC = current_platform().spec
 logger = Logger(service=SPEC.metrics.service)
 metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service)
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context
-@event_source(data_class=CloudWatchLogsEvent)
-def handler(event: CloudWatchLogsEvent, context: Any) -> dict[str, int]:
+class MapItem(BaseModel):
+    """One object of a Distributed Map's batch (an S3 listing entry)."""
+
+    Key: str
+
+
+class MapBatch(BaseModel):
+    Items: list[MapItem]
+
+
+@cache
+def _reconstruction(platform: Platform, version: str) -> PcaModel | None:
+    """A version's baseline PCA, read once per execution environment (baselines never change)."""
+    registry = registry_of(platform)
+    try:
+        return baseline_reconstruction(registry.baseline(registry.manifest(version)), SPEC)
+    except ModelUnavailableError as error:  # captures of a version without a readable manifest
+        logger.warning("no baseline to profile reconstruction errors", extra={"reason": str(error)})
+        return None
+
+
+def _store_delivery(event: CloudWatchLogsEvent, data: DataBucket, job: ProfileJob) -> dict[str, int]:
     batch = event.parse_logs_data()
     if batch.message_type != "DATA_MESSAGE" or not batch.log_events:
-        return {"objects": 0, "records": 0}  # CloudWatch Logs' connectivity check
+        return {"objects": 0, "records": 0, "profiled": 0}  # CloudWatch Logs' connectivity check
     groups, unreadable = storage_groups((e.get_id, e.message) for e in batch.log_events)
     if unreadable:
         logger.error("unreadable capture lines", extra={"lines": unreadable})
         add_metric(metrics, catalog.CAPTURE_FAILED, len(unreadable))
-    platform = current_platform()
-    store = CaptureStore(DataBucket(platform.client("s3"), platform.settings.data_bucket))
+    batch_key = batch_id(batch.log_stream, batch.log_events[0].get_id)
     try:
-        stored = store.store(groups, batch_id(batch.log_stream, batch.log_events[0].get_id))
+        stored = CaptureStore(data).store(groups, batch_key)
     except CaptureWriteError as error:
         # botocore has retried already; keep every record in the log and let Lambda retry the batch.
         logger.exception("capture not stored", extra={"key": error.key, "records": error.records})
         add_metric(metrics, catalog.CAPTURE_FAILED, len(error.records))
         raise
     add_metric(metrics, catalog.CAPTURED_RECORDS, stored)
-    return {"objects": len(groups), "records": stored}
+    written = {
+        object_key(kind, version, hour, batch_key): records
+        for (kind, version, hour), records in groups.items()
+        if kind == CAPTURE
+    }
+    outcome = job.profile_written(written, current_platform().clock())
+    _report(job, outcome)
+    return {"objects": len(groups), "records": stored, "profiled": outcome.profiled}
+
+
+def _report(job: ProfileJob, outcome: ProfileOutcome) -> None:
+    for key in job.late:
+        logger.warning("late capture object: its hour is listed again by the drift check", extra={"key": key})
+    for key, reason in outcome.quarantined.items():
+        logger.error("capture object quarantined", extra={"key": key, "reason": reason})
+    add_metric(metrics, catalog.PROFILED_OBJECTS, outcome.profiled)
+    add_metric(metrics, catalog.PROFILE_FAILED, len(outcome.quarantined))
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    platform = current_platform()
+    data = DataBucket(platform.client("s3"), platform.settings.data_bucket)
+    job = ProfileJob(data, SPEC, partial(_reconstruction, platform))
+    if "awslogs" in event:
+        return _store_delivery(CloudWatchLogsEvent(event), data, job)
+    keys = [item.Key for item in MapBatch.model_validate(event).Items]
+    outcome = job.run(keys, platform.clock())
+    _report(job, outcome)
+    return {"profiled": outcome.profiled, "quarantined": len(outcome.quarantined)}

@@ -1,7 +1,8 @@
 """POST /feedback: delayed ground truth and business outcomes, one item or a batch.
 
-Idempotent per request id. A label whose request id ModelWatch did not issue (or whose capture
-has not landed yet) is accepted and counted.
+Each piece is a log line, delivered to S3 in batches by the same Logs subscription as captures
+(no S3 call per label). A label whose request id ModelWatch did not issue (or whose capture has
+not landed yet) is accepted and counted.
 """
 
 # No `from __future__ import annotations`: Powertools reads the route's parameter types at
@@ -13,17 +14,18 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from functions.shared.api import error_response, quarantine, resolve_checked
+from functions.shared.api import error_response, quarantine, resolve_checked, write_capture
 from functions.shared.emit import add_metric
 from functions.shared.tracing import TRACED_MODULES
 from modelwatch.catalog import metrics as catalog
-from modelwatch.data_access.label_store import LabelStore
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import Platform, current_platform
 from modelwatch.labels import class_label_problem, label_of
 from modelwatch.registry.manifest import ModelManifest
+from modelwatch.serving import capture
 from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError
 from modelwatch.serving.http import field_errors
+from modelwatch.serving.request_ids import request_time
 from modelwatch.serving.request_models import api_models, route_responses
 
 SPEC = current_platform().spec
@@ -92,16 +94,17 @@ def _stored_label(label: Any) -> str | float:
 )
 @tracer.capture_method
 def feedback(body: FeedbackRequest) -> FeedbackResponse:  # type: ignore[valid-type]
-    platform = current_platform()
-    store = LabelStore(platform.client("s3"), platform.settings.data_bucket)
-    received = platform.clock()
+    received = current_platform().clock()
     items = body.feedback_items()  # type: ignore[attr-defined]
-    _check_labels(platform, items, batch=body.items is not None)  # type: ignore[attr-defined]
-    unknown = 0
-    for item in items:
-        label = None if item.label is None else _stored_label(item.label)
-        if not store.put(item.request_id, label, dict(item.outcomes), received):
-            unknown += 1
+    _check_labels(current_platform(), items, batch=body.items is not None)  # type: ignore[attr-defined]
+    records = [
+        capture.label_record(
+            item.request_id, None if item.label is None else _stored_label(item.label), dict(item.outcomes), received
+        )
+        for item in items
+    ]
+    write_capture(capture.LABEL, records)
+    unknown = sum(1 for item in items if request_time(item.request_id) is None)
     add_metric(metrics, catalog.FEEDBACK, len(items))
     add_metric(metrics, catalog.UNKNOWN_REQUEST_IDS, unknown)
     return FeedbackResponse(accepted=len(items), unknown_request_ids=unknown)

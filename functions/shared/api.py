@@ -21,7 +21,8 @@ def error_response(status: int, message: str, errors: list[dict[str, str]]) -> R
 
 
 def write_capture(kind: str, records: list[dict[str, Any]]) -> None:
-    if current_platform().settings.monitoring:
+    # Feedback is the users' data, not monitoring's overhead: it is logged even with monitoring off.
+    if kind == capture.LABEL or current_platform().settings.monitoring:
         for line in capture.log_lines(kind, records):
             sys.stdout.write(line + "\n")
 

@@ -55,7 +55,7 @@ def suppress_reviewed_findings(
     backfill: IConstruct,
     backfill_name: str,
     retraining: Any,
-    profile: lambda_.IFunction,
+    capture: lambda_.IFunction,
     queues: list[IConstruct],
     pseudonym_key: IConstruct | None = None,
 ) -> None:
@@ -103,7 +103,7 @@ def suppress_reviewed_findings(
         backfill,
         {
             "AwsSolutions-IAM5[Resource::*]": "X-Ray tracing of a state machine supports no resource-level permissions",
-            f"AwsSolutions-IAM5[Resource::<{_logical(profile)}.Arn>:*]": "the backfill invokes the profile function, "
+            f"AwsSolutions-IAM5[Resource::<{_logical(capture)}.Arn>:*]": "the backfill invokes the capture function, "
             "any published version of it",
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
             f"{backfill_name}/*]": "a Distributed Map runs its batches as child executions of its own state machine",

@@ -1,5 +1,6 @@
-"""The monitoring pipeline: capture log lines to S3 through a Logs subscription, the profile
-function on every new capture object, the scheduled drift check, and the backfill map."""
+"""The monitoring pipeline: capture and feedback log lines to S3 through a Logs subscription (the
+capture function profiles each capture object it writes, so no S3 notification or second
+function is involved), the scheduled drift check, and the backfill map."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_logs_destinations as log_destinations
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_notifications as notifications
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -32,7 +32,6 @@ class Pipeline(Construct):
         data: s3.Bucket,
         api_log_groups: list[logs.ILogGroup],
         capture: lambda_.IFunction,
-        profile: lambda_.IFunction,
         drift: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, id)
@@ -49,11 +48,6 @@ class Pipeline(Construct):
                 filter_name=name,
             )
             self.capture_subscriptions.append((log_group, name))
-        data.add_event_notification(
-            s3.EventType.OBJECT_CREATED,
-            notifications.LambdaDestination(profile),
-            s3.NotificationKeyFilter(prefix=layout.CAPTURE.prefix, suffix=layout.CAPTURE_SUFFIX),
-        )
         self.schedule_dead_letters = dead_letter_queue(self, "ScheduleDeadLetters")
         self.schedule = events.Rule(
             self,
@@ -70,7 +64,7 @@ class Pipeline(Construct):
             ],
         )
         machine_logs = logs.LogGroup(self, "BackfillLogs", retention=logs.RetentionDays.ONE_MONTH)
-        definition = backfill_definition(data.bucket_name, profile.function_arn)
+        definition = backfill_definition(data.bucket_name, capture.function_arn)
         name = self.backfill_name = f"{settings.stack_name}-backfill"
         self.backfill = sfn.StateMachine(
             self,
@@ -80,7 +74,7 @@ class Pipeline(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=machine_logs, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        # The ItemReader lists the capture prefix; the profile function reads the objects itself.
+        # The ItemReader lists the capture prefix; the capture function reads the objects itself.
         self.backfill.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
@@ -88,7 +82,7 @@ class Pipeline(Construct):
                 conditions={"StringLike": {"s3:prefix": [f"{layout.CAPTURE.prefix}*"]}},
             )
         )
-        profile.grant_invoke(self.backfill)
+        capture.grant_invoke(self.backfill)
         # A Distributed Map runs its batches as child executions of the same state machine; the
         # ARNs are built from the name, as referencing the machine from its own role is a cycle.
         stack = cdk.Stack.of(self)

@@ -72,7 +72,6 @@ class ModelWatchStack(cdk.Stack):
             data=storage.data,
             api_log_groups=[built[f.name].log_group for f in catalog.API_ROUTES.values()],
             capture=fn[catalog.CAPTURE_FUNCTION.name],
-            profile=fn[catalog.PROFILE.name],
             drift=fn[catalog.DRIFT.name],
         )
         alerting = Alerting(
@@ -129,7 +128,7 @@ class ModelWatchStack(cdk.Stack):
             backfill=pipeline.backfill,
             backfill_name=pipeline.backfill_name,
             retraining=retraining,
-            profile=fn[catalog.PROFILE.name],
+            capture=fn[catalog.CAPTURE_FUNCTION.name],
             queues=[b.dead_letters for b in built.values() if b.dead_letters is not None]
             + [pipeline.schedule_dead_letters, alerting.notify_dead_letters],
         )

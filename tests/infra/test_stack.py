@@ -86,7 +86,7 @@ def test_every_alarm_notifies_the_topic_and_functions_are_watched(template):
         expected = operations if name.startswith("ModelWatch-notify-") else alerts
         assert alarm["AlarmActions"] == [{"Ref": expected}], name
     names = set(_alarms(template))
-    for function in ("predict", "feedback", "capture", "profile", "drift", "notify", "retrain"):
+    for function in ("predict", "feedback", "capture", "drift", "notify", "retrain"):
         assert {f"ModelWatch-{function}-Errors", f"ModelWatch-{function}-Throttles"} <= names
 
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from modelwatch.catalog import layout
 from modelwatch.serving.capture import MAX_LINE_BYTES, log_lines
 from modelwatch_local.lambda_runtime import invoke
 from modelwatch_local.subscription import awslogs_event
@@ -31,7 +32,7 @@ def test_a_batch_is_split_by_version_and_hour_and_rewritten_identically(stack):
     before = stack.objects("capture/model_version=v")
     again = invoke("capture", event).result  # a retried delivery
     after = stack.objects("capture/model_version=v")
-    assert first == again == {"objects": 3, "records": 3}
+    assert first == again == {"objects": 3, "records": 3, "profiled": 3}
     assert before == after
     keys = [k for k in after if "2026-11-20" in k]
     assert sorted(k.split("/")[1] + "/" + k.split("/")[2] for k in keys) == [
@@ -39,6 +40,10 @@ def test_a_batch_is_split_by_version_and_hour_and_rewritten_identically(stack):
         "model_version=v9/dt=2026-11-20-05",
         "model_version=v9/dt=2026-11-20-06",
     ]
+    # Profiled in the same invocation: each capture object's partial profile and join index.
+    for key in keys:
+        for area in (layout.PROFILES, layout.JOINS):
+            assert layout.derived_key(key, area) in stack.objects(area.prefix, bodies=False), (key, area.name)
 
 
 def test_large_batches_are_split_under_the_log_event_limit():
@@ -55,7 +60,7 @@ def test_unreadable_capture_lines_are_counted_and_logged(stack, capsys):
         "/aws/lambda/modelwatch-predict", "s", ['{"modelwatch_capture":1,"kind":"capture","records":[{'], 9_000
     )
     invocation = invoke("capture", event)
-    assert invocation.result == {"objects": 0, "records": 0}
+    assert invocation.result == {"objects": 0, "records": 0, "profiled": 0}
     assert any('"CaptureFailed"' in line for line in invocation.stdout)
 
 
@@ -83,7 +88,7 @@ def test_only_well_formed_capture_records_are_stored(stack):
     lines = list(log_lines("capture", [_record(7), *forged]))
     event = awslogs_event("/aws/lambda/modelwatch-predict", "s", lines, 12_000)
     invocation = invoke("capture", event)
-    assert invocation.result == {"objects": 1, "records": 1}
+    assert invocation.result == {"objects": 1, "records": 1, "profiled": 1}
     failed = [json.loads(line) for line in invocation.stdout if '"CaptureFailed"' in line]
     assert len(failed) == 1 and failed[0]["CaptureFailed"] in (4.0, [4.0])
 

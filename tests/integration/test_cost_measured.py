@@ -137,7 +137,7 @@ def _s3_kinds(usage: Usage, function: str) -> dict[str, float]:
 def test_s3_requests_by_kind_agree(measured):
     usage, _, labels, baseline_rows = measured
     model = _model(labels, baseline_rows)
-    for function in (fcat.CAPTURE_FUNCTION.name, fcat.PROFILE.name, fcat.FEEDBACK.name, fcat.DRIFT.name):
+    for function in (fcat.CAPTURE_FUNCTION.name, fcat.FEEDBACK.name, fcat.DRIFT.name):
         kinds = _s3_kinds(usage, function)
         expected = {
             "put": model.s3_puts.get(function, 0.0),

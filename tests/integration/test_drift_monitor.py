@@ -194,7 +194,7 @@ def test_poison_objects_are_quarantined_and_backfills_are_profiled(monitored):
             {"Key": "capture/model_version=v1/dt=2026-11-19-00/old.jsonl"},
         ]
     }
-    result = invoke("profile", batch)
+    result = invoke("capture", batch)
     assert result.result == {"profiled": 1, "quarantined": 1}
     assert "quarantine/poison/capture/model_version=v1/dt=2026-11-19-00/bad.jsonl" in stack.objects(
         "quarantine/poison/", bodies=False
@@ -203,7 +203,7 @@ def test_poison_objects_are_quarantined_and_backfills_are_profiled(monitored):
     assert any(name == "ProfileFailed" and value == 1.0 for name, _, value in _metrics(result))
 
 
-def test_backfill_distributed_map_profiles_objects_that_predate_the_profile_function(monitored):
+def test_backfill_distributed_map_profiles_objects_written_before_capture_profiled_them(monitored):
     from modelwatch.jobs.backfill_machine import BATCH, backfill_definition
     from modelwatch_local.distributed_map import run_distributed_map
 
@@ -213,8 +213,8 @@ def test_backfill_distributed_map_profiles_objects_that_predate_the_profile_func
     old = [f"capture/model_version=v1/dt=2026-11-18-0{h}/backfill-{i}.jsonl" for h in range(3) for i in range(40)]
     for key in old:
         stack.s3.put_object(Bucket=bucket, Key=key, Body=body)
-    definition = backfill_definition(bucket, "arn:aws:lambda:us-east-1:123456789012:function:modelwatch-profile")
-    results = run_distributed_map(definition, {"prefix": "capture/model_version=v1/dt=2026-11-18"}, stack.s3, "profile")
+    definition = backfill_definition(bucket, "arn:aws:lambda:us-east-1:123456789012:function:modelwatch-capture")
+    results = run_distributed_map(definition, {"prefix": "capture/model_version=v1/dt=2026-11-18"}, stack.s3, "capture")
     assert len(results) == -(-len(old) // BATCH)
     assert sum(r["profiled"] for r in results) == len(old)
     profiled = stack.objects("profiles/model_version=v1/dt=2026-11-18", bodies=False)

@@ -1,15 +1,28 @@
-"""POST /feedback: labels and outcomes land in S3, idempotently, per request id."""
+"""POST /feedback: labels and outcomes land in S3 in batches (one object per delivery and
+prediction hour, not one per label), under their prediction's hour; a retried delivery rewrites
+its own object."""
 
 from __future__ import annotations
 
-import json
-
+from modelwatch.catalog import layout
+from modelwatch.data_access.label_store import parse_labels
+from modelwatch.serving.capture import MARKER
+from modelwatch_local.subscription import awslogs_event
 from tests.integration.conftest import GOOD
 
 
 def _predict(stack, n: int = 1) -> list[str]:
     result = stack.call("predict", "POST", "/predict", {"instances": [GOOD] * n})
     return [p["request_id"] for p in result.body["predictions"]]
+
+
+def _pieces(stack) -> dict[str, list[dict]]:
+    """labels object key -> its feedback pieces (the hours' "changed" markers left out)."""
+    return {
+        key: parse_labels(body)
+        for key, body in stack.objects(layout.LABELS.prefix).items()
+        if not key.startswith(layout.LABELS_CHANGED_BASE)
+    }
 
 
 def test_single_label_lands_under_the_prediction_hour(stack):
@@ -20,21 +33,28 @@ def test_single_label_lands_under_the_prediction_hour(stack):
     )
     assert result.status == 200, result.body
     assert result.body == {"accepted": 1, "unknown_request_ids": 0}
-    objects = {k: json.loads(v) for k, v in stack.objects("labels/").items() if request_id in k}
-    ((key, document),) = objects.items()
+    objects = {k: pieces for k, pieces in _pieces(stack).items() if any(p["request_id"] == request_id for p in pieces)}
+    ((key, (document,)),) = objects.items()
     capture_hours = [k.split("/")[2] for k in stack.objects("capture/") if "dt=" in k]
-    assert key.split("/")[1] in capture_hours  # same hour partition as the capture
+    hour = key.split("/")[1]
+    assert hour in capture_hours  # same hour partition as the capture
     assert document["label"] == "1" and document["outcomes"] == {"clicked": True}
+    assert layout.labels_changed_key(hour.removeprefix("dt=")) in stack.objects(layout.LABELS_CHANGED_BASE)
 
 
-def test_batch_is_idempotent_per_request_id(stack):
+def test_a_batch_is_one_object_and_a_redelivery_rewrites_it(stack):
     ids = _predict(stack, 3)
     items = [{"request_id": i, "label": 0, "outcomes": {"revenue": 12.5}} for i in ids]
-    first = stack.call("feedback", "POST", "/feedback", {"items": items})
-    again = stack.call("feedback", "POST", "/feedback", {"items": items})
-    assert first.status == again.status == 200
-    keys = [k for k in stack.objects("labels/") if any(i in k for i in ids)]
-    assert len(keys) == 3  # the repeat overwrote, it did not duplicate
+    before = set(_pieces(stack))
+    first = stack.call("feedback", "POST", "/feedback", {"items": items}, deliver_capture=False)
+    assert first.status == 200
+    lines = [line for line in first.stdout if MARKER in line]
+    delivery = awslogs_event("/aws/lambda/modelwatch-feedback", "local/stream", lines, first_id=900)
+    for _ in range(2):  # the Logs subscription delivering, then retrying the same delivery
+        stack.invoke("capture", delivery)
+    created = {k: v for k, v in _pieces(stack).items() if k not in before}
+    ((_key, pieces),) = created.items()  # three labels, one object; the redelivery rewrote it
+    assert sorted(p["request_id"] for p in pieces) == sorted(ids)
 
 
 def test_unknown_request_id_is_accepted_and_counted(stack):

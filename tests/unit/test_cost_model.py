@@ -13,7 +13,14 @@ from modelwatch.catalog import functions as fcat
 from modelwatch.catalog import metrics as mcat
 from modelwatch.cli.main import main
 from modelwatch.cost.model import estimate
-from modelwatch.cost.usage import Traffic, alarms_from_plan, load_footprint, load_prices, monthly_usage
+from modelwatch.cost.usage import (
+    Traffic,
+    alarms_from_plan,
+    capture_deliveries,
+    load_footprint,
+    load_prices,
+    monthly_usage,
+)
 from modelwatch.spec.models import AlertRule
 from tests.conftest import ROOT
 
@@ -84,7 +91,7 @@ def test_a_metric_added_to_the_catalogue_is_billed(demo_spec, monkeypatch):
 
 def test_a_function_added_to_the_catalogue_is_billed(demo_spec, monkeypatch):
     before = estimate(demo_spec, MILLION)
-    added = replace(fcat.PROFILE, name="summarize", description="another S3-driven function")
+    added = replace(fcat.CAPTURE_FUNCTION, name="summarize", description="another asynchronous function")
     monkeypatch.setitem(fcat.FUNCTIONS, added.name, added)
     after = estimate(demo_spec, MILLION)
     assert after.components["lambda_summarize"] > 0
@@ -181,5 +188,10 @@ def test_capture_sampling_is_deterministic_by_request_id_and_cuts_the_pipeline(d
     assert sampled([{"request_id": i} for i in ids[:10]], 1.0) == [{"request_id": i} for i in ids[:10]]
     quarter = demo_spec.model_copy(update={"capture": demo_spec.capture.model_copy(update={"sample_rate": 0.25})})
     every, fewer = monthly_usage(demo_spec, MILLION), monthly_usage(quarter, MILLION)
-    assert fewer.invocations[fcat.PROFILE.name] == pytest.approx(every.invocations[fcat.PROFILE.name] / 4)
+    footprint = load_footprint()
+    assert capture_deliveries(quarter, MILLION, footprint) == pytest.approx(
+        capture_deliveries(demo_spec, MILLION, footprint) / 4
+    )
+    # Feedback lines go through the capture function too, sampled or not.
+    assert fewer.invocations[fcat.CAPTURE_FUNCTION.name] < every.invocations[fcat.CAPTURE_FUNCTION.name]
     assert fewer.log_bytes[fcat.PREDICT.name] < every.log_bytes[fcat.PREDICT.name]

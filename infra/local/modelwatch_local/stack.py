@@ -1,5 +1,6 @@
 """The embedded stack: moto's AWS APIs in this process, the project's buckets and pointer, the
-functions invoked as Lambda invokes them, and capture lines delivered as a Logs subscription would."""
+functions invoked as Lambda invokes them, and capture and feedback lines delivered as a Logs
+subscription would."""
 
 from __future__ import annotations
 
@@ -76,21 +77,6 @@ class ApiResult:
 class AlarmRound:
     changes: list[StateChange]
     executions: list[Execution]
-
-
-def s3_event(bucket: str, keys: list[str]) -> dict[str, Any]:
-    """An S3 ObjectCreated notification, as S3 sends it to Lambda."""
-    return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "eventName": "ObjectCreated:Put",
-                "s3": {"bucket": {"name": bucket}, "object": {"key": key}},
-            }
-            for key in keys
-        ]
-    }
 
 
 def _reject_constant(name: str) -> None:
@@ -258,12 +244,8 @@ class LocalStack:
             return None
         event = awslogs_event(f"/aws/lambda/modelwatch-{function}", "local/stream", matching, self._next_log_id)
         self._next_log_id += len(matching)
-        before = set(self.objects(layout.CAPTURE.prefix, bodies=False))
-        result = self.invoke("capture", event).result
-        created = sorted(set(self.objects(layout.CAPTURE.prefix, bodies=False)) - before)
-        if created:  # the bucket's ObjectCreated notification on capture/ drives the profile function
-            self.invoke("profile", s3_event(self.platform.settings.data_bucket, created))
-        return result
+        # The capture function stores the lines and profiles each capture object it wrote.
+        return self.invoke("capture", event).result
 
     def run_drift(self, end: datetime | None = None) -> Invocation:
         """The EventBridge schedule firing: a Scheduled Event at `end` (default: the clock's now)."""

@@ -62,7 +62,7 @@ CORE_LEFT_OUT: dict[str, tuple[str, ...]] = {
 # event goes to the function's dead-letter queue.
 ASYNC_RETRY_ATTEMPTS = 2
 
-Invocation = Literal["api", "logs-subscription", "s3-notification", "schedule", "sns", "state-machine"]
+Invocation = Literal["api", "logs-subscription", "schedule", "sns", "state-machine"]
 # Third-party layers (layers/requirements/<name>.txt) and core module sets (what the function may import).
 Layer = Literal["base", "serving", "monitoring"]
 CoreSet = Literal["serving", "monitoring", "training"]
@@ -100,7 +100,7 @@ class FunctionDefinition:
     @property
     def asynchronous(self) -> bool:
         """Invoked asynchronously: Lambda retries it, and a dead-letter queue keeps what fails."""
-        return self.invocation in ("logs-subscription", "s3-notification", "schedule", "sns")
+        return self.invocation in ("logs-subscription", "schedule", "sns")
 
     @property
     def traced_by_default(self) -> bool:
@@ -131,38 +131,30 @@ PREDICT = FunctionDefinition(
 )
 FEEDBACK = FunctionDefinition(
     "feedback",
-    "POST /feedback: store ground truth and business outcomes",
+    "POST /feedback: log ground truth and business outcomes (stored in batches by capture)",
     "api",
     memory_mb=512,
     timeout_seconds=10,
     core="serving",
     layer="base",
     reads=(MODELS,),  # the served version's manifest: labels are checked against its classes
-    writes=(LABELS,),
     pointer="read",
     handles_inputs=True,
 )
 CAPTURE_FUNCTION = FunctionDefinition(
     "capture",
-    "the Logs subscription's capture lines to S3 objects",
+    "the Logs subscription's capture and feedback lines to S3 objects, each capture object profiled",
     "logs-subscription",
-    memory_mb=512,
-    timeout_seconds=60,
-    core="serving",
-    layer="base",
-    writes=(CAPTURE, QUARANTINE),
-    handles_inputs=True,
-)
-PROFILE = FunctionDefinition(
-    "profile",
-    "a partial profile and a join index per capture object",
-    "s3-notification",
     memory_mb=1024,
     timeout_seconds=120,
     core="monitoring",
     layer="monitoring",
-    reads=(CAPTURE, MODELS),  # models: the version's baseline PCA, for per-record reconstruction errors
-    writes=(PROFILES, JOINS, QUARANTINE, PROFILES_HOURLY),  # profiles-hourly: late-capture markers
+    # capture: a backfill's batch of stored objects; models: the version's baseline PCA, for
+    # per-record reconstruction errors (read once per execution environment)
+    reads=(CAPTURE, MODELS),
+    # labels: each hour's objects and its "changed" marker; profiles-hourly: late-capture markers
+    writes=(CAPTURE, QUARANTINE, LABELS, PROFILES, JOINS, PROFILES_HOURLY),
+    handles_inputs=True,
 )
 DRIFT = FunctionDefinition(
     "drift",
@@ -215,7 +207,7 @@ APPROVAL = FunctionDefinition(
 )
 
 FUNCTIONS: dict[str, FunctionDefinition] = {
-    f.name: f for f in (PREDICT, FEEDBACK, CAPTURE_FUNCTION, PROFILE, DRIFT, NOTIFY, RETRAIN, APPROVAL)
+    f.name: f for f in (PREDICT, FEEDBACK, CAPTURE_FUNCTION, DRIFT, NOTIFY, RETRAIN, APPROVAL)
 }
 ZIP_FUNCTIONS = {name: f for name, f in FUNCTIONS.items() if f.packaging == "zip"}
 API_ROUTES = {"/predict": PREDICT, "/feedback": FEEDBACK}

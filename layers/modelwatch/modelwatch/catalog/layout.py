@@ -6,8 +6,10 @@ quarantine/poison/<capture key>                            capture objects that 
 profiles/model_version=V/dt=…/<batch>.json                 a partial profile per capture object
 profiles-hourly/model_version=V/dt=….json                  an hour's partial profiles rolled up
 joins/model_version=V/dt=…/<batch>.json                    request id -> (prediction, P(positive))
-labels/dt=…/<request id>.json                               feedback, under the prediction's hour
+labels/dt=…/<batch>.jsonl                                   feedback pieces (JSON lines), under the prediction's hour
+labels/changed/dt=…                                         rewritten with every labels object of that hour
 labels-joined/model_version=V/dt=….json                    an hour's labels joined to predictions
+labels-joined/model_version=V/tally.json                   labelled rows per hour since the version was served
 reports/V/<window>/<end>/drift.json, report.html            a window's drift check
 retraining/<run>/train.parquet, holdout.parquet, decision.json   a retraining run's data and verdict
 retraining/approvals/<run>.json                             a run waiting for approval: its task token
@@ -69,7 +71,11 @@ PROFILES = Area("profiles", "data", "one partial profile per capture object", in
 PROFILES_HOURLY = Area("profiles-hourly", "data", "an hour's partial profiles rolled up")
 JOINS = Area("joins", "data", "request id -> prediction, per capture object", True, "captureRetentionDays")
 LABELS = Area(
-    "labels", "data", "ground truth and business outcomes, under the prediction's hour", True, "captureRetentionDays"
+    "labels",
+    "data",
+    "ground truth and business outcomes in batches (JSON lines), under the prediction's hour",
+    True,
+    "captureRetentionDays",
 )
 LABELS_JOINED = Area(
     "labels-joined", "data", "an hour's labels joined to its predictions", True, "captureRetentionDays"
@@ -182,8 +188,27 @@ def labels_hour_prefix(hour: str) -> str:
     return f"{LABELS.prefix}{hour_segment(hour)}/"
 
 
-def label_key(hour: str, request_id: str) -> str:
-    return f"{labels_hour_prefix(hour)}{request_id}.json"
+def label_batch_key(hour: str, batch_id: str) -> str:
+    """A delivery's feedback pieces for predictions of one hour: keyed from the log batch, like
+    capture objects, so a redelivered batch rewrites the same object."""
+    return f"{labels_hour_prefix(hour)}{batch_id}{CAPTURE_SUFFIX}"
+
+
+# "changed/" sorts before "dt=", so a listing of labels/dt=… never returns a marker.
+LABELS_CHANGED_BASE = f"{LABELS.prefix}changed/"
+
+
+def labels_changed_key(hour: str) -> str:
+    """Rewritten (with the new object's key, so its ETag changes) after every labels object of the
+    hour, late ones included: the drift check compares its ETag with the one the hour's joined
+    rollup was made from, and never lists the hour's labels objects while they match."""
+    return f"{LABELS_CHANGED_BASE}{hour_segment(hour)}"
+
+
+def label_tally_key(model_version: str) -> str:
+    """Labelled rows per prediction hour since the version was served, from the joined rollups:
+    new_labeled_rows without listing a label."""
+    return f"{LABELS_JOINED.version_prefix(model_version)}tally.json"
 
 
 def report_prefix(model_version: str, window: str, end: datetime) -> str:

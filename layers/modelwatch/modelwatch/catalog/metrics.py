@@ -19,7 +19,7 @@ from typing import Literal
 Unit = Literal["Milliseconds", "Count", "None", "Percent"]
 # Who puts it in CloudWatch: a function (its name in modelwatch.catalog.functions), Powertools on
 # a function's behalf, or CloudWatch metric math over the HTTP API's own metrics.
-Emitter = Literal["predict", "feedback", "capture", "profile", "drift", "notify", "retrain", "approval", "api"]
+Emitter = Literal["predict", "feedback", "capture", "drift", "notify", "retrain", "approval", "api"]
 PerValue = Literal["feature", "class", "kpi", "method"]
 # The model tasks a metric has a value for (modelwatch.spec.models.Task; a literal here, since
 # the catalogue imports nothing of the spec).
@@ -182,8 +182,8 @@ CAPTURES_MISSING = _metric(
     "(SETTLE_HOURS) before the drift run",
     per_window=False,
 )
-PROFILED_OBJECTS = _metric("ProfiledObjects", "Count", "profile", "capture objects profiled")
-PROFILE_FAILED = _metric("ProfileFailed", "Count", "profile", "capture objects quarantined as poison")
+PROFILED_OBJECTS = _metric("ProfiledObjects", "Count", "capture", "capture objects profiled")
+PROFILE_FAILED = _metric("ProfileFailed", "Count", "capture", "capture objects quarantined as poison")
 
 # --- the drift check (dimension `window` on each) --------------------------------------------
 INSUFFICIENT_DATA = _metric("InsufficientData", "Count", "drift", "1 when the window is below the minimum sample size")

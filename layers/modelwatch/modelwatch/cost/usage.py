@@ -26,7 +26,7 @@ from modelwatch.alerts.consumed import sends_drift_series
 from modelwatch.alerts.plan import DRIFT_CHECK_PERIOD_SECONDS, planned_alarms
 from modelwatch.catalog import functions as fcat
 from modelwatch.catalog import metrics as mcat
-from modelwatch.catalog.layout import PROFILES_HOURLY, QUARANTINE
+from modelwatch.catalog.layout import CAPTURE, LABELS, PROFILES_HOURLY, QUARANTINE
 from modelwatch.catalog.metrics import Metric
 from modelwatch.drift.multivariate import MIN_CLASSIFIER_ROWS
 from modelwatch.jobs.retraining_machine import retraining_definition
@@ -47,9 +47,15 @@ ON_TRAFFIC_HOURS: tuple[Metric, ...] = (mcat.CAPTURES_MISSING,)
 # Sent once per retraining run that trains and evaluates a challenger (one of the two).
 ON_EVALUATION: tuple[Metric, ...] = (mcat.RETRAINING_PROMOTE, mcat.RETRAINING_REJECT)
 # Areas a function writes only now and then, not once per object it handles: rejected or
-# unreadable input (quarantine), and the ".late" marker the profile function leaves beside an
+# unreadable input (quarantine), and the ".late" marker the capture function leaves beside an
 # hour's rollup when a capture object arrives after that hour was rolled up.
 OCCASIONAL_WRITES = (QUARANTINE, PROFILES_HOURLY)
+# A delivery of feedback lines writes, per prediction hour it holds, the labels object and the
+# hour's "changed" marker (modelwatch.data_access.label_store); every other area the capture
+# function writes is written once per capture object.
+PER_LABEL_DELIVERY = {LABELS: 2}
+# Areas a function reads only for a backfill (stored capture objects), not per delivery.
+OCCASIONAL_READS = (CAPTURE,)
 # Drift metrics by what a window needs before the drift check emits them (functions/drift/telemetry.py).
 # A drift metric listed nowhere here is counted as a verdict metric: emitted once a window has
 # its minimum sample size.
@@ -144,6 +150,13 @@ def capture_deliveries(spec: MonitoringSpec, traffic: Traffic, footprint: Mappin
     return traffic.requests_per_month * _captured_share(spec, traffic) / per_delivery
 
 
+def label_deliveries(traffic: Traffic, footprint: Mapping[str, Any]) -> float:
+    """Logs subscription deliveries of feedback lines (one line per feedback request) to the
+    capture function, batched like capture lines."""
+    per_delivery = traffic.capture_lines_per_delivery or footprint["assumptions"]["capture_lines_per_delivery"]
+    return traffic.labels / traffic.labels_per_feedback_request / per_delivery
+
+
 def _captured_share(spec: MonitoringSpec, traffic: Traffic) -> float:
     """Share of requests that print a capture line: any of their records in the sample."""
     return 1.0 - (1.0 - spec.capture.sample_rate) ** traffic.records_per_request
@@ -176,8 +189,8 @@ def function_invocations(spec: MonitoringSpec, traffic: Traffic, footprint: Mapp
     notifications = footprint["assumptions"]["notifications_per_month"] if traffic.requests_per_month > 0 else 0
     by_invocation = {
         "api": traffic.requests_per_month,
-        "logs-subscription": deliveries,
-        "s3-notification": deliveries,  # one capture object per delivery (per model version and hour)
+        # Capture lines and feedback lines, each delivery one invocation that stores and profiles.
+        "logs-subscription": deliveries + label_deliveries(traffic, footprint),
         "schedule": SECONDS_PER_MONTH / DRIFT_CHECK_PERIOD_SECONDS,
         "sns": notifications,
         "state-machine": retraining_runs(spec, footprint) * lambda_steps,
@@ -403,6 +416,8 @@ def monthly_usage(
             # Records left out of the capture sample print no capture line.
             unsampled = 1.0 - spec.capture.sample_rate
             logged -= unsampled * logs["capture_per_record"] * traffic.records_per_request
+        if definition is fcat.FEEDBACK:  # each piece is logged (the capture path stores it)
+            logged += logs["feedback_per_extra_item"] * max(0.0, traffic.labels_per_feedback_request - 1)
         if definition is fcat.DRIFT:
             logged = (
                 len(spec.drift.windows) * logs["drift_per_window_line"]
@@ -441,42 +456,52 @@ def _s3(spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any], us
     area it writes (quarantine only on rejects) and of each area it reads per object it handles
     (the model registry is cached); the drift check's by its windows; retraining's by its lookback."""
     invocations = usage.invocations
+    objects = capture_deliveries(spec, traffic, footprint)  # capture objects, and a profile and join index each
+    label_objects = label_deliveries(traffic, footprint)
     for name, definition in fcat.FUNCTIONS.items():
         if definition in (fcat.DRIFT, fcat.RETRAIN, fcat.PREDICT):
             continue  # below: by their windows and lookback; predict reads the cached registry only
-        units = traffic.labels if definition is fcat.FEEDBACK else invocations[name]
         writes = [a for a in definition.writes if a not in OCCASIONAL_WRITES]
-        reads = [a for a in definition.reads if a.bucket == "data"]
-        usage.s3_puts[name] = units * len(writes)
-        usage.s3_gets[name] = units * len(reads)
-    objects = capture_deliveries(spec, traffic, footprint)  # capture objects, and a profile and join index each
+        reads = [a for a in definition.reads if a.bucket == "data" and a not in OCCASIONAL_READS]
+        if definition is fcat.CAPTURE_FUNCTION:
+            per_object = [a for a in writes if a not in PER_LABEL_DELIVERY]
+            label_writes = sum(PER_LABEL_DELIVERY.get(a, 0) for a in writes)
+            usage.s3_puts[name] = objects * len(per_object) + label_objects * label_writes
+            usage.s3_gets[name] = objects * len(reads)
+            continue
+        usage.s3_puts[name] = invocations[name] * len(writes)
+        usage.s3_gets[name] = invocations[name] * len(reads)
     drift_runs = invocations[fcat.DRIFT.name]
     drift = footprint["drift"]
     longest = max(w.hours for w in spec.drift.windows)
     traffic_hours = HOURS_PER_MONTH * _share_of_hours(traffic.requests_per_month)
     label_hours = HOURS_PER_MONTH * _share_of_hours(traffic.labels)
     usage.s3_lists[fcat.DRIFT.name] = drift_runs * drift["lists_per_run"]
-    # A run reads each hour's rolled-up profile of its longest window (hours with traffic), and
-    # each partial profile, join index and label once, when its hour is rolled up or joined.
+    # A run reads each hour's rolled-up profile of its longest window (hours with traffic) and
+    # each labelled hour's joined rollup; each partial profile once, when its hour is rolled up;
+    # and, when an hour's labels change (here: once, the hour they arrive in), its join indexes
+    # and labels objects, listed once each.
     history = longest if traffic.history_hours is None else min(longest, traffic.history_hours)
     hours_with_data = history * _share_of_hours(traffic.requests_per_month)
+    hours_with_labels = history * _share_of_hours(traffic.labels)
     usage.s3_gets[fcat.DRIFT.name] = (
-        drift_runs * (drift["gets_per_run"] + hours_with_data) + 2 * objects + traffic.labels
+        drift_runs * (drift["gets_per_run"] + hours_with_data + hours_with_labels) + 2 * objects + label_objects
     )
-    # Each run writes its reports per window; an hour with traffic is rolled up once, an hour
-    # with new labels joined once.
+    usage.s3_lists[fcat.DRIFT.name] += 2 * label_hours
+    # Each run writes its reports per window, and the labelled-rows tally when an hour's labels
+    # changed; an hour with traffic is rolled up once, an hour with new labels joined once.
     usage.s3_puts[fcat.DRIFT.name] = (
-        drift_runs * drift["files_per_report"] * len(spec.drift.windows) + traffic_hours + label_hours
+        drift_runs * drift["files_per_report"] * len(spec.drift.windows) + traffic_hours + 2 * label_hours
     )
     # Retraining reads the capture objects and labels of its lookback, per run.
     lookback = min(spec.retraining.lookback_hours, HOURS_PER_MONTH) / HOURS_PER_MONTH
     runs = retraining_runs(spec, footprint)
-    usage.s3_gets[fcat.RETRAIN.name] = runs * lookback * (objects + traffic.labels)
+    usage.s3_gets[fcat.RETRAIN.name] = runs * lookback * (objects + label_objects)
     usage.s3_lists[fcat.RETRAIN.name] = runs * spec.retraining.lookback_hours * 2  # capture and labels, per hour
     sizes = footprint["assumptions"]["stored_object_bytes"]
     capture_months = traffic.capture_retention_days / 30
     monthly_bytes = objects * (sizes["capture"] + sizes["join"]) * capture_months
     monthly_bytes += objects * sizes["profile"] * 12  # profiles are kept: a year's worth
-    monthly_bytes += traffic.labels * sizes["label"] * 12
+    monthly_bytes += traffic.labels * sizes["label"] * capture_months
     monthly_bytes += drift_runs * drift["files_per_report"] * len(spec.drift.windows) * sizes["report"] * 12
     usage.s3_stored_gb = monthly_bytes / 1e9

@@ -1,6 +1,6 @@
 """Capture objects in S3: each group of capture records (kind, model version, hour) of one log
-batch becomes one JSON-lines object. The key comes from the log batch, so a redelivered batch
-rewrites the same objects instead of duplicating them."""
+batch becomes one JSON-lines object (feedback pieces too, under labels/). The key comes from the
+log batch, so a redelivered batch rewrites the same objects instead of duplicating them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import hashlib
 from typing import Any
 
 from modelwatch.data_access.data_bucket import DataBucket
-from modelwatch.serving.capture import jsonl, object_key
+from modelwatch.data_access.label_store import mark_changed
+from modelwatch.serving.capture import LABEL, jsonl, object_key
 
 CaptureGroups = dict[tuple[str, str, str], list[dict[str, Any]]]
 
@@ -37,6 +38,8 @@ class CaptureStore:
             key = object_key(kind, version, hour, batch)
             try:
                 self.data.write(key, jsonl(records), "application/x-ndjson")
+                if kind == LABEL:
+                    mark_changed(self.data, hour, key)
             except Exception as error:
                 raise CaptureWriteError(key, records, error) from error
             stored += len(records)

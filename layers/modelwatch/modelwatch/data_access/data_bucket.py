@@ -55,6 +55,17 @@ class DataBucket:
                 found.add(item["Key"])
         return found
 
+    def etags(self, base: str, hours: list[str]) -> dict[str, str]:
+        """hour -> ETag of base + "dt=<hour>" (one object per hour, no suffix), from one listing."""
+        last = f"{base}{layout.hour_segment(hours[-1])}"
+        found = {}
+        for item in self.list(base, start_after=base + layout.hour_segment(hours[0])[:-1]):
+            if item["Key"] > last:
+                break
+            hour = item["Key"][len(base) + len(layout.hour_segment("")) :]
+            found[hour] = item["ETag"]
+        return {hour: found[hour] for hour in hours if hour in found}
+
     def read(self, key: str) -> bytes:
         return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
 

@@ -1,44 +1,38 @@
-"""Ground truth and business outcomes in S3 under labels/, one object per piece of feedback.
+"""Ground truth and business outcomes in S3 under labels/: JSON-lines objects of feedback pieces,
+one per Logs subscription delivery and prediction hour, written by the capture function like
+capture objects (the feedback function only logs them; see modelwatch.serving.capture).
 
-The key is the prediction's hour (from the request id), the request id and a digest of what the
-piece says: a retried piece rewrites the same object (idempotent), while a label and outcomes
-sent separately, in any order, or a corrected label, are each kept; modelwatch.feedback merges
-them. Ids ModelWatch did not issue are filed under the hour the label arrived.
+Every piece is kept, retries included, and modelwatch.feedback merges them. Each labels object
+is followed by a rewrite of its hour's "changed" marker (layout.labels_changed_key), which is how
+the drift check learns that an hour's labels changed without listing them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import datetime
 from typing import Any
 
 from modelwatch.catalog import layout
-from modelwatch.serving.request_ids import request_time
+from modelwatch.data_access.data_bucket import DataBucket
 
 
-def label_key(request_id: str, received: datetime, content: bytes) -> tuple[str, bool]:
-    """(S3 key, whether ModelWatch issued the id)."""
-    issued = request_time(request_id)
-    piece = f"{request_id}.{hashlib.sha256(content).hexdigest()[:16]}"
-    return layout.label_key(layout.hour_of(issued or received), piece), issued is not None
+def parse_labels(body: bytes) -> list[dict[str, Any]]:
+    """The feedback pieces of one labels object; a line that is not a JSON object is skipped (the
+    capture function stores only well-formed pieces)."""
+    pieces = []
+    for line in body.decode("utf-8").splitlines():
+        if line.strip():
+            piece = json.loads(line)
+            if isinstance(piece, dict):
+                pieces.append(piece)
+    return pieces
 
 
-class LabelStore:
-    def __init__(self, s3: Any, bucket: str) -> None:
-        self.s3, self.bucket = s3, bucket
+def read_labels(data: DataBucket, keys: list[str]) -> list[dict[str, Any]]:
+    return [piece for key in keys for piece in parse_labels(data.read(key))]
 
-    def put(self, request_id: str, label: str | float | None, outcomes: dict[str, Any], received: datetime) -> bool:
-        """Store one item; returns whether the request id is one ModelWatch issued."""
-        says = json.dumps({"label": label, "outcomes": outcomes}, sort_keys=True).encode()
-        key, known = label_key(request_id, received, says)
-        document = {
-            "request_id": request_id,
-            "label": label,
-            "outcomes": outcomes,
-            "received_at": received.isoformat(timespec="milliseconds"),
-        }
-        self.s3.put_object(
-            Bucket=self.bucket, Key=key, Body=json.dumps(document).encode(), ContentType="application/json"
-        )
-        return known
+
+def mark_changed(data: DataBucket, hour: str, labels_key: str) -> None:
+    """After a labels object of `hour` is written: its body (the object's key) changes the
+    marker's ETag, so a rollup made before it no longer matches."""
+    data.write(layout.labels_changed_key(hour), labels_key.encode(), "text/plain")

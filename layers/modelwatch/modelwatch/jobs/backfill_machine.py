@@ -1,16 +1,17 @@
 """The backfill state machine: a Step Functions Distributed Map over the capture prefix that
-hands batches of capture objects to the profile function (objects that predate it, or a prefix
-to re-profile). One definition: the CDK stack deploys it, the local runtime runs it."""
+hands batches of capture objects to the capture function to profile (objects written before
+profiling moved into it, or a prefix to re-profile). One definition: the CDK stack deploys it,
+the local runtime runs it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-BATCH = 50  # capture objects per profile invocation
+BATCH = 50  # capture objects per invocation
 CONCURRENCY = 10
 
 
-def backfill_definition(bucket: str, profile_function_arn: str) -> dict[str, Any]:
+def backfill_definition(bucket: str, capture_function_arn: str) -> dict[str, Any]:
     """Amazon States Language; the execution input is {"prefix": <a prefix under the capture area>}."""
     return {
         "Comment": "Profile the capture objects under a prefix, in batches",
@@ -32,7 +33,7 @@ def backfill_definition(bucket: str, profile_function_arn: str) -> dict[str, Any
                         "Profile": {
                             "Type": "Task",
                             "Resource": "arn:aws:states:::lambda:invoke",
-                            "Parameters": {"FunctionName": profile_function_arn, "Payload.$": "$"},
+                            "Parameters": {"FunctionName": capture_function_arn, "Payload.$": "$"},
                             "OutputPath": "$.Payload",
                             "Retry": [
                                 {

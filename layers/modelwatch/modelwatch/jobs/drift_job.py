@@ -1,7 +1,12 @@
 """The scheduled drift check, window by window: list and merge the partial profiles of the
 window's hours, join the hours' labels, compare with the served version's baseline, and store
 drift.json and report.html. Re-running a window whose inputs have not changed returns the stored
-result (same keys, same values); new inputs make it compute again."""
+result (same keys, same values); new inputs make it compute again.
+
+Labels reach a run only through hourly rollups (labels-joined/): one per hour, made from the
+hour's labels objects and join indexes, kept until the hour's "changed" marker (rewritten after
+every labels object, late ones included) or its captures change. A run lists the markers of its
+hours once and reads one rollup per labelled hour, so its work grows with hours, not labels."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from typing import Any
 
 from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
+from modelwatch.data_access.label_store import read_labels
 from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.drift import analyze
 from modelwatch.drift.sensitive import monitored_view
@@ -29,8 +35,19 @@ from modelwatch.windows.label_join import JoinedLabels, join_labels
 SETTLE_HOURS = layout.SETTLE_HOURS
 
 
+def objects_fingerprint(objects: list[tuple[str, str]]) -> str:
+    """What an hour's rollup was made from: its partial profiles' (key, ETag)."""
+    return hashlib.sha256(json.dumps(sorted(objects)).encode()).hexdigest()
+
+
+def labels_fingerprint(labels_mark: str, captures: str) -> str:
+    """What an hour's joined labels were made from: its "changed" marker's ETag and its captures
+    (the fingerprint of its profile rollup)."""
+    return hashlib.sha256(json.dumps([labels_mark, captures]).encode()).hexdigest()
+
+
 @dataclass(frozen=True)
-class _Hour:
+class HourlyProfile:
     """An hour's partial profiles rolled up, with the fingerprint of the objects it holds."""
 
     fingerprint: str
@@ -42,7 +59,7 @@ class _Hour:
         return json.dumps(document, separators=(",", ":")).encode()
 
     @classmethod
-    def from_json(cls, body: bytes) -> _Hour:
+    def from_json(cls, body: bytes) -> HourlyProfile:
         data = json.loads(body)
         return cls(data["fingerprint"], int(data["objects"]), DatasetProfile.from_dict(data["profile"]))
 
@@ -54,13 +71,28 @@ class _RunContext:
     manifest: ModelManifest
     baseline: DatasetProfile
     end: datetime
-    profiles: dict[str, _Hour]
-    labels: dict[str, list[tuple[str, str]]]
-    joined: dict[str, JoinedLabels]  # hours with labels, each joined once per run
+    profiles: dict[str, HourlyProfile]
+    joined: dict[str, JoinedHour]  # hours with labels, from their rollups
     new_labeled_rows: int
     # The spec as the captures see it: sensitive features' categories pseudonymised, dropped ones
     # left out (modelwatch.drift.sensitive); the baseline above is pseudonymised to match.
     monitored: MonitoringSpec
+
+
+@dataclass(frozen=True)
+class JoinedHour:
+    """An hour's labels joined to its predictions, and the fingerprint of what it was made from."""
+
+    fingerprint: str
+    joined: JoinedLabels
+
+    def to_json(self) -> bytes:
+        return json.dumps({"fingerprint": self.fingerprint, "joined": self.joined.to_dict()}).encode()
+
+    @classmethod
+    def from_json(cls, body: bytes) -> JoinedHour:
+        data = json.loads(body)
+        return cls(data["fingerprint"], JoinedLabels.from_dict(data["joined"]))
 
 
 class DriftJob:
@@ -99,12 +131,15 @@ class DriftJob:
         unsettled = [hour for hour in all_hours if not self._settled(version, hour, end, rollups)]
         listed = self.data.list_hours(layout.PROFILES.version_prefix(version), unsettled) if unsettled else {}
         hourly = {hour: self._hourly_profile(version, hour, rollups, listed) for hour in all_hours}
-        labels = {h: sorted(items) for h, items in self.data.list_hours(layout.LABELS.prefix, all_hours).items()}
+        # One listing of the hours' "changed" markers: an hour without one has no labels.
+        changed = self.data.etags(layout.LABELS_CHANGED_BASE, all_hours)
         cached_joins = self.data.existing(layout.LABELS_JOINED.version_prefix(version), all_hours)
-        joined = {h: self._joined_hour(version, h, items, cached_joins) for h, items in labels.items() if items}
-        context = _RunContext(
-            manifest, baseline, end, hourly, labels, joined, self.new_labeled_rows(manifest), monitored
-        )
+        joined = {
+            hour: self._joined_hour(version, hour, mark, hourly[hour].fingerprint, cached_joins)
+            for hour, mark in changed.items()
+        }
+        new_labeled_rows = self.new_labeled_rows(manifest, {h: j.joined.labeled for h, j in joined.items()})
+        context = _RunContext(manifest, baseline, end, hourly, joined, new_labeled_rows, monitored)
         documents = {}
         merged, covered = DatasetProfile(), set()
         for window in sorted(self.spec.drift.windows, key=lambda w: w.hours):
@@ -138,20 +173,20 @@ class DriftJob:
 
     def _hourly_profile(
         self, version: str, hour: str, rollups: set[str], listed: dict[str, list[tuple[str, str]]]
-    ) -> _Hour:
+    ) -> HourlyProfile:
         """One hour's partial profiles merged, from the rollup when it is still current."""
         key = layout.hourly_profile_key(version, hour)
         cached = self.data.read(key) if key in rollups else None
         if cached is not None and hour not in listed:
-            return _Hour.from_json(cached)
+            return HourlyProfile.from_json(cached)
         objects = listed.get(hour, [])
-        fingerprint = hashlib.sha256(json.dumps(sorted(objects)).encode()).hexdigest()
+        fingerprint = objects_fingerprint(objects)
         if cached is not None:
-            rollup = _Hour.from_json(cached)
+            rollup = HourlyProfile.from_json(cached)
             if rollup.fingerprint == fingerprint:
                 return rollup
         profile = merge_profiles(DatasetProfile.from_json(self.data.read(k)) for k, _ in sorted(objects))
-        rollup = _Hour(fingerprint, len(objects), profile)
+        rollup = HourlyProfile(fingerprint, len(objects), profile)
         if objects:
             self.data.write(key, rollup.to_json(), "application/json")
         return rollup
@@ -159,7 +194,7 @@ class DriftJob:
     def check_window(self, run: _RunContext, window: Window, hours: list[str], merged: DatasetProfile) -> WindowCheck:
         version, end = run.manifest.version, run.end
         profile_hours = [run.profiles[h].fingerprint for h in hours]
-        label_hours = {h: run.labels[h] for h in hours}
+        label_hours = {h: run.joined[h].fingerprint for h in hours if h in run.joined}
         fingerprint = hashlib.sha256(
             json.dumps([profile_hours, label_hours, run.manifest.artifact.sha256]).encode()
         ).hexdigest()
@@ -176,7 +211,7 @@ class DriftJob:
             performance=merged.performance,
             multivariate=merged.multivariate,
         )
-        joined = [run.joined[h] for h in hours if h in run.joined]
+        joined = [run.joined[h].joined for h in hours if h in run.joined]
         labels = joined[0].merged(*joined[1:]) if joined else None
         if labels is not None and labels.counts.total:
             current.performance = labels.counts
@@ -208,28 +243,34 @@ class DriftJob:
         return WindowCheck.from_document(document)
 
     def _joined_hour(
-        self, version: str, hour: str, label_objects: list[tuple[str, str]], cached_joins: set[str]
-    ) -> JoinedLabels:
-        """An hour's labels joined to its predictions, cached until the hour's labels change."""
-        joins = sorted((o["Key"], o["ETag"]) for o in self.data.list(layout.JOINS.hour_prefix(version, hour)))
-        fingerprint = hashlib.sha256(json.dumps([label_objects, joins]).encode()).hexdigest()
+        self, version: str, hour: str, labels_mark: str, captures: str, cached_joins: set[str]
+    ) -> JoinedHour:
+        """An hour's labels joined to its predictions: the rollup while neither the hour's labels
+        (its marker) nor its captures (its profile fingerprint) changed, else joined again from
+        the hour's labels objects and join indexes and stored."""
+        fingerprint = labels_fingerprint(labels_mark, captures)
         cache_key = layout.joined_labels_key(version, hour)
-        cached = self.data.read(cache_key) if cache_key in cached_joins else None
-        if cached is not None:
-            data = json.loads(cached)
-            if data.get("fingerprint") == fingerprint:
-                return JoinedLabels.from_dict(data["joined"])
+        if cache_key in cached_joins:
+            cached = JoinedHour.from_json(self.data.read(cache_key))
+            if cached.fingerprint == fingerprint:
+                return cached
         index: dict[str, list[Any]] = {}
-        for key, _ in joins:
-            index.update(json.loads(self.data.read(key)))
-        documents = [json.loads(self.data.read(key)) for key, _ in label_objects]
-        joined = join_labels(self.spec, documents, index)
-        body = json.dumps({"fingerprint": fingerprint, "joined": joined.to_dict()}).encode()
-        self.data.write(cache_key, body, "application/json")
-        return joined
+        for item in self.data.list(layout.JOINS.hour_prefix(version, hour)):
+            index.update(json.loads(self.data.read(item["Key"])))
+        label_keys = [item["Key"] for item in self.data.list(layout.labels_hour_prefix(hour))]
+        rollup = JoinedHour(fingerprint, join_labels(self.spec, read_labels(self.data, label_keys), index))
+        self.data.write(cache_key, rollup.to_json(), "application/json")
+        return rollup
 
-    def new_labeled_rows(self, manifest: ModelManifest) -> int:
-        """Labels for predictions made since the model version was created."""
-        created = datetime.fromisoformat(manifest.created_at)
-        start = layout.labels_hour_prefix(layout.hour_of(created))
-        return sum(1 for _ in self.data.list(layout.LABELS.prefix, start_after=start))
+    def new_labeled_rows(self, manifest: ModelManifest, window: dict[str, int]) -> int:
+        """Labelled predictions made since the model version was created: a tally per prediction
+        hour, kept beside the rollups and updated with this run's hours (a rollup per hour, never
+        a listing of labels). Hours older than the longest window keep their last count."""
+        key = layout.label_tally_key(manifest.version)
+        stored = self.data.read_optional(key)
+        tally: dict[str, int] = json.loads(stored) if stored is not None else {}
+        updated = tally | window
+        if updated != tally:
+            self.data.write(key, json.dumps(updated, sort_keys=True).encode(), "application/json")
+        first = layout.hour_of(datetime.fromisoformat(manifest.created_at))
+        return sum(count for hour, count in updated.items() if hour >= first)

@@ -1,6 +1,8 @@
 """Profiling capture objects: each one gets its partial profile and its join index, keyed from
-the capture key (so a repeat rewrites the same objects). An object that cannot be read as
-captures is copied to quarantine/poison/ and reported, never retried forever."""
+the capture key (so a repeat rewrites the same objects). The capture function profiles the
+records it has just written, in the same invocation (`profile_written`: no second function, no
+re-read); a backfill profiles stored objects (`run`). An object that cannot be profiled is
+copied to quarantine/poison/ and reported, never retried forever."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
@@ -33,24 +36,44 @@ class ProfileJob:
         self.late: list[str] = []  # capture objects of settled hours profiled by this job
 
     def run(self, keys: list[str], now: datetime) -> ProfileOutcome:
+        """Stored capture objects (a backfill's batch): read, then profiled."""
         outcome = ProfileOutcome()
         for key in keys:
             if not layout.is_capture_object(key):
-                continue  # the notification's filter should never let one through; ignore it
-            body = self.data.read(key)
+                continue  # the map lists the capture prefix; anything else there is not ours
             try:
-                reconstruction = self.reconstruction_of(layout.model_version_of(key))
-                result = profile_captures(self.spec, parse_capture(body), reconstruction)
-            except (PoisonCaptureError, UnicodeDecodeError, ValueError, TypeError) as exc:
-                self.data.copy(key, layout.poison_key(key))
-                outcome.quarantined[key] = str(exc)
+                records = parse_capture(self.data.read(key))
+            except (PoisonCaptureError, UnicodeDecodeError) as exc:
+                self._quarantine(key, str(exc), outcome)
                 continue
-            self.data.write(layout.derived_key(key, layout.PROFILES), result.profile.to_json(), "application/json")
-            join_index = json.dumps(result.join_index).encode()
-            self.data.write(layout.derived_key(key, layout.JOINS), join_index, "application/json")
-            self._mark_if_late(key, now)
-            outcome.profiled += 1
+            self._profile(key, records, now, outcome)
         return outcome
+
+    def profile_written(self, objects: dict[str, list[dict[str, Any]]], now: datetime) -> ProfileOutcome:
+        """Capture objects this invocation has just written (key -> its records)."""
+        outcome = ProfileOutcome()
+        for key, records in objects.items():
+            self._profile(key, records, now, outcome)
+        return outcome
+
+    def _profile(self, key: str, records: list[dict[str, Any]], now: datetime, outcome: ProfileOutcome) -> None:
+        try:
+            reconstruction = self.reconstruction_of(layout.model_version_of(key))
+            result = profile_captures(self.spec, records, reconstruction)
+        except (ValueError, TypeError, KeyError) as exc:
+            self._quarantine(key, str(exc), outcome)
+            return
+        # The join index first: a listed profile means its join index exists, so the drift
+        # check's label rollup (keyed on the hour's profiles) never misses one.
+        join_index = json.dumps(result.join_index).encode()
+        self.data.write(layout.derived_key(key, layout.JOINS), join_index, "application/json")
+        self.data.write(layout.derived_key(key, layout.PROFILES), result.profile.to_json(), "application/json")
+        self._mark_if_late(key, now)
+        outcome.profiled += 1
+
+    def _quarantine(self, key: str, reason: str, outcome: ProfileOutcome) -> None:
+        self.data.copy(key, layout.poison_key(key))
+        outcome.quarantined[key] = reason
 
     def _mark_if_late(self, key: str, now: datetime) -> None:
         """A capture object of an hour the drift check already treats as settled: say so beside

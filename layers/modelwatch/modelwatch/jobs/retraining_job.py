@@ -18,6 +18,7 @@ from typing import Any
 
 from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
+from modelwatch.data_access.label_store import read_labels
 from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.retraining.dataset import labelled_rows, labels_by_request
 from modelwatch.retraining.decision import Answers, actual_of, answers_on, decide, metrics_of
@@ -60,7 +61,7 @@ class RetrainingJob:
         capture_hours = [self.data.list_hours(folder, hours) for folder in self.data.folders(layout.CAPTURE.prefix)]
         label_hours = self.data.list_hours(layout.LABELS.prefix, hours)
         for hour in hours:
-            labels = labels_by_request(json.loads(self.data.read(key)) for key, _ in label_hours[hour])
+            labels = labels_by_request(read_labels(self.data, [key for key, _ in label_hours[hour]]))
             if not labels:
                 continue  # no ground truth for this hour's predictions: nothing to learn from
             for listing in capture_hours:
@@ -68,7 +69,7 @@ class RetrainingJob:
                     try:
                         captures = parse_capture(self.data.read(key))
                     except PoisonCaptureError:
-                        continue  # quarantined by the profile function; nothing to learn from
+                        continue  # quarantined by the capture function; nothing to learn from
                     sample.add(labelled_rows(self.spec, captures, labels))
         summary = {"run_id": run_id, "rows": sample.seen, "from_hour": hours[0], "to_hour": hours[-1]}
         if sample.seen < settings.min_rows:

@@ -1,9 +1,11 @@
-"""Capture records: every accepted prediction, and every rejected request with its reasons.
+"""Capture records: every accepted prediction, every rejected request with its reasons, and every
+piece of feedback (label and outcomes).
 
-The prediction function writes them as structured log lines (no S3 call in the request path);
-a CloudWatch Logs subscription hands batches of those lines to the capture function, which
-writes JSON-lines objects partitioned by model version and hour. Lines stay under CloudWatch
-Logs' 256 KB event limit by splitting large batches.
+The API functions write them as structured log lines (no S3 call in the request path); a
+CloudWatch Logs subscription hands batches of those lines to the capture function, which writes
+JSON-lines objects partitioned by model version and hour (feedback by its prediction's hour), so
+labels land in batches like predictions, not one object each. Lines stay under CloudWatch Logs'
+256 KB event limit by splitting large batches.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from modelwatch.catalog import layout
+from modelwatch.serving.request_ids import request_time
 
 MARKER = "modelwatch_capture"
-CAPTURE, QUARANTINE = "capture", "quarantine"
+CAPTURE, QUARANTINE, LABEL = "capture", "quarantine", "label"
+KINDS = (CAPTURE, QUARANTINE, LABEL)
 MAX_LINE_BYTES = 200_000  # below the 256 KB log event limit, with room for the envelope
 MAX_QUARANTINED_BODY = 65_536  # bytes of the body as encoded in the line
 MAX_QUARANTINED_ERRORS = 100  # field errors kept per rejected request (all are counted)
@@ -48,6 +52,28 @@ def capture_record(
     if expected_losses:
         record["expected_losses"] = expected_losses
     return record
+
+
+def label_record(
+    request_id: str, label: str | float | None, outcomes: dict[str, Any], received: datetime
+) -> dict[str, Any]:
+    """One piece of feedback as sent: a label, outcomes or both; modelwatch.feedback merges the
+    pieces of a request id (the latest label stands, by `received_at`)."""
+    return {
+        "request_id": request_id,
+        "label": label,
+        "outcomes": outcomes,
+        "received_at": received.isoformat(timespec="milliseconds"),
+    }
+
+
+def label_hour(record: dict[str, Any]) -> datetime | None:
+    """Feedback is filed under its prediction's hour (from the request id), so an hour's labels
+    join its captures; an id ModelWatch did not issue, under the hour it arrived."""
+    issued = request_time(str(record["request_id"]))
+    if issued is not None:
+        return issued
+    return _aware(record["received_at"])
 
 
 def quarantine_record(
@@ -153,7 +179,7 @@ def storage_groups(
         if MARKER not in message:
             continue
         parsed = parse_line(message)
-        if parsed is None or parsed[0] not in (CAPTURE, QUARANTINE):
+        if parsed is None or parsed[0] not in KINDS:
             unreadable.append(message)
             continue
         kind, records = parsed
@@ -170,6 +196,7 @@ def storage_groups(
 _REQUIRED = {
     CAPTURE: {"request_id": str, "timestamp": str, "model_version": str, "features": dict},
     QUARANTINE: {"timestamp": str, "route": str, "status": int, "errors": list, "body": str},
+    LABEL: {"request_id": str, "received_at": str, "outcomes": dict},
 }
 
 
@@ -182,17 +209,25 @@ def _well_formed(kind: str, record: object) -> datetime | None:
             return None
     if kind == CAPTURE and "prediction" not in record:
         return None
+    if kind == LABEL:
+        return label_hour(record)
+    return _aware(record["timestamp"])
+
+
+def _aware(text: str) -> datetime | None:
     try:
-        moment = datetime.fromisoformat(record["timestamp"])
+        moment = datetime.fromisoformat(text)
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else None
 
 
 def object_key(kind: str, model_version: str, hour: str, batch_id: str) -> str:
-    """Captures by model version and hour; quarantined requests by hour only."""
+    """Captures by model version and hour; quarantined requests and feedback by hour only."""
     if kind == QUARANTINE:
         return layout.quarantine_key(hour, batch_id)
+    if kind == LABEL:
+        return layout.label_batch_key(hour, batch_id)
     return layout.capture_key(model_version, hour, batch_id)
 
 

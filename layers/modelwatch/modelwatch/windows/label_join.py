@@ -34,6 +34,7 @@ class JoinedLabels:
     received: int = 0
     unmatched: int = 0  # labels whose prediction was not found (yet)
     corrected: int = 0  # predictions whose label was replaced by a different one
+    labeled: int = 0  # request ids with a label (the rest sent outcomes only)
 
     def merged(self, *others: JoinedLabels) -> JoinedLabels:
         sums = {name: list(v) for name, v in self.kpi_sums.items()}
@@ -49,6 +50,7 @@ class JoinedLabels:
             received=self.received + sum(o.received for o in others),
             unmatched=self.unmatched + sum(o.unmatched for o in others),
             corrected=self.corrected + sum(o.corrected for o in others),
+            labeled=self.labeled + sum(o.labeled for o in others),
         )
 
     def kpis(self, spec: MonitoringSpec) -> dict[str, float | None]:
@@ -69,6 +71,7 @@ class JoinedLabels:
             "received": self.received,
             "unmatched": self.unmatched,
             "corrected": self.corrected,
+            "labeled": self.labeled,
         }
 
     @classmethod
@@ -80,6 +83,7 @@ class JoinedLabels:
             received=int(data["received"]),
             unmatched=int(data["unmatched"]),
             corrected=int(data.get("corrected", 0)),  # caches written before corrections were counted
+            labeled=int(data.get("labeled", 0)),
         )
 
 
@@ -102,7 +106,7 @@ def join_labels(spec: MonitoringSpec, labels: list[dict[str, Any]], index: dict[
     kept of each prediction (modelwatch.windows.capture_profile: per task)."""
     actual: list[Any] = []
     found_predictions: list[list[Any]] = []
-    unmatched = 0
+    unmatched = labeled = 0
     sums: dict[str, list[float]] = {}
     merged = merge_feedback(labels)  # label and outcomes sent apart, retries and corrections
     for document in merged.documents:
@@ -115,6 +119,7 @@ def join_labels(spec: MonitoringSpec, labels: list[dict[str, Any]], index: dict[
                 entry[1] += value
         if document.get("label") is None:
             continue
+        labeled += 1
         found = index.get(str(document.get("request_id")))
         if found is None:
             unmatched += 1
@@ -145,6 +150,7 @@ def join_labels(spec: MonitoringSpec, labels: list[dict[str, Any]], index: dict[
         received=len(merged.documents),
         unmatched=unmatched,
         corrected=merged.corrected,
+        labeled=labeled,
     )
 
 

@@ -1,1 +1,0 @@
-"""Profile: one partial profile per capture object."""
