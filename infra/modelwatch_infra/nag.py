@@ -21,7 +21,6 @@ METRIC_READS_REASON = (
     "CloudWatch's GetMetricData and ListMetrics support no resource-level permissions (capture accounting reads "
     "CaptureRecordsSent)"
 )
-BASIC_EXECUTION_ROLE = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
 def prefix_reason(prefix: str) -> str:
@@ -77,17 +76,6 @@ def suppress_reviewed_findings(
                 **{_objects(bucket, prefix): prefix_reason(prefix) for bucket, prefix in prefixes.get(name, [])},
             },
         )
-    # CDK's own custom resource that configures the data bucket's notifications at deploy time:
-    # CDK makes its role with the managed basic-execution policy; it touches no data.
-    for child in stack.node.children:
-        if child.node.id.startswith("BucketNotificationsHandler"):
-            acknowledge(
-                child,
-                {
-                    f"AwsSolutions-IAM4[{BASIC_EXECUTION_ROLE}]": "CDK's bucket-notifications custom resource runs "
-                    "only during deployment, to configure S3 notifications; CDK makes its role, which reaches no data",
-                },
-            )
     if pseudonym_key is not None:
         acknowledge(
             pseudonym_key,

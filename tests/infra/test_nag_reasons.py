@@ -94,18 +94,6 @@ def test_iam5_object_grants_are_exact_actions_on_one_prefix(template, name):
             assert all(p for p in prefixes), f"{name}: an object grant on the whole bucket"
 
 
-def test_iam4_bucket_notifications_handler_reaches_no_data(template):
-    """AwsSolutions-IAM4 on CDK's bucket-notifications handler: its only grant beyond the basic
-    execution role is configuring notifications, no object or key access."""
-    (role,) = [
-        k
-        for k, r in template["Resources"].items()
-        if k.startswith("BucketNotificationsHandler") and r["Type"] == "AWS::IAM::Role"
-    ]
-    actions = {a for s in _statements(template, role) for a in _listed(s["Action"])}
-    assert actions == {"s3:PutBucketNotification"}
-
-
 def test_sqs3_every_queue_without_its_own_dead_letter_queue_is_one(template):
     """AwsSolutions-SQS3 ("this queue is itself a dead-letter queue"): every queue without a
     redrive policy is a function's, a rule target's or a subscription's dead-letter target."""
@@ -125,7 +113,7 @@ def test_sqs3_every_queue_without_its_own_dead_letter_queue_is_one(template):
     assert queues and queues <= targets
 
 
-@pytest.mark.parametrize(("machine", "function"), [("backfill", "profile"), ("retraining", "retrain")])
+@pytest.mark.parametrize(("machine", "function"), [("backfill", "capture"), ("retraining", "retrain")])
 def test_iam5_state_machines_only_invoke_versions_of_their_own_function(template, machine, function):
     """AwsSolutions-IAM5[<function>.Arn:*]: the versions wildcard is on the one function the
     state machine runs, for lambda:InvokeFunction only."""
