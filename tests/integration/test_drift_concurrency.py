@@ -17,12 +17,11 @@ import pytest
 
 from modelwatch.catalog import layout
 from modelwatch.data_access.model_store import registry_of
-from modelwatch.demo.data import demo_frame
+from modelwatch.demo.data import demo_frame, demo_records
 from modelwatch.jobs.drift_job import DriftJob
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.stack import LocalStack
 from tests.conftest import ROOT
-from tests.integration.conftest import predict_and_label
 from tests.integration.test_drift_monitor import _metrics
 
 START = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
@@ -77,7 +76,18 @@ def clean() -> Iterator[tuple[LocalStack, dict[str, bytes], Any, int]]:
     stack.publish_demo_model("v1")
     for hour in range(3):
         stack.clock.advance(3600 if hour else 60)
-        predict_and_label(stack, demo_frame(600, 300 + hour, drift=0.4 * hour), range(600))
+        frame = demo_frame(200, 300 + hour, drift=0.4 * hour)
+        for first in (0, 100):
+            predicted = stack.call(
+                "predict", "POST", "/predict", {"instances": demo_records(frame, range(first, first + 100))}
+            )
+            assert predicted.status == 200
+            labels = [  # one prediction in four gets its label (each label is an object the run reads)
+                {"request_id": p["request_id"], "label": int(frame["label"][first + i])}
+                for i, p in enumerate(predicted.body["predictions"])
+                if i % 4 == 0
+            ]
+            assert stack.call("feedback", "POST", "/feedback", {"items": labels}).status == 200
     invocation = stack.run_drift(END)
     derived = _derived(stack)
     assert any(k.endswith("report.html") for k in derived) and any(k.endswith("drift.json") for k in derived)
@@ -111,11 +121,11 @@ def test_two_concurrent_runs_one_killed_then_a_rerun_equal_a_clean_run(clean):
         started = threading.Event()
         outcome: dict[str, BaseException | None] = {}
 
-        def run(name: str, s3: Any) -> None:
+        def run(name: str, s3: Any, outcome: dict[str, BaseException | None] = outcome) -> None:
             try:
                 _job(stack, s3).run(END)
                 outcome[name] = None
-            except BaseException as error:  # noqa: BLE001 - the killed run's end, checked below
+            except BaseException as error:  # the killed run's end, checked below
                 outcome[name] = error
 
         killed = threading.Thread(target=run, args=("killed", _S3Writes(stack.s3, kill_at, started)))
