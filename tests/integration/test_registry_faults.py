@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from modelwatch.data_access.platform import REQUEST_PATH_BUDGET
 from modelwatch_local.faults import SLOW_DOWN, THROTTLED, Fault, InjectedFaults, LateAnswer, NoAnswer
 from modelwatch_local.stack import LocalStack
 from tests.conftest import ROOT
@@ -103,6 +104,8 @@ def test_a_faulty_registry_keeps_the_last_good_model_serving_in_time(serving_goo
         for fault in faults:
             fault.remove()
     assert sum(sum(f.injected.values()) for f in faults) > 0
+    if scenario == "ssm throttling":  # one pointer read: as many attempts as the budget says, no more
+        assert faults[0].injected == {"ThrottlingException": REQUEST_PATH_BUDGET.attempts}
     assert all(status == 200 for status, _, _ in answers), answers
     assert max(elapsed for _, elapsed, _ in answers) < ANSWER_WITHIN_SECONDS, answers
     if scenario != "s3 answering late":  # slow but within the read timeout: "next" may load in time

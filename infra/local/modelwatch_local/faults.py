@@ -3,7 +3,10 @@ SlowDown, SSM's ThrottlingException), answers late, or does not answer until the
 timeout. The client's own retry and timeout settings then act as they would against AWS.
 
 A `before-send` handler registered first answers before moto's stubber; botocore parses its
-answer as the service's, so retries, backoff and the retry quota are botocore's own."""
+answer as the service's, so retries, backoff and the retry quota are botocore's own. botocore
+calls every `before-send` handler, so a refused request is pointed at an address moto does not
+serve while moto's handler runs (a refused write must not happen), and put back by a handler
+registered last, for the retry."""
 
 from __future__ import annotations
 
@@ -42,6 +45,7 @@ class LateAnswer:
 
 
 Fault = ErrorAnswer | NoAnswer | LateAnswer
+UNSERVED_URL = "https://refused.invalid/"  # matches none of moto's services
 SLOW_DOWN = ErrorAnswer(503, "SlowDown", "Please reduce your request rate.")
 INTERNAL_ERROR = ErrorAnswer(500, "InternalError", "We encountered an internal error. Please try again.")
 THROTTLED = ErrorAnswer(400, "ThrottlingException", "Rate exceeded")
@@ -68,10 +72,20 @@ class InjectedFaults:
         self._lock = threading.Lock()
         self._event = f"before-send.{client.meta.service_model.service_id.hyphenize()}.{operation}"
         self._protocol = client.meta.service_model.protocol
+        self._refused: dict[int, str] = {}  # id of a refused request -> its URL
         client.meta.events.register_first(self._event, self._before_send)
+        # On the unqualified event: botocore calls a qualified event's handlers (even its last
+        # ones) before the unqualified event's, where moto's stubber is.
+        client.meta.events.register_last("before-send", self._restore)
 
     def remove(self) -> None:
         self.client.meta.events.unregister(self._event, self._before_send)
+        self.client.meta.events.unregister("before-send", self._restore)
+
+    def _restore(self, request: AWSPreparedRequest, **_: Any) -> None:
+        url = self._refused.pop(id(request), None)
+        if url is not None:
+            request.url = url
 
     def _before_send(self, request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
         fault = self.decide(request)
@@ -86,7 +100,11 @@ class InjectedFaults:
         if isinstance(fault, NoAnswer):
             time.sleep(self.client.meta.config.read_timeout)
             raise ReadTimeoutError(endpoint_url=request.url)
+        original = request.url
+        with self._lock:
+            self._refused[id(request)] = original
+        request.url = UNSERVED_URL
         content_type = "application/x-amz-json-1.1" if self._protocol == "json" else "application/xml"
         headers = {"Content-Type": content_type, **dict(fault.headers)}
         body = _RawBody(_error_body(self._protocol, fault))
-        return AWSResponse(request.url, fault.status, headers, body)
+        return AWSResponse(original, fault.status, headers, body)
