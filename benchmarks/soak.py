@@ -65,6 +65,7 @@ class SoakPlan:
 class Counts:
     requests: int = 0
     refused: Counter = field(default_factory=Counter)  # status -> requests the API did not accept
+    unanswered: int = 0  # records of requests no attempt got an answer for
     deliveries: int = 0
     throttled: int = 0
     redelivered: int = 0
@@ -221,21 +222,32 @@ def _client(port: int, batches: queue.Queue, ledger: Ledger, counts: Counts, loc
             records = batches.get_nowait()
         except queue.Empty:
             return
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        try:
-            connection.request(
-                "POST", "/predict", json.dumps({"instances": records}), {"Content-Type": "application/json"}
-            )
-            response = connection.getresponse()
-            body = response.read()
-        finally:
-            connection.close()
+        answer = _post(port, json.dumps({"instances": records}).encode())
         with lock:
             counts.requests += 1
-            if response.status != 200:
-                counts.refused[response.status] += 1
+            if answer is None:
+                counts.unanswered += len(records)
                 continue
-        ledger.accept(p["request_id"] for p in json.loads(body)["predictions"])
+            if answer[0] != 200:
+                counts.refused[answer[0]] += 1
+                continue
+        ledger.accept(p["request_id"] for p in json.loads(answer[1])["predictions"])
+
+
+def _post(port: int, body: bytes, attempts: int = 3) -> tuple[int, bytes] | None:
+    """POST /predict as a client does: a connection refused or reset before any answer is tried
+    again (a request that got no answer was not accepted). None when no attempt got an answer."""
+    for attempt in range(attempts):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            return response.status, response.read()
+        except (ConnectionError, http.client.HTTPException):
+            time.sleep(0.1 * 2**attempt)
+        finally:
+            connection.close()
+    return None
 
 
 def _batches(plan: SoakPlan) -> queue.Queue:
@@ -351,7 +363,10 @@ def run(plan: SoakPlan, out: TextIO) -> int:
         lost = sent_ids - set(captured) - dead
         duplicated = sum(n - 1 for n in captured.values() if n > 1)
         phantom = set(captured) - sent_ids
-        say(f"requests: {counts.requests} ({sum(counts.refused.values())} refused: {dict(counts.refused)})")
+        say(
+            f"requests: {counts.requests} ({sum(counts.refused.values())} refused: {dict(counts.refused)}; "
+            f"{counts.unanswered} records never answered)"
+        )
         say(
             f"log deliveries: {counts.deliveries} ({counts.redelivered} redelivered), "
             f"{counts.throttled} refused while throttled, {counts.capture_errors} capture invocations failed, "

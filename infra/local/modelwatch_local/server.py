@@ -18,11 +18,17 @@ ROUTES = {("POST", "/predict"): "predict", ("POST", "/feedback"): "feedback"}
 MAX_READ = 16 << 20  # API Gateway's payload limit is 10 MB; read a little past it, then refuse
 
 
+class _ApiServer(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 resets connections when a dozen clients connect at once.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def api_server(stack: LocalStack, lock: threading.Lock, log, port: int = 0) -> ThreadingHTTPServer:
     """The API on 127.0.0.1:`port` (0: any free port) over `stack`. `lock` serializes the
     invocations (each captures the process's stdout); a caller that invokes functions beside the
     server (a soak's capture deliveries) holds the same lock."""
-    return ThreadingHTTPServer(("127.0.0.1", port), _make_handler(stack, lock, log))
+    return _ApiServer(("127.0.0.1", port), _make_handler(stack, lock, log))
 
 
 def _make_handler(stack: LocalStack, lock: threading.Lock, log) -> type[BaseHTTPRequestHandler]:
