@@ -36,6 +36,7 @@ import random
 import sys
 import threading
 import time
+import warnings
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -58,7 +59,7 @@ class SoakPlan:
     redelivered_share: float = 0.1
     max_lines_per_delivery: int = 20
     throttle_from_share: float = 1 / 3  # throttling starts once this share of records is sent ...
-    throttled_attempts_share: float = 0.25  # ... and refuses this share of the expected deliveries
+    throttled_seconds: float = 3.0  # ... and refuses every delivery for this long (about a tenth of the run)
 
 
 @dataclass
@@ -173,9 +174,8 @@ class Subscription:
         self.dead_letters = stack.platform.client("sqs").create_queue(QueueName="modelwatch-capture-dead-letters")[
             "QueueUrl"
         ]
-        expected_deliveries = plan.records / ((plan.max_batch + 1) / 2) / ((plan.max_lines_per_delivery + 1) / 2)
-        self.throttle_left = max(3, round(expected_deliveries * plan.throttled_attempts_share))
         self.throttle_started = threading.Event()
+        self._throttled_until: float | None = None
 
     def run(self, api_done: threading.Event) -> None:
         from modelwatch_local.subscription import awslogs_event
@@ -189,8 +189,7 @@ class Subscription:
                 time.sleep(0.01)
                 continue
             event, redelivered = self.pending.popleft()
-            if self.throttle_started.is_set() and self.throttle_left > 0:
-                self.throttle_left -= 1  # TooManyRequestsException: Logs keeps the batch for later
+            if self._throttled():  # TooManyRequestsException: Logs keeps the batch for later
                 self.counts.throttled += 1
                 self.pending.append((event, redelivered))
                 time.sleep(0.05)
@@ -202,6 +201,13 @@ class Subscription:
             if not redelivered and self.rng.random() < self.plan.redelivered_share:
                 self.counts.redelivered += 1
                 self.pending.append((event, True))
+
+    def _throttled(self) -> bool:
+        if not self.throttle_started.is_set():
+            return False
+        if self._throttled_until is None:
+            self._throttled_until = time.monotonic() + self.plan.throttled_seconds
+        return time.monotonic() < self._throttled_until
 
 
 class Ledger:
@@ -305,6 +311,7 @@ def run(plan: SoakPlan, out: TextIO) -> int:
     # The soak's output is its figures: the functions' own log lines (thousands of them, the
     # capture failures with every record) stay out of it.
     os.environ["POWERTOOLS_LOG_LEVEL"] = "CRITICAL"
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
 
     def say(line: str) -> None:
         print(line, file=out, flush=True)
