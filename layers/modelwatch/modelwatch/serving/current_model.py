@@ -1,9 +1,11 @@
 """The model a function serves: re-reads the registry pointer on a TTL, loads a new version only
 after it verifies, and keeps serving the last good version when a new one does not.
 
-Once a model is served, a refresh runs beside the request and the request waits for it at most
-REFRESH_WAIT_SECONDS: a throttled or silent SSM or S3 costs a caller that long, not the sum of
-every call's retries and read timeouts (seconds each). A refresh still running when the request
+Once a model is served, a refresh runs beside the request and the request waits for its registry
+reads at most REFRESH_WAIT_SECONDS: a throttled or silent SSM or S3 costs a caller that long, not
+the sum of every call's retries and read timeouts (seconds each). Once the reads are done, the
+request waits for the new version to load (no AWS call is left, only building the model), so a
+healthy registry's promotion is served from the first request after the TTL. A refresh still running when the request
 answers finishes later (in Lambda, frozen with the environment and resumed by the next
 invocation); the next request serves its model or reports its failure."""
 
@@ -63,6 +65,7 @@ class CurrentModel(Generic[Model]):
         self._checked_at: datetime | None = None
         self._failure: LoadFailure | None = None  # a refresh's failure, not yet reported
         self._refreshing: threading.Thread | None = None
+        self._fetched = threading.Event()  # the running refresh has done its registry reads
         self._lock = threading.Lock()
 
     def expire(self) -> None:
@@ -82,7 +85,7 @@ class CurrentModel(Generic[Model]):
                 failure, self._failure = self._failure, None
                 raise ModelUnavailableError(failure.reason if failure else "no model loaded")
         else:
-            self.join_refresh(self.wait_seconds if self._start_refresh(now) else 0)
+            self._wait_for_reads(now)
         with self._lock:
             failure, self._failure = self._failure, None
         return self._served, failure
@@ -93,6 +96,13 @@ class CurrentModel(Generic[Model]):
         if refreshing is not None:
             refreshing.join(timeout)
 
+    def _wait_for_reads(self, now: datetime) -> None:
+        if not self._start_refresh(now):
+            return
+        self.join_refresh(self.wait_seconds)
+        if self._fetched.is_set():
+            self.join_refresh()  # only loading the fetched version is left: CPU, no AWS
+
     def _start_refresh(self, now: datetime) -> bool:
         """Start a pointer check in the background when the TTL has run out and none is running."""
         with self._lock:
@@ -100,11 +110,12 @@ class CurrentModel(Generic[Model]):
             if fresh or (self._refreshing is not None and self._refreshing.is_alive()):
                 return False
             self._checked_at = now  # one check per TTL, whatever its outcome
-            self._refreshing = threading.Thread(target=self._refresh, args=(now,), daemon=True)
+            self._fetched = threading.Event()
+            self._refreshing = threading.Thread(target=self._refresh, args=(now, self._fetched), daemon=True)
         self._refreshing.start()
         return True
 
-    def _refresh(self, now: datetime) -> None:
+    def _refresh(self, now: datetime, fetched: threading.Event | None = None) -> None:
         version = "(pointer unreadable)"
         try:
             version = self.registry.current_version()
@@ -113,6 +124,8 @@ class CurrentModel(Generic[Model]):
                 manifest = self.registry.manifest(version)
                 artifact = self.registry.verified_artifact(manifest)
                 loss_model = self.registry.verified_loss_model(manifest)
+                if fetched is not None:
+                    fetched.set()
                 self._served = Served(manifest, self.build(manifest, artifact, loss_model))
             self._checked_at = now
         except Exception as exc:  # any failure to load: report it, never serve a half-loaded model
