@@ -50,7 +50,7 @@ def handler(event: SNSEvent, context: Any) -> dict[str, int]:
     dashboard_url, reports_url = _links(settings)
 
     def post(message: dict[str, Any]) -> None:
-        slack_webhook.post(url, message, settings.backoff_seconds, _log_retry)
+        slack_webhook.post(url, message, settings.backoff_seconds, _log_retry, settings.timeout_seconds)
 
     sent = 0
     for record in event.records:

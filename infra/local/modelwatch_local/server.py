@@ -18,6 +18,19 @@ ROUTES = {("POST", "/predict"): "predict", ("POST", "/feedback"): "feedback"}
 MAX_READ = 16 << 20  # API Gateway's payload limit is 10 MB; read a little past it, then refuse
 
 
+class _ApiServer(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 resets connections when a dozen clients connect at once.
+    request_queue_size = 128
+    daemon_threads = True
+
+
+def api_server(stack: LocalStack, lock: threading.Lock, log, port: int = 0) -> ThreadingHTTPServer:
+    """The API on 127.0.0.1:`port` (0: any free port) over `stack`. `lock` serializes the
+    invocations (each captures the process's stdout); a caller that invokes functions beside the
+    server (a soak's capture deliveries) holds the same lock."""
+    return _ApiServer(("127.0.0.1", port), _make_handler(stack, lock, log))
+
+
 def _make_handler(stack: LocalStack, lock: threading.Lock, log) -> type[BaseHTTPRequestHandler]:
     class ApiHandler(BaseHTTPRequestHandler):
         server_version = "modelwatch-local"
@@ -67,9 +80,7 @@ def serve(port: int, model_dir: Path | None, spec: Path, out=sys.stdout, err=sys
         else:
             manifest = stack.publish_model_dir(model_dir)
         lock = threading.Lock()
-        server = ThreadingHTTPServer(
-            ("127.0.0.1", port), _make_handler(stack, lock, lambda line: print(line, file=err, flush=True))
-        )
+        server = api_server(stack, lock, lambda line: print(line, file=err, flush=True), port)
         host, bound = server.server_address[:2]
         print(
             f"ModelWatch API on http://{host}:{bound}  (model {manifest.version}: POST /predict, POST /feedback)",

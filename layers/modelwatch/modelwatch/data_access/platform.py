@@ -74,7 +74,9 @@ class Platform:
                 self._session = botocore.session.get_session()
             budget = REQUEST_PATH_BUDGET if request_path else BACKGROUND_BUDGET
             config = Config(
-                retries={"mode": "standard", "max_attempts": budget.attempts},
+                # total_max_attempts counts the first try; "max_attempts" would count retries
+                # only (one attempt more than the budget says).
+                retries={"mode": "standard", "total_max_attempts": budget.attempts},
                 connect_timeout=budget.connect_seconds,
                 read_timeout=budget.read_seconds,
             )

@@ -51,3 +51,5 @@ class NotifySettings(Settings):
     dashboard_name: str = Field(alias=catalog.DASHBOARD_NAME, min_length=1)
     # The first retry's wait; each next one doubles it (tests shorten it).
     backoff_seconds: float = Field(default=0.5, alias="MODELWATCH_NOTIFY_BACKOFF_SECONDS", ge=0, le=10)
+    # How long one post waits for Slack's answer (tests shorten it).
+    timeout_seconds: float = Field(default=5.0, alias="MODELWATCH_NOTIFY_TIMEOUT_SECONDS", gt=0, le=15)

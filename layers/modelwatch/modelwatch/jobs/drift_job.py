@@ -238,8 +238,11 @@ class DriftJob:
             "new_labeled_rows": run.new_labeled_rows,
         }
         document = report_document(report, context) | {"inputs_fingerprint": fingerprint}
-        self.data.write(prefix + "drift.json", json.dumps(document, indent=2).encode(), "application/json")
+        # drift.json last: a stored drift.json is what a re-run takes as "done", so a run that
+        # dies between the two writes must leave the window to be computed again, not without
+        # its report.html.
         self.data.write(prefix + "report.html", render_html(report, context).encode(), "text/html; charset=utf-8")
+        self.data.write(prefix + "drift.json", json.dumps(document, indent=2).encode(), "application/json")
         return WindowCheck.from_document(document)
 
     def _joined_hour(

@@ -1,8 +1,17 @@
 """The model a function serves: re-reads the registry pointer on a TTL, loads a new version only
-after it verifies, and keeps serving the last good version when a new one does not."""
+after it verifies, and keeps serving the last good version when a new one does not.
+
+Once a model is served, a refresh runs beside the request and the request waits for its registry
+reads at most REFRESH_WAIT_SECONDS: a throttled or silent SSM or S3 costs a caller that long, not
+the sum of every call's retries and read timeouts (seconds each). Once the reads are done, the
+request waits for the new version to load (no AWS call is left, only building the model), so a
+healthy registry's promotion is served from the first request after the TTL. A refresh still running when the request
+answers finishes later (in Lambda, frozen with the environment and resumed by the next
+invocation); the next request serves its model or reports its failure."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +20,10 @@ from typing import Generic, Protocol, TypeVar
 from modelwatch.registry.manifest import ModelManifest
 
 Model = TypeVar("Model")
+# How long a request waits for a pointer refresh before it is answered with the model it has: the
+# API's answers stay within 2 s when the registry does not answer (botocore's request-path budget
+# alone is 2 attempts x 0.75 s read timeout per call, and a new version takes three calls).
+REFRESH_WAIT_SECONDS = 1.0
 
 
 class ModelUnavailableError(Exception):
@@ -44,14 +57,20 @@ class CurrentModel(Generic[Model]):
         build: Callable[[ModelManifest, bytes, bytes | None], Model],
         ttl_seconds: float,
         clock: Callable[[], datetime],
+        wait_seconds: float = REFRESH_WAIT_SECONDS,
         artifacts: bool = True,
     ) -> None:
         self.registry, self.build, self.ttl, self.clock = registry, build, ttl_seconds, clock
+        self.wait_seconds = wait_seconds
         # False: `build` needs only what the manifest says (the classes, say), so the artifact
         # and loss model are neither fetched nor verified and `build` gets b"" and None for them.
         self.artifacts = artifacts
         self._served: Served[Model] | None = None
         self._checked_at: datetime | None = None
+        self._failure: LoadFailure | None = None  # a refresh's failure, not yet reported
+        self._refreshing: threading.Thread | None = None
+        self._fetched = threading.Event()  # the running refresh has done its registry reads
+        self._lock = threading.Lock()
 
     def expire(self) -> None:
         """Re-read the pointer on the next request, whatever the TTL says: after a SnapStart
@@ -64,22 +83,55 @@ class CurrentModel(Generic[Model]):
         Raises ModelUnavailableError when nothing has loaded yet.
         """
         now = self.clock()
-        fresh = self._checked_at is not None and (now - self._checked_at).total_seconds() < self.ttl
-        if self._served is not None and fresh:
-            return self._served, None
-        failure = None
+        if self._served is None:
+            self._refresh(now)  # nothing to serve meanwhile: the request waits for the first model
+            if self._served is None:
+                failure, self._failure = self._failure, None
+                raise ModelUnavailableError(failure.reason if failure else "no model loaded")
+        else:
+            self._wait_for_reads(now)
+        with self._lock:
+            failure, self._failure = self._failure, None
+        return self._served, failure
+
+    def join_refresh(self, timeout: float | None = None) -> None:
+        """Wait for a refresh in progress (at most `timeout` seconds; None: until it ends)."""
+        refreshing = self._refreshing
+        if refreshing is not None:
+            refreshing.join(timeout)
+
+    def _wait_for_reads(self, now: datetime) -> None:
+        if not self._start_refresh(now):
+            return
+        self.join_refresh(self.wait_seconds)
+        if self._fetched.is_set():
+            self.join_refresh()  # only loading the fetched version is left: CPU, no AWS
+
+    def _start_refresh(self, now: datetime) -> bool:
+        """Start a pointer check in the background when the TTL has run out and none is running."""
+        with self._lock:
+            fresh = self._checked_at is not None and (now - self._checked_at).total_seconds() < self.ttl
+            if fresh or (self._refreshing is not None and self._refreshing.is_alive()):
+                return False
+            self._checked_at = now  # one check per TTL, whatever its outcome
+            self._fetched = threading.Event()
+            self._refreshing = threading.Thread(target=self._refresh, args=(now, self._fetched), daemon=True)
+        self._refreshing.start()
+        return True
+
+    def _refresh(self, now: datetime, fetched: threading.Event | None = None) -> None:
         version = "(pointer unreadable)"
         try:
             version = self.registry.current_version()
-            if self._served is None or version != self._served.manifest.version:
+            served = self._served
+            if served is None or version != served.manifest.version:
                 manifest = self.registry.manifest(version)
                 artifact = self.registry.verified_artifact(manifest) if self.artifacts else b""
                 loss_model = self.registry.verified_loss_model(manifest) if self.artifacts else None
+                if fetched is not None:
+                    fetched.set()
                 self._served = Served(manifest, self.build(manifest, artifact, loss_model))
+            self._checked_at = now
         except Exception as exc:  # any failure to load: report it, never serve a half-loaded model
-            if self._served is None:
-                raise ModelUnavailableError(str(exc)) from exc
-            failure = LoadFailure(version=version, reason=str(exc))
-        self._checked_at = now
-        assert self._served is not None
-        return self._served, failure
+            with self._lock:
+                self._failure = LoadFailure(version=version, reason=str(exc))
