@@ -25,7 +25,8 @@ from modelwatch.spec.models import MonitoringSpec
 from modelwatch_local.alarms import LOCAL_API_ID
 from modelwatch_local.metrics import MetricStore, statistic
 
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 560, 220, 56, 12, 14, 40
+HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 220, 56, 12, 14, 40
+UNIT = 70  # drawing units per grid unit of CloudWatch's 24-wide grid: text keeps one size
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 STATE_COLORS = {"ALARM": "#d62728", "OK": "#2ca02c", "INSUFFICIENT_DATA": "#c7c7c7"}
 
@@ -93,15 +94,15 @@ def series_lines(spec: MonitoringSpec, store: MetricStore, series: Series) -> li
 class Canvas:
     """Maps simulated time and values onto one widget's SVG."""
 
-    def __init__(self, start: datetime, end: datetime, low: float, high: float, height: int = HEIGHT):
-        self.start, self.end, self.height = start, end, height
+    def __init__(self, start: datetime, end: datetime, low: float, high: float, width: int, height: int = HEIGHT):
+        self.start, self.end, self.width, self.height = start, end, width, height
         if high <= low:
             high = low + 1
         self.low, self.high = low, high
 
     def x(self, moment: datetime) -> float:
         share = (moment - self.start).total_seconds() / max(1.0, (self.end - self.start).total_seconds())
-        return LEFT + share * (WIDTH - LEFT - RIGHT)
+        return LEFT + share * (self.width - LEFT - RIGHT)
 
     def y(self, value: float) -> float:
         share = (value - self.low) / (self.high - self.low)
@@ -109,7 +110,7 @@ class Canvas:
 
     def axes(self) -> list[str]:
         base = self.y(self.low)
-        parts = [f'<line x1="{LEFT}" y1="{base:.1f}" x2="{WIDTH - RIGHT}" y2="{base:.1f}" stroke="#888"/>']
+        parts = [f'<line x1="{LEFT}" y1="{base:.1f}" x2="{self.width - RIGHT}" y2="{base:.1f}" stroke="#888"/>']
         for value in (self.low, (self.low + self.high) / 2, self.high):
             y = self.y(value) + 4
             parts.append(f'<text x="{LEFT - 4}" y="{y:.1f}" text-anchor="end" class="tick">{_short(value)}</text>')
@@ -146,12 +147,13 @@ def _graph(
 ) -> tuple[str, int]:
     values = [v for _, points in lines for _, v in points] + [t.value for t in widget.thresholds]
     low, high = widget.y_range or (min([0.0, *values]), max([1.0, *values]) * 1.05)
-    canvas = Canvas(start, end, low, high)
+    width = widget.width * UNIT
+    canvas = Canvas(start, end, low, high, width)
     parts = canvas.axes()
     for threshold in widget.thresholds:
         y = canvas.y(threshold.value)
         parts.append(
-            f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#d62728" stroke-width="1">'
+            f'<line x1="{LEFT}" y1="{y:.1f}" x2="{width - RIGHT}" y2="{y:.1f}" stroke="#d62728" stroke-width="1">'
             f"<title>{html.escape(threshold.label)}</title></line>"
         )
     parts += canvas.markers(markers)
@@ -166,15 +168,18 @@ def _graph(
         parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.8" fill="{color}"/>' for x, y in coordinates]
         drawn += len(coordinates)
         legend.append(f'<span style="color:{color}">&#9632;</span> {html.escape(label or "series")}')
-    svg = f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img">{"".join(parts)}</svg>'
+    svg = f'<svg viewBox="0 0 {width} {HEIGHT}" role="img">{"".join(parts)}</svg>'
     return svg + f'<div class="legend">{" &nbsp; ".join(legend)}</div>', drawn
 
 
-def _bands(spans: list[AlarmSpan], start: datetime, end: datetime, markers: list[Marker]) -> tuple[str, int]:
+def _bands(
+    widget: Widget, spans: list[AlarmSpan], start: datetime, end: datetime, markers: list[Marker]
+) -> tuple[str, int]:
     names = sorted({s.alarm for s in spans})
     row, label_width = 16, 250
     height = TOP + row * len(names) + BOTTOM
-    canvas = Canvas(start, end, 0, 1, height)
+    width = widget.width * UNIT - label_width
+    canvas = Canvas(start, end, 0, 1, width, height)
     parts = []
     for index, name in enumerate(names):
         y = TOP + index * row
@@ -194,7 +199,7 @@ def _bands(spans: list[AlarmSpan], start: datetime, end: datetime, markers: list
             f'<text x="{canvas.x(moment):.1f}" y="{height - BOTTOM + 14}" text-anchor="middle" class="tick">'
             f"{moment:%H:%M}</text>"
         )
-    view = f"{-label_width + LEFT} 0 {WIDTH + label_width - LEFT} {height}"
+    view = f"{-label_width + LEFT} 0 {width + label_width - LEFT} {height}"
     legend = " &nbsp; ".join(f'<span style="color:{c}">&#9632;</span> {s}' for s, c in STATE_COLORS.items())
     return f'<svg viewBox="{view}" role="img">{"".join(parts)}</svg><div class="legend">{legend}</div>', len(spans)
 
@@ -226,7 +231,7 @@ def render(
         cells = []
         for widget in row:
             if widget.kind == "alarms":
-                body, drawn = _bands(alarm_spans(history, alarm_names, start, end), start, end, markers)
+                body, drawn = _bands(widget, alarm_spans(history, alarm_names, start, end), start, end, markers)
             elif not widget.drawn_locally:
                 body, drawn = (
                     '<p class="aws-only">Logs Insights over Lambda\'s REPORT lines: in CloudWatch only.</p>',

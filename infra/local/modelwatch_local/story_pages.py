@@ -62,7 +62,7 @@ def write_pages(out: Path, stack: LocalStack, story: Story, timeline: Timeline) 
         )
     )
     rows = []
-    for folder, files in sorted(reports.items()):
+    for folder, files in sorted(reports.items(), key=lambda item: item[0].split("/")[::-1]):
         version, window, end = folder.split("/")
         links = " ".join(
             f'<a href="{html.escape(str(path.relative_to(out)))}">{html.escape(name)}</a>'
@@ -72,9 +72,7 @@ def write_pages(out: Path, stack: LocalStack, story: Story, timeline: Timeline) 
             f"<tr><td>{html.escape(end)}</td><td>{html.escape(window)}</td><td>{html.escape(version)}</td><td>{links}</td></tr>"
         )
     story_lines = "".join(
-        f"<li><code>{html.escape(e['at'])}</code> <b>{html.escape(e['kind'])}</b> {html.escape(_describe(e))}</li>"
-        for e in timeline.events
-        if e["kind"] in ("phase", "alarm", "retraining", "promotion", "rollback", "recovery", "served")
+        f"<li><code>{html.escape(e['at'])}</code> {html.escape(e['told'])}</li>" for e in timeline.events if "told" in e
     )
     index = out / "index.html"
     index.write_text(f"""<!doctype html>
@@ -94,11 +92,3 @@ td, th {{ padding: 2px 10px; text-align: left; }} tr:nth-child(even) {{ backgrou
 </body></html>
 """)
     return StoryResult(out, index, timeline_path, timeline.events, reports)
-
-
-def _describe(event: dict) -> str:
-    for key in ("alarm", "trigger", "version", "phase"):
-        if key in event and event["kind"] != "phase":
-            value = event[key] if key != "alarm" else f"{event['alarm']} {event['old']} -> {event['new']}"
-            return str(value) + (f" ({event['status']})" if "status" in event else "")
-    return str(event.get("phase", ""))

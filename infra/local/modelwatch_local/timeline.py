@@ -22,9 +22,10 @@ class Timeline:
 
     def add(self, at: datetime, kind: str, line: str | None = None, **details: Any) -> dict[str, Any]:
         event = {"at": at.strftime(TIME_FORMAT), "kind": kind, **details}
-        self.events.append(event)
         if line is not None:
+            event["told"] = line.strip()  # what the story printed
             self.say(f"{at:%a %H:%M}  {line}")
+        self.events.append(event)
         return event
 
     def notice(self, at: datetime, message: dict[str, Any]) -> None:
