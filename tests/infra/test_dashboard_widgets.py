@@ -34,7 +34,8 @@ def _metric_queries(properties: dict) -> list[tuple[str, str, int]]:
             found.append((options["expression"], "", options.get("period", properties.get("period"))))
             continue
         names = [item for item in row if isinstance(item, str)]
-        found.append((names[1], options.get("stat"), options.get("period", properties.get("period"))))
+        # CloudWatch leaves out the default statistic (Average) and period (the widget's).
+        found.append((names[1], options.get("stat", "Average"), options.get("period", properties.get("period"))))
     return found
 
 
