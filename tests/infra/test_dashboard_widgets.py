@@ -34,8 +34,8 @@ def _metric_queries(properties: dict) -> list[tuple[str, str, int]]:
             found.append((options["expression"], "", options.get("period", properties.get("period"))))
             continue
         names = [item for item in row if isinstance(item, str)]
-        # CloudWatch leaves out the default statistic (Average) and period (the widget's).
-        found.append((names[1], options.get("stat", "Average"), options.get("period", properties.get("period"))))
+        # The CDK leaves out CloudWatch's defaults: statistic Average, period 300 seconds.
+        found.append((names[1], options.get("stat", "Average"), options.get("period", properties.get("period", 300))))
     return found
 
 

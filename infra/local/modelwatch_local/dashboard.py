@@ -124,15 +124,21 @@ class Canvas:
             )
         return parts
 
-    def markers(self, markers: Iterable[Marker]) -> list[str]:
+    def markers(self, markers: Iterable[Marker], labelled: bool = False) -> list[str]:
         parts = []
-        for marker in markers:
+        for index, marker in enumerate(markers):
             color = "#2ca02c" if marker.kind == "promotion" else "#9467bd"
             x = self.x(marker.at)
             parts.append(
                 f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{self.height - BOTTOM}" stroke="{color}" '
                 f'stroke-dasharray="4 3" class="marker {marker.kind}"><title>{html.escape(marker.label)}</title></line>'
             )
+            if labelled:  # the retraining panel names each run and promotion beside its line
+                y = TOP + 12 + 14 * (index % 4)
+                parts.append(
+                    f'<text x="{x - 4:.1f}" y="{y}" text-anchor="end" class="tick" style="fill:{color}">'
+                    f"{marker.at:%H:%M} {html.escape(marker.label)}</text>"
+                )
         return parts
 
 
@@ -156,7 +162,7 @@ def _graph(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{width - RIGHT}" y2="{y:.1f}" stroke="#d62728" stroke-width="1">'
             f"<title>{html.escape(threshold.label)}</title></line>"
         )
-    parts += canvas.markers(markers)
+    parts += canvas.markers(markers, labelled=widget.kind == "retraining")
     drawn = 0
     legend = []
     for index, (label, points) in enumerate(lines):

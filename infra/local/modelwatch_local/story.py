@@ -21,6 +21,7 @@ reports of every check, timeline.json, alerts.md, dashboard.html and index.html.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -168,8 +169,6 @@ class Story:
         return event
 
     def _drift_document(self, window: str, end: datetime) -> dict[str, Any]:
-        import json
-
         version = self.stack.registry.current_version()
         prefix = layout.report_prefix(version, window, end)
         found = self.stack.objects(prefix)
