@@ -30,11 +30,11 @@ demo: $(STAMP)
 	-$(BIN)/modelwatch drift --spec monitoring.toml --reference $(DEMO)/baseline.json \
 	  --current $(DEMO)/data/current_drifted.csv --json $(DEMO)/drifted/drift.json --html $(DEMO)/drifted/report.html
 	@echo
-	@echo "--- the embedded stack: API, capture, profiles, late labels, hourly drift checks"
+	@echo "--- the embedded stack: a quiet day, then latency, a bad model push, data drift, concept drift"
 	$(BIN)/modelwatch demo --out $(DEMO)/stack
 	@echo
-	@echo "Open the reports: $(CURDIR)/$(DEMO)/stable/report.html, $(CURDIR)/$(DEMO)/drifted/report.html"
-	@echo "and the stack's: $(CURDIR)/$(DEMO)/stack/reports/<window>/report.html"
+	@echo "Reports of the two CSV windows: $(CURDIR)/$(DEMO)/stable/report.html, $(CURDIR)/$(DEMO)/drifted/report.html"
+	@echo "Start here (dashboard, every report, the alert log): $(CURDIR)/$(DEMO)/stack/index.html"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

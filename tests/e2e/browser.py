@@ -60,3 +60,25 @@ def dump_dom(page: Path) -> str:
             timeout=120,
         )
     return result.stdout
+
+
+def console_messages(page: Path) -> list[str]:
+    """What the page wrote to the browser's console while loading (script errors, failed
+    loads, console.* calls), from Chromium's own log."""
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(
+            [
+                chromium(),
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--dump-dom",
+                page.resolve().as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    return [line for line in result.stderr.splitlines() if ":CONSOLE" in line]

@@ -140,7 +140,8 @@ def test_the_dashboard_has_every_panel(template):
     (dashboard,) = _resources(template, "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["DashboardBody"])
     for title in (
-        "Predictions per second",
+        "Predictions per minute",
+        "Share of drifted features",
         "p95 latency (ms)",
         "Confidence distribution",
         "Drift score per feature",

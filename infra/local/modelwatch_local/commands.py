@@ -31,8 +31,16 @@ def add_commands(commands: Any) -> None:
     )
     serve.set_defaults(run=_serve)
 
-    story = commands.add_parser("demo", help="the monitoring story on the embedded stack (simulated days)")
-    story.add_argument("--out", type=Path, default=Path("out/demo/stack"), help="folder for the reports")
+    story = commands.add_parser(
+        "demo",
+        help="the monitoring story on the embedded stack (simulated hours): a quiet period, then latency, "
+        "a bad model push, data drift and concept drift, each caught and mended",
+    )
+    story.add_argument(
+        "--out", type=Path, default=Path("out/demo/stack"), help="folder for index.html, the dashboard and reports"
+    )
+    story.add_argument("--seed", type=int, default=1, help="the story's data and models (same seed, same story)")
+    story.add_argument("--hours", type=int, default=6, help="hours of the quiet normal period (at least 1)")
     _spec_option(story)
     story.set_defaults(run=_demo)
 
@@ -64,5 +72,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from modelwatch.errors import UserInputError
+
     spec = _require_spec(args.spec)
-    return _local_runtime("modelwatch_local.story").main(args.out, spec)
+    if args.hours < 1:
+        raise UserInputError(f"--hours {args.hours}: the normal period needs at least 1 hour")
+    return _local_runtime("modelwatch_local.story").main(args.out, spec, seed=args.seed, hours=args.hours)

@@ -62,6 +62,18 @@ class MetricStore:
     def put(self, namespace: str, name: str, dimensions: Mapping[str, str], value: float, at: datetime) -> None:
         self._series[(namespace, name, frozenset(dimensions.items()))].append((at, value))
 
+    def points(self, namespace: str, name: str) -> dict[frozenset[tuple[str, str]], list[tuple[datetime, float]]]:
+        """Every series of a metric, by its dimensions: what a dashboard's SEARCH finds."""
+        return {
+            dimensions: points
+            for (space, metric, dimensions), points in self._series.items()
+            if space == namespace and metric == name and points
+        }
+
+    def names_under(self, namespace: str, prefix: str) -> list[str]:
+        """The metric names of a namespace that start with `prefix` (Predictions.<class>, say)."""
+        return sorted({metric for space, metric, _ in self._series if space == namespace and metric.startswith(prefix)})
+
     def values(
         self, namespace: str, name: str, dimensions: Mapping[str, str], start: datetime, end: datetime
     ) -> list[float]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +16,17 @@ from typing import Any
 from modelwatch.alerts.redrive import RedriveOutcome, redrive
 from modelwatch.catalog import functions as catalog
 from modelwatch.catalog import layout
-from modelwatch.catalog.metrics import API_ID_DIMENSION, API_REQUESTS, API_SERVER_ERRORS, READ_BACK
+from modelwatch.catalog.metrics import (
+    API_CLIENT_ERRORS,
+    API_ID_DIMENSION,
+    API_REQUESTS,
+    API_SERVER_ERRORS,
+    LAMBDA_DURATION,
+    LAMBDA_ERRORS,
+    LAMBDA_FUNCTION_DIMENSION,
+    LAMBDA_NAMESPACE,
+    READ_BACK,
+)
 from modelwatch.data_access.model_store import ModelRegistry, registry_of
 from modelwatch.data_access.platform import Platform, install_platform
 from modelwatch.registry.manifest import ModelManifest
@@ -168,8 +179,15 @@ class LocalStack:
         return manifest
 
     def invoke(self, function: str, event: Any) -> Invocation:
-        """A function invoked as Lambda would; its EMF lines become metrics, as in CloudWatch."""
-        invocation = invoke(function, event)
+        """A function invoked as Lambda would; its EMF lines become metrics, as in CloudWatch,
+        and Lambda's own metrics of the invocation are recorded (Duration, Errors)."""
+        started = time.perf_counter()
+        failed = True
+        try:
+            invocation = invoke(function, event)
+            failed = False
+        finally:
+            self.record_lambda_invocation(function, (time.perf_counter() - started) * 1000, failed)
         self.metrics.ingest(invocation.stdout, self.clock())
         return invocation
 
@@ -191,6 +209,14 @@ class LocalStack:
                 )
         for namespace, data in by_namespace.items():
             self.platform.client("cloudwatch").put_metric_data(Namespace=namespace, MetricData=data)
+
+    def record_lambda_invocation(self, function: str, duration_ms: float, failed: bool) -> None:
+        """What Lambda itself publishes per invocation under the function's name: its duration and
+        whether it failed (Errors 1 or 0). Locally no invocation is throttled."""
+        dimensions = {LAMBDA_FUNCTION_DIMENSION: f"modelwatch-{function}"}
+        now = self.clock()
+        self.metrics.put(LAMBDA_NAMESPACE, LAMBDA_DURATION, dimensions, duration_ms, now)
+        self.metrics.put(LAMBDA_NAMESPACE, LAMBDA_ERRORS, dimensions, 1.0 if failed else 0.0, now)
 
     def evaluate_alarms(self) -> AlarmRound:
         """CloudWatch evaluating every alarm now: a change to ALARM or OK of a notifying alarm is
@@ -231,10 +257,15 @@ class LocalStack:
         return ApiResult(status, response_headers, parsed, invocation.stdout)
 
     def record_api_request(self, status: int) -> None:
-        """API Gateway's own metrics of one request: Count 1, and 5xx 1 or 0 (it reports zeros
-        too), under the API's id. The Api5xxRate alarm's metric math reads these, as deployed."""
+        """API Gateway's own metrics of one request: Count 1, and 4xx and 5xx 1 or 0 (it reports
+        zeros too), under the API's id. The Api5xxRate alarm's metric math reads these, as deployed."""
         dimensions = {API_ID_DIMENSION: LOCAL_API_ID}
-        for counted, value in ((API_REQUESTS, 1.0), (API_SERVER_ERRORS, 1.0 if status >= 500 else 0.0)):
+        counts = (
+            (API_REQUESTS, 1.0),
+            (API_CLIENT_ERRORS, 1.0 if 400 <= status < 500 else 0.0),
+            (API_SERVER_ERRORS, 1.0 if status >= 500 else 0.0),
+        )
+        for counted, value in counts:
             self.metrics.put(counted.namespace, counted.name, dimensions, value, self.clock())
 
     def deliver_capture(self, function: str, lines: list[str]) -> dict[str, int] | None:

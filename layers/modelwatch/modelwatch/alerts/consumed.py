@@ -1,5 +1,5 @@
 """Which drift series (metric, window) something reads: an alarm or retraining trigger of the
-plan, or the dashboard's drift panels (which show the first window). With
+plan, or the dashboard's drift panels (modelwatch.catalog.dashboard: they show the first window). With
 `[metrics] drift_series = "consumed"` the drift check sends only these; drift.json and the HTML
 report keep every value of every window either way. Each series is a custom metric billed for
 every hour it is sent (modelwatch.cost), and the demo spec's three windows send about a hundred."""
@@ -7,24 +7,9 @@ every hour it is sent (modelwatch.cost), and the demo spec's three windows send 
 from __future__ import annotations
 
 from modelwatch.alerts.plan import planned_alarms
-from modelwatch.catalog import metrics as catalog
+from modelwatch.catalog.dashboard import dashboard_drift_metrics, dashboard_window
 from modelwatch.catalog.metrics import CATALOGUE, Metric
 from modelwatch.spec.models import MonitoringSpec
-
-# The drift metrics the dashboard plots for its window (modelwatch_infra.dashboard).
-DASHBOARD_DRIFT_METRICS: tuple[Metric, ...] = (
-    catalog.DRIFT_SCORE,
-    catalog.ACCURACY,
-    catalog.ESTIMATED_ACCURACY,
-    catalog.AUC,
-    catalog.ESTIMATED_AUC,
-    catalog.KPI,
-    *catalog.QUALITY_RATES.values(),
-)
-
-
-def dashboard_window(spec: MonitoringSpec) -> str:
-    return spec.drift.windows[0].name
 
 
 def consumed_drift_series(spec: MonitoringSpec) -> set[tuple[str, str]]:
@@ -34,7 +19,7 @@ def consumed_drift_series(spec: MonitoringSpec) -> set[tuple[str, str]]:
         for planned in planned_alarms(spec)
         if CATALOGUE[planned.rule.metric].is_drift_metric
     }
-    consumed |= {(metric.name, dashboard_window(spec)) for metric in DASHBOARD_DRIFT_METRICS}
+    consumed |= {(name, dashboard_window(spec)) for name in dashboard_drift_metrics(spec)}
     return consumed
 
 

@@ -152,11 +152,16 @@ UNKNOWN_REQUEST_IDS = _metric(
     "UnknownRequestIds", "Count", "feedback", "feedback for request ids ModelWatch did not issue"
 )
 # API Gateway's own metrics of an HTTP API (namespace AWS/ApiGateway, dimension ApiId): requests
-# and 5xx responses per period. They are AWS's names, not ours, so they are not in CATALOGUE.
+# and 4xx and 5xx responses per period. They are AWS's names, not ours, so they are not in CATALOGUE.
 API_GATEWAY_NAMESPACE = "AWS/ApiGateway"
 API_ID_DIMENSION = "ApiId"
 API_REQUESTS = MathInput("requests", API_GATEWAY_NAMESPACE, "Count", "Sum", (API_ID_DIMENSION,))
 API_SERVER_ERRORS = MathInput("errors", API_GATEWAY_NAMESPACE, "5xx", "Sum", (API_ID_DIMENSION,))
+API_CLIENT_ERRORS = MathInput("client_errors", API_GATEWAY_NAMESPACE, "4xx", "Sum", (API_ID_DIMENSION,))
+# Lambda's own metrics of a function (namespace AWS/Lambda, dimension FunctionName).
+LAMBDA_NAMESPACE = "AWS/Lambda"
+LAMBDA_FUNCTION_DIMENSION = "FunctionName"
+LAMBDA_ERRORS, LAMBDA_THROTTLES, LAMBDA_DURATION = "Errors", "Throttles", "Duration"
 API_5XX_RATE = _metric(
     "Api5xxRate",
     "Percent",
