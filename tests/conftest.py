@@ -14,6 +14,15 @@ from modelwatch.spec import MonitoringSpec, load_spec
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def spec_sending_every_drift_series(folder: Path) -> Path:
+    """The demo spec with `[metrics] drift_series = "all"`, written to `folder`: for tests of
+    every metric the drift check can send (by default it sends only what is read)."""
+    text = (ROOT / "monitoring.toml").read_text().replace("\n[metrics]\n", '\n[metrics]\ndrift_series = "all"\n', 1)
+    path = folder / "monitoring.toml"
+    path.write_text(text)
+    return path
+
+
 @pytest.fixture(scope="session")
 def demo_spec() -> MonitoringSpec:
     return load_spec(ROOT / "monitoring.toml")

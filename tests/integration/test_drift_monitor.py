@@ -16,15 +16,17 @@ from modelwatch.windows.capture_profile import parse_capture, profile_captures
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.lambda_runtime import invoke
 from modelwatch_local.stack import LocalStack
-from tests.conftest import ROOT
+from tests.conftest import spec_sending_every_drift_series
 
 START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def monitored():
-    """Three hours of traffic (the last one drifted), half of it labelled, then the drift check."""
-    stack = LocalStack(ROOT / "monitoring.toml", clock=MovableClock(START))
+def monitored(tmp_path_factory):
+    """Three hours of traffic (the last one drifted), half of it labelled, then the drift check
+    sending every drift series (so each metric it can send is checked)."""
+    spec = spec_sending_every_drift_series(tmp_path_factory.mktemp("spec"))
+    stack = LocalStack(spec, clock=MovableClock(START))
     stack.publish_demo_model("v1")
     stable, drifted = demo_frame(2400, 101), demo_frame(1200, 102, drift=0.9)
     traffic: list[tuple[dict, int]] = []
@@ -163,10 +165,11 @@ def test_rerunning_a_window_writes_the_same_keys_and_values(monitored):
     assert canonical(again) == canonical(first)
 
 
-def test_a_small_window_is_insufficient_data_with_no_verdict():
+def test_a_small_window_is_insufficient_data_with_no_verdict(tmp_path):
     # Stacks in one process share moto's backend: this one works in a month of its own and
     # puts the model pointer back when done.
-    stack = LocalStack(ROOT / "monitoring.toml", clock=MovableClock(datetime(2026, 12, 1, tzinfo=UTC)))
+    spec = spec_sending_every_drift_series(tmp_path)
+    stack = LocalStack(spec, clock=MovableClock(datetime(2026, 12, 1, tzinfo=UTC)))
     serving = stack.registry.current_version()
     try:
         stack.publish_demo_model("v-small")

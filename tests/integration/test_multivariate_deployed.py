@@ -12,13 +12,13 @@ from modelwatch.catalog.metrics import MULTIVARIATE_DRIFT_SCORE
 from modelwatch.demo.data import demo_frame, demo_records
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.stack import LocalStack
-from tests.conftest import ROOT
+from tests.conftest import spec_sending_every_drift_series
 
 START = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
 
 
-def test_windows_merged_from_captures_get_multivariate_verdicts_and_metrics():
-    stack = LocalStack(ROOT / "monitoring.toml", clock=MovableClock(START))
+def test_windows_merged_from_captures_get_multivariate_verdicts_and_metrics(tmp_path):
+    stack = LocalStack(spec_sending_every_drift_series(tmp_path), clock=MovableClock(START))
     try:
         stack.publish_demo_model("v1")
         stack.clock.advance(600)

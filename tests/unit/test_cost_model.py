@@ -78,15 +78,23 @@ def test_idle_costs_only_what_exists_without_traffic(demo_spec):
     assert without_snapstart.total_per_month < 10.5
 
 
+def _sending_every_drift_series(spec):
+    return spec.model_copy(update={"metrics": spec.metrics.model_copy(update={"drift_series": "all"})})
+
+
 def test_a_metric_added_to_the_catalogue_is_billed(demo_spec, monkeypatch):
-    before = monthly_usage(demo_spec, MILLION).custom_metrics
+    every = _sending_every_drift_series(demo_spec)
+    before = monthly_usage(every, MILLION).custom_metrics
+    before_by_default = monthly_usage(demo_spec, MILLION).custom_metrics
     extra = mcat.Metric("SomethingNew", "None", ("predict",), "a metric someone adds")
     monkeypatch.setitem(mcat.CATALOGUE, extra.name, extra)
-    assert monthly_usage(demo_spec, MILLION).custom_metrics == pytest.approx(before + 1, abs=0.01)
+    assert monthly_usage(every, MILLION).custom_metrics == pytest.approx(before + 1, abs=0.01)
     per_window = mcat.Metric("SomethingPerFeature", "None", ("drift",), "a drift metric per feature", per="feature")
     monkeypatch.setitem(mcat.CATALOGUE, per_window.name, per_window)
     expected = before + 1 + len(demo_spec.features) * len(demo_spec.drift.windows)
-    assert monthly_usage(demo_spec, MILLION).custom_metrics == pytest.approx(expected, abs=0.01)
+    assert monthly_usage(every, MILLION).custom_metrics == pytest.approx(expected, abs=0.01)
+    # By default a drift metric nothing reads is not sent, and costs nothing; the other is billed.
+    assert monthly_usage(demo_spec, MILLION).custom_metrics == pytest.approx(before_by_default + 1, abs=0.01)
 
 
 def test_a_function_added_to_the_catalogue_is_billed(demo_spec, monkeypatch):
@@ -138,14 +146,13 @@ def test_cuts_lower_the_bill(demo_spec):
 
 
 def test_sending_only_consumed_drift_series_is_the_largest_cut(demo_spec):
-    """[metrics] drift_series = "consumed": the series alarms, triggers and the dashboard read."""
+    """[metrics] drift_series = "consumed" (the default): the series alarms, triggers and the
+    dashboard read, against "all"."""
     from modelwatch.alerts.consumed import consumed_drift_series
 
-    consumed = demo_spec.model_copy(
-        update={"metrics": demo_spec.metrics.model_copy(update={"drift_series": "consumed"})}
-    )
-    every = monthly_usage(demo_spec, MILLION)
-    fewer = monthly_usage(consumed, MILLION)
+    assert demo_spec.metrics.drift_series == "consumed"  # the default
+    every = monthly_usage(_sending_every_drift_series(demo_spec), MILLION)
+    fewer = monthly_usage(demo_spec, MILLION)
     assert fewer.custom_metrics < every.custom_metrics - 50
     pairs = consumed_drift_series(demo_spec)
     assert ("DriftShare", "1d") in pairs and ("MissingRate", "1h") in pairs

@@ -461,7 +461,7 @@ class MetricsSettings(_Strict):
     service: Annotated[str, Field(min_length=1)] = "modelwatch"
     # "all": every drift metric of every window; "consumed": only the (metric, window) series an
     # alarm, a retraining trigger or the dashboard reads (modelwatch.alerts.consumed).
-    drift_series: Literal["all", "consumed"] = "all"
+    drift_series: Literal["all", "consumed"] = "consumed"
 
 
 class ModelSection(_Strict):
