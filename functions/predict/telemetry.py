@@ -29,9 +29,16 @@ def emit_scored(metrics: Metrics, spec: MonitoringSpec, batch: ScoredBatch, tota
         add_metric(metrics, catalog.CONFIDENCE, confidence)
     for value in batch.predicted_values:
         add_metric(metrics, catalog.PREDICTED_VALUE, value)
-    add_metric(metrics, catalog.MISSING_VALUES, sum(len(e.missing) for e in batch.events))
-    add_metric(metrics, catalog.OUT_OF_RANGE, sum(len(e.out_of_range) for e in batch.events))
-    add_metric(metrics, catalog.UNSEEN_CATEGORY, sum(len(e.unseen) for e in batch.events))
+    # Input problems are counted when there are some: a clean request (nearly all of them) adds
+    # three fewer values to its document. The alarms judge the drift check's hourly rates
+    # (MissingRate, OutOfRangeRate, UnseenCategoryRate), which count every row.
+    for metric, count in (
+        (catalog.MISSING_VALUES, sum(len(e.missing) for e in batch.events)),
+        (catalog.OUT_OF_RANGE, sum(len(e.out_of_range) for e in batch.events)),
+        (catalog.UNSEEN_CATEGORY, sum(len(e.unseen) for e in batch.events)),
+    ):
+        if count:
+            add_metric(metrics, metric, count)
     metrics.add_metadata("model_version", batch.model_version)
     if captured:
         add_metric(metrics, catalog.CAPTURE_RECORDS_SENT, captured, of=batch.model_version)

@@ -125,9 +125,11 @@ FEATURE_VALUE = _metric(
     "value of each numeric feature, named FeatureValue.<feature>",
     named_per="feature",
 )
-MISSING_VALUES = _metric("MissingValues", "Count", "predict", "missing feature values")
-OUT_OF_RANGE = _metric("OutOfRange", "Count", "predict", "values outside the allowed range")
-UNSEEN_CATEGORY = _metric("UnseenCategory", "Count", "predict", "categories not in the schema")
+MISSING_VALUES = _metric("MissingValues", "Count", "predict", "missing feature values (sent when there are some)")
+OUT_OF_RANGE = _metric("OutOfRange", "Count", "predict", "values outside the allowed range (sent when there are some)")
+UNSEEN_CATEGORY = _metric(
+    "UnseenCategory", "Count", "predict", "categories not in the schema (sent when there are some)"
+)
 VALIDATION_ERRORS = _metric("ValidationErrors", "Count", ("predict", "feedback"), "rejected requests")
 MODEL_LOAD_FAILED = _metric("ModelLoadFailed", "Count", "predict", "a model version that is missing or fails its hash")
 COLD_START = _metric(
