@@ -33,22 +33,92 @@ class Killed(BaseException):
     """The run's process stops here: no handler of the job's catches it (as no code runs after a kill)."""
 
 
-class _S3Writes:
-    """An S3 client that counts PutObject calls and dies at write number `kill_at` (None: never)."""
+# moto's S3 is not thread-safe where S3 is: an overwrite closes the replaced object's buffer,
+# and a GET of that key in another thread at that moment fails with "I/O operation on closed
+# file" (S3 answers it with the old or the new object). The runs' S3 requests are therefore made
+# one at a time; the runs still interleave between requests, which is where their overlap matters.
+_ONE_REQUEST_AT_A_TIME = threading.RLock()
 
-    def __init__(self, s3: Any, kill_at: int | None = None, started: threading.Event | None = None) -> None:
-        self.s3, self.kill_at, self.written, self.started = s3, kill_at, 0, started
+
+class _AtomicPages:
+    """A paginator whose page requests take the lock one page at a time."""
+
+    def __init__(self, paginator: Any) -> None:
+        self.paginator = paginator
+
+    def paginate(self, **arguments: Any) -> Iterator[dict[str, Any]]:
+        pages = iter(self.paginator.paginate(**arguments))
+        while True:
+            with _ONE_REQUEST_AT_A_TIME:
+                page = next(pages, None)
+            if page is None:
+                return
+            yield page
+
+
+class _Lead:
+    """The killed run's writes so far, until it dies: the survivor writes a key only after the
+    killed run has written it (or died). Otherwise the survivor could get ahead, and the killed
+    run, finding a window already stored from the same inputs, would rightly skip its writes
+    and finish without reaching its kill point: two overlapping complete runs, not this test."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._written: set[str] = set()
+        self._over = False
+
+    def wrote(self, key: str) -> None:
+        with self._changed:
+            self._written.add(key)
+            self._changed.notify_all()
+
+    def end(self) -> None:
+        with self._changed:
+            self._over = True
+            self._changed.notify_all()
+
+    def wait_for(self, key: str) -> None:
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._over or key in self._written, timeout=60):
+                raise TimeoutError(f"the killed run neither wrote {key} nor died")
+
+
+class _S3Writes:
+    """An S3 client that counts PutObject calls and dies at write number `kill_at` (None: never).
+
+    `lead`: the killed run's progress, which this run's writes record (kill_at set) or follow."""
+
+    def __init__(
+        self, s3: Any, kill_at: int | None = None, started: threading.Event | None = None, lead: _Lead | None = None
+    ) -> None:
+        self.s3, self.kill_at, self.written, self.started, self.lead = s3, kill_at, 0, started, lead
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.s3, name)
+        attribute = getattr(self.s3, name)
+        if name == "get_paginator":
+            return lambda operation: _AtomicPages(attribute(operation))
+        if not callable(attribute):
+            return attribute
+
+        def atomic(*arguments: Any, **keywords: Any) -> Any:
+            with _ONE_REQUEST_AT_A_TIME:
+                return attribute(*arguments, **keywords)
+
+        return atomic
 
     def put_object(self, **arguments: Any) -> Any:
         if self.started is not None:
             self.started.set()
         if self.written == self.kill_at:
             raise Killed(f"killed before write {self.written}: {arguments['Key']}")
+        if self.lead is not None and self.kill_at is None:
+            self.lead.wait_for(arguments["Key"])
         self.written += 1
-        return self.s3.put_object(**arguments)
+        with _ONE_REQUEST_AT_A_TIME:
+            answer = self.s3.put_object(**arguments)
+        if self.lead is not None and self.kill_at is not None:
+            self.lead.wrote(arguments["Key"])
+        return answer
 
 
 def _job(stack: LocalStack, s3: Any) -> DriftJob:
@@ -118,18 +188,21 @@ def test_two_concurrent_runs_one_killed_then_a_rerun_equal_a_clean_run(clean):
     stack, derived, invocation, writes = clean
     for kill_at in (writes // 2 + 1, writes - 1):
         _forget_derived(stack)
-        started = threading.Event()
+        started, lead = threading.Event(), _Lead()
         outcome: dict[str, BaseException | None] = {}
 
-        def run(name: str, s3: Any, outcome: dict[str, BaseException | None] = outcome) -> None:
+        def run(name: str, s3: Any, outcome: dict[str, BaseException | None] = outcome, lead: _Lead = lead) -> None:
             try:
                 _job(stack, s3).run(END)
                 outcome[name] = None
             except BaseException as error:  # the killed run's end, checked below
                 outcome[name] = error
+            finally:
+                if name == "killed":
+                    lead.end()  # dead (or, wrongly, done): the survivor's writes go on alone
 
-        killed = threading.Thread(target=run, args=("killed", _S3Writes(stack.s3, kill_at, started)))
-        survivor = threading.Thread(target=run, args=("survivor", _S3Writes(stack.s3)))
+        killed = threading.Thread(target=run, args=("killed", _S3Writes(stack.s3, kill_at, started, lead)))
+        survivor = threading.Thread(target=run, args=("survivor", _S3Writes(stack.s3, lead=lead)))
         killed.start()
         started.wait(30)  # the survivor starts once the killed run is writing: they overlap
         survivor.start()

@@ -48,6 +48,9 @@ def test_a_restored_environment_serves_what_was_promoted_after_the_snapshot(stac
 
 
 def test_a_snapshot_before_any_model_is_published_still_succeeds(stack, caplog):
+    # The functions' logger level is process-wide and set by whoever configured it first (the
+    # demo story sets POWERTOOLS_LOG_LEVEL=CRITICAL for its own run): the warning is asked for here.
+    caplog.set_level("WARNING", logger=stack.platform.spec.metrics.service)
     load_handler("predict")
     serving = stack.registry.current_version()
     _fresh_platform(stack)
