@@ -142,3 +142,25 @@ def test_the_pages_open_without_console_errors_and_draw_every_widget(story):
     pixels = screenshot(dashboard, SCREENSHOTS / "dashboard.png", width=1400, height=2600)
     assert (pixels.std(axis=(0, 1)) > 10).all()  # not a blank page
     screenshot(index, SCREENSHOTS / "index.png", width=1200, height=1400)
+
+
+def _decisions(value: object) -> object:
+    """An event as the story decides it: free text and measured wall-clock figures left out
+    (latencies, the reasons quoting them), other numbers to two places (a merged window's KLL
+    sketches compact at random, moving an estimate in its fourth place)."""
+    if isinstance(value, dict):
+        return {k: _decisions(v) for k, v in value.items() if k not in ("told", "text", "reason")}
+    if isinstance(value, list):
+        return [_decisions(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 2)
+    return value
+
+
+def test_the_story_is_the_same_for_the_same_seed(story, tmp_path):
+    _, events = story
+    again = run(tmp_path, ROOT / "monitoring.toml", say=lambda line: None, seed=1, normal_hours=4)
+    repeated = json.loads(again.timeline.read_text())["events"]
+    for event in repeated:
+        event["at"] = datetime.strptime(event["at"], TIME_FORMAT).replace(tzinfo=UTC)
+    assert _decisions(repeated) == _decisions(events)
