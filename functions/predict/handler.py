@@ -36,6 +36,9 @@ MODELS = api_models(SPEC)
 PredictRequest = MODELS["PredictRequest"]
 PredictResponse = MODELS["PredictResponse"]
 ROUTE = "/predict"
+# Of the spec, asked for on every request: worked out once.
+VALUED_FEATURES = telemetry.valued_features(SPEC)
+SENSITIVE = SPEC.sensitive_features
 INVOKED_AT = "invoked_at"
 SUMMARY = "Predict one record (features) or a batch (instances)"
 
@@ -84,7 +87,7 @@ def _pseudonyms(platform: Platform) -> Pseudonyms | None:
 
 def protected_captures(records: list[dict[str, Any]], platform: Platform) -> list[dict[str, Any]]:
     """Capture records with the spec's sensitive features hashed or dropped: what reaches the log."""
-    sensitive = SPEC.sensitive_features
+    sensitive = SENSITIVE
     if not sensitive:
         return records
     pseudonyms = _pseudonyms(platform)
@@ -128,7 +131,7 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
     if platform.settings.monitoring:
         captures = protected_captures(sampled(batch.captures, SPEC.capture.sample_rate), platform)
         write_capture(capture.CAPTURE, captures)
-        telemetry.emit_scored(metrics, SPEC, batch, (time.perf_counter() - started) * 1000, len(captures))
+        telemetry.emit_scored(metrics, VALUED_FEATURES, batch, (time.perf_counter() - started) * 1000, len(captures))
     return PredictResponse(predictions=batch.predictions)
 
 

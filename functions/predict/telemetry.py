@@ -19,10 +19,20 @@ from modelwatch.serving.prediction import ScoredBatch
 from modelwatch.spec.models import MonitoringSpec
 
 
-def emit_scored(metrics: Metrics, spec: MonitoringSpec, batch: ScoredBatch, total_ms: float, captured: int) -> None:
-    """`captured`: the capture records this request logged, counted per model version for the
-    drift run's reconciliation with capture/ (the document's timestamp is the records' own, set
-    by the handler, so both fall in the same hour)."""
+def valued_features(spec: MonitoringSpec) -> tuple[str, ...]:
+    """The numeric features whose values a request's document carries: a sensitive number is
+    dropped, so its values never reach an EMF line. Worked out once per deployment: the spec's
+    feature lists are computed properties, too slow to ask for on every request."""
+    sensitive = spec.sensitive_features
+    return tuple(name for name in spec.numeric_features if name not in sensitive)
+
+
+def emit_scored(
+    metrics: Metrics, features: tuple[str, ...], batch: ScoredBatch, total_ms: float, captured: int
+) -> None:
+    """`features`: valued_features(spec). `captured`: the capture records this request logged,
+    counted per model version for the drift run's reconciliation with capture/ (the document's
+    timestamp is the records' own, set by the handler, so both fall in the same hour)."""
     add_metric(metrics, catalog.PREDICTION_LATENCY, total_ms)
     add_metric(metrics, catalog.MODEL_LATENCY, batch.model_ms)
     for confidence in batch.confidences:
@@ -44,9 +54,7 @@ def emit_scored(metrics: Metrics, spec: MonitoringSpec, batch: ScoredBatch, tota
         add_metric(metrics, catalog.CAPTURE_RECORDS_SENT, captured, of=batch.model_version)
     for label, count in Counter(batch.predicted).items():
         add_metric(metrics, catalog.PREDICTIONS, count, of=label)
-    for name in spec.numeric_features:
-        if name in spec.sensitive_features:
-            continue  # a sensitive number is dropped: its values never reach an EMF line
+    for name in features:
         for capture in batch.captures:
             value = capture["features"].get(name)
             if value is not None:
