@@ -127,8 +127,9 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
     if failure is not None:
         logger.error("new model version not loaded; serving the last good one", extra=vars(failure))
         telemetry.emit_model_failure(metrics)
-    batch = score(SPEC, served, body.records(), app.context[INVOKED_AT])  # type: ignore[attr-defined]
-    if platform.settings.monitoring:
+    monitored = platform.settings.monitoring
+    batch = score(SPEC, served, body.records(), app.context[INVOKED_AT], monitored)  # type: ignore[attr-defined]
+    if monitored:
         captures = protected_captures(sampled(batch.captures, SPEC.capture.sample_rate), platform)
         write_capture(capture.CAPTURE, captures)
         telemetry.emit_scored(metrics, VALUED_FEATURES, batch, (time.perf_counter() - started) * 1000, len(captures))

@@ -49,11 +49,17 @@ class ScoredBatch:
 
 
 def score(
-    spec: MonitoringSpec, served: Served[ServedModel], records: list[dict[str, Any]], now: datetime
+    spec: MonitoringSpec,
+    served: Served[ServedModel],
+    records: list[dict[str, Any]],
+    now: datetime,
+    monitored: bool = True,
 ) -> ScoredBatch:
+    """`monitored`: whether the captures will be logged; without, a regression's loss model
+    (monitoring's per-record work, DLE) is not run."""
     model = served.model
     if isinstance(model, OnnxRegressor):
-        return _score_regression(spec, served.manifest.version, model, records, now)
+        return _score_regression(spec, served.manifest.version, model, records, now, monitored)
     return _score_classification(spec, served.manifest.version, model, records, now)
 
 
@@ -85,13 +91,18 @@ def _score_classification(
 
 
 def _score_regression(
-    spec: MonitoringSpec, version: str, model: OnnxRegressor, records: list[dict[str, Any]], now: datetime
+    spec: MonitoringSpec,
+    version: str,
+    model: OnnxRegressor,
+    records: list[dict[str, Any]],
+    now: datetime,
+    monitored: bool,
 ) -> ScoredBatch:
     started = time.perf_counter()
     values = model.predict(records)
     model_ms = (time.perf_counter() - started) * 1000
     # Outside model_ms: the loss model is monitoring's work, not the answer's.
-    losses = model.expected_losses(records, values)
+    losses = model.expected_losses(records, values) if monitored else [{} for _ in records]
     predictions, captures, events = [], [], []
     for record, value, expected in zip(records, values.tolist(), losses, strict=True):
         request_id = new_request_id(now)
