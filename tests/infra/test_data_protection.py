@@ -8,6 +8,7 @@ import pytest
 
 from modelwatch.catalog import layout
 from modelwatch.catalog.functions import FUNCTIONS
+from tests.infra.template_queries import function_resource
 
 
 def _resources(template: dict, kind: str) -> dict[str, dict]:
@@ -15,12 +16,7 @@ def _resources(template: dict, kind: str) -> dict[str, dict]:
 
 
 def _function(template: dict, name: str) -> dict:
-    (found,) = [
-        p
-        for p in _resources(template, "AWS::Lambda::Function").values()
-        if p.get("Description", "").startswith(f"ModelWatch {name}:")
-    ]
-    return found
+    return function_resource(template, name)[1]
 
 
 def _inputs_key(template: dict) -> str:

@@ -7,25 +7,11 @@ import pytest
 
 from modelwatch.catalog.functions import FUNCTIONS, FunctionDefinition
 from modelwatch.catalog.layout import DEFAULT_MODEL_PREFIX
+from tests.infra.template_queries import function_resource, role_statements
 
 
 def _function(template: dict, definition: FunctionDefinition) -> tuple[str, dict]:
-    (found,) = [
-        (logical, r["Properties"])
-        for logical, r in template["Resources"].items()
-        if r["Type"] == "AWS::Lambda::Function"
-        and r["Properties"].get("Description", "").startswith(f"ModelWatch {definition.name}:")
-    ]
-    return found
-
-
-def _statements(template: dict, role: str) -> list[dict]:
-    return [
-        statement
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
-        for statement in r["Properties"]["PolicyDocument"]["Statement"]
-    ]
+    return function_resource(template, definition.name)
 
 
 def _object_prefixes(statements: list[dict], action: str) -> set[str]:
@@ -64,7 +50,7 @@ def test_each_function_is_granted_exactly_the_areas_it_declares(template, name):
     definition = FUNCTIONS[name]
     _, properties = _function(template, definition)
     role = properties["Role"]["Fn::GetAtt"][0]
-    statements = _statements(template, role)
+    statements = role_statements(template, role)
 
     def prefixes(areas) -> set[str]:
         return {DEFAULT_MODEL_PREFIX if a.bucket == "models" else a.prefix for a in areas}

@@ -11,6 +11,7 @@ import pytest
 from modelwatch.catalog.functions import FUNCTIONS
 from modelwatch_infra.bundling import LAMBDA_PYTHON
 from modelwatch_infra.nag import METRIC_READS
+from tests.infra.template_queries import function_resource, role_statements
 
 XRAY_WRITES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
@@ -20,22 +21,7 @@ def _listed(value) -> list:
 
 
 def _role_of_function(template: dict, name: str) -> str:
-    (role,) = [
-        r["Properties"]["Role"]["Fn::GetAtt"][0]
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::Lambda::Function"
-        and r["Properties"].get("Description", "").startswith(f"ModelWatch {name}:")
-    ]
-    return role
-
-
-def _statements(template: dict, role: str) -> list[dict]:
-    return [
-        statement
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role} in r["Properties"]["Roles"]
-        for statement in r["Properties"]["PolicyDocument"]["Statement"]
-    ]
+    return function_resource(template, name)[1]["Role"]["Fn::GetAtt"][0]
 
 
 def _state_machine(template: dict, name: str) -> tuple[str, dict]:
@@ -53,7 +39,7 @@ def test_iam5_wildcard_of_each_function_is_xray_or_metric_reads_only(template, n
     function the catalogue says reads metrics."""
     wildcard = {
         action
-        for s in _statements(template, _role_of_function(template, name))
+        for s in role_statements(template, _role_of_function(template, name))
         if "*" in _listed(s["Resource"])
         for action in _listed(s["Action"])
     }
@@ -87,7 +73,7 @@ def _object_prefix(resource: object) -> str | None:
 def test_iam5_object_grants_are_exact_actions_on_one_prefix(template, name):
     """AwsSolutions-IAM5[<bucket>/<prefix>*]: only GetObject and PutObject on an object wildcard,
     never Delete or s3:*; and the wildcard is one area's prefix, not the whole bucket."""
-    for statement in _statements(template, _role_of_function(template, name)):
+    for statement in role_statements(template, _role_of_function(template, name)):
         prefixes = [_object_prefix(r) for r in _listed(statement["Resource"])]
         if any(p is not None for p in prefixes):
             assert set(_listed(statement["Action"])) <= {"s3:GetObject", "s3:PutObject"}, statement
@@ -119,7 +105,7 @@ def test_iam5_state_machines_only_invoke_versions_of_their_own_function(template
     state machine runs, for lambda:InvokeFunction only."""
     role, _ = _state_machine(template, machine)
     own = _role_of_function(template, function)
-    for statement in _statements(template, role):
+    for statement in role_statements(template, role):
         for resource in _listed(statement["Resource"]):
             if isinstance(resource, dict) and "Fn::Join" in resource and resource["Fn::Join"][1][-1] == ":*":
                 arn = resource["Fn::Join"][1][0]["Fn::GetAtt"][0]
@@ -135,7 +121,7 @@ def test_iam5_backfill_child_executions_are_its_own(template):
     own = f":execution:{properties['StateMachineName']}/*"
     executions = [
         json.dumps(r)
-        for s in _statements(template, role)
+        for s in role_statements(template, role)
         for r in _listed(s["Resource"])
         if ":execution:" in json.dumps(r)
     ]
@@ -150,7 +136,7 @@ def test_iam5_kms_generate_data_key_is_on_the_alerts_topic_key_only(template):
         for r in template["Resources"].values()
         if r["Type"] == "AWS::SNS::Topic"
     }
-    kms = [s for s in _statements(template, role) if any(a.startswith("kms:") for a in _listed(s["Action"]))]
+    kms = [s for s in role_statements(template, role) if any(a.startswith("kms:") for a in _listed(s["Action"]))]
     assert kms
     for statement in kms:
         assert {r["Fn::GetAtt"][0] for r in _listed(statement["Resource"])} <= topic_keys
