@@ -26,26 +26,18 @@ def _original(model, library: str, task: str, frame) -> np.ndarray:
     return np.asarray(model.predict_proba(inputs), dtype=np.float64)
 
 
+def _import(model: object, data: object, spec: object, out: object, version: str | None = None) -> int:
+    """`modelwatch import` as a user types it; its exit code."""
+    arguments = ["import", "--model", str(model), "--data", str(data), "--spec", str(spec), "--out", str(out)]
+    return main(arguments + (["--version", version] if version else []))
+
+
 @pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("library", LIBRARIES)
 def test_import_converts_and_proves_each_library_and_task(tmp_path, library, task):
     model_path, data, spec_path, model, frame = write_case(library, task, tmp_path / "in")
     out = tmp_path / "folder"
-    code = main(
-        [
-            "import",
-            "--model",
-            str(model_path),
-            "--data",
-            str(data),
-            "--spec",
-            str(spec_path),
-            "--out",
-            str(out),
-            "--version",
-            "v1",
-        ]
-    )
+    code = _import(model_path, data, spec_path, out, version="v1")
     assert code == 0
     folder = ModelFolder.read(out)  # verifies the SHA-256
     manifest = folder.manifest
@@ -75,24 +67,7 @@ def test_binary_import_is_served_by_the_predict_handler(tmp_path, library):
 
     model_path, data, spec_path, model, frame = write_case(library, "binary", tmp_path / "in", rows=400)
     out = tmp_path / "folder"
-    assert (
-        main(
-            [
-                "import",
-                "--model",
-                str(model_path),
-                "--data",
-                str(data),
-                "--spec",
-                str(spec_path),
-                "--out",
-                str(out),
-                "--version",
-                "imported-1",
-            ]
-        )
-        == 0
-    )
+    assert _import(model_path, data, spec_path, out, version="imported-1") == 0
     stack = LocalStack(out / "monitoring.toml")  # the spec the folder carries
     try:
         stack.publish_model_dir(out)
@@ -130,19 +105,7 @@ def test_a_float32_split_flip_is_refused_naming_the_feature(tmp_path, capsys):
 
     (tmp_path / "spec.toml").write_text(spec_text("regression", categorical=False))
     out = tmp_path / "folder"
-    code = main(
-        [
-            "import",
-            "--model",
-            str(model_path),
-            "--data",
-            str(tmp_path / "data.csv"),
-            "--spec",
-            str(tmp_path / "spec.toml"),
-            "--out",
-            str(out),
-        ]
-    )
+    code = _import(model_path, tmp_path / "data.csv", tmp_path / "spec.toml", out)
     error = capsys.readouterr().err
     assert code == 2
     assert "disagrees with the original" in error and "income=" in error and "float32" in error
@@ -157,19 +120,7 @@ def test_a_model_that_cannot_be_converted_is_one_line_exit_2(tmp_path, capsys):
     _model_path, data, spec_path, _, frame = write_case("xgboost", "binary", tmp_path / "in", rows=300)
     model = HistGradientBoostingClassifier(max_iter=5).fit(frame[NUMERIC], frame[TARGET])
     joblib.dump(model, tmp_path / "hist.joblib")
-    code = main(
-        [
-            "import",
-            "--model",
-            str(tmp_path / "hist.joblib"),
-            "--data",
-            str(data),
-            "--spec",
-            str(spec_path),
-            "--out",
-            str(tmp_path / "out"),
-        ]
-    )
+    code = _import(tmp_path / "hist.joblib", data, spec_path, tmp_path / "out")
     error = capsys.readouterr().err
     assert code == 2
     assert "HistGradientBoostingClassifier" in error and "convert" in error

@@ -18,6 +18,7 @@ from modelwatch.spec.models import TASK_METRICS
 from modelwatch.training.publish import build_model_folder
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.stack import LocalStack
+from tests.task_data import task_frame
 
 START = datetime(2026, 11, 23, 0, 10, tzinfo=UTC)
 DRIFT_END = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # the 1h window holds the hour served
@@ -77,18 +78,6 @@ def _spec_text(task: str) -> str:
     return SPEC_HEAD.format(task=task, columns=TASK_COLUMNS[task]) + alert + retraining
 
 
-def _data(rng: np.random.Generator, rows: int, task: str) -> dict[str, np.ndarray]:
-    x1, x2 = rng.normal(size=rows), rng.normal(size=rows)
-    shade = rng.choice(["light", "dark"], rows).astype(object)
-    signal = 1.2 * x1 - 0.8 * x2 + np.where(shade == "dark", 0.7, 0.0)
-    if task == "regression":
-        target = 50 + 8 * signal + rng.normal(0, 2 + np.abs(x1), rows)
-    else:
-        cuts = [-0.7, 0.7] if task == "multiclass" else [0.0]
-        target = np.array(["abc"[i] for i in np.digitize(signal + rng.normal(0, 0.6, rows), cuts)], dtype=object)
-    return {"x1": x1, "x2": x2, "shade": shade, "y": target}
-
-
 def _records(frame: dict[str, np.ndarray], rows: range) -> list[dict[str, object]]:
     return [{"x1": float(frame["x1"][i]), "x2": float(frame["x2"][i]), "shade": str(frame["shade"][i])} for i in rows]
 
@@ -108,11 +97,11 @@ class Served:
         self.stack = LocalStack(spec_path, clock=MovableClock(START))
         rng = np.random.default_rng({"binary": 1, "multiclass": 2, "regression": 3}[task])
         spec = self.stack.platform.spec
-        model = build_model_folder(spec, "v1", _data(rng, 3000, task), _data(rng, 1200, task), START)
+        model = build_model_folder(spec, "v1", task_frame(rng, 3000, task), task_frame(rng, 1200, task), START)
         self.stack_folder = folder / "model"
         model.write(self.stack_folder)
         self.manifest = self.stack.publish_model_dir(self.stack_folder)
-        self.frame = _data(rng, SERVED_ROWS, task)
+        self.frame = task_frame(rng, SERVED_ROWS, task)
         self.predictions: list[dict] = []
         self.first_result = None
         for first in range(0, SERVED_ROWS, BATCH):

@@ -15,20 +15,9 @@ from modelwatch.profiles import DatasetProfile
 from modelwatch.spec import parse_spec
 from modelwatch.training.pipeline import feature_matrix
 from modelwatch.training.publish import build_model_folder
+from tests.task_data import task_frame
 
 FEATURES = {"x1": {"type": "numeric"}, "x2": {"type": "numeric"}, "shade": {"type": "categorical"}}
-
-
-def _data(rng, rows: int, task: str) -> dict[str, np.ndarray]:
-    x1, x2 = rng.normal(size=rows), rng.normal(size=rows)
-    shade = rng.choice(["light", "dark"], rows).astype(object)
-    signal = 1.2 * x1 - 0.8 * x2 + np.where(shade == "dark", 0.7, 0.0)
-    if task == "regression":
-        target = 50 + 8 * signal + rng.normal(0, 2 + np.abs(x1), rows)
-    else:
-        cuts = [-0.7, 0.7] if task == "multiclass" else [0.0]
-        target = np.array(["abc"[i] for i in np.digitize(signal + rng.normal(0, 0.6, rows), cuts)], dtype=object)
-    return {"x1": x1, "x2": x2, "shade": shade, "y": target}
 
 
 def _spec(task: str):
@@ -47,7 +36,7 @@ def _spec(task: str):
 def test_a_model_per_task_trains_exports_and_profiles_its_holdout(task):
     rng = np.random.default_rng(3)
     spec = _spec(task)
-    train, holdout = _data(rng, 4000, task), _data(rng, 1500, task)
+    train, holdout = task_frame(rng, 4000, task), task_frame(rng, 1500, task)
     folder = build_model_folder(spec, "v1", train, holdout, datetime(2026, 11, 1, tzinfo=UTC))
     baseline = DatasetProfile.from_json(folder.baseline)
     assert folder.manifest.task == task
