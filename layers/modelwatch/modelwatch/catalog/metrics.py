@@ -77,6 +77,9 @@ class Metric:
     # A function reads it back from CloudWatch (GetMetricData): the local runtime puts it in
     # moto's CloudWatch as well as in its own store, so the same call answers there.
     read_back: bool = False
+    # Sent only when there is something to count (a failure, a request with input problems):
+    # clean traffic sends none, and CloudWatch bills such a series only for the hours it is sent.
+    only_when_nonzero: bool = False
 
     def applies_to(self, task: str) -> bool:
         return task in self.tasks
@@ -125,13 +128,29 @@ FEATURE_VALUE = _metric(
     "value of each numeric feature, named FeatureValue.<feature>",
     named_per="feature",
 )
-MISSING_VALUES = _metric("MissingValues", "Count", "predict", "missing feature values (sent when there are some)")
-OUT_OF_RANGE = _metric("OutOfRange", "Count", "predict", "values outside the allowed range (sent when there are some)")
-UNSEEN_CATEGORY = _metric(
-    "UnseenCategory", "Count", "predict", "categories not in the schema (sent when there are some)"
+MISSING_VALUES = _metric(
+    "MissingValues", "Count", "predict", "missing feature values (sent when there are some)", only_when_nonzero=True
 )
-VALIDATION_ERRORS = _metric("ValidationErrors", "Count", ("predict", "feedback"), "rejected requests")
-MODEL_LOAD_FAILED = _metric("ModelLoadFailed", "Count", "predict", "a model version that is missing or fails its hash")
+OUT_OF_RANGE = _metric(
+    "OutOfRange",
+    "Count",
+    "predict",
+    "values outside the allowed range (sent when there are some)",
+    only_when_nonzero=True,
+)
+UNSEEN_CATEGORY = _metric(
+    "UnseenCategory",
+    "Count",
+    "predict",
+    "categories not in the schema (sent when there are some)",
+    only_when_nonzero=True,
+)
+VALIDATION_ERRORS = _metric(
+    "ValidationErrors", "Count", ("predict", "feedback"), "rejected requests", only_when_nonzero=True
+)
+MODEL_LOAD_FAILED = _metric(
+    "ModelLoadFailed", "Count", "predict", "a model version that is missing or fails its hash", only_when_nonzero=True
+)
 COLD_START = _metric(
     "ColdStart",
     "Count",
@@ -180,7 +199,9 @@ API_5XX_RATE = _metric(
 
 # --- capture and profiles --------------------------------------------------------------------
 CAPTURED_RECORDS = _metric("CapturedRecords", "Count", "capture", "records written to capture/ or quarantine/")
-CAPTURE_FAILED = _metric("CaptureFailed", "Count", "capture", "records that could not be captured")
+CAPTURE_FAILED = _metric(
+    "CaptureFailed", "Count", "capture", "records that could not be captured", only_when_nonzero=True
+)
 CAPTURES_MISSING = _metric(
     "CapturesMissing",
     "Count",

@@ -37,13 +37,6 @@ SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 WEEKS_PER_MONTH = HOURS_PER_MONTH / (7 * 24)
 DEFAULT_LABEL_SHARE = 0.10  # labels at 10% of predictions unless --labels-per-month says otherwise
 
-# Metrics a healthy month does not send: they are emitted only when something fails (a rejected
-# request, a model that does not verify, a capture write that failed). CloudWatch bills a metric
-# for the hours it is sent, so they cost nothing until they fire.
-ON_FAILURE_ONLY: tuple[Metric, ...] = (mcat.VALIDATION_ERRORS, mcat.MODEL_LOAD_FAILED, mcat.CAPTURE_FAILED)
-# Sent by the predict function only for a request with such input problems (functions/predict/
-# telemetry.py): billed per hour in which one happened, none on clean traffic.
-ON_INPUT_PROBLEMS_ONLY: tuple[Metric, ...] = (mcat.MISSING_VALUES, mcat.OUT_OF_RANGE, mcat.UNSEEN_CATEGORY)
 # Sent by the hourly drift run only for an hour that had traffic (functions/drift/telemetry.py):
 # an hour with predictions, 31 hours on.
 ON_TRAFFIC_HOURS: tuple[Metric, ...] = (mcat.CAPTURES_MISSING,)
@@ -328,7 +321,7 @@ def metric_series(
         emitters = [e for e in metric.emitted_by if e in fcat.FUNCTIONS]
         if not emitters or not _task_has(metric, spec):
             continue  # metric math over the API's own metrics is free
-        if any(metric is m for m in (*ON_FAILURE_ONLY, *ON_INPUT_PROBLEMS_ONLY)):
+        if metric.only_when_nonzero:  # failures and input problems: none on clean traffic
             series[metric.name] = 0.0
             continue
         per_value = _series_per_value(spec, metric, traffic)
