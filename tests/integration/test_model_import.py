@@ -61,11 +61,12 @@ def test_import_converts_and_proves_each_library_and_task(tmp_path, library, tas
         assert len(manifest.classes) == (2 if task == "binary" else 3)
 
 
+@pytest.mark.parametrize("task", TASKS)
 @pytest.mark.parametrize("library", LIBRARIES)
-def test_binary_import_is_served_by_the_predict_handler(tmp_path, library):
+def test_an_import_is_served_by_the_predict_handler(tmp_path, library, task):
     from modelwatch_local.stack import LocalStack
 
-    model_path, data, spec_path, model, frame = write_case(library, "binary", tmp_path / "in", rows=400)
+    model_path, data, spec_path, model, frame = write_case(library, task, tmp_path / "in", rows=400)
     out = tmp_path / "folder"
     assert _import(model_path, data, spec_path, out, version="imported-1") == 0
     stack = LocalStack(out / "monitoring.toml")  # the spec the folder carries
@@ -78,12 +79,16 @@ def test_binary_import_is_served_by_the_predict_handler(tmp_path, library):
         ]
         result = stack.call("predict", "POST", "/predict", {"instances": records})
         assert result.status == 200, result.body
-        original = _original(model, library, "binary", rows)
+        original = _original(model, library, task, rows)
+        predictions = result.body["predictions"]
+        assert all(p["model_version"] == "imported-1" for p in predictions)
+        if task == "regression":
+            served = np.asarray([p["prediction"] for p in predictions])
+            assert np.max(np.abs(served - original) / np.maximum(np.abs(original), 1)) < 1e-4
+            return
         classes = [str(c) for c in model.classes_]
-        for prediction, expected in zip(result.body["predictions"], original, strict=True):
-            assert prediction["model_version"] == "imported-1"
-            served = [prediction["probabilities"][c] for c in classes]
-            assert np.max(np.abs(np.asarray(served) - expected)) < 1e-4
+        served = np.asarray([[p["probabilities"][c] for c in classes] for p in predictions])
+        assert np.max(np.abs(served - original)) < 1e-4
     finally:
         stack.stop()
 
