@@ -3,6 +3,8 @@ process that unpickles the same scikit-learn pipeline; plus the function's packa
 
 - Warm: the predict handler in this process (API Gateway v2 events, the model cached), with
   monitoring on (EMF metrics and capture lines) and off. Target: monitoring adds <= 0.3 ms at p50.
+  A regression's DLE loss model is monitoring's work too, done off the request path by the
+  capture function: its cost there is printed beside the regression's figures.
 - Cold: a fresh process, in the environment Lambda gives the function (tracing on, our code
   byte-compiled as the bundle ships it), imports the handler, reads the pointer and the artifact
   from S3 (a moto server on 127.0.0.1, so botocore makes real HTTP calls), verifies and loads the
@@ -371,6 +373,30 @@ def capture_paths(requests: int) -> tuple[float, float]:
     return statistics.median(by_log), statistics.median(by_firehose)
 
 
+def loss_model_cost(model: Path, record: dict[str, object], repeats: int = 200) -> tuple[float, float]:
+    """Where DLE's loss model runs now, the capture function: ms for a capture object of one
+    record, and µs a record for an object of 500, as profile_captures runs it (median)."""
+    import numpy as np
+
+    from modelwatch.dle import loss_columns
+    from modelwatch.loss_model import LossModel
+    from modelwatch.registry.manifest import LOSS_MODEL_NAME
+
+    loss_model = LossModel.from_bytes((model / LOSS_MODEL_NAME).read_bytes())
+    medians = []
+    for rows in (1, 500):
+        columns = {name: np.array([value] * rows, dtype=object) for name, value in record.items()}
+        columns["prediction"] = np.full(rows, 100.0)
+        loss_columns(loss_model, "prediction", columns)  # sessions built once per environment
+        samples = []
+        for _ in range(repeats // (1 if rows == 1 else 20)):
+            started = time.perf_counter()
+            loss_columns(loss_model, "prediction", columns)
+            samples.append((time.perf_counter() - started) * 1000)
+        medians.append(statistics.median(samples))
+    return medians[0], medians[1] / 500 * 1000
+
+
 def package_size() -> float:
     from modelwatch_infra.bundling import ROOT as REPO
     from modelwatch_infra.bundling import build_function_code, build_layer
@@ -397,6 +423,12 @@ def main() -> None:
             print(f"warm handler ({task}), monitoring on : p50 {on50:.3f} ms  p99 {on99:.3f} ms")
             print(f"warm handler ({task}), monitoring off: p50 {off50:.3f} ms  p99 {off99:.3f} ms")
             added[task] = on50 - off50
+            if task == "regression":
+                one, per_record = loss_model_cost(made[1], made[2])
+                print(
+                    f"  DLE's loss model, run by the capture function (not on the request path): {one:.3f} ms "
+                    f"for a one-record capture object, {per_record:.1f} µs a record in a 500-record object"
+                )
     starts = cold(args.cold_runs)
     print(
         f"cold start (fresh process, Lambda's environment, tracing on): modelwatch {starts.ours * 1000:.0f} ms "

@@ -13,7 +13,7 @@ silently. A capture object that cannot be profiled is copied to quarantine/poiso
 
 from __future__ import annotations
 
-from functools import cache, partial
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -24,9 +24,11 @@ from functions.shared.emit import add_metric
 from modelwatch.catalog import metrics as catalog
 from modelwatch.data_access.capture_store import CaptureStore, CaptureWriteError, batch_id
 from modelwatch.data_access.data_bucket import DataBucket
-from modelwatch.data_access.model_store import registry_of
+from modelwatch.data_access.model_store import ModelRegistry, registry_of
 from modelwatch.data_access.platform import Platform, current_platform
-from modelwatch.jobs.profile_job import ProfileJob, ProfileOutcome, baseline_reconstruction
+from modelwatch.jobs.profile_job import ProfileJob, ProfileOutcome, VersionModels, baseline_reconstruction
+from modelwatch.loss_model import LossModel
+from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving.capture import CAPTURE, object_key, storage_groups
 from modelwatch.serving.current_model import ModelUnavailableError
 from modelwatch.stats.pca import PcaModel
@@ -46,15 +48,53 @@ class MapBatch(BaseModel):
     Items: list[MapItem]
 
 
-@cache
-def _reconstruction(platform: Platform, version: str) -> PcaModel | None:
-    """A version's baseline PCA, read once per execution environment (baselines never change)."""
+# Read once per execution environment: a version's files are write-once. What failed to read is
+# not kept, so a later delivery tries again.
+_VERSION_MODELS: dict[tuple[Platform, str], VersionModels] = {}
+
+
+def _version_models(platform: Platform, version: str) -> VersionModels:
+    """A version's baseline PCA and loss model, as its captures are profiled."""
+    key = (platform, version)
+    if key in _VERSION_MODELS:
+        return _VERSION_MODELS[key]
     registry = registry_of(platform)
     try:
-        return baseline_reconstruction(registry.baseline(registry.manifest(version)), SPEC)
+        manifest = registry.manifest(version)
     except ModelUnavailableError as error:  # captures of a version without a readable manifest
+        logger.warning("captures profiled without their version's models", extra={"reason": str(error)})
+        return VersionModels()
+    reconstruction, read_baseline = _reconstruction(registry, manifest)
+    loss_model, read_loss_model = _loss_model(registry, manifest)
+    models = VersionModels(reconstruction, loss_model)
+    if read_baseline and read_loss_model:
+        _VERSION_MODELS[key] = models
+    return models
+
+
+def _reconstruction(registry: ModelRegistry, manifest: ModelManifest) -> tuple[PcaModel | None, bool]:
+    """The baseline's PCA (None without one) and whether the baseline could be read."""
+    try:
+        return baseline_reconstruction(registry.baseline(manifest), SPEC), True
+    except ModelUnavailableError as error:
         logger.warning("no baseline to profile reconstruction errors", extra={"reason": str(error)})
-        return None
+        return None, False
+
+
+def _loss_model(registry: ModelRegistry, manifest: ModelManifest) -> tuple[LossModel | None, bool]:
+    """A regression version's DLE loss model (None without one) and whether it could be read.
+
+    It is a graph ONNX Runtime runs, so it is verified like the model: one that is missing or
+    fails its hash is never run, and is counted as a load failure (alarmed). The version's
+    captures are still stored and profiled, without expected losses: the window's estimate then
+    stands on the objects that have them."""
+    try:
+        verified = registry.verified_loss_model(manifest)
+    except ModelUnavailableError as error:
+        logger.error("loss model not run", extra={"version": manifest.version, "reason": str(error)})
+        add_metric(metrics, catalog.MODEL_LOAD_FAILED, 1)
+        return None, False
+    return (None if verified is None else LossModel.from_bytes(verified)), True
 
 
 def _store_delivery(event: CloudWatchLogsEvent, data: DataBucket, job: ProfileJob) -> dict[str, int]:
@@ -98,7 +138,7 @@ def _report(job: ProfileJob, outcome: ProfileOutcome) -> None:
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     platform = current_platform()
     data = DataBucket(platform.client("s3"), platform.settings.data_bucket)
-    job = ProfileJob(data, SPEC, partial(_reconstruction, platform))
+    job = ProfileJob(data, SPEC, partial(_version_models, platform))
     if "awslogs" in event:
         return _store_delivery(CloudWatchLogsEvent(event), data, job)
     keys = [item.Key for item in MapBatch.model_validate(event).Items]

@@ -49,7 +49,7 @@ def _invalid(error: RequestValidationError) -> Response:
     return error_response(422, "invalid request", errors)
 
 
-def _classes_of(manifest: ModelManifest, artifact: bytes, loss_model: bytes | None) -> list[str]:
+def _classes_of(manifest: ModelManifest, artifact: bytes) -> list[str]:
     return list(manifest.classes)
 
 

@@ -48,8 +48,8 @@ tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
 app = APIGatewayHttpResolver(enable_validation=True)
 
 
-def _build(manifest: ModelManifest, artifact: bytes, loss_model: bytes | None) -> ServedModel:
-    return load_model(SPEC, manifest, artifact, loss_model)
+def _build(manifest: ModelManifest, artifact: bytes) -> ServedModel:
+    return load_model(SPEC, manifest, artifact)
 
 
 @cache
@@ -127,9 +127,8 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
     if failure is not None:
         logger.error("new model version not loaded; serving the last good one", extra=vars(failure))
         telemetry.emit_model_failure(metrics)
-    monitored = platform.settings.monitoring
-    batch = score(SPEC, served, body.records(), app.context[INVOKED_AT], monitored)  # type: ignore[attr-defined]
-    if monitored:
+    batch = score(SPEC, served, body.records(), app.context[INVOKED_AT])  # type: ignore[attr-defined]
+    if platform.settings.monitoring:
         captures = protected_captures(sampled(batch.captures, SPEC.capture.sample_rate), platform)
         write_capture(capture.CAPTURE, captures)
         telemetry.emit_scored(metrics, VALUED_FEATURES, batch, (time.perf_counter() - started) * 1000, len(captures))

@@ -43,7 +43,7 @@ class Layers(Construct):
                 compatible_architectures=[architecture],
                 description=f"ModelWatch {name} dependencies (layers/requirements/{name}.txt)",
             )
-            for name in sorted({f.layer for f in FUNCTIONS.values() if f.layer is not None})
+            for name in sorted({layer for f in FUNCTIONS.values() for layer in f.layers})
         }
 
 
@@ -118,7 +118,7 @@ class ModelWatchFunction(Construct):
             "environment": function_environment(definition, environment),
             "description": f"ModelWatch {name}: {definition.description}",
         }
-        if definition.layer is None:
+        if not definition.layers:
             code = image_code(
                 name, definition.core, settings.spec_path, settings.architecture, settings.trainer_requirements
             )
@@ -130,7 +130,7 @@ class ModelWatchFunction(Construct):
                 runtime=lambda_.Runtime.PYTHON_3_12,
                 handler=definition.handler,
                 code=function_code(name, definition.core, settings.spec_path),
-                layers=[layers.by_name[definition.layer]],
+                layers=[layers.by_name[name] for name in definition.layers],
                 # SnapStart runs the init (imports, clients, model load) when a version is
                 # published; cold starts then resume from that snapshot (published versions only).
                 snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,

@@ -39,7 +39,9 @@ def test_each_deployed_function_is_its_catalogue_entry(template, name):
     assert set(properties["Environment"]["Variables"]) == set(definition.environment)
     if definition.packaging == "zip":
         assert properties["Handler"] == definition.handler
-        assert len(properties["Layers"]) == 1
+        layers = [template["Resources"][layer["Ref"]]["Properties"] for layer in properties["Layers"]]
+        named = {layer["Description"].split("layers/requirements/")[1].removesuffix(".txt)") for layer in layers}
+        assert named == set(definition.layers)
     else:
         assert properties["PackageType"] == "Image" and "Layers" not in properties
     assert ("SnapStart" in properties) == definition.snap_start

@@ -14,6 +14,8 @@ import pytest
 from sklearn import metrics as skm
 
 from modelwatch.catalog import layout
+from modelwatch.loss_model import EXPECTED_ABS_ERROR, EXPECTED_ABS_PERCENTAGE_ERROR, EXPECTED_SQUARED_ERROR
+from modelwatch.profiles import DatasetProfile
 from modelwatch.spec.models import TASK_METRICS
 from modelwatch.training.publish import build_model_folder
 from modelwatch_local.clock import MovableClock
@@ -154,15 +156,8 @@ def test_captures_carry_what_the_drift_check_needs(served):
         captured = captures[prediction["request_id"]]
         assert captured["prediction"] == prediction["prediction"]
         if served.task == "regression":
-            # DLE's per-record expected losses, from the version's loss model, beside the value.
-            losses = captured["expected_losses"]
-            assert set(losses) == {
-                "__expected_abs_error__",
-                "__expected_squared_error__",
-                "__expected_abs_percentage_error__",
-            }
-            assert all(value >= 0 for value in losses.values())
-            assert "probabilities" not in captured
+            # The value alone: DLE's loss model runs in the capture function, not per request.
+            assert set(captured) == {"request_id", "timestamp", "model_version", "features", "prediction"}
         else:
             assert captured["probabilities"] == prediction["probabilities"]
             assert captured["confidence"] == prediction["confidence"]
@@ -272,9 +267,34 @@ def test_label_free_estimates_come_from_what_was_captured(served):
     assert abs(estimated[key] - labelled[key]) <= tolerance
 
 
+def _profiles(stack: LocalStack, version: str) -> list[DatasetProfile]:
+    return [DatasetProfile.from_json(body) for body in stack.objects(layout.PROFILES.version_prefix(version)).values()]
+
+
+def _load_failures(stack: LocalStack) -> float:
+    """ModelLoadFailed counted on the stack, by any function."""
+    found = stack.metrics.points(stack.platform.spec.metrics.namespace, "ModelLoadFailed")
+    return sum(value for points in found.values() for _, value in points)
+
+
+def test_the_capture_function_profiles_each_records_expected_losses(served):
+    """DLE's per-record expected losses are computed where captures are profiled (one loss-model
+    run per capture object), so every captured record's losses are in its object's profile."""
+    if served.task != "regression":
+        pytest.skip("only a regression version has a loss model")
+    profiles = _profiles(served.stack, "v1")
+    assert sum(p.rows for p in profiles) == SERVED_ROWS
+    for profile in profiles:
+        for loss in (EXPECTED_ABS_ERROR, EXPECTED_SQUARED_ERROR, EXPECTED_ABS_PERCENTAGE_ERROR):
+            column = profile.columns[loss]
+            assert column.count == profile.rows and column.minimum >= 0
+
+
 def test_a_loss_model_that_fails_its_hash_is_never_run(served, tmp_path):
     """The loss model is a graph ONNX Runtime runs: it is verified like the artifact, in a model
-    folder and in the registry, and a version whose loss model does not verify is not loaded."""
+    folder and in the registry. The capture function never runs one that does not verify: it
+    counts a load failure and profiles the captures without expected losses; serving the
+    version's own (verified) model is not held up by its monitoring's loss model."""
     if served.task != "regression":
         pytest.skip("only a regression version has a loss model")
     from modelwatch.errors import UserInputError
@@ -299,14 +319,18 @@ def test_a_loss_model_that_fails_its_hash_is_never_run(served, tmp_path):
     served.stack.s3.put_object(Bucket=bucket, Key=manifest.loss_model.key, Body=stored + b" ")
     registry.promote("v2")
     served.stack.clock.advance(3600)  # past the pointer's TTL
-    result = served.stack.call("predict", "POST", "/predict", {"features": _records(served.frame, range(1))[0]})
-    assert result.status == 200 and result.body["predictions"][0]["model_version"] == "v1"
-    assert "ModelLoadFailed" in result.metrics()
+    failures_before = _load_failures(served.stack)
+    result = served.stack.call("predict", "POST", "/predict", {"instances": _records(served.frame, range(5))})
+    assert result.status == 200 and {p["model_version"] for p in result.body["predictions"]} == {"v2"}
+    assert "ModelLoadFailed" not in result.metrics()  # serving v2 needs no loss model
+    assert _load_failures(served.stack) == failures_before + 1  # the capture function's
+    (profile,) = _profiles(served.stack, "v2")
+    assert profile.rows == 5 and EXPECTED_ABS_ERROR not in profile.columns
 
 
 def test_the_snapshot_hook_loads_and_runs_every_task(served):
-    """SnapStart's before-snapshot hook runs the served model once (a regression's loss model
-    too) on an empty record, so ONNX Runtime has allocated before the first request."""
+    """SnapStart's before-snapshot hook runs the served model once on an empty record, so ONNX
+    Runtime has allocated before the first request."""
     import importlib
 
     from modelwatch_local.lambda_runtime import load_handler

@@ -7,10 +7,11 @@ per-record expectations: MAE, MAPE, and RMSE as the square root of the mean squa
 R² would need the variance of the unseen target, so it is not estimated (None).
 
 The loss model is three gradient-boosted tree ensembles exported to ONNX (skl2onnx), stored with
-the model version and run where each record is already handled (the predict function, or the
-profiler reading a file): a tree ensemble costs microseconds per record, and the window's
-estimate is then a merge of means, never a re-read of raw rows. Fitting needs scikit-learn
-(training side only); running needs numpy and ONNX Runtime, as serving already has.
+the model version and run where records are already profiled, a batch at a time (the capture
+function on each capture object it writes, the profiler on each batch of a file): the window's
+estimate is then a merge of means, never a re-read of raw rows, and the predict function's
+answer never waits for it. Fitting needs scikit-learn (training side only); running needs numpy
+and ONNX Runtime (the capture function's inference layer).
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from modelwatch.profiles.dataset import DatasetProfile
-from modelwatch.profiles.numeric import NumericColumnProfile
-from modelwatch.serving.loss_model import (
+from modelwatch.loss_model import (
     EXPECTED_ABS_ERROR,
     EXPECTED_ABS_PERCENTAGE_ERROR,
     EXPECTED_SQUARED_ERROR,
@@ -32,6 +31,8 @@ from modelwatch.serving.loss_model import (
     as_floats,
     loss_feeds,
 )
+from modelwatch.profiles.dataset import DatasetProfile
+from modelwatch.profiles.numeric import NumericColumnProfile
 
 __all__ = ["LOSSES", "LossModel", "estimate_regression", "fit_loss_model", "loss_columns"]
 

@@ -1,6 +1,6 @@
 """Every function the stack deploys, with everything the stack, the bundler, the local runtime
 and the docs need to know about it: its handler, how it is packaged and invoked, its memory and
-timeout, its layer and the core modules it ships, SnapStart, its environment, and the S3 areas
+timeout, its layers and the core modules it ships, SnapStart, its environment, and the S3 areas
 it reads and writes. CDK builds the functions, their grants and their cdk-nag reasons from this
 table; the local runtime invokes them with the environment it declares."""
 
@@ -64,7 +64,9 @@ ASYNC_RETRY_ATTEMPTS = 2
 
 Invocation = Literal["api", "logs-subscription", "schedule", "sns", "state-machine"]
 # Third-party layers (layers/requirements/<name>.txt) and core module sets (what the function may import).
-Layer = Literal["base", "serving", "monitoring"]
+# "inference" is ONNX Runtime alone, on top of "monitoring" (which brings numpy): the capture
+# function runs DLE's loss model, and the drift function, on "monitoring" alone, stays in budget.
+Layer = Literal["base", "serving", "monitoring", "inference"]
 CoreSet = Literal["serving", "monitoring", "training"]
 
 
@@ -76,7 +78,7 @@ class FunctionDefinition:
     memory_mb: int
     timeout_seconds: int
     core: CoreSet
-    layer: Layer | None = None  # None: a container image carries its own packages
+    layers: tuple[Layer, ...] = ()  # none: a container image carries its own packages
     snap_start: bool = False  # where a cold start is a caller's wait
     reads: tuple[Area, ...] = ()
     writes: tuple[Area, ...] = ()
@@ -95,7 +97,7 @@ class FunctionDefinition:
 
     @property
     def packaging(self) -> Literal["zip", "image"]:
-        return "image" if self.layer is None else "zip"
+        return "zip" if self.layers else "image"
 
     @property
     def asynchronous(self) -> bool:
@@ -122,7 +124,7 @@ PREDICT = FunctionDefinition(
     memory_mb=1024,
     timeout_seconds=10,
     core="serving",
-    layer="serving",
+    layers=("serving",),
     snap_start=True,
     reads=(MODELS,),
     pointer="read",
@@ -136,7 +138,7 @@ FEEDBACK = FunctionDefinition(
     memory_mb=512,
     timeout_seconds=10,
     core="serving",
-    layer="base",
+    layers=("base",),
     reads=(MODELS,),  # the served version's manifest: labels are checked against its classes
     pointer="read",
     handles_inputs=True,
@@ -148,9 +150,10 @@ CAPTURE_FUNCTION = FunctionDefinition(
     memory_mb=1024,
     timeout_seconds=120,
     core="monitoring",
-    layer="monitoring",
-    # capture: a backfill's batch of stored objects; models: the version's baseline PCA, for
-    # per-record reconstruction errors (read once per execution environment)
+    layers=("monitoring", "inference"),
+    # capture: a backfill's batch of stored objects; models: the version's baseline PCA and a
+    # regression version's loss model, for per-record reconstruction errors and expected losses
+    # (read once per execution environment)
     reads=(CAPTURE, MODELS),
     # labels: each hour's objects and its "changed" marker; profiles-hourly: late-capture markers
     writes=(CAPTURE, QUARANTINE, LABELS, PROFILES, JOINS, PROFILES_HOURLY),
@@ -163,7 +166,7 @@ DRIFT = FunctionDefinition(
     memory_mb=2048,
     timeout_seconds=600,
     core="monitoring",
-    layer="monitoring",
+    layers=("monitoring",),
     reads=(MODELS, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS),
     writes=(PROFILES_HOURLY, LABELS_JOINED, REPORTS),
     pointer="read",
@@ -177,7 +180,7 @@ NOTIFY = FunctionDefinition(
     memory_mb=256,
     timeout_seconds=60,
     core="serving",
-    layer="base",
+    layers=("base",),
     environment=(*BASE_ENVIRONMENT, SLACK_SECRET, DASHBOARD_NAME),
 )
 RETRAIN = FunctionDefinition(
@@ -202,7 +205,7 @@ APPROVAL = FunctionDefinition(
     memory_mb=256,
     timeout_seconds=30,
     core="serving",
-    layer="base",
+    layers=("base",),
     writes=(APPROVALS,),
 )
 

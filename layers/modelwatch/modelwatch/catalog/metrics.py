@@ -149,7 +149,11 @@ VALIDATION_ERRORS = _metric(
     "ValidationErrors", "Count", ("predict", "feedback"), "rejected requests", only_when_nonzero=True
 )
 MODEL_LOAD_FAILED = _metric(
-    "ModelLoadFailed", "Count", "predict", "a model version that is missing or fails its hash", only_when_nonzero=True
+    "ModelLoadFailed",
+    "Count",
+    ("predict", "capture"),
+    "a model version (or its DLE loss model, which the capture function runs) that is missing or fails its hash",
+    only_when_nonzero=True,
 )
 COLD_START = _metric(
     "ColdStart",

@@ -14,6 +14,7 @@ from typing import Any
 
 from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
+from modelwatch.loss_model import LossModel
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.stats.pca import PcaModel
 from modelwatch.windows.capture_profile import PoisonCaptureError, parse_capture, profile_captures
@@ -25,14 +26,22 @@ class ProfileOutcome:
     quarantined: dict[str, str] = field(default_factory=dict)  # capture key -> why
 
 
-# The PCA of a model version's baseline (None without one), so each record's reconstruction error
-# is profiled where the record is; see modelwatch.drift.multivariate.
-ReconstructionOf = Callable[[str], PcaModel | None]
+@dataclass(frozen=True)
+class VersionModels:
+    """What a model version brings to profiling its captures record by record, where the records
+    are: its baseline's PCA, for each record's reconstruction error (modelwatch.drift.multivariate),
+    and a regression version's DLE loss model, for each record's expected losses."""
+
+    reconstruction: PcaModel | None = None
+    loss_model: LossModel | None = None
+
+
+ModelsOf = Callable[[str], VersionModels]  # model version -> its models
 
 
 class ProfileJob:
-    def __init__(self, data: DataBucket, spec: MonitoringSpec, reconstruction_of: ReconstructionOf) -> None:
-        self.data, self.spec, self.reconstruction_of = data, spec, reconstruction_of
+    def __init__(self, data: DataBucket, spec: MonitoringSpec, models_of: ModelsOf) -> None:
+        self.data, self.spec, self.models_of = data, spec, models_of
         self.late: list[str] = []  # capture objects of settled hours profiled by this job
 
     def run(self, keys: list[str], now: datetime) -> ProfileOutcome:
@@ -58,8 +67,8 @@ class ProfileJob:
 
     def _profile(self, key: str, records: list[dict[str, Any]], now: datetime, outcome: ProfileOutcome) -> None:
         try:
-            reconstruction = self.reconstruction_of(layout.model_version_of(key))
-            result = profile_captures(self.spec, records, reconstruction)
+            models = self.models_of(layout.model_version_of(key))
+            result = profile_captures(self.spec, records, models.reconstruction, models.loss_model)
         except (ValueError, TypeError, KeyError) as exc:
             self._quarantine(key, str(exc), outcome)
             return

@@ -107,7 +107,7 @@ class RetrainingJob:
         """The version as the predict function serves it: verified, loaded for the spec's task."""
         manifest = self.registry.manifest(version)
         artifact = self.registry.verified_artifact(manifest)
-        return load_model(self.spec, manifest, artifact, self.registry.verified_loss_model(manifest))
+        return load_model(self.spec, manifest, artifact)
 
     def evaluate(self, run_id: str, challenger_version: str) -> dict[str, Any]:
         """Champion and challenger, each as served (ONNX Runtime), on the run's holdout. The

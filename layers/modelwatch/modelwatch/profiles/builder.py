@@ -8,17 +8,17 @@ from typing import Any
 
 import numpy as np
 
+from modelwatch.loss_model import (  # declared where the loss model produces them
+    EXPECTED_ABS_ERROR,
+    EXPECTED_ABS_PERCENTAGE_ERROR,
+    EXPECTED_SQUARED_ERROR,
+)
 from modelwatch.performance import ClassificationCounts, MulticlassCounts, PerformanceCounts, RegressionMoments
 from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.coercion import CategoryCounts, as_finite_floats, as_labels
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.profiles.rows import RowsProfile, as_float_column
-from modelwatch.serving.loss_model import (  # declared where serving produces them
-    EXPECTED_ABS_ERROR,
-    EXPECTED_ABS_PERCENTAGE_ERROR,
-    EXPECTED_SQUARED_ERROR,
-)
 from modelwatch.spec.models import MonitoringSpec
 
 # Column name -> values. Categorical feature columns may come already counted.
@@ -50,8 +50,8 @@ class ProfileSchema:
     score_prefix: str | None = None
     classes: tuple[str, ...] | None = None
     # Regression: per-record expected losses (DLE's loss model) for a batch without them, when
-    # the profiler is where records are handled one by one (files; the predict function
-    # captures them itself). Must be picklable: profiling runs in worker processes.
+    # the profiler reads a file (the capture function adds them to a capture object's columns
+    # itself). Must be picklable: profiling runs in worker processes.
     expected_losses: Callable[[Batch], dict[str, np.ndarray]] | None = None
     # A baseline's PCA model (stats.pca.PcaModel): when set, each row's reconstruction error is
     # profiled too, so a window's error distribution merges like every other column.

@@ -34,11 +34,10 @@ def capture_record(
     features: dict[str, Any],
     prediction: str | float,
     probabilities: dict[str, float] | None = None,
-    expected_losses: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """What the drift check needs of one prediction, per task: a classifier's class and every
     class's probability (the profiler builds the score columns from them); a regression's value
-    and, when the version has a loss model, the record's expected losses (DLE)."""
+    (the capture function adds DLE's expected losses when it profiles the object)."""
     record = {
         "request_id": request_id,
         "timestamp": timestamp.isoformat(timespec="milliseconds"),
@@ -49,8 +48,6 @@ def capture_record(
     if probabilities is not None:
         record["probabilities"] = probabilities
         record["confidence"] = max(probabilities.values())
-    if expected_losses:
-        record["expected_losses"] = expected_losses
     return record
 
 

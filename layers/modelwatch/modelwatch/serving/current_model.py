@@ -34,7 +34,6 @@ class Registry(Protocol):
     def current_version(self) -> str: ...
     def manifest(self, version: str) -> ModelManifest: ...
     def verified_artifact(self, manifest: ModelManifest) -> bytes: ...
-    def verified_loss_model(self, manifest: ModelManifest) -> bytes | None: ...
 
 
 @dataclass(frozen=True)
@@ -53,8 +52,8 @@ class CurrentModel(Generic[Model]):
     def __init__(
         self,
         registry: Registry,
-        # (manifest, verified artifact, verified loss model or None) -> the model to serve
-        build: Callable[[ModelManifest, bytes, bytes | None], Model],
+        # (manifest, verified artifact) -> the model to serve
+        build: Callable[[ModelManifest, bytes], Model],
         ttl_seconds: float,
         clock: Callable[[], datetime],
         wait_seconds: float = REFRESH_WAIT_SECONDS,
@@ -63,7 +62,7 @@ class CurrentModel(Generic[Model]):
         self.registry, self.build, self.ttl, self.clock = registry, build, ttl_seconds, clock
         self.wait_seconds = wait_seconds
         # False: `build` needs only what the manifest says (the classes, say), so the artifact
-        # and loss model are neither fetched nor verified and `build` gets b"" and None for them.
+        # is neither fetched nor verified and `build` gets b"" for it.
         self.artifacts = artifacts
         self._served: Served[Model] | None = None
         self._checked_at: datetime | None = None
@@ -127,10 +126,9 @@ class CurrentModel(Generic[Model]):
             if served is None or version != served.manifest.version:
                 manifest = self.registry.manifest(version)
                 artifact = self.registry.verified_artifact(manifest) if self.artifacts else b""
-                loss_model = self.registry.verified_loss_model(manifest) if self.artifacts else None
                 if fetched is not None:
                     fetched.set()
-                self._served = Served(manifest, self.build(manifest, artifact, loss_model))
+                self._served = Served(manifest, self.build(manifest, artifact))
             self._checked_at = now
         except Exception as exc:  # any failure to load: report it, never serve a half-loaded model
             with self._lock:

@@ -1,7 +1,8 @@
 """Models served from ONNX graphs with ONNX Runtime: no pickle, no code loaded.
 
 A classifier (binary or multiclass) answers class probabilities; a regressor answers a number
-per record and, when its version carries DLE's loss model, each record's expected losses.
+per record. A regression version's DLE loss model is monitoring's, run where captures are
+profiled (modelwatch.loss_model), never here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import numpy as np
 import onnxruntime
 
 from modelwatch.serving.encoding import MISSING_CATEGORY
-from modelwatch.serving.loss_model import LossModel
 
 if TYPE_CHECKING:
     from modelwatch.registry.manifest import ModelManifest
@@ -69,44 +69,27 @@ class OnnxClassifier(_OnnxGraph):
 
 
 class OnnxRegressor(_OnnxGraph):
-    def __init__(
-        self,
-        model_bytes: bytes,
-        numeric: Sequence[str],
-        categorical: Sequence[str],
-        loss_model: LossModel | None = None,
-    ):
-        super().__init__(model_bytes, numeric, categorical)
-        self.loss_model = loss_model
-
     @classmethod
-    def for_spec(cls, model_bytes: bytes, spec: MonitoringSpec, loss_model: LossModel | None) -> OnnxRegressor:
-        return cls(model_bytes, spec.numeric_features, spec.categorical_features, loss_model)
+    def for_spec(cls, model_bytes: bytes, spec: MonitoringSpec) -> OnnxRegressor:
+        return cls(model_bytes, spec.numeric_features, spec.categorical_features)
 
     def predict(self, records: Sequence[dict[str, Any]]) -> np.ndarray:
         """The predicted value per record (float64; the graph computes in float32)."""
         (values,) = self._run(records)[:1]
         return np.asarray(values, dtype=np.float64).reshape(-1)
 
-    def expected_losses(self, records: Sequence[dict[str, Any]], predicted: np.ndarray) -> list[dict[str, float]]:
-        """DLE's expected losses per record (empty dicts without a loss model)."""
-        if self.loss_model is None:
-            return [{} for _ in records]
-        return self.loss_model.expected_losses_of_records(records, predicted)
-
     def warm_up(self) -> None:
-        predicted = self.predict([{}])
-        self.expected_losses([{}], predicted)
+        self.predict([{}])
 
 
 ServedModel = OnnxClassifier | OnnxRegressor
 
 
-def load_model(spec: MonitoringSpec, manifest: ModelManifest, artifact: bytes, loss_model: bytes | None) -> ServedModel:
+def load_model(spec: MonitoringSpec, manifest: ModelManifest, artifact: bytes) -> ServedModel:
     """The served model of a verified version, for the spec's task. A version trained for another
     task is refused (a load failure), never served with the wrong response shape."""
     if manifest.task != spec.task:
         raise ValueError(f"model version {manifest.version} is a {manifest.task} model; the spec's task is {spec.task}")
     if spec.task == "regression":
-        return OnnxRegressor.for_spec(artifact, spec, None if loss_model is None else LossModel.from_bytes(loss_model))
+        return OnnxRegressor.for_spec(artifact, spec)
     return OnnxClassifier.for_spec(artifact, spec, manifest.classes)

@@ -1,6 +1,6 @@
 """Score validated records with the served model, per task: predictions (with class probabilities
-and confidence for a classifier, the value and DLE's expected losses for a regression), quality
-signals and the capture records, with the model's own time measured apart from the rest."""
+and confidence for a classifier, the value for a regression), quality signals and the capture
+records, with the model's own time measured apart from the rest."""
 
 from __future__ import annotations
 
@@ -53,13 +53,10 @@ def score(
     served: Served[ServedModel],
     records: list[dict[str, Any]],
     now: datetime,
-    monitored: bool = True,
 ) -> ScoredBatch:
-    """`monitored`: whether the captures will be logged; without, a regression's loss model
-    (monitoring's per-record work, DLE) is not run."""
     model = served.model
     if isinstance(model, OnnxRegressor):
-        return _score_regression(spec, served.manifest.version, model, records, now, monitored)
+        return _score_regression(spec, served.manifest.version, model, records, now)
     return _score_classification(spec, served.manifest.version, model, records, now)
 
 
@@ -96,20 +93,17 @@ def _score_regression(
     model: OnnxRegressor,
     records: list[dict[str, Any]],
     now: datetime,
-    monitored: bool,
 ) -> ScoredBatch:
     started = time.perf_counter()
     values = model.predict(records)
     model_ms = (time.perf_counter() - started) * 1000
-    # Outside model_ms: the loss model is monitoring's work, not the answer's.
-    losses = model.expected_losses(records, values) if monitored else [{} for _ in records]
     predictions, captures, events = [], [], []
-    for record, value, expected in zip(records, values.tolist(), losses, strict=True):
+    for record, value in zip(records, values.tolist(), strict=True):
         request_id = new_request_id(now)
         found = quality_events(spec, record)
         events.append(found)
         predictions.append(
             {"request_id": request_id, "model_version": version, "prediction": value, "warnings": found.warnings()}
         )
-        captures.append(capture_record(request_id, now, version, record, value, expected_losses=expected))
+        captures.append(capture_record(request_id, now, version, record, value))
     return ScoredBatch(version, predictions, captures, events, model_ms, spec.task)

@@ -39,7 +39,7 @@ def library_versions(libraries: tuple[str, ...] = LIBRARIES) -> dict[str, str]:
 
 def baseline_columns(spec: MonitoringSpec, model, holdout: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The holdout's features with the model's predictions and scores, as production captures them
-    (a regression's records also carry their expected losses, as the predict function adds them)."""
+    (a regression's records also carry their expected losses, as the capture function adds them)."""
     predicted, probabilities = model.predict(spec, holdout)
     classes = model.classes
     columns = {name: np.asarray(holdout[name]) for name in spec.features}

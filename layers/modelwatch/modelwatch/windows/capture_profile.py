@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from modelwatch.dle import loss_columns
+from modelwatch.loss_model import LossModel
 from modelwatch.profiles import DatasetProfile, ProfileSchema, profile_batch
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.stats.pca import PcaModel
@@ -42,7 +44,10 @@ def parse_capture(body: bytes) -> list[dict[str, Any]]:
 
 
 def profile_captures(
-    spec: MonitoringSpec, records: list[dict[str, Any]], reconstruction: PcaModel | None = None
+    spec: MonitoringSpec,
+    records: list[dict[str, Any]],
+    reconstruction: PcaModel | None = None,
+    loss_model: LossModel | None = None,
 ) -> CaptureProfile:
     """Features, prediction and score columns as the baseline profiles them (the spec's names),
     for the spec's task, and the join index late labels are matched with.
@@ -50,7 +55,11 @@ def profile_captures(
     `reconstruction`: the current baseline's PCA (`modelwatch.drift.multivariate.reference_model`
     of the baseline's `multivariate` profile). With it each record's reconstruction error is
     profiled here, where records are, and a window's errors merge like any column; without it
-    the drift check scores the window's bounded row sample instead."""
+    the drift check scores the window's bounded row sample instead.
+
+    `loss_model` (a regression version's, DLE): run once on the object's records, so each
+    record's expected losses are averaged into the profile like any column. Without it the
+    profile has none, and the window's estimate counts only the objects that had them."""
     schema = dataclasses.replace(ProfileSchema.from_spec(spec), reconstruction=reconstruction)
     columns: dict[str, np.ndarray] = {
         name: np.array([r["features"].get(name) for r in records], dtype=object) for name in spec.features
@@ -58,6 +67,8 @@ def profile_captures(
     prediction_column = spec.columns.prediction or "prediction"
     if spec.task == "regression":
         index = _regression_columns(records, columns, prediction_column)
+        if loss_model is not None and records:
+            columns.update(loss_columns(loss_model, prediction_column, columns))
     elif spec.task == "multiclass":
         index = _multiclass_columns(spec, records, columns, prediction_column)
     else:
@@ -109,13 +120,9 @@ def _multiclass_columns(
 def _regression_columns(
     records: list[dict[str, Any]], columns: dict[str, np.ndarray], prediction_column: str
 ) -> dict[str, list[Any]]:
-    """The predicted value and the record's expected losses (DLE, computed where it was served);
-    index: request id -> [predicted value, None]."""
+    """The predicted value; index: request id -> [predicted value, None]."""
     values = np.array([_number(r["prediction"]) for r in records])
     columns[prediction_column] = values
-    names = list(dict.fromkeys(name for r in records for name in (r.get("expected_losses") or {})))
-    for name in names:
-        columns[name] = np.array([_number((r.get("expected_losses") or {}).get(name)) for r in records])
     return _by_request(records, [[None if np.isnan(v) else float(v), None] for v in values.tolist()])
 
 

@@ -1,16 +1,19 @@
 """DLE's loss model at run time: ONNX graphs that predict each record's expected losses from its
 features and the model's prediction.
 
-It lives with serving because the predict function runs it on every regression record (where the
-per-record work already happens) and ships neither the profiles nor the statistics; numpy and
-ONNX Runtime are all it needs. Fitting it is `modelwatch.dle.fit_loss_model` (training side).
+It runs where records are profiled, batched: the capture function on each capture object it has
+just written (or a backfill re-reads), the profiler on each batch of a file, and the training
+pipeline on the holdout for the baseline. Never in the predict function: a request's answer does
+not need it, and three graph runs a record cost more than the rest of monitoring together.
+numpy and ONNX Runtime (imported on first use) are all it needs; fitting it is
+`modelwatch.dle.fit_loss_model` (training side).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,15 +45,6 @@ class LossModel:
             (output,) = _session(graph).run(None, feeds)
             result[name] = np.maximum(np.asarray(output, dtype=np.float64).reshape(-1), 0.0)
         return result
-
-    def expected_losses_of_records(
-        self, records: Sequence[Mapping[str, Any]], predicted: np.ndarray
-    ) -> list[dict[str, float]]:
-        """The same per record, for records as the API validated them (one dict per record)."""
-        names = (*self.numeric, *self.categorical)
-        columns = {name: np.array([r.get(name) for r in records], dtype=object) for name in names}
-        losses = self.expected_losses(columns, predicted)
-        return [{name: float(values[i]) for name, values in losses.items()} for i in range(len(records))]
 
     def to_bytes(self) -> bytes:
         return json.dumps(
