@@ -10,10 +10,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.shared.emit import add_metric
+from functions.shared.emit import add_metric, function_metrics
 from modelwatch.alerts import retraining_message
 from modelwatch.catalog import metrics as catalog
 from modelwatch.data_access.approval_store import ApprovalRequest, ApprovalStore
@@ -21,7 +21,7 @@ from modelwatch.data_access.platform import current_platform
 
 SPEC = current_platform().spec
 logger = Logger(service=SPEC.metrics.service)
-metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service)
+metrics = function_metrics(SPEC)
 
 
 class ApprovalTask(BaseModel):

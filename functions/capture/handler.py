@@ -16,11 +16,11 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
 from pydantic import BaseModel
 
-from functions.shared.emit import add_metric
+from functions.shared.emit import add_metric, function_metrics
 from modelwatch.catalog import metrics as catalog
 from modelwatch.data_access.capture_store import CaptureStore, CaptureWriteError, batch_id
 from modelwatch.data_access.data_bucket import DataBucket
@@ -35,7 +35,7 @@ from modelwatch.stats.pca import PcaModel
 
 SPEC = current_platform().spec
 logger = Logger(service=SPEC.metrics.service)
-metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service)
+metrics = function_metrics(SPEC)
 
 
 class MapItem(BaseModel):

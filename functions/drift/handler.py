@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 
 from functions.drift import telemetry
+from functions.shared.emit import function_metrics
 from functions.shared.tracing import TRACED_MODULES
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import current_platform
@@ -21,7 +22,7 @@ from modelwatch.jobs.drift_job import DriftJob
 
 SPEC = current_platform().spec
 logger = Logger(service=SPEC.metrics.service)
-metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service)
+metrics = function_metrics(SPEC)
 tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
 
 

@@ -10,12 +10,12 @@ not landed yet) is accepted and counted.
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from functions.shared.api import error_response, quarantine, resolve_checked, write_capture
-from functions.shared.emit import add_metric
+from functions.shared.emit import add_metric, function_metrics
 from functions.shared.tracing import TRACED_MODULES
 from modelwatch.catalog import metrics as catalog
 from modelwatch.data_access.model_store import registry_of
@@ -34,7 +34,7 @@ FeedbackRequest = MODELS["FeedbackRequest"]
 FeedbackResponse = MODELS["FeedbackResponse"]
 
 logger = Logger(service=SPEC.metrics.service)
-metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service)
+metrics = function_metrics(SPEC)
 tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
 app = APIGatewayHttpResolver(enable_validation=True)
 ROUTE = "/feedback"

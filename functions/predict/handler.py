@@ -10,13 +10,14 @@ import time
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 from functions.predict import telemetry
 from functions.shared.api import error_response, quarantine, resolve_checked, write_capture
+from functions.shared.emit import function_metrics
 from functions.shared.tracing import TRACED_MODULES
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import Platform, current_platform
@@ -43,7 +44,7 @@ INVOKED_AT = "invoked_at"
 SUMMARY = "Predict one record (features) or a batch (instances)"
 
 logger = Logger(service=SPEC.metrics.service)
-metrics = Metrics(namespace=SPEC.metrics.namespace, service=SPEC.metrics.service)
+metrics = function_metrics(SPEC)
 tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
 app = APIGatewayHttpResolver(enable_validation=True)
 

@@ -13,7 +13,7 @@ from collections import Counter
 
 from aws_lambda_powertools.metrics import Metrics
 
-from functions.shared.emit import add_metric
+from functions.shared.emit import add_metric, add_values, add_values_per
 from modelwatch.catalog import metrics as catalog
 from modelwatch.serving.prediction import ScoredBatch
 from modelwatch.spec.models import MonitoringSpec
@@ -35,10 +35,8 @@ def emit_scored(
     timestamp is the records' own, set by the handler, so both fall in the same hour)."""
     add_metric(metrics, catalog.PREDICTION_LATENCY, total_ms)
     add_metric(metrics, catalog.MODEL_LATENCY, batch.model_ms)
-    for confidence in batch.confidences:
-        add_metric(metrics, catalog.CONFIDENCE, confidence)
-    for value in batch.predicted_values:
-        add_metric(metrics, catalog.PREDICTED_VALUE, value)
+    add_values(metrics, catalog.CONFIDENCE, batch.confidences)
+    add_values(metrics, catalog.PREDICTED_VALUE, batch.predicted_values)
     # Input problems are counted when there are some: a clean request (nearly all of them) adds
     # three fewer values to its document. The alarms judge the drift check's hourly rates
     # (MissingRate, OutOfRangeRate, UnseenCategoryRate), which count every row.
@@ -52,13 +50,15 @@ def emit_scored(
     metrics.add_metadata("model_version", batch.model_version)
     if captured:
         add_metric(metrics, catalog.CAPTURE_RECORDS_SENT, captured, of=batch.model_version)
-    for label, count in Counter(batch.predicted).items():
-        add_metric(metrics, catalog.PREDICTIONS, count, of=label)
-    for name in features:
-        for capture in batch.captures:
-            value = capture["features"].get(name)
+    add_values_per(metrics, catalog.PREDICTIONS, {label: [count] for label, count in Counter(batch.predicted).items()})
+    values_of = {name: [] for name in features}
+    for capture in batch.captures:
+        record = capture["features"]
+        for name, values in values_of.items():
+            value = record.get(name)
             if value is not None:
-                add_metric(metrics, catalog.FEATURE_VALUE, value, of=name)
+                values.append(value)
+    add_values_per(metrics, catalog.FEATURE_VALUE, values_of)
 
 
 def emit_rejected(metrics: Metrics, errors: int) -> None:

@@ -4,25 +4,109 @@ magnitude below 8.5e-109, which CloudWatch rejects, is 0). Powertools writes it 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+import orjson
 from aws_lambda_powertools.metrics import Metrics, MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.constants import MAX_METRICS
 
-from modelwatch.catalog.metrics import Metric, recordable
+from modelwatch.catalog.metrics import Metric, recordable, recordable_values
+from modelwatch.spec.models import MonitoringSpec
 
 # Looked up, not constructed, on every emission (an Enum call by value costs a few microseconds).
 UNITS = {unit.value: unit for unit in MetricUnit}
+STANDARD_RESOLUTION = 60  # seconds: what Powertools records when no resolution is given
+
+
+class BulkEMFProvider(AmazonCloudWatchEMFProvider):
+    """Powertools' CloudWatch EMF provider, taking a metric's values in bulk and writing the
+    document with orjson.
+
+    Powertools checks the name, unit and value of each value it is given and formats a debug line
+    for it, debug on or not: about 4 µs a value. The predict function's document carries a value
+    per feature, so that cost grew with the model's width on the request path (about 0.2 ms at 50
+    features). Here names and units come from the metric catalogue (the spec refuses a feature or
+    class that cannot name a metric) and every value has passed `recordable`: checked once, they
+    go into the same metric set Powertools serializes and flushes, as its add_metric puts them. An
+    add that would reach a document's 100-metric or 100-value limit goes through add_metric value
+    by value, so Powertools flushes exactly where it would.
+
+    The document Powertools serializes is written with orjson rather than the json module: the
+    same JSON, in about a tenth of the time (a wide model's document is 4 KB, 60 µs with json)."""
+
+    def add_values(self, unit: MetricUnit, values_of: Mapping[str, list[float]]) -> None:
+        """Each named metric's values (name -> values, none empty), all in `unit`."""
+        metric_set = self.metric_set
+        for name, values in values_of.items():
+            metric = metric_set.get(name)
+            if metric is None:
+                if len(metric_set) + 1 >= MAX_METRICS or len(values) >= MAX_METRICS:
+                    self._add_one_by_one(name, unit, values)
+                    continue
+                # The entry Powertools' add_metric makes, with all its keys set.
+                metric_set[name] = {"Unit": unit.value, "StorageResolution": STANDARD_RESOLUTION, "Value": values}
+            elif len(metric["Value"]) + len(values) >= MAX_METRICS:
+                self._add_one_by_one(name, unit, values)
+            else:
+                metric["Value"].extend(values)
+
+    def _add_one_by_one(self, name: str, unit: MetricUnit, values: list[float]) -> None:
+        for value in values:
+            self.add_metric(name, unit, value)
+
+    def flush_metrics(self, raise_on_empty_metrics: bool = False) -> None:
+        if not self.metric_set or is_metrics_disabled():
+            super().flush_metrics(raise_on_empty_metrics)  # its warning, its error, or nothing
+            return
+        print(orjson.dumps(self.serialize_metric_set()).decode())
+        self.clear_metrics()
+
+
+def function_metrics(spec: MonitoringSpec) -> Metrics:
+    """A function's Powertools Metrics, in the spec's namespace and service, on BulkEMFProvider."""
+    return Metrics(provider=BulkEMFProvider(namespace=spec.metrics.namespace, service=spec.metrics.service))
 
 
 def add_metric(metrics: Metrics, metric: Metric, value: float, of: str | None = None) -> None:
     """A value in the invocation's EMF document (dimension `service` only); `of` names the
     feature or class of a metric named per value (FeatureValue.<feature>, Predictions.<class>)."""
+    add_values(metrics, metric, (value,), of)
+
+
+def add_values(metrics: Metrics, metric: Metric, values: Sequence[float], of: str | None = None) -> None:
+    """Values of one metric in the invocation's EMF document, as add_metric puts each."""
+    _check(metric, of is not None)
+    if values:
+        _put(
+            metrics, UNITS[metric.unit], {metric.name if of is None else metric.name_for(of): recordable_values(values)}
+        )
+
+
+def add_values_per(metrics: Metrics, metric: Metric, values_of: Mapping[str, Sequence[float]]) -> None:
+    """Values of a metric named per feature or class, for each of them (`values_of`: feature or
+    class -> its values): the catalogue entry checked once for all of them."""
+    _check(metric, True)
+    named = {metric.name_for(of): recordable_values(values) for of, values in values_of.items() if values}
+    _put(metrics, UNITS[metric.unit], named)
+
+
+def _check(metric: Metric, named: bool) -> None:
     if metric.dimensions != ("service",):
         raise ValueError(f"{metric.name} has dimensions {metric.dimensions}: use emit_with_dimensions")
-    if (of is None) != (metric.named_per is None):
+    if named != (metric.named_per is not None):
         raise ValueError(f"{metric.name} is named per {metric.named_per}: give `of` exactly when it is")
-    name = metric.name if of is None else metric.name_for(of)
-    metrics.add_metric(name, UNITS[metric.unit], recordable(value))
+
+
+def _put(metrics: Metrics, unit: MetricUnit, values_of: dict[str, list[float]]) -> None:
+    provider = metrics.provider
+    if isinstance(provider, BulkEMFProvider):
+        provider.add_values(unit, values_of)
+        return
+    for name, values in values_of.items():
+        for value in values:
+            metrics.add_metric(name, unit, value)
 
 
 def emit_with_dimensions(metric: Metric, value: float, namespace: str, dimensions: Mapping[str, str]) -> None:

@@ -12,6 +12,7 @@ need a document per value (about 0.06 ms each on every request).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -407,6 +408,15 @@ def recordable(value: float) -> float:
     if abs(value) < SMALLEST_MAGNITUDE:
         return 0.0
     return max(-LARGEST_MAGNITUDE, min(LARGEST_MAGNITUDE, value))
+
+
+def recordable_values(values: Iterable[float]) -> list[float]:
+    """Each value as CloudWatch can store it (recordable), as a float. Per request on the
+    predict path, once per feature: values CloudWatch takes as they are (nearly all) skip the call."""
+    return [
+        float(value) if SMALLEST_MAGNITUDE <= abs(value) <= LARGEST_MAGNITUDE else float(recordable(value))
+        for value in values
+    ]
 
 
 def per_request_metrics(task: str) -> list[Metric]:

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from modelwatch.catalog import layout
 from modelwatch.serving.request_ids import request_time
 
@@ -135,7 +137,10 @@ def log_lines(kind: str, records: Sequence[dict[str, Any]]) -> Iterable[str]:
     batch: list[str] = []
     size = 0
     for record in records:
-        text = json.dumps(record, separators=(",", ":"), allow_nan=False, default=str)
+        # orjson: a request's capture line is encoded on the request path, about ten times
+        # faster than the json module (its bytes, so the line's size is exact; NaN, which no
+        # validated record holds, would be null).
+        text = orjson.dumps(record, default=str).decode()
         if batch and size + len(text) > MAX_LINE_BYTES:
             yield _envelope(kind, batch)
             batch, size = [], 0

@@ -1,0 +1,89 @@
+"""BulkEMFProvider writes the documents Powertools' own provider writes for the same values: the
+same metrics, units and values, split into documents at the same points (100 values of a metric,
+100 metrics), whatever mix of bulk and one-by-one adds produced them."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import time
+
+import pytest
+from aws_lambda_powertools.metrics import Metrics, MetricUnit
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+from functions.shared.emit import BulkEMFProvider, add_metric, add_values, add_values_per
+from modelwatch.catalog import metrics as catalog
+from modelwatch.catalog.metrics import LARGEST_MAGNITUDE
+
+TIMESTAMP = int(time.time() * 1000)  # CloudWatch takes 14 days back at most: Powertools warns
+
+
+def _documents(provider: AmazonCloudWatchEMFProvider, fill) -> list[dict]:
+    """The documents printed while `fill` adds values and when the invocation's metrics flush."""
+    metrics = Metrics(provider=provider)
+    metrics.set_timestamp(TIMESTAMP)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        fill(metrics)
+        metrics.flush_metrics()
+    return [json.loads(line) for line in printed.getvalue().splitlines()]
+
+
+def _both(fill) -> tuple[list[dict], list[dict]]:
+    ours = _documents(BulkEMFProvider(namespace="N", service="s"), fill)
+    theirs = _documents(AmazonCloudWatchEMFProvider(namespace="N", service="s"), fill)
+    return ours, theirs
+
+
+def _request(features: int, records: int):
+    """A prediction request's document: latencies, a value per record, a count per class and
+    every feature's values."""
+
+    def fill(metrics: Metrics) -> None:
+        add_metric(metrics, catalog.PREDICTION_LATENCY, 0.25)
+        add_values(metrics, catalog.CONFIDENCE, [0.5 + i / (2 * records) for i in range(records)])
+        add_values_per(metrics, catalog.PREDICTIONS, {"yes": [records - 1], "no": [1]})
+        values = {f"f{j}": [float(i * j) for i in range(records)] for j in range(features)}
+        add_values_per(metrics, catalog.FEATURE_VALUE, values)
+        add_metric(metrics, catalog.MODEL_LATENCY, 0.1)
+
+    return fill
+
+
+@pytest.mark.parametrize(
+    ("features", "records"),
+    [(3, 1), (50, 1), (92, 1), (97, 1), (120, 1), (3, 99), (3, 100), (3, 101), (5, 250)],
+)
+def test_a_requests_documents_are_powertools_own(features, records):
+    ours, theirs = _both(_request(features, records))
+    assert ours == theirs
+    assert all(len(d["_aws"]["CloudWatchMetrics"][0]["Metrics"]) <= 100 for d in ours)
+
+
+def test_values_added_one_by_one_then_in_bulk_split_where_powertools_splits():
+    def fill(metrics: Metrics) -> None:
+        for value in range(60):
+            metrics.add_metric("Confidence", MetricUnit.NoUnit, value / 100)
+        add_values(metrics, catalog.CONFIDENCE, [0.9] * 70)
+
+    ours, theirs = _both(fill)
+    assert ours == theirs and len(ours) == 2
+
+
+def test_values_are_recorded_as_cloudwatch_takes_them():
+    def fill(metrics: Metrics) -> None:
+        add_values(metrics, catalog.CONFIDENCE, [1e-200, 0, 3, 1e300, -1e300])
+
+    (document,) = _documents(BulkEMFProvider(namespace="N", service="s"), fill)
+    assert document["Confidence"] == [0.0, 0.0, 3.0, LARGEST_MAGNITUDE, -LARGEST_MAGNITUDE]
+
+
+def test_a_named_metric_needs_its_name_and_others_refuse_one():
+    metrics = Metrics(provider=BulkEMFProvider(namespace="N", service="s"))
+    with pytest.raises(ValueError, match="named per feature"):
+        add_values(metrics, catalog.FEATURE_VALUE, [1.0])
+    with pytest.raises(ValueError, match="named per"):
+        add_values_per(metrics, catalog.CONFIDENCE, {"x": [1.0]})
+    metrics.provider.clear_metrics()
