@@ -44,9 +44,10 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[int(0.99 * (len(ordered) - 1))]
 
 
-def task_model(task: str, folder: Path) -> tuple[Path, Path, dict[str, object]]:
+def task_model(task: str, folder: Path, numeric: int = 3) -> tuple[Path, Path, dict[str, object]]:
     """A multiclass or regression model as a team would make one: `modelwatch init` drafts the
-    spec from a data set, `modelwatch train` fits the model (spec, model folder, one record)."""
+    spec from a data set, `modelwatch train` fits the model (spec, model folder, one record).
+    `numeric`: how many numeric features (3, or more for a wide model)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -55,19 +56,21 @@ def task_model(task: str, folder: Path) -> tuple[Path, Path, dict[str, object]]:
 
     rng = np.random.default_rng(7)
     rows = 4000
-    frame = {name: rng.normal(size=rows) for name in ("age", "income", "score")}
+    names = ["age", "income", "score"] + [f"x{i}" for i in range(3, numeric)]
+    frame = {name: rng.normal(size=rows) for name in names}
     frame["category"] = rng.choice(["a", "b", "c"], rows)
-    signal = frame["age"] + 0.5 * frame["income"] - 0.3 * frame["score"]
+    signal = frame["age"] + 0.5 * frame["income"] - 0.3 * frame["score"] + sum(0.05 * frame[n] for n in names[3:])
     if task == "regression":
         frame["y"] = 100 + 10 * signal + rng.normal(0, 1, rows)
     else:
         frame["y"] = np.array(["low", "mid", "high"])[np.digitize(signal + rng.normal(0, 0.3, rows), [-0.5, 0.5])]
-    data, spec, model = folder / f"{task}.csv", folder / f"{task}.toml", folder / f"{task}-model"
+    data, spec, model = (folder / f"{task}-{numeric}{suffix}" for suffix in (".csv", ".toml", "-model"))
     pacsv.write_csv(pa.table(frame), data)
     with contextlib.redirect_stdout(io.StringIO()):
         assert modelwatch(["init", "--data", str(data), "--target", "y", "--task", task, "--out", str(spec)]) == 0
         assert modelwatch(["train", "--data", str(data), "--spec", str(spec), "--out", str(model)]) == 0
-    record = {"age": 0.3, "income": -1.2, "score": 0.8, "category": "b"}
+    record: dict[str, object] = {"age": 0.3, "income": -1.2, "score": 0.8, "category": "b"}
+    record.update({name: 0.1 for name in names[3:]})
     return spec, model, record
 
 
@@ -429,6 +432,17 @@ def main() -> None:
                     f"  DLE's loss model, run by the capture function (not on the request path): {one:.3f} ms "
                     f"for a one-record capture object, {per_record:.1f} µs a record in a 500-record object"
                 )
+    # The widest model a spec allows: every metric of a request's document but one per feature.
+    from modelwatch.catalog import metrics as catalog
+
+    widest = catalog.EMF_MAX_METRICS_PER_DOCUMENT - len(catalog.per_request_metrics("regression"))
+    with tempfile.TemporaryDirectory() as folder:
+        latencies = warm(args.requests, *task_model("regression", Path(folder), numeric=widest))
+    (on50, _), (off50, _) = latencies["on"], latencies["off"]
+    print(
+        f"warm handler (regression, {widest} numeric features, the widest a spec allows): monitoring adds "
+        f"{on50 - off50:.3f} ms at p50 (on {on50:.3f} ms, off {off50:.3f} ms)"
+    )
     starts = cold(args.cold_runs)
     print(
         f"cold start (fresh process, Lambda's environment, tracing on): modelwatch {starts.ours * 1000:.0f} ms "

@@ -250,6 +250,39 @@ def test_init_infers_regression_and_drift_estimates_its_error(task_data, tmp_pat
     assert estimated["mae"] > report["reference_performance"]["mae"]  # the shift moved rows to noisier x1
 
 
+def _wide_table(path: Path, numeric: int, seed: int) -> Path:
+    """A regression table with `numeric` numeric features besides its numeric target and prediction."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    frame = {f"x{i}": rng.normal(size=400) for i in range(numeric)}
+    frame["price"] = 10 + frame["x0"] + rng.normal(size=400)
+    frame["predicted_price"] = 10 + frame["x0"]
+    pacsv.write_csv(pa.table(frame), path)
+    return path
+
+
+def test_init_drafts_the_widest_spec_cloudwatch_takes_and_refuses_a_wider_one(tmp_path):
+    """A request's EMF document holds every numeric feature: 92 of them is the widest regression
+    spec. `init` profiles the roles with the features, which must not count against that limit."""
+    args = ["--target", "price", "--prediction", "predicted_price", "--task", "regression"]
+    widest, wider = _wide_table(tmp_path / "widest.csv", 92, 1), _wide_table(tmp_path / "wider.csv", 93, 2)
+    assert run("init", "--data", str(widest), *args, "--out", str(tmp_path / "widest.toml")).returncode == 0
+    result = run("init", "--data", str(wider), *args, "--out", str(tmp_path / "wider.toml"))
+    assert result.returncode == 2 and "at most 92 numeric features" in _one_error_line(result)
+    assert not (tmp_path / "wider.toml").exists()
+
+
+def test_drift_without_a_spec_takes_a_table_wider_than_a_deployable_spec(tmp_path):
+    """Without --spec, columns are inferred for this command alone: nothing goes to CloudWatch,
+    so its limits on a request's metrics do not apply."""
+    reference, current = _wide_table(tmp_path / "r.csv", 120, 3), _wide_table(tmp_path / "c.csv", 120, 4)
+    out = tmp_path / "drift.json"
+    result = drift(str(reference), str(current), "--target", "price", "--json", str(out))
+    assert result.returncode in (0, 1), result.stderr
+    assert len(json.loads(out.read_text())["features"]) >= 120
+
+
 def test_drift_takes_the_task_and_columns_from_the_command_line(task_data, tmp_path):
     out = tmp_path / "drift.json"
     result = drift(

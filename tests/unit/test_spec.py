@@ -102,3 +102,15 @@ def test_feature_override_falls_back_to_type_defaults():
     assert spec.feature_drift("age").threshold == 0.25
     assert spec.feature_drift("income").threshold == 0.2
     assert spec.feature_drift("region").method.value == "jensenshannon"
+
+
+def test_a_spec_error_survives_a_trip_to_a_worker_process():
+    """Profiling runs in worker processes: an error raised there is pickled back to the parent,
+    which must print it as the one-line error it is, not a broken process pool."""
+    import pickle
+
+    from modelwatch.spec.loader import SpecError
+
+    error = pickle.loads(pickle.dumps(SpecError("m.toml", ["m.toml: features: a", "m.toml: columns: b"])))
+    assert isinstance(error, SpecError) and error.problems == ["m.toml: features: a", "m.toml: columns: b"]
+    assert str(error) == "invalid monitoring spec: m.toml: features: a | m.toml: columns: b"

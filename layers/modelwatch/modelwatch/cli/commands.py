@@ -40,7 +40,7 @@ def _with_roles(spec: MonitoringSpec, args: argparse.Namespace) -> MonitoringSpe
             for name, feature in document["features"].items()
             if not name.startswith(roles["score_prefix"])
         }
-    return parse_spec(document, "<spec with command-line columns>")
+    return parse_spec(document, "<spec with command-line columns>", deployable=False)  # this command's alone
 
 
 def _inferred_task(args: argparse.Namespace) -> str:

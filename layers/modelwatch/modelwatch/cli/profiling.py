@@ -149,7 +149,9 @@ def _profile_in_worker(
 ) -> bytes:
     from modelwatch.spec import parse_spec
 
-    spec = parse_spec(spec_document)
+    # The parent process validated the spec, deployable or for this command alone; the worker
+    # rebuilds it from its dump, which is no deployment.
+    spec = parse_spec(spec_document, deployable=False)
     progress = _CountingProgress(counter)
     chunks = _calibration_chunks(spec, label)
     profile = profile_table(TableFile(path), spec, label, progress, chunks=chunks, loss_model=loss_model)  # type: ignore[arg-type]

@@ -30,4 +30,5 @@ def inferred_spec(
             "features": features,
         },
         source="<inferred from the reference data>",
+        deployable=False,
     )

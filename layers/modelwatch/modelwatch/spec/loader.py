@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from modelwatch.catalog.metrics import CATALOGUE
 from modelwatch.errors import UserInputError
-from modelwatch.spec.models import MonitoringSpec
+from modelwatch.spec.models import DEPLOYABLE, MonitoringSpec
 
 
 class SpecError(UserInputError):
@@ -19,6 +19,10 @@ class SpecError(UserInputError):
         self.path = str(path)
         self.problems = problems
         super().__init__("invalid monitoring spec: " + " | ".join(problems))
+
+    def __reduce__(self) -> tuple[type[SpecError], tuple[str, list[str]]]:
+        """Rebuilt from its own arguments: a worker process's error reaches the parent intact."""
+        return type(self), (self.path, self.problems)
 
 
 def _place(location: tuple[int | str, ...]) -> str:
@@ -33,9 +37,11 @@ def _place(location: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
-def parse_spec(document: dict, source: str = "<spec>") -> MonitoringSpec:
+def parse_spec(document: dict, source: str = "<spec>", deployable: bool = True) -> MonitoringSpec:
+    """`deployable=False`: a spec the command line infers for its own use, never deployed, so
+    CloudWatch's limits on a request's metrics do not apply to it."""
     try:
-        spec = MonitoringSpec.model_validate(document)
+        spec = MonitoringSpec.model_validate(document, context={DEPLOYABLE: deployable})
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

@@ -12,7 +12,11 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+# The validation context key that says whether a spec may be deployed (the default) or is a
+# command-line inference from a data file (parse_spec(..., deployable=False)).
+DEPLOYABLE = "deployable"
 
 
 class _Strict(BaseModel):
@@ -555,11 +559,15 @@ class MonitoringSpec(_Strict):
         return self
 
     @model_validator(mode="after")
-    def _fits_cloudwatch_limits(self) -> MonitoringSpec:
+    def _fits_cloudwatch_limits(self, info: ValidationInfo) -> MonitoringSpec:
         """Every request's metrics must be accepted by CloudWatch, or every request would fail
-        to publish them: checked here, at load, naming the key."""
+        to publish them: checked here, at load, naming the key. Not for a spec inferred from a
+        data file for the command line's own use (context deployable=False): nothing of it is
+        ever sent to CloudWatch, and a wide or oddly named table must still profile."""
         from modelwatch.catalog import metrics as catalog
 
+        if info.context is not None and not info.context.get(DEPLOYABLE, True):
+            return self
         problems = []
         if self.serving.max_batch_size > catalog.EMF_MAX_VALUES_PER_METRIC:
             problems.append(
