@@ -91,10 +91,23 @@ def _loss_model(registry: ModelRegistry, manifest: ModelManifest) -> tuple[LossM
     try:
         verified = registry.verified_loss_model(manifest)
     except ModelUnavailableError as error:
-        logger.error("loss model not run", extra={"version": manifest.version, "reason": str(error)})
-        add_metric(metrics, catalog.MODEL_LOAD_FAILED, 1)
+        _loss_model_not_run(manifest.version, str(error))
         return None, False
-    return (None if verified is None else LossModel.from_bytes(verified)), True
+    if verified is None:
+        return None, True
+    loss_model = LossModel.from_bytes(verified)
+    hidden = sorted(loss_model.inputs.intersection(SPEC.sensitive_features))
+    if hidden:
+        # Fitted before loss models left sensitive features out: captures hold them hashed or
+        # not at all, so its estimates would be wrong without a sign. Refit (train or import).
+        _loss_model_not_run(manifest.version, f"it reads sensitive features ({', '.join(hidden)}) captures hide")
+        return None, False
+    return loss_model, True
+
+
+def _loss_model_not_run(version: str, reason: str) -> None:
+    logger.error("loss model not run", extra={"version": version, "reason": reason})
+    add_metric(metrics, catalog.MODEL_LOAD_FAILED, 1)
 
 
 def _store_delivery(event: CloudWatchLogsEvent, data: DataBucket, job: ProfileJob) -> dict[str, int]:
@@ -129,6 +142,10 @@ def _report(job: ProfileJob, outcome: ProfileOutcome) -> None:
         logger.warning("late capture object: its hour is listed again by the drift check", extra={"key": key})
     for key, reason in outcome.quarantined.items():
         logger.error("capture object quarantined", extra={"key": key, "reason": reason})
+    for key, reason in outcome.losses_not_estimated.items():
+        logger.error("no expected losses for a capture object", extra={"key": key, "reason": reason})
+    if outcome.losses_not_estimated:
+        add_metric(metrics, catalog.MODEL_LOAD_FAILED, len(outcome.losses_not_estimated))
     add_metric(metrics, catalog.PROFILED_OBJECTS, outcome.profiled)
     add_metric(metrics, catalog.PROFILE_FAILED, len(outcome.quarantined))
 

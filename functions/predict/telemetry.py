@@ -51,7 +51,7 @@ def emit_scored(
     if captured:
         add_metric(metrics, catalog.CAPTURE_RECORDS_SENT, captured, of=batch.model_version)
     add_values_per(metrics, catalog.PREDICTIONS, {label: [count] for label, count in Counter(batch.predicted).items()})
-    values_of = {name: [] for name in features}
+    values_of: dict[str, list[float]] = {name: [] for name in features}
     for capture in batch.captures:
         record = capture["features"]
         for name, values in values_of.items():

@@ -82,7 +82,7 @@ def architecture_of(settings: DeploymentSettings) -> lambda_.Architecture:
 
 
 class ModelWatchFunction(Construct):
-    """One function of the catalogue: a zip package on its layer, or a container image."""
+    """One function of the catalogue: a zip package on its layers, or a container image."""
 
     def __init__(
         self,

@@ -33,8 +33,9 @@ from modelwatch.loss_model import (
 )
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
+from modelwatch.spec.models import MonitoringSpec
 
-__all__ = ["LOSSES", "LossModel", "estimate_regression", "fit_loss_model", "loss_columns"]
+__all__ = ["LOSSES", "LossModel", "estimate_regression", "fit_loss_model", "loss_columns", "loss_model_inputs"]
 
 LOSSES = {
     EXPECTED_ABS_ERROR: "absolute error",
@@ -54,6 +55,17 @@ def loss_columns(loss_model: LossModel, prediction: str, batch: Mapping[str, Any
     """The derived columns a profile averages, for a batch of records with their predictions
     (ProfileSchema.expected_losses: bind the first two with functools.partial)."""
     return loss_model.expected_losses(batch, np.asarray(batch[prediction]))
+
+
+def loss_model_inputs(spec: MonitoringSpec) -> tuple[list[str], list[str]]:
+    """The features a loss model reads (numeric, categorical): those captures hold as served. A
+    sensitive feature is hashed or dropped before a capture line is written, and the capture
+    function, which runs the loss model, could not feed it the values it was fitted on."""
+    sensitive = spec.sensitive_features
+    return (
+        [name for name in spec.numeric_features if name not in sensitive],
+        [name for name in spec.categorical_features if name not in sensitive],
+    )
 
 
 def fit_loss_model(

@@ -37,13 +37,21 @@ class LossModel:
     categorical: tuple[str, ...]
     graphs: dict[str, bytes]  # derived column name -> ONNX graph predicting that loss
 
+    @property
+    def inputs(self) -> frozenset[str]:
+        """The features it reads (besides the prediction)."""
+        return frozenset((*self.numeric, *self.categorical))
+
     def expected_losses(self, columns: Mapping[str, Any], predicted: np.ndarray) -> dict[str, np.ndarray]:
-        """Per record: each loss the model expects, clipped at 0 (a loss is never negative)."""
+        """Per record: each loss the model expects, clipped at 0 (a loss is never negative); NaN
+        for a record without a finite prediction (nothing to expect an error of)."""
         feeds = loss_feeds(self.numeric, self.categorical, columns, predicted)
+        predicted_here = np.isfinite(feeds[PREDICTION_INPUT].reshape(-1))
         result = {}
         for name, graph in self.graphs.items():
             (output,) = _session(graph).run(None, feeds)
-            result[name] = np.maximum(np.asarray(output, dtype=np.float64).reshape(-1), 0.0)
+            losses = np.maximum(np.asarray(output, dtype=np.float64).reshape(-1), 0.0)
+            result[name] = np.where(predicted_here, losses, np.nan)
         return result
 
     def to_bytes(self) -> bytes:

@@ -114,7 +114,7 @@ def _reference_loss_model(spec: MonitoringSpec, reference: str, out: Console) ->
         return None
     import numpy as np
 
-    from modelwatch.dle import fit_loss_model
+    from modelwatch.dle import fit_loss_model, loss_model_inputs
 
     columns = table.read_columns([*spec.features, target, prediction])
     rows = len(columns[target])
@@ -122,9 +122,7 @@ def _reference_loss_model(spec: MonitoringSpec, reference: str, out: Console) ->
         keep = np.sort(np.random.default_rng(0).choice(rows, LOSS_MODEL_MAX_ROWS, replace=False))
         columns = {name: values[keep] for name, values in columns.items()}
     try:
-        model = fit_loss_model(
-            spec.numeric_features, spec.categorical_features, columns, columns[prediction], columns[target]
-        )
+        model = fit_loss_model(*loss_model_inputs(spec), columns, columns[prediction], columns[target])
     except ValueError as exc:
         out.print(f"no estimated performance: {exc}")
         return None

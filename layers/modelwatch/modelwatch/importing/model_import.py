@@ -273,12 +273,10 @@ def import_source(
         _check_classes(spec, classes, as_labels(target)[0], model_path)
     metrics = _validation_metrics(spec, served, outputs, target)
     if spec.task == "regression":
-        from modelwatch.dle import fit_loss_model
+        from modelwatch.dle import fit_loss_model, loss_model_inputs
 
         try:
-            loss_model = fit_loss_model(
-                spec.numeric_features, spec.categorical_features, columns, outputs, np.asarray(target, np.float64)
-            )
+            loss_model = fit_loss_model(*loss_model_inputs(spec), columns, outputs, np.asarray(target, np.float64))
         except ValueError as error:
             raise UserInputError(f"the regression's loss model (DLE): {error}") from None
         served = replace(served, loss_model=loss_model)

@@ -24,6 +24,8 @@ from modelwatch.windows.capture_profile import PoisonCaptureError, parse_capture
 class ProfileOutcome:
     profiled: int = 0
     quarantined: dict[str, str] = field(default_factory=dict)  # capture key -> why
+    # capture key -> why its records have no expected losses (profiled all the same)
+    losses_not_estimated: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,10 @@ ModelsOf = Callable[[str], VersionModels]  # model version -> its models
 
 class ProfileJob:
     def __init__(self, data: DataBucket, spec: MonitoringSpec, models_of: ModelsOf) -> None:
-        self.data, self.spec, self.models_of = data, spec, models_of
+        self.data, self.spec, self._models_of = data, spec, models_of
+        # Asked once per version per job (one job an invocation): a version whose models fail
+        # to read costs one attempt, and one report, per invocation, not one per object.
+        self._models: dict[str, VersionModels] = {}
         self.late: list[str] = []  # capture objects of settled hours profiled by this job
 
     def run(self, keys: list[str], now: datetime) -> ProfileOutcome:
@@ -67,7 +72,7 @@ class ProfileJob:
 
     def _profile(self, key: str, records: list[dict[str, Any]], now: datetime, outcome: ProfileOutcome) -> None:
         try:
-            models = self.models_of(layout.model_version_of(key))
+            models = self._version_models(layout.model_version_of(key))
             result = profile_captures(self.spec, records, models.reconstruction, models.loss_model)
         except (ValueError, TypeError, KeyError) as exc:
             self._quarantine(key, str(exc), outcome)
@@ -79,6 +84,13 @@ class ProfileJob:
         self.data.write(layout.derived_key(key, layout.PROFILES), result.profile.to_json(), "application/json")
         self._mark_if_late(key, now)
         outcome.profiled += 1
+        if result.losses_not_estimated is not None:
+            outcome.losses_not_estimated[key] = result.losses_not_estimated
+
+    def _version_models(self, version: str) -> VersionModels:
+        if version not in self._models:
+            self._models[version] = self._models_of(version)
+        return self._models[version]
 
     def _quarantine(self, key: str, reason: str, outcome: ProfileOutcome) -> None:
         self.data.copy(key, layout.poison_key(key))

@@ -134,24 +134,33 @@ def _encoded(text: str) -> str:
 
 def log_lines(kind: str, records: Sequence[dict[str, Any]]) -> Iterable[str]:
     """One or more JSON lines holding `records`, each under MAX_LINE_BYTES."""
-    batch: list[str] = []
+    batch: list[bytes] = []
     size = 0
     for record in records:
-        # orjson: a request's capture line is encoded on the request path, about ten times
-        # faster than the json module (its bytes, so the line's size is exact; NaN, which no
-        # validated record holds, would be null).
-        text = orjson.dumps(record, default=str).decode()
-        if batch and size + len(text) > MAX_LINE_BYTES:
+        encoded = _encoded_record(record)
+        if batch and size + len(encoded) > MAX_LINE_BYTES:
             yield _envelope(kind, batch)
             batch, size = [], 0
-        batch.append(text)
-        size += len(text) + 1
+        batch.append(encoded)
+        size += len(encoded) + 1
     if batch:
         yield _envelope(kind, batch)
 
 
-def _envelope(kind: str, encoded_records: list[str]) -> str:
-    return f'{{"{MARKER}":1,"kind":"{kind}","records":[{",".join(encoded_records)}]}}'
+def _encoded_record(record: dict[str, Any]) -> bytes:
+    """A record as UTF-8 JSON, measured in bytes as CloudWatch Logs counts them. orjson: a
+    request's capture line is encoded on the request path, about ten times faster than the json
+    module; a model's NaN or infinite output is null. Text orjson refuses (a lone surrogate,
+    which JSON can only escape) goes through the json module, escaped."""
+    try:
+        return orjson.dumps(record, default=str)
+    except orjson.JSONEncodeError:
+        return json.dumps(record, separators=(",", ":"), default=str).encode()
+
+
+def _envelope(kind: str, encoded_records: list[bytes]) -> str:
+    records = b",".join(encoded_records).decode()
+    return f'{{"{MARKER}":1,"kind":"{kind}","records":[{records}]}}'
 
 
 def parse_line(message: str) -> tuple[str, list[dict[str, Any]]] | None:

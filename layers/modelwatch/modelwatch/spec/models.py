@@ -564,10 +564,22 @@ class MonitoringSpec(_Strict):
         to publish them: checked here, at load, naming the key. Not for a spec inferred from a
         data file for the command line's own use (context deployable=False): nothing of it is
         ever sent to CloudWatch, and a wide or oddly named table must still profile."""
+        deployable = info.context is None or info.context.get(DEPLOYABLE, True)
+        problems = self._cloudwatch_problems() if deployable else []
+        dropped_numbers = [n for n in self.numeric_features if self.features[n].protection == "drop"]
+        if dropped_numbers and self.multivariate_methods:
+            problems.append(
+                f"features.{dropped_numbers[0]}.sensitive: a dropped numeric feature leaves no row with every "
+                "numeric value, which the multivariate drift methods need; set drift.multivariate."
+                f"{self.multivariate_methods[0]} = false"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _cloudwatch_problems(self) -> list[str]:
         from modelwatch.catalog import metrics as catalog
 
-        if info.context is not None and not info.context.get(DEPLOYABLE, True):
-            return self
         problems = []
         if self.serving.max_batch_size > catalog.EMF_MAX_VALUES_PER_METRIC:
             problems.append(
@@ -582,13 +594,6 @@ class MonitoringSpec(_Strict):
                 f"features: at most {room} numeric features (each is a metric of the request's EMF document, "
                 f"which CloudWatch limits to {catalog.EMF_MAX_METRICS_PER_DOCUMENT} metrics)"
             )
-        dropped_numbers = [n for n in self.numeric_features if self.features[n].protection == "drop"]
-        if dropped_numbers and self.multivariate_methods:
-            problems.append(
-                f"features.{dropped_numbers[0]}.sensitive: a dropped numeric feature leaves no row with every "
-                "numeric value, which the multivariate drift methods need; set drift.multivariate."
-                f"{self.multivariate_methods[0]} = false"
-            )
         named = [("features", catalog.FEATURE_VALUE, name) for name in self.features]
         named += [("columns.classes", catalog.PREDICTIONS, name) for name in classes]
         for key, metric, name in named:
@@ -599,9 +604,7 @@ class MonitoringSpec(_Strict):
                 )
             elif not name.isascii() or not name.isprintable():
                 problems.append(f"{key}.{name}: CloudWatch metric and dimension names take printable ASCII only")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+        return problems
 
     def _effective_drift_problems(self) -> list[str]:
         """Each feature's own drift settings over its type's: every combination must run."""

@@ -85,7 +85,7 @@ def to_onnx(pipeline, spec: MonitoringSpec) -> bytes:
 def train(spec: MonitoringSpec, train_columns: Mapping[str, np.ndarray], holdout_columns: Mapping[str, np.ndarray]):
     """Fit on `train_columns`, score on `holdout_columns`, export to ONNX. The holdout's metrics
     are the task's performance keys; a regression also gets its loss model (DLE) from the holdout."""
-    from modelwatch.dle import fit_loss_model
+    from modelwatch.dle import fit_loss_model, loss_model_inputs
     from modelwatch.performance import ClassificationCounts, MulticlassCounts, RegressionMoments
     from modelwatch.profiles.coercion import as_labels
 
@@ -98,9 +98,7 @@ def train(spec: MonitoringSpec, train_columns: Mapping[str, np.ndarray], holdout
         trained = TrainedModel(pipeline, [], to_onnx(pipeline, spec), {})
         predicted_values, _ = trained.predict(spec, holdout_columns)
         actual_values = np.asarray(holdout_columns[target], dtype=np.float64)
-        loss_model = fit_loss_model(
-            spec.numeric_features, spec.categorical_features, holdout_columns, predicted_values, actual_values
-        )
+        loss_model = fit_loss_model(*loss_model_inputs(spec), holdout_columns, predicted_values, actual_values)
         metrics = RegressionMoments.from_rows(actual_values, predicted_values).metrics()
         return TrainedModel(pipeline, [], trained.onnx_bytes, metrics, loss_model)
     labels, _ = as_labels(np.asarray(train_columns[target]))

@@ -26,6 +26,8 @@ class CaptureProfile:
     # request id -> [prediction, P(positive)] (binary), [prediction, {class: P(class)}]
     # (multiclass) or [predicted value, None] (regression)
     join_index: dict[str, list[Any]]
+    # Why the loss model given could not run on these records (the profile has no expected losses)
+    losses_not_estimated: str | None = None
 
 
 def parse_capture(body: bytes) -> list[dict[str, Any]]:
@@ -58,22 +60,36 @@ def profile_captures(
     the drift check scores the window's bounded row sample instead.
 
     `loss_model` (a regression version's, DLE): run once on the object's records, so each
-    record's expected losses are averaged into the profile like any column. Without it the
-    profile has none, and the window's estimate counts only the objects that had them."""
+    record's expected losses are averaged into the profile like any column. Without it, or when
+    it cannot run on them (`losses_not_estimated` says why), the profile has none and the
+    window's estimate stands on the objects that have them: the records are profiled anyway."""
     schema = dataclasses.replace(ProfileSchema.from_spec(spec), reconstruction=reconstruction)
     columns: dict[str, np.ndarray] = {
         name: np.array([r["features"].get(name) for r in records], dtype=object) for name in spec.features
     }
     prediction_column = spec.columns.prediction or "prediction"
+    not_estimated = None
     if spec.task == "regression":
         index = _regression_columns(records, columns, prediction_column)
         if loss_model is not None and records:
-            columns.update(loss_columns(loss_model, prediction_column, columns))
+            not_estimated = _add_expected_losses(loss_model, prediction_column, columns)
     elif spec.task == "multiclass":
         index = _multiclass_columns(spec, records, columns, prediction_column)
     else:
         index = _binary_columns(spec, records, columns, prediction_column)
-    return CaptureProfile(profile_batch(schema, columns), index)
+    return CaptureProfile(profile_batch(schema, columns), index, not_estimated)
+
+
+def _add_expected_losses(loss_model: LossModel, prediction_column: str, columns: dict[str, np.ndarray]) -> str | None:
+    """Each record's expected losses into `columns`; or why the loss model could not run."""
+    missing = sorted(loss_model.inputs - set(columns))
+    if missing:
+        return f"the loss model reads {', '.join(missing)}, which the spec's captures do not hold"
+    try:
+        columns.update(loss_columns(loss_model, prediction_column, columns))
+    except Exception as error:  # ONNX Runtime's errors share no base narrower than Exception
+        return f"the loss model failed on these records: {error}"
+    return None
 
 
 def _by_request(records: list[dict[str, Any]], entries: list[list[Any]]) -> dict[str, list[Any]]:
