@@ -32,7 +32,8 @@ CONFIDENCE = "__confidence__"
 SCORE_WHEN_PREDICTED = "__score_when_predicted__:"
 SCORE_WHEN_NOT_PREDICTED = "__score_when_not_predicted__:"
 # Regression: EXPECTED_* (imported above), each record's expected losses from the loss model
-# (DLE), computed where the record is served (or profiled from a file) and only averaged here.
+# (DLE), computed where records are profiled (the capture function, or a file's profiler) and
+# only averaged here.
 
 
 @dataclass(frozen=True)
