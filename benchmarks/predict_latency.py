@@ -401,6 +401,7 @@ def loss_model_cost(model: Path, record: dict[str, object], repeats: int = 200) 
 
 
 def package_size() -> float:
+    sys.path.insert(0, str(ROOT / "infra"))  # the CDK app's bundling runs from the checkout, not installed
     from modelwatch_infra.bundling import ROOT as REPO
     from modelwatch_infra.bundling import build_function_code, build_layer
 
