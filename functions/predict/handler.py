@@ -38,7 +38,7 @@ PredictRequest = MODELS["PredictRequest"]
 PredictResponse = MODELS["PredictResponse"]
 ROUTE = "/predict"
 # Of the spec, asked for on every request: worked out once.
-VALUED_FEATURES = telemetry.valued_features(SPEC)
+FEATURE_VALUES = telemetry.feature_values(SPEC)
 SENSITIVE = SPEC.sensitive_features
 INVOKED_AT = "invoked_at"
 SUMMARY = "Predict one record (features) or a batch (instances)"
@@ -132,7 +132,7 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
     if platform.settings.monitoring:
         captures = protected_captures(sampled(batch.captures, SPEC.capture.sample_rate), platform)
         write_capture(capture.CAPTURE, captures)
-        telemetry.emit_scored(metrics, VALUED_FEATURES, batch, (time.perf_counter() - started) * 1000, len(captures))
+        telemetry.emit_scored(metrics, FEATURE_VALUES, batch, (time.perf_counter() - started) * 1000, len(captures))
     return PredictResponse(predictions=batch.predictions)
 
 

@@ -13,24 +13,23 @@ from collections import Counter
 
 from aws_lambda_powertools.metrics import Metrics
 
-from functions.shared.emit import add_metric, add_values, add_values_per
+from functions.shared.emit import MetricFamily, add_metric, add_values, add_values_per
 from modelwatch.catalog import metrics as catalog
 from modelwatch.serving.prediction import ScoredBatch
 from modelwatch.spec.models import MonitoringSpec
 
 
-def valued_features(spec: MonitoringSpec) -> tuple[str, ...]:
-    """The numeric features whose values a request's document carries: a sensitive number is
-    dropped, so its values never reach an EMF line. Worked out once per deployment: the spec's
-    feature lists are computed properties, too slow to ask for on every request."""
+def feature_values(spec: MonitoringSpec) -> MetricFamily:
+    """FeatureValue.<feature> of the numeric features whose values a request's document carries:
+    a sensitive number is dropped, so its values never reach an EMF line. Worked out once per
+    deployment: the spec's feature lists are computed properties, too slow to ask for on every
+    request, and so are the metric names."""
     sensitive = spec.sensitive_features
-    return tuple(name for name in spec.numeric_features if name not in sensitive)
+    return MetricFamily(catalog.FEATURE_VALUE, (name for name in spec.numeric_features if name not in sensitive))
 
 
-def emit_scored(
-    metrics: Metrics, features: tuple[str, ...], batch: ScoredBatch, total_ms: float, captured: int
-) -> None:
-    """`features`: valued_features(spec). `captured`: the capture records this request logged,
+def emit_scored(metrics: Metrics, features: MetricFamily, batch: ScoredBatch, total_ms: float, captured: int) -> None:
+    """`features`: feature_values(spec). `captured`: the capture records this request logged,
     counted per model version for the drift run's reconciliation with capture/ (the document's
     timestamp is the records' own, set by the handler, so both fall in the same hour)."""
     add_metric(metrics, catalog.PREDICTION_LATENCY, total_ms)
@@ -51,14 +50,7 @@ def emit_scored(
     if captured:
         add_metric(metrics, catalog.CAPTURE_RECORDS_SENT, captured, of=batch.model_version)
     add_values_per(metrics, catalog.PREDICTIONS, {label: [count] for label, count in Counter(batch.predicted).items()})
-    values_of: dict[str, list[float]] = {name: [] for name in features}
-    for capture in batch.captures:
-        record = capture["features"]
-        for name, values in values_of.items():
-            value = record.get(name)
-            if value is not None:
-                values.append(value)
-    add_values_per(metrics, catalog.FEATURE_VALUE, values_of)
+    features.add_from(metrics, (capture["features"] for capture in batch.captures))
 
 
 def emit_rejected(metrics: Metrics, errors: int) -> None:

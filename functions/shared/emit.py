@@ -4,7 +4,8 @@ magnitude below 8.5e-109, which CloudWatch rejects, is 0). Powertools writes it 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import orjson
 from aws_lambda_powertools.metrics import Metrics, MetricUnit, single_metric
@@ -39,6 +40,7 @@ class BulkEMFProvider(AmazonCloudWatchEMFProvider):
     def add_values(self, unit: MetricUnit, values_of: Mapping[str, list[float]]) -> None:
         """Each named metric's values (name -> values, none empty), all in `unit`."""
         metric_set = self.metric_set
+        unit_name = unit.value  # an Enum's value is a property: read once, not once a metric
         for name, values in values_of.items():
             metric = metric_set.get(name)
             if metric is None:
@@ -46,7 +48,7 @@ class BulkEMFProvider(AmazonCloudWatchEMFProvider):
                     self._add_one_by_one(name, unit, values)
                     continue
                 # The entry Powertools' add_metric makes, with all its keys set.
-                metric_set[name] = {"Unit": unit.value, "StorageResolution": STANDARD_RESOLUTION, "Value": values}
+                metric_set[name] = {"Unit": unit_name, "StorageResolution": STANDARD_RESOLUTION, "Value": values}
             elif len(metric["Value"]) + len(values) >= MAX_METRICS:
                 self._add_one_by_one(name, unit, values)
             else:
@@ -82,6 +84,32 @@ def add_values(metrics: Metrics, metric: Metric, values: Sequence[float], of: st
         _put(
             metrics, UNITS[metric.unit], {metric.name if of is None else metric.name_for(of): recordable_values(values)}
         )
+
+
+class MetricFamily:
+    """A metric named per feature or class (FeatureValue.<feature>) over a fixed set of them, its
+    names and unit worked out once: the predict function adds one value per feature to every
+    request's document, so the per-feature work is a lookup and an append."""
+
+    def __init__(self, metric: Metric, members: Iterable[str]) -> None:
+        _check(metric, True)
+        self.metric = metric
+        self.names = {member: metric.name_for(member) for member in members}
+        self.unit = UNITS[metric.unit]
+
+    def add_from(self, metrics: Metrics, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Each member's values in `rows` (member -> value; None or absent is no value)."""
+        named: dict[str, list[float]] = {}
+        for row in rows:
+            for member, name in self.names.items():
+                value = row.get(member)
+                if value is None:
+                    continue
+                if name in named:
+                    named[name].append(recordable(value))
+                else:
+                    named[name] = [recordable(value)]
+        _put(metrics, self.unit, named)
 
 
 def add_values_per(metrics: Metrics, metric: Metric, values_of: Mapping[str, Sequence[float]]) -> None:

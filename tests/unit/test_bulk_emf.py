@@ -13,7 +13,7 @@ import pytest
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
-from functions.shared.emit import BulkEMFProvider, add_metric, add_values, add_values_per
+from functions.shared.emit import BulkEMFProvider, MetricFamily, add_metric, add_values, add_values_per
 from modelwatch.catalog import metrics as catalog
 from modelwatch.catalog.metrics import LARGEST_MAGNITUDE
 
@@ -45,8 +45,11 @@ def _request(features: int, records: int):
         add_metric(metrics, catalog.PREDICTION_LATENCY, 0.25)
         add_values(metrics, catalog.CONFIDENCE, [0.5 + i / (2 * records) for i in range(records)])
         add_values_per(metrics, catalog.PREDICTIONS, {"yes": [records - 1], "no": [1]})
-        values = {f"f{j}": [float(i * j) for i in range(records)] for j in range(features)}
-        add_values_per(metrics, catalog.FEATURE_VALUE, values)
+        names = [f"f{j}" for j in range(features)]
+        rows = [
+            {name: (None if (i + j) % 7 == 0 else i * j + 0.5) for j, name in enumerate(names)} for i in range(records)
+        ]
+        MetricFamily(catalog.FEATURE_VALUE, names).add_from(metrics, rows)
         add_metric(metrics, catalog.MODEL_LATENCY, 0.1)
 
     return fill
@@ -80,10 +83,40 @@ def test_values_are_recorded_as_cloudwatch_takes_them():
     assert document["Confidence"] == [0.0, 0.0, 3.0, LARGEST_MAGNITUDE, -LARGEST_MAGNITUDE]
 
 
+def test_feature_values_one_by_one_and_by_family_make_the_same_document():
+    """The request path's family of feature metrics against Powertools' add_metric, value by value."""
+    rows = [{"a": 1, "b": None, "c": 2.5}, {"a": 3, "c": 1e-300}, {"b": -1e300}]
+
+    def by_family(metrics: Metrics) -> None:
+        MetricFamily(catalog.FEATURE_VALUE, ["a", "b", "c"]).add_from(metrics, rows)
+
+    def one_by_one(metrics: Metrics) -> None:
+        for row in rows:
+            for name in ("a", "b", "c"):
+                if row.get(name) is not None:
+                    add_metric(metrics, catalog.FEATURE_VALUE, row[name], of=name)
+
+    (ours,) = _documents(BulkEMFProvider(namespace="N", service="s"), by_family)
+    (theirs,) = _documents(AmazonCloudWatchEMFProvider(namespace="N", service="s"), one_by_one)
+    names = {m["Name"] for m in ours["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert names == {"FeatureValue.a", "FeatureValue.b", "FeatureValue.c"}
+    assert (
+        {n: ours[n] for n in names}
+        == {n: theirs[n] for n in names}
+        == {
+            "FeatureValue.a": [1.0, 3.0],
+            "FeatureValue.b": [-LARGEST_MAGNITUDE],
+            "FeatureValue.c": [2.5, 0.0],
+        }
+    )
+
+
 def test_a_named_metric_needs_its_name_and_others_refuse_one():
     metrics = Metrics(provider=BulkEMFProvider(namespace="N", service="s"))
     with pytest.raises(ValueError, match="named per feature"):
         add_values(metrics, catalog.FEATURE_VALUE, [1.0])
     with pytest.raises(ValueError, match="named per"):
         add_values_per(metrics, catalog.CONFIDENCE, {"x": [1.0]})
+    with pytest.raises(ValueError, match="named per"):
+        MetricFamily(catalog.CONFIDENCE, ["x"])
     metrics.provider.clear_metrics()
