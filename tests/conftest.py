@@ -10,6 +10,7 @@ import pytest
 from modelwatch.profiles import NumericColumnProfile, ProfileBuilder, ProfileSchema
 from modelwatch.profiles.coercion import as_finite_floats
 from modelwatch.spec import MonitoringSpec, load_spec
+from modelwatch_local.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,3 +38,16 @@ def build_profile(spec: MonitoringSpec, batch: dict, chunk_rows: int | None = No
     builder = ProfileBuilder(ProfileSchema.from_spec(spec), chunk_rows=chunk_rows)
     builder.add(batch)
     return builder.result()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_stack_left_running():
+    """A LocalStack left running (a test or fixture that failed before stopping it) would hand
+    every later stack in this worker its objects, since moto resets only when its outermost mock
+    starts: the module that leaves one fails here, and the stack is stopped."""
+    before = list(LocalStack.running)
+    yield
+    left = [stack for stack in LocalStack.running if stack not in before]
+    for stack in left:
+        stack.stop()
+    assert not left, f"{len(left)} LocalStack(s) left running by this module"

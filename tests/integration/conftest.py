@@ -21,9 +21,11 @@ START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 def stack():
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     local = LocalStack(ROOT / "monitoring.toml")
-    local.publish_demo_model("v1")
-    yield local
-    local.stop()
+    try:
+        local.publish_demo_model("v1")
+        yield local
+    finally:
+        local.stop()
 
 
 GOOD = {"age": 35, "income": 42000.5, "score": 700, "category": "a", "region": "north"}

@@ -140,9 +140,10 @@ def _canonical(invocation) -> list:
 
 
 @pytest.fixture(scope="module")
-def clean() -> Iterator[tuple[LocalStack, dict[str, bytes], Any, int]]:
+def clean(request) -> tuple[LocalStack, dict[str, bytes], Any, int]:
     """Three hours of labelled traffic, then one clean drift run: what every other run must equal."""
     stack = LocalStack(ROOT / "monitoring.toml", clock=MovableClock(START))
+    request.addfinalizer(stack.stop)  # stopped even when this setup fails: a stack left running is shared
     stack.publish_demo_model("v1")
     for hour in range(3):
         stack.clock.advance(3600 if hour else 60)
@@ -165,8 +166,7 @@ def clean() -> Iterator[tuple[LocalStack, dict[str, bytes], Any, int]]:
     _forget_derived(stack)
     _job(stack, counter).run(END)
     assert _derived(stack) == derived  # a run is deterministic
-    yield stack, derived, invocation, counter.written
-    stack.stop()
+    return stack, derived, invocation, counter.written
 
 
 def test_a_run_killed_after_any_write_then_rerun_equals_a_clean_run(clean):

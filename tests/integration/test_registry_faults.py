@@ -26,10 +26,12 @@ REQUESTS_PER_SCENARIO = 3  # the first one re-reads the pointer; the others are 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
     local = LocalStack(ROOT / "monitoring.toml")
-    local.publish_demo_model("good")
-    local.publish_demo_model("next", seed=21, promote=False)
-    yield local
-    local.stop()
+    try:
+        local.publish_demo_model("good")
+        local.publish_demo_model("next", seed=21, promote=False)
+        yield local
+    finally:
+        local.stop()
 
 
 @pytest.fixture

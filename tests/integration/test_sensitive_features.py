@@ -41,9 +41,11 @@ def _sensitive_spec(tmp_path: Path) -> Path:
 @pytest.fixture
 def stack(tmp_path):
     local = LocalStack(_sensitive_spec(tmp_path), clock=MovableClock(START))
-    local.publish_demo_model("v1")
-    yield local
-    local.stop()
+    try:
+        local.publish_demo_model("v1")
+        yield local
+    finally:
+        local.stop()
 
 
 def _region_verdict(stack: LocalStack, end: datetime) -> dict:

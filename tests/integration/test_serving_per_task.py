@@ -91,12 +91,9 @@ def _label(task: str, value: object) -> object:
 class Served:
     """One task's stack after a model was published, served, labelled and checked for drift."""
 
-    def __init__(self, task: str, folder: Path) -> None:
-        warnings.filterwarnings("ignore", message="No application metrics to publish")
+    def __init__(self, task: str, folder: Path, stack: LocalStack) -> None:
         self.task = task
-        spec_path = folder / "monitoring.toml"
-        spec_path.write_text(_spec_text(task))
-        self.stack = LocalStack(spec_path, clock=MovableClock(START))
+        self.stack = stack
         rng = np.random.default_rng({"binary": 1, "multiclass": 2, "regression": 3}[task])
         spec = self.stack.platform.spec
         model = build_model_folder(spec, "v1", task_frame(rng, 3000, task), task_frame(rng, 1200, task), START)
@@ -128,9 +125,15 @@ class Served:
 
 @pytest.fixture(scope="module", params=["binary", "multiclass", "regression"])
 def served(request, tmp_path_factory):
-    result = Served(request.param, tmp_path_factory.mktemp(request.param))
-    yield result
-    result.stack.stop()
+    folder = tmp_path_factory.mktemp(request.param)
+    spec_path = folder / "monitoring.toml"
+    spec_path.write_text(_spec_text(request.param))
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    stack = LocalStack(spec_path, clock=MovableClock(START))
+    try:
+        yield Served(request.param, folder, stack)
+    finally:
+        stack.stop()
 
 
 def test_responses_follow_the_task(served):

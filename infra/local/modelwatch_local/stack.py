@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from modelwatch.alerts.redrive import RedriveOutcome, redrive
 from modelwatch.catalog import functions as catalog
@@ -112,12 +112,25 @@ def local_environment(spec_path: Path, monitoring: bool = True) -> dict[str, str
 
 
 class LocalStack:
+    # The stacks started and not yet stopped, in this process (tests check none is left running).
+    running: ClassVar[list[LocalStack]] = []
+
     def __init__(self, spec_path: Path, clock: MovableClock | None = None, monitoring: bool = True):
         from moto import mock_aws
 
         os.environ.update(FAKE_AWS_ENVIRONMENT)
         self._mock = mock_aws()
         self._mock.start()
+        try:
+            self._set_up(spec_path, clock, monitoring)
+        except BaseException:
+            # moto resets its state only when the outermost mock starts: a mock left running
+            # would hand every later stack in this process the objects of this one.
+            self._mock.stop()
+            raise
+        LocalStack.running.append(self)
+
+    def _set_up(self, spec_path: Path, clock: MovableClock | None, monitoring: bool) -> None:
         self.clock = clock or MovableClock()
         self.environment = local_environment(spec_path, monitoring)
         self.platform = Platform(self.environment, self.clock)
@@ -414,3 +427,4 @@ class LocalStack:
     def stop(self) -> None:
         install_platform(self._previous_platform)
         self._mock.stop()
+        LocalStack.running.remove(self)
