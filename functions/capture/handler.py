@@ -95,12 +95,19 @@ def _loss_model(registry: ModelRegistry, manifest: ModelManifest) -> tuple[LossM
         return None, False
     if verified is None:
         return None, True
-    loss_model = LossModel.from_bytes(verified)
+    try:
+        loss_model = LossModel.from_bytes(verified)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:  # verified, yet not a loss model
+        _loss_model_not_run(manifest.version, f"not a loss model: {error}")
+        return None, False
     hidden = sorted(loss_model.inputs.intersection(SPEC.sensitive_features))
-    if hidden:
-        # Fitted before loss models left sensitive features out: captures hold them hashed or
-        # not at all, so its estimates would be wrong without a sign. Refit (train or import).
-        _loss_model_not_run(manifest.version, f"it reads sensitive features ({', '.join(hidden)}) captures hide")
+    unknown = sorted(loss_model.inputs - set(SPEC.features))
+    if hidden or unknown:
+        # Fitted before loss models left sensitive features out (captures hold those hashed or
+        # not at all), or for another spec's features: its estimates would be wrong without a
+        # sign. Refit it (modelwatch train or import).
+        reads = ", ".join(hidden + unknown)
+        _loss_model_not_run(manifest.version, f"it reads features the captures do not hold as served ({reads})")
         return None, False
     return loss_model, True
 

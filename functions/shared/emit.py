@@ -80,10 +80,7 @@ def add_metric(metrics: Metrics, metric: Metric, value: float, of: str | None = 
 def add_values(metrics: Metrics, metric: Metric, values: Sequence[float], of: str | None = None) -> None:
     """Values of one metric in the invocation's EMF document, as add_metric puts each."""
     _check(metric, of is not None)
-    if values:
-        _put(
-            metrics, UNITS[metric.unit], {metric.name if of is None else metric.name_for(of): recordable_values(values)}
-        )
+    _put(metrics, UNITS[metric.unit], {metric.name if of is None else metric.name_for(of): recordable_values(values)})
 
 
 class MetricFamily:
@@ -103,12 +100,12 @@ class MetricFamily:
         for row in rows:
             for member, name in self.names.items():
                 value = row.get(member)
-                if value is None:
+                if value is None or (recorded := recordable(value)) is None:
                     continue
                 if name in named:
-                    named[name].append(recordable(value))
+                    named[name].append(recorded)
                 else:
-                    named[name] = [recordable(value)]
+                    named[name] = [recorded]
         _put(metrics, self.unit, named)
 
 
@@ -116,7 +113,7 @@ def add_values_per(metrics: Metrics, metric: Metric, values_of: Mapping[str, Seq
     """Values of a metric named per feature or class, for each of them (`values_of`: feature or
     class -> its values): the catalogue entry checked once for all of them."""
     _check(metric, True)
-    named = {metric.name_for(of): recordable_values(values) for of, values in values_of.items() if values}
+    named = {metric.name_for(of): recordable_values(values) for of, values in values_of.items()}
     _put(metrics, UNITS[metric.unit], named)
 
 
@@ -128,6 +125,8 @@ def _check(metric: Metric, named: bool) -> None:
 
 
 def _put(metrics: Metrics, unit: MetricUnit, values_of: dict[str, list[float]]) -> None:
+    """Each named metric's values (recorded already); a metric left without any is not added."""
+    values_of = {name: values for name, values in values_of.items() if values}
     provider = metrics.provider
     if isinstance(provider, BulkEMFProvider):
         provider.add_values(unit, values_of)
@@ -141,6 +140,9 @@ def emit_with_dimensions(metric: Metric, value: float, namespace: str, dimension
     """A value in its own EMF document, with every dimension the catalogue gives the metric."""
     if tuple(dimensions) != metric.dimensions:
         raise ValueError(f"{metric.name} takes dimensions {metric.dimensions}, not {tuple(dimensions)}")
-    with single_metric(metric.name, UNITS[metric.unit], recordable(value), namespace=namespace) as document:
+    recorded = recordable(value)
+    if recorded is None:
+        return  # NaN or an infinity: nothing CloudWatch can store
+    with single_metric(metric.name, UNITS[metric.unit], recorded, namespace=namespace) as document:
         for key, dimension in dimensions.items():
             document.add_dimension(key, dimension)

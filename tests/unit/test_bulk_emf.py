@@ -77,10 +77,14 @@ def test_values_added_one_by_one_then_in_bulk_split_where_powertools_splits():
 
 def test_values_are_recorded_as_cloudwatch_takes_them():
     def fill(metrics: Metrics) -> None:
-        add_values(metrics, catalog.CONFIDENCE, [1e-200, 0, 3, 1e300, -1e300])
+        add_values(metrics, catalog.CONFIDENCE, [1e-200, 0, 3, 1e300, -1e300, float("nan"), float("inf")])
+        add_values(metrics, catalog.PREDICTED_VALUE, [float("nan")])  # nothing to record: no metric
+        MetricFamily(catalog.FEATURE_VALUE, ["a"]).add_from(metrics, [{"a": float("-inf")}, {"a": 2}])
 
     (document,) = _documents(BulkEMFProvider(namespace="N", service="s"), fill)
     assert document["Confidence"] == [0.0, 0.0, 3.0, LARGEST_MAGNITUDE, -LARGEST_MAGNITUDE]
+    assert document["FeatureValue.a"] == [2.0]
+    assert "PredictedValue" not in document
 
 
 def test_feature_values_one_by_one_and_by_family_make_the_same_document():

@@ -92,4 +92,9 @@ def test_text_json_can_only_escape_is_still_captured():
     (line,) = log_lines(CAPTURE, records)
     kind, parsed = parse_line(line)
     assert kind == CAPTURE and parsed[0]["features"]["note"] == "a\ud800b"
-    assert json.loads(line)["records"][0]["request_id"] == "r0"
+    strict = json.loads(line, parse_constant=_refuse)  # JSON has no NaN: it must be null
+    assert strict["records"][0]["prediction"] is None
+
+
+def _refuse(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")

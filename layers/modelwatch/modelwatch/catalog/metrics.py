@@ -12,6 +12,7 @@ need a document per value (about 0.06 ms each on every request).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -402,21 +403,24 @@ DIMENSION_VALUE_MAX_LENGTH = 1024
 SMALLEST_MAGNITUDE, LARGEST_MAGNITUDE = 8.515920e-109, 1.174271e108
 
 
-def recordable(value: float) -> float:
-    """A finite value as CloudWatch can store it, as a float: magnitudes below its smallest are 0
-    (a value that small is 0 to every statistic), above its largest the largest. Called for every
-    value on the request path: the common case returns first."""
+def recordable(value: float) -> float | None:
+    """A value as CloudWatch can store it, as a float: magnitudes below its smallest are 0 (a
+    value that small is 0 to every statistic), above its largest the largest; None for NaN or an
+    infinity, which no statistic can take (and which would make the whole EMF document invalid
+    JSON). Called for every value on the request path: the common case returns first."""
     magnitude = abs(value)
     if SMALLEST_MAGNITUDE <= magnitude <= LARGEST_MAGNITUDE:
         return float(value)
     if magnitude < SMALLEST_MAGNITUDE:
         return 0.0
+    if magnitude != magnitude or magnitude == math.inf:
+        return None
     return LARGEST_MAGNITUDE if value > 0 else -LARGEST_MAGNITUDE
 
 
 def recordable_values(values: Iterable[float]) -> list[float]:
-    """recordable() of each value."""
-    return [recordable(value) for value in values]
+    """recordable() of each value, leaving out those it cannot record."""
+    return [recorded for value in values if (recorded := recordable(value)) is not None]
 
 
 def per_request_metrics(task: str) -> list[Metric]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -155,7 +156,18 @@ def _encoded_record(record: dict[str, Any]) -> bytes:
     try:
         return orjson.dumps(record, default=str)
     except orjson.JSONEncodeError:
-        return json.dumps(record, separators=(",", ":"), default=str).encode()
+        return json.dumps(_finite(record), separators=(",", ":"), default=str, allow_nan=False).encode()
+
+
+def _finite(value: Any) -> Any:
+    """`value` with NaN and infinities as None, as orjson writes them (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _envelope(kind: str, encoded_records: list[bytes]) -> str:
