@@ -96,20 +96,15 @@ def _predictions_per_minute(spec: MonitoringSpec) -> Series:
 def _output_distribution(spec: MonitoringSpec) -> Widget:
     """What the model answers, per record: a classifier's confidence, a regression's value."""
     if spec.task == "regression":
-        metric = catalog.PREDICTED_VALUE
-        return Widget(
-            "Predicted value distribution",
-            "graph",
-            tuple(_series(metric, p, label=p) for p in PERCENTILES),
-            thresholds=_thresholds(spec, metric),
-        )
-    metric = catalog.CONFIDENCE
+        metric, title, y_range = catalog.PREDICTED_VALUE, "Predicted value distribution", None
+    else:
+        metric, title, y_range = catalog.CONFIDENCE, "Confidence distribution", (0.0, 1.0)
     return Widget(
-        "Confidence distribution",
+        title,
         "graph",
         tuple(_series(metric, p, label=p) for p in PERCENTILES),
         thresholds=_thresholds(spec, metric),
-        y_range=(0, 1),
+        y_range=y_range,
     )
 
 
