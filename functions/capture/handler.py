@@ -26,6 +26,7 @@ from modelwatch.data_access.capture_store import CaptureStore, CaptureWriteError
 from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.data_access.model_store import ModelRegistry, registry_of
 from modelwatch.data_access.platform import Platform, current_platform
+from modelwatch.dle import inputs_captures_lack
 from modelwatch.jobs.profile_job import ProfileJob, ProfileOutcome, VersionModels, baseline_reconstruction
 from modelwatch.loss_model import LossModel
 from modelwatch.registry.manifest import ModelManifest
@@ -100,14 +101,10 @@ def _loss_model(registry: ModelRegistry, manifest: ModelManifest) -> tuple[LossM
     except (ValueError, KeyError, TypeError, AttributeError) as error:  # verified, yet not a loss model
         _loss_model_not_run(manifest.version, f"not a loss model: {error}")
         return None, False
-    hidden = sorted(loss_model.inputs.intersection(SPEC.sensitive_features))
-    unknown = sorted(loss_model.inputs - set(SPEC.features))
-    if hidden or unknown:
-        # Fitted before loss models left sensitive features out (captures hold those hashed or
-        # not at all), or for another spec's features: its estimates would be wrong without a
-        # sign. Refit it (modelwatch train or import).
-        reads = ", ".join(hidden + unknown)
-        _loss_model_not_run(manifest.version, f"it reads features the captures do not hold as served ({reads})")
+    lacking = inputs_captures_lack(loss_model, SPEC)
+    if lacking:
+        # Its estimates would be wrong without a sign. Refit it (modelwatch train or import).
+        _loss_model_not_run(manifest.version, f"it reads features captures do not hold ({', '.join(lacking)})")
         return None, False
     return loss_model, True
 
@@ -151,8 +148,7 @@ def _report(job: ProfileJob, outcome: ProfileOutcome) -> None:
         logger.error("capture object quarantined", extra={"key": key, "reason": reason})
     for key, reason in outcome.losses_not_estimated.items():
         logger.error("no expected losses for a capture object", extra={"key": key, "reason": reason})
-    if outcome.losses_not_estimated:
-        add_metric(metrics, catalog.MODEL_LOAD_FAILED, len(outcome.losses_not_estimated))
+    add_metric(metrics, catalog.MODEL_LOAD_FAILED, len(outcome.losses_not_estimated))  # sent when nonzero
     add_metric(metrics, catalog.PROFILED_OBJECTS, outcome.profiled)
     add_metric(metrics, catalog.PROFILE_FAILED, len(outcome.quarantined))
 

@@ -24,8 +24,7 @@ def feature_values(spec: MonitoringSpec) -> MetricFamily:
     a sensitive number is dropped, so its values never reach an EMF line. Worked out once per
     deployment: the spec's feature lists are computed properties, too slow to ask for on every
     request, and so are the metric names."""
-    sensitive = spec.sensitive_features
-    return MetricFamily(catalog.FEATURE_VALUE, (name for name in spec.numeric_features if name not in sensitive))
+    return MetricFamily(catalog.FEATURE_VALUE, spec.plain_numeric_features)
 
 
 def emit_scored(metrics: Metrics, features: MetricFamily, batch: ScoredBatch, total_ms: float, captured: int) -> None:
@@ -36,16 +35,12 @@ def emit_scored(metrics: Metrics, features: MetricFamily, batch: ScoredBatch, to
     add_metric(metrics, catalog.MODEL_LATENCY, batch.model_ms)
     add_values(metrics, catalog.CONFIDENCE, batch.confidences)
     add_values(metrics, catalog.PREDICTED_VALUE, batch.predicted_values)
-    # Input problems are counted when there are some: a clean request (nearly all of them) adds
-    # three fewer values to its document. The alarms judge the drift check's hourly rates
-    # (MissingRate, OutOfRangeRate, UnseenCategoryRate), which count every row.
-    for metric, count in (
-        (catalog.MISSING_VALUES, sum(len(e.missing) for e in batch.events)),
-        (catalog.OUT_OF_RANGE, sum(len(e.out_of_range) for e in batch.events)),
-        (catalog.UNSEEN_CATEGORY, sum(len(e.unseen) for e in batch.events)),
-    ):
-        if count:
-            add_metric(metrics, metric, count)
+    # Input problems are sent only when there are some (the catalogue's only_when_nonzero): a
+    # clean request (nearly all of them) adds three fewer values to its document. The alarms judge
+    # the drift check's hourly rates (MissingRate, OutOfRangeRate, UnseenCategoryRate).
+    add_metric(metrics, catalog.MISSING_VALUES, sum(len(e.missing) for e in batch.events))
+    add_metric(metrics, catalog.OUT_OF_RANGE, sum(len(e.out_of_range) for e in batch.events))
+    add_metric(metrics, catalog.UNSEEN_CATEGORY, sum(len(e.unseen) for e in batch.events))
     metrics.add_metadata("model_version", batch.model_version)
     if captured:
         add_metric(metrics, catalog.CAPTURE_RECORDS_SENT, captured, of=batch.model_version)

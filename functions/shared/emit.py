@@ -78,9 +78,13 @@ def add_metric(metrics: Metrics, metric: Metric, value: float, of: str | None = 
 
 
 def add_values(metrics: Metrics, metric: Metric, values: Sequence[float], of: str | None = None) -> None:
-    """Values of one metric in the invocation's EMF document, as add_metric puts each."""
+    """Values of one metric in the invocation's EMF document, as add_metric puts each; zeros of a
+    metric the catalogue sends only when nonzero are left out."""
     _check(metric, of is not None)
-    _put(metrics, UNITS[metric.unit], {metric.name if of is None else metric.name_for(of): recordable_values(values)})
+    recorded = recordable_values(values)
+    if metric.only_when_nonzero:
+        recorded = [value for value in recorded if value]
+    _put(metrics, UNITS[metric.unit], {metric.name if of is None else metric.name_for(of): recorded})
 
 
 class MetricFamily:

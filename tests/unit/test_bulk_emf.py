@@ -124,3 +124,13 @@ def test_a_named_metric_needs_its_name_and_others_refuse_one():
     with pytest.raises(ValueError, match="named per"):
         MetricFamily(catalog.CONFIDENCE, ["x"])
     metrics.provider.clear_metrics()
+
+
+def test_a_metric_sent_only_when_nonzero_leaves_its_zeros_out():
+    def fill(metrics: Metrics) -> None:
+        add_metric(metrics, catalog.PREDICTION_LATENCY, 0.2)
+        add_metric(metrics, catalog.MISSING_VALUES, 0)
+        add_metric(metrics, catalog.OUT_OF_RANGE, 2)
+
+    (document,) = _documents(BulkEMFProvider(namespace="N", service="s"), fill)
+    assert "MissingValues" not in document and document["OutOfRange"] == [2.0]

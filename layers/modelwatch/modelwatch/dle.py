@@ -35,7 +35,15 @@ from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.spec.models import MonitoringSpec
 
-__all__ = ["LOSSES", "LossModel", "estimate_regression", "fit_loss_model", "loss_columns", "loss_model_inputs"]
+__all__ = [
+    "LOSSES",
+    "LossModel",
+    "estimate_regression",
+    "fit_loss_model",
+    "inputs_captures_lack",
+    "loss_columns",
+    "loss_model_inputs",
+]
 
 LOSSES = {
     EXPECTED_ABS_ERROR: "absolute error",
@@ -61,11 +69,14 @@ def loss_model_inputs(spec: MonitoringSpec) -> tuple[list[str], list[str]]:
     """The features a loss model reads (numeric, categorical): those captures hold as served. A
     sensitive feature is hashed or dropped before a capture line is written, and the capture
     function, which runs the loss model, could not feed it the values it was fitted on."""
-    sensitive = spec.sensitive_features
-    return (
-        [name for name in spec.numeric_features if name not in sensitive],
-        [name for name in spec.categorical_features if name not in sensitive],
-    )
+    return spec.plain_numeric_features, spec.plain_categorical_features
+
+
+def inputs_captures_lack(loss_model: LossModel, spec: MonitoringSpec) -> list[str]:
+    """The features `loss_model` reads that the spec's captures do not hold as served: a loss
+    model fitted before loss_model_inputs left sensitive features out, or for another spec."""
+    numeric, categorical = loss_model_inputs(spec)
+    return sorted(loss_model.inputs.difference(numeric, categorical))
 
 
 def fit_loss_model(

@@ -237,7 +237,8 @@ def dashboard_rows(spec: MonitoringSpec) -> list[list[Widget]]:
                 "Feature values (p50)",
                 "graph",
                 tuple(
-                    Series("metric", catalog.FEATURE_VALUE.name_for(f), "p50", MINUTE, f) for f in spec.numeric_features
+                    Series("metric", catalog.FEATURE_VALUE.name_for(f), "p50", MINUTE, f)
+                    for f in spec.plain_numeric_features
                 ),
                 width=16,
             ),

@@ -245,7 +245,7 @@ def _series_per_value(spec: MonitoringSpec, metric: Metric, traffic: Traffic) ->
     """Series of one metric for one window (drift) or overall: the product of its dimensions' values."""
     count = 1
     if metric.named_per == "feature":
-        count *= len(spec.numeric_features)
+        count *= len(spec.plain_numeric_features)  # a sensitive number's values are never sent
     elif metric.named_per == "class":
         count *= _class_count(spec)
     # Named per model version (CaptureRecordsSent.<version>): the live version's one series.

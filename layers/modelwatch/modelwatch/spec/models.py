@@ -566,15 +566,19 @@ class MonitoringSpec(_Strict):
         ever sent to CloudWatch, and a wide or oddly named table must still profile."""
         deployable = info.context is None or info.context.get(DEPLOYABLE, True)
         problems = self._cloudwatch_problems() if deployable else []
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _multivariate_rows_are_whole(self) -> MonitoringSpec:
         dropped_numbers = [n for n in self.numeric_features if self.features[n].protection == "drop"]
         if dropped_numbers and self.multivariate_methods:
-            problems.append(
+            raise ValueError(
                 f"features.{dropped_numbers[0]}.sensitive: a dropped numeric feature leaves no row with every "
                 "numeric value, which the multivariate drift methods need; set drift.multivariate."
                 f"{self.multivariate_methods[0]} = false"
             )
-        if problems:
-            raise ValueError("; ".join(problems))
         return self
 
     def _cloudwatch_problems(self) -> list[str]:
@@ -670,6 +674,17 @@ class MonitoringSpec(_Strict):
     @property
     def categorical_features(self) -> list[str]:
         return [n for n, f in self.features.items() if f.type == "categorical"]
+
+    @property
+    def plain_numeric_features(self) -> list[str]:
+        """Numeric features whose values reach logs and captures as served (not sensitive): the
+        ones a request's EMF document carries (FeatureValue.<feature>) and DLE's loss model reads."""
+        return [n for n, f in self.features.items() if f.type == "numeric" and f.protection is None]
+
+    @property
+    def plain_categorical_features(self) -> list[str]:
+        """Categorical features whose values reach captures as served (not hashed or dropped)."""
+        return [n for n, f in self.features.items() if f.type == "categorical" and f.protection is None]
 
     @property
     def sensitive_features(self) -> dict[str, SensitiveAction]:

@@ -81,10 +81,8 @@ def profile_captures(
 
 
 def _add_expected_losses(loss_model: LossModel, prediction_column: str, columns: dict[str, np.ndarray]) -> str | None:
-    """Each record's expected losses into `columns`; or why the loss model could not run."""
-    missing = sorted(loss_model.inputs - set(columns))
-    if missing:
-        return f"the loss model reads {', '.join(missing)}, which the spec's captures do not hold"
+    """Each record's expected losses into `columns`; or why the loss model could not run (the
+    capture function refuses one reading features captures lack: dle.inputs_captures_lack)."""
     try:
         columns.update(loss_columns(loss_model, prediction_column, columns))
     except Exception as error:  # ONNX Runtime's errors share no base narrower than Exception
