@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from modelwatch.retraining import labelled_rows, score_on
+from modelwatch.retraining import labelled_rows
 from modelwatch.retraining.dataset import labels_by_request
+from modelwatch.retraining.decision import actual_of, answers_on, metrics_of
 from modelwatch.retraining.tables import from_parquet, to_parquet
 
 
@@ -78,5 +79,10 @@ def test_scoring_on_the_holdout_uses_the_models_own_predictions(demo_spec):
     holdout = {name: np.array([1.0, 2.0, 3.0, 4.0]) for name in demo_spec.numeric_features}
     holdout |= {name: np.array(["a"] * 4, dtype=object) for name in demo_spec.categorical_features}
     holdout["label"] = np.array(["1", "1", "1", "0"], dtype=object)
-    assert score_on(demo_spec, _Constant(0.9), holdout)["accuracy"] == pytest.approx(0.75)
-    assert score_on(demo_spec, _Constant(0.1), holdout)["accuracy"] == pytest.approx(0.25)
+    actual = actual_of(demo_spec, holdout)
+    assert metrics_of(demo_spec, actual, answers_on(demo_spec, _Constant(0.9), holdout))["accuracy"] == pytest.approx(
+        0.75
+    )
+    assert metrics_of(demo_spec, actual, answers_on(demo_spec, _Constant(0.1), holdout))["accuracy"] == pytest.approx(
+        0.25
+    )

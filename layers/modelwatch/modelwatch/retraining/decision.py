@@ -87,11 +87,6 @@ def metrics_of(
     return ClassificationCounts.from_rows(list(truth), predicted, p_positive, positive).metrics()
 
 
-def score_on(spec: MonitoringSpec, model: Classifier | Regressor, holdout: Mapping[str, np.ndarray]) -> dict[str, Any]:
-    """The model's metrics for its task on the holdout columns (features and target)."""
-    return metrics_of(spec, actual_of(spec, holdout), answers_on(spec, model, holdout))
-
-
 def _target(spec: MonitoringSpec) -> str:
     if spec.columns.target is None:
         raise ValueError("the spec names no target column to score a holdout on")

@@ -17,6 +17,7 @@ import numpy as np
 
 from modelwatch.errors import UserInputError
 from modelwatch.registry.folder import ModelFolder
+from modelwatch.retraining.decision import actual_of
 from modelwatch.spec.models import MonitoringSpec
 
 Trainer = Callable[[Any, MonitoringSpec], Any]
@@ -48,8 +49,7 @@ def training_frame(spec: MonitoringSpec, columns: Mapping[str, np.ndarray]):
     target = spec.columns.target
     assert target is not None
     frame = feature_matrix(spec, columns)
-    values = np.asarray(columns[target])
-    frame[target] = values.astype(np.float64) if spec.task == "regression" else values.astype(str)
+    frame[target] = actual_of(spec, columns)  # as Evaluate compares it (1, 1.0 and "1" one label)
     return frame
 
 
