@@ -17,6 +17,10 @@ XRAY_REASON = (
     "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions (CDK grants them for "
     "active and pass-through tracing)"
 )
+PUBLISH_REASON = (
+    "publishing to the KMS-encrypted alerts topic: CDK's grantPublish allows GenerateDataKey and "
+    "GenerateDataKeyWithoutPlaintext, on that one key only"
+)
 METRIC_READS_REASON = (
     "CloudWatch's GetMetricData and ListMetrics support no resource-level permissions (capture accounting reads "
     "CaptureRecordsSent)"
@@ -103,8 +107,7 @@ def suppress_reviewed_findings(
             "AwsSolutions-IAM5[Resource::*]": "X-Ray tracing of a state machine supports no resource-level permissions",
             f"AwsSolutions-IAM5[Resource::<{_logical(retraining.function)}.Arn>:*]": "the state machine invokes "
             "the retrain function, any published version of it",
-            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": "publishing to the KMS-encrypted alerts topic: "
-            "CDK's grantPublish allows GenerateDataKey and GenerateDataKeyWithoutPlaintext, on that one key only",
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": PUBLISH_REASON,
         },
     )
     if retraining.approvers is not None:
@@ -116,11 +119,7 @@ def _acknowledge_approval(functions: dict, retraining: Any) -> None:
     from modelwatch.catalog.functions import APPROVAL
     from modelwatch.catalog.layout import APPROVALS
 
-    publishing = (
-        "publishing to the KMS-encrypted alerts topic: CDK's grantPublish allows GenerateDataKey and "
-        "GenerateDataKeyWithoutPlaintext, on that one key only"
-    )
-    acknowledge(functions[APPROVAL.name], {"AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": publishing})
+    acknowledge(functions[APPROVAL.name], {"AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": PUBLISH_REASON})
     acknowledge(
         retraining.state_machine,
         {

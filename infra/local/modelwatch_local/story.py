@@ -73,7 +73,6 @@ class Story:
         self._frames = 0  # each hour's frame gets its own seed
         self.hour_start = START
         self.alarm_history: list[dict[str, Any]] = []  # every state change, for the dashboard's bands
-        self.reports: list[str] = []  # S3 keys of every report.html written
 
     # --- the clock and the traffic --------------------------------------------------------------
     def at_minute(self, minute: float) -> datetime:
@@ -170,10 +169,8 @@ class Story:
 
     def _drift_document(self, window: str, end: datetime) -> dict[str, Any]:
         version = self.stack.registry.current_version()
-        prefix = layout.report_prefix(version, window, end)
-        found = self.stack.objects(prefix)
-        self.reports += [key for key in found if key.endswith("report.html")]
-        return json.loads(next(body for key, body in found.items() if key.endswith("drift.json")))
+        key = layout.report_prefix(version, window, end) + "drift.json"
+        return json.loads(self.stack.objects(key)[key])
 
     def alarms(self, phase: str) -> None:
         """CloudWatch evaluating the alarms now; what changed, what retraining did, what Slack got."""
@@ -198,7 +195,7 @@ class Story:
             output = execution.output or {}
             decision = (output.get("evaluated") or {}).get("value") or {}
             trained = ((output.get("trained") or {}).get("value") or {}).get("version")
-            trigger = execution.name.split("-20")[0]
+            trigger = execution.input["trigger"]
             self.timeline.add(
                 now,
                 "retraining",
