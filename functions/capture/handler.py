@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
 from pydantic import BaseModel
 
 from functions.shared.emit import add_metric, function_metrics
+from modelwatch.catalog import layout
 from modelwatch.catalog import metrics as catalog
 from modelwatch.data_access.capture_store import CaptureStore, CaptureWriteError, batch_id
 from modelwatch.data_access.data_bucket import DataBucket
@@ -30,7 +31,7 @@ from modelwatch.dle import inputs_captures_lack
 from modelwatch.jobs.profile_job import ProfileJob, ProfileOutcome, VersionModels, baseline_reconstruction
 from modelwatch.loss_model import LossModel
 from modelwatch.registry.manifest import ModelManifest
-from modelwatch.serving.capture import CAPTURE, object_key, storage_groups
+from modelwatch.serving.capture import storage_groups
 from modelwatch.serving.current_model import ModelUnavailableError
 from modelwatch.stats.pca import PcaModel
 
@@ -124,19 +125,16 @@ def _store_delivery(event: CloudWatchLogsEvent, data: DataBucket, job: ProfileJo
         add_metric(metrics, catalog.CAPTURE_FAILED, len(unreadable))
     batch_key = batch_id(batch.log_stream, batch.log_events[0].get_id)
     try:
-        stored = CaptureStore(data).store(groups, batch_key)
+        written = CaptureStore(data).store(groups, batch_key)
     except CaptureWriteError as error:
         # botocore has retried already; keep every record in the log and let Lambda retry the batch.
         logger.exception("capture not stored", extra={"key": error.key, "records": error.records})
         add_metric(metrics, catalog.CAPTURE_FAILED, len(error.records))
         raise
+    stored = sum(len(records) for records in written.values())
     add_metric(metrics, catalog.CAPTURED_RECORDS, stored)
-    written = {
-        object_key(kind, version, hour, batch_key): records
-        for (kind, version, hour), records in groups.items()
-        if kind == CAPTURE
-    }
-    outcome = job.profile_written(written, current_platform().clock())
+    captures = {key: records for key, records in written.items() if layout.is_capture_object(key)}
+    outcome = job.profile_written(captures, current_platform().clock())
     _report(job, outcome)
     return {"objects": len(groups), "records": stored, "profiled": outcome.profiled}
 

@@ -31,9 +31,10 @@ class CaptureStore:
     def __init__(self, data: DataBucket) -> None:
         self.data = data
 
-    def store(self, groups: CaptureGroups, batch: str) -> int:
-        """Write every group; returns the records stored. Raises CaptureWriteError on a failure."""
-        stored = 0
+    def store(self, groups: CaptureGroups, batch: str) -> dict[str, list[dict[str, Any]]]:
+        """Write every group; returns each object written (key -> its records). Raises
+        CaptureWriteError on a failure."""
+        written = {}
         for (kind, version, hour), records in groups.items():
             key = object_key(kind, version, hour, batch)
             try:
@@ -42,5 +43,5 @@ class CaptureStore:
                     mark_changed(self.data, hour, key)
             except Exception as error:
                 raise CaptureWriteError(key, records, error) from error
-            stored += len(records)
-        return stored
+            written[key] = records
+        return written
