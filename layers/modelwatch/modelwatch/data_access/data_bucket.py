@@ -62,7 +62,7 @@ class DataBucket:
         for item in self.list(base, start_after=base + layout.hour_segment(hours[0])[:-1]):
             if item["Key"] > last:
                 break
-            hour = item["Key"][len(base) + len(layout.hour_segment("")) :]
+            hour = layout.hour_in_key(item["Key"], base)
             found[hour] = item["ETag"]
         return {hour: found[hour] for hour in hours if hour in found}
 
