@@ -1,7 +1,7 @@
 """The CDK app: `npx cdk synth` (or `make synth`) writes the CloudFormation template to cdk.out.
 
 Context (-c key=value) is documented in README.md; cdk-nag's AwsSolutions checks run on every
-synth, and an unreviewed finding is an error.
+synth, and an unreviewed finding is an error; so is a delivery hop the template's policies refuse.
 """
 
 import os
@@ -14,9 +14,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from modelwatch_infra.delivery_graph import refused_in_assembly
 from modelwatch_infra.stack import build
 
 app = cdk.App()
-build(app)
+stack = build(app)
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
-app.synth()
+assembly = app.synth()
+# Every delivery path (alarm -> topic, function -> dead letters, rule -> target, ...) must be
+# allowed by the policies AWS will evaluate: a refused hop fails the synth, naming it.
+refused = refused_in_assembly(assembly, stack.stack_name)
+if refused:
+    raise SystemExit("refused delivery hops:\n" + "\n".join(str(hop) for hop in refused))

@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -15,10 +16,19 @@ from aws_cdk import aws_secretsmanager as secrets
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from modelwatch.alerts.plan import PlannedAlarm, planned_alarms
-from modelwatch.catalog.metrics import API_ID_DIMENSION, MetricMath
+from modelwatch.catalog import delivery
+from modelwatch.catalog.metrics import (
+    API_ID_DIMENSION,
+    LAMBDA_DEAD_LETTER_ERRORS,
+    STATES_EXECUTIONS_FAILED,
+    STATES_MACHINE_DIMENSION,
+    STATES_NAMESPACE,
+    MetricMath,
+)
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch_infra.functions import dead_letter_queue
 from modelwatch_infra.settings import DeploymentSettings
@@ -83,13 +93,11 @@ class Alerting(Construct):
     ) -> None:
         super().__init__(scope, id)
         key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="ModelWatch alerts topic")
-        key.grant_encrypt_decrypt(cdk.aws_iam.ServicePrincipal("cloudwatch.amazonaws.com"))
-        self.topic = sns.Topic(self, "Alerts", master_key=key, enforce_ssl=True, display_name="ModelWatch alerts")
+        key.add_to_resource_policy(iam.PolicyStatement.from_json(delivery.alarm_key_statement()))
+        self.topic = self._topic("Alerts", key, "ModelWatch alerts")
         # The alerting path's own failures (the notifier failing, its dead letters) must not go
         # through the notifier: they go to a topic with email subscriptions only.
-        self.operations = sns.Topic(
-            self, "Operations", master_key=key, enforce_ssl=True, display_name="ModelWatch alerting failures"
-        )
+        self.operations = self._topic("Operations", key, "ModelWatch alerting failures")
         for address in settings.alert_emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(address))
             self.operations.add_subscription(subscriptions.EmailSubscription(address))
@@ -128,6 +136,51 @@ class Alerting(Construct):
         self.watch(functions, notifier_name)
         queues = {**dead_letter_queues, f"{notifier_name}-subscription": self.notify_dead_letters}
         self.watch_queues(queues, notifier_name)
+
+    def _topic(self, id: str, key: kms.IKey, display_name: str) -> sns.Topic:
+        """A topic encrypted with `key`, TLS only, that this stack's alarms may publish to: its
+        policy replaces SNS's default one, so it names them (modelwatch.catalog.delivery)."""
+        topic = sns.Topic(self, id, master_key=key, enforce_ssl=True, display_name=display_name)
+        stack = cdk.Stack.of(self)
+        statement = delivery.alarm_publish_statement(
+            topic.topic_arn,
+            partition=stack.partition,
+            region=stack.region,
+            account=stack.account,
+            stack_name=stack.stack_name,
+        )
+        topic.add_to_resource_policy(iam.PolicyStatement.from_json(statement))
+        return topic
+
+    def watch_dead_letter_errors(self, functions: dict[str, lambda_.Function]) -> None:
+        """An asynchronous function whose failed event Lambda cannot put in its dead-letter queue
+        loses that event: AWS/Lambda DeadLetterErrors, to the operations topic."""
+        for name, function in sorted(functions.items()):
+            self._alarm(
+                f"{name}-DeadLetterErrors",
+                function.metric(LAMBDA_DEAD_LETTER_ERRORS, period=cdk.Duration.minutes(5), statistic="Sum"),
+                threshold=0,
+                description=f"[critical] the {name} function's failed events could not reach its dead-letter "
+                "queue: they are lost",
+                topic=self.operations,
+            )
+
+    def watch_state_machines(self, machines: dict[str, sfn.IStateMachine]) -> None:
+        """Each state machine's failed executions, to the operations topic."""
+        for name, machine in sorted(machines.items()):
+            self._alarm(
+                f"{name}-ExecutionsFailed",
+                cw.Metric(
+                    namespace=STATES_NAMESPACE,
+                    metric_name=STATES_EXECUTIONS_FAILED,
+                    dimensions_map={STATES_MACHINE_DIMENSION: machine.state_machine_arn},
+                    statistic="Sum",
+                    period=cdk.Duration.minutes(5),
+                ),
+                threshold=0,
+                description=f"[critical] a {name} execution failed",
+                topic=self.operations,
+            )
 
     def watch(self, functions: dict[str, lambda_.IFunction], notifier_name: str) -> None:
         """Errors and throttles of each function, alarmed like the spec's rules; the notifier's own
@@ -171,8 +224,9 @@ class Alerting(Construct):
                     "captures may be lost before the capture function sees them",
                 )
 
-    def watch_queues(self, queues: dict[str, sqs.IQueue], notifier_name: str) -> None:
-        """Every dead-letter queue alarms while anything waits in it; the notifier's to email."""
+    def watch_queues(self, queues: dict[str, sqs.IQueue], notifier_name: str | None = None) -> None:
+        """Every dead-letter queue alarms while anything waits in it; the notifier's, and any
+        queue of the delivery path itself (notifier_name None), to email."""
         five_minutes = cdk.Duration.minutes(5)
         for name, queue in sorted(queues.items()):
             self._alarm(
@@ -180,7 +234,7 @@ class Alerting(Construct):
                 queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
                 threshold=0,
                 description=f"[critical] undelivered events wait in the {name} dead-letter queue",
-                topic=self.operations if name.startswith(notifier_name) else self.topic,
+                topic=self.operations if notifier_name is None or name.startswith(notifier_name) else self.topic,
             )
 
     def _alarm(

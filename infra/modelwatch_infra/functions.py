@@ -136,6 +136,10 @@ class ModelWatchFunction(Construct):
                 snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
                 **common,
             )
+        if self.dead_letters is not None and key is not None:
+            # Lambda sends a failed event to the queue with the function's role; an SSE-KMS queue
+            # also needs the key (the CDK's dead-letter wiring grants only sqs:SendMessage).
+            key.grant(self.function, "kms:GenerateDataKey", "kms:Decrypt")
         # What callers invoke: with SnapStart, the "live" alias of the version this deploy
         # published (every deploy that changes the function publishes and snapshots anew).
         self.entry: lambda_.IFunction = self.function

@@ -24,6 +24,7 @@ from modelwatch.catalog import layout
 from modelwatch.jobs.retraining_approval import approval_step
 from modelwatch.jobs.retraining_machine import retraining_definition
 from modelwatch.registry import stack_outputs
+from modelwatch_infra.functions import dead_letter_queue
 from modelwatch_infra.settings import DeploymentSettings
 
 
@@ -61,6 +62,8 @@ class Retraining(Construct):
         )
         self.function.grant_invoke(self.state_machine)
         topic.grant_publish(self.state_machine)
+        # What EventBridge could not start (after its retries) waits here, and alarms.
+        self.start_dead_letters = dead_letter_queue(self, "StartDeadLetters")
         self.approvers: iam.ManagedPolicy | None = None
         if approval is not None:
             approval_function.grant_invoke(self.state_machine)
@@ -136,6 +139,7 @@ class Retraining(Construct):
                     self.state_machine,
                     input=events.RuleTargetInput.from_object(execution_input),
                     retry_attempts=2,
+                    dead_letter_queue=self.start_dead_letters,
                 )
             ],
             **when,

@@ -88,6 +88,7 @@ class ModelWatchStack(cdk.Stack):
             notifier_name=catalog.NOTIFY.name,
         )
         alerting.watch_subscriptions(pipeline.capture_subscriptions)
+        alerting.watch_dead_letter_errors({n: b.function for n, b in built.items() if b.dead_letters is not None})
         retraining = Retraining(
             self,
             "Retraining",
@@ -98,6 +99,8 @@ class ModelWatchStack(cdk.Stack):
             topic=alerting.topic,
             trigger_alarms=alerting.retraining_triggers,
         )
+        alerting.watch_state_machines({"backfill": pipeline.backfill, "retraining": retraining.state_machine})
+        alerting.watch_queues({"retraining-start": retraining.start_dead_letters})
         # Where `modelwatch redrive-alerts --stack NAME` finds the notifier and its dead letters,
         # and `modelwatch approve|reject RUN --stack NAME` the runs waiting for approval.
         notifier = built[catalog.NOTIFY.name]
@@ -130,7 +133,7 @@ class ModelWatchStack(cdk.Stack):
             retraining=retraining,
             capture=fn[catalog.CAPTURE_FUNCTION.name],
             queues=[b.dead_letters for b in built.values() if b.dead_letters is not None]
-            + [pipeline.schedule_dead_letters, alerting.notify_dead_letters],
+            + [pipeline.schedule_dead_letters, alerting.notify_dead_letters, retraining.start_dead_letters],
         )
 
     @staticmethod

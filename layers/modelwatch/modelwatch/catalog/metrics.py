@@ -189,6 +189,13 @@ API_CLIENT_ERRORS = MathInput("client_errors", API_GATEWAY_NAMESPACE, "4xx", "Su
 LAMBDA_NAMESPACE = "AWS/Lambda"
 LAMBDA_FUNCTION_DIMENSION = "FunctionName"
 LAMBDA_ERRORS, LAMBDA_THROTTLES, LAMBDA_DURATION = "Errors", "Throttles", "Duration"
+# Events that Lambda could not put in a function's dead-letter queue (a refused send, a missing
+# key grant): the event is then lost, so this alarms.
+LAMBDA_DEAD_LETTER_ERRORS = "DeadLetterErrors"
+# Step Functions' own metrics of a state machine (namespace AWS/States, dimension StateMachineArn).
+STATES_NAMESPACE = "AWS/States"
+STATES_MACHINE_DIMENSION = "StateMachineArn"
+STATES_EXECUTIONS_FAILED = "ExecutionsFailed"
 API_5XX_RATE = _metric(
     "Api5xxRate",
     "Percent",

@@ -7,8 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelwatch.catalog.layout import CAPTURE
+
 BATCH = 50  # capture objects per invocation
 CONCURRENCY = 10
+
+
+# The widest input the machine is meant for: the whole capture area (what its role may list).
+WIDEST_INPUT = {"prefix": CAPTURE.prefix}
 
 
 def backfill_definition(bucket: str, capture_function_arn: str) -> dict[str, Any]:

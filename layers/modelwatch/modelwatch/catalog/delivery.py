@@ -1,0 +1,74 @@
+"""Who may deliver to the alerting path's topics, and use their key, declared once: the CDK stack
+writes these statements into the topics' policies and the topic key's policy, and the local
+runtime attaches the same statements to its topics and evaluates them on every publish.
+
+A topic policy replaces SNS's default policy, which is what lets same-account sources publish:
+so a topic with a policy must name every service that publishes to it. CloudWatch alarms
+publish as the service principal, limited here to this account and to this stack's alarms
+("Using Amazon SNS topic policies with CloudWatch alarms": aws:SourceArn, aws:SourceAccount)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ALARM_PUBLISHER = "cloudwatch.amazonaws.com"
+# What CloudWatch needs of a KMS-encrypted topic's key to publish to it.
+ALARM_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+
+
+def alarm_arns(partition: str, region: str, account: str, stack_name: str) -> str:
+    """Every alarm of the stack: alarm names start with the stack's name (modelwatch_infra.alerting)."""
+    return f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{stack_name}-*"
+
+
+def alarm_publish_statement(
+    topic_arn: str, *, partition: str, region: str, account: str, stack_name: str
+) -> dict[str, Any]:
+    """The topic policy's statement that lets the stack's alarms publish."""
+    return {
+        "Sid": "AlarmsOfThisStackPublish",
+        "Effect": "Allow",
+        "Principal": {"Service": ALARM_PUBLISHER},
+        "Action": "sns:Publish",
+        "Resource": topic_arn,
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnLike": {"aws:SourceArn": alarm_arns(partition, region, account, stack_name)},
+        },
+    }
+
+
+def tls_only_statement(topic_arn: str) -> dict[str, Any]:
+    """The Deny CDK's enforce_ssl writes: no publish over plain HTTP."""
+    return {
+        "Sid": "AllowPublishThroughSSLOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sns:Publish",
+        "Resource": topic_arn,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def alarm_key_statement() -> dict[str, Any]:
+    """The topic key's policy statement that lets CloudWatch encrypt what its alarms publish (as
+    AWS's example for alarms on an encrypted topic writes it: no condition, since the key is
+    used only through the topic, whose policy holds the alarm conditions)."""
+    return {
+        "Sid": "AlarmsEncryptTheirNotices",
+        "Effect": "Allow",
+        "Principal": {"Service": ALARM_PUBLISHER},
+        "Action": list(ALARM_KEY_ACTIONS),
+        "Resource": "*",
+    }
+
+
+def account_key_statement(*, partition: str, account: str) -> dict[str, Any]:
+    """A key's default statement: the account may use it through IAM (KMS's default key policy)."""
+    return {
+        "Sid": "Enable IAM User Permissions",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
