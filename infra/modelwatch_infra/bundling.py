@@ -13,6 +13,7 @@ import compileall
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,12 +162,20 @@ def image_inputs(function: str, core: str, spec: Path, trainer_requirements: Pat
 
 def stage_image(function: str, core: str, spec: Path, trainer_requirements: Path | None, staged: Path) -> Path:
     """A container image function's build context in `staged`: the code bundle, then the other
-    inputs, the Dockerfile last (its presence marks a complete stage)."""
-    shutil.rmtree(staged, ignore_errors=True)
-    build_function_code(function, staged / "code", core, spec)
+    inputs, the Dockerfile last. Built beside it and renamed into place, so two synths at once
+    (pytest's workers) never see, or write into, each other's half-staged folder."""
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    if staged.is_dir() and not (staged / "Dockerfile").is_file():
+        shutil.rmtree(staged, ignore_errors=True)  # an interrupted stage of an older synth
+    building = Path(tempfile.mkdtemp(prefix=f".{staged.name}-", dir=staged.parent))
+    build_function_code(function, building / "code", core, spec)
     inputs = image_inputs(function, core, spec, trainer_requirements)
     for name, body in inputs.items():
         if name != "Dockerfile":
-            (staged / name).write_bytes(body)
-    (staged / "Dockerfile").write_bytes(inputs["Dockerfile"])
+            (building / name).write_bytes(body)
+    (building / "Dockerfile").write_bytes(inputs["Dockerfile"])
+    try:
+        building.rename(staged)
+    except OSError:  # another synth staged the same inputs first: the same content
+        shutil.rmtree(building, ignore_errors=True)
     return staged

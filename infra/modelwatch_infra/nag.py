@@ -10,9 +10,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
-# CloudWatch's metric reads, which support no resource-level permissions (a function of the
-# catalogue with reads_metrics gets them on "*").
-METRIC_READS = ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics"]
 XRAY_REASON = (
     "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions (CDK grants them for "
     "active and pass-through tracing)"

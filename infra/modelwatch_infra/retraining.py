@@ -21,6 +21,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from modelwatch.catalog import layout
+from modelwatch.catalog.functions import APPROVAL
 from modelwatch.jobs.retraining_approval import approval_step
 from modelwatch.jobs.retraining_machine import retraining_definition
 from modelwatch.registry import stack_outputs
@@ -67,7 +68,8 @@ class Retraining(Construct):
         self.approvers: iam.ManagedPolicy | None = None
         if approval is not None:
             approval_function.grant_invoke(self.state_machine)
-            topic.grant_publish(approval_function)  # the approval notice, once the token is stored
+            if APPROVAL.publishes_alerts:  # the approval notice, once the token is stored
+                topic.grant_publish(approval_function)
             self.approvers = self._approvers_policy(data)
 
         if spec.retraining.schedule:

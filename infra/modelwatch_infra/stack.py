@@ -10,19 +10,19 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from modelwatch.catalog import delivery, permissions
 from modelwatch.catalog import functions as catalog
-from modelwatch.catalog.layout import Area
 from modelwatch.registry import stack_outputs
 from modelwatch_infra.alerting import Alerting
 from modelwatch_infra.api import Api
 from modelwatch_infra.bundling import ROOT
 from modelwatch_infra.dashboard import Dashboard
 from modelwatch_infra.functions import Layers, ModelWatchFunction
-from modelwatch_infra.nag import METRIC_READS, suppress_reviewed_findings
+from modelwatch_infra.nag import suppress_reviewed_findings
 from modelwatch_infra.pipeline import Pipeline
 from modelwatch_infra.retraining import Retraining
 from modelwatch_infra.settings import DeploymentSettings
-from modelwatch_infra.storage import Storage, grant_prefix, logs_key, pseudonym_secret
+from modelwatch_infra.storage import Storage, logs_key, pseudonym_secret
 
 Granted = dict[str, list[tuple[s3.IBucket, str]]]
 
@@ -99,8 +99,9 @@ class ModelWatchStack(cdk.Stack):
             topic=alerting.topic,
             trigger_alarms=alerting.retraining_triggers,
         )
-        alerting.watch_state_machines({"backfill": pipeline.backfill, "retraining": retraining.state_machine})
-        alerting.watch_queues({"retraining-start": retraining.start_dead_letters})
+        machines = (pipeline.backfill, retraining.state_machine)
+        alerting.watch_state_machines(dict(zip(delivery.STATE_MACHINES, machines, strict=True)))
+        alerting.watch_queues({delivery.RETRAINING_START_DEAD_LETTERS: retraining.start_dead_letters})
         # Where `modelwatch redrive-alerts --stack NAME` finds the notifier and its dead letters,
         # and `modelwatch approve|reject RUN --stack NAME` the runs waiting for approval.
         notifier = built[catalog.NOTIFY.name]
@@ -138,29 +139,29 @@ class ModelWatchStack(cdk.Stack):
 
     @staticmethod
     def _grant(storage: Storage, settings: DeploymentSettings, built: dict[str, ModelWatchFunction]) -> Granted:
-        """Least privilege, from the function catalogue: each function reaches only the areas it
-        reads or writes, and the model pointer only if it reads or moves it."""
-
-        def place(area: Area) -> tuple[s3.IBucket, str]:
-            if area.bucket == "models":
-                return storage.models, settings.model_prefix
-            return storage.data, area.prefix
-
+        """Least privilege, from the function catalogue (modelwatch.catalog.permissions, which the
+        local runtime enforces too): each function reaches only the areas it reads or writes, the
+        model pointer only if it reads or moves it, and metrics only if it reads them."""
+        resources = permissions.Resources(
+            data_bucket_arn=storage.data.bucket_arn,
+            model_bucket_arn=storage.models.bucket_arn,
+            model_prefix=settings.model_prefix,
+            pointer_arn=storage.pointer.parameter_arn,
+            secrets={},  # granted with their constructs (pseudonym key, Slack webhook)
+            alerts_topic_arn="",  # granted by the alerting construct (modelwatch_infra.retraining)
+        )
         granted: Granted = {}
         for name, function in built.items():
             definition = function.definition
-            for area in definition.areas():
-                bucket, prefix = place(area)
-                grant_prefix(
-                    function.function, bucket, prefix, read=area in definition.reads, write=area in definition.writes
-                )
-                granted.setdefault(name, []).append((bucket, prefix))
-            if definition.pointer is not None:
-                storage.pointer.grant_read(function.function)
-            if definition.pointer == "write":
-                storage.pointer.grant_write(function.function)
-            if definition.reads_metrics:
-                function.function.add_to_role_policy(iam.PolicyStatement(actions=METRIC_READS, resources=["*"]))
+            for area, statements in permissions.area_statements(definition, resources):
+                for statement in statements:
+                    function.function.add_to_role_policy(iam.PolicyStatement.from_json(statement))
+                bucket = storage.models if area.bucket == "models" else storage.data
+                granted.setdefault(name, []).append((bucket, permissions.area_place(area, resources)[1]))
+            for statement in permissions.pointer_statements(definition, resources):
+                function.function.add_to_role_policy(iam.PolicyStatement.from_json(statement))
+            for statement in permissions.metric_statements(definition):
+                function.function.add_to_role_policy(iam.PolicyStatement.from_json(statement))
         return granted
 
 

@@ -109,25 +109,6 @@ class Storage(Construct):
             cdk.CfnOutput(self, key, value=value).override_logical_id(key)
 
 
-def grant_prefix(
-    grantee: iam.IGrantable, bucket: s3.IBucket, prefix: str, *, read: bool = False, write: bool = False
-) -> None:
-    """Exactly the object actions a function needs, on its own prefix only. Reading includes
-    listing that prefix: without s3:ListBucket a missing key answers AccessDenied, not NoSuchKey."""
-    actions = (["s3:GetObject"] if read else []) + (["s3:PutObject"] if write else [])
-    grantee.grant_principal.add_to_principal_policy(
-        iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")])
-    )
-    if read:
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
-            )
-        )
-
-
 def logs_key(scope: Construct, id: str, description: str) -> kms.Key:
     """A customer-managed key CloudWatch Logs may use for this account's log groups (as AWS's
     "Encrypt log data in CloudWatch Logs using AWS KMS" asks: the logs service principal, scoped

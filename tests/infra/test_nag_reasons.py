@@ -9,8 +9,8 @@ import json
 import pytest
 
 from modelwatch.catalog.functions import FUNCTIONS
+from modelwatch.catalog.permissions import METRIC_READS
 from modelwatch_infra.bundling import LAMBDA_PYTHON
-from modelwatch_infra.nag import METRIC_READS
 from tests.infra.template_queries import function_resource, role_statements
 
 XRAY_WRITES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}

@@ -82,8 +82,13 @@ def test_every_alarm_notifies_the_topic_and_functions_are_watched(template):
     for name, alarm in _alarms(template).items():
         if name in RETRAINING_TRIGGERS:  # those start the state machine, whose notice says what it did
             continue
-        # The notifier's own failures go by email only (the operations topic), not through itself.
-        expected = operations if name.startswith("ModelWatch-notify-") else alerts
+        # The notifier's own failures, and the delivery path's (events lost on the way: dead-letter
+        # errors, failed executions, undelivered retraining starts), go by email only (the
+        # operations topic), not through the notifier.
+        delivery_path = name.endswith(("-DeadLetterErrors", "-ExecutionsFailed")) or name.startswith(
+            "ModelWatch-retraining-start-"
+        )
+        expected = operations if name.startswith("ModelWatch-notify-") or delivery_path else alerts
         assert alarm["AlarmActions"] == [{"Ref": expected}], name
     names = set(_alarms(template))
     for function in ("predict", "feedback", "capture", "drift", "notify", "retrain"):

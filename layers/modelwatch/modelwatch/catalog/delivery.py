@@ -12,6 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 ALARM_PUBLISHER = "cloudwatch.amazonaws.com"
+# The state machines the stack deploys, each alarmed on its failed executions (operations topic).
+STATE_MACHINES = ("backfill", "retraining")
+# The dead-letter queue of the EventBridge targets that start retraining (schedule, alarm trigger).
+RETRAINING_START_DEAD_LETTERS = "retraining-start"
 # What CloudWatch needs of a KMS-encrypted topic's key to publish to it.
 ALARM_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 

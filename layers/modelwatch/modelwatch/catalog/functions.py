@@ -90,6 +90,8 @@ class FunctionDefinition:
     # Reads the catalogue's read-back metrics from CloudWatch (GetMetricData, ListMetrics: actions
     # without resource-level permissions, so granted on "*").
     reads_metrics: bool = False
+    # Publishes on the alerts topic with its own role (the approval notice).
+    publishes_alerts: bool = False
 
     @property
     def handler(self) -> str:
@@ -207,6 +209,7 @@ APPROVAL = FunctionDefinition(
     core="serving",
     layers=("base",),
     writes=(APPROVALS,),
+    publishes_alerts=True,
 )
 
 FUNCTIONS: dict[str, FunctionDefinition] = {

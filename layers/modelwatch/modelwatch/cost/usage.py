@@ -24,6 +24,7 @@ from typing import Any
 
 from modelwatch.alerts.consumed import sends_drift_series
 from modelwatch.alerts.plan import DRIFT_CHECK_PERIOD_SECONDS, planned_alarms
+from modelwatch.catalog import delivery
 from modelwatch.catalog import functions as fcat
 from modelwatch.catalog import metrics as mcat
 from modelwatch.catalog.layout import CAPTURE, LABELS, PROFILES_HOURLY, QUARANTINE
@@ -348,7 +349,8 @@ def metric_series(
 # --- alarms -----------------------------------------------------------------------------------
 def alarms_from_plan(spec: MonitoringSpec) -> tuple[int, int]:
     """(alarms, alarm metrics) the stack creates: the plan's, each function's errors and
-    throttles, each dead-letter queue and each capture subscription (modelwatch_infra.alerting).
+    throttles, each dead-letter queue, each capture subscription and the delivery path's own
+    failures (modelwatch_infra.alerting).
     Metric math is billed per metric it reads."""
     plan = planned_alarms(spec)
     planned_metrics = sum(len(p.math.inputs) if p.math is not None else 1 for p in plan)
@@ -358,8 +360,11 @@ def alarms_from_plan(spec: MonitoringSpec) -> tuple[int, int]:
     dead_letters = sum(int(f.asynchronous) + int(f.invocation in ("schedule", "sns")) for f in fcat.FUNCTIONS.values())
     # Delivery errors and throttling of each capture subscription (one per API function's logs).
     subscriptions = 2 * len(fcat.API_ROUTES)
-    alarms = len(plan) + per_function + dead_letters + subscriptions
-    return alarms, planned_metrics + per_function + dead_letters + subscriptions
+    # The delivery path's own failures (modelwatch.catalog.delivery): each asynchronous function's
+    # DeadLetterErrors, each state machine's failed executions, the retraining starts' dead letters.
+    delivery_path = sum(int(f.asynchronous) for f in fcat.FUNCTIONS.values()) + len(delivery.STATE_MACHINES) + 1
+    alarms = len(plan) + per_function + dead_letters + subscriptions + delivery_path
+    return alarms, planned_metrics + per_function + dead_letters + subscriptions + delivery_path
 
 
 def alarms_from_template(template: Mapping[str, Any]) -> tuple[int, int]:

@@ -1,0 +1,106 @@
+"""The IAM statements each function's role holds, derived from the function catalogue: exactly
+the object actions on the S3 areas it reads and writes, the model pointer if it reads or moves
+it, CloudWatch's metric reads, its secrets and the alerts topic. The CDK stack puts these
+statements in the roles it deploys; the local runtime evaluates every call a function makes
+against the same statements, so a permission the code needs and the catalogue lacks fails
+locally as it would in AWS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from modelwatch.catalog.functions import PSEUDONYM_SECRET, SLACK_SECRET, FunctionDefinition
+from modelwatch.catalog.layout import Area
+
+Statement = dict[str, Any]
+# CloudWatch's metric reads support no resource-level permissions: granted on "*".
+METRIC_READS = ("cloudwatch:GetMetricData", "cloudwatch:ListMetrics")
+# What reading the pointer parameter takes (as CDK's StringParameter.grantRead writes it), and moving it.
+POINTER_READS = ("ssm:DescribeParameters", "ssm:GetParameters", "ssm:GetParameter", "ssm:GetParameterHistory")
+POINTER_WRITES = ("ssm:PutParameter",)
+SECRET_READS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Where a deployment's resources are: ARNs (or CDK tokens standing for them)."""
+
+    data_bucket_arn: str
+    model_bucket_arn: str
+    model_prefix: str
+    pointer_arn: str
+    # Secret ARNs by the environment variable that names them (only those the deployment has).
+    secrets: dict[str, str]
+    alerts_topic_arn: str
+
+
+def object_statements(bucket_arn: str, prefix: str, *, read: bool, write: bool) -> list[Statement]:
+    """Exactly the object actions a function needs on one prefix. Reading includes listing that
+    prefix: without s3:ListBucket a missing key answers AccessDenied, not NoSuchKey."""
+    actions = (["s3:GetObject"] if read else []) + (["s3:PutObject"] if write else [])
+    statements: list[Statement] = [{"Effect": "Allow", "Action": actions, "Resource": f"{bucket_arn}/{prefix}*"}]
+    if read:
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": bucket_arn,
+                "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+            }
+        )
+    return statements
+
+
+def area_place(area: Area, resources: Resources) -> tuple[str, str]:
+    """The bucket ARN and prefix of an area in this deployment (the registry's prefix is the
+    deployment's own)."""
+    if area.bucket == "models":
+        return resources.model_bucket_arn, resources.model_prefix
+    return resources.data_bucket_arn, area.prefix
+
+
+def area_statements(definition: FunctionDefinition, resources: Resources) -> list[tuple[Area, list[Statement]]]:
+    """Each area the function reaches, with its statements."""
+    found = []
+    for area in definition.areas():
+        bucket, prefix = area_place(area, resources)
+        statements = object_statements(bucket, prefix, read=area in definition.reads, write=area in definition.writes)
+        found.append((area, statements))
+    return found
+
+
+def pointer_statements(definition: FunctionDefinition, resources: Resources) -> list[Statement]:
+    if definition.pointer is None:
+        return []
+    actions = list(POINTER_READS) + (list(POINTER_WRITES) if definition.pointer == "write" else [])
+    return [{"Effect": "Allow", "Action": actions, "Resource": resources.pointer_arn}]
+
+
+def metric_statements(definition: FunctionDefinition) -> list[Statement]:
+    if not definition.reads_metrics:
+        return []
+    return [{"Effect": "Allow", "Action": list(METRIC_READS), "Resource": "*"}]
+
+
+def secret_statements(definition: FunctionDefinition, resources: Resources) -> list[Statement]:
+    """The secrets its environment names (the Slack webhook, the pseudonym key)."""
+    arns = [resources.secrets[v] for v in (SLACK_SECRET, PSEUDONYM_SECRET) if v in definition.environment]
+    arns = [arn for arn in arns if arn]
+    return [{"Effect": "Allow", "Action": list(SECRET_READS), "Resource": arns}] if arns else []
+
+
+def publish_statements(definition: FunctionDefinition, resources: Resources) -> list[Statement]:
+    if not definition.publishes_alerts:
+        return []
+    return [{"Effect": "Allow", "Action": "sns:Publish", "Resource": resources.alerts_topic_arn}]
+
+
+def role_policy(definition: FunctionDefinition, resources: Resources) -> dict[str, Any]:
+    """Everything the catalogue grants the function, as one policy document."""
+    statements = [s for _, area in area_statements(definition, resources) for s in area]
+    statements += pointer_statements(definition, resources)
+    statements += metric_statements(definition)
+    statements += secret_statements(definition, resources)
+    statements += publish_statements(definition, resources)
+    return {"Version": "2012-10-17", "Statement": statements}
