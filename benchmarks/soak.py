@@ -171,9 +171,7 @@ class Subscription:
         self.stack, self.lock, self.log_group, self.plan, self.counts = stack, lock, log_group, plan, counts
         self.rng = random.Random(plan.seed + 1)
         self.pending: deque[tuple[dict[str, Any], bool]] = deque()  # (event, already redelivered)
-        self.dead_letters = stack.platform.client("sqs").create_queue(QueueName="modelwatch-capture-dead-letters")[
-            "QueueUrl"
-        ]
+        self.dead_letters = stack.dead_letter_queues["capture"]
         self.throttle_started = threading.Event()
         self._throttled_until: float | None = None
 

@@ -41,13 +41,19 @@ def build_profile(spec: MonitoringSpec, batch: dict, chunk_rows: int | None = No
 
 
 @pytest.fixture(scope="module", autouse=True)
-def no_stack_left_running():
+def no_stack_left_running(request):
     """A LocalStack left running (a test or fixture that failed before stopping it) would hand
     every later stack in this worker its objects, since moto resets only when its outermost mock
     starts: the module that leaves one fails here, and the stack is stopped."""
     before = list(LocalStack.running)
+    refused_before = len(LocalStack.refused_when_stopped)
     yield
     left = [stack for stack in LocalStack.running if stack not in before]
     for stack in left:
         stack.stop()
     assert not left, f"{len(left)} LocalStack(s) left running by this module"
+    # Every stack enforces what AWS would refuse; a refusal no test asked for is a permission the
+    # code needs and the stack lacks (or a delivery that would fail deployed).
+    refused = LocalStack.refused_when_stopped[refused_before:]
+    expected = getattr(request.module, "REFUSALS_EXPECTED", False)
+    assert expected or not refused, "refused on the local stack: " + "; ".join(map(str, refused))

@@ -14,6 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from modelwatch.catalog.functions import ASYNC_RETRY_ATTEMPTS, FUNCTIONS, SPEC_FILE, SPEC_NAME, FunctionDefinition
+from modelwatch.catalog.permissions import dead_letter_statements
 from modelwatch_infra.assets import function_code, image_code, layer_code
 from modelwatch_infra.settings import DeploymentSettings
 
@@ -139,7 +140,8 @@ class ModelWatchFunction(Construct):
         if self.dead_letters is not None and key is not None:
             # Lambda sends a failed event to the queue with the function's role; an SSE-KMS queue
             # also needs the key (the CDK's dead-letter wiring grants only sqs:SendMessage).
-            key.grant(self.function, "kms:GenerateDataKey", "kms:Decrypt")
+            for statement in dead_letter_statements(self.dead_letters.queue_arn, key.key_arn):
+                self.function.add_to_role_policy(iam.PolicyStatement.from_json(statement))
         # What callers invoke: with SnapStart, the "live" alias of the version this deploy
         # published (every deploy that changes the function publishes and snapshots anew).
         self.entry: lambda_.IFunction = self.function

@@ -149,6 +149,7 @@ class ModelWatchStack(cdk.Stack):
             pointer_arn=storage.pointer.parameter_arn,
             secrets={},  # granted with their constructs (pseudonym key, Slack webhook)
             alerts_topic_arn="",  # granted by the alerting construct (modelwatch_infra.retraining)
+            alerts_key_arn="",
         )
         granted: Granted = {}
         for name, function in built.items():

@@ -59,7 +59,9 @@ INSUFFICIENT = "INSUFFICIENT_DATA"
 EVALUATION_RANGE_EXTRA_PERIODS = 2
 # The local HTTP API's id: the ApiId dimension of API Gateway's metrics the local stack records.
 LOCAL_API_ID = "modelwatch-local"
-MATH_EXPRESSION_ID = "expr_1"  # what the CDK names a MathExpression's query in the template
+MATH_EXPRESSION_ID = "expr_1"
+# Alarm names start with the stack's name, as deployed (ModelWatch is the default stack name).
+ALARM_PREFIX = "ModelWatch"  # what the CDK names a MathExpression's query in the template
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ class AlarmEvaluator:
         self,
         spec: MonitoringSpec,
         store: MetricStore,
-        prefix: str = "ModelWatch",
+        prefix: str = ALARM_PREFIX,
         region: str = "us-east-1",
         api_id: str = LOCAL_API_ID,
     ):

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from modelwatch.alerts.redrive import RedriveOutcome, redrive
+from modelwatch.catalog import delivery, layout
 from modelwatch.catalog import functions as catalog
-from modelwatch.catalog import layout
 from modelwatch.catalog.metrics import (
     API_CLIENT_ERRORS,
     API_ID_DIMENSION,
     API_REQUESTS,
     API_SERVER_ERRORS,
+    LAMBDA_DEAD_LETTER_ERRORS,
     LAMBDA_DURATION,
     LAMBDA_ERRORS,
     LAMBDA_FUNCTION_DIMENSION,
@@ -28,12 +29,14 @@ from modelwatch.catalog.metrics import (
     READ_BACK,
 )
 from modelwatch.data_access.model_store import ModelRegistry, registry_of
-from modelwatch.data_access.platform import Platform, install_platform
+from modelwatch.data_access.platform import install_platform
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving.capture import MARKER
-from modelwatch_local.alarms import LOCAL_API_ID, AlarmEvaluator, StateChange
+from modelwatch_local.access import GuardedPlatform, LocalAccess, Refusal
+from modelwatch_local.alarms import ALARM_PREFIX, LOCAL_API_ID, AlarmEvaluator, StateChange
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.clock import MovableClock
+from modelwatch_local.iam_policy import ACCOUNT
 from modelwatch_local.lambda_runtime import Invocation, invoke
 from modelwatch_local.metrics import Datapoint, MetricStore
 from modelwatch_local.state_machine import CALLBACK, Execution, LocalStateMachine, StateError
@@ -88,6 +91,7 @@ class ApiResult:
 class AlarmRound:
     changes: list[StateChange]
     executions: list[Execution]
+    refused: list[Refusal]  # notices CloudWatch could not publish
 
 
 def _reject_constant(name: str) -> None:
@@ -114,6 +118,8 @@ def local_environment(spec_path: Path, monitoring: bool = True) -> dict[str, str
 class LocalStack:
     # The stacks started and not yet stopped, in this process (tests check none is left running).
     running: ClassVar[list[LocalStack]] = []
+    # What stopped stacks refused, in this process (tests check nothing was refused unawares).
+    refused_when_stopped: ClassVar[list[Refusal]] = []
 
     def __init__(self, spec_path: Path, clock: MovableClock | None = None, monitoring: bool = True):
         from moto import mock_aws
@@ -133,7 +139,7 @@ class LocalStack:
     def _set_up(self, spec_path: Path, clock: MovableClock | None, monitoring: bool) -> None:
         self.clock = clock or MovableClock()
         self.environment = local_environment(spec_path, monitoring)
-        self.platform = Platform(self.environment, self.clock)
+        self.platform = GuardedPlatform(self.environment, self.clock)
         settings = self.platform.settings
         self._previous_platform = install_platform(self.platform)
         for bucket in (settings.data_bucket, settings.model_bucket):
@@ -146,21 +152,67 @@ class LocalStack:
         )
         self.environment[catalog.PSEUDONYM_SECRET] = pseudonym_secret
         self._next_log_id = 1
-        # The alerts topic, with a queue subscribed to it that holds what it published.
-        self.alerts_topic = self.platform.client("sns").create_topic(Name="modelwatch-alerts")["TopicArn"]
-        sqs = self.platform.client("sqs")
-        self._inbox = sqs.create_queue(QueueName="modelwatch-alerts-inbox")["QueueUrl"]
-        # The notifier's dead-letter queue: where an alert goes when every attempt failed.
-        self.notify_dead_letters = sqs.create_queue(QueueName="modelwatch-notify-dead-letters")["QueueUrl"]
-        inbox_arn = sqs.get_queue_attributes(QueueUrl=self._inbox, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        self.platform.client("sns").subscribe(TopicArn=self.alerts_topic, Protocol="sqs", Endpoint=inbox_arn)
+        self._set_up_alerting(settings.region)
         # CloudWatch: metrics from the functions' EMF lines, and the spec's alarms over them.
         self.metrics = MetricStore(mirror=self._put_read_back)
         self._slack_connected = False
         self.alarms = AlarmEvaluator(self.platform.spec, self.metrics, region=settings.region)
         self.retraining = self._retraining_machine()
+
+    def _set_up_alerting(self, region: str) -> None:
+        """The alerts topic (KMS-encrypted, with the stack's topic policy and key policy, from
+        modelwatch.catalog.delivery), a queue subscribed to it that holds what it published, and
+        each asynchronous function's dead-letter queue (encrypted with the inputs key where its
+        events carry inputs, as deployed). Every delivery among them is judged by LocalAccess."""
+        sns, sqs, kms = (self.platform.client(s) for s in ("sns", "sqs", "kms"))
+        root = delivery.account_key_statement(partition="aws", account=ACCOUNT)
+        topic_key = kms.create_key(
+            Description="modelwatch alerts topic",
+            Policy=json.dumps({"Statement": [root, delivery.alarm_key_statement()]}),
+        )["KeyMetadata"]["Arn"]
+        self.alerts_topic = sns.create_topic(Name="modelwatch-alerts")["TopicArn"]
+        self.set_topic_policy(
+            [
+                delivery.tls_only_statement(self.alerts_topic),
+                delivery.alarm_publish_statement(
+                    self.alerts_topic, partition="aws", region=region, account=ACCOUNT, stack_name=ALARM_PREFIX
+                ),
+            ]
+        )
+        sns.set_topic_attributes(TopicArn=self.alerts_topic, AttributeName="KmsMasterKeyId", AttributeValue=topic_key)
+        self._inbox = sqs.create_queue(QueueName="modelwatch-alerts-inbox")["QueueUrl"]
+        self.platform.access = self.access = LocalAccess(region, self.environment, self.alerts_topic, topic_key)
+        inputs_key = kms.create_key(Description="modelwatch inputs", Policy=json.dumps({"Statement": [root]}))
+        self.dead_letter_queues: dict[str, str] = {}
+        for name, definition in catalog.FUNCTIONS.items():
+            if not definition.asynchronous:
+                continue
+            key = inputs_key["KeyMetadata"]["Arn"] if definition.handles_inputs else None
+            attributes = {"KmsMasterKeyId": key} if key else {}
+            # Named per stack: stacks in one process share moto's backend, and each has its own key.
+            queue_name = f"modelwatch-{name}-dead-letters-{id(self)}"
+            url = sqs.create_queue(QueueName=queue_name, Attributes=attributes)["QueueUrl"]
+            self.dead_letter_queues[name] = url
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            self.access.dead_letter_queues[name] = (arn, key)
+        # The notifier's dead-letter queue: where an alert goes when every attempt failed.
+        self.notify_dead_letters = self.dead_letter_queues[catalog.NOTIFY.name]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=self._inbox, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        sns.subscribe(TopicArn=self.alerts_topic, Protocol="sqs", Endpoint=inbox_arn)
+
+    def set_topic_policy(self, statements: list[dict[str, Any]]) -> None:
+        """The alerts topic's policy (replacing SNS's default, as a deployed topic policy does)."""
+        policy = json.dumps({"Version": "2012-10-17", "Statement": statements})
+        self.platform.client("sns").set_topic_attributes(
+            TopicArn=self.alerts_topic, AttributeName="Policy", AttributeValue=policy
+        )
+
+    @property
+    def refusals(self) -> list[Refusal]:
+        """Every call and delivery refused so far, as AWS would have refused it."""
+        return self.access.refusals
 
     @property
     def s3(self) -> Any:
@@ -197,7 +249,8 @@ class LocalStack:
         started = time.perf_counter()
         failed = True
         try:
-            invocation = invoke(function, event)
+            with self.access.acting_as(function):
+                invocation = invoke(function, event)
             failed = False
         finally:
             self.record_lambda_invocation(function, (time.perf_counter() - started) * 1000, failed)
@@ -237,13 +290,25 @@ class LocalStack:
         retraining state machine, as the stack's EventBridge rule does."""
         changes = self.alarms.evaluate(self.clock())
         executions = []
+        refused: list[Refusal] = []
         for change in changes:
             if change.alarm.action == "notify" and change.new in ("ALARM", "OK"):
+                # CloudWatch publishes as its service principal, for this alarm: the topic's
+                # policy and key policy decide (a refusal shows only in the alarm's history).
+                alarm_arn = f"arn:aws:cloudwatch:{self.platform.settings.region}:{ACCOUNT}:alarm:{change.alarm_name}"
+                kms = self.platform.client("kms")
+                decision = self.access.alarm_publish(self.platform.client("sns"), kms, alarm_arn, self.alerts_topic)
+                if not decision:
+                    self.access.refuse(
+                        self.clock(), f"alarm {change.alarm_name}", "the alerts topic", "sns:Publish", decision
+                    )
+                    refused.append(self.access.refusals[-1])
+                    continue
                 message = change.sns_message(self.platform.spec.metrics.namespace)
                 self.publish_alert(f"{change.new}: {change.alarm_name}", json.dumps(message))
             if change.alarm.action == "retrain" and change.new == "ALARM":
                 executions.append(self.run_retraining(change.alarm_name))
-        return AlarmRound(changes, executions)
+        return AlarmRound(changes, executions, refused)
 
     def call(
         self,
@@ -369,7 +434,12 @@ class LocalStack:
     def publish_alert(self, subject: str, message: str) -> dict[str, Any]:
         """Publish on the alerts topic; with Slack connected, SNS invokes the notifier with it."""
         published = self.platform.client("sns").publish(TopicArn=self.alerts_topic, Subject=subject, Message=message)
-        if self._slack_connected:
+        delivered = self.access.topic_delivery(catalog.NOTIFY.name, self.alerts_topic)
+        if self._slack_connected and not delivered:
+            self.access.refuse(
+                self.clock(), "the alerts topic", "the notify function", "lambda:InvokeFunction", delivered
+            )
+        elif self._slack_connected:
             record = {
                 "EventSource": "aws:sns",
                 "Sns": {
@@ -384,15 +454,25 @@ class LocalStack:
             self.invoke_async("notify", {"Records": [record]}, self.notify_dead_letters)
         return published
 
-    def invoke_async(self, function: str, event: Any, dead_letters: str) -> Invocation | None:
+    def invoke_async(self, function: str, event: Any, dead_letters: str | None = None) -> Invocation | None:
         """An asynchronous invocation as Lambda makes it: the first try and its retries, then the
-        event to the function's dead-letter queue (None)."""
+        event to the function's dead-letter queue (None), sent with the function's role; if the
+        role may not send there, the event is lost and Lambda counts a DeadLetterErrors."""
         for _ in range(1 + catalog.ASYNC_RETRY_ATTEMPTS):
             try:
                 return self.invoke(function, event)
             except Exception:  # a function error: Lambda tries again, then gives up on the event
                 continue
-        self.platform.client("sqs").send_message(QueueUrl=dead_letters, MessageBody=json.dumps(event))
+        decision = self.access.dead_letter(function, self.platform.client("kms"))
+        if not decision:
+            self.access.refuse(
+                self.clock(), f"function {function}", "its dead-letter queue", "sqs:SendMessage", decision
+            )
+            dimensions = {LAMBDA_FUNCTION_DIMENSION: f"modelwatch-{function}"}
+            self.metrics.put(LAMBDA_NAMESPACE, LAMBDA_DEAD_LETTER_ERRORS, dimensions, 1.0, self.clock())
+            return None
+        queue = dead_letters or self.dead_letter_queues[function]
+        self.platform.client("sqs").send_message(QueueUrl=queue, MessageBody=json.dumps(event))
         return None
 
     def redrive_alerts(self) -> RedriveOutcome:
@@ -425,6 +505,7 @@ class LocalStack:
         return {key: self.s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
 
     def stop(self) -> None:
+        LocalStack.refused_when_stopped.extend(self.refusals)
         install_platform(self._previous_platform)
         self._mock.stop()
         LocalStack.running.remove(self)

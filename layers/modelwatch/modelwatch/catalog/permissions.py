@@ -33,6 +33,7 @@ class Resources:
     # Secret ARNs by the environment variable that names them (only those the deployment has).
     secrets: dict[str, str]
     alerts_topic_arn: str
+    alerts_key_arn: str
 
 
 def object_statements(bucket_arn: str, prefix: str, *, read: bool, write: bool) -> list[Statement]:
@@ -93,7 +94,20 @@ def secret_statements(definition: FunctionDefinition, resources: Resources) -> l
 def publish_statements(definition: FunctionDefinition, resources: Resources) -> list[Statement]:
     if not definition.publishes_alerts:
         return []
-    return [{"Effect": "Allow", "Action": "sns:Publish", "Resource": resources.alerts_topic_arn}]
+    return [
+        {"Effect": "Allow", "Action": "sns:Publish", "Resource": resources.alerts_topic_arn},
+        # The topic is encrypted: publishing encrypts with its key.
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": resources.alerts_key_arn},
+    ]
+
+
+def dead_letter_statements(queue_arn: str, key_arn: str | None) -> list[Statement]:
+    """What Lambda needs, acting with the function's role, to put a failed asynchronous event in
+    its dead-letter queue; an SSE-KMS queue also needs its key."""
+    statements: list[Statement] = [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}]
+    if key_arn is not None:
+        statements.append({"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": key_arn})
+    return statements
 
 
 def role_policy(definition: FunctionDefinition, resources: Resources) -> dict[str, Any]:

@@ -1,0 +1,290 @@
+"""What AWS would refuse, refused locally too: each function's calls are judged against its role
+(the statements modelwatch.catalog.permissions gives the stack's roles), an alarm's publish
+against the topic's policy and key policy as moto holds them, a dead-letter send against the
+sender's role and the queue's key, and SNS's delivery to the notifier against the function's
+permission. moto itself allows every call; without this, a permission the code needs and the
+stack lacks would fail only in AWS.
+
+A refused call answers AccessDenied, as AWS does; a refused delivery is recorded (`refusals`)
+for the story, the tests and the demo to show, and the event is not delivered."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from modelwatch.catalog import functions as catalog
+from modelwatch.catalog import permissions
+from modelwatch.data_access.platform import Platform
+from modelwatch_local.iam_policy import (
+    ACCOUNT,
+    Decision,
+    Principal,
+    Request,
+    evaluate,
+    evaluate_key,
+    service_context,
+)
+
+# The function whose code is running (None: the local runtime or a test, acting as the account's
+# administrator).
+acting_function: contextvars.ContextVar[str | None] = contextvars.ContextVar("acting_function", default=None)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A hop AWS would refuse: who asked what of which resource, and why not."""
+
+    at: datetime
+    source: str
+    sink: str
+    action: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source} -> {self.sink}: {self.action} refused ({self.reason})"
+
+
+def role_arn(function: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/modelwatch-{function}"
+
+
+def _s3_requests(operation: str, params: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    bucket = params.get("Bucket", "")
+    objects = f"arn:aws:s3:::{bucket}/{params.get('Key', '')}"
+    if operation in ("GetObject", "HeadObject"):
+        return [("s3:GetObject", objects, {})]
+    if operation == "PutObject":
+        return [("s3:PutObject", objects, {})]
+    if operation == "CopyObject":
+        source = params["CopySource"]
+        if isinstance(source, dict):
+            source_arn = f"arn:aws:s3:::{source['Bucket']}/{source['Key']}"
+        else:  # botocore has already written it as "bucket/key" (URL-encoded)
+            source_arn = f"arn:aws:s3:::{unquote(source.lstrip('/'))}"
+        return [("s3:GetObject", source_arn, {}), ("s3:PutObject", objects, {})]
+    if operation in ("ListObjectsV2", "ListObjects"):
+        context = {"s3:prefix": params["Prefix"]} if "Prefix" in params else {}
+        return [("s3:ListBucket", f"arn:aws:s3:::{bucket}", context)]
+    if operation in ("DeleteObject",):
+        return [("s3:DeleteObject", objects, {})]
+    return [(f"s3:{operation}", f"arn:aws:s3:::{bucket}", {})]
+
+
+class LocalAccess:
+    """The account's authorization as AWS evaluates it, for the local stack's resources."""
+
+    def __init__(self, region: str, environment: dict[str, str], alerts_topic_arn: str, alerts_key_arn: str) -> None:
+        self.region, self.environment = region, environment
+        self.alerts_topic_arn, self.alerts_key_arn = alerts_topic_arn, alerts_key_arn
+        self.refusals: list[Refusal] = []
+        # Resource-based policies of functions: what the stack's subscriptions and rules add
+        # (SNS may invoke the notifier, for the alerts topic only).
+        self.function_policies: dict[str, dict[str, Any]] = {
+            catalog.NOTIFY.name: {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "sns.amazonaws.com"},
+                        "Action": "lambda:InvokeFunction",
+                        "Resource": self.function_arn(catalog.NOTIFY.name),
+                        "Condition": {"ArnLike": {"aws:SourceArn": alerts_topic_arn}},
+                    }
+                ]
+            }
+        }
+        self.dead_letter_queues: dict[str, tuple[str, str | None]] = {}  # function -> (queue ARN, key ARN)
+
+    # -- who holds what --------------------------------------------------------------------------
+    def function_arn(self, function: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:modelwatch-{function}"
+
+    def _resources(self) -> permissions.Resources:
+        environment = self.environment
+        pointer = environment[catalog.POINTER_PARAMETER].lstrip("/")
+        secrets = {
+            name: f"arn:aws:secretsmanager:{self.region}:{ACCOUNT}:secret:{environment[name]}-??????"
+            for name in (catalog.SLACK_SECRET, catalog.PSEUDONYM_SECRET)
+            if environment.get(name)
+        }
+        return permissions.Resources(
+            data_bucket_arn=f"arn:aws:s3:::{environment[catalog.DATA_BUCKET]}",
+            model_bucket_arn=f"arn:aws:s3:::{environment[catalog.MODEL_BUCKET]}",
+            model_prefix=environment[catalog.MODEL_PREFIX],
+            pointer_arn=f"arn:aws:ssm:{self.region}:{ACCOUNT}:parameter/{pointer}",
+            secrets=secrets,
+            alerts_topic_arn=self.alerts_topic_arn,
+            alerts_key_arn=self.alerts_key_arn,
+        )
+
+    def role_policies(self, function: str) -> list[dict[str, Any]]:
+        """The function's role as the stack deploys it: the catalogue's statements, and what
+        Lambda needs to dead-letter a failed event (the queue, and its key when encrypted)."""
+        definition = catalog.FUNCTIONS[function]
+        policies = [permissions.role_policy(definition, self._resources())]
+        if function in self.dead_letter_queues:
+            queue, key = self.dead_letter_queues[function]
+            policies.append({"Statement": permissions.dead_letter_statements(queue, key)})
+        return policies
+
+    # -- judging -----------------------------------------------------------------------------------
+    def refuse(self, at: datetime, source: str, sink: str, action: str, decision: Decision) -> None:
+        self.refusals.append(Refusal(at, source, sink, action, decision.reason))
+
+    def call(self, function: str, service: str, operation: str, params: dict[str, Any]) -> Decision:
+        """A call the function's code makes, judged against its role."""
+        principal = Principal.role(role_arn(function))
+        identity = self.role_policies(function)
+        secure = {"aws:SecureTransport": "true"}
+        for action, resource, context in self._requests(service, operation, params):
+            decision = evaluate(Request(principal, action, resource, {**secure, **context}), identity=identity)
+            if not decision:
+                return decision
+        return Decision(True, "the role allows every action the call needs")
+
+    def _requests(self, service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str, dict]]:
+        if service == "s3":
+            return _s3_requests(operation, params)
+        if service == "ssm":
+            name = str(params.get("Name", "")).lstrip("/")
+            return [(f"ssm:{operation}", f"arn:aws:ssm:{self.region}:{ACCOUNT}:parameter/{name}", {})]
+        if service == "secretsmanager":
+            secret = str(params.get("SecretId", ""))
+            arn = (
+                secret
+                if secret.startswith("arn:")
+                else f"arn:aws:secretsmanager:{self.region}:{ACCOUNT}:secret:{secret}-abcdef"
+            )
+            return [(f"secretsmanager:{operation}", arn, {})]
+        if service == "sns" and operation == "Publish":
+            topic = params.get("TopicArn", "")
+            requests = [("sns:Publish", topic, {})]
+            if topic == self.alerts_topic_arn:
+                requests += [(a, self.alerts_key_arn, {}) for a in ("kms:GenerateDataKey", "kms:Decrypt")]
+            return requests
+        return [(f"{service}:{operation}", "*", {})]
+
+    def alarm_publish(self, sns: Any, kms: Any, alarm_arn: str, topic_arn: str) -> Decision:
+        """CloudWatch publishing an alarm's notice: the topic's policy, then the topic's key."""
+        policy = json.loads(sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]["Policy"])
+        cloudwatch = Principal.service("cloudwatch.amazonaws.com")
+        context = service_context(alarm_arn)
+        decision = evaluate(
+            Request(cloudwatch, "sns:Publish", topic_arn, context),
+            resource_policy=policy,
+            resource_name="the alerts topic",
+        )
+        if not decision:
+            return decision
+        key = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"].get("KmsMasterKeyId")
+        if key:
+            key_policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+            for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+                decision = evaluate_key(
+                    Request(cloudwatch, action, key, context), key_policy=key_policy, key_name="the alerts topic's key"
+                )
+                if not decision:
+                    return decision
+        return decision
+
+    def topic_delivery(self, function: str, topic_arn: str) -> Decision:
+        """SNS invoking a subscribed function: the function's resource-based policy."""
+        request = Request(
+            Principal.service("sns.amazonaws.com"),
+            "lambda:InvokeFunction",
+            self.function_arn(function),
+            service_context(topic_arn),
+        )
+        return evaluate(
+            request,
+            resource_policy=self.function_policies.get(function, {"Statement": []}),
+            resource_name=f"the {function} function",
+        )
+
+    def dead_letter(self, function: str, kms: Any) -> Decision:
+        """Lambda sending a function's failed event to its dead-letter queue, with its role."""
+        queue, key = self.dead_letter_queues[function]
+        principal = Principal.role(role_arn(function))
+        identity = self.role_policies(function)
+        secure = {"aws:SecureTransport": "true"}
+        decision = evaluate(
+            Request(principal, "sqs:SendMessage", queue, secure),
+            identity=identity,
+            resource_name=f"the {function} dead-letter queue",
+        )
+        if not decision or key is None:
+            return decision
+        key_policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+        for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+            decision = evaluate_key(
+                Request(principal, action, key, secure),
+                key_policy=key_policy,
+                identity=identity,
+                key_name="the dead-letter queue's key",
+            )
+            if not decision:
+                return decision
+        return decision
+
+    @contextmanager
+    def acting_as(self, function: str) -> Iterator[None]:
+        token = acting_function.set(function)
+        try:
+            yield
+        finally:
+            acting_function.reset(token)
+
+
+class AccessDeniedAnswer:
+    """What botocore's before-call handler returns to answer a call with AccessDenied."""
+
+    def __init__(self) -> None:
+        self.status_code = 403
+        self.headers: dict[str, str] = {}
+        self.content = b""
+        self.text = ""
+
+
+class GuardedPlatform(Platform):
+    """The functions' platform: every client it makes judges each call of a running function
+    against that function's role (LocalAccess.call) and answers AccessDenied when AWS would."""
+
+    access: LocalAccess | None = None
+
+    def client(self, service: str, request_path: bool = False) -> Any:
+        key = f"{service}:request" if request_path else service
+        fresh = key not in self._clients
+        client = super().client(service, request_path)
+        if fresh:
+            service_id = client.meta.service_model.service_id.hyphenize()
+            # The call's parameters are seen before they are serialized; the answer is given
+            # where botocore lets a handler answer instead of the service.
+            client.meta.events.register(f"before-parameter-build.{service_id}", self._judge)
+            client.meta.events.register(f"before-call.{service_id}", self._answer)
+        return client
+
+    def _judge(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        function = acting_function.get()
+        if function is None or self.access is None:
+            return
+        service = model.service_model.service_name
+        decision = self.access.call(function, IAM_PREFIXES.get(service, service), model.name, params)
+        if not decision:
+            context[_DENIED] = f"User: {decision.reason}"
+
+    def _answer(self, context: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
+        if _DENIED not in context:
+            return None
+        error = {"Code": "AccessDenied", "Message": context[_DENIED]}
+        return AccessDeniedAnswer(), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+
+_DENIED = "modelwatch_access_denied"
+# botocore's service names whose IAM action prefix differs.
+IAM_PREFIXES = {"stepfunctions": "states"}
