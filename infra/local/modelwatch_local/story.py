@@ -191,6 +191,9 @@ class Story:
                 action=change.alarm.action,
                 reason=change.reason,
             )
+        for refusal in round_.refused:
+            # What AWS would refuse is refused here too: the notice never reaches the topic.
+            self.timeline.add(now, "delivery_refused", f"REFUSED {refusal}", phase=phase, refusal=str(refusal))
         for execution in round_.executions:
             output = execution.output or {}
             decision = (output.get("evaluated") or {}).get("value") or {}
