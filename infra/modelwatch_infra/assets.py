@@ -66,7 +66,9 @@ def _no_docker(local: object) -> cdk.BundlingOptions:
 
 def layer_code(name: str, architecture: str) -> lambda_.Code:
     requirements = ROOT / "layers" / "requirements" / f"{name}.txt"
-    key = _digest(requirements.read_bytes(), architecture.encode(), LAMBDA_PYTHON.encode())[:16]
+    # The build's recipe is part of its key: layers cached before they were always byte-compiled
+    # (a synth on another Python shipped none) are not reused.
+    key = _digest(requirements.read_bytes(), architecture.encode(), LAMBDA_PYTHON.encode(), b"bytecode")[:16]
     return lambda_.Code.from_asset(
         str(requirements.parent),
         asset_hash_type=cdk.AssetHashType.CUSTOM,

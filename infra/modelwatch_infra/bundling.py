@@ -9,7 +9,7 @@ monitoring spec.
 
 from __future__ import annotations
 
-import compileall
+import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +29,9 @@ PLATFORMS = {
 PRUNED_DIRECTORIES = ("tests", "testing", "__pycache__")
 PRUNED_PATHS = ("onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools", "onnxruntime/datasets")
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+# Each function's package (code and layers, unzipped) stays within this share of Lambda's limit:
+# room for a dependency's minor version to grow without a deploy failing.
+PACKAGE_BUDGET = 0.8
 
 
 @dataclass(frozen=True)
@@ -54,14 +57,41 @@ def _prune(site: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _compile(site: Path, python_version: str) -> bool:
-    """Byte-compile when this interpreter matches the Lambda runtime's; a read-only code folder
-    would otherwise make every cold start compile again (about 3x slower imports)."""
-    if f"{sys.version_info.major}.{sys.version_info.minor}" != python_version:
-        return False
-    compileall.compile_dir(
-        site, quiet=1, workers=0, invalidation_mode=compileall.py_compile.PycInvalidationMode.UNCHECKED_HASH
+class BundlingError(RuntimeError):
+    pass
+
+
+def lambda_interpreter(python_version: str = LAMBDA_PYTHON) -> str:
+    """A Python of the Lambda runtime's version on this machine, to byte-compile with: bytecode
+    is version-specific, and a read-only code folder would make every cold start compile again
+    (about 3x slower imports). MODELWATCH_LAMBDA_PYTHON names one; otherwise this interpreter if
+    it is that version, then python3.X on PATH, then pyenv's."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == python_version:
+        return sys.executable
+    named = os.environ.get("MODELWATCH_LAMBDA_PYTHON")
+    candidates = [named] if named else []
+    candidates += [shutil.which(f"python{python_version}")]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates += [str(p / "bin" / f"python{python_version}") for p in sorted(pyenv.glob(f"{python_version}.*"))]
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == python_version:
+            return candidate
+    raise BundlingError(
+        f"no Python {python_version} found to byte-compile the Lambda packages with (the functions run on "
+        f"Python {python_version}): install it, or name it with "
+        f"MODELWATCH_LAMBDA_PYTHON=/path/to/python{python_version}"
     )
+
+
+def _compile(site: Path, python_version: str) -> bool:
+    """Byte-compile for the Lambda runtime's Python, whatever Python synthesizes: with that
+    version's own compiler (a subprocess when this interpreter is another version)."""
+    interpreter = lambda_interpreter(python_version)
+    command = [interpreter, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(site)]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return True
 
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from modelwatch.drift import analyze
-from modelwatch.drift.multivariate import reference_model
 from modelwatch.profiles import DatasetProfile, ProfileSchema, profile_batch
 from modelwatch.profiles.rows import ROW_SAMPLE_SIZE, RowsProfile
 from modelwatch.report.writers import render_html, render_json
 from modelwatch.spec import parse_spec
+from modelwatch.stats.pca import reference_model
 
 NUMERIC = ("a", "b", "c", "d")
 

@@ -64,9 +64,10 @@ ASYNC_RETRY_ATTEMPTS = 2
 
 Invocation = Literal["api", "logs-subscription", "schedule", "sns", "state-machine"]
 # Third-party layers (layers/requirements/<name>.txt) and core module sets (what the function may import).
-# "inference" is ONNX Runtime alone, on top of "monitoring" (which brings numpy): the capture
-# function runs DLE's loss model, and the drift function, on "monitoring" alone, stays in budget.
-Layer = Literal["base", "serving", "monitoring", "inference"]
+# "monitoring" is numpy, DataSketches and Powertools; "statistics" (SciPy, Jinja2) and "inference"
+# (ONNX Runtime) go on top of it: the drift function computes statistics and reports, the capture
+# function profiles and runs DLE's loss model, and neither carries the other's 60-100 MB.
+Layer = Literal["base", "serving", "monitoring", "statistics", "inference"]
 CoreSet = Literal["serving", "monitoring", "training"]
 
 
@@ -168,7 +169,7 @@ DRIFT = FunctionDefinition(
     memory_mb=2048,
     timeout_seconds=600,
     core="monitoring",
-    layers=("monitoring",),
+    layers=("monitoring", "statistics"),
     reads=(MODELS, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS),
     writes=(PROFILES_HOURLY, LABELS_JOINED, REPORTS),
     pointer="read",

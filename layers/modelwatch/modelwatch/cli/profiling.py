@@ -186,7 +186,7 @@ def _baseline_model(reference: DatasetProfile | None, spec: MonitoringSpec) -> A
         return None
     if len(reference.multivariate.features) < 2 or not reference.multivariate.count:
         return None
-    from modelwatch.drift.multivariate import reference_model
+    from modelwatch.stats.pca import reference_model
 
     return reference_model(reference.multivariate, spec.drift)
 

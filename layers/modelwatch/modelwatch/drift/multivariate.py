@@ -24,7 +24,7 @@ from modelwatch.profiles.rows import RowsProfile
 from modelwatch.sketches import SKETCH_RANK_ERROR
 from modelwatch.spec.models import DriftSettings
 from modelwatch.stats.classifier import domain_classifier_auc
-from modelwatch.stats.pca import PcaModel
+from modelwatch.stats.pca import PcaModel, reference_model
 
 MultivariateMethod = Literal["pca_reconstruction", "domain_classifier"]
 # The classifier trains on halves of each sample: fewer rows than this per side say nothing.
@@ -55,14 +55,6 @@ class MultivariateDrift:
             **(self.details or {}),
             "note": self.note,
         }
-
-
-def reference_model(reference: RowsProfile, settings: DriftSettings) -> PcaModel:
-    """The baseline's PCA: fitted from its mergeable co-moments, so it is a function of the
-    stored baseline (the same model wherever the baseline is read)."""
-    return PcaModel.fit(
-        reference.features, reference.mean, reference.covariance, settings.multivariate.pca_explained_variance
-    )
 
 
 def analyze_multivariate(

@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from modelwatch.profiles.rows import RowsProfile
+    from modelwatch.spec.models import DriftSettings
 
 # A feature whose standard deviation is below this (relative to its mean) is constant: it is
 # left out of the standardisation rather than divided by zero.
@@ -61,3 +66,12 @@ class PcaModel:
             digest.update(np.ascontiguousarray(part, dtype="<f8").tobytes())
         digest.update("|".join(self.features).encode())
         return digest.hexdigest()[:16]
+
+
+def reference_model(reference: RowsProfile, settings: DriftSettings) -> PcaModel:
+    """The baseline's PCA: fitted from its mergeable co-moments, so it is a function of the
+    stored baseline (the same model wherever the baseline is read). Here, beside the model and
+    apart from the drift statistics, so the capture function reaches it without SciPy."""
+    return PcaModel.fit(
+        reference.features, reference.mean, reference.covariance, settings.multivariate.pca_explained_variance
+    )

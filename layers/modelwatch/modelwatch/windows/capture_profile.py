@@ -54,7 +54,7 @@ def profile_captures(
     """Features, prediction and score columns as the baseline profiles them (the spec's names),
     for the spec's task, and the join index late labels are matched with.
 
-    `reconstruction`: the current baseline's PCA (`modelwatch.drift.multivariate.reference_model`
+    `reconstruction`: the current baseline's PCA (`modelwatch.stats.pca.reference_model`
     of the baseline's `multivariate` profile). With it each record's reconstruction error is
     profiled here, where records are, and a window's errors merge like any column; without it
     the drift check scores the window's bounded row sample instead.
