@@ -15,6 +15,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from modelwatch_infra.delivery_graph import refused_in_assembly
+from modelwatch_infra.log_guard import dropped_log_lines
 from modelwatch_infra.stack import build
 
 app = cdk.App()
@@ -26,3 +27,6 @@ assembly = app.synth()
 refused = refused_in_assembly(assembly, stack.stack_name)
 if refused:
     raise SystemExit("refused delivery hops:\n" + "\n".join(str(hop) for hop in refused))
+dropped = dropped_log_lines(assembly.get_stack_by_name(stack.stack_name).template)
+if dropped:
+    raise SystemExit("\n".join(dropped))

@@ -15,6 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from modelwatch_infra.functions import vended_log_group
 from modelwatch_infra.settings import DeploymentSettings
 
 ACCESS_LOG_FIELDS = {
@@ -67,7 +68,7 @@ class Api(Construct):
             create_default_stage=False,
             default_authorizer=authorizer,
         )
-        self.access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH)
+        self.access_logs = vended_log_group(self, "AccessLogs", "apigateway", f"{settings.stack_name}-api-access")
         self.stage = apigw.HttpStage(
             self,
             "DefaultStage",

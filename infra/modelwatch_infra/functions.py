@@ -60,6 +60,20 @@ def function_log_group(scope: Construct, settings: DeploymentSettings, key: kms.
     )
 
 
+def vended_log_group(scope: Construct, id: str, service: str, name: str) -> logs.LogGroup:
+    """A log group a service delivers to on the account's behalf (Step Functions' execution
+    logs, API Gateway's access logs), named under /aws/vendedlogs/ as AWS asks: deliveries there
+    need no statement in the account's CloudWatch Logs resource policy, which is capped at
+    5,120 characters."""
+    return logs.LogGroup(
+        scope,
+        id,
+        log_group_name=f"/aws/vendedlogs/{service}/{name}",
+        retention=logs.RetentionDays.ONE_MONTH,
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+
+
 def own_log_writer(scope: Construct, log_group: logs.ILogGroup) -> iam.Role:
     """The function's role, allowed to write its own log group only: AWSLambdaBasicExecutionRole
     would let any function write any log group (and so forge capture lines into the predict

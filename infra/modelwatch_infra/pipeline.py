@@ -18,7 +18,7 @@ from constructs import Construct
 from modelwatch.catalog import layout
 from modelwatch.jobs.backfill_machine import backfill_definition
 from modelwatch.serving.capture import MARKER
-from modelwatch_infra.functions import dead_letter_queue
+from modelwatch_infra.functions import dead_letter_queue, vended_log_group
 from modelwatch_infra.settings import DeploymentSettings
 
 
@@ -63,9 +63,9 @@ class Pipeline(Construct):
                 )
             ],
         )
-        machine_logs = logs.LogGroup(self, "BackfillLogs", retention=logs.RetentionDays.ONE_MONTH)
-        definition = backfill_definition(data.bucket_name, capture.function_arn)
         name = self.backfill_name = f"{settings.stack_name}-backfill"
+        machine_logs = vended_log_group(self, "BackfillLogs", "states", name)
+        definition = backfill_definition(data.bucket_name, capture.function_arn)
         self.backfill = sfn.StateMachine(
             self,
             "Backfill",

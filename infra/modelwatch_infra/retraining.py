@@ -14,7 +14,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
@@ -25,7 +24,7 @@ from modelwatch.catalog.functions import APPROVAL
 from modelwatch.jobs.retraining_approval import approval_step
 from modelwatch.jobs.retraining_machine import retraining_definition
 from modelwatch.registry import stack_outputs
-from modelwatch_infra.functions import dead_letter_queue
+from modelwatch_infra.functions import dead_letter_queue, vended_log_group
 from modelwatch_infra.settings import DeploymentSettings
 
 
@@ -56,7 +55,7 @@ class Retraining(Construct):
             definition_body=sfn.DefinitionBody.from_string(cdk.Stack.of(self).to_json_string(definition)),
             tracing_enabled=True,
             logs=sfn.LogOptions(
-                destination=logs.LogGroup(self, "StateMachineLogs", retention=logs.RetentionDays.ONE_MONTH),
+                destination=vended_log_group(self, "StateMachineLogs", "states", self.machine_name),
                 level=sfn.LogLevel.ALL,
                 include_execution_data=False,
             ),

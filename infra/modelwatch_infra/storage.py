@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secrets
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from modelwatch.catalog import layout
@@ -47,6 +48,14 @@ def _private_bucket(scope: Construct, name: str, logs: s3.IBucket | None, **extr
         removal_policy=cdk.RemovalPolicy.RETAIN,
         **extra,
     )
+
+
+@dataclass(frozen=True)
+class ModelPointer:
+    """The SSM parameter holding the served version: its name and ARN (granted by ARN)."""
+
+    parameter_name: str
+    parameter_arn: str
 
 
 class Storage(Construct):
@@ -93,13 +102,12 @@ class Storage(Construct):
                     conditions={"Null": {"s3:if-none-match": "true"}},
                 )
             )
-        self.pointer = ssm.StringParameter(
-            self,
-            "CurrentModel",
-            parameter_name=f"/{settings.stack_name}/current-model",
-            string_value="none",  # promotion writes the version; until then the API answers 503
-            description="The model version the prediction function serves",
-        )
+        # The model pointer is not a stack resource: CloudFormation would write its template
+        # value over the promoted version whenever the resource changed (the API would answer
+        # 503). `modelwatch promote` creates and moves it; until then the API answers 503.
+        name = f"/{settings.stack_name}/current-model"
+        arn = cdk.Stack.of(self).format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
+        self.pointer = ModelPointer(name, arn)
         # Where `modelwatch publish --stack NAME` finds the registry (fixed keys, not CDK's hashed ids).
         for key, value in (
             (stack_outputs.MODEL_BUCKET, self.models.bucket_name),

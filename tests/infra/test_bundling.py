@@ -3,6 +3,8 @@ its kind, and the deployment's spec under the name the functions read."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from modelwatch_infra.bundling import SPEC_NAME, build_function_code, core_files
 from tests.conftest import ROOT
 
@@ -50,10 +52,9 @@ def test_the_retrain_image_installs_the_trainers_requirements(tmp_path):
     assert found == requirements.resolve()
     staged = stage_image("retrain", "training", spec_path, found, tmp_path / "context")
     assert (staged / TRAINER_REQUIREMENTS).read_text() == requirements.read_text()
-    steps = [line for line in (staged / "Dockerfile").read_text().splitlines() if line.startswith(("COPY", "RUN"))]
-    installs = [i for i, line in enumerate(steps) if line.startswith("RUN pip install")]
-    assert len(installs) == 2 and steps[installs[1]].endswith(f"-r ${{LAMBDA_TASK_ROOT}}/{TRAINER_REQUIREMENTS}")
-    assert steps[installs[0]].endswith("/requirements.txt")  # the pinned set first
+    installs = [step for step in _steps(staged / "Dockerfile") if "pip install" in step]
+    assert len(installs) == 2 and installs[1].endswith(f"-r {TRAINER_REQUIREMENTS}")
+    assert installs[0].endswith("-r requirements.txt")  # the pinned set first
     assert (staged / "code" / "modelwatch" / "retraining" / "trainer.py").is_file()
     # Context overrides the spec; no requirements at all stage a file that installs nothing.
     other = tmp_path / "other.txt"
@@ -64,3 +65,28 @@ def test_the_retrain_image_installs_the_trainers_requirements(tmp_path):
     requirements.unlink()
     with pytest.raises(ValueError, match=r"monitoring\.toml: retraining\.trainer_requirements: .* is not a file"):
         trainer_requirements("", spec_path, spec)
+
+
+def _steps(dockerfile: Path) -> list[str]:
+    """The Dockerfile's instructions, continuation lines joined, comments left out."""
+    steps: list[str] = []
+    for line in dockerfile.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if steps and steps[-1].endswith("\\"):
+            steps[-1] = steps[-1][:-1].rstrip() + " " + line.strip()
+        else:
+            steps.append(line.strip())
+    return steps
+
+
+def test_the_retrain_image_builds_on_either_host_architecture():
+    """Nothing runs in the Lambda stage (an arm64 image on an x86 host would need QEMU): the
+    build stage runs on the build host's platform and installs the target's wheels."""
+    steps = _steps(ROOT / "functions" / "retrain" / "Dockerfile")
+    stages = [i for i, step in enumerate(steps) if step.startswith("FROM ")]
+    assert len(stages) == 2
+    assert steps[stages[0]].startswith("FROM --platform=$BUILDPLATFORM ")
+    assert not [step for step in steps[stages[1] :] if step.startswith("RUN ")]
+    installs = [step for step in steps[: stages[1]] if "pip install" in step]
+    assert installs and all("--only-binary=:all:" in s and "--platform" in s and "$TARGETARCH" in s for s in installs)

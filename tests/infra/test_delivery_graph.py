@@ -124,3 +124,15 @@ def test_mains_topic_policy_refuses_both_topics(template):
     _drop_alarm_publishing(broken)
     refused = {h.sink for h in _refused(broken) if h.step == "sns:Publish"}
     assert refused == {"topic AlertingAlerts", "topic AlertingOperations"}
+
+
+def test_a_log_level_that_drops_metric_and_capture_lines_is_refused(template):
+    from modelwatch_infra.log_guard import dropped_log_lines
+
+    assert dropped_log_lines(template) == []
+    broken = copy.deepcopy(template)
+    predict = _logical(broken, "AWS::Lambda::Function", "PredictFunction")
+    config = broken["Resources"][predict]["Properties"].setdefault("LoggingConfig", {})
+    config |= {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"}
+    (problem,) = dropped_log_lines(broken)
+    assert problem.startswith(predict) and "WARN" in problem
