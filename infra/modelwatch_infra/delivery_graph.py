@@ -574,7 +574,9 @@ class DeliveryGraph:
         if "ResultWriter" in state:
             bucket = state["ResultWriter"].get("Parameters", {}).get("Bucket", "")
             prefix = state["ResultWriter"].get("Parameters", {}).get("Prefix", "")
-            request = Request(principal, "s3:PutObject", f"arn:aws:s3:::{bucket}/{prefix}results.json", context)
+            # Step Functions writes <Prefix>/<map run id>/manifest.json and the result files.
+            written = f"arn:aws:s3:::{bucket}/{prefix.rstrip('/')}/map-run/manifest.json"
+            request = Request(principal, "s3:PutObject", written, context)
             yield Hop(source, f"bucket {bucket}/{prefix}", "s3:PutObject", evaluate(request, identity=identity))
 
     def _bucket_notifications(self) -> Iterator[Hop]:

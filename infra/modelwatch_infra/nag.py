@@ -10,6 +10,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
+from modelwatch.catalog.layout import BACKFILL_RESULTS
+
 XRAY_REASON = (
     "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions (CDK grants them for "
     "active and pass-through tracing)"
@@ -57,6 +59,7 @@ def suppress_reviewed_findings(
     retraining: Any,
     capture: lambda_.IFunction,
     queues: list[IConstruct],
+    data: s3.IBucket,
     pseudonym_key: IConstruct | None = None,
 ) -> None:
     for name, built in functions.items():
@@ -96,6 +99,8 @@ def suppress_reviewed_findings(
             "any published version of it",
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
             f"{backfill_name}/*]": "a Distributed Map runs its batches as child executions of its own state machine",
+            _objects(data, BACKFILL_RESULTS.prefix): "the map's ResultWriter writes each run's results under "
+            "their own area, in parts it may list and abort",
         },
     )
     acknowledge(

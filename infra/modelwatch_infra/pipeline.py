@@ -16,10 +16,15 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from modelwatch.catalog import layout
+from modelwatch.jobs.asl import asl_text
 from modelwatch.jobs.backfill_machine import backfill_definition
 from modelwatch.serving.capture import MARKER
 from modelwatch_infra.functions import dead_letter_queue, vended_log_group
 from modelwatch_infra.settings import DeploymentSettings
+
+# What a Distributed Map's ResultWriter needs of its prefix ("ResultWriter (Map)", Step Functions
+# Developer Guide): it writes in parts, and can abort them.
+RESULT_WRITER_ACTIONS = ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
 
 
 class Pipeline(Construct):
@@ -70,7 +75,7 @@ class Pipeline(Construct):
             self,
             "Backfill",
             state_machine_name=name,
-            definition_body=sfn.DefinitionBody.from_string(cdk.Stack.of(self).to_json_string(definition)),
+            definition_body=sfn.DefinitionBody.from_string(asl_text(definition)),
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=machine_logs, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
@@ -80,6 +85,13 @@ class Pipeline(Construct):
                 actions=["s3:ListBucket"],
                 resources=[data.bucket_arn],
                 conditions={"StringLike": {"s3:prefix": [f"{layout.CAPTURE.prefix}*"]}},
+            )
+        )
+        # Its ResultWriter writes each map run's results under their own area.
+        self.backfill.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=RESULT_WRITER_ACTIONS,
+                resources=[data.arn_for_objects(f"{layout.BACKFILL_RESULTS.prefix}*")],
             )
         )
         capture.grant_invoke(self.backfill)

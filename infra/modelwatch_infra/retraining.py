@@ -21,6 +21,7 @@ from constructs import Construct
 
 from modelwatch.catalog import layout
 from modelwatch.catalog.functions import APPROVAL
+from modelwatch.jobs.asl import asl_text
 from modelwatch.jobs.retraining_approval import approval_step
 from modelwatch.jobs.retraining_machine import retraining_definition
 from modelwatch.registry import stack_outputs
@@ -52,7 +53,7 @@ class Retraining(Construct):
             self,
             "StateMachine",
             state_machine_name=self.machine_name,
-            definition_body=sfn.DefinitionBody.from_string(cdk.Stack.of(self).to_json_string(definition)),
+            definition_body=sfn.DefinitionBody.from_string(asl_text(definition)),
             tracing_enabled=True,
             logs=sfn.LogOptions(
                 destination=vended_log_group(self, "StateMachineLogs", "states", self.machine_name),

@@ -127,6 +127,7 @@ class ModelWatchStack(cdk.Stack):
         suppress_reviewed_findings(
             self,
             pseudonym_key=pseudonym_key,
+            data=storage.data,
             functions=built,
             prefixes=granted,
             backfill=pipeline.backfill,

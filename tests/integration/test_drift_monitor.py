@@ -212,8 +212,9 @@ def test_poison_objects_are_quarantined_and_backfills_are_profiled(monitored):
 
 
 def test_backfill_distributed_map_profiles_objects_written_before_capture_profiled_them(monitored):
+    from modelwatch.catalog.layout import BACKFILL_RESULTS
     from modelwatch.jobs.backfill_machine import BATCH, backfill_definition
-    from modelwatch_local.distributed_map import run_distributed_map
+    from modelwatch_local.distributed_map import results_of, run_distributed_map
 
     stack, *_ = monitored
     bucket = stack.platform.settings.data_bucket
@@ -222,7 +223,11 @@ def test_backfill_distributed_map_profiles_objects_written_before_capture_profil
     for key in old:
         stack.s3.put_object(Bucket=bucket, Key=key, Body=body)
     definition = backfill_definition(bucket, "arn:aws:lambda:us-east-1:123456789012:function:modelwatch-capture")
-    results = run_distributed_map(definition, {"prefix": "capture/model_version=v1/dt=2026-11-18"}, stack.s3, "capture")
+    written = run_distributed_map(definition, {"prefix": "capture/model_version=v1/dt=2026-11-18"}, stack.s3, "capture")
+    # The state's output says where the results are (ResultWriter), not what they are.
+    assert set(written) == {"ResultWriterDetails"}
+    assert written["ResultWriterDetails"]["Key"].startswith(BACKFILL_RESULTS.prefix)
+    results = results_of(stack.s3, written)
     assert len(results) == -(-len(old) // BATCH)
     assert sum(r["profiled"] for r in results) == len(old)
     profiled = stack.objects("profiles/model_version=v1/dt=2026-11-18", bodies=False)

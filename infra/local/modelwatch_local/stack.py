@@ -374,13 +374,15 @@ class LocalStack:
     def _retraining_machine(self) -> LocalStateMachine:
         """The retraining state machine the stack deploys (with the spec's approval step), its
         Lambda tasks run here, its callback timeouts on the simulated clock."""
+        from modelwatch.jobs.asl import asl_text
         from modelwatch.jobs.retraining_approval import approval_step
         from modelwatch.jobs.retraining_machine import retraining_definition
 
         arn = f"arn:aws:lambda:{self.platform.settings.region}:123456789012:function:modelwatch-"
         approval = approval_step(self.platform.spec, f"{arn}{catalog.APPROVAL.name}", LOCAL_STACK_NAME)
         definition = retraining_definition(f"{arn}{catalog.RETRAIN.name}", self.alerts_topic, approval)
-        return LocalStateMachine(definition, self._run_task, self.clock)
+        # Run from its ASL text, as deployed (DefinitionString), not from the Python dict.
+        return LocalStateMachine(json.loads(asl_text(definition)), self._run_task, self.clock)
 
     def run_retraining(self, trigger: str, name: str | None = None) -> Execution:
         """A retraining execution: it ends, or (manual approval) waits for approve/reject."""

@@ -13,6 +13,7 @@ labels-joined/model_version=V/tally.json                   labelled rows per hou
 reports/V/<window>/<end>/drift.json, report.html            a window's drift check
 retraining/<run>/train.parquet, holdout.parquet, decision.json   a retraining run's data and verdict
 retraining/approvals/<run>.json                             a run waiting for approval: its task token
+backfill-results/<map run>/manifest.json, SUCCEEDED_0.json  a backfill run's results (Step Functions' ResultWriter)
 <model prefix>V/model.onnx, manifest.json, baseline.json   the model registry (model bucket)
 
 Partitions are Hive-style (`model_version=…/dt=…`), which Athena and Glue read as columns.
@@ -88,9 +89,14 @@ RETRAINING = Area(
 # that stores a waiting run's task token reaches only this, never the training rows beside it.
 APPROVALS = Area("retraining/approvals", "data", "the task token of each retraining run waiting for approval")
 MODELS = Area("models", "models", "the model registry: artifact, manifest and baseline per version")
+# Step Functions writes a backfill run's results here (<map run id>/manifest.json, SUCCEEDED_0.json).
+BACKFILL_RESULTS = Area(
+    "backfill-results", "data", "the backfill map's results, per map run (ResultWriter)", retention_days=30
+)
 
 DATA_AREAS = (
     CAPTURE,
+    BACKFILL_RESULTS,
     QUARANTINE,
     PROFILES,
     PROFILES_HOURLY,

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelwatch.catalog.layout import CAPTURE
+from modelwatch.catalog.layout import BACKFILL_RESULTS, CAPTURE
+from modelwatch.jobs.asl import lambda_retry
 
 BATCH = 50  # capture objects per invocation
 CONCURRENCY = 10
@@ -32,6 +33,12 @@ def backfill_definition(bucket: str, capture_function_arn: str) -> dict[str, Any
                 "ItemBatcher": {"MaxItemsPerBatch": BATCH},
                 "MaxConcurrency": CONCURRENCY,
                 "ToleratedFailurePercentage": 0,
+                # Each batch's result goes to S3, not into the state's output: a run over a few
+                # hundred thousand objects would pass the 256 KiB payload limit after all its work.
+                "ResultWriter": {
+                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Parameters": {"Bucket": bucket, "Prefix": BACKFILL_RESULTS.name},
+                },
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                     "StartAt": "Profile",
@@ -41,18 +48,9 @@ def backfill_definition(bucket: str, capture_function_arn: str) -> dict[str, Any
                             "Resource": "arn:aws:states:::lambda:invoke",
                             "Parameters": {"FunctionName": capture_function_arn, "Payload.$": "$"},
                             "OutputPath": "$.Payload",
-                            "Retry": [
-                                {
-                                    "ErrorEquals": [
-                                        "Lambda.TooManyRequestsException",
-                                        "Lambda.ServiceException",
-                                        "States.Timeout",
-                                    ],
-                                    "IntervalSeconds": 2,
-                                    "MaxAttempts": 4,
-                                    "BackoffRate": 2.0,
-                                }
-                            ],
+                            # Profiling an object twice writes the same profile: every
+                            # transient error, and a timed-out batch, is retried.
+                            "Retry": lambda_retry("States.Timeout", max_attempts=4),
                             "End": True,
                         }
                     },

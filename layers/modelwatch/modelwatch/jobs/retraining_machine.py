@@ -10,16 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelwatch.jobs.asl import lambda_retry
 from modelwatch.jobs.retraining_approval import ApprovalStep, approval_states
 
-RETRY = [
-    {
-        "ErrorEquals": ["Lambda.TooManyRequestsException", "Lambda.ServiceException", "Lambda.SdkClientException"],
-        "IntervalSeconds": 5,
-        "MaxAttempts": 3,
-        "BackoffRate": 2.0,
-    }
-]
+# The retrain function's steps are idempotent per run: a transient Lambda error is retried.
+RETRY = lambda_retry(interval_seconds=5, max_attempts=3)
 FAILED = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NoticeFailed"}]
 
 
