@@ -219,8 +219,9 @@ CAPTURES_MISSING = _metric(
     "CapturesMissing",
     "Count",
     "drift",
-    "capture records sent but not in capture/, over every model version, for the hour that settled "
-    "(SETTLE_HOURS) before the drift run",
+    "capture records sent but not in capture/, beyond [capture] sent_count_tolerance (CloudWatch counts what "
+    "was sent at least once), over every model version, for the hour that settled (SETTLE_HOURS) before the "
+    "drift run",
     per_window=False,
 )
 PROFILED_OBJECTS = _metric("ProfiledObjects", "Count", "capture", "capture objects profiled")

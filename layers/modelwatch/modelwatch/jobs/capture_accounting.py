@@ -7,6 +7,7 @@ its hour's account stands as reported."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,10 +20,21 @@ class VersionAccount:
     model_version: str
     sent: int
     captured: int
+    # [capture] sent_count_tolerance: the share of `sent` that a duplicated EMF document may add.
+    tolerance_share: float = 0.0
 
     @property
     def missing(self) -> int:
         return max(0, self.sent - self.captured)
+
+    @property
+    def tolerated(self) -> int:
+        """Records that may be missing only because CloudWatch counted a document twice."""
+        return max(1, math.ceil(self.tolerance_share * self.sent)) if self.tolerance_share else 0
+
+    @property
+    def missing_beyond_tolerance(self) -> int:
+        return max(0, self.missing - self.tolerated)
 
     @property
     def duplicated(self) -> int:
@@ -40,6 +52,12 @@ class CaptureAccount:
         return sum(v.missing for v in self.versions)
 
     @property
+    def missing_beyond_tolerance(self) -> int:
+        """What CapturesMissing reports (and alarms on): records lost beyond what at-least-once
+        counting can explain."""
+        return sum(v.missing_beyond_tolerance for v in self.versions)
+
+    @property
     def active(self) -> bool:
         """Anything sent or captured in the hour."""
         return any(v.sent or v.captured for v in self.versions)
@@ -48,12 +66,14 @@ class CaptureAccount:
         return {
             "hour": self.hour,
             "missing": self.missing,
+            "missing_beyond_tolerance": self.missing_beyond_tolerance,
             "versions": [
                 {
                     "model_version": v.model_version,
                     "sent": v.sent,
                     "captured": v.captured,
                     "missing": v.missing,
+                    "tolerated": v.tolerated,
                     "duplicated": v.duplicated,
                 }
                 for v in self.versions

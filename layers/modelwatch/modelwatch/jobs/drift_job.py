@@ -161,7 +161,8 @@ class DriftJob:
             rollups = self.data.existing(layout.PROFILES_HOURLY.version_prefix(version), [hour])
             listed = self.data.list_hours(layout.PROFILES.version_prefix(version), [hour])
             captured = self._hourly_profile(version, hour, rollups, listed).profile.rows
-            accounts.append(VersionAccount(version, int(sent.get(version, 0)), captured))
+            tolerance = self.spec.capture.sent_count_tolerance
+            accounts.append(VersionAccount(version, int(sent.get(version, 0)), captured, tolerance))
         return CaptureAccount(hour, tuple(accounts))
 
     @staticmethod

@@ -458,6 +458,10 @@ class CaptureSettings(_Strict):
     # request id (modelwatch.serving.capture_sampling), so a label joins whenever its
     # prediction was kept. Per-request metrics still see every request.
     sample_rate: Annotated[float, Field(gt=0, le=1)] = 1.0
+    # CloudWatch counts the predict function's EMF documents at least once, so the records it says
+    # were sent may include a duplicated document. Capture accounting alarms only on records
+    # missing beyond this share of those sent (at least one record is always tolerated).
+    sent_count_tolerance: Annotated[float, Field(ge=0, lt=1)] = 0.01
 
 
 class MetricsSettings(_Strict):
