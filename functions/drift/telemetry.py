@@ -88,7 +88,8 @@ def emit(check: WindowCheck, spec: MonitoringSpec) -> None:
 
 def emit_capture_account(metrics: Metrics, account: CaptureAccount) -> None:
     """CapturesMissing (beyond the at-least-once tolerance) for the hour that settled, 0
-    included, when that hour sent or captured anything. An idle hour sends nothing, like an empty window (CloudWatch bills a metric for
-    every hour it is sent); its alarm treats no data as not breaching."""
+    included, when that hour sent or captured anything. An idle hour sends nothing, like an empty
+    window (CloudWatch bills a metric for every hour it is sent); its alarm treats no data as not
+    breaching."""
     if account.active:
         add_metric(metrics, catalog.CAPTURES_MISSING, account.missing_beyond_tolerance)
