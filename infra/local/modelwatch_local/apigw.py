@@ -1,4 +1,11 @@
-"""API Gateway HTTP API (payload format 2.0) events and responses, as Lambda sees them."""
+"""API Gateway HTTP API (payload format 2.0) events and responses, as Lambda sees them.
+
+Whether a request body reaches the function base64-encoded is decided, as API Gateway decides
+it, by the request's content type, not by its bytes: a text type (text/*, JSON, XML,
+JavaScript, their +json and +xml variants) is passed as text, anything else (or no content type)
+base64-encoded. A text type whose bytes are not UTF-8 (a UTF-16 body labelled
+application/json) arrives as text with its undecodable bytes replaced, as the service would pass
+it, not base64-encoded."""
 
 from __future__ import annotations
 
@@ -8,14 +15,22 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+TEXT_TYPES = ("application/json", "application/javascript", "application/xml")
+
+
+def is_text(content_type: str) -> bool:
+    """Whether API Gateway passes a body of this content type as text."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media.startswith("text/") or media in TEXT_TYPES or media.endswith(("+json", "+xml"))
+
 
 def http_event(
     method: str, path: str, headers: Mapping[str, str], body: bytes, source_ip: str = "127.0.0.1"
 ) -> dict[str, Any]:
     lowered = {k.lower(): v for k, v in headers.items()}
-    try:
-        text, encoded = body.decode("utf-8"), False
-    except UnicodeDecodeError:
+    if is_text(lowered.get("content-type", "")):
+        text, encoded = body.decode("utf-8", errors="replace"), False
+    else:
         text, encoded = base64.b64encode(body).decode("ascii"), True
     path_only, _, query = path.partition("?")
     now = time.time()
