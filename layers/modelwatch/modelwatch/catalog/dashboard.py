@@ -82,6 +82,15 @@ def _thresholds(spec: MonitoringSpec, metric: Metric) -> tuple[Threshold, ...]:
     return tuple(Threshold(f"alarm: {rule.name}", rule.threshold) for rule in spec.alerts if rule.metric == metric.name)
 
 
+def _feature_value(spec: MonitoringSpec, feature: str) -> Series:
+    """A numeric feature's value over time: its median where the spec bounds it at 0 or above,
+    its mean otherwise (CloudWatch has no percentile of a period with a negative value)."""
+    minimum = getattr(spec.features[feature], "min", None)
+    if minimum is not None and minimum >= 0:
+        return Series("metric", catalog.FEATURE_VALUE.name_for(feature), "p50", MINUTE, f"{feature} (median)")
+    return Series("metric", catalog.FEATURE_VALUE.name_for(feature), "Average", MINUTE, f"{feature} (mean)")
+
+
 def dashboard_window(spec: MonitoringSpec) -> str:
     """The drift check's window the dashboard's drift panels show: the spec's first."""
     return spec.drift.windows[0].name
@@ -93,12 +102,22 @@ def _predictions_per_minute(spec: MonitoringSpec) -> Series:
     return Series("total", catalog.PREDICTIONS.name, "Sum", MINUTE, "predictions/min")
 
 
+# CloudWatch computes no percentile over a period holding a negative value (the widget goes
+# blank): values that can be negative are drawn with statistics that always exist.
+SIGNED_STATISTICS = ("Minimum", "Average", "Maximum")
+
+
 def _output_distribution(spec: MonitoringSpec) -> Widget:
     """What the model answers, per record: a classifier's confidence, a regression's value."""
     if spec.task == "regression":
-        metric, title, y_range = catalog.PREDICTED_VALUE, "Predicted value distribution", None
-    else:
-        metric, title, y_range = catalog.CONFIDENCE, "Confidence distribution", (0.0, 1.0)
+        # A regression's value may be negative: no percentiles.
+        return Widget(
+            "Predicted value (min, mean, max)",
+            "graph",
+            tuple(_series(catalog.PREDICTED_VALUE, s, label=s) for s in SIGNED_STATISTICS),
+            thresholds=_thresholds(spec, catalog.PREDICTED_VALUE),
+        )
+    metric, title, y_range = catalog.CONFIDENCE, "Confidence distribution", (0.0, 1.0)
     return Widget(
         title,
         "graph",
@@ -111,7 +130,7 @@ def _output_distribution(spec: MonitoringSpec) -> Widget:
 def _output_over_time(spec: MonitoringSpec) -> Widget:
     if spec.task == "regression":
         metric = catalog.PREDICTED_VALUE
-        statistics = ("Minimum", "p50", "Average", "Maximum")
+        statistics = SIGNED_STATISTICS
         return Widget(
             "Predicted value over time",
             "graph",
@@ -234,12 +253,9 @@ def dashboard_rows(spec: MonitoringSpec) -> list[list[Widget]]:
                 tuple(_series(m, "Maximum", HOUR, window=window) for m in catalog.QUALITY_RATES.values()),
             ),
             Widget(
-                "Feature values (p50)",
+                "Feature values (median, or mean where a value may be negative)",
                 "graph",
-                tuple(
-                    Series("metric", catalog.FEATURE_VALUE.name_for(f), "p50", MINUTE, f)
-                    for f in spec.plain_numeric_features
-                ),
+                tuple(_feature_value(spec, f) for f in spec.plain_numeric_features),
                 width=16,
             ),
         ],
