@@ -24,6 +24,7 @@ from modelwatch.catalog import delivery
 from modelwatch.catalog.metrics import (
     API_ID_DIMENSION,
     LAMBDA_DEAD_LETTER_ERRORS,
+    SMOKE_TEST,
     STATES_EXECUTIONS_FAILED,
     STATES_MACHINE_DIMENSION,
     STATES_NAMESPACE,
@@ -133,9 +134,30 @@ class Alerting(Construct):
             )
             if planned.action == "retrain":
                 self.retraining_triggers.append(alarm)
+        self.smoke = self._smoke_alarm(spec)
         self.watch(functions, notifier_name)
         queues = {**dead_letter_queues, f"{notifier_name}-subscription": self.notify_dead_letters}
         self.watch_queues(queues, notifier_name)
+
+    def _smoke_alarm(self, spec: MonitoringSpec) -> cw.Alarm:
+        """An alarm on a metric nothing sends, notifying both topics: `modelwatch smoke` sets its
+        state to see a notice reach the notifier and the email subscriptions, and sets it back."""
+        alarm = self._alarm(
+            "Smoke",
+            cw.Metric(
+                namespace=spec.metrics.namespace,
+                metric_name=SMOKE_TEST.name,
+                dimensions_map={"service": spec.metrics.service},
+                statistic="Sum",
+                period=cdk.Duration.minutes(5),
+            ),
+            threshold=0,
+            description="[test] set only by `modelwatch smoke` after a deploy, to test alert delivery: no action",
+        )
+        target = actions.SnsAction(self.operations)
+        alarm.add_alarm_action(target)
+        alarm.add_ok_action(target)
+        return alarm
 
     def _topic(self, id: str, key: kms.IKey, display_name: str) -> sns.Topic:
         """A topic encrypted with `key`, TLS only, that this stack's alarms may publish to: its

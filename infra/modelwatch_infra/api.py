@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_apigateway as rest
 from aws_cdk import aws_apigatewayv2 as apigw
@@ -87,4 +86,3 @@ class Api(Construct):
                 methods=[apigw.HttpMethod.POST],
                 integration=integrations.HttpLambdaIntegration(f"{path.strip('/').capitalize()}Integration", function),
             )
-        cdk.CfnOutput(self, "Url", value=self.http_api.api_endpoint)

@@ -106,6 +106,11 @@ class ModelWatchStack(cdk.Stack):
         # and `modelwatch approve|reject RUN --stack NAME` the runs waiting for approval.
         notifier = built[catalog.NOTIFY.name]
         for key, value in (
+            (stack_outputs.ALERTS_TOPIC, alerting.topic.topic_arn),
+            (stack_outputs.OPERATIONS_TOPIC, alerting.operations.topic_arn),
+            (stack_outputs.SMOKE_ALARM, alerting.smoke.alarm_name),
+            (stack_outputs.API_URL, api.http_api.api_endpoint),
+            (stack_outputs.DRIFT_FUNCTION, fn[catalog.DRIFT.name].function_name),
             (stack_outputs.DATA_BUCKET, storage.data.bucket_name),
             (stack_outputs.NOTIFY_FUNCTION, notifier.function.function_name),
             (

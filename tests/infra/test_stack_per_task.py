@@ -67,7 +67,7 @@ def _resources(template: dict, kind: str) -> list[dict]:
 def test_a_regression_dashboard_shows_values_and_errors_not_confidence(regression_template):
     (dashboard,) = _resources(regression_template, "AWS::CloudWatch::Dashboard")
     body = json.dumps(dashboard["DashboardBody"])
-    for title in ("Predicted value distribution", "Predicted value over time", "Errors (MAE, RMSE)"):
+    for title in ("Predicted value (min, mean, max)", "Predicted value over time", "Errors (MAE, RMSE)"):
         assert title in body, title
     for metric in ("PredictedValue", "MAE", "EstimatedMAE", "RMSE", "EstimatedRMSE"):
         assert f'\\"{metric}\\"' in body, metric

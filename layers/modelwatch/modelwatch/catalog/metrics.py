@@ -21,7 +21,7 @@ from typing import Literal
 Unit = Literal["Milliseconds", "Count", "None", "Percent"]
 # Who puts it in CloudWatch: a function (its name in modelwatch.catalog.functions), Powertools on
 # a function's behalf, or CloudWatch metric math over the HTTP API's own metrics.
-Emitter = Literal["predict", "feedback", "capture", "drift", "notify", "retrain", "approval", "api"]
+Emitter = Literal["predict", "feedback", "capture", "drift", "notify", "retrain", "approval", "api", "smoke"]
 PerValue = Literal["feature", "class", "kpi", "method"]
 # The model tasks a metric has a value for (modelwatch.spec.models.Task; a literal here, since
 # the catalogue imports nothing of the spec).
@@ -175,6 +175,16 @@ CAPTURE_RECORDS_SENT = _metric(
     read_back=True,
 )
 FEEDBACK = _metric("Feedback", "Count", "feedback", "labels and outcomes received")
+# Never sent: its alarm exists so `modelwatch smoke` can set its state and watch the notice travel
+# (alarm -> both topics -> notifier and email) without paging anyone about a real metric.
+SMOKE_TEST = _metric(
+    "SmokeTest",
+    "Count",
+    "smoke",
+    "never sent: the smoke alarm's metric (modelwatch smoke sets the alarm's state to test delivery)",
+    emitted_by_function_code=False,
+    per_window=False,
+)
 UNKNOWN_REQUEST_IDS = _metric(
     "UnknownRequestIds", "Count", "feedback", "feedback for request ids ModelWatch did not issue"
 )
@@ -313,6 +323,7 @@ CATALOGUE: dict[str, Metric] = {
         COLD_START,
         FEEDBACK,
         UNKNOWN_REQUEST_IDS,
+        SMOKE_TEST,
         API_5XX_RATE,
         CAPTURED_RECORDS,
         CAPTURE_FAILED,

@@ -363,6 +363,7 @@ def alarms_from_plan(spec: MonitoringSpec) -> tuple[int, int]:
     # The delivery path's own failures (modelwatch.catalog.delivery): each asynchronous function's
     # DeadLetterErrors, each state machine's failed executions, the retraining starts' dead letters.
     delivery_path = sum(int(f.asynchronous) for f in fcat.FUNCTIONS.values()) + len(delivery.STATE_MACHINES) + 1
+    delivery_path += 1  # the smoke alarm `modelwatch smoke` sets (its metric is never sent)
     alarms = len(plan) + per_function + dead_letters + subscriptions + delivery_path
     return alarms, planned_metrics + per_function + dead_letters + subscriptions + delivery_path
 
