@@ -1,5 +1,5 @@
 """Every delivery path of a synthesized template, walked from source to sink, each hop judged
-by the policies AWS would evaluate (modelwatch_local.iam_policy): the resource's policy, the
+by the policies AWS would evaluate (modelwatch.policy_evaluation): the resource's policy, the
 sender's role and the KMS key policy of an encrypted destination.
 
 The hops: alarm -> topic (and its key); topic -> subscription (a function's permission, a
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modelwatch_local.iam_policy import (
+from modelwatch.policy_evaluation import (
     ACCOUNT,
     REGION,
     Decision,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelwatch_local.iam_policy import (
+from modelwatch.policy_evaluation import (
     Principal,
     Request,
     default_topic_policy,

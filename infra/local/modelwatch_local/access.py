@@ -22,11 +22,12 @@ from urllib.parse import unquote
 from modelwatch.catalog import functions as catalog
 from modelwatch.catalog import permissions
 from modelwatch.data_access.platform import Platform
-from modelwatch_local.iam_policy import (
+from modelwatch.policy_evaluation import (
     ACCOUNT,
     Decision,
     Principal,
     Request,
+    alarm_publish_decision,
     evaluate,
     evaluate_key,
     service_context,
@@ -171,27 +172,12 @@ class LocalAccess:
         return [(f"{service}:{operation}", "*", {})]
 
     def alarm_publish(self, sns: Any, kms: Any, alarm_arn: str, topic_arn: str) -> Decision:
-        """CloudWatch publishing an alarm's notice: the topic's policy, then the topic's key."""
-        policy = json.loads(sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]["Policy"])
-        cloudwatch = Principal.service("cloudwatch.amazonaws.com")
-        context = service_context(alarm_arn)
-        decision = evaluate(
-            Request(cloudwatch, "sns:Publish", topic_arn, context),
-            resource_policy=policy,
-            resource_name="the alerts topic",
-        )
-        if not decision:
-            return decision
-        key = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"].get("KmsMasterKeyId")
-        if key:
-            key_policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
-            for action in ("kms:GenerateDataKey", "kms:Decrypt"):
-                decision = evaluate_key(
-                    Request(cloudwatch, action, key, context), key_policy=key_policy, key_name="the alerts topic's key"
-                )
-                if not decision:
-                    return decision
-        return decision
+        """CloudWatch publishing an alarm's notice: the topic's policy, then the topic's key, as
+        moto holds them."""
+        attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+        key = attributes.get("KmsMasterKeyId")
+        key_policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) if key else None
+        return alarm_publish_decision(alarm_arn, topic_arn, json.loads(attributes["Policy"]), key_policy, key or "")
 
     def topic_delivery(self, function: str, topic_arn: str) -> Decision:
         """SNS invoking a subscribed function: the function's resource-based policy."""

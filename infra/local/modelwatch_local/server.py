@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from modelwatch.catalog import layout
+from modelwatch_local import lambda_api
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.stack import LocalStack
 
@@ -48,7 +49,10 @@ def _make_handler(stack: LocalStack, lock: threading.Lock, log) -> type[BaseHTTP
             function = ROUTES.get((method, self.path.split("?")[0]))
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(min(length, MAX_READ)) if length else b""
-            if function is None:
+            if function is None and lambda_api.handles(self.path):
+                with lock:
+                    status, headers, data = lambda_api.answer(stack, method, self.path, body)
+            elif function is None:
                 status, headers, data = 404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}'
             else:
                 event = http_event(method, self.path, dict(self.headers.items()), body, self.client_address[0])

@@ -30,13 +30,14 @@ from modelwatch.catalog.metrics import (
 )
 from modelwatch.data_access.model_store import ModelRegistry, registry_of
 from modelwatch.data_access.platform import install_platform
+from modelwatch.policy_evaluation import ACCOUNT
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving.capture import MARKER
+from modelwatch_local import alarm_actions
 from modelwatch_local.access import GuardedPlatform, LocalAccess, Refusal
 from modelwatch_local.alarms import ALARM_PREFIX, LOCAL_API_ID, AlarmEvaluator, StateChange
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.clock import MovableClock
-from modelwatch_local.iam_policy import ACCOUNT
 from modelwatch_local.lambda_runtime import Invocation, invoke
 from modelwatch_local.metrics import Datapoint, MetricStore
 from modelwatch_local.state_machine import CALLBACK, Execution, LocalStateMachine, StateError
@@ -182,6 +183,7 @@ class LocalStack:
         sns.set_topic_attributes(TopicArn=self.alerts_topic, AttributeName="KmsMasterKeyId", AttributeValue=topic_key)
         self._inbox = sqs.create_queue(QueueName="modelwatch-alerts-inbox")["QueueUrl"]
         self.platform.access = self.access = LocalAccess(region, self.environment, self.alerts_topic, topic_key)
+        alarm_actions.install()  # alarms moto holds execute their SNS actions, judged by the same policies
         inputs_key = kms.create_key(Description="modelwatch inputs", Policy=json.dumps({"Statement": [root]}))
         self.dead_letter_queues: dict[str, str] = {}
         for name, definition in catalog.FUNCTIONS.items():

@@ -67,6 +67,15 @@ def add_model_commands(commands: Any) -> None:
         "redrive-alerts", help="hand the notifier's dead letters to it again, once Slack answers"
     )
     redrive.add_argument("--stack", required=True, help="CloudFormation stack name")
+    smoke = commands.add_parser(
+        "smoke",
+        help="after a deploy: check every delivery path of the stack (alarm -> topics -> notifier and email, "
+        "a signed prediction and label -> capture/ and labels/, one drift check); exit 1 naming a failed hop",
+    )
+    smoke.add_argument("--stack", required=True, help="CloudFormation stack name")
+    smoke.add_argument("--spec", type=Path, default=Path("monitoring.toml"), help="the deployed spec (the test record)")
+    smoke.add_argument("--within", type=float, default=300.0, help="seconds each delivery may take (default 300)")
+    smoke.add_argument("--token", help="a JWT for an API deployed with apiAuth=jwt (default: SigV4 signing)")
     add_approval_commands(commands)
 
 
@@ -218,6 +227,17 @@ def run_redrive_alerts(args: argparse.Namespace, out: Console) -> int:
     return EXIT_OK
 
 
+def run_smoke(args: argparse.Namespace, out: Console) -> int:
+    from modelwatch.cli.smoke import Smoke
+    from modelwatch.spec import load_spec
+
+    def say(line: str) -> None:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    smoke = Smoke(_boto3_session(), args.stack, load_spec(args.spec), args.within, args.token, say=say)
+    return smoke.run()
+
+
 def _boto3_session() -> Any:
     from modelwatch.registry.deployed import boto3_module
 
@@ -232,6 +252,7 @@ COMMANDS = {
     "promote": run_promote,
     "versions": run_versions,
     "redrive-alerts": run_redrive_alerts,
+    "smoke": _aws_errors(run_smoke),
     "approve": _aws_errors(run_approve),
     "reject": _aws_errors(run_reject),
 }

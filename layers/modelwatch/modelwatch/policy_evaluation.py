@@ -1,4 +1,7 @@
-"""AWS's policy evaluation, for the requests ModelWatch's resources make of each other.
+"""AWS's policy evaluation, for the requests ModelWatch's resources make of each other: the
+delivery-graph check of a synthesized template, the local runtime's enforcement, and
+`modelwatch smoke` on a deployed stack's live policies all judge with it. Pure: policies in,
+a decision with AWS's reason out.
 
 What is followed, from the IAM User Guide's "Policy evaluation logic" and the services' own pages:
 
@@ -282,3 +285,30 @@ def service_context(source_arn: str, account: str = ACCOUNT) -> dict[str, Any]:
         "AWS:SourceOwner": account,
         "aws:SecureTransport": "true",
     }
+
+
+def alarm_publish_decision(
+    alarm_arn: str, topic_arn: str, topic_policy: Policy | None, key_policy: Policy | None = None, key: str = ""
+) -> Decision:
+    """Whether CloudWatch may publish this alarm's notice to the topic: the topic's policy (SNS's
+    default when it has none), then, for a topic encrypted with a customer managed key, that
+    key's policy."""
+    cloudwatch = Principal.service("cloudwatch.amazonaws.com")
+    context = service_context(alarm_arn)
+    policy = topic_policy if topic_policy is not None else default_topic_policy(topic_arn)
+    decision = evaluate(
+        Request(cloudwatch, "sns:Publish", topic_arn, context),
+        resource_policy=policy,
+        resource_name=f"topic {topic_arn.rsplit(':', 1)[-1]}",
+    )
+    if not decision or key_policy is None:
+        return decision
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        decision = evaluate_key(
+            Request(cloudwatch, action, key, context),
+            key_policy=key_policy,
+            key_name=f"the key of topic {topic_arn.rsplit(':', 1)[-1]}",
+        )
+        if not decision:
+            return decision
+    return decision
