@@ -311,4 +311,4 @@ def alarm_publish_decision(
         )
         if not decision:
             return decision
-    return decision
+    return Decision(True, "the topic's policy allows sns:Publish, its key's policy GenerateDataKey and Decrypt")
