@@ -86,7 +86,7 @@ def metric_statements(definition: FunctionDefinition) -> list[Statement]:
 
 def secret_statements(definition: FunctionDefinition, resources: Resources) -> list[Statement]:
     """The secrets its environment names (the Slack webhook, the pseudonym key)."""
-    arns = [resources.secrets[v] for v in (SLACK_SECRET, PSEUDONYM_SECRET) if v in definition.environment]
+    arns = [resources.secrets.get(v, "") for v in (SLACK_SECRET, PSEUDONYM_SECRET) if v in definition.environment]
     arns = [arn for arn in arns if arn]
     return [{"Effect": "Allow", "Action": list(SECRET_READS), "Resource": arns}] if arns else []
 
