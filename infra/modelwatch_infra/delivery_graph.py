@@ -27,6 +27,7 @@ from typing import Any
 
 from modelwatch.policy_evaluation import (
     ACCOUNT,
+    ENCRYPT_WITH_KEY,
     REGION,
     Decision,
     Principal,
@@ -45,7 +46,6 @@ PSEUDO = {
     "AWS::StackName": "ModelWatch",
     "AWS::NoValue": None,
 }
-SQS_SEND_WITH_KEY = ("kms:GenerateDataKey", "kms:Decrypt")  # what sending to an SSE-KMS queue uses
 LAMBDA_INVOKE_TASKS = ("arn:aws:states:::lambda:invoke", "arn:aws:states:::lambda:invoke.waitForTaskToken")
 SNS_PUBLISH_TASKS = ("arn:aws:states:::sns:publish", "arn:aws:states:::sns:publish.waitForTaskToken")
 
@@ -315,7 +315,7 @@ class DeliveryGraph:
         )
         key = self.t.props(queue).get("KmsMasterKeyId")
         if key is not None:
-            yield from self._use_key(source, name, principal, self.t.resolve(key), context, identity, SQS_SEND_WITH_KEY)
+            yield from self._use_key(source, name, principal, self.t.resolve(key), context, identity, ENCRYPT_WITH_KEY)
 
     def _use_key(
         self, source: str, sink: str, principal: Principal, key_arn: str, context: dict, identity: list, actions: tuple
@@ -357,8 +357,7 @@ class DeliveryGraph:
         yield Hop(source, name, "sns:Publish", decision)
         key = self.t.props(topic).get("KmsMasterKeyId")
         if key is not None:
-            actions = ("kms:GenerateDataKey", "kms:Decrypt")
-            yield from self._use_key(source, name, principal, self.t.resolve(key), context, identity, actions)
+            yield from self._use_key(source, name, principal, self.t.resolve(key), context, identity, ENCRYPT_WITH_KEY)
 
     def _watched(self, source: str, what: str, namespace: str, metric: str, dimension: str, value: str) -> Hop:
         for _, alarm in self.t.of_type("AWS::CloudWatch::Alarm"):

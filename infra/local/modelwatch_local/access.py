@@ -28,8 +28,8 @@ from modelwatch.policy_evaluation import (
     Principal,
     Request,
     alarm_publish_decision,
+    encrypted_delivery,
     evaluate,
-    evaluate_key,
     service_context,
 )
 
@@ -198,25 +198,9 @@ class LocalAccess:
         queue, key = self.dead_letter_queues[function]
         principal = Principal.role(role_arn(function))
         identity = self.role_policies(function)
-        secure = {"aws:SecureTransport": "true"}
-        decision = evaluate(
-            Request(principal, "sqs:SendMessage", queue, secure),
-            identity=identity,
-            resource_name=f"the {function} dead-letter queue",
-        )
-        if not decision or key is None:
-            return decision
-        key_policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
-        for action in ("kms:GenerateDataKey", "kms:Decrypt"):
-            decision = evaluate_key(
-                Request(principal, action, key, secure),
-                key_policy=key_policy,
-                identity=identity,
-                key_name="the dead-letter queue's key",
-            )
-            if not decision:
-                return decision
-        return decision
+        request = Request(principal, "sqs:SendMessage", queue, {"aws:SecureTransport": "true"})
+        key_policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) if key else None
+        return encrypted_delivery(request, None, identity, key or "", key_policy, f"the {function} dead-letter queue")
 
     @contextmanager
     def acting_as(self, function: str) -> Iterator[None]:

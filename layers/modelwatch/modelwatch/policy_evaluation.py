@@ -189,6 +189,26 @@ def _sid(statement: Mapping[str, Any]) -> str:
     return f" ({statement['Sid']})" if "Sid" in statement else ""
 
 
+def _explicit_deny(
+    resource_policy: Policy | None, identity: Sequence[Policy], request: Request, name: str
+) -> Decision | None:
+    """An explicit Deny in the resource's policy or the principal's own ends the evaluation."""
+    matching = _matching([resource_policy], request, resource_policy=True, root_delegates=True)
+    matching += _matching(identity, request, resource_policy=False, root_delegates=False)
+    for statement in matching:
+        if statement.get("Effect") == "Deny":
+            return Decision(False, f"an explicit Deny{_sid(statement)} refuses {request.action} on {name}")
+    return None
+
+
+def _allows(policies: Sequence[Policy | None], request: Request, *, resource_policy: bool) -> bool:
+    """An Allow that names this principal directly (not through the account's root)."""
+    return any(
+        s.get("Effect") == "Allow"
+        for s in _matching(policies, request, resource_policy=resource_policy, root_delegates=False)
+    )
+
+
 def evaluate(
     request: Request,
     *,
@@ -200,21 +220,12 @@ def evaluate(
     function, a bucket); `identity` is the principal's own policies (a role's)."""
     if request.principal.kind == "service" and identity:
         raise ValueError("a service principal has no identity policy")
-    denied = _matching([resource_policy], request, resource_policy=True, root_delegates=True)
-    denied += _matching(identity, request, resource_policy=False, root_delegates=False)
-    for statement in denied:
-        if statement.get("Effect") == "Deny":
-            return Decision(False, f"an explicit Deny{_sid(statement)} refuses {request.action} on {resource_name}")
-    allows = [
-        s
-        for s in _matching([resource_policy], request, resource_policy=True, root_delegates=False)
-        if s.get("Effect") == "Allow"
-    ]
-    if allows:
+    denied = _explicit_deny(resource_policy, identity, request, resource_name)
+    if denied is not None:
+        return denied
+    if _allows([resource_policy], request, resource_policy=True):
         return Decision(True, f"{resource_name}'s policy allows {request.action}")
-    if any(
-        s.get("Effect") == "Allow" for s in _matching(identity, request, resource_policy=False, root_delegates=False)
-    ):
+    if _allows(identity, request, resource_policy=False):
         return Decision(True, f"the role's policy allows {request.action}")
     who = request.principal.name
     where = "no resource-based policy" if request.principal.kind == "service" else "no identity or resource policy"
@@ -226,27 +237,17 @@ def evaluate_key(
 ) -> Decision:
     """A request to use a KMS key: the key policy decides, delegating to IAM only where it
     allows the account itself."""
-    everything = _matching([key_policy], request, resource_policy=True, root_delegates=True)
-    everything += _matching(identity, request, resource_policy=False, root_delegates=False)
-    for statement in everything:
-        if statement.get("Effect") == "Deny":
-            return Decision(False, f"an explicit Deny{_sid(statement)} refuses {request.action} on {key_name}")
-    direct = [
-        s
-        for s in _matching([key_policy], request, resource_policy=True, root_delegates=False)
-        if s.get("Effect") == "Allow"
-    ]
-    if direct:
+    denied = _explicit_deny(key_policy, identity, request, key_name)
+    if denied is not None:
+        return denied
+    if _allows([key_policy], request, resource_policy=True):
         return Decision(True, f"{key_name}'s key policy allows {request.action}")
     if request.principal.kind == "role":
         delegates = any(
             s.get("Effect") == "Allow" and _names_root(s.get("Principal"), request.principal.account)
             for s in _matching([key_policy], request, resource_policy=True, root_delegates=True)
         )
-        granted = any(
-            s.get("Effect") == "Allow"
-            for s in _matching(identity, request, resource_policy=False, root_delegates=False)
-        )
+        granted = _allows(identity, request, resource_policy=False)
         if delegates and granted:
             return Decision(
                 True, f"{key_name}'s key policy delegates to IAM and the role's policy allows {request.action}"
@@ -287,28 +288,58 @@ def service_context(source_arn: str, account: str = ACCOUNT) -> dict[str, Any]:
     }
 
 
+# What sending to an SSE-KMS queue or publishing to an SSE-KMS topic does with the key.
+ENCRYPT_WITH_KEY = ("kms:GenerateDataKey", "kms:Decrypt")
+
+
+def key_use(
+    principal: Principal,
+    key: str,
+    key_policy: Policy,
+    context: Mapping[str, Any],
+    identity: Sequence[Policy] = (),
+    key_name: str = "the key",
+) -> Decision:
+    """Whether `principal` may encrypt with `key` for a queue or topic (both actions), and why not."""
+    decision = Decision(True, f"{key_name}'s key policy allows it")
+    for action in ENCRYPT_WITH_KEY:
+        decision = evaluate_key(
+            Request(principal, action, key, context), key_policy=key_policy, identity=identity, key_name=key_name
+        )
+        if not decision:
+            return decision
+    return decision
+
+
 def alarm_publish_decision(
     alarm_arn: str, topic_arn: str, topic_policy: Policy | None, key_policy: Policy | None = None, key: str = ""
 ) -> Decision:
     """Whether CloudWatch may publish this alarm's notice to the topic: the topic's policy (SNS's
     default when it has none), then, for a topic encrypted with a customer managed key, that
     key's policy."""
-    cloudwatch = Principal.service("cloudwatch.amazonaws.com")
-    context = service_context(alarm_arn)
     policy = topic_policy if topic_policy is not None else default_topic_policy(topic_arn)
-    decision = evaluate(
-        Request(cloudwatch, "sns:Publish", topic_arn, context),
-        resource_policy=policy,
-        resource_name=f"topic {topic_arn.rsplit(':', 1)[-1]}",
+    request = Request(
+        Principal.service("cloudwatch.amazonaws.com"), "sns:Publish", topic_arn, service_context(alarm_arn)
     )
+    name = f"topic {topic_arn.rsplit(':', 1)[-1]}"
+    return encrypted_delivery(request, policy, (), key, key_policy, name)
+
+
+def encrypted_delivery(
+    request: Request,
+    resource_policy: Policy | None,
+    identity: Sequence[Policy],
+    key: str,
+    key_policy: Policy | None,
+    resource_name: str,
+) -> Decision:
+    """A send to a destination that may be encrypted with a customer managed key (a topic, a
+    queue): the destination's policy and the sender's, then the key's (`key_policy` None: not
+    encrypted, or with an AWS managed key)."""
+    decision = evaluate(request, identity=identity, resource_policy=resource_policy, resource_name=resource_name)
     if not decision or key_policy is None:
         return decision
-    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
-        decision = evaluate_key(
-            Request(cloudwatch, action, key, context),
-            key_policy=key_policy,
-            key_name=f"the key of topic {topic_arn.rsplit(':', 1)[-1]}",
-        )
-        if not decision:
-            return decision
-    return Decision(True, "the topic's policy allows sns:Publish, its key's policy GenerateDataKey and Decrypt")
+    decision = key_use(request.principal, key, key_policy, request.context, identity, f"the key of {resource_name}")
+    if not decision:
+        return decision
+    return Decision(True, f"{resource_name} and its key allow {request.action} and encrypting with the key")
