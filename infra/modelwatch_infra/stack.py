@@ -81,10 +81,7 @@ class ModelWatchStack(cdk.Stack):
             api=api.http_api,
             notifier=fn[catalog.NOTIFY.name],
             functions=fn,
-            dead_letter_queues={
-                **{n: b.dead_letters for n, b in built.items() if b.dead_letters is not None},
-                "drift-schedule": pipeline.schedule_dead_letters,
-            },
+            dead_letter_queues={n: b.dead_letters for n, b in built.items() if b.dead_letters is not None},
             notifier_name=catalog.NOTIFY.name,
         )
         alerting.watch_subscriptions(pipeline.capture_subscriptions)
@@ -101,7 +98,13 @@ class ModelWatchStack(cdk.Stack):
         )
         machines = (pipeline.backfill, retraining.state_machine)
         alerting.watch_state_machines(dict(zip(delivery.STATE_MACHINES, machines, strict=True)))
-        alerting.watch_queues({delivery.RETRAINING_START_DEAD_LETTERS: retraining.start_dead_letters})
+        # What EventBridge could not deliver, for both rules' targets: to the operations topic.
+        alerting.watch_queues(
+            {
+                delivery.RETRAINING_START_DEAD_LETTERS: retraining.start_dead_letters,
+                delivery.DRIFT_SCHEDULE_DEAD_LETTERS: pipeline.schedule_dead_letters,
+            }
+        )
         # Where `modelwatch redrive-alerts --stack NAME` finds the notifier and its dead letters,
         # and `modelwatch approve|reject RUN --stack NAME` the runs waiting for approval.
         notifier = built[catalog.NOTIFY.name]

@@ -87,7 +87,7 @@ def test_every_alarm_notifies_the_topic_and_functions_are_watched(template):
         # errors, failed executions, undelivered retraining starts), go by email only (the
         # operations topic), not through the notifier.
         delivery_path = name.endswith(("-DeadLetterErrors", "-ExecutionsFailed")) or name.startswith(
-            "ModelWatch-retraining-start-"
+            ("ModelWatch-retraining-start-", "ModelWatch-drift-schedule-")
         )
         expected = operations if name.startswith("ModelWatch-notify-") or delivery_path else alerts
         if name == SMOKE_ALARM:  # the smoke test's notice goes both ways

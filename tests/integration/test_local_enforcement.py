@@ -125,3 +125,13 @@ def test_sns_cannot_deliver_to_a_notifier_that_does_not_permit_it(stack_factory)
     slack.close()
     (refused,) = stack.refusals
     assert refused.action == "lambda:InvokeFunction" and slack.received == []
+
+
+def test_a_logs_subscription_the_capture_function_does_not_permit_delivers_nothing(stack_factory):
+    stack = stack_factory()
+    stack.publish_demo_model("v1", rows=1000)
+    stack.access.function_policies.pop("capture")
+    assert stack.call("predict", "POST", "/predict", {"features": GOOD}).status == 200
+    (refused,) = stack.refusals
+    assert refused.source == "log group of predict" and refused.action == "lambda:InvokeFunction"
+    assert stack.objects("capture/", bodies=False) == {}

@@ -100,6 +100,20 @@ class LocalAccess:
                 ]
             }
         }
+        # The Logs subscriptions may invoke the capture function, for the API functions' log groups.
+        self.function_policies[catalog.CAPTURE_FUNCTION.name] = {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logs.amazonaws.com"},
+                    "Action": "lambda:InvokeFunction",
+                    "Resource": self.function_arn(catalog.CAPTURE_FUNCTION.name),
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": [self.log_group_arn(f.name) for f in catalog.API_ROUTES.values()]}
+                    },
+                }
+            ]
+        }
         self.dead_letter_queues: dict[str, tuple[str, str | None]] = {}  # function -> (queue ARN, key ARN)
 
     # -- who holds what --------------------------------------------------------------------------
@@ -178,6 +192,21 @@ class LocalAccess:
         key = attributes.get("KmsMasterKeyId")
         key_policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) if key else None
         return alarm_publish_decision(alarm_arn, topic_arn, json.loads(attributes["Policy"]), key_policy, key or "")
+
+    def log_group_arn(self, function: str) -> str:
+        return f"arn:aws:logs:{self.region}:{ACCOUNT}:log-group:/aws/lambda/modelwatch-{function}:*"
+
+    def subscription_delivery(self, destination: str, source_function: str) -> Decision:
+        """A Logs subscription on a function's log group invoking `destination`."""
+        context = service_context(self.log_group_arn(source_function))
+        request = Request(
+            Principal.service("logs.amazonaws.com"), "lambda:InvokeFunction", self.function_arn(destination), context
+        )
+        return evaluate(
+            request,
+            resource_policy=self.function_policies.get(destination, {"Statement": []}),
+            resource_name=f"the {destination} function",
+        )
 
     def topic_delivery(self, function: str, topic_arn: str) -> Decision:
         """SNS invoking a subscribed function: the function's resource-based policy."""

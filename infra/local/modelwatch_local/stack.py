@@ -353,6 +353,12 @@ class LocalStack:
         matching = [line for line in lines if MARKER in line]
         if not matching:
             return None
+        allowed = self.access.subscription_delivery(catalog.CAPTURE_FUNCTION.name, function)
+        if not allowed:  # Logs cannot invoke it: the lines are not delivered (AWS/Logs DeliveryErrors)
+            self.access.refuse(
+                self.clock(), f"log group of {function}", "the capture function", "lambda:InvokeFunction", allowed
+            )
+            return None
         event = awslogs_event(f"/aws/lambda/modelwatch-{function}", "local/stream", matching, self._next_log_id)
         self._next_log_id += len(matching)
         # The capture function stores the lines and profiles each capture object it wrote.

@@ -16,6 +16,8 @@ ALARM_PUBLISHER = "cloudwatch.amazonaws.com"
 STATE_MACHINES = ("backfill", "retraining")
 # The dead-letter queue of the EventBridge targets that start retraining (schedule, alarm trigger).
 RETRAINING_START_DEAD_LETTERS = "retraining-start"
+# The dead-letter queue of the drift schedule's target (the drift function).
+DRIFT_SCHEDULE_DEAD_LETTERS = "drift-schedule"
 # What CloudWatch needs of a KMS-encrypted topic's key to publish to it.
 ALARM_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 
