@@ -35,6 +35,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelwatch.catalog.functions import PREDICT
+
 ROOT = Path(__file__).resolve().parent.parent
 RECORD = {"age": 35, "income": 42000.0, "score": 700, "category": "a", "region": "north"}
 
@@ -92,7 +94,10 @@ def warm(
         stack.publish_model_dir(model)
     handler = load_handler("predict")
     event = http_event(
-        "POST", "/predict", {"content-type": "application/json"}, json.dumps({"features": record or RECORD}).encode()
+        "POST",
+        PREDICT.route or "",
+        {"content-type": "application/json"},
+        json.dumps({"features": record or RECORD}).encode(),
     )
     context = LambdaContext("modelwatch-predict")
     platforms = {

@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from modelwatch.catalog.functions import PREDICT
+
 ROOT = Path(__file__).resolve().parent.parent
 LOG_GROUP = "/aws/lambda/modelwatch-predict"
 SIMULATED_HOURS = 7  # the run's records spread over this many hours: batches straddle hours
@@ -244,7 +246,7 @@ def _post(port: int, body: bytes, attempts: int = 3) -> tuple[int, bytes] | None
     for attempt in range(attempts):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         try:
-            connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
+            connection.request("POST", PREDICT.route or "", body, {"Content-Type": "application/json"})
             response = connection.getresponse()
             return response.status, response.read()
         except (ConnectionError, http.client.HTTPException):

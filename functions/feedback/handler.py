@@ -18,6 +18,7 @@ from functions.shared.api import error_response, quarantine, resolve_checked, wr
 from functions.shared.emit import add_metric, function_metrics
 from functions.shared.tracing import TRACED_MODULES
 from modelwatch.catalog import metrics as catalog
+from modelwatch.catalog.functions import FEEDBACK
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import Platform, current_platform
 from modelwatch.labels import class_label_problem, label_of
@@ -37,7 +38,7 @@ logger = Logger(service=SPEC.metrics.service)
 metrics = function_metrics(SPEC)
 tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
 app = APIGatewayHttpResolver(enable_validation=True)
-ROUTE = "/feedback"
+ROUTE = FEEDBACK.route or ""  # declared in the function catalogue
 SUMMARY = "Report ground truth and business outcomes for earlier predictions"
 
 

@@ -19,6 +19,7 @@ from functions.predict import telemetry
 from functions.shared.api import error_response, quarantine, resolve_checked, write_capture
 from functions.shared.emit import function_metrics
 from functions.shared.tracing import TRACED_MODULES
+from modelwatch.catalog import functions as catalog
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import Platform, current_platform
 from modelwatch.data_access.pseudonym_key import load_pseudonyms
@@ -36,7 +37,7 @@ SPEC = current_platform().spec
 MODELS = api_models(SPEC)
 PredictRequest = MODELS["PredictRequest"]
 PredictResponse = MODELS["PredictResponse"]
-ROUTE = "/predict"
+ROUTE = catalog.PREDICT.route or ""  # declared in the function catalogue
 # Of the spec, asked for on every request: worked out once.
 FEATURE_VALUES = telemetry.feature_values(SPEC)
 SENSITIVE = SPEC.sensitive_features

@@ -16,6 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from modelwatch.catalog import layout
+from modelwatch.catalog.functions import DRIFT_CHECK_PERIOD_SECONDS
 from modelwatch.jobs.asl import asl_text
 from modelwatch.jobs.backfill_machine import backfill_definition
 from modelwatch.serving.capture import MARKER
@@ -57,7 +58,7 @@ class Pipeline(Construct):
         self.schedule = events.Rule(
             self,
             "DriftSchedule",
-            schedule=events.Schedule.expression(settings.drift_schedule),
+            schedule=events.Schedule.rate(cdk.Duration.seconds(DRIFT_CHECK_PERIOD_SECONDS)),
             description="The scheduled drift check of every window in the monitoring spec",
             targets=[
                 targets.LambdaFunction(

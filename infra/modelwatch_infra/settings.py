@@ -18,7 +18,6 @@ DEFAULTS: dict[str, str] = {
     "slackSecretName": "modelwatch/slack-webhook",  # Secrets Manager: the webhook URL, or {"webhook_url": ...}
     "modelBucketName": "",  # an existing bucket for the model registry; empty: the stack creates one
     "modelPrefix": DEFAULT_MODEL_PREFIX,
-    "driftSchedule": "rate(1 hour)",  # EventBridge schedule expression of the drift check
     "apiAuth": "iam",  # iam | jwt
     "jwtIssuer": "",
     "jwtAudience": "",
@@ -45,7 +44,6 @@ class DeploymentSettings:
     slack_secret_name: str
     model_bucket_name: str | None
     model_prefix: str
-    drift_schedule: str
     api_auth: str
     jwt_issuer: str
     jwt_audience: list[str]
@@ -88,6 +86,11 @@ class DeploymentSettings:
             flags[key] = get(key).lower()
             if flags[key] not in ("true", "false"):
                 raise ValueError(f"context {key} must be true or false, not {flags[key]!r}")
+        if scope.node.try_get_context("driftSchedule") is not None:
+            raise ValueError(
+                "context driftSchedule is no longer a setting: the drift check runs hourly (the function "
+                "catalogue's cadence), which its alarms, capture accounting and cost model all assume"
+            )
         spec = load_spec(spec_path)
         return cls(
             stack_name=get("stackName"),
@@ -97,7 +100,6 @@ class DeploymentSettings:
             slack_secret_name=get("slackSecretName"),
             model_bucket_name=get("modelBucketName") or None,
             model_prefix=get("modelPrefix"),
-            drift_schedule=get("driftSchedule"),
             api_auth=auth,
             jwt_issuer=get("jwtIssuer"),
             jwt_audience=[a.strip() for a in get("jwtAudience").split(",") if a.strip()],

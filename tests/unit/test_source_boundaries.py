@@ -108,7 +108,7 @@ def test_no_per_function_table_is_kept_outside_the_function_catalogue():
             if id(node) in annotations:
                 continue
             if isinstance(node, ast.Dict):
-                items = node.keys
+                items = [*node.keys, *node.values]
             elif isinstance(node, ast.Set | ast.List | ast.Tuple):
                 items = node.elts
             else:
@@ -119,13 +119,41 @@ def test_no_per_function_table_is_kept_outside_the_function_catalogue():
     assert not offenders
 
 
+def test_no_api_route_or_drift_cadence_is_written_outside_the_function_catalogue():
+    """The routes (and the drift check's cadence) are the function catalogue's: handlers, the
+    local server, the story and the smoke test read them from there."""
+    routes = {f.route for f in FUNCTIONS.values() if f.route}
+    offenders = [
+        f"{_where(path, line)} {text!r}"
+        for path in _sources(PRODUCT)
+        if path != FUNCTION_CATALOGUE
+        for line, text in _strings(path)
+        if text in routes or text in ("rate(1 hour)",)
+    ]
+    offenders += [
+        f"{_where(path, node.lineno)} {node.value}"
+        for path in _sources(PRODUCT)
+        if path != FUNCTION_CATALOGUE
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value == 3600 and "drift" in path.name
+    ]
+    assert routes and not offenders
+
+
 def test_the_scans_find_what_they_look_for(tmp_path):
     """The checks above can fail: each one's pattern is found in a file that breaks the rule."""
     sample = tmp_path / "sample.py"
-    sample.write_text('KEY = f"capture/model_version={v}/"\nUNIT = "Count"\nTABLE = {"predict": 1, "drift": 2}\n')
-    assert {"capture/model_version=", "Count"} <= {text for _, text in _strings(sample)}
+    sample.write_text(
+        'KEY = f"capture/model_version={v}/"\nUNIT = "Count"\nTABLE = {"predict": 1, "drift": 2}\n'
+        'ROUTES = {"/a": "predict", "/b": "feedback"}\nPATH = "/predict"\n'
+    )
+    assert {"capture/model_version=", "Count", "/predict"} <= {text for _, text in _strings(sample)}
     tree = ast.parse(sample.read_text())
-    assert any(isinstance(n, ast.Dict) and len(n.keys) == 2 for n in ast.walk(tree))
+    tables = [n for n in ast.walk(tree) if isinstance(n, ast.Dict)]
+    named = [
+        {i.value for i in [*t.keys, *t.values] if isinstance(i, ast.Constant) and i.value in FUNCTIONS} for t in tables
+    ]
+    assert named == [{"predict", "drift"}, {"predict", "feedback"}]  # values count as well as keys
 
 
 def test_the_documented_metric_list_is_the_catalogue():

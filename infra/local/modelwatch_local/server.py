@@ -11,11 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from modelwatch.catalog import layout
+from modelwatch.catalog.functions import API_ROUTES
 from modelwatch_local import lambda_api
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.stack import LocalStack
 
-ROUTES = {("POST", "/predict"): "predict", ("POST", "/feedback"): "feedback"}
+# The API's routes, as the function catalogue declares them (every route is a POST).
+ROUTES = {("POST", route): function.name for route, function in API_ROUTES.items()}
 MAX_READ = 16 << 20  # API Gateway's payload limit is 10 MB; read a little past it, then refuse
 
 

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from modelwatch.catalog import layout
+from modelwatch.catalog.functions import FEEDBACK, PREDICT
 from modelwatch.demo.data import demo_frame, demo_records
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.incidents import slowed_model, tamper_artifact
@@ -53,6 +54,9 @@ SLOW_DELAY_MS = 800.0
 REQUESTS_PER_MINUTE = 200
 DRIFT, CONCEPT = 0.9, 1.0
 INCIDENT_HOURS = {"latency": 1, "bad_push": 1, "data_drift": 2, "concept_drift": 2}
+
+
+PREDICT_ROUTE, FEEDBACK_ROUTE = PREDICT.route or "", FEEDBACK.route or ""
 
 
 @dataclass
@@ -90,7 +94,7 @@ class Story:
         predictions = []
         for first in range(0, rows, BATCH):
             batch = range(first, min(first + BATCH, rows))
-            result = self.stack.call("predict", "POST", "/predict", {"instances": demo_records(frame, batch)})
+            result = self.stack.call("predict", "POST", PREDICT_ROUTE, {"instances": demo_records(frame, batch)})
             predictions += result.body["predictions"]
         return predictions
 
@@ -103,7 +107,7 @@ class Story:
             result = self.stack.call(
                 "predict",
                 "POST",
-                "/predict",
+                PREDICT_ROUTE,
                 {"features": demo_records(frame, range(row, row + 1))[0]},
                 deliver_capture=False,
             )
@@ -124,7 +128,7 @@ class Story:
             for p, label in zip(predictions, frame["label"], strict=True)
         ]
         for first in range(0, len(items), BATCH):
-            self.stack.call("feedback", "POST", "/feedback", {"items": items[first : first + BATCH]})
+            self.stack.call("feedback", "POST", FEEDBACK_ROUTE, {"items": items[first : first + BATCH]})
 
     def regular_hour(self, rows: int, drift: float = 0.0, concept: float = 0.0) -> None:
         """The hour's traffic at minute 1 and its labels at minute 50."""

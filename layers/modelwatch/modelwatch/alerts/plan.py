@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from modelwatch.catalog.functions import DRIFT_CHECK_PERIOD_SECONDS
 from modelwatch.catalog.metrics import (
     CAPTURES_MISSING,
     CATALOGUE,
@@ -22,7 +23,6 @@ from modelwatch.catalog.metrics import (
 from modelwatch.spec.models import AlertRule, Comparison, MonitoringSpec
 
 Action = Literal["notify", "retrain"]
-DRIFT_CHECK_PERIOD_SECONDS = 3600  # the drift check runs hourly by default
 
 
 @dataclass(frozen=True)

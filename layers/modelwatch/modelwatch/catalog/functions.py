@@ -93,6 +93,10 @@ class FunctionDefinition:
     reads_metrics: bool = False
     # Publishes on the alerts topic with its own role (the approval notice).
     publishes_alerts: bool = False
+    # invocation "api": the HTTP API route (POST) it answers.
+    route: str | None = None
+    # invocation "schedule": how often EventBridge runs it.
+    every_seconds: int | None = None
 
     @property
     def handler(self) -> str:
@@ -133,6 +137,7 @@ PREDICT = FunctionDefinition(
     pointer="read",
     handles_inputs=True,
     environment=(*BASE_ENVIRONMENT, PSEUDONYM_SECRET),
+    route="/predict",
 )
 FEEDBACK = FunctionDefinition(
     "feedback",
@@ -145,6 +150,7 @@ FEEDBACK = FunctionDefinition(
     reads=(MODELS,),  # the served version's manifest: labels are checked against its classes
     pointer="read",
     handles_inputs=True,
+    route="/feedback",
 )
 CAPTURE_FUNCTION = FunctionDefinition(
     "capture",
@@ -175,6 +181,9 @@ DRIFT = FunctionDefinition(
     pointer="read",
     environment=(*BASE_ENVIRONMENT, PSEUDONYM_SECRET),
     reads_metrics=True,  # capture accounting: CaptureRecordsSent per model version and hour
+    # Hourly, and only hourly: each run reconciles the one hour that has just settled, and the
+    # drift metrics' alarm periods and the cost model read this same value.
+    every_seconds=3600,
 )
 NOTIFY = FunctionDefinition(
     "notify",
@@ -217,4 +226,6 @@ FUNCTIONS: dict[str, FunctionDefinition] = {
     f.name: f for f in (PREDICT, FEEDBACK, CAPTURE_FUNCTION, DRIFT, NOTIFY, RETRAIN, APPROVAL)
 }
 ZIP_FUNCTIONS = {name: f for name, f in FUNCTIONS.items() if f.packaging == "zip"}
-API_ROUTES = {"/predict": PREDICT, "/feedback": FEEDBACK}
+API_ROUTES = {f.route: f for f in FUNCTIONS.values() if f.route is not None}
+# How often the drift check runs (its alarms' periods, the cost model, the EventBridge schedule).
+DRIFT_CHECK_PERIOD_SECONDS: int = DRIFT.every_seconds or 0

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from modelwatch.catalog import layout
+from modelwatch.catalog.functions import FEEDBACK, PREDICT
 from modelwatch.policy_evaluation import Principal, Request, alarm_publish_decision, evaluate, service_context
 from modelwatch.registry import stack_outputs
 from modelwatch.spec.models import MonitoringSpec
@@ -169,7 +170,7 @@ class Smoke:
         from modelwatch.serving.capture_sampling import captured
 
         record = typical_record(self.spec)
-        status, answer = self.post(url, "/predict", {"features": record})
+        status, answer = self.post(url, PREDICT.route or "", {"features": record})
         if status != 200:
             self.record("API /predict", False, f"HTTP {status}: {json.dumps(answer)[:300]}")
             return None, "", []
@@ -177,7 +178,7 @@ class Smoke:
         request_id, version = prediction["request_id"], prediction["model_version"]
         self.record("API /predict", True, f"request {request_id}, model {version}")
         label = prediction["prediction"]
-        status, feedback = self.post(url, "/feedback", {"request_id": request_id, "label": label})
+        status, feedback = self.post(url, FEEDBACK.route or "", {"request_id": request_id, "label": label})
         self.record("API /feedback", status == 200, f"HTTP {status}" + ("" if status == 200 else f": {feedback}"))
         if not captured(request_id, self.spec.capture.sample_rate):
             self.record("capture", True, "skipped: this request is outside [capture] sample_rate's sample")

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from modelwatch.alerts.consumed import sends_drift_series
-from modelwatch.alerts.plan import DRIFT_CHECK_PERIOD_SECONDS, planned_alarms
+from modelwatch.alerts.plan import planned_alarms
 from modelwatch.catalog import delivery
 from modelwatch.catalog import functions as fcat
 from modelwatch.catalog import metrics as mcat
+from modelwatch.catalog.functions import DRIFT_CHECK_PERIOD_SECONDS
 from modelwatch.catalog.layout import CAPTURE, LABELS, PROFILES_HOURLY, QUARANTINE
 from modelwatch.catalog.metrics import Metric
 from modelwatch.drift.multivariate import MIN_CLASSIFIER_ROWS
