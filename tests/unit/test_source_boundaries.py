@@ -140,6 +140,20 @@ def test_no_api_route_or_drift_cadence_is_written_outside_the_function_catalogue
     assert routes and not offenders
 
 
+def test_a_versions_manifest_is_assembled_in_one_place():
+    """Training, import and retraining make versions through ModelFolder.new_version: a new
+    manifest field is added there once."""
+    owner = CORE / "registry" / "folder.py"
+    offenders = [
+        f"{_where(path, node.lineno)} ModelManifest(...)"
+        for path in _sources(PRODUCT)
+        if path != owner
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "ModelManifest"
+    ]
+    assert not offenders
+
+
 def test_the_scans_find_what_they_look_for(tmp_path):
     """The checks above can fail: each one's pattern is found in a file that breaks the rule."""
     sample = tmp_path / "sample.py"

@@ -21,15 +21,6 @@ from modelwatch.errors import UserInputError
 from modelwatch.importing.onnx_export import matrix_order, takes_frame, to_serving_onnx
 from modelwatch.importing.sources import SourceModel, load_source_model, original_classes, original_outputs
 from modelwatch.registry.folder import ModelFolder
-from modelwatch.registry.manifest import (
-    ARTIFACT_NAME,
-    BASELINE_NAME,
-    LOSS_MODEL_NAME,
-    ArtifactRef,
-    ModelManifest,
-    reference_to,
-    sha256_hex,
-)
 from modelwatch.spec.models import MonitoringSpec
 
 # Largest accepted difference between the original and the ONNX graph: a class probability, or
@@ -282,23 +273,18 @@ def import_source(
         served = replace(served, loss_model=loss_model)
     baseline = baseline_profile(spec, served, columns, classes)
     loss_bytes = None if served.loss_model is None else served.loss_model.to_bytes()
-    manifest = ModelManifest(
-        model_name=spec.model.name,
-        version=version,
-        created_at=now.isoformat(timespec="seconds"),
-        artifact=ArtifactRef(key=ARTIFACT_NAME, sha256=sha256_hex(onnx_bytes), size_bytes=len(onnx_bytes)),
-        baseline_key=BASELINE_NAME,
-        baseline_sha256=sha256_hex(baseline),
-        task=spec.task,
+    return ModelFolder.new_version(
+        spec,
+        version,
+        now,
+        artifact=onnx_bytes,
+        baseline=baseline,
+        loss_model=loss_bytes,
         classes=classes,
-        positive_class=spec.columns.positive_class,
-        feature_schema={name: f.model_dump(mode="json") for name, f in spec.features.items()},
         validation_metrics=metrics,
         training_rows=training_rows,
         library_versions={"source": source.description, **library_versions(LIBRARIES)},
-        loss_model=None if loss_bytes is None else reference_to(LOSS_MODEL_NAME, loss_bytes, "json"),
     )
-    return ModelFolder(manifest, onnx_bytes, baseline, loss_bytes)
 
 
 def write_imported_folder(folder: ModelFolder, spec_text: str, out: Path) -> None:

@@ -3,8 +3,11 @@ writes it. The manifest's SHA-256 is checked before the artifact is used."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modelwatch.errors import UserInputError
 from modelwatch.registry.manifest import (
@@ -12,9 +15,14 @@ from modelwatch.registry.manifest import (
     BASELINE_NAME,
     LOSS_MODEL_NAME,
     MANIFEST_NAME,
+    ArtifactRef,
     ModelManifest,
+    reference_to,
     sha256_hex,
 )
+
+if TYPE_CHECKING:
+    from modelwatch.spec.models import MonitoringSpec
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,42 @@ class ModelFolder:
     artifact: bytes
     baseline: bytes | None
     loss_model: bytes | None = None  # regression: DLE's loss model (LossModel.to_bytes)
+
+    @classmethod
+    def new_version(
+        cls,
+        spec: MonitoringSpec,
+        version: str,
+        now: datetime,
+        *,
+        artifact: bytes,
+        baseline: bytes,
+        loss_model: bytes | None,
+        classes: list[str] | None,
+        validation_metrics: Mapping[str, float | None],
+        training_rows: int,
+        library_versions: Mapping[str, str],
+    ) -> ModelFolder:
+        """A new model version's folder, its manifest assembled here and only here (training,
+        import and retraining all make versions): each file's hash, the spec's task, classes
+        and feature schema, and where the version came from."""
+        manifest = ModelManifest(
+            model_name=spec.model.name,
+            version=version,
+            created_at=now.isoformat(timespec="seconds"),
+            artifact=ArtifactRef(key=ARTIFACT_NAME, sha256=sha256_hex(artifact), size_bytes=len(artifact)),
+            baseline_key=BASELINE_NAME,
+            baseline_sha256=sha256_hex(baseline),
+            loss_model=None if loss_model is None else reference_to(LOSS_MODEL_NAME, loss_model, "json"),
+            task=spec.task,
+            classes=classes,
+            positive_class=spec.columns.positive_class,
+            feature_schema={name: f.model_dump(mode="json") for name, f in spec.features.items()},
+            validation_metrics=dict(validation_metrics),
+            training_rows=training_rows,
+            library_versions=dict(library_versions),
+        )
+        return cls(manifest, artifact, baseline, loss_model)
 
     def write(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

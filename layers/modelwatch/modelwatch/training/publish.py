@@ -11,15 +11,6 @@ import numpy as np
 
 from modelwatch.profiles import ProfileBuilder, ProfileSchema
 from modelwatch.registry.folder import ModelFolder
-from modelwatch.registry.manifest import (
-    ARTIFACT_NAME,
-    BASELINE_NAME,
-    LOSS_MODEL_NAME,
-    ArtifactRef,
-    ModelManifest,
-    reference_to,
-    sha256_hex,
-)
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.training.pipeline import train
 
@@ -86,20 +77,15 @@ def build_model_folder(
     model = train(spec, train_columns, holdout_columns)
     baseline = baseline_profile(spec, model, holdout_columns, model.classes)
     loss_model = None if model.loss_model is None else model.loss_model.to_bytes()
-    manifest = ModelManifest(
-        model_name=spec.model.name,
-        version=version,
-        created_at=now.isoformat(timespec="seconds"),
-        artifact=ArtifactRef(key=ARTIFACT_NAME, sha256=sha256_hex(model.onnx_bytes), size_bytes=len(model.onnx_bytes)),
-        baseline_key=BASELINE_NAME,
-        baseline_sha256=sha256_hex(baseline),
-        loss_model=None if loss_model is None else reference_to(LOSS_MODEL_NAME, loss_model, "json"),
-        task=spec.task,
+    return ModelFolder.new_version(
+        spec,
+        version,
+        now,
+        artifact=model.onnx_bytes,
+        baseline=baseline,
+        loss_model=loss_model,
         classes=model.classes,
-        positive_class=spec.columns.positive_class,
-        feature_schema={name: f.model_dump(mode="json") for name, f in spec.features.items()},
         validation_metrics=model.validation_metrics,
         training_rows=len(next(iter(train_columns.values()))),
         library_versions=library_versions(),
     )
-    return ModelFolder(manifest, model.onnx_bytes, baseline, loss_model)
