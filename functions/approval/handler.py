@@ -10,18 +10,16 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.shared.emit import add_metric, function_metrics
+from functions.shared.emit import add_metric
+from functions.shared.setup import instruments
 from modelwatch.alerts import retraining_message
 from modelwatch.catalog import metrics as catalog
 from modelwatch.data_access.approval_store import ApprovalRequest, ApprovalStore
 from modelwatch.data_access.platform import current_platform
 
-SPEC = current_platform().spec
-logger = Logger(service=SPEC.metrics.service)
-metrics = function_metrics(SPEC)
+SPEC, logger, metrics = instruments()
 
 
 class ApprovalTask(BaseModel):

@@ -16,11 +16,11 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import CloudWatchLogsEvent
 from pydantic import BaseModel
 
-from functions.shared.emit import add_metric, function_metrics
+from functions.shared.emit import add_metric
+from functions.shared.setup import instruments
 from modelwatch.catalog import layout
 from modelwatch.catalog import metrics as catalog
 from modelwatch.data_access.capture_store import CaptureStore, CaptureWriteError, batch_id
@@ -35,9 +35,7 @@ from modelwatch.serving.capture import storage_groups
 from modelwatch.serving.current_model import ModelUnavailableError
 from modelwatch.stats.pca import PcaModel
 
-SPEC = current_platform().spec
-logger = Logger(service=SPEC.metrics.service)
-metrics = function_metrics(SPEC)
+SPEC, logger, metrics = instruments()
 
 
 class MapItem(BaseModel):

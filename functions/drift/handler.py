@@ -7,12 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 
 from functions.drift import telemetry
-from functions.shared.emit import function_metrics
-from functions.shared.tracing import TRACED_MODULES
+from functions.shared.setup import instruments
+from functions.shared.tracing import function_tracer
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import current_platform
 from modelwatch.data_access.pseudonym_key import load_pseudonyms
@@ -20,10 +19,8 @@ from modelwatch.data_access.sent_captures import SentCaptures
 from modelwatch.jobs.capture_accounting import settled_hour
 from modelwatch.jobs.drift_job import DriftJob
 
-SPEC = current_platform().spec
-logger = Logger(service=SPEC.metrics.service)
-metrics = function_metrics(SPEC)
-tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
+SPEC, logger, metrics = instruments()
+tracer = function_tracer(SPEC)
 
 
 @metrics.log_metrics

@@ -10,13 +10,13 @@ not landed yet) is accepted and counted.
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from functions.shared.api import error_response, quarantine, resolve_checked, write_capture
-from functions.shared.emit import add_metric, function_metrics
-from functions.shared.tracing import TRACED_MODULES
+from functions.shared.emit import add_metric
+from functions.shared.setup import instruments
+from functions.shared.tracing import function_tracer
 from modelwatch.catalog import metrics as catalog
 from modelwatch.catalog.functions import FEEDBACK
 from modelwatch.data_access.model_store import registry_of
@@ -29,14 +29,12 @@ from modelwatch.serving.http import field_errors
 from modelwatch.serving.request_ids import request_time
 from modelwatch.serving.request_models import api_models, route_responses
 
-SPEC = current_platform().spec
+SPEC, logger, metrics = instruments()
 MODELS = api_models(SPEC)
 FeedbackRequest = MODELS["FeedbackRequest"]
 FeedbackResponse = MODELS["FeedbackResponse"]
 
-logger = Logger(service=SPEC.metrics.service)
-metrics = function_metrics(SPEC)
-tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
+tracer = function_tracer(SPEC)
 app = APIGatewayHttpResolver(enable_validation=True)
 ROUTE = FEEDBACK.route or ""  # declared in the function catalogue
 SUMMARY = "Report ground truth and business outcomes for earlier predictions"

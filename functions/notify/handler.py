@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-from functions.shared.emit import add_metric, function_metrics
+from functions.shared.emit import add_metric
+from functions.shared.setup import instruments
 from modelwatch.alerts import retraining_message, slack_webhook
 from modelwatch.alerts.alarm_message import AlarmNotice, slack_message
 from modelwatch.catalog import layout
@@ -20,9 +20,7 @@ from modelwatch.catalog import metrics as catalog
 from modelwatch.data_access.platform import current_platform
 from modelwatch.data_access.settings import NotifySettings
 
-SPEC = current_platform().spec
-logger = Logger(service=SPEC.metrics.service)
-metrics = function_metrics(SPEC)
+SPEC, logger, metrics = instruments()
 SECRET_CACHE_SECONDS = 300
 
 

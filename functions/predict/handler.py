@@ -10,15 +10,14 @@ import time
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 from functions.predict import telemetry
 from functions.shared.api import error_response, quarantine, resolve_checked, write_capture
-from functions.shared.emit import function_metrics
-from functions.shared.tracing import TRACED_MODULES
+from functions.shared.setup import instruments
+from functions.shared.tracing import function_tracer
 from modelwatch.catalog import functions as catalog
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import Platform, current_platform
@@ -33,7 +32,7 @@ from modelwatch.serving.prediction import score
 from modelwatch.serving.pseudonyms import Pseudonyms, protected
 from modelwatch.serving.request_models import api_models, route_responses
 
-SPEC = current_platform().spec
+SPEC, logger, metrics = instruments()
 MODELS = api_models(SPEC)
 PredictRequest = MODELS["PredictRequest"]
 PredictResponse = MODELS["PredictResponse"]
@@ -44,9 +43,7 @@ SENSITIVE = SPEC.sensitive_features
 INVOKED_AT = "invoked_at"
 SUMMARY = "Predict one record (features) or a batch (instances)"
 
-logger = Logger(service=SPEC.metrics.service)
-metrics = function_metrics(SPEC)
-tracer = Tracer(service=SPEC.metrics.service, patch_modules=TRACED_MODULES)
+tracer = function_tracer(SPEC)
 app = APIGatewayHttpResolver(enable_validation=True)
 
 

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.shared.emit import add_metric, function_metrics
+from functions.shared.emit import add_metric
+from functions.shared.setup import instruments
 from modelwatch.catalog import metrics as catalog
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import current_platform
 from modelwatch.jobs.retraining_job import RetrainingJob
 
-SPEC = current_platform().spec
-logger = Logger(service=SPEC.metrics.service)
-metrics = function_metrics(SPEC)
+SPEC, logger, metrics = instruments()
 
 
 class RetrainStep(BaseModel):

@@ -1,4 +1,4 @@
-"""The CloudWatch dashboard, built from the widget catalogue (modelwatch.catalog.dashboard), the
+"""The CloudWatch dashboard, built from the widget catalogue (modelwatch.alerts.dashboard), the
 one the local runtime draws too: the seed's panels (predictions, p95 latency, the confidence
 distribution, drift score per feature, each class over time) and the rest an on-call person
 needs (drift share, errors, cold starts, duration and memory, capture, accuracy, KPIs, quality,
@@ -14,7 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from modelwatch.catalog.dashboard import MEMORY_QUERY, Series, Widget, dashboard_rows
+from modelwatch.alerts.dashboard import MEMORY_QUERY, Series, Widget, dashboard_rows
 from modelwatch.catalog.metrics import CATALOGUE
 from modelwatch.spec.models import MonitoringSpec
 

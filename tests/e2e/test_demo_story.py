@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from modelwatch.alerts.dashboard import dashboard_widgets
 from modelwatch.alerts.plan import planned_alarms
-from modelwatch.catalog.dashboard import dashboard_widgets
 from modelwatch.spec import load_spec
 from modelwatch_local.story import run
 from modelwatch_local.timeline import TIME_FORMAT

@@ -1,4 +1,4 @@
-"""One widget catalogue (modelwatch.catalog.dashboard) feeds both dashboards: the synthesized
+"""One widget catalogue (modelwatch.alerts.dashboard) feeds both dashboards: the synthesized
 CloudWatch dashboard has exactly its widgets, in order, each with its series (metric, statistic,
 period), and the local dashboard draws the same widgets."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from modelwatch.catalog.dashboard import dashboard_widgets
+from modelwatch.alerts.dashboard import dashboard_widgets
 from modelwatch.spec import load_spec
 from modelwatch_local.dashboard import render
 from modelwatch_local.metrics import MetricStore

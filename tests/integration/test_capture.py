@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 
 import pytest
 
 from modelwatch.catalog import layout
 from modelwatch.serving.capture import MAX_LINE_BYTES, log_lines
-from modelwatch_local.lambda_runtime import invoke
+from modelwatch_local.lambda_runtime import LambdaContext, invoke, load_handler
 from modelwatch_local.subscription import awslogs_event
 
 
@@ -72,8 +75,24 @@ def test_a_storage_failure_is_counted_logged_and_raised_for_retry(stack, monkeyp
         raise RuntimeError("S3 is down")
 
     monkeypatch.setattr(stack.s3, "put_object", broken)
-    with pytest.raises(RuntimeError, match="S3 is down"):
-        invoke("capture", event)
+    handler = load_handler("capture")
+    printed = io.StringIO()
+    # Powertools' Logger writes to the stream it found at import: point it here too.
+    service = logging.getLogger(stack.platform.spec.metrics.service)
+    streams = [h for h in service.handlers if isinstance(h, logging.StreamHandler)]
+    previous = [h.setStream(printed) for h in streams]
+    try:
+        with contextlib.redirect_stdout(printed), pytest.raises(RuntimeError, match="S3 is down"):
+            handler(event, LambdaContext("modelwatch-capture"))
+    finally:
+        for stream_handler, stream in zip(streams, previous, strict=True):
+            stream_handler.setStream(stream)
+    lines = [json.loads(line) for line in printed.getvalue().splitlines() if line.startswith("{")]
+    # Counted: the invocation's EMF document holds CaptureFailed, flushed although it raised.
+    counted = [d["CaptureFailed"] for d in lines if "_aws" in d and "CaptureFailed" in d]
+    assert [sum(v if isinstance(v, list) else [v]) for v in counted] == [1], lines  # the one record
+    # Logged: an error line naming what failed, for the on-call who reads the function's logs.
+    assert any(d.get("level") == "ERROR" and "S3 is down" in json.dumps(d) for d in lines), lines
 
 
 def test_only_well_formed_capture_records_are_stored(stack):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from modelwatch.alerts.dashboard import dashboard_widgets
 from modelwatch.catalog import metrics as catalog
-from modelwatch.catalog.dashboard import dashboard_widgets
 from modelwatch.spec import load_spec
 from tests.conftest import ROOT
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from modelwatch.catalog.dashboard import Series, Widget, dashboard_rows
+from modelwatch.alerts.dashboard import Series, Widget, dashboard_rows
 from modelwatch.catalog.metrics import (
     API_GATEWAY_NAMESPACE,
     API_ID_DIMENSION,

@@ -27,8 +27,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +40,9 @@ from modelwatch_local.clock import MovableClock
 from modelwatch_local.incidents import slowed_model, tamper_artifact
 from modelwatch_local.slack import SlackReceiver
 from modelwatch_local.stack import LocalStack
+from modelwatch_local.story_pages import START, StoryResult, write_pages
 from modelwatch_local.timeline import Timeline
 
-START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
 NORMAL_HOURS, PER_HOUR = 6, 200
 BATCH = 100  # records per request: the spec's serving.max_batch_size
 LABELS_AT_MINUTE = 50  # clicks come back within the hour
@@ -57,17 +56,6 @@ INCIDENT_HOURS = {"latency": 1, "bad_push": 1, "data_drift": 2, "concept_drift":
 
 
 PREDICT_ROUTE, FEEDBACK_ROUTE = PREDICT.route or "", FEEDBACK.route or ""
-
-
-@dataclass
-class StoryResult:
-    out: Path
-    index: Path
-    timeline: Path
-    events: list[dict[str, Any]]
-    reports: dict[str, dict[str, Path]] = field(default_factory=dict)
-    wall_seconds: float = 0.0
-    cpu_seconds: float = 0.0
 
 
 class Story:
@@ -375,9 +363,7 @@ def run(
         story.data_drift(drifted)
         story.concept_drift(drifted)
         timeline.add(stack.clock(), "end", "the story ends")
-        from modelwatch_local.story_pages import write_pages
-
-        result = write_pages(out, stack, story, timeline)
+        result = write_pages(out, stack, story.alarm_history, timeline)
     finally:
         slack.close()
         stack.stop()

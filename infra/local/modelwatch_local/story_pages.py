@@ -4,9 +4,10 @@ dashboard, the alert log, the timeline, and index.html linking them all."""
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from modelwatch.catalog import layout
 from modelwatch_local.dashboard import Marker, render
@@ -14,7 +15,21 @@ from modelwatch_local.timeline import TIME_FORMAT, Timeline
 
 if TYPE_CHECKING:
     from modelwatch_local.stack import LocalStack
-    from modelwatch_local.story import Story, StoryResult
+
+
+# The simulated clock's start: the story's first hour (the dashboard's time axis starts here).
+START = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)
+
+
+@dataclass
+class StoryResult:
+    out: Path
+    index: Path
+    timeline: Path
+    events: list[dict[str, Any]]
+    reports: dict[str, dict[str, Path]] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 def _export_reports(out: Path, stack: LocalStack) -> dict[str, dict[str, Path]]:
@@ -43,9 +58,7 @@ def _utc(stamp: str) -> datetime:
     return datetime.strptime(stamp, TIME_FORMAT).replace(tzinfo=UTC)
 
 
-def write_pages(out: Path, stack: LocalStack, story: Story, timeline: Timeline) -> StoryResult:
-    from modelwatch_local.story import START, StoryResult
-
+def write_pages(out: Path, stack: LocalStack, alarm_history: list[dict[str, Any]], timeline: Timeline) -> StoryResult:
     reports = _export_reports(out, stack)
     timeline_path, _ = timeline.write(out)
     alarm_names = [f"{stack.alarms.prefix}-{a.name}" for a in stack.alarms.planned]
@@ -55,7 +68,7 @@ def write_pages(out: Path, stack: LocalStack, story: Story, timeline: Timeline) 
             stack.platform.spec,
             stack.metrics,
             alarm_names,
-            story.alarm_history,
+            alarm_history,
             _markers(timeline.events),
             START,
             stack.clock(),

@@ -1,13 +1,13 @@
 """Which drift series (metric, window) something reads: an alarm or retraining trigger of the
-plan, or the dashboard's drift panels (modelwatch.catalog.dashboard: they show the first window). With
+plan, or the dashboard's drift panels (modelwatch.alerts.dashboard: they show the first window). With
 `[metrics] drift_series = "consumed"` the drift check sends only these; drift.json and the HTML
 report keep every value of every window either way. Each series is a custom metric billed for
 every hour it is sent (modelwatch.cost), and the demo spec's three windows send about a hundred."""
 
 from __future__ import annotations
 
+from modelwatch.alerts.dashboard import dashboard_drift_metrics, dashboard_window
 from modelwatch.alerts.plan import planned_alarms
-from modelwatch.catalog.dashboard import dashboard_drift_metrics, dashboard_window
 from modelwatch.catalog.metrics import CATALOGUE, Metric
 from modelwatch.spec.models import MonitoringSpec
 

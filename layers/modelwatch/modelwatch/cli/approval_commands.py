@@ -37,8 +37,8 @@ def _where(parser: argparse.ArgumentParser) -> None:
 def _data_bucket(session: Any, args: argparse.Namespace) -> str:
     if args.bucket:
         return args.bucket
+    from modelwatch.cli.deployed_registry import stack_output_values
     from modelwatch.registry import stack_outputs
-    from modelwatch.registry.deployed import stack_output_values
 
     try:
         outputs = stack_output_values(session.client("cloudformation"), args.stack, (stack_outputs.DATA_BUCKET,))
@@ -48,9 +48,9 @@ def _data_bucket(session: Any, args: argparse.Namespace) -> str:
 
 
 def _decide(args: argparse.Namespace, out: Console, approve: bool) -> int:
+    from modelwatch.cli.deployed_registry import boto3_module
     from modelwatch.data_access.approval_store import ApprovalStore
     from modelwatch.jobs.approval_decision import decide
-    from modelwatch.registry.deployed import boto3_module
 
     session = boto3_module().session.Session()
     store = ApprovalStore(session.client("s3"), _data_bucket(session, args))

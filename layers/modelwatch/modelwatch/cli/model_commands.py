@@ -140,7 +140,7 @@ def _aws_errors(command: Callable[[argparse.Namespace, Console], int]) -> Callab
 
 
 def _registry(args: argparse.Namespace):
-    from modelwatch.registry.deployed import deployed_registry
+    from modelwatch.cli.deployed_registry import deployed_registry
 
     if args.bucket and not args.pointer_parameter:
         raise UserInputError("--bucket needs --pointer-parameter (or name the stack with --stack)")
@@ -199,8 +199,8 @@ def run_versions(args: argparse.Namespace, out: Console) -> int:
 @_aws_errors
 def run_redrive_alerts(args: argparse.Namespace, out: Console) -> int:
     from modelwatch.alerts.redrive import redrive
+    from modelwatch.cli.deployed_registry import stack_output_values
     from modelwatch.registry import stack_outputs
-    from modelwatch.registry.deployed import stack_output_values
 
     session = _boto3_session()
     outputs = stack_output_values(
@@ -239,7 +239,7 @@ def run_smoke(args: argparse.Namespace, out: Console) -> int:
 
 
 def _boto3_session() -> Any:
-    from modelwatch.registry.deployed import boto3_module
+    from modelwatch.cli.deployed_registry import boto3_module
 
     return boto3_module().session.Session()
 

@@ -76,7 +76,7 @@ class Smoke:
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self) -> int:
-        from modelwatch.registry.deployed import stack_output_values
+        from modelwatch.cli.deployed_registry import stack_output_values
 
         outputs = stack_output_values(self.client("cloudformation"), self.stack, WANTED)
         self.record("stack", True, f"{self.stack}: {len(outputs)} outputs read")

@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from modelwatch.catalog.layout import DEFAULT_MODEL_PREFIX
 from modelwatch.errors import UserInputError
 from modelwatch.registry import stack_outputs
 from modelwatch.registry.folder import ModelFolder
 from modelwatch.registry.manifest import ModelManifest
+from modelwatch.serving.current_model import ModelUnavailableError
 
 if TYPE_CHECKING:
-    from modelwatch.data_access.model_store import ModelRegistry
+    from modelwatch.data_access.model_store import ModelRegistry  # here: it imports botocore (the [aws] extra)
     from modelwatch.spec.models import MonitoringSpec
 
 
@@ -45,7 +47,7 @@ def boto3_module() -> Any:
 
 def stack_output_values(cloudformation: Any, stack: str, wanted: tuple[str, ...]) -> dict[str, str]:
     """The named outputs of a deployed stack; a missing stack or output is one line naming it."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError  # here: botocore is the [aws] extra, not the core's
 
     try:
         (described,) = cloudformation.describe_stacks(StackName=stack)["Stacks"]
@@ -75,8 +77,7 @@ def deployed_registry(
 ) -> DeployedRegistry:
     """The registry named by a stack, or by bucket and pointer; boto3's usual configuration
     (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL) decides where and as whom."""
-    from modelwatch.catalog.layout import DEFAULT_MODEL_PREFIX
-    from modelwatch.data_access.model_store import ModelRegistry
+    from modelwatch.data_access.model_store import ModelRegistry  # here: it imports botocore (the [aws] extra)
 
     session = boto3_module().session.Session()
     if stack is not None:
@@ -100,7 +101,7 @@ class DeployedRegistry:
         """Upload a version that was never published. Any object under its prefix refuses it (a
         half-written version too: its files were seen by nobody, but may have been by an auditor);
         the store's writes are conditional, so a concurrent publish of the same name fails too."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # here: botocore is the [aws] extra, not the core's
 
         version = folder.manifest.version
         refusal = (
@@ -121,7 +122,6 @@ class DeployedRegistry:
             raise
 
     def current_or_none(self) -> str | None:
-        from modelwatch.serving.current_model import ModelUnavailableError
 
         try:
             current = self.store.current_version()
@@ -130,7 +130,6 @@ class DeployedRegistry:
         return None if current == "none" else current  # the stack's placeholder before a promotion
 
     def _manifest(self, version: str) -> ModelManifest:
-        from modelwatch.serving.current_model import ModelUnavailableError
 
         try:
             return self.store.manifest(version)
@@ -142,7 +141,6 @@ class DeployedRegistry:
     def promote_verified(self, version: str, spec: MonitoringSpec | None) -> ModelManifest:
         """Move the pointer to `version` once its artifact matches its manifest's SHA-256 and its
         task and features match the spec (without one: the version served now)."""
-        from modelwatch.serving.current_model import ModelUnavailableError
 
         manifest = self._manifest(version)
         try:
@@ -178,7 +176,6 @@ class DeployedRegistry:
 
     def versions(self) -> list[VersionEntry]:
         """Every complete version (its manifest is written last), oldest first."""
-        from modelwatch.serving.current_model import ModelUnavailableError
 
         current = self.current_or_none()
         entries = []
