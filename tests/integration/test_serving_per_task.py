@@ -123,6 +123,10 @@ class Served:
         return [json.loads(line) for body in bodies for line in body.splitlines()]
 
 
+# Labels that are numbers and DLE's loss model are a regression's: its cases run for it alone.
+REGRESSION_ONLY = pytest.mark.parametrize("served", ["regression"], indirect=True)
+
+
 @pytest.fixture(scope="module", params=["binary", "multiclass", "regression"])
 def served(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(request.param)
@@ -228,9 +232,8 @@ def test_labelled_performance_equals_scikit_learn(served):
         assert performance[key] == pytest.approx(value, abs=1e-9), key
 
 
+@REGRESSION_ONLY
 def test_a_regression_label_must_be_a_number(served):
-    if served.task != "regression":
-        pytest.skip("only a regression's labels are numbers")
     request_id = served.predictions[0]["request_id"]
     for bad in ("12.5", True, None):
         body = {"items": [{"request_id": request_id, "label": bad, "outcomes": {}}]}
@@ -280,11 +283,10 @@ def _load_failures(stack: LocalStack) -> float:
     return sum(value for points in found.values() for _, value in points)
 
 
+@REGRESSION_ONLY
 def test_the_capture_function_profiles_each_records_expected_losses(served):
     """DLE's per-record expected losses are computed where captures are profiled (one loss-model
     run per capture object), so every captured record's losses are in its object's profile."""
-    if served.task != "regression":
-        pytest.skip("only a regression version has a loss model")
     profiles = _profiles(served.stack, "v1")
     assert sum(p.rows for p in profiles) == SERVED_ROWS
     for profile in profiles:
@@ -293,13 +295,12 @@ def test_the_capture_function_profiles_each_records_expected_losses(served):
             assert column.count == profile.rows and column.minimum >= 0
 
 
+@REGRESSION_ONLY
 def test_a_loss_model_that_fails_its_hash_is_never_run(served, tmp_path):
     """The loss model is a graph ONNX Runtime runs: it is verified like the artifact, in a model
     folder and in the registry. The capture function never runs one that does not verify: it
     counts a load failure and profiles the captures without expected losses; serving the
     version's own (verified) model is not held up by its monitoring's loss model."""
-    if served.task != "regression":
-        pytest.skip("only a regression version has a loss model")
     from modelwatch.errors import UserInputError
     from modelwatch.registry.folder import ModelFolder
     from modelwatch.registry.manifest import LOSS_MODEL_NAME
