@@ -25,15 +25,11 @@ from modelwatch.catalog import layout
 from modelwatch.catalog import metrics as catalog
 from modelwatch.data_access.capture_store import CaptureStore, CaptureWriteError, batch_id
 from modelwatch.data_access.data_bucket import DataBucket
-from modelwatch.data_access.model_store import ModelRegistry, registry_of
+from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import Platform, current_platform
-from modelwatch.dle import inputs_captures_lack
-from modelwatch.jobs.profile_job import ProfileJob, ProfileOutcome, VersionModels, baseline_reconstruction
-from modelwatch.loss_model import LossModel
-from modelwatch.registry.manifest import ModelManifest
+from modelwatch.jobs.profile_job import ProfileJob, ProfileOutcome, VersionModels
+from modelwatch.jobs.version_models import VersionModelsCache, read_version_models
 from modelwatch.serving.capture import storage_groups
-from modelwatch.serving.current_model import ModelUnavailableError
-from modelwatch.stats.pca import PcaModel
 
 SPEC, logger, metrics = instruments()
 
@@ -48,69 +44,20 @@ class MapBatch(BaseModel):
     Items: list[MapItem]
 
 
-# Read once per execution environment: a version's files are write-once. What failed to read is
-# not kept, so a later delivery tries again.
-_VERSION_MODELS: dict[tuple[Platform, str], VersionModels] = {}
+VERSION_MODELS = VersionModelsCache()  # one per execution environment
 
 
 def _version_models(platform: Platform, version: str) -> VersionModels:
-    """A version's baseline PCA and loss model, as its captures are profiled."""
-    key = (platform, version)
-    if key in _VERSION_MODELS:
-        return _VERSION_MODELS[key]
-    registry = registry_of(platform)
-    try:
-        manifest = registry.manifest(version)
-    except ModelUnavailableError as error:  # captures of a version without a readable manifest
-        logger.warning("captures profiled without their version's models", extra={"reason": str(error)})
-        return VersionModels()
-    reconstruction, read_baseline = _reconstruction(registry, manifest)
-    loss_model, read_loss_model = _loss_model(registry, manifest)
-    models = VersionModels(reconstruction, loss_model)
-    if read_baseline and read_loss_model:
-        _VERSION_MODELS[key] = models
-    return models
-
-
-def _reconstruction(registry: ModelRegistry, manifest: ModelManifest) -> tuple[PcaModel | None, bool]:
-    """The baseline's PCA (None without one) and whether the baseline could be read."""
-    try:
-        return baseline_reconstruction(registry.baseline(manifest), SPEC), True
-    except ModelUnavailableError as error:
-        logger.warning("no baseline to profile reconstruction errors", extra={"reason": str(error)})
-        return None, False
-
-
-def _loss_model(registry: ModelRegistry, manifest: ModelManifest) -> tuple[LossModel | None, bool]:
-    """A regression version's DLE loss model (None without one) and whether it could be read.
-
-    It is a graph ONNX Runtime runs, so it is verified like the model: one that is missing or
-    fails its hash is never run, and is counted as a load failure (alarmed). The version's
-    captures are still stored and profiled, without expected losses: the window's estimate then
-    stands on the objects that have them."""
-    try:
-        verified = registry.verified_loss_model(manifest)
-    except ModelUnavailableError as error:
-        _loss_model_not_run(manifest.version, str(error))
-        return None, False
-    if verified is None:
-        return None, True
-    try:
-        loss_model = LossModel.from_bytes(verified)
-    except (ValueError, KeyError, TypeError, AttributeError) as error:  # verified, yet not a loss model
-        _loss_model_not_run(manifest.version, f"not a loss model: {error}")
-        return None, False
-    lacking = inputs_captures_lack(loss_model, SPEC)
-    if lacking:
-        # Its estimates would be wrong without a sign. Refit it (modelwatch train or import).
-        _loss_model_not_run(manifest.version, f"it reads features captures do not hold ({', '.join(lacking)})")
-        return None, False
-    return loss_model, True
-
-
-def _loss_model_not_run(version: str, reason: str) -> None:
-    logger.error("loss model not run", extra={"version": version, "reason": reason})
-    add_metric(metrics, catalog.MODEL_LOAD_FAILED, 1)
+    """A version's baseline PCA and loss model (read by the core), its problems logged and counted."""
+    read = VERSION_MODELS.get(platform, version, lambda: read_version_models(registry_of(platform), SPEC, version))
+    for problem in read.problems:
+        extra = {"version": problem.version, "reason": problem.reason}
+        if problem.load_failure:
+            logger.error(problem.message, extra=extra)
+            add_metric(metrics, catalog.MODEL_LOAD_FAILED, 1)
+        else:
+            logger.warning(problem.message, extra=extra)
+    return read.models
 
 
 def _store_delivery(event: CloudWatchLogsEvent, data: DataBucket, job: ProfileJob) -> dict[str, int]:
