@@ -29,7 +29,7 @@ from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError
 from modelwatch.serving.http import field_errors
 from modelwatch.serving.onnx_model import ServedModel, load_model
 from modelwatch.serving.prediction import score
-from modelwatch.serving.pseudonyms import Pseudonyms, protected
+from modelwatch.serving.pseudonyms import Pseudonyms, protected_records
 from modelwatch.serving.request_models import api_models, route_responses
 
 SPEC, logger, metrics = instruments()
@@ -84,15 +84,6 @@ def _pseudonyms(platform: Platform) -> Pseudonyms | None:
     return load_pseudonyms(SPEC, platform.environment, platform.client("secretsmanager"))
 
 
-def protected_captures(records: list[dict[str, Any]], platform: Platform) -> list[dict[str, Any]]:
-    """Capture records with the spec's sensitive features hashed or dropped: what reaches the log."""
-    sensitive = SENSITIVE
-    if not sensitive:
-        return records
-    pseudonyms = _pseudonyms(platform)
-    return [{**r, "features": protected(r["features"], sensitive, pseudonyms)} for r in records]
-
-
 def _reject(event: dict[str, Any], status: int, errors: list[dict[str, str]]) -> None:
     quarantine(event, ROUTE, status, errors)
     telemetry.emit_rejected(metrics, 1)
@@ -128,7 +119,8 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
         telemetry.emit_model_failure(metrics)
     batch = score(SPEC, served, body.records(), app.context[INVOKED_AT])  # type: ignore[attr-defined]
     if platform.settings.monitoring:
-        captures = protected_captures(sampled(batch.captures, SPEC.capture.sample_rate), platform)
+        pseudonyms = _pseudonyms(platform) if SENSITIVE else None
+        captures = protected_records(sampled(batch.captures, SPEC.capture.sample_rate), SENSITIVE, pseudonyms)
         write_capture(capture.CAPTURE, captures)
         telemetry.emit_scored(metrics, FEATURE_VALUES, batch, (time.perf_counter() - started) * 1000, len(captures))
     return PredictResponse(predictions=batch.predictions)

@@ -50,3 +50,12 @@ def protected(
             kept[name] = None if value is None else pseudonyms.of(value)
         # "drop": not kept
     return kept
+
+
+def protected_records(
+    records: list[dict[str, Any]], sensitive: Mapping[str, str], pseudonyms: Pseudonyms | None
+) -> list[dict[str, Any]]:
+    """Capture records as they may reach the log: each one's features protected (above)."""
+    if not sensitive:
+        return records
+    return [{**record, "features": protected(record["features"], sensitive, pseudonyms)} for record in records]
