@@ -408,12 +408,13 @@ def loss_model_cost(model: Path, record: dict[str, object], repeats: int = 200) 
 def package_size() -> float:
     sys.path.insert(0, str(ROOT / "infra"))  # the CDK app's bundling runs from the checkout, not installed
     from modelwatch_infra.bundling import ROOT as REPO
-    from modelwatch_infra.bundling import build_function_code, build_layer
+    from modelwatch_infra.bundling import build_core_layer, build_function_code, build_layer
 
     with tempfile.TemporaryDirectory() as folder:
         layer = build_layer(REPO / "layers" / "requirements" / "serving.txt", Path(folder) / "layer")
+        core = build_core_layer(Path(folder) / "core")
         code = build_function_code("predict", Path(folder) / "code")
-        return (layer.size_bytes + code.size_bytes) / 1e6
+        return (layer.size_bytes + core.size_bytes + code.size_bytes) / 1e6
 
 
 def main() -> None:
@@ -469,7 +470,7 @@ def main() -> None:
         f"{by_firehose:.3f} ms (a lower bound: a real endpoint adds the network round trip)"
     )
     if not args.skip_package:
-        print(f"predict function package (arm64 layer + code, unzipped): {package_size():.1f} MB (limit 150 MB)")
+        print(f"predict function package (arm64 layers + code, unzipped): {package_size():.1f} MB (limit 150 MB)")
     print(
         "ratio: monitoring adds "
         + ", ".join(f"{ms:.3f} ms ({task})" for task, ms in added.items())

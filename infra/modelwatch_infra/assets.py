@@ -13,11 +13,15 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.aws_ecr_assets import Platform
 
+from modelwatch.catalog.functions import CORE_LAYER
 from modelwatch_infra.bundling import (
+    CORE,
     LAMBDA_PYTHON,
     ROOT,
+    build_core_layer,
     build_function_code,
     build_layer,
+    bundle_files,
     core_files,
     image_inputs,
     stage_image,
@@ -49,11 +53,18 @@ class _LayerBundling:
 
 @jsii.implements(cdk.ILocalBundling)
 class _CodeBundling:
-    def __init__(self, function: str, core: str, spec: Path) -> None:
-        self.function, self.core, self.spec = function, core, spec
+    def __init__(self, function: str, spec: Path) -> None:
+        self.function, self.spec = function, spec
 
     def try_bundle(self, output_dir: str, *args, **kwargs) -> bool:
-        build_function_code(self.function, Path(output_dir), self.core, self.spec)
+        build_function_code(self.function, Path(output_dir), self.spec)
+        return True
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _CoreLayerBundling:
+    def try_bundle(self, output_dir: str, *args, **kwargs) -> bool:
+        build_core_layer(Path(output_dir))
         return True
 
 
@@ -64,7 +75,21 @@ def _no_docker(local: object) -> cdk.BundlingOptions:
     )
 
 
+def _files_digest(files: dict[str, Path], *extra: bytes) -> str:
+    return _digest(*(relative.encode() + source.read_bytes() for relative, source in sorted(files.items())), *extra)
+
+
 def layer_code(name: str, architecture: str) -> lambda_.Code:
+    """A layer's asset: the core layer from the library's files, a third-party layer from its
+    pinned requirements (built once per content, cached)."""
+    if name == CORE_LAYER:
+        key = _files_digest(core_files("layer"), LAMBDA_PYTHON.encode())[:16]
+        return lambda_.Code.from_asset(
+            str(CORE.parent),
+            asset_hash_type=cdk.AssetHashType.CUSTOM,
+            asset_hash=key,
+            bundling=_no_docker(_CoreLayerBundling()),
+        )
     requirements = ROOT / "layers" / "requirements" / f"{name}.txt"
     # The build's recipe is part of its key: layers cached before they were always byte-compiled
     # (a synth on another Python shipped none) are not reused.
@@ -77,31 +102,26 @@ def layer_code(name: str, architecture: str) -> lambda_.Code:
     )
 
 
-def function_code(function: str, core: str, spec: Path) -> lambda_.Code:
-    files = core_files(function, core, spec)
-    key = _digest(*(relative.encode() + source.read_bytes() for relative, source in sorted(files.items())))[:16]
+def function_code(function: str, spec: Path) -> lambda_.Code:
+    key = _files_digest(bundle_files(function, spec))[:16]
     return lambda_.Code.from_asset(
         str(ROOT / "functions" / function),
         asset_hash_type=cdk.AssetHashType.CUSTOM,
         asset_hash=key,
-        bundling=_no_docker(_CodeBundling(function, core, spec)),
+        bundling=_no_docker(_CodeBundling(function, spec)),
     )
 
 
 def image_code(
-    function: str, core: str, spec: Path, architecture: str, trainer_requirements: Path | None = None
+    function: str, spec: Path, architecture: str, trainer_requirements: Path | None = None
 ) -> lambda_.DockerImageCode:
     """A container image function's code: its build context staged here (the Dockerfile, the
     pinned requirements, the trainer's requirements, the code bundle); the image itself is built
     by `cdk deploy`."""
-    files = core_files(function, core, spec)
-    inputs = image_inputs(function, core, spec, trainer_requirements)
-    key = _digest(
-        *(name.encode() + body for name, body in sorted(inputs.items())),
-        *(relative.encode() + source.read_bytes() for relative, source in sorted(files.items())),
-    )[:16]
-    staged = IMAGES / f"{function}-{key}"
+    inputs = image_inputs(function, spec, trainer_requirements)
+    key = _files_digest(bundle_files(function, spec), *(name.encode() + body for name, body in sorted(inputs.items())))
+    staged = IMAGES / f"{function}-{key[:16]}"
     if not (staged / "Dockerfile").is_file():
-        stage_image(function, core, spec, trainer_requirements, staged)
+        stage_image(function, spec, trainer_requirements, staged)
     platform = Platform.LINUX_ARM64 if architecture == "arm64" else Platform.LINUX_AMD64
     return lambda_.DockerImageCode.from_image_asset(str(staged), platform=platform)

@@ -2,9 +2,10 @@
 
 Layers: `pip install --target` with the Lambda platform's manylinux wheels (--only-binary, so
 nothing compiles here), every package pinned and installed without dependencies, then pruned of
-what never runs in a function (tests, dist-info, tooling). Function code: the function's folder,
-the shared API code and the `modelwatch` core (only the modules the functions import), and the
-monitoring spec.
+what never runs in a function (tests, dist-info, tooling). The core layer: the `modelwatch`
+library itself (layers/modelwatch), shared by every zip function. Function code: the function's
+folder, the shared API code and the monitoring spec (an image's also carries its build of the
+core).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelwatch.catalog.functions import CORE_LEFT_OUT, CORE_MODULES, FUNCTIONS, SPEC_NAME
+from modelwatch.catalog.functions import CORE_LEFT_OUT, FUNCTIONS, SPEC_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_PYTHON = "3.12"
@@ -131,10 +132,9 @@ CORE = ROOT / "layers" / "modelwatch" / "modelwatch"
 
 
 def core_modules(core: str) -> list[str]:
-    """The core's top-level modules and packages a kind of function ships (the function catalogue's
-    CORE_MODULES, or every one but CORE_LEFT_OUT)."""
-    if core in CORE_MODULES:
-        return list(CORE_MODULES[core])
+    """The core's top-level modules and packages a build of the core ships: every one but the
+    function catalogue's CORE_LEFT_OUT for it ("layer": the shared core layer; "training": the
+    retrain image's own)."""
     return [p.name for p in sorted(CORE.iterdir()) if p.name not in (*CORE_LEFT_OUT[core], "__pycache__")]
 
 
@@ -147,28 +147,50 @@ def _files(path: Path) -> list[Path]:
 DEFAULT_SPEC = ROOT / SPEC_NAME
 
 
-def core_files(function: str, core: str, spec: Path = DEFAULT_SPEC) -> dict[str, Path]:
-    """Every file of a function's code bundle (what its asset hash covers), by path in the bundle.
-    The spec is the deployment's, whatever its name: alarms and functions read the same one."""
+def core_files(core: str) -> dict[str, Path]:
+    """The core's files in a build of it, by path (modelwatch/...)."""
+    return {str(f.relative_to(CORE.parent)): f for name in core_modules(core) for f in _files(CORE / name)}
+
+
+def bundle_files(function: str, spec: Path = DEFAULT_SPEC) -> dict[str, Path]:
+    """Every file of a function's code bundle (what its asset hash covers), by path in the bundle:
+    functions/<name>, functions/shared and the spec (the deployment's, whatever its name: alarms
+    and functions read the same one). A zip function finds the core in the shared core layer; a
+    container image carries its own build of it."""
     sources = [ROOT / "functions" / "__init__.py", *_files(ROOT / "functions" / function)]
     sources += _files(ROOT / "functions" / "shared")
-    for name in core_modules(core):
-        sources += _files(CORE / name)
-    files = {str(f.relative_to(CORE.parent) if CORE in f.parents else f.relative_to(ROOT)): f for f in sources}
+    files = {str(f.relative_to(ROOT)): f for f in sources}
+    definition = FUNCTIONS[function]
+    if definition.packaging == "image":
+        files |= core_files(definition.core)
     files[SPEC_NAME] = spec
     return files
 
 
-def build_function_code(function: str, out: Path, core: str | None = None, spec: Path = DEFAULT_SPEC) -> Bundle:
-    """The function's code folder: functions/<name>, functions/shared, its core modules, the spec."""
-    core = core or FUNCTIONS[function].core
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    for relative, source in core_files(function, core, spec).items():
+def _copy(files: dict[str, Path], out: Path) -> None:
+    for relative, source in files.items():
         target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
+
+
+def build_function_code(function: str, out: Path, spec: Path = DEFAULT_SPEC) -> Bundle:
+    """The function's code folder (bundle_files), byte-compiled."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    _copy(bundle_files(function, spec), out)
     compiled = _compile(out, LAMBDA_PYTHON)
+    return Bundle(out, tree_size(out), compiled)
+
+
+def build_core_layer(out: Path) -> Bundle:
+    """The core layer's folder: the modelwatch library under python/ (where Lambda puts layers on
+    the path), byte-compiled. Pure Python: the same for either architecture."""
+    shutil.rmtree(out, ignore_errors=True)
+    site = out / "python"
+    site.mkdir(parents=True)
+    _copy(core_files("layer"), site)
+    compiled = _compile(site, LAMBDA_PYTHON)
     return Bundle(out, tree_size(out), compiled)
 
 
@@ -178,19 +200,19 @@ TRAINER_REQUIREMENTS = "trainer-requirements.txt"
 NO_TRAINER_REQUIREMENTS = b"# no [retraining] trainer_requirements: the built-in pipeline needs nothing more\n"
 
 
-def image_inputs(function: str, core: str, spec: Path, trainer_requirements: Path | None) -> dict[str, bytes]:
+def image_inputs(function: str, spec: Path, trainer_requirements: Path | None) -> dict[str, bytes]:
     """The build context's files besides the code bundle, by name: the Dockerfile, the pinned
     requirements of the function's kind, and the trainer's requirements."""
     return {
         "Dockerfile": (ROOT / "functions" / function / "Dockerfile").read_bytes(),
-        "requirements.txt": (ROOT / "layers" / "requirements" / f"{core}.txt").read_bytes(),
+        "requirements.txt": (ROOT / "layers" / "requirements" / f"{FUNCTIONS[function].core}.txt").read_bytes(),
         TRAINER_REQUIREMENTS: NO_TRAINER_REQUIREMENTS
         if trainer_requirements is None
         else trainer_requirements.read_bytes(),
     }
 
 
-def stage_image(function: str, core: str, spec: Path, trainer_requirements: Path | None, staged: Path) -> Path:
+def stage_image(function: str, spec: Path, trainer_requirements: Path | None, staged: Path) -> Path:
     """A container image function's build context in `staged`: the code bundle, then the other
     inputs, the Dockerfile last. Built beside it and renamed into place, so two synths at once
     (pytest's workers) never see, or write into, each other's half-staged folder."""
@@ -198,8 +220,8 @@ def stage_image(function: str, core: str, spec: Path, trainer_requirements: Path
     if staged.is_dir() and not (staged / "Dockerfile").is_file():
         shutil.rmtree(staged, ignore_errors=True)  # an interrupted stage of an older synth
     building = Path(tempfile.mkdtemp(prefix=f".{staged.name}-", dir=staged.parent))
-    build_function_code(function, building / "code", core, spec)
-    inputs = image_inputs(function, core, spec, trainer_requirements)
+    build_function_code(function, building / "code", spec)
+    inputs = image_inputs(function, spec, trainer_requirements)
     for name, body in inputs.items():
         if name != "Dockerfile":
             (building / name).write_bytes(body)

@@ -13,7 +13,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from modelwatch.catalog.functions import ASYNC_RETRY_ATTEMPTS, FUNCTIONS, SPEC_FILE, SPEC_NAME, FunctionDefinition
+from modelwatch.catalog.functions import (
+    ASYNC_RETRY_ATTEMPTS,
+    CORE_LAYER,
+    FUNCTIONS,
+    SPEC_FILE,
+    SPEC_NAME,
+    FunctionDefinition,
+)
 from modelwatch.catalog.permissions import dead_letter_statements
 from modelwatch_infra.assets import function_code, image_code, layer_code
 from modelwatch_infra.settings import DeploymentSettings
@@ -31,6 +38,12 @@ def dead_letter_queue(scope: Construct, id: str, key: kms.IKey | None = None) ->
     )
 
 
+def layer_description(name: str) -> str:
+    if name == CORE_LAYER:
+        return "ModelWatch core library (layers/modelwatch)"
+    return f"ModelWatch {name} dependencies (layers/requirements/{name}.txt)"
+
+
 class Layers(Construct):
     def __init__(self, scope: Construct, id: str, settings: DeploymentSettings) -> None:
         super().__init__(scope, id)
@@ -42,7 +55,7 @@ class Layers(Construct):
                 code=layer_code(name, settings.architecture),
                 compatible_runtimes=[lambda_.Runtime.PYTHON_3_12],
                 compatible_architectures=[architecture],
-                description=f"ModelWatch {name} dependencies (layers/requirements/{name}.txt)",
+                description=layer_description(name),
             )
             for name in sorted({layer for f in FUNCTIONS.values() for layer in f.layers})
         }
@@ -134,9 +147,7 @@ class ModelWatchFunction(Construct):
             "description": f"ModelWatch {name}: {definition.description}",
         }
         if not definition.layers:
-            code = image_code(
-                name, definition.core, settings.spec_path, settings.architecture, settings.trainer_requirements
-            )
+            code = image_code(name, settings.spec_path, settings.architecture, settings.trainer_requirements)
             self.function: lambda_.Function = lambda_.DockerImageFunction(self, "Function", code=code, **common)
         else:
             self.function = lambda_.Function(
@@ -144,7 +155,7 @@ class ModelWatchFunction(Construct):
                 "Function",
                 runtime=lambda_.Runtime.PYTHON_3_12,
                 handler=definition.handler,
-                code=function_code(name, definition.core, settings.spec_path),
+                code=function_code(name, settings.spec_path),
                 layers=[layers.by_name[name] for name in definition.layers],
                 # SnapStart runs the init (imports, clients, model load) when a version is
                 # published; cold starts then resume from that snapshot (published versions only).

@@ -1,28 +1,38 @@
-"""What goes into a function's code bundle: its own folder, the shared edges, the core modules of
-its kind, and the deployment's spec under the name the functions read."""
+"""What goes into a function's code bundle (its own folder, the shared edges, and the deployment's
+spec under the name the functions read) and into the core layer every zip function shares (the
+library, less what no function imports)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from modelwatch_infra.bundling import SPEC_NAME, build_function_code, core_files
+from modelwatch_infra.bundling import SPEC_NAME, build_core_layer, build_function_code, bundle_files, core_files
 from tests.conftest import ROOT
 
 
 def test_the_bundle_carries_the_deployments_spec_whatever_its_name(tmp_path):
     spec = tmp_path / "fraud-model.toml"
     spec.write_text((ROOT / "monitoring.toml").read_text().replace("threshold = 500", "threshold = 750", 1))
-    assert core_files("drift", "monitoring", spec)[SPEC_NAME] == spec
+    assert bundle_files("drift", spec)[SPEC_NAME] == spec
     bundle = build_function_code("drift", tmp_path / "code", spec=spec)
     assert (bundle.path / SPEC_NAME).read_text() == spec.read_text()
     assert (bundle.path / "functions" / "drift" / "handler.py").is_file()
-    assert (bundle.path / "modelwatch" / "drift").is_dir()
+    assert not (bundle.path / "modelwatch").exists()  # the core comes from its layer
 
 
-def test_serving_bundles_leave_the_statistics_out(tmp_path):
-    files = core_files("predict", "serving")
-    assert "functions/predict/handler.py" in files and "modelwatch/serving/onnx_model.py" in files
-    assert not any(path.startswith(("modelwatch/stats/", "modelwatch/training/")) for path in files)
+def test_the_core_layer_holds_the_library_less_what_no_function_imports(tmp_path):
+    layer = build_core_layer(tmp_path / "core")
+    site = layer.path / "python" / "modelwatch"
+    assert (site / "drift" / "engine.py").is_file() and (site / "serving" / "onnx_model.py").is_file()
+    assert (site / "report" / "templates" / "report.html.j2").is_file()
+    assert not any((site / name).exists() for name in ("cli", "demo", "training", "retraining", "__main__.py"))
+    assert layer.bytecode and next(site.rglob("*.cpython-312.pyc"), None) is not None
+
+
+def test_a_zip_functions_bundle_has_no_core_and_an_images_has_its_own():
+    assert not any(path.startswith("modelwatch/") for path in bundle_files("predict"))
+    image = bundle_files("retrain")
+    assert set(core_files("training")) <= set(image) and "modelwatch/retraining/trainer.py" in image
 
 
 def test_the_retrain_image_installs_the_trainers_requirements(tmp_path):
@@ -50,7 +60,7 @@ def test_the_retrain_image_installs_the_trainers_requirements(tmp_path):
     spec = load_spec(spec_path)
     found = trainer_requirements("", spec_path, spec)
     assert found == requirements.resolve()
-    staged = stage_image("retrain", "training", spec_path, found, tmp_path / "context")
+    staged = stage_image("retrain", spec_path, found, tmp_path / "context")
     assert (staged / TRAINER_REQUIREMENTS).read_text() == requirements.read_text()
     installs = [step for step in _steps(staged / "Dockerfile") if "pip install" in step]
     assert len(installs) == 2 and installs[1].endswith(f"-r {TRAINER_REQUIREMENTS}")
@@ -60,7 +70,7 @@ def test_the_retrain_image_installs_the_trainers_requirements(tmp_path):
     other = tmp_path / "other.txt"
     other.write_text("lightgbm==4.7.0\n")
     assert trainer_requirements(str(other), spec_path, spec) == other.resolve()
-    plain = stage_image("retrain", "training", ROOT / "monitoring.toml", None, tmp_path / "plain")
+    plain = stage_image("retrain", ROOT / "monitoring.toml", None, tmp_path / "plain")
     assert (plain / TRAINER_REQUIREMENTS).read_bytes() == NO_TRAINER_REQUIREMENTS
     requirements.unlink()
     with pytest.raises(ValueError, match=r"monitoring\.toml: retraining\.trainer_requirements: .* is not a file"):

@@ -70,10 +70,9 @@ def test_function_package_fits_its_budget(bundled, function, capsys):
 
 def test_bundled_code_holds_the_handler_and_the_spec(bundled):
     outdir, template = bundled
-    resources = template["Resources"]
-    (drift,) = [r for r in resources.values() if r["Properties"].get("Handler") == "functions.drift.handler.handler"]
-    folder = _asset(outdir, drift["Properties"]["Code"])
-    assert (folder / "functions" / "drift" / "handler.py").is_file()
-    assert (folder / "monitoring.toml").is_file()
-    assert (folder / "modelwatch" / "report" / "templates" / "report.html.j2").is_file()
-    assert not (folder / "modelwatch" / "cli").exists()
+    code, layers = _folders(outdir, template, "functions.drift.handler.handler")
+    assert (code / "functions" / "drift" / "handler.py").is_file()
+    assert (code / "monitoring.toml").is_file()
+    (core,) = [layer for layer in layers if (layer / "python" / "modelwatch").is_dir()]
+    assert (core / "python" / "modelwatch" / "report" / "templates" / "report.html.j2").is_file()
+    assert not (core / "python" / "modelwatch" / "cli").exists()

@@ -37,24 +37,11 @@ PSEUDONYM_SECRET = "MODELWATCH_PSEUDONYM_SECRET"
 BASE_ENVIRONMENT = (SPEC_FILE, DATA_BUCKET, MODEL_BUCKET, MODEL_PREFIX, POINTER_PARAMETER)
 SPEC_NAME = "monitoring.toml"  # the spec's name beside every function's code (MODELWATCH_SPEC)
 
-# The core modules each kind of function ships: serving functions leave the statistics out (their
-# packages and cold starts stay small); monitoring functions leave out the command line, the demo
-# data and training.
-CORE_MODULES: dict[str, tuple[str, ...]] = {
-    "serving": (
-        "__init__.py",
-        "errors.py",
-        "labels.py",
-        "catalog",
-        "spec",
-        "serving",
-        "registry",
-        "data_access",
-        "alerts",
-    ),
-}
+# The core modules left out of each build of the core: the "core" layer every zip function shares
+# leaves out the command line, the demo data and training (no function imports them); the retrain
+# function's image, which trains, leaves out only the command line and the demo data.
 CORE_LEFT_OUT: dict[str, tuple[str, ...]] = {
-    "monitoring": ("cli", "demo", "training", "retraining", "__main__.py"),
+    "layer": ("cli", "demo", "training", "retraining", "__main__.py"),
     "training": ("cli", "demo", "__main__.py"),
 }
 
@@ -63,12 +50,15 @@ CORE_LEFT_OUT: dict[str, tuple[str, ...]] = {
 ASYNC_RETRY_ATTEMPTS = 2
 
 Invocation = Literal["api", "logs-subscription", "schedule", "sns", "state-machine"]
-# Third-party layers (layers/requirements/<name>.txt) and core module sets (what the function may import).
-# "monitoring" is numpy, DataSketches and Powertools; "statistics" (SciPy, Jinja2) and "inference"
-# (ONNX Runtime) go on top of it: the drift function computes statistics and reports, the capture
-# function profiles and runs DLE's loss model, and neither carries the other's 60-100 MB.
-Layer = Literal["base", "serving", "monitoring", "statistics", "inference"]
-CoreSet = Literal["serving", "monitoring", "training"]
+# Layers: "core" is the modelwatch library (layers/modelwatch), shared by every zip function; the
+# others are third-party packages (layers/requirements/<name>.txt). "monitoring" is numpy,
+# DataSketches and Powertools; "statistics" (SciPy, Jinja2) and "inference" (ONNX Runtime) go on
+# top of it: the drift function computes statistics and reports, the capture function profiles and
+# runs DLE's loss model, and neither carries the other's 60-100 MB.
+Layer = Literal["core", "base", "serving", "monitoring", "statistics", "inference"]
+CORE_LAYER: Layer = "core"
+# How a function gets the core: the shared layer (zip functions), or a build of its own (an image).
+CoreSet = Literal["layer", "training"]
 
 
 @dataclass(frozen=True)
@@ -78,8 +68,8 @@ class FunctionDefinition:
     invocation: Invocation
     memory_mb: int
     timeout_seconds: int
-    core: CoreSet
     layers: tuple[Layer, ...] = ()  # none: a container image carries its own packages
+    core: CoreSet = "layer"
     snap_start: bool = False  # where a cold start is a caller's wait
     reads: tuple[Area, ...] = ()
     writes: tuple[Area, ...] = ()
@@ -130,8 +120,7 @@ PREDICT = FunctionDefinition(
     "api",
     memory_mb=1024,
     timeout_seconds=10,
-    core="serving",
-    layers=("serving",),
+    layers=("core", "serving"),
     snap_start=True,
     reads=(MODELS,),
     pointer="read",
@@ -145,8 +134,7 @@ FEEDBACK = FunctionDefinition(
     "api",
     memory_mb=512,
     timeout_seconds=10,
-    core="serving",
-    layers=("base",),
+    layers=("core", "base"),
     reads=(MODELS,),  # the served version's manifest: labels are checked against its classes
     pointer="read",
     handles_inputs=True,
@@ -158,8 +146,7 @@ CAPTURE_FUNCTION = FunctionDefinition(
     "logs-subscription",
     memory_mb=1024,
     timeout_seconds=120,
-    core="monitoring",
-    layers=("monitoring", "inference"),
+    layers=("core", "monitoring", "inference"),
     # capture: a backfill's batch of stored objects; models: the version's baseline PCA and a
     # regression version's loss model, for per-record reconstruction errors and expected losses
     # (read once per execution environment)
@@ -174,8 +161,7 @@ DRIFT = FunctionDefinition(
     "schedule",
     memory_mb=2048,
     timeout_seconds=600,
-    core="monitoring",
-    layers=("monitoring", "statistics"),
+    layers=("core", "monitoring", "statistics"),
     reads=(MODELS, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS),
     writes=(PROFILES_HOURLY, LABELS_JOINED, REPORTS),
     pointer="read",
@@ -191,8 +177,7 @@ NOTIFY = FunctionDefinition(
     "sns",
     memory_mb=256,
     timeout_seconds=60,
-    core="serving",
-    layers=("base",),
+    layers=("core", "base"),
     environment=(*BASE_ENVIRONMENT, SLACK_SECRET, DASHBOARD_NAME),
 )
 RETRAIN = FunctionDefinition(
@@ -216,8 +201,7 @@ APPROVAL = FunctionDefinition(
     "state-machine",
     memory_mb=256,
     timeout_seconds=30,
-    core="serving",
-    layers=("base",),
+    layers=("core", "base"),
     writes=(APPROVALS,),
     publishes_alerts=True,
 )
