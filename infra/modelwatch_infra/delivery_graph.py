@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modelwatch.jobs.backfill_machine import WIDEST_INPUT
 from modelwatch.policy_evaluation import (
     ACCOUNT,
     ENCRYPT_WITH_KEY,
@@ -651,7 +652,6 @@ def _states(definition: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 
 def refused_in_assembly(assembly: Any, stack_name: str) -> list[Hop]:
     """The refused hops of a synthesized stack, with its state machines' documented inputs."""
-    from modelwatch.jobs.backfill_machine import WIDEST_INPUT
 
     template = assembly.get_stack_by_name(stack_name).template
     return DeliveryGraph(template, {f"{stack_name}-backfill": WIDEST_INPUT}).refused()
@@ -659,7 +659,6 @@ def refused_in_assembly(assembly: Any, stack_name: str) -> list[Hop]:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m modelwatch_infra.delivery_graph TEMPLATE.json [STACK]`: every hop, then a count."""
-    from modelwatch.jobs.backfill_machine import WIDEST_INPUT
 
     path, *rest = argv if argv is not None else sys.argv[1:]
     stack = rest[0] if rest else Path(path).name.split(".")[0]

@@ -10,7 +10,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
-from modelwatch.catalog.layout import BACKFILL_RESULTS
+from modelwatch.catalog.functions import APPROVAL
+from modelwatch.catalog.layout import APPROVALS, BACKFILL_RESULTS
 
 XRAY_REASON = (
     "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions (CDK grants them for "
@@ -118,8 +119,6 @@ def suppress_reviewed_findings(
 
 def _acknowledge_approval(functions: dict, retraining: Any) -> None:
     """[retraining] approval = "manual": the approval function, its invocation, the approvers' policy."""
-    from modelwatch.catalog.functions import APPROVAL
-    from modelwatch.catalog.layout import APPROVALS
 
     acknowledge(functions[APPROVAL.name], {"AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": PUBLISH_REASON})
     acknowledge(

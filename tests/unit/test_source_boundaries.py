@@ -195,6 +195,34 @@ def test_the_import_checks_can_fail():
     assert _floor("cli") > _floor("jobs") > _floor("drift") > _floor("profiles") > _floor("catalog")
 
 
+def local_import_offenders(path: Path) -> list[str]:
+    """A module of the project imported inside a function, without a reason on its line. (The
+    command line imports each command's modules when it runs, for the reason its package says;
+    third-party imports inside functions are the heavy optional ones.)"""
+    lines = path.read_text().splitlines()
+    found = []
+    for function in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                module = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+                if module and module.split(".")[0] in PACKAGES and "#" not in lines[node.lineno - 1]:
+                    found.append(f"{_where(path, node.lineno)} {lines[node.lineno - 1].strip()}")
+    return found
+
+
+def test_the_projects_modules_are_imported_at_the_top_of_a_module():
+    command_line = CORE / "cli"
+    offenders = [
+        o
+        for path in _sources([CORE, ROOT / "functions", ROOT / "infra"])
+        if command_line not in path.parents
+        for o in local_import_offenders(path)
+    ]
+    assert offenders == []
+
+
 def test_the_core_never_imports_the_local_runtime_the_cdk_app_the_functions_or_moto():
     forbidden = ("modelwatch_local", "modelwatch_infra", "functions", "moto")
     offenders = []
@@ -322,12 +350,16 @@ def test_the_checks_above_can_fail(tmp_path):
         'PATH = "/predict"\n'
         "EVERY = 3600\n"
         "MANIFEST = ModelManifest(version='v1')\n"
+        "def later():\n    from modelwatch.errors import UserInputError\n"
     )
     assert [o.split(" ", 1)[1] for o in prefix_offenders(sample)] == ["'capture/model_version='"]
     assert [o.split(" ", 1)[1] for o in metric_offenders(sample)] == ["'Count'"]
     assert [o.split(" ", 1)[1] for o in table_offenders(sample)] == ["['drift', 'predict']", "['feedback', 'predict']"]
     assert [o.split(" ", 1)[1] for o in route_and_cadence_offenders(sample)] == ["'/predict'", "3600"]
     assert [o.split(" ", 1)[1] for o in manifest_offenders(sample)] == ["ModelManifest(...)"]
+    assert [o.split(" ", 1)[1] for o in local_import_offenders(sample)] == [
+        "from modelwatch.errors import UserInputError"
+    ]
 
 
 def test_the_documented_metric_list_is_the_catalogue():

@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from modelwatch.catalog.functions import SPEC_NAME
+from modelwatch.errors import UserInputError
 
 
 def _spec_option(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +47,6 @@ def add_commands(commands: Any) -> None:
 
 
 def _require_spec(path: Path) -> Path:
-    from modelwatch.errors import UserInputError
 
     if not path.is_file():
         raise UserInputError(f"{path}: no monitoring spec there (pass --spec)")
@@ -55,7 +55,6 @@ def _require_spec(path: Path) -> Path:
 
 def _local_runtime(module: str) -> ModuleType:
     """A module of the local runtime, or a one-line error when its packages are not installed."""
-    from modelwatch.errors import UserInputError
 
     try:
         return importlib.import_module(module)
@@ -72,7 +71,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from modelwatch.errors import UserInputError
 
     spec = _require_spec(args.spec)
     if args.hours < 1:

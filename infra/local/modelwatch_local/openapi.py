@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from modelwatch import __version__
-from modelwatch.catalog.functions import API_ROUTES
+from modelwatch.catalog.functions import API_ROUTES, SPEC_NAME
+from modelwatch.data_access.platform import Platform, install_platform
 from modelwatch_local.lambda_runtime import load_handler
+from modelwatch_local.stack import local_environment
 
 DOCUMENT = Path("docs") / "openapi.json"  # in the checkout the command runs from
 
@@ -42,9 +44,6 @@ def render() -> str:
 
 
 def main() -> None:
-    from modelwatch.catalog.functions import SPEC_NAME
-    from modelwatch.data_access.platform import Platform, install_platform
-    from modelwatch_local.stack import local_environment
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DOCUMENT)

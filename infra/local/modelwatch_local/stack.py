@@ -28,11 +28,19 @@ from modelwatch.catalog.metrics import (
     LAMBDA_NAMESPACE,
     READ_BACK,
 )
+from modelwatch.data_access.approval_store import ApprovalStore
 from modelwatch.data_access.model_store import ModelRegistry, registry_of
 from modelwatch.data_access.platform import install_platform
+from modelwatch.demo.data import demo_frame
+from modelwatch.jobs.approval_decision import approved_output, rejection
+from modelwatch.jobs.asl import asl_text
+from modelwatch.jobs.retraining_approval import approval_step
+from modelwatch.jobs.retraining_machine import retraining_definition
 from modelwatch.policy_evaluation import ACCOUNT
+from modelwatch.registry.folder import ModelFolder
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving.capture import MARKER
+from modelwatch.training.publish import build_model_folder
 from modelwatch_local import alarm_actions
 from modelwatch_local.access import GuardedPlatform, LocalAccess, Refusal
 from modelwatch_local.alarms import ALARM_PREFIX, LOCAL_API_ID, AlarmEvaluator, StateChange
@@ -225,8 +233,6 @@ class LocalStack:
         return registry_of(self.platform)
 
     def publish_demo_model(self, version: str, rows: int = 6000, seed: int = 11, promote: bool = True) -> ModelManifest:
-        from modelwatch.demo.data import demo_frame
-        from modelwatch.training.publish import build_model_folder
 
         folder = build_model_folder(
             self.platform.spec, version, demo_frame(rows, seed), demo_frame(rows // 3, seed + 1), self.clock()
@@ -235,7 +241,6 @@ class LocalStack:
 
     def publish_model_dir(self, path: Path, promote: bool = True) -> ModelManifest:
         """Publish a folder written by `modelwatch train` (its SHA-256 is checked first)."""
-        from modelwatch.registry.folder import ModelFolder
 
         return self._publish(ModelFolder.read(path), promote)
 
@@ -382,9 +387,6 @@ class LocalStack:
     def _retraining_machine(self) -> LocalStateMachine:
         """The retraining state machine the stack deploys (with the spec's approval step), its
         Lambda tasks run here, its callback timeouts on the simulated clock."""
-        from modelwatch.jobs.asl import asl_text
-        from modelwatch.jobs.retraining_approval import approval_step
-        from modelwatch.jobs.retraining_machine import retraining_definition
 
         arn = f"arn:aws:lambda:{self.platform.settings.region}:123456789012:function:modelwatch-"
         approval = approval_step(self.platform.spec, f"{arn}{catalog.APPROVAL.name}", LOCAL_STACK_NAME)
@@ -399,13 +401,11 @@ class LocalStack:
 
     def approve(self, run_id: str, by: str = "local") -> Execution:
         """`modelwatch approve RUN` on this stack: the stored token back with SendTaskSuccess."""
-        from modelwatch.jobs.approval_decision import approved_output
 
         return self.retraining.send_task_success(self._token(run_id), approved_output(by, self.clock()))
 
     def reject(self, run_id: str, reason: str = "", by: str = "local") -> Execution:
         """`modelwatch reject RUN` on this stack: the stored token back with SendTaskFailure."""
-        from modelwatch.jobs.approval_decision import rejection
 
         error, cause = rejection(by, reason)
         return self.retraining.send_task_failure(self._token(run_id), error, cause)
@@ -415,7 +415,6 @@ class LocalStack:
         return self.retraining.time_out_waiting_tasks()
 
     def _token(self, run_id: str) -> str:
-        from modelwatch.data_access.approval_store import ApprovalStore
 
         request = ApprovalStore(self.s3, self.platform.settings.data_bucket).get(run_id)
         if request is None:

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelwatch.catalog.functions import FUNCTIONS
+from modelwatch.catalog.metrics import metric_named
 from modelwatch_local import stack as stack_module
 from modelwatch_local.stack import LocalStack
 
@@ -86,8 +88,6 @@ def metric_series(stack: LocalStack) -> set[tuple[str, frozenset[tuple[str, str]
     """Distinct (metric name, dimensions) the functions put in the stack's CloudWatch. The local
     runtime also puts API Gateway's 5xx rate, which in AWS is metric math over the API's own
     (free) metrics: only metrics a function (or Powertools inside it) emits are billed."""
-    from modelwatch.catalog.functions import FUNCTIONS
-    from modelwatch.catalog.metrics import metric_named
 
     namespace = stack.platform.spec.metrics.namespace
     found = set()

@@ -8,6 +8,9 @@ bug as "drift".
 Other packages add commands through the `modelwatch.commands` entry point group: each entry is a
 function that takes the subparsers and adds its command, with `run` set to the function that
 does the work (the local runtime's `serve` and `demo` come this way, so the core never imports it).
+
+Each command imports what it uses inside the function that runs it: `modelwatch drift` must not pay
+for scikit-learn, boto3 or the local runtime (nor need them installed), which other commands use.
 """
 
 from __future__ import annotations

@@ -16,12 +16,16 @@ from typing import Any
 import numpy as np
 
 from modelwatch.catalog.functions import SPEC_NAME
-from modelwatch.dle import LossModel
+from modelwatch.dle import LossModel, fit_loss_model, loss_model_inputs
 from modelwatch.errors import UserInputError
 from modelwatch.importing.onnx_export import matrix_order, takes_frame, to_serving_onnx
 from modelwatch.importing.sources import SourceModel, load_source_model, original_classes, original_outputs
+from modelwatch.performance import ClassificationCounts, MulticlassCounts, RegressionMoments
+from modelwatch.profiles.coercion import as_labels
 from modelwatch.registry.folder import ModelFolder
 from modelwatch.spec.models import MonitoringSpec
+from modelwatch.training.pipeline import feature_matrix
+from modelwatch.training.publish import baseline_profile, library_versions
 
 # Largest accepted difference between the original and the ONNX graph: a class probability, or
 # a regression's value relative to its size.
@@ -72,7 +76,6 @@ def serving_feeds(spec: MonitoringSpec, columns: Mapping[str, np.ndarray]) -> di
 
 
 def model_frame(spec: MonitoringSpec, columns: Mapping[str, np.ndarray]):
-    from modelwatch.training.pipeline import feature_matrix
 
     return feature_matrix(spec, columns)
 
@@ -199,8 +202,6 @@ def _check_classes(spec: MonitoringSpec, classes: list[str], labels: list[str], 
 
 
 def _validation_metrics(spec: MonitoringSpec, served: ServedGraph, outputs: np.ndarray, target: np.ndarray):
-    from modelwatch.performance import ClassificationCounts, MulticlassCounts, RegressionMoments
-    from modelwatch.profiles.coercion import as_labels
 
     if spec.task == "regression":
         return RegressionMoments.from_rows(np.asarray(target, dtype=np.float64), outputs).metrics()
@@ -238,8 +239,6 @@ def import_source(
     """The model folder of a loaded model (a file the user imports, or what a retraining run's
     trainer returned): converted, proved equal to the original on `columns` (labelled rows), which
     also give its validation metrics and baseline. `training_rows`: 0 when trained elsewhere."""
-    from modelwatch.profiles.coercion import as_labels
-    from modelwatch.training.publish import baseline_profile, library_versions
 
     target_name = spec.columns.target
     assert target_name is not None
@@ -264,8 +263,6 @@ def import_source(
         _check_classes(spec, classes, as_labels(target)[0], model_path)
     metrics = _validation_metrics(spec, served, outputs, target)
     if spec.task == "regression":
-        from modelwatch.dle import fit_loss_model, loss_model_inputs
-
         try:
             loss_model = fit_loss_model(*loss_model_inputs(spec), columns, outputs, np.asarray(target, np.float64))
         except ValueError as error:

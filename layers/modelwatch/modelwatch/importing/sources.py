@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from modelwatch.errors import UserInputError
+from modelwatch.profiles.coercion import as_labels
 
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 # A tree library's default names for unnamed columns: the model then takes them in the spec's order.
@@ -159,7 +160,6 @@ def original_outputs(source: SourceModel, inputs: Any, task: str) -> np.ndarray:
 
 def original_classes(source: SourceModel, probabilities: np.ndarray) -> list[str]:
     """The classes in the order of the model's probability columns, as ModelWatch labels them."""
-    from modelwatch.profiles.coercion import as_labels
 
     classes = getattr(source.model, "classes_", None)
     if classes is None:  # a booster: its classes are the encoded labels 0..K-1

@@ -15,6 +15,7 @@ from typing import Any
 from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.loss_model import LossModel
+from modelwatch.profiles import DatasetProfile
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.stats.pca import PcaModel, reference_model
 from modelwatch.windows.capture_profile import PoisonCaptureError, parse_capture, profile_captures
@@ -107,7 +108,6 @@ class ProfileJob:
 
 def baseline_reconstruction(baseline: bytes | None, spec: MonitoringSpec) -> PcaModel | None:
     """The PCA a baseline profile carries, when the spec checks PCA reconstruction error."""
-    from modelwatch.profiles import DatasetProfile
 
     if baseline is None or "pca_reconstruction" not in spec.multivariate_methods:
         return None

@@ -24,9 +24,11 @@ from modelwatch.retraining.dataset import labelled_rows, labels_by_request
 from modelwatch.retraining.decision import Answers, actual_of, answers_on, decide, metrics_of
 from modelwatch.retraining.sampling import UniformSample
 from modelwatch.retraining.tables import from_parquet, to_parquet
+from modelwatch.retraining.trainer import train_with_trainer
 from modelwatch.serving.current_model import ModelUnavailableError
 from modelwatch.serving.onnx_model import ServedModel, load_model
 from modelwatch.spec.models import MonitoringSpec
+from modelwatch.training.publish import build_model_folder
 from modelwatch.windows.capture_profile import PoisonCaptureError, parse_capture
 
 TRAIN, HOLDOUT, DECISION = "train.parquet", "holdout.parquet", "decision.json"
@@ -89,12 +91,8 @@ class RetrainingJob:
         version = f"retrained-{run_id}"[:120]
         train, holdout = self._columns(run_id, TRAIN), self._columns(run_id, HOLDOUT)
         if self.spec.retraining.trainer is not None:  # the team's own training code
-            from modelwatch.retraining.trainer import train_with_trainer
-
             folder = train_with_trainer(self.spec, self.spec.retraining.trainer, version, train, holdout, self.clock())
         else:
-            from modelwatch.training.publish import build_model_folder
-
             folder = build_model_folder(self.spec, version, train, holdout, self.clock())
         manifest = self.registry.publish(folder)
         return {

@@ -16,9 +16,12 @@ from typing import Any
 import numpy as np
 
 from modelwatch.errors import UserInputError
+from modelwatch.importing.model_import import import_source
+from modelwatch.importing.sources import fitted_source_model
 from modelwatch.registry.folder import ModelFolder
 from modelwatch.retraining.decision import actual_of
 from modelwatch.spec.models import MonitoringSpec
+from modelwatch.training.pipeline import feature_matrix
 
 Trainer = Callable[[Any, MonitoringSpec], Any]
 
@@ -44,7 +47,6 @@ def training_frame(spec: MonitoringSpec, columns: Mapping[str, np.ndarray]):
     """The features as the served model receives them (numbers as float64 with NaN for missing,
     categories as text with the reserved missing category), plus the target as stored: class
     labels as text, a regression's values as numbers."""
-    from modelwatch.training.pipeline import feature_matrix
 
     target = spec.columns.target
     assert target is not None
@@ -63,8 +65,6 @@ def train_with_trainer(
 ) -> ModelFolder:
     """Run the team's trainer on the training rows, then import what it returns, proved on the
     holdout (which also gives the version its validation metrics and baseline)."""
-    from modelwatch.importing.model_import import import_source
-    from modelwatch.importing.sources import fitted_source_model
 
     fitted = load_trainer(reference)(training_frame(spec, train_columns), spec)
     if fitted is None:

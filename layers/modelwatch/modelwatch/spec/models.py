@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from modelwatch.catalog import metrics as catalog
+
 # The validation context key that says whether a spec may be deployed (the default) or is a
 # command-line inference from a data file (parse_spec(..., deployable=False)).
 DEPLOYABLE = "deployable"
@@ -586,7 +588,6 @@ class MonitoringSpec(_Strict):
         return self
 
     def _cloudwatch_problems(self) -> list[str]:
-        from modelwatch.catalog import metrics as catalog
 
         problems = []
         if self.serving.max_batch_size > catalog.EMF_MAX_VALUES_PER_METRIC:

@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from modelwatch.dle import LossModel
+from modelwatch.dle import LossModel, fit_loss_model, loss_model_inputs
+from modelwatch.performance import ClassificationCounts, MulticlassCounts, RegressionMoments
+from modelwatch.profiles.coercion import as_labels
 from modelwatch.serving.encoding import MISSING_CATEGORY
 from modelwatch.spec.models import MonitoringSpec
 
@@ -85,9 +87,6 @@ def to_onnx(pipeline, spec: MonitoringSpec) -> bytes:
 def train(spec: MonitoringSpec, train_columns: Mapping[str, np.ndarray], holdout_columns: Mapping[str, np.ndarray]):
     """Fit on `train_columns`, score on `holdout_columns`, export to ONNX. The holdout's metrics
     are the task's performance keys; a regression also gets its loss model (DLE) from the holdout."""
-    from modelwatch.dle import fit_loss_model, loss_model_inputs
-    from modelwatch.performance import ClassificationCounts, MulticlassCounts, RegressionMoments
-    from modelwatch.profiles.coercion import as_labels
 
     target = spec.columns.target
     if target is None:
