@@ -100,3 +100,27 @@ def test_the_retrain_image_builds_on_either_host_architecture():
     assert not [step for step in steps[stages[1] :] if step.startswith("RUN ")]
     installs = [step for step in steps[: stages[1]] if "pip install" in step]
     assert installs and all("--only-binary=:all:" in s and "--platform" in s and "$TARGETARCH" in s for s in installs)
+
+
+def test_the_core_layer_holds_every_module_a_zip_function_imports():
+    """Lambda finds the core in the layer only: any core module a zip function's handler reaches
+    (through any import, however deep) must be in it, or the function fails to import."""
+    from modelwatch.catalog.functions import ZIP_FUNCTIONS
+    from tests.unit.test_source_boundaries import _imports, _modules
+
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for importer, imported, _ in _imports(modules):
+        graph.setdefault(importer, set()).add(imported)
+    reached: set[str] = set()
+    waiting = [f"functions.{name}.handler" for name in ZIP_FUNCTIONS]
+    while waiting:
+        module = waiting.pop()
+        if module not in reached:
+            reached.add(module)
+            waiting += graph.get(module, ())
+    in_layer = {
+        relative.removesuffix(".py").removesuffix("/__init__").replace("/", ".") for relative in core_files("layer")
+    }
+    needed = {module for module in reached if module.split(".")[0] == "modelwatch"}
+    assert needed and needed <= in_layer, sorted(needed - in_layer)

@@ -38,10 +38,11 @@ BASE_ENVIRONMENT = (SPEC_FILE, DATA_BUCKET, MODEL_BUCKET, MODEL_PREFIX, POINTER_
 SPEC_NAME = "monitoring.toml"  # the spec's name beside every function's code (MODELWATCH_SPEC)
 
 # The core modules left out of each build of the core: the "core" layer every zip function shares
-# leaves out the command line, the demo data and training (no function imports them); the retrain
-# function's image, which trains, leaves out only the command line and the demo data.
+# leaves out what no zip function imports (the command line and what only it or training uses: a
+# test holds the layer to every module a handler reaches); the retrain function's image, which
+# trains, leaves out only the command line and the demo data.
 CORE_LEFT_OUT: dict[str, tuple[str, ...]] = {
-    "layer": ("cli", "demo", "training", "retraining", "__main__.py"),
+    "layer": ("cli", "demo", "training", "retraining", "importing", "cost", "policy_evaluation.py", "__main__.py"),
     "training": ("cli", "demo", "__main__.py"),
 }
 

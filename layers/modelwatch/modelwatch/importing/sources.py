@@ -6,6 +6,7 @@ user runs on a file they chose, never by anything running in AWS (serving loads 
 
 from __future__ import annotations
 
+import importlib
 import pickle
 import re
 from dataclasses import dataclass, field
@@ -121,7 +122,6 @@ def load_source_model(path: Path) -> SourceModel:
 
 
 def _require(package: str, path: Path) -> Any:
-    import importlib
 
     try:
         return importlib.import_module(package)
