@@ -17,6 +17,7 @@ from modelwatch.catalog.functions import CORE_LAYER
 from modelwatch_infra.bundling import (
     CORE,
     LAMBDA_PYTHON,
+    LAYER_RECIPE,
     ROOT,
     build_core_layer,
     build_function_code,
@@ -91,9 +92,9 @@ def layer_code(name: str, architecture: str) -> lambda_.Code:
             bundling=_no_docker(_CoreLayerBundling()),
         )
     requirements = ROOT / "layers" / "requirements" / f"{name}.txt"
-    # The build's recipe is part of its key: layers cached before they were always byte-compiled
-    # (a synth on another Python shipped none) are not reused.
-    key = _digest(requirements.read_bytes(), architecture.encode(), LAMBDA_PYTHON.encode(), b"bytecode")[:16]
+    # The build's recipe is part of its key: layers cached under another recipe (before they were
+    # always byte-compiled and pruned as now) are not reused.
+    key = _digest(requirements.read_bytes(), architecture.encode(), LAMBDA_PYTHON.encode(), LAYER_RECIPE)[:16]
     return lambda_.Code.from_asset(
         str(requirements.parent),
         asset_hash_type=cdk.AssetHashType.CUSTOM,

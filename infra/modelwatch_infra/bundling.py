@@ -26,9 +26,23 @@ PLATFORMS = {
     "arm64": ["manylinux_2_28_aarch64", "manylinux2014_aarch64"],
     "x86_64": ["manylinux_2_28_x86_64", "manylinux2014_x86_64"],
 }
-# Never imported by a function: test suites, packaging metadata, ONNX Runtime's model tooling.
-PRUNED_DIRECTORIES = ("tests", "testing", "__pycache__")
-PRUNED_PATHS = ("onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools", "onnxruntime/datasets")
+# Never imported by a function: test suites, packaging metadata, ONNX Runtime's model tooling,
+# pydantic's v1 compatibility API (imported only for v1-style types, which neither Powertools 3
+# nor ModelWatch has), and type stubs (.pyi: read by type checkers, never by the interpreter).
+# Not pruned, though they look like tooling: numpy.testing and numpy.f2py, which SciPy's array API
+# layer imports when SciPy is imported. tests/infra/test_layer_imports.py imports every handler
+# from its built layers alone, so a package pruned too far fails there, not in Lambda.
+PRUNED_DIRECTORIES = ("tests", "__pycache__")
+PRUNED_PATHS = (
+    "onnxruntime/transformers",
+    "onnxruntime/quantization",
+    "onnxruntime/tools",
+    "onnxruntime/datasets",
+    "pydantic/v1",
+)
+PRUNED_SUFFIXES = (".pyi",)
+# Part of every built layer's cache key: a change to what is pruned or compiled builds anew.
+LAYER_RECIPE = b"bytecode; pruned: tests, tooling, pydantic/v1, .pyi"
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 # Each function's package (code and layers, unzipped) stays within this share of Lambda's limit:
 # room for a dependency's minor version to grow without a deploy failing.
@@ -56,6 +70,8 @@ def _prune(site: Path) -> None:
     for folder in sorted(site.rglob("*"), reverse=True):
         if folder.is_dir() and (folder.name in PRUNED_DIRECTORIES or folder.name.endswith(".dist-info")):
             shutil.rmtree(folder, ignore_errors=True)
+    for stub in [f for f in site.rglob("*") if f.is_file() and f.suffix in PRUNED_SUFFIXES]:
+        stub.unlink()
 
 
 class BundlingError(RuntimeError):
