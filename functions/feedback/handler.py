@@ -21,7 +21,7 @@ from modelwatch.catalog import metrics as catalog
 from modelwatch.catalog.functions import FEEDBACK
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import Platform, current_platform
-from modelwatch.labels import class_label_problem, label_of
+from modelwatch.labels import label_errors, stored_label
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving import capture
 from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError
@@ -61,8 +61,9 @@ def _served_classes(platform: Platform) -> CurrentModel[list[str]]:
 
 
 def _check_labels(platform: Platform, items: list[Any], batch: bool) -> None:
-    """A classifier's labels must be classes of the served model: a 422 naming each wrong field.
-    Without a loadable model there is nothing to check against, and ground truth is kept."""
+    """A classifier's labels must be classes of the served model (the core's rule): a 422 naming
+    each wrong field. Without a loadable model there is nothing to check against, and ground truth
+    is kept."""
     if SPEC.task == "regression" or all(item.label is None for item in items):
         return  # a regression's label is already a JSON number (the request model's rule)
     try:
@@ -70,20 +71,9 @@ def _check_labels(platform: Platform, items: list[Any], batch: bool) -> None:
     except ModelUnavailableError as error:
         logger.warning("labels stored unchecked: no model version to check them against", extra={"reason": str(error)})
         return
-    errors = []
-    for index, item in enumerate(items):
-        problem = None if item.label is None else class_label_problem(item.label, served.model)
-        if problem is not None:
-            rule, message = problem
-            location = ("body", "items", index, "label") if batch else ("body", "label")
-            errors.append({"loc": location, "type": rule, "msg": message, "input": item.label})
+    errors = label_errors([item.label for item in items], served.model, batch)
     if errors:
         raise RequestValidationError(errors)
-
-
-def _stored_label(label: Any) -> str | float:
-    """A regression's true value stays a number; a class becomes its label (1, 1.0, "1" alike)."""
-    return float(label) if SPEC.task == "regression" else label_of(label)
 
 
 @app.post(
@@ -98,7 +88,10 @@ def feedback(body: FeedbackRequest) -> FeedbackResponse:  # type: ignore[valid-t
     _check_labels(current_platform(), items, batch=body.items is not None)  # type: ignore[attr-defined]
     records = [
         capture.label_record(
-            item.request_id, None if item.label is None else _stored_label(item.label), dict(item.outcomes), received
+            item.request_id,
+            None if item.label is None else stored_label(item.label, SPEC.task),
+            dict(item.outcomes),
+            received,
         )
         for item in items
     ]

@@ -23,3 +23,16 @@ def test_multiclass_names_are_compared_exactly():
     classes = ["setosa", "versicolor", "virginica"]
     assert class_label_problem("virginica", classes) is None
     assert class_label_problem("Virginica", classes)[0] == "unknown_class"  # type: ignore[index]
+
+
+def test_label_errors_name_each_wrong_field_and_stored_labels_follow_the_task():
+    from modelwatch.labels import label_errors, stored_label
+
+    errors = label_errors([1, None, "2", True], ["0", "1"], batch=True)
+    assert [(e["loc"], e["type"]) for e in errors] == [
+        (("body", "items", 2, "label"), "unknown_class"),
+        (("body", "items", 3, "label"), "boolean_label"),
+    ]
+    assert [e["loc"] for e in label_errors(["x"], ["0", "1"], batch=False)] == [("body", "label")]
+    assert label_errors([1.0, "1", 0], ["0", "1"], batch=True) == []
+    assert (stored_label(1.0, "binary"), stored_label("7", "regression")) == ("1", 7.0)

@@ -6,6 +6,7 @@ with the `numbers` ABCs, so they are handled all the same)."""
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 
 
 def label_of(value: object) -> str:
@@ -30,3 +31,22 @@ def class_label_problem(value: object, classes: list[str]) -> tuple[str, str] | 
     if label not in classes:
         return "unknown_class", f"{label!r} is not one of the model's classes ({shown})"
     return None
+
+
+def label_errors(labels: Sequence[object | None], classes: list[str], batch: bool) -> list[dict[str, object]]:
+    """Each given label that is not one of a classifier's `classes`, as a validation error at its
+    field (Pydantic's shape: loc, type, msg, input): `label`, or `items.<i>.label` in a batch."""
+    errors: list[dict[str, object]] = []
+    for index, label in enumerate(labels):
+        problem = None if label is None else class_label_problem(label, classes)
+        if problem is not None:
+            rule, message = problem
+            location = ("body", "items", index, "label") if batch else ("body", "label")
+            errors.append({"loc": location, "type": rule, "msg": message, "input": label})
+    return errors
+
+
+def stored_label(label: object, task: str) -> str | float:
+    """A label as stored: a regression's true value stays a number; a class becomes its label (1,
+    1.0 and "1" alike)."""
+    return float(label) if task == "regression" else label_of(label)  # type: ignore[arg-type]
