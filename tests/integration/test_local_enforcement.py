@@ -135,3 +135,21 @@ def test_a_logs_subscription_the_capture_function_does_not_permit_delivers_nothi
     (refused,) = stack.refusals
     assert refused.source == "log group of predict" and refused.action == "lambda:InvokeFunction"
     assert stack.objects("capture/", bodies=False) == {}
+
+
+def test_a_functions_publish_needs_the_topic_key_as_well_as_its_role(stack_factory):
+    """The approval function may publish its notice (its role, the topic's policy, the key that
+    delegates to IAM); once the key policy stops delegating, the same publish is refused."""
+    stack = stack_factory()
+    sns, kms = stack.platform.client("sns"), stack.platform.client("kms")
+    with stack.access.acting_as("approval"):
+        sns.publish(TopicArn=stack.alerts_topic, Message="approval needed")
+    with stack.access.acting_as("notify"), pytest.raises(ClientError):  # no publish in its role
+        sns.publish(TopicArn=stack.alerts_topic, Message="not mine to send")
+    key = sns.get_topic_attributes(TopicArn=stack.alerts_topic)["Attributes"]["KmsMasterKeyId"]
+    kms.put_key_policy(
+        KeyId=key, PolicyName="default", Policy=json.dumps({"Statement": [delivery.alarm_key_statement()]})
+    )
+    with stack.access.acting_as("approval"), pytest.raises(ClientError) as refused:
+        sns.publish(TopicArn=stack.alerts_topic, Message="approval needed")
+    assert "key policy does not allow" in str(refused.value)

@@ -11,7 +11,6 @@ for the story, the tests and the demo to show, and the event is not delivered.""
 from __future__ import annotations
 
 import contextvars
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from modelwatch.policy_evaluation import (
     evaluate,
     service_context,
 )
+from modelwatch_local.held_policies import key_policy, topic_policies
 
 # The function whose code is running (None: the local runtime or a test, acting as the account's
 # administrator).
@@ -157,6 +157,14 @@ class LocalAccess:
         principal = Principal.role(role_arn(function))
         identity = self.role_policies(function)
         secure = {"aws:SecureTransport": "true"}
+        if service == "sns" and operation == "Publish":  # the topic's policy and key policy decide too
+            topic = str(params.get("TopicArn", ""))
+            held = topic_policies(topic)
+            if held is None:
+                return Decision(False, f"topic {topic} does not exist")
+            policy, key, held_key = held
+            request = Request(principal, "sns:Publish", topic, secure)
+            return encrypted_delivery(request, policy, identity, key, held_key, f"topic {topic.rsplit(':', 1)[-1]}")
         for action, resource, context in self._requests(service, operation, params):
             decision = evaluate(Request(principal, action, resource, {**secure, **context}), identity=identity)
             if not decision:
@@ -177,59 +185,46 @@ class LocalAccess:
                 else f"arn:aws:secretsmanager:{self.region}:{ACCOUNT}:secret:{secret}-abcdef"
             )
             return [(f"secretsmanager:{operation}", arn, {})]
-        if service == "sns" and operation == "Publish":
-            topic = params.get("TopicArn", "")
-            requests = [("sns:Publish", topic, {})]
-            if topic == self.alerts_topic_arn:
-                requests += [(a, self.alerts_key_arn, {}) for a in ("kms:GenerateDataKey", "kms:Decrypt")]
-            return requests
         return [(f"{service}:{operation}", "*", {})]
 
-    def alarm_publish(self, sns: Any, kms: Any, alarm_arn: str, topic_arn: str) -> Decision:
+    def alarm_publish(self, alarm_arn: str, topic_arn: str) -> Decision:
         """CloudWatch publishing an alarm's notice: the topic's policy, then the topic's key, as
         moto holds them."""
-        attributes = sns.get_topic_attributes(TopicArn=topic_arn)["Attributes"]
-        key = attributes.get("KmsMasterKeyId")
-        key_policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) if key else None
-        return alarm_publish_decision(alarm_arn, topic_arn, json.loads(attributes["Policy"]), key_policy, key or "")
+        held = topic_policies(topic_arn)
+        if held is None:
+            return Decision(False, f"topic {topic_arn} does not exist")
+        policy, key, key_policy = held
+        return alarm_publish_decision(alarm_arn, topic_arn, policy, key_policy, key)
 
     def log_group_arn(self, function: str) -> str:
         return f"arn:aws:logs:{self.region}:{ACCOUNT}:log-group:/aws/lambda/modelwatch-{function}:*"
 
     def subscription_delivery(self, destination: str, source_function: str) -> Decision:
         """A Logs subscription on a function's log group invoking `destination`."""
-        context = service_context(self.log_group_arn(source_function))
-        request = Request(
-            Principal.service("logs.amazonaws.com"), "lambda:InvokeFunction", self.function_arn(destination), context
-        )
-        return evaluate(
-            request,
-            resource_policy=self.function_policies.get(destination, {"Statement": []}),
-            resource_name=f"the {destination} function",
-        )
+        return self._service_invokes("logs.amazonaws.com", destination, self.log_group_arn(source_function))
 
     def topic_delivery(self, function: str, topic_arn: str) -> Decision:
-        """SNS invoking a subscribed function: the function's resource-based policy."""
+        """SNS invoking a subscribed function."""
+        return self._service_invokes("sns.amazonaws.com", function, topic_arn)
+
+    def _service_invokes(self, service: str, function: str, source_arn: str) -> Decision:
+        """A service invoking `function` for `source_arn`: the function's resource-based policy."""
         request = Request(
-            Principal.service("sns.amazonaws.com"),
+            Principal.service(service),
             "lambda:InvokeFunction",
             self.function_arn(function),
-            service_context(topic_arn),
+            service_context(source_arn),
         )
-        return evaluate(
-            request,
-            resource_policy=self.function_policies.get(function, {"Statement": []}),
-            resource_name=f"the {function} function",
-        )
+        policy = self.function_policies.get(function, {"Statement": []})
+        return evaluate(request, resource_policy=policy, resource_name=f"the {function} function")
 
-    def dead_letter(self, function: str, kms: Any) -> Decision:
+    def dead_letter(self, function: str) -> Decision:
         """Lambda sending a function's failed event to its dead-letter queue, with its role."""
         queue, key = self.dead_letter_queues[function]
-        principal = Principal.role(role_arn(function))
-        identity = self.role_policies(function)
-        request = Request(principal, "sqs:SendMessage", queue, {"aws:SecureTransport": "true"})
-        key_policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) if key else None
-        return encrypted_delivery(request, None, identity, key or "", key_policy, f"the {function} dead-letter queue")
+        request = Request(Principal.role(role_arn(function)), "sqs:SendMessage", queue, {"aws:SecureTransport": "true"})
+        held_key = key_policy(ACCOUNT, self.region, key) if key else None
+        name = f"the {function} dead-letter queue"
+        return encrypted_delivery(request, None, self.role_policies(function), key or "", held_key, name)
 
     @contextmanager
     def acting_as(self, function: str) -> Iterator[None]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from modelwatch.policy_evaluation import alarm_publish_decision
+from modelwatch_local.held_policies import topic_policies
 
 _INSTALLED = "_modelwatch_executes_actions"
 
@@ -41,29 +42,19 @@ def install() -> None:
     Alarm.update_state = update_state
 
 
-def _key_policy(account: str, region: str, key: str) -> dict[str, Any] | None:
-    from moto.kms.models import kms_backends
-
-    found = kms_backends[account][region].describe_key(key)
-    if found.key_manager == "AWS":
-        return None  # an AWS managed key: its service may use it
-    return json.loads(found.policy)
-
-
 def execute(alarm: Any, action: str, old: str, new: str, reason: str) -> None:
     """One SNS action of an alarm's state change, as CloudWatch performs it."""
-    from moto.sns.models import sns_backends
+    from moto.sns.models import sns_backends  # moto is the local runtime's own dependency
 
     if not action.startswith("arn:aws:sns:"):
         return  # Auto Scaling, EC2 and Systems Manager actions are not ModelWatch's
     _, _, _, region, account, _ = action.split(":", 5)
-    topic = sns_backends[account][region].topics.get(action)
-    if topic is None:
+    held = topic_policies(action)
+    if held is None:
         _record(alarm, action, f'Failed to execute action {action}. Received error: "Topic does not exist"')
         return
-    key = topic.kms_master_key_id
-    key_policy = _key_policy(account, region, key) if key else None
-    decision = alarm_publish_decision(alarm.alarm_arn, action, json.loads(topic.policy), key_policy, key)
+    policy, key, key_policy = held
+    decision = alarm_publish_decision(alarm.alarm_arn, action, policy, key_policy, key)
     if not decision:
         _record(alarm, action, f'Failed to execute action {action}. Received error: "{decision.reason}"')
         return
@@ -78,7 +69,9 @@ def execute(alarm: Any, action: str, old: str, new: str, reason: str) -> None:
         "AlarmArn": alarm.alarm_arn,
         "OldStateValue": old,
     }
-    topic.publish(json.dumps(message), subject=f'{new}: "{alarm.name}" in {region}')
+    sns_backends[account][region].topics[action].publish(
+        json.dumps(message), subject=f'{new}: "{alarm.name}" in {region}'
+    )
     _record(alarm, action, f"Successfully executed action {action}")
 
 

@@ -303,8 +303,7 @@ class LocalStack:
                 # CloudWatch publishes as its service principal, for this alarm: the topic's
                 # policy and key policy decide (a refusal shows only in the alarm's history).
                 alarm_arn = f"arn:aws:cloudwatch:{self.platform.settings.region}:{ACCOUNT}:alarm:{change.alarm_name}"
-                kms = self.platform.client("kms")
-                decision = self.access.alarm_publish(self.platform.client("sns"), kms, alarm_arn, self.alerts_topic)
+                decision = self.access.alarm_publish(alarm_arn, self.alerts_topic)
                 if not decision:
                     self.access.refuse(
                         self.clock(), f"alarm {change.alarm_name}", "the alerts topic", "sns:Publish", decision
@@ -472,7 +471,7 @@ class LocalStack:
                 return self.invoke(function, event)
             except Exception:  # a function error: Lambda tries again, then gives up on the event
                 continue
-        decision = self.access.dead_letter(function, self.platform.client("kms"))
+        decision = self.access.dead_letter(function)
         if not decision:
             self.access.refuse(
                 self.clock(), f"function {function}", "its dead-letter queue", "sqs:SendMessage", decision

@@ -1,0 +1,28 @@
+"""The resource policies moto holds for the local stack, read from its backends in this process
+(no client call, so no call is itself judged): a topic's policy and its key's policy. The local
+runtime's alarm actions and its enforcement judge with these, as AWS judges with its own."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def key_policy(account: str, region: str, key: str) -> dict[str, Any] | None:
+    """A customer managed key's policy; None for an AWS managed key (its service may use it)."""
+    from moto.kms.models import kms_backends  # the local runtime's own dependency, loaded with moto
+
+    found = kms_backends[account][region].describe_key(key)
+    return None if found.key_manager == "AWS" else json.loads(found.policy)
+
+
+def topic_policies(topic_arn: str) -> tuple[dict[str, Any], str, dict[str, Any] | None] | None:
+    """(topic policy, its key, the key's policy or None) of a topic; None when there is no topic."""
+    from moto.sns.models import sns_backends  # the local runtime's own dependency, loaded with moto
+
+    _, _, _, region, account, _ = topic_arn.split(":", 5)
+    topic = sns_backends[account][region].topics.get(topic_arn)
+    if topic is None:
+        return None
+    key = topic.kms_master_key_id
+    return json.loads(topic.policy), key, key_policy(account, region, key) if key else None
