@@ -472,18 +472,14 @@ class DeliveryGraph:
         )
         principal = Principal.role(self.t.arn(role))
         identity = self.t.role_policies(role)
-        service_of_action = {a.split(":")[0] for a in actions}
-        prefix = target.split(":")[2]
-        wanted = [a for a in actions if a.split(":")[0] == prefix] or list(actions)
+        name = target.split(":")[-1]
+        # The actions of the target's own service (a Logs destination is Firehose or Kinesis).
+        wanted = [a for a in actions if a.split(":")[0] == target.split(":")[2]]
+        if not wanted:
+            yield Hop(source, name, "deliver", Decision(False, "no known action delivers to this target"))
         for action in wanted:
-            if action.split(":")[0] in service_of_action:
-                request = Request(principal, action, target, {"aws:SecureTransport": "true"})
-                yield Hop(
-                    source,
-                    target.split(":")[-1],
-                    action,
-                    evaluate(request, identity=identity, resource_name=target.split(":")[-1]),
-                )
+            request = Request(principal, action, target, {"aws:SecureTransport": "true"})
+            yield Hop(source, name, action, evaluate(request, identity=identity, resource_name=name))
 
     def _rules(self) -> Iterator[Hop]:
         events = Principal.service("events.amazonaws.com")

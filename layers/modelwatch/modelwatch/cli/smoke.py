@@ -306,14 +306,8 @@ def typical_record(spec: MonitoringSpec) -> dict[str, Any]:
         if feature.type == "categorical":
             record[name] = feature.categories[0] if feature.categories else "smoke"
             continue
-        low, high = feature.min, feature.max
-        record[name] = (
-            (low + high) / 2
-            if low is not None and high is not None
-            else low
-            if low is not None
-            else (high if high is not None else 0.0)
-        )
+        bounds = [bound for bound in (feature.min, feature.max) if bound is not None]
+        record[name] = sum(bounds) / len(bounds) if bounds else 0.0
     return record
 
 
