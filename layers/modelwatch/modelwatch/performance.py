@@ -1,6 +1,6 @@
 """Classification performance from mergeable counts.
 
-A batch contributes a confusion matrix, the sum of log losses, and two KLL sketches of the
+A batch contributes a confusion matrix, the sum of log losses, and two quantile sketches of the
 positive-class probability — one for actual positives, one for actual negatives. ROC AUC is
 the probability that a positive outranks a negative (ties count half), computed from the two
 sketches: exact while each holds under 2,000 scores, otherwise within the sketch's rank error.
@@ -12,16 +12,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from datasketches import kll_doubles_sketch
 
-from modelwatch.sketches import new_sketch, sketch_from_text, sketch_to_text, sorted_weighted, update_sorted
+from modelwatch.sketches import (
+    QuantileSketch,
+    new_sketch,
+    sketch_from_text,
+    sketch_to_text,
+    sorted_weighted,
+    update_sorted,
+)
 from modelwatch.spec.models import TASK_METRICS
 
 LOG_LOSS_EPSILON = 1e-15
 METRIC_NAMES = ("accuracy", "precision", "recall", "f1", "roc_auc", "log_loss")
 
 
-def roc_auc_from_sketches(positives: kll_doubles_sketch, negatives: kll_doubles_sketch) -> float | None:
+def roc_auc_from_sketches(positives: QuantileSketch, negatives: QuantileSketch) -> float | None:
     pos_values, pos_weights = sorted_weighted(positives)
     neg_values, neg_weights = sorted_weighted(negatives)
     if not len(pos_values) or not len(neg_values):
@@ -39,8 +45,8 @@ class ClassificationCounts:
     confusion: dict[tuple[str, str], int] = field(default_factory=dict)  # (actual, predicted) -> n
     log_loss_sum: float = 0.0
     scored: int = 0
-    positive_scores: kll_doubles_sketch = field(default_factory=new_sketch)
-    negative_scores: kll_doubles_sketch = field(default_factory=new_sketch)
+    positive_scores: QuantileSketch = field(default_factory=new_sketch)
+    negative_scores: QuantileSketch = field(default_factory=new_sketch)
 
     task = "binary"
 
@@ -176,7 +182,7 @@ class MulticlassCounts:
     """Multiclass performance from mergeable counts.
 
     The confusion counts give accuracy and every per-class and averaged precision, recall and
-    F1. Per class, two KLL sketches of P(class) — rows of that class, rows of any other — give
+    F1. Per class, two quantile sketches of P(class) — rows of that class, rows of any other — give
     its one-vs-rest ROC AUC (as binary ROC AUC does) and are what CBPE calibrates on.
     """
 
@@ -184,8 +190,8 @@ class MulticlassCounts:
     confusion: dict[tuple[str, str], int] = field(default_factory=dict)  # (actual, predicted) -> n
     log_loss_sum: float = 0.0
     scored: int = 0  # rows with probabilities and an actual class the model knows
-    in_class_scores: dict[str, kll_doubles_sketch] = field(default_factory=dict)
-    other_class_scores: dict[str, kll_doubles_sketch] = field(default_factory=dict)
+    in_class_scores: dict[str, QuantileSketch] = field(default_factory=dict)
+    other_class_scores: dict[str, QuantileSketch] = field(default_factory=dict)
 
     task = "multiclass"
 
@@ -330,7 +336,7 @@ class RegressionMoments:
 
     Sums of |e|, e² and |e|/|y| give MAE, RMSE and MAPE; the target's count, mean and sum of
     squared deviations (merged with Chan et al.'s update, stable where sums of y and y² would
-    cancel) give R² = 1 - Σe² / Σ(y - ȳ)². A KLL sketch of the signed error e = prediction -
+    cancel) give R² = 1 - Σe² / Σ(y - ȳ)². A quantile sketch of the signed error e = prediction -
     actual keeps the error distribution for the report.
     """
 
@@ -340,7 +346,7 @@ class RegressionMoments:
     abs_percentage_error_sum: float = 0.0
     target_mean: float = 0.0
     target_m2: float = 0.0
-    errors: kll_doubles_sketch = field(default_factory=new_sketch)
+    errors: QuantileSketch = field(default_factory=new_sketch)
 
     task = "regression"
 

@@ -1,7 +1,7 @@
 """Numeric drift statistics computed on profiles.
 
-While both sketches are exact (under SKETCH_K values each) the retained values are the data,
-and scipy computes on them directly. Beyond that the sketches' weighted values stand in for the
+While both sketches are exact (at most SKETCH_K distinct values each) their values are the
+data, and scipy computes on them directly. Beyond that the sketches' ranks stand in for the
 data: the KS statistic is then within about twice the sketch's rank error of the exact one.
 """
 
@@ -31,13 +31,10 @@ def kolmogorov_smirnov(reference: NumericColumnProfile, current: NumericColumnPr
     if reference.is_exact and current.is_exact:
         result = stats.ks_2samp(_expanded(reference), _expanded(current))
         return StatisticResult(DriftMethod.KS, float(result.statistic), float(result.pvalue))
-    ref_values, ref_weights = reference.weighted_values()
-    cur_values, cur_weights = current.weighted_values()
-    points = np.union1d(ref_values, cur_values)
-    ref_cdf = np.cumsum(ref_weights)[np.searchsorted(ref_values, points, side="right") - 1] / ref_weights.sum()
-    cur_cdf = np.cumsum(cur_weights)[np.searchsorted(cur_values, points, side="right") - 1] / cur_weights.sum()
-    ref_cdf = np.where(points < ref_values[0], 0.0, ref_cdf)
-    cur_cdf = np.where(points < cur_values[0], 0.0, cur_cdf)
+    # Both CDFs at every value either side holds (the sketches' own ranks, which interpolate
+    # inside a digest's centroids, not the step CDF of its centroids).
+    points = np.union1d(reference.weighted_values()[0], current.weighted_values()[0])
+    ref_cdf, cur_cdf = reference.cdf(points), current.cdf(points)
     statistic = float(np.max(np.abs(ref_cdf - cur_cdf)))
     n, m = reference.valid, current.valid
     # Each sketched side moves the statistic by at most its rank error (99% confidence), so the
