@@ -1,4 +1,4 @@
-"""Evidently 0.7's DataDriftPreset on two Parquet files; run by drift_throughput.py in its own venv.
+"""Evidently 0.7's DataDriftPreset on two CSV or Parquet files; run by drift_throughput.py in its own venv.
 
 Prints one JSON line: the dataset verdict, the drift share and the drifted columns.
 """
@@ -13,10 +13,14 @@ from evidently import DataDefinition, Dataset, Report
 from evidently.presets import DataDriftPreset
 
 
+def _read(path: str) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+
+
 def main(reference_path: str, current_path: str, numeric: str, categorical: str) -> None:
     definition = DataDefinition(numerical_columns=numeric.split(","), categorical_columns=categorical.split(","))
-    reference = Dataset.from_pandas(pd.read_parquet(reference_path), data_definition=definition)
-    current = Dataset.from_pandas(pd.read_parquet(current_path), data_definition=definition)
+    reference = Dataset.from_pandas(_read(reference_path), data_definition=definition)
+    current = Dataset.from_pandas(_read(current_path), data_definition=definition)
     snapshot = Report([DataDriftPreset()]).run(current_data=current, reference_data=reference)
     drifted, share = [], None
     for metric in snapshot.dict()["metrics"]:

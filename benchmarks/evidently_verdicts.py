@@ -1,7 +1,8 @@
 """Evidently 0.7's DataDriftPreset verdict on many windows; run by drift_verdicts.py in its own venv.
 
 Arguments: the reference Parquet file, a folder of window Parquet files, the numeric and the
-categorical column names (comma-separated). Prints one JSON line: {window file name: dataset drift}.
+categorical column names (comma-separated). Prints one JSON line: {window file name: {"any": any
+column drifted, "dataset": dataset drift (half the columns or more)}}.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from evidently import DataDefinition, Dataset, Report
 from evidently.presets import DataDriftPreset
 
 
-def dataset_drift(snapshot) -> bool:
+def verdicts_of(snapshot) -> dict[str, bool]:
     for metric in snapshot.dict()["metrics"]:
         if metric.get("metric_name", "").startswith("DriftedColumnsCount"):
-            return metric["value"]["share"] >= 0.5
+            return {"any": metric["value"]["count"] > 0, "dataset": metric["value"]["share"] >= 0.5}
     raise RuntimeError("DataDriftPreset gave no DriftedColumnsCount")
 
 
@@ -28,7 +29,7 @@ def main(reference_path: str, windows: str, numeric: str, categorical: str) -> N
     verdicts = {}
     for path in sorted(Path(windows).glob("*.parquet")):
         current = Dataset.from_pandas(pd.read_parquet(path), data_definition=definition)
-        verdicts[path.name] = dataset_drift(
+        verdicts[path.name] = verdicts_of(
             Report([DataDriftPreset()]).run(current_data=current, reference_data=reference)
         )
     print(json.dumps(verdicts))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from modelwatch.drift import analyze
+from modelwatch.drift.thresholds import null_distribution
 from modelwatch.spec import DriftMethod, parse_spec
 from modelwatch.stats.null import NullDistribution, size_bucket
 from modelwatch.stats.numeric import kolmogorov_smirnov
@@ -26,9 +27,11 @@ def test_size_buckets_round_down_on_a_geometric_grid():
 
 def test_monte_carlo_p_value_counts_the_observed_statistic():
     null = NullDistribution(np.arange(1.0, 100.0), 10, 10)
-    assert null.p_value(1000.0) == pytest.approx(1 / 100)
+    assert null.p_value(50.0) == pytest.approx(51 / 100)
     assert null.p_value(0.0) == 1.0
     assert null.quantile(0.95) == 95.0
+    # Beyond every draw: a gamma tail under the Monte Carlo floor, smaller the further out.
+    assert 0 < null.p_value(1000.0) < null.p_value(200.0) <= 1 / 100
 
 
 def test_ks_on_big_sketches_without_drift_is_not_significant():
@@ -45,26 +48,52 @@ def test_ks_on_big_sketches_without_drift_is_not_significant():
 
 
 @pytest.mark.parametrize("window", [30, 200, 5000])
-def test_distance_thresholds_shrink_with_the_window(window):
+def test_distances_are_judged_by_a_corrected_p_value_and_an_effect(window):
     rng = np.random.default_rng(window)
     spec = _spec()
     reference = build_profile(spec, {"x": rng.lognormal(size=20_000)})
     report = analyze(spec, reference, build_profile(spec, {"x": rng.lognormal(size=window)}))
     (feature,) = report.features
     assert feature.method is DriftMethod.WASSERSTEIN and feature.threshold_source == "null"
-    assert feature.compared == "statistic" and 0 < feature.p_value <= 1
-    assert feature.drifted == (feature.statistic > feature.threshold)
+    assert feature.compared == "p_value" and 0 < feature.p_value <= 1 and feature.p_value_adjusted is not None
+    assert feature.effect == feature.statistic and feature.min_effect == spec.drift.min_effect.wasserstein
+    significant = feature.p_value_adjusted < feature.threshold
+    assert feature.drifted == (significant and feature.effect >= feature.min_effect)
+    assert feature.decided_by == ("both" if feature.drifted else "effect" if significant else "p_value")
 
 
-def test_thresholds_are_smaller_for_larger_windows():
+def test_the_null_distance_shrinks_for_larger_windows():
     rng = np.random.default_rng(3)
     spec = _spec()
-    reference = build_profile(spec, {"x": rng.normal(size=20_000)})
-    thresholds = [
-        analyze(spec, reference, build_profile(spec, {"x": rng.normal(size=m)})).features[0].threshold
+    reference = build_profile(spec, {"x": rng.normal(size=20_000)}).columns["x"]
+    quantiles = [
+        null_distribution(DriftMethod.WASSERSTEIN, reference, numeric_profile(rng.normal(size=m)), 10).quantile(0.95)
         for m in (30, 300, 3000, 30_000)
     ]
-    assert thresholds == sorted(thresholds, reverse=True)
+    assert quantiles == sorted(quantiles, reverse=True) and quantiles[0] > 3 * quantiles[-1]
+
+
+def test_a_tiny_difference_on_a_million_rows_is_reported_not_flagged():
+    rng = np.random.default_rng(8)
+    spec = _spec()
+    reference = build_profile(spec, {"x": rng.normal(size=1_000_000)})
+    current = build_profile(spec, {"x": rng.normal(0.03, 1.0, size=1_000_000)})
+    (feature,) = analyze(spec, reference, current).features
+    assert feature.p_value_adjusted < 1e-6  # certainly different ...
+    assert feature.effect < feature.min_effect and not feature.drifted  # ... but not by much
+    assert feature.decided_by == "effect"
+    bigger = build_profile(spec, {"x": rng.normal(0.2, 1.0, size=1_000_000)})
+    (moved,) = analyze(spec, reference, bigger).features
+    assert moved.drifted and moved.decided_by == "both"
+
+
+def test_min_effect_is_a_spec_key_per_method_and_per_feature():
+    spec = _spec({"min_effect": {"wasserstein": 0.01}}, {"min_effect": 0.3})
+    assert spec.drift.min_effect.wasserstein == 0.01 and spec.drift.min_effect.ks == 0.05
+    rng = np.random.default_rng(9)
+    reference = build_profile(spec, {"x": rng.normal(size=50_000)})
+    (feature,) = analyze(spec, reference, build_profile(spec, {"x": rng.normal(0.2, 1.0, 50_000)})).features
+    assert feature.min_effect == 0.3 and not feature.drifted and feature.decided_by == "effect"
 
 
 def test_evidently_rule_keeps_the_fixed_distance():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import replace
@@ -191,6 +192,14 @@ def _baseline_model(reference: DatasetProfile | None, spec: MonitoringSpec) -> A
     return reference_model(reference.multivariate, spec.drift)
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (`taskset`, a container's cpuset), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def profile_inputs(
     inputs: dict[str, str],
     spec: MonitoringSpec,
@@ -198,7 +207,8 @@ def profile_inputs(
     while_waiting: Callable[[], object] = lambda: None,
     loss_model: bytes | None = None,
 ) -> dict[str, DatasetProfile]:
-    """Profile several files at once, one process each (the sketches hold the GIL); load saved profiles.
+    """Profile several files at once, one process each (the sketches hold the GIL) up to the CPUs
+    this process may use, in this process when it may use one; load saved profiles.
 
     Files are checked (readable, every feature column present) before any work starts.
     `while_waiting` runs in this process while the workers profile (e.g. slow imports).
@@ -211,7 +221,10 @@ def profile_inputs(
         else:
             tables[label] = TableFile(path)
             tables[label].require(list(spec.features), label)
-    if len(tables) < 2:
+    workers = min(len(tables), usable_cpus())
+    if workers < 2:
+        # One file, or one CPU: a worker would only add a process's memory and a copy of each
+        # profile, never speed.
         model = _baseline_model(profiles.get("reference"), spec)
         for label, table in tables.items():
             chunks = _calibration_chunks(spec, label)
@@ -226,9 +239,7 @@ def profile_inputs(
     context = multiprocessing.get_context("fork")
     counters = {label: context.Value("q", 0) for label in tables}
     document = spec.model_dump(mode="json")
-    with ProcessPoolExecutor(
-        len(tables), mp_context=context, initializer=_remember_counters, initargs=(counters,)
-    ) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_remember_counters, initargs=(counters,)) as pool:
         futures = {
             label: pool.submit(_worker_job, str(t.path), document, label, loss_model) for label, t in tables.items()
         }

@@ -20,6 +20,7 @@ from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.quality import assess_quality
+from modelwatch.sketches import SKETCH_RANK_ERROR
 from modelwatch.spec.models import (
     CALIBRATED,
     LOWER_IS_BETTER,
@@ -28,7 +29,7 @@ from modelwatch.spec.models import (
     FeatureDrift,
     MonitoringSpec,
 )
-from modelwatch.stats.categorical import two_sample_chi_square
+from modelwatch.stats.categorical import total_variation, two_sample_chi_square
 from modelwatch.stats.correction import adjust_p_values
 from modelwatch.stats.distributions import category_shares, counts_of, numeric_bins
 from modelwatch.stats.results import StatisticResult
@@ -57,6 +58,11 @@ class _Pending:
     # What the threshold applies to: the (corrected) p-value, or the statistic itself.
     compare: Literal["p_value", "statistic"]
     note: str | None = None
+    # The size-aware rule's second test: the effect, and the size it must reach.
+    effect: float | None = None
+    min_effect: float | None = None
+    # How far the sketches can move the effect (0 when both sides are exact).
+    effect_error: float = 0.0
 
     @property
     def corrected(self) -> bool:
@@ -102,14 +108,14 @@ def _evaluate(
             f"the baseline's chunks cannot form {MIN_CALIBRATION_GROUPS} held-out groups of about "
             f"{current.valid} rows: threshold from the simulated null instead",
         )
-        return _size_aware(name, result, reference, current, settings, base, note)
+        return _size_aware(name, result, reference, current, settings, base, note, override.min_effect)
     if override.threshold is not None:
         compare = "p_value" if method.uses_p_value else "statistic"
         return _Pending(name, result, float(override.threshold), "spec", base, compare, note)
     if settings.rule == "evidently":
         compare = "p_value" if method.uses_p_value else "statistic"
         return _Pending(name, result, default_threshold(method, settings), "default", base, compare, note)
-    return _size_aware(name, result, reference, current, settings, base, note)
+    return _size_aware(name, result, reference, current, settings, base, note, override.min_effect)
 
 
 def _join(first: str | None, second: str) -> str:
@@ -124,36 +130,59 @@ def _size_aware(
     settings: DriftSettings,
     base: dict,
     note: str | None,
+    min_effect: float | None = None,
 ) -> _Pending:
-    """The default rule: p-values where the test's null is known at both sizes (KS, Z-test); else
-    the statistic's null simulated from the reference at the window's size."""
+    """The default rule, two tests for every method: a p-value, corrected across all features
+    (KS and Z-test from their known null; the other statistics from their null simulated from
+    the reference at both samples' sizes), and an effect at least `min_effect`."""
     method = result.method
+    effect = _effect(result, reference, current)
+    minimum = settings.min_effect.of(method) if min_effect is None else min_effect
+    # Each sketched side moves a rank-based effect by up to its rank error (the other distances
+    # by about as much), which the JSON says when it is that close to min_effect.
+    sketched = sum(isinstance(p, NumericColumnProfile) and not p.is_exact for p in (reference, current))
+    tests = (effect, minimum, SKETCH_RANK_ERROR * sketched)
     if method in (DriftMethod.KS, DriftMethod.Z_TEST):
-        return _Pending(name, result, settings.p_value_threshold, "default", base, "p_value", note)
+        return _Pending(name, result, settings.p_value_threshold, "default", base, "p_value", note, *tests)
     null_distribution = thresholds.null_distribution(method, reference, current, settings.numeric_bins)
+    statistic = result.statistic
     if method is DriftMethod.CHI_SQUARE:
         # Evidently's chi-square fits the window to the reference's shares as if they were exact,
         # and is infinite for a category the reference lacks (a rare one, often, in a small
         # reference). The two-sample chi-square treats both as samples; its p-value comes from the
         # simulated null, which holds for rare categories where the asymptotic one does not.
         statistic = two_sample_chi_square(counts_of(reference), counts_of(current)).statistic
-        tested = StatisticResult(method, statistic, null_distribution.p_value(statistic), note)
-        return _Pending(name, tested, settings.p_value_threshold, "null", base, "p_value", note)
-    p_value = null_distribution.p_value(result.statistic)
-    threshold = null_distribution.quantile(1.0 - settings.p_value_threshold)
-    scored = StatisticResult(method, result.statistic, p_value, note)
-    return _Pending(name, scored, threshold, "null", base, "statistic", note)
+    tested = StatisticResult(method, statistic, null_distribution.p_value(statistic), note)
+    return _Pending(name, tested, settings.p_value_threshold, "null", base, "p_value", note, *tests)
+
+
+def _effect(result: StatisticResult, reference: ColumnProfile, current: ColumnProfile) -> float:
+    """The size of the difference: the distance itself, or for the categorical tests the total
+    variation distance between the category shares."""
+    if result.method in (DriftMethod.CHI_SQUARE, DriftMethod.Z_TEST):
+        return total_variation(counts_of(reference), counts_of(current))
+    return abs(result.statistic)
 
 
 def _finish(pending: _Pending, adjusted: float | None) -> ColumnDrift:
     result = pending.result
-    if pending.compare == "p_value":
+    note = pending.note
+    decided_by: Literal["p_value", "effect", "both", "threshold"] = "threshold"
+    if pending.min_effect is not None:
+        p = adjusted if adjusted is not None else result.p_value
+        significant = p is not None and p < pending.threshold
+        large = pending.effect is not None and pending.effect >= pending.min_effect
+        drifted = significant and large
+        decided_by = "both" if drifted else ("p_value" if not significant else "effect")
+        margin = pending.effect_error
+        if significant and margin and pending.effect is not None and abs(pending.effect - pending.min_effect) <= margin:
+            note = _join(note, f"the effect is within the sketches' error ({margin:.4f}) of min_effect")
+    elif pending.compare == "p_value":
         p = adjusted if adjusted is not None else result.p_value
         drifted = p is not None and p < pending.threshold
     else:
         size = abs(result.statistic)  # |z| for a calibrated Z-test; other statistics are >= 0
-        # A simulated null's quantile is itself a possible value: only beyond it is unusual.
-        drifted = size > pending.threshold if pending.source == "null" else size >= pending.threshold
+        drifted = size >= pending.threshold
     return ColumnDrift(
         status="ok",
         method=result.method,
@@ -164,7 +193,10 @@ def _finish(pending: _Pending, adjusted: float | None) -> ColumnDrift:
         threshold_source=pending.source,  # type: ignore[arg-type]
         drifted=bool(drifted),
         compared=pending.compare,
-        note=pending.note,
+        note=note,
+        effect=pending.effect if pending.effect is not None else abs(result.statistic),
+        min_effect=pending.min_effect,
+        decided_by=decided_by,
         **pending.base,
     )
 
@@ -189,7 +221,8 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
             )
         evaluated.append(_evaluate(name, spec.feature_drift(name), spec, reference, ref, cur))
 
-    # The correction runs across all features tested with p-values, together.
+    # The correction runs across all features tested with p-values (every method under the
+    # size-aware rule), together: the chance that a stable window flags any is the spec's rate.
     pending_tests = [p for p in evaluated if isinstance(p, _Pending) and p.corrected]
     adjusted = adjust_p_values([p.result.p_value for p in pending_tests], spec.drift.correction)  # type: ignore[misc]
     adjusted_by_name = {p.name: a for p, a in zip(pending_tests, adjusted, strict=True)}

@@ -13,6 +13,10 @@ from modelwatch.stats.distributions import BinnedPair
 Status = Literal["ok", "insufficient_data"]
 
 
+def _finite_or_none(value: float | None) -> float | None:
+    return value if value is None or math.isfinite(value) else None
+
+
 @dataclass(frozen=True)
 class ColumnDrift:
     name: str
@@ -33,6 +37,13 @@ class ColumnDrift:
     # correction) or "statistic".
     compared: Literal["p_value", "statistic"] | None = None
     note: str | None = None
+    # The size of the difference (the distance; for chi-square and Z-test the total variation
+    # distance), the size the size-aware rule asks of it, and which test decided the verdict:
+    # "p_value" (not significant), "effect" (significant but too small), "both" (drifted), or
+    # "threshold" (a spec, Evidently or calibrated threshold on one score).
+    effect: float | None = None
+    min_effect: float | None = None
+    decided_by: Literal["p_value", "effect", "both", "threshold"] | None = None
 
     @property
     def score(self) -> float | None:
@@ -62,6 +73,9 @@ class ColumnDrift:
             "threshold_source": self.threshold_source,
             "drifted": self.drifted,
             "compared": self.compared,
+            "effect": _finite_or_none(self.effect),
+            "min_effect": self.min_effect,
+            "decided_by": self.decided_by,
             "note": note,
             "reference_count": self.reference_count,
             "current_count": self.current_count,

@@ -64,6 +64,8 @@ class FeatureDrift(_Strict):
     # A number, or "calibrated": derived from the baseline's own chunk-to-chunk variability.
     threshold: float | Literal["calibrated"] | None = None
     min_sample_size: Annotated[int, Field(ge=1)] | None = None
+    # The size-aware rule's smallest effect that counts as drift (default: drift.min_effect).
+    min_effect: Annotated[float, Field(ge=0)] | None = None
 
     @model_validator(mode="after")
     def _threshold_is_positive(self) -> FeatureDrift:
@@ -216,6 +218,29 @@ class MultivariateSettings(_Strict):
     pca_explained_variance: Annotated[float, Field(gt=0, lt=1)] = 0.65
 
 
+class MinEffects(_Strict):
+    """Under the size-aware rule a feature drifts when its test is significant after the
+    correction across features AND its effect reaches this size: on a million rows the tiniest
+    difference is significant, and is reported with its p-value, not as drift.
+
+    The effect is the method's own distance (KS's D, normed Wasserstein, PSI, Jensen-Shannon
+    distance), and for the categorical tests (chi-square, Z-test) the total variation distance
+    between the category shares (the share of rows that would have to change category). The
+    distances default to Evidently's fixed thresholds (0.1); 0.05 for KS's D is about the gap
+    a 0.125-sigma mean shift of a normal column makes, and 0.05 of rows moving category is a
+    change anyone reading a dashboard would notice."""
+
+    ks: Annotated[float, Field(ge=0)] = 0.05
+    wasserstein: Annotated[float, Field(ge=0)] = 0.1
+    psi: Annotated[float, Field(ge=0)] = 0.1
+    jensenshannon: Annotated[float, Field(ge=0)] = 0.1
+    chisquare: Annotated[float, Field(ge=0, le=1)] = 0.05
+    ztest: Annotated[float, Field(ge=0, le=1)] = 0.05
+
+    def of(self, method: DriftMethod) -> float:
+        return float(getattr(self, method.value))
+
+
 class DriftSettings(_Strict):
     # "size-aware" (default): distances are judged against their own null distribution at the
     # sizes of both samples, simulated from the reference; KS and Z-tests by their p-values.
@@ -226,7 +251,10 @@ class DriftSettings(_Strict):
     small_sample_max_rows: Annotated[int, Field(ge=1)] = 1000
     p_value_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.05
     distance_threshold: Annotated[float, Field(gt=0)] = 0.1
+    # Across every feature the size-aware rule tests (all methods): on stable data, the chance
+    # that any feature is flagged stays at p_value_threshold.
     correction: Literal["none", "bonferroni", "benjamini-hochberg"] = "benjamini-hochberg"
+    min_effect: MinEffects = MinEffects()
     # Below this many non-missing values in either window a feature gets "insufficient data".
     min_sample_size: Annotated[int, Field(ge=1)] = 30
     dataset_drift_share: Annotated[float, Field(gt=0, le=1)] = 0.5
@@ -639,6 +667,7 @@ class MonitoringSpec(_Strict):
             method=own.method or by_type.method,
             threshold=own.threshold if own.threshold is not None else by_type.threshold,
             min_sample_size=own.min_sample_size or by_type.min_sample_size,
+            min_effect=own.min_effect if own.min_effect is not None else by_type.min_effect,
         )
 
     @property

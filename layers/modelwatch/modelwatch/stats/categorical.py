@@ -62,3 +62,15 @@ def categorical_jensen_shannon(reference: dict[str, int], current: dict[str, int
 def categorical_psi(reference: dict[str, int], current: dict[str, int]) -> StatisticResult:
     pair = category_shares(reference, current)
     return StatisticResult(DriftMethod.PSI, population_stability_index(pair.reference, pair.current))
+
+
+def total_variation(reference: dict[str, int], current: dict[str, int]) -> float:
+    """Half the L1 distance between the category shares: the share of rows that would have to
+    change category for one distribution to become the other (the effect size of the
+    categorical tests)."""
+    keys = sorted(set(reference) | set(current))
+    ref = np.array([reference.get(k, 0) for k in keys], dtype=np.float64)
+    cur = np.array([current.get(k, 0) for k in keys], dtype=np.float64)
+    if not ref.sum() or not cur.sum():
+        return math.nan
+    return float(0.5 * np.abs(ref / ref.sum() - cur / cur.sum()).sum())
