@@ -411,6 +411,10 @@ QUALITY_RATES = {
 }
 # The spec's drift trigger metrics -> their metrics.
 DRIFT_TRIGGERS = {"drift_share": DRIFT_SHARE, "max_drift_score": MAX_DRIFT_SCORE}
+# Per-feature metrics whose alarm is one alarm on their highest value over the features: "any
+# feature's DriftScore above t" is "MaxDriftScore above t", which the drift check sends beside them.
+# One incident, one alarm (modelwatch.alerts.plan); its notice names the features (from drift.json).
+FOLDED_OVER_FEATURES = {DRIFT_SCORE.name: MAX_DRIFT_SCORE}
 
 
 # CloudWatch's limits (EMF and PutMetricData), which the spec is checked against at load.
