@@ -193,7 +193,9 @@ class Notifier:
             )
             return render.retraining_update(incident, run, links)
         retraining = [render.retraining_line(r) for r in incident.retraining]
-        return render.drift_recovered(incident, document, links, retraining)
+        opened = incident.opened_on
+        opened_document = self.store.report(opened["drift_json"]) if opened else None
+        return render.drift_recovered(incident, document, links, retraining, opened_document)
 
     def _drift_next_step(self, window: str) -> str:
         triggers = [p for p in PLAN if p.action == "retrain" and p.incident == f"drift-{window}"]

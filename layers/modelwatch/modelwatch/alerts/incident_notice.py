@@ -284,15 +284,20 @@ def drift_opened(
 
 
 def drift_recovered(
-    incident: Any, document: dict[str, Any] | None, links: list[tuple[str, str]], retraining: list[str]
+    incident: Any,
+    document: dict[str, Any] | None,
+    links: list[tuple[str, str]],
+    retraining: list[str],
+    opened_document: dict[str, Any] | None = None,
 ) -> Notice:
+    """`document`: the latest check (within limits again); `opened_document`: the check it opened on."""
     window = incident.key.removeprefix("drift-")
     took = _duration(incident.opened_at, incident.closed_at)
-    raised = ", ".join(dict.fromkeys(str(e.get("rule", e.get("alarm"))) for e in incident.history)) or "—"
+    alarms = "\n".join(_alarm_line(e, opened_document) for e in incident.history) or "—"
     title = f"Recovered: drift ({window} window) since {_when(incident.opened_at)}"
     summary = (
         f"Every alarm of the incident is OK again at {_when(incident.closed_at)}"
-        f"{f' after {took}' if took else ''} (raised: {raised})."
+        f"{f' after {took}' if took else ''}. Raised in it:\n{alarms}"
     )
     details = []
     if retraining:
