@@ -38,6 +38,8 @@ SPEC, logger, metrics = instruments()
 SECRET_CACHE_SECONDS = 300
 PLAN = planned_alarms(SPEC)
 DRIFT_PERIOD = timedelta(seconds=DRIFT_CHECK_PERIOD_SECONDS)
+# Outcomes of a routine retraining (new labelled rows) that change nothing: not an incident.
+ROUTINE_QUIET = frozenset({"rejected", "not_enough_data"})
 
 
 def _links(settings: NotifySettings) -> tuple[str, str]:
@@ -88,6 +90,12 @@ class Notifier:
         planned, stack = planned_of(str(notice.get("trigger", "")))
         if planned is None or not planned.incident.startswith("drift-"):
             self.post(retraining_message.slack_message(message, self.dashboard_url))  # schedule, manual
+            return
+        routine = planned.rule.metric == catalog.NEW_LABELED_ROWS.name
+        if routine and notice.get("outcome") in ROUTINE_QUIET and not self.store.get(planned.incident)[0].open:
+            # Retraining on new labelled rows, outside any incident, that kept the served version:
+            # nothing changed and nothing is wrong, so nobody is paged (the run's own log says it).
+            logger.info("routine retraining kept the served version: not sent", extra={"retraining": notice})
             return
         incident = self.store.update(planned.incident, lambda i: i.retraining_finished(notice))
         if not incident.to_post():
