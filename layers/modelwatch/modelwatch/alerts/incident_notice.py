@@ -24,11 +24,12 @@ from modelwatch.catalog.metrics import (
     MODEL_LATENCY,
     MODEL_LOAD_FAILED,
     PREDICTION_LATENCY,
+    UNIT_SUFFIXES,
 )
 from modelwatch.spec.models import DriftMethod
 
 ICONS = {"ALARM": ":red_circle:", "OK": ":large_green_circle:", "UPDATE": ":arrows_counterclockwise:"}
-UNITS = {"Milliseconds": " ms", "Percent": "%"}
+UNITS = UNIT_SUFFIXES
 _DATAPOINT = re.compile(r"\((\d\d)/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)\)")
 # Performance figures a notice shows first (when the task has them), in this order.
 HEADLINE_METRICS = ("accuracy", "roc_auc", "f1", "f1_macro", "mae", "rmse", "r2")

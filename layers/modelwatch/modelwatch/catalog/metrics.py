@@ -19,6 +19,8 @@ from functools import cached_property
 from typing import Literal
 
 Unit = Literal["Milliseconds", "Count", "None", "Percent"]
+# How a value of each unit is written for people (a notice): 612.3 ms, 7.5%.
+UNIT_SUFFIXES: dict[str, str] = {"Milliseconds": " ms", "Percent": "%"}
 # Who puts it in CloudWatch: a function (its name in modelwatch.catalog.functions), Powertools on
 # a function's behalf, or CloudWatch metric math over the HTTP API's own metrics.
 Emitter = Literal["predict", "feedback", "capture", "drift", "notify", "retrain", "approval", "api", "smoke"]
