@@ -1,11 +1,20 @@
-"""Notify: each SNS alarm notification, and each retraining notice, becomes a Slack message
-through the incoming-webhook URL kept in Secrets Manager (cached). A failed post is retried with
-backoff; if it still fails the invocation fails, so Lambda's own retries and the dead-letter
-queue keep the notification."""
+"""Notify: one incident, one notice. Each alarm notification and retraining notice on the alerts
+topic is folded into its incident (modelwatch.alerts.incident, keyed by the alarm plan: the drift
+check's alarms on one window and the retraining they start are one incident), kept in S3 between
+invocations; only what on-call must read is posted to Slack, through the incoming-webhook URL
+kept in Secrets Manager (cached): an incident's opening, an update a person must act on, and its
+recovery. A drift incident's notice is written from the check's drift.json.
+
+An incoming webhook cannot edit a message it posted, so an incident is one message per state
+(opened, recovered, and an update only when retraining needs a person), not one edited message.
+
+A failed post is retried with backoff; if it still fails the invocation fails, and the notice,
+recorded as unsent before the post, is posted by Lambda's retry (or the dead-letter redrive)."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
@@ -13,15 +22,24 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 from functions.shared.emit import add_metric
 from functions.shared.setup import instruments
+from modelwatch.alerts import incident_notice as render
 from modelwatch.alerts import retraining_message, slack_webhook
-from modelwatch.alerts.alarm_message import AlarmNotice, slack_message
+from modelwatch.alerts.alarm_message import AlarmNotice
+from modelwatch.alerts.incident import Incident, Pending
+from modelwatch.alerts.plan import PlannedAlarm, planned_alarms
 from modelwatch.catalog import layout
 from modelwatch.catalog import metrics as catalog
+from modelwatch.catalog.functions import DRIFT_CHECK_PERIOD_SECONDS
+from modelwatch.data_access.incident_store import IncidentStore, console_url
 from modelwatch.data_access.platform import current_platform
 from modelwatch.data_access.settings import NotifySettings
 
 SPEC, logger, metrics = instruments()
 SECRET_CACHE_SECONDS = 300
+PLAN = planned_alarms(SPEC)
+DRIFT_PERIOD = timedelta(seconds=DRIFT_CHECK_PERIOD_SECONDS)
+# Outcomes of a routine retraining (new labelled rows) that change nothing: not an incident.
+ROUTINE_QUIET = frozenset({"rejected", "not_enough_data"})
 
 
 def _links(settings: NotifySettings) -> tuple[str, str]:
@@ -37,6 +55,176 @@ def _log_retry(attempt: int) -> None:
     logger.warning("Slack post failed, retrying", extra={"attempt": attempt})
 
 
+def planned_of(alarm_name: str) -> tuple[PlannedAlarm | None, str]:
+    """The plan's alarm a deployed alarm name stands for (the stack's name, "-", the plan's name),
+    and that stack name."""
+    for planned in sorted(PLAN, key=lambda p: -len(p.name)):
+        if alarm_name.endswith(f"-{planned.name}"):
+            return planned, alarm_name.removesuffix(f"-{planned.name}")
+    return None, alarm_name.rsplit("-", 1)[0]
+
+
+class Notifier:
+    def __init__(self, platform: Any, settings: NotifySettings, url: str) -> None:
+        self.platform, self.settings, self.url = platform, settings, url
+        self.store = IncidentStore(platform.client("s3"), settings.data_bucket)
+        self.dashboard_url, self.reports_url = _links(settings)
+        self.sent = 0
+
+    # --- what a record does ------------------------------------------------------------------
+    def alarm(self, message: dict[str, Any]) -> None:
+        notice = AlarmNotice.from_sns_message(message)
+        planned, stack = planned_of(notice.name)
+        key = planned.incident if planned is not None else notice.name
+        facts = self._facts(notice, planned, stack)
+        incident = self.store.update(
+            key, lambda i: i.alarm_changed(notice.name, notice.previous_state, notice.state, notice.changed_at, facts)
+        )
+        if key.startswith("drift-") and incident.open and incident.opened_on is None:
+            check = self._check(key.removeprefix("drift-"), notice.changed_at)
+            incident = self.store.update(key, lambda i: i.with_check(check))
+        self.deliver(incident, stack, planned)
+
+    def retraining(self, message: dict[str, Any]) -> None:
+        notice = message[retraining_message.MARKER]
+        planned, stack = planned_of(str(notice.get("trigger", "")))
+        if planned is None or not planned.incident.startswith("drift-"):
+            self.post(retraining_message.slack_message(message, self.dashboard_url))  # schedule, manual
+            return
+        routine = planned.rule.metric == catalog.NEW_LABELED_ROWS.name
+        if routine and notice.get("outcome") in ROUTINE_QUIET and not self.store.get(planned.incident)[0].open:
+            # Retraining on new labelled rows, outside any incident, that kept the served version:
+            # nothing changed and nothing is wrong, so nobody is paged (the run's own log says it).
+            logger.info("routine retraining kept the served version: not sent", extra={"retraining": notice})
+            return
+        incident = self.store.update(planned.incident, lambda i: i.retraining_finished(notice))
+        if not incident.to_post():
+            logger.info("retraining notice folded into its incident", extra={"incident": incident.number})
+        self.deliver(incident, stack, planned, message)
+
+    # --- facts of an alarm ------------------------------------------------------------------
+    def _facts(self, notice: AlarmNotice, planned: PlannedAlarm | None, stack: str) -> dict[str, Any]:
+        metric = planned.rule.metric if planned is not None else (notice.metric_name or "")
+        facts: dict[str, Any] = {
+            "rule": planned.name if planned is not None else notice.name,
+            "metric_name": metric,
+            "value": notice.value,
+            "threshold": notice.threshold,
+            "comparison": notice.comparison,
+            "reason": notice.reason,
+            "since": render.breaching_since(notice.reason),
+            "description": notice.description,
+            "severity": planned.rule.severity if planned is not None else None,
+            "folded_from": planned.folded_from if planned is not None else None,
+            "stack": stack,
+            **render.metric_facts(metric),
+        }
+        if metric == catalog.MODEL_LOAD_FAILED.name and notice.state == "ALARM":
+            facts |= self._versions()
+        return facts
+
+    def _versions(self) -> dict[str, str | None]:
+        """The refused version (the pointer's) and the last good one (the pointer's value before
+        it, which the fleet keeps serving), from the pointer's history."""
+        ssm = self.platform.client("ssm")
+        values: list[str] = []
+        try:
+            pages = ssm.get_paginator("get_parameter_history").paginate(Name=self.settings.pointer_parameter)
+            for page in pages:
+                values += [str(p["Value"]) for p in page.get("Parameters", [])]
+        except Exception as error:  # the notice still goes out, with a placeholder
+            logger.warning("pointer history not read", extra={"error": str(error)})
+            return {"refused": None, "last_good": None}
+        refused = values[-1] if values else None
+        earlier = [v for v in values if v != refused]
+        return {"refused": refused, "last_good": earlier[-1] if earlier else None}
+
+    def _check(self, window: str, at: str) -> dict[str, Any] | None:
+        moment = render.parse_time(at)
+        key = None if moment is None else self.store.latest_report(window, moment, DRIFT_PERIOD)
+        if key is None:
+            return None
+        return {"drift_json": key, "window": window, "end": layout.report_end(key)}
+
+    # --- notices -----------------------------------------------------------------------------
+    def deliver(
+        self, incident: Incident, stack: str, planned: PlannedAlarm | None, message: dict[str, Any] | None = None
+    ) -> None:
+        for pending in incident.to_post():
+            self.post(self.render(incident, pending, stack, planned, message))
+            incident = self.store.update(incident.key, lambda i, p=pending: i.posted(p))
+            logger.info("incident notice sent", extra={"incident": incident.number, "notice": pending.kind})
+
+    def render(
+        self,
+        incident: Incident,
+        pending: Pending,
+        stack: str,
+        planned: PlannedAlarm | None,
+        message: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        links = [("Dashboard", self.dashboard_url)]
+        if pending.kind == "standalone" and message is not None:
+            return retraining_message.slack_message(message, self.dashboard_url)
+        if incident.key.startswith("drift-"):
+            return self._drift_notice(incident, pending, planned, links).slack()
+        if pending.kind == "opened":
+            entry = incident.history[0]
+            step = render.next_step(str(entry.get("metric_name")), stack, entry.get("last_good"), entry.get("refused"))
+            return render.alarm_opened(entry, str(entry.get("description", "")), step, links).slack()
+        return render.alarm_recovered(incident, pending.detail, links).slack()
+
+    def _drift_notice(
+        self, incident: Incident, pending: Pending, planned: PlannedAlarm | None, links: list[tuple[str, str]]
+    ) -> render.Notice:
+        window = incident.key.removeprefix("drift-")
+        if pending.kind == "opened":
+            check = incident.opened_on
+        else:
+            check = self._check(window, incident.closed_at or incident.opened_at or "")
+        document = self.store.report(check["drift_json"]) if check else None
+        if check:
+            region, bucket = self.settings.region, self.settings.data_bucket
+            report = check["drift_json"].removesuffix("drift.json")
+            links = [
+                ("This check's report", console_url(bucket, report + "report.html", region)),
+                ("drift.json", console_url(bucket, check["drift_json"], region)),
+                *links,
+            ]
+        links.append(("Every report", self.reports_url))
+        if pending.kind == "opened":
+            return render.drift_opened(incident, document, links, self._drift_next_step(window))
+        if pending.kind == "update":
+            run = next(
+                (r for r in incident.retraining if r.get("run_id") == pending.detail.get("run_id")),
+                {"run_id": pending.detail.get("run_id"), "outcome": pending.detail.get("outcome")},
+            )
+            return render.retraining_update(incident, run, links)
+        retraining = [render.retraining_line(r) for r in incident.retraining]
+        opened = incident.opened_on
+        opened_document = self.store.report(opened["drift_json"]) if opened else None
+        return render.drift_recovered(incident, document, links, retraining, opened_document)
+
+    def _drift_next_step(self, window: str) -> str:
+        triggers = [p for p in PLAN if p.action == "retrain" and p.incident == f"drift-{window}"]
+        if triggers:
+            said = ", ".join(p.rule.description.removeprefix("Retrain: ") for p in triggers)
+            return (
+                f"*Next step*: open this check's report. Retraining starts by itself on {said}; its result comes "
+                "with the recovery notice, or at once when a person must decide. A new audience or a changed "
+                "relation between inputs and labels is mended by retraining; broken inputs by fixing their source."
+            )
+        return (
+            "*Next step*: open this check's report: a new audience is mended by retraining on it; broken inputs "
+            "by fixing their source."
+        )
+
+    def post(self, message: dict[str, Any]) -> None:
+        settings = self.settings
+        slack_webhook.post(self.url, message, settings.backoff_seconds, _log_retry, settings.timeout_seconds)
+        self.sent += 1
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context
 @event_source(data_class=SNSEvent)
@@ -45,25 +233,14 @@ def handler(event: SNSEvent, context: Any) -> dict[str, int]:
     settings = platform.settings_of(NotifySettings)
     provider = SecretsProvider(boto3_client=platform.client("secretsmanager"))
     url = slack_webhook.webhook_url(str(provider.get(settings.slack_secret, max_age=SECRET_CACHE_SECONDS)))
-    dashboard_url, reports_url = _links(settings)
-
-    def post(message: dict[str, Any]) -> None:
-        slack_webhook.post(url, message, settings.backoff_seconds, _log_retry, settings.timeout_seconds)
-
-    sent = 0
+    notifier = Notifier(platform, settings, url)
     for record in event.records:
         message = json.loads(record.sns.message)
         if retraining_message.is_retraining_notice(message):
-            post(retraining_message.slack_message(message, dashboard_url))
-            logger.info("retraining notice sent to Slack", extra=message[retraining_message.MARKER])
-        else:
-            notice = AlarmNotice.from_sns_message(message)
-            if (notice.previous_state, notice.state) == ("INSUFFICIENT_DATA", "OK"):
-                # An alarm's first evaluation (after a deploy, or once data flows): nothing to tell.
-                logger.info("first OK of an alarm not sent", extra={"alarm": notice.name})
-                continue
-            post(slack_message(notice, dashboard_url, reports_url))
-            logger.info("alarm sent to Slack", extra={"alarm": notice.name, "state": notice.state})
-        sent += 1
-    add_metric(metrics, catalog.NOTIFICATIONS_SENT, sent)
-    return {"sent": sent}
+            notifier.retraining(message)
+        elif "AlarmName" in message:
+            notifier.alarm(message)
+        else:  # not CloudWatch's, not ours: pass it on as it came
+            notifier.post({"text": json.dumps(message)[:3000]})
+    add_metric(metrics, catalog.NOTIFICATIONS_SENT, notifier.sent)
+    return {"sent": notifier.sent}

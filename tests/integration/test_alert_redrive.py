@@ -38,7 +38,7 @@ def test_notices_are_dead_lettered_while_slack_fails_and_redriven_after():
         slack.failures = 0
         outcome = stack.redrive_alerts()
         assert (outcome.redriven, outcome.failed) == (3, None) and _waiting(stack) == 0
-        assert [m["text"].split("ModelWatch-")[1].split(" ")[0] for m in slack.received] == [
+        assert [m["text"].split("ModelWatch-")[1].split(" ")[0].rstrip(":") for m in slack.received] == [
             "Alarm0",
             "Alarm1",
             "Alarm2",

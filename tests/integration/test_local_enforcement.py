@@ -54,7 +54,7 @@ def test_mains_topic_policy_refuses_the_alarms_publish_and_the_fix_delivers(stac
     slack.close()
     assert round_.refused == []
     assert [m["AlarmName"] for m in stack.alerts()] == ["ModelWatch-HighServerErrorRate"]
-    assert any("ModelWatch-HighServerErrorRate" in m["text"] for m in slack.received)
+    assert any(m["text"].startswith(":red_circle: HighServerErrorRate: Api5xxRate") for m in slack.received)
 
 
 def test_a_topic_key_without_cloudwatch_refuses_the_publish(stack_factory):

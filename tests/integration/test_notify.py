@@ -1,11 +1,16 @@
-"""The Slack notifier against a local HTTP receiver, with real alarm notifications of both forms."""
+"""The Slack notifier against a local HTTP receiver, with real alarm notifications of both forms:
+one notice per incident (modelwatch.alerts.incident), saying what happened, since when, against
+which threshold, and what to do next; a drift incident's from the check's own drift.json."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from urllib.parse import quote
 
 import pytest
 
+from modelwatch.catalog import layout
 from modelwatch.catalog.functions import SLACK_SECRET
 from modelwatch_local.lambda_runtime import invoke
 from modelwatch_local.slack import SlackReceiver
@@ -85,6 +90,20 @@ METRIC_MATH = {
 }
 
 
+@pytest.fixture(autouse=True)
+def no_incidents(stack):
+    """Each test starts with nothing remembered (the stack is the module's)."""
+
+    def clear() -> None:
+        s3, bucket = stack.s3, stack.platform.settings.data_bucket
+        for key in stack.objects(layout.INCIDENTS.prefix, bodies=False):
+            s3.delete_object(Bucket=bucket, Key=key)
+
+    clear()
+    yield
+    clear()
+
+
 @pytest.fixture
 def slack(stack, monkeypatch):
     def make(failures: int = 0) -> SlackReceiver:
@@ -110,16 +129,24 @@ def _sns(*messages: dict) -> dict:
     }
 
 
-def test_both_alarm_forms_become_block_kit_messages(slack):
+def _text(message: dict) -> str:
+    return json.dumps(message, ensure_ascii=False)
+
+
+def test_both_alarm_forms_become_notices_with_since_value_threshold_and_next_step(slack):
     receiver = slack()
     assert invoke("notify", _sns(SINGLE_METRIC, METRIC_MATH)).result == {"sent": 2}
     latency, errors = receiver.received
-    text = json.dumps(latency, ensure_ascii=False)
-    assert latency["blocks"][0]["text"]["text"] == "ALARM: demo-classifier-HighPredictionLatency"
-    assert "612.3" in text and "> 500" in text and "PredictionLatency (p95)" in text and "OK → *ALARM*" in text
+    assert latency["text"] == (
+        ":red_circle: HighPredictionLatency: PredictionLatency 612.300 ms since 2026-11-26 10:03 UTC"
+    )
+    text = _text(latency)
+    assert "threshold is > 500.000 ms" in text and "alarm at 2026-11-26 10:05 UTC" in text
+    assert "*Next step*" in text and "modelwatch promote" in text and "--stack demo-classifier" in text
     buttons = {e["text"]["text"]: e["url"] for e in latency["blocks"][-1]["elements"]}
-    assert "#dashboards/dashboard/" in buttons["Dashboard"] and "prefix=reports/" in buttons["Drift reports"]
-    assert "5xx rate (%): 100 * errors / MAX([requests, 1])" in json.dumps(errors) and "7.5" in json.dumps(errors)
+    assert "#dashboards/dashboard/" in buttons["Dashboard"]
+    assert errors["text"].startswith(":red_circle: HighServerErrorRate: Api5xxRate 7.500% since 2026-11-26 10:00")
+    assert "Logs Insights" in _text(errors)
 
 
 def test_a_receiver_that_fails_twice_still_gets_the_message(slack):
@@ -184,10 +211,143 @@ def test_retraining_notices_become_block_kit_messages(slack):
     assert failed["text"].startswith(":red_circle: Retraining failed") and "ran out of memory" in failed["text"]
 
 
-def test_an_alarms_first_ok_is_not_sent(slack):
+def test_an_alarms_first_ok_is_not_sent_and_its_recovery_is_once(slack):
     receiver = slack()
     first_ok = SINGLE_METRIC | {"OldStateValue": "INSUFFICIENT_DATA", "NewStateValue": "OK"}
-    recovered = SINGLE_METRIC | {"OldStateValue": "ALARM", "NewStateValue": "OK"}
-    assert invoke("notify", _sns(first_ok, recovered)).result == {"sent": 1}
-    (message,) = receiver.received
-    assert message["blocks"][0]["text"]["text"] == "OK: demo-classifier-HighPredictionLatency"
+    recovered = SINGLE_METRIC | {
+        "OldStateValue": "ALARM",
+        "NewStateValue": "OK",
+        "StateChangeTime": "2026-11-26T10:20:00.000+0000",
+        "NewStateReason": "Threshold Crossed: 1 datapoint [212.5 (26/11/26 10:19:00)] was not greater than the "
+        "threshold (500.0).",
+    }
+    assert invoke("notify", _sns(first_ok, SINGLE_METRIC, SINGLE_METRIC, recovered, recovered)).result == {"sent": 2}
+    opened, ok = receiver.received
+    assert opened["text"].startswith(":red_circle: HighPredictionLatency")  # once, though delivered twice
+    assert ok["text"] == ":large_green_circle: Recovered: HighPredictionLatency at 2026-11-26 10:20 UTC"
+    assert "now 212.500 ms" in _text(ok) and "after 17 min" in _text(ok)
+
+
+def test_a_refused_model_names_the_last_good_version_to_promote(stack, slack):
+    receiver = slack()
+    ssm, pointer = stack.platform.client("ssm"), stack.platform.settings.pointer_parameter
+    good = stack.registry.current_version()
+    ssm.put_parameter(Name=pointer, Value="v2-tampered", Type="String", Overwrite=True)
+    try:
+        load_failed = SINGLE_METRIC | {
+            "AlarmName": "ModelWatch-ModelLoadFailed",
+            "AlarmDescription": "[critical] A model version failed to load",
+            "NewStateReason": "Threshold Crossed: 1 out of the last 1 datapoints [1.0 (26/11/26 10:04:00)] was "
+            "greater than the threshold (0.0).",
+            "Trigger": SINGLE_METRIC["Trigger"] | {"MetricName": "ModelLoadFailed", "Threshold": 0.0},
+        }
+        assert invoke("notify", _sns(load_failed)).result == {"sent": 1}
+    finally:
+        ssm.put_parameter(Name=pointer, Value=good, Type="String", Overwrite=True)
+    (notice,) = receiver.received
+    text = _text(notice)
+    assert f"`modelwatch promote {good} --stack ModelWatch`" in text
+    assert "v2-tampered" in text and "since 2026-11-26 10:04 UTC" in notice["text"]
+
+
+END = "2026-11-26T10:00:00Z"
+
+
+def _drift_document(version: str, share: float, drifted: dict[str, float]) -> dict:
+    """A drift.json as the drift check writes it (the fields a notice reads)."""
+    names = ("age", "income", "score", "category", "region")
+    features = []
+    for name in names:
+        statistic = drifted.get(name, 0.01)
+        feature = {
+            "name": name,
+            "method": "jensenshannon" if name in ("category", "region") else "wasserstein",
+            "statistic": statistic,
+            "score": statistic,
+            "threshold": 0.1,
+            "compared": "statistic",
+            "drifted": name in drifted,
+        }
+        if name == "income":
+            feature |= {"effect": 0.9, "min_effect": 0.2, "decided_by": "effect"}  # another engineer's fields
+        features.append(feature)
+    return {
+        "model": "demo-classifier",
+        "model_version": version,
+        "window": "1d",
+        "window_start": "2026-11-25T10:00:00+00:00",
+        "window_end": "2026-11-26T10:00:00+00:00",
+        "current_rows": 16800,
+        "reference_rows": 2666,
+        "drift_share": share,
+        "share_threshold": 0.5,
+        "drifted_features": len(drifted),
+        "evaluated_features": 5,
+        "features": features,
+        "performance": {"accuracy": 0.788, "roc_auc": 0.9},
+        "estimated_performance": {"accuracy": 0.918, "roc_auc": 0.97},
+        "labeled_rows": 4200,
+        "concept_drift": {"drifted": False},
+    }
+
+
+def _drift_alarm(rule: str, metric: str, value: float, old: str, new: str, at: str) -> dict:
+    return {
+        "AlarmName": f"ModelWatch-{rule}",
+        "AlarmDescription": f"[warning] {rule}",
+        "NewStateValue": new,
+        "OldStateValue": old,
+        "NewStateReason": f"Threshold Crossed: 1 out of the last 1 datapoints [{value} (26/11/26 10:00:00)] was "
+        "greater than the threshold (0.3).",
+        "StateChangeTime": at,
+        "Region": "us-east-1",
+        "Trigger": {
+            "MetricName": metric,
+            "Namespace": "ModelWatch",
+            "Statistic": "MAXIMUM",
+            "Dimensions": [{"value": "demo-classifier", "name": "service"}, {"value": "1d", "name": "window"}],
+            "Period": 3600,
+            "EvaluationPeriods": 1,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 0.3,
+        },
+    }
+
+
+def test_a_drift_incident_is_one_notice_from_its_report_and_one_recovery(stack, slack):
+    receiver = slack()
+    s3, bucket = stack.s3, stack.platform.settings.data_bucket
+    opened_key = layout.report_prefix("v1", "1d", datetime(2026, 11, 26, 10, tzinfo=UTC)) + "drift.json"
+    recovered_key = layout.report_prefix("v2", "1d", datetime(2026, 11, 26, 11, tzinfo=UTC)) + "drift.json"
+    drifted = _drift_document("v1", 0.8, {"age": 0.57, "income": 0.41, "score": 0.35, "region": 0.2})
+    s3.put_object(Bucket=bucket, Key=opened_key, Body=json.dumps(drifted).encode())
+    s3.put_object(Bucket=bucket, Key=recovered_key, Body=json.dumps(_drift_document("v2", 0.0, {})).encode())
+    at, later = "2026-11-26T10:02:00.000+0000", "2026-11-26T11:02:00.000+0000"
+    promoted = RETRAINING_NOTICES[0]
+    try:
+        invoke("notify", _sns(_drift_alarm("DatasetDriftShare", "DriftShare", 0.8, "OK", "ALARM", at)))
+        invoke("notify", _sns(_drift_alarm("FeatureDriftScore", "MaxDriftScore", 0.57, "OK", "ALARM", at)))
+        invoke("notify", _sns(promoted, promoted))  # folded: it comes with the recovery
+        invoke("notify", _sns(_drift_alarm("DatasetDriftShare", "DriftShare", 0.0, "ALARM", "OK", later)))
+        assert len(receiver.received) == 1  # FeatureDriftScore is still raised
+        invoke("notify", _sns(_drift_alarm("FeatureDriftScore", "MaxDriftScore", 0.05, "ALARM", "OK", later)))
+    finally:
+        for key in (opened_key, recovered_key):
+            s3.delete_object(Bucket=bucket, Key=key)
+    opened, recovered = receiver.received
+    assert opened["text"] == (
+        ":red_circle: DatasetDriftShare: v1, 1d window: drift share 0.80 (income, age, score, region)"
+    )
+    text = _text(opened)
+    # Ranked by effect where the report has one, else by the distance; method, score, threshold.
+    assert text.index("*income*") < text.index("*age*") < text.index("*score*") < text.index("*region*")
+    assert "*age*: wasserstein score 0.570 > 0.100" in text and "effect 0.900 (at least 0.200)" in text
+    assert "16,800 (baseline 2,666)" in text and "2026-11-25 10:00 UTC → 2026-11-26 10:00 UTC" in text
+    assert "accuracy 0.788 labelled, 0.918 estimated" in text and "4,200 labelled rows" in text
+    buttons = {e["text"]["text"]: e["url"] for e in opened["blocks"][-1]["elements"]}
+    assert buttons["This check's report"].endswith(quote(opened_key.replace("drift.json", "report.html"), safe=""))
+    assert recovered["text"] == ":large_green_circle: Recovered: drift (1d window) since 2026-11-26 10:02 UTC"
+    text = _text(recovered)
+    assert "after 60 min" in text and "Promoted retrained-run-1" in text and "v2" in text
+    # The folded per-feature alarm, which joined the incident silently, names its features.
+    assert "MaxDriftScore 0.570 (alarm when > 0.300): DriftScore of age 0.570, income 0.410, score 0.350" in text

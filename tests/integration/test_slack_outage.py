@@ -53,7 +53,7 @@ class Outage:
 
 
 def _alarm(text: str) -> str:
-    return text.split("ModelWatch-")[1].split(" ")[0]
+    return text.split("ModelWatch-")[1].split(" ")[0].rstrip(":")
 
 
 def test_notices_survive_ten_minutes_of_slack_down_and_arrive_exactly_once():

@@ -32,6 +32,7 @@ class AlarmNotice:
     threshold: float | None
     value: float | None  # the breaching value, when the reason names one
     region: str
+    metric_name: str | None = None  # a single metric's name (None for metric math)
 
     @classmethod
     def from_sns_message(cls, message: str | dict[str, Any]) -> AlarmNotice:
@@ -53,6 +54,7 @@ class AlarmNotice:
             threshold=float(trigger["Threshold"]) if trigger.get("Threshold") is not None else None,
             value=float(found.group(1)) if found else None,
             region=str(data.get("Region", "")),
+            metric_name=str(trigger["MetricName"]) if "MetricName" in trigger else None,
         )
 
 

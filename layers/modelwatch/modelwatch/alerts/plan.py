@@ -2,7 +2,15 @@
 evaluates: each [[alerts]] rule (one alarm per feature or KPI when its metric has that
 dimension), which notifies the alerts topic, and the [retraining] metric triggers, which start
 the retraining state machine. A metric CloudWatch computes with metric math (Api5xxRate) is
-alarmed on its catalogue expression, which both the stack and the local runtime read."""
+alarmed on its catalogue expression, which both the stack and the local runtime read.
+
+A rule on a per-feature drift score ("a feature's DriftScore above t") is one alarm, not one per
+feature: the same judgement on the highest score of any feature (MaxDriftScore), which the drift
+check sends beside the per-feature series. One drift check then raises one alarm however many
+features moved, and its notice names them from the check's drift.json (modelwatch.alerts.incident).
+
+Each alarm belongs to an incident (`incident`): the alarms on one window of the drift check (and
+the retraining triggers on it) are one incident, "drift-<window>"; any other alarm is its own."""
 
 from __future__ import annotations
 
@@ -15,6 +23,7 @@ from modelwatch.catalog.metrics import (
     CATALOGUE,
     DRIFT_TRIGGERS,
     FEATURE_VALUE,
+    FOLDED_OVER_FEATURES,
     MODEL_LOAD_FAILED,
     NEW_LABELED_ROWS,
     PERFORMANCE,
@@ -32,10 +41,38 @@ class PlannedAlarm:
     dimensions: dict[str, str]  # of the alarm's metric; none for metric math (its inputs have theirs)
     action: Action
 
+    # The per-feature metric the spec's rule named, when this one alarm judges its highest value
+    # over the features instead (FOLDED_OVER_FEATURES); `rule.metric` is then the folded metric.
+    folded_from: str | None = None
+
     @property
     def math(self) -> MetricMath | None:
         """The metric math expression the alarm judges, when its metric is computed by one."""
         return CATALOGUE[self.rule.metric].math
+
+    @property
+    def incident(self) -> str:
+        """The incident its notices belong to: the drift check's window for the check's metrics,
+        else the alarm itself."""
+        return incident_of(self.rule.metric, self.dimensions.get("window"), self.name)
+
+
+def incident_of(metric: str, window: str | None, alarm: str) -> str:
+    """ "drift-<window>" for a metric of the drift check's window; the alarm's name otherwise."""
+    known = CATALOGUE.get(metric)
+    if known is not None and known.is_drift_metric and window:
+        return f"drift-{window}"
+    return alarm
+
+
+def _folded(rule: AlertRule) -> AlertRule | None:
+    """The rule as one alarm on the highest value over the features, when that is the same
+    judgement: the rule's highest value above a threshold is the highest over every feature's."""
+    folded = FOLDED_OVER_FEATURES.get(rule.metric)
+    greater = rule.comparison in ("GreaterThanThreshold", "GreaterThanOrEqualToThreshold")
+    if folded is None or rule.statistic != "Maximum" or not greater:
+        return None
+    return rule.model_copy(update={"metric": folded.name})
 
 
 def _dimension_values(spec: MonitoringSpec, rule: AlertRule) -> list[dict[str, str]]:
@@ -141,6 +178,11 @@ def planned_alarms(spec: MonitoringSpec) -> list[PlannedAlarm]:
     rule_sets = (("notify", [*spec.alerts, *platform_rules(spec)]), ("retrain", retraining_rules(spec)))
     for action, rules in rule_sets:
         for rule in rules:
+            folded = _folded(rule)
+            if folded is not None:
+                dimensions = _dimensions(spec, folded, {})
+                planned.append(PlannedAlarm(rule.name, folded, dimensions, action, folded_from=rule.metric))
+                continue
             for extra in _dimension_values(spec, rule):
                 suffix = "".join(f"-{v}" for v in extra.values())
                 planned.append(PlannedAlarm(f"{rule.name}{suffix}", rule, _dimensions(spec, rule, extra), action))

@@ -33,7 +33,7 @@ def is_retraining_notice(message: dict[str, Any]) -> bool:
     return isinstance(message.get(MARKER), dict)
 
 
-def _summary(notice: dict[str, Any]) -> str:
+def summary(notice: dict[str, Any]) -> str:
     outcome = notice.get("outcome")
     decision = notice.get("decision") or {}
     if outcome == "promoted":
@@ -70,7 +70,7 @@ def slack_message(message: dict[str, Any], dashboard_url: str) -> dict[str, Any]
     notice = message[MARKER]
     outcome = str(notice.get("outcome", "failed"))
     icon = ICONS.get(outcome, ":red_circle:")
-    summary = _summary(notice)
+    told = summary(notice)
     fields = [
         ("Outcome", outcome.replace("_", " ")),
         ("Trigger", str(notice.get("trigger", "—"))),
@@ -87,14 +87,14 @@ def slack_message(message: dict[str, Any], dashboard_url: str) -> dict[str, Any]
         )
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Retraining: {outcome.replace('_', ' ')}"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": summary[:3000]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": told[:3000]}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"[:2000]} for k, v in fields]},
         {
             "type": "actions",
             "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Dashboard"}, "url": dashboard_url}],
         },
     ]
-    return {"text": f"{icon} Retraining {outcome.replace('_', ' ')}: {summary}"[:3000], "blocks": blocks}
+    return {"text": f"{icon} Retraining {outcome.replace('_', ' ')}: {told}"[:3000], "blocks": blocks}
 
 
 def _number(value: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Literal
 from modelwatch.catalog.layout import (
     APPROVALS,
     CAPTURE,
+    INCIDENTS,
     JOINS,
     LABELS,
     LABELS_JOINED,
@@ -174,11 +175,16 @@ DRIFT = FunctionDefinition(
 )
 NOTIFY = FunctionDefinition(
     "notify",
-    "alarm and retraining notices to Slack",
+    "alarm and retraining notices to Slack, one per incident",
     "sns",
     memory_mb=256,
     timeout_seconds=60,
     layers=("core", "base"),
+    # reports: the drift check's drift.json a drift notice is written from; incidents: what it
+    # remembers of each incident between notifications (modelwatch.alerts.incident)
+    reads=(REPORTS, INCIDENTS),
+    writes=(INCIDENTS,),
+    pointer="read",  # a refused model's notice names the last good version (the pointer's history)
     environment=(*BASE_ENVIRONMENT, SLACK_SECRET, DASHBOARD_NAME),
 )
 RETRAIN = FunctionDefinition(

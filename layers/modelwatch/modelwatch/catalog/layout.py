@@ -14,6 +14,7 @@ reports/V/<window>/<end>/drift.json, report.html            a window's drift che
 retraining/<run>/train.parquet, holdout.parquet, decision.json   a retraining run's data and verdict
 retraining/approvals/<run>.json                             a run waiting for approval: its task token
 backfill-results/<map run>/manifest.json, SUCCEEDED_0.json  a backfill run's results (Step Functions' ResultWriter)
+incidents/<incident>.json                                   the notifier's memory of an incident
 <model prefix>V/model.onnx, manifest.json, baseline.json   the model registry (model bucket)
 
 Partitions are Hive-style (`model_version=…/dt=…`), which Athena and Glue read as columns.
@@ -94,6 +95,10 @@ BACKFILL_RESULTS = Area(
     "backfill-results", "data", "the backfill map's results, per map run (ResultWriter)", retention_days=30
 )
 
+# The notifier's memory between alarm notifications (modelwatch.alerts.incident): one small object
+# per incident key (drift-<window>, or an alarm's name), rewritten conditionally.
+INCIDENTS = Area("incidents", "data", "the notifier's state of each incident: raised alarms, notices sent")
+
 DATA_AREAS = (
     CAPTURE,
     BACKFILL_RESULTS,
@@ -106,6 +111,7 @@ DATA_AREAS = (
     REPORTS,
     RETRAINING,
     APPROVALS,
+    INCIDENTS,
 )
 AREAS = {area.name: area for area in (*DATA_AREAS, MODELS)}
 DEFAULT_MODEL_PREFIX = MODELS.prefix  # the registry's prefix in the model bucket (context modelPrefix)
@@ -228,6 +234,15 @@ def retraining_key(run_id: str, name: str) -> str:
 def approval_key(run_id: str) -> str:
     """Where a run waiting for approval keeps its task token (the run id is the execution name)."""
     return f"{APPROVALS.prefix}{run_id}.json"
+
+
+def incident_key(incident: str) -> str:
+    return f"{INCIDENTS.prefix}{incident}.json"
+
+
+def report_end(key: str) -> str:
+    """The check's end named in a report key (reports/<version>/<window>/<end>/<file>)."""
+    return key.removeprefix(REPORTS.prefix).split("/")[2]
 
 
 def model_key(model_prefix: str, version: str, name: str) -> str:

@@ -19,6 +19,8 @@ from functools import cached_property
 from typing import Literal
 
 Unit = Literal["Milliseconds", "Count", "None", "Percent"]
+# How a value of each unit is written for people (a notice): 612.3 ms, 7.5%.
+UNIT_SUFFIXES: dict[str, str] = {"Milliseconds": " ms", "Percent": "%"}
 # Who puts it in CloudWatch: a function (its name in modelwatch.catalog.functions), Powertools on
 # a function's behalf, or CloudWatch metric math over the HTTP API's own metrics.
 Emitter = Literal["predict", "feedback", "capture", "drift", "notify", "retrain", "approval", "api", "smoke"]
@@ -411,6 +413,10 @@ QUALITY_RATES = {
 }
 # The spec's drift trigger metrics -> their metrics.
 DRIFT_TRIGGERS = {"drift_share": DRIFT_SHARE, "max_drift_score": MAX_DRIFT_SCORE}
+# Per-feature metrics whose alarm is one alarm on their highest value over the features: "any
+# feature's DriftScore above t" is "MaxDriftScore above t", which the drift check sends beside them.
+# One incident, one alarm (modelwatch.alerts.plan); its notice names the features (from drift.json).
+FOLDED_OVER_FEATURES = {DRIFT_SCORE.name: MAX_DRIFT_SCORE}
 
 
 # CloudWatch's limits (EMF and PutMetricData), which the spec is checked against at load.
