@@ -117,8 +117,9 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
     if failure is not None:
         logger.error("new model version not loaded; serving the last good one", extra=vars(failure))
         telemetry.emit_model_failure(metrics)
-    batch = score(SPEC, served, body.records(), app.context[INVOKED_AT])  # type: ignore[attr-defined]
-    if platform.settings.monitoring:
+    monitoring = platform.settings.monitoring
+    batch = score(SPEC, served, body.records(), app.context[INVOKED_AT], monitoring)  # type: ignore[attr-defined]
+    if monitoring:
         pseudonyms = _pseudonyms(platform) if SENSITIVE else None
         captures = protected_records(sampled(batch.captures, SPEC.capture.sample_rate), SENSITIVE, pseudonyms)
         write_capture(capture.CAPTURE, captures)

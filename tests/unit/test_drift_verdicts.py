@@ -86,8 +86,8 @@ def test_default_dataset_share_is_one_half():
 @pytest.mark.parametrize("reference_rows", [1000, 50_000])
 def test_stable_windows_raise_few_multivariate_alarms(reference_rows):
     # Eight references with ten windows each (300 to 5,000 rows): the methods hold their 5% over
-    # references; windows against one fixed reference share its luck (0% to 20% measured,
-    # depending on the draw). 80 windows at a true 5%: more than 8 alarms 2% of the time.
+    # references (400 windows of this scenario: 22 and 21 alarms); windows against one fixed
+    # reference share its luck, so references vary here too.
     alarms = {"pca_reconstruction": 0, "domain_classifier": 0}
     for seed in range(8):
         rng = np.random.default_rng([reference_rows, seed])
@@ -96,4 +96,4 @@ def test_stable_windows_raise_few_multivariate_alarms(reference_rows):
             for result in analyze(MULTIVARIATE_SPEC, reference, _profile(rng, rows)).multivariate:
                 assert result.status == "ok"
                 alarms[result.method] += bool(result.drifted)
-    assert all(count <= 8 for count in alarms.values()), alarms
+    assert all(count <= _at_most(RATE, 80) for count in alarms.values()), alarms

@@ -1,6 +1,7 @@
 """Score validated records with the served model, per task: predictions (with class probabilities
 and confidence for a classifier, the value for a regression), quality signals and the capture
-records, with the model's own time measured apart from the rest."""
+records, with the model's own time measured apart from the rest. With monitoring off only the
+predictions are made: no quality signals (and so no warnings in the response), no captures."""
 
 from __future__ import annotations
 
@@ -53,15 +54,32 @@ def score(
     served: Served[ServedModel],
     records: list[dict[str, Any]],
     now: datetime,
+    monitoring: bool = True,
 ) -> ScoredBatch:
     model = served.model
     if isinstance(model, OnnxRegressor):
-        return _score_regression(spec, served.manifest.version, model, records, now)
-    return _score_classification(spec, served.manifest.version, model, records, now)
+        return _score_regression(spec, served.manifest.version, model, records, now, monitoring)
+    return _score_classification(spec, served.manifest.version, model, records, now, monitoring)
+
+
+def _observed(
+    spec: MonitoringSpec, record: dict[str, Any], monitoring: bool, events: list[QualityEvents]
+) -> list[str]:
+    """The record's quality signals, kept for the metrics; its warnings for the response."""
+    if not monitoring:
+        return []
+    found = quality_events(spec, record)
+    events.append(found)
+    return found.warnings()
 
 
 def _score_classification(
-    spec: MonitoringSpec, version: str, model: OnnxClassifier, records: list[dict[str, Any]], now: datetime
+    spec: MonitoringSpec,
+    version: str,
+    model: OnnxClassifier,
+    records: list[dict[str, Any]],
+    now: datetime,
+    monitoring: bool,
 ) -> ScoredBatch:
     started = time.perf_counter()
     probabilities = model.predict_proba(records)
@@ -71,8 +89,6 @@ def _score_classification(
         by_class = {label: round(p, PROBABILITY_DIGITS) for label, p in zip(model.classes, row, strict=True)}
         predicted = max(by_class, key=by_class.__getitem__)
         request_id = new_request_id(now)
-        found = quality_events(spec, record)
-        events.append(found)
         predictions.append(
             {
                 "request_id": request_id,
@@ -80,10 +96,11 @@ def _score_classification(
                 "prediction": predicted,
                 "probabilities": by_class,
                 "confidence": by_class[predicted],
-                "warnings": found.warnings(),
+                "warnings": _observed(spec, record, monitoring, events),
             }
         )
-        captures.append(capture_record(request_id, now, version, record, predicted, by_class))
+        if monitoring:
+            captures.append(capture_record(request_id, now, version, record, predicted, by_class))
     return ScoredBatch(version, predictions, captures, events, model_ms, spec.task)
 
 
@@ -93,6 +110,7 @@ def _score_regression(
     model: OnnxRegressor,
     records: list[dict[str, Any]],
     now: datetime,
+    monitoring: bool,
 ) -> ScoredBatch:
     started = time.perf_counter()
     values = model.predict(records)
@@ -100,10 +118,10 @@ def _score_regression(
     predictions, captures, events = [], [], []
     for record, value in zip(records, values.tolist(), strict=True):
         request_id = new_request_id(now)
-        found = quality_events(spec, record)
-        events.append(found)
+        warnings = _observed(spec, record, monitoring, events)
         predictions.append(
-            {"request_id": request_id, "model_version": version, "prediction": value, "warnings": found.warnings()}
+            {"request_id": request_id, "model_version": version, "prediction": value, "warnings": warnings}
         )
-        captures.append(capture_record(request_id, now, version, record, value))
+        if monitoring:
+            captures.append(capture_record(request_id, now, version, record, value))
     return ScoredBatch(version, predictions, captures, events, model_ms, spec.task)
