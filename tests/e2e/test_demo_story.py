@@ -131,7 +131,7 @@ def test_the_pages_open_without_console_errors_and_draw_every_widget(story):
     assert 'href="dashboard.html"' in index_dom and 'href="alerts.md"' in index_dom
     assert index_dom.count(">report.html</a>") == sum("report.html" in files for files in result.reports.values()) > 20
     alerts = (result.out / "alerts.md").read_text()
-    assert alerts.count("\n## ") == sum(e["kind"] == "notice" for e in result.events)
+    assert alerts.count("\n## ") == sum(e["kind"] in ("notice", "email") for e in result.events)
     dom = dump_dom(dashboard)
     for widget in dashboard_widgets(SPEC):
         marker = f'data-widget="{widget.title}"'
