@@ -149,7 +149,8 @@ def _decisions(value: object) -> object:
     (latencies, the reasons quoting them), other numbers to two places (a merged window's KLL
     sketches compact at random, moving an estimate in its fourth place)."""
     if isinstance(value, dict):
-        return {k: _decisions(v) for k, v in value.items() if k not in ("told", "text", "reason")}
+        free_text = ("told", "text", "reason", "subject", "body")  # Slack's and the email's notices too
+        return {k: _decisions(v) for k, v in value.items() if k not in free_text}
     if isinstance(value, list):
         return [_decisions(v) for v in value]
     if isinstance(value, float):
