@@ -1,15 +1,23 @@
-"""Notify: one incident, one notice. Each alarm notification and retraining notice on the alerts
-topic is folded into its incident (modelwatch.alerts.incident, keyed by the alarm plan: the drift
-check's alarms on one window and the retraining they start are one incident), kept in S3 between
-invocations; only what on-call must read is posted to Slack, through the incoming-webhook URL
-kept in Secrets Manager (cached): an incident's opening, an update a person must act on, and its
-recovery. A drift incident's notice is written from the check's drift.json.
+"""Notify: one incident, one notice, by email and in Slack. Each alarm notification and
+retraining notice on the alerts topic is folded into its incident (modelwatch.alerts.incident,
+keyed by the alarm plan: the drift check's alarms on one window and the retraining they start are
+one incident), kept in S3 between invocations; only what on-call must read is sent: an incident's
+opening, an update a person must act on, and its recovery. A drift incident's notice is written
+from the check's drift.json.
+
+Each notice goes out twice, rendered once (modelwatch.alerts.incident_notice): as a plain-text
+email, published on the notices topic that the email subscriptions receive (the alerts topic
+itself reaches nobody but this function), and, when Slack is configured, to Slack through the
+incoming-webhook URL kept in Secrets Manager (cached). Without Slack (an empty secret name)
+notices go by email alone.
 
 An incoming webhook cannot edit a message it posted, so an incident is one message per state
 (opened, recovered, and an update only when retraining needs a person), not one edited message.
 
-A failed post is retried with backoff; if it still fails the invocation fails, and the notice,
-recorded as unsent before the post, is posted by Lambda's retry (or the dead-letter redrive)."""
+Email goes first, then Slack; each channel's delivery is recorded in the incident. A failed Slack
+post is retried with backoff; if it still fails the invocation fails, and the notice, recorded as
+unsent before it was sent, is posted by Lambda's retry (or the dead-letter redrive), to Slack only:
+its email has gone."""
 
 from __future__ import annotations
 
@@ -26,6 +34,7 @@ from modelwatch.alerts import incident_notice as render
 from modelwatch.alerts import retraining_message, slack_webhook
 from modelwatch.alerts.alarm_message import AlarmNotice
 from modelwatch.alerts.incident import Incident, Pending
+from modelwatch.alerts.incident_notice import Outgoing
 from modelwatch.alerts.plan import PlannedAlarm, planned_alarms
 from modelwatch.catalog import layout
 from modelwatch.catalog import metrics as catalog
@@ -40,6 +49,7 @@ PLAN = planned_alarms(SPEC)
 DRIFT_PERIOD = timedelta(seconds=DRIFT_CHECK_PERIOD_SECONDS)
 # Outcomes of a routine retraining (new labelled rows) that change nothing: not an incident.
 ROUTINE_QUIET = frozenset({"rejected", "not_enough_data"})
+EMAIL, SLACK = "email", "slack"
 
 
 def _links(settings: NotifySettings) -> tuple[str, str]:
@@ -65,10 +75,13 @@ def planned_of(alarm_name: str) -> tuple[PlannedAlarm | None, str]:
 
 
 class Notifier:
-    def __init__(self, platform: Any, settings: NotifySettings, url: str) -> None:
+    """`url`: the Slack webhook's, or None when Slack is not configured (email only)."""
+
+    def __init__(self, platform: Any, settings: NotifySettings, url: str | None) -> None:
         self.platform, self.settings, self.url = platform, settings, url
         self.store = IncidentStore(platform.client("s3"), settings.data_bucket)
         self.dashboard_url, self.reports_url = _links(settings)
+        self.channels = (EMAIL, SLACK) if url else (EMAIL,)
         self.sent = 0
 
     # --- what a record does ------------------------------------------------------------------
@@ -89,7 +102,7 @@ class Notifier:
         notice = message[retraining_message.MARKER]
         planned, stack = planned_of(str(notice.get("trigger", "")))
         if planned is None or not planned.incident.startswith("drift-"):
-            self.post(retraining_message.slack_message(message, self.dashboard_url))  # schedule, manual
+            self.send(render.retraining_standalone(message, self.dashboard_url))  # schedule, manual
             return
         routine = planned.rule.metric == catalog.NEW_LABELED_ROWS.name
         if routine and notice.get("outcome") in ROUTINE_QUIET and not self.store.get(planned.incident)[0].open:
@@ -151,8 +164,14 @@ class Notifier:
         self, incident: Incident, stack: str, planned: PlannedAlarm | None, message: dict[str, Any] | None = None
     ) -> None:
         for pending in incident.to_post():
-            self.post(self.render(incident, pending, stack, planned, message))
+            outgoing = self.render(incident, pending, stack, planned, message)
+            for channel in self.channels:
+                if incident.delivered_to(pending, channel):
+                    continue  # sent there by an earlier try of this notification
+                self.send_to(channel, outgoing)
+                incident = self.store.update(incident.key, lambda i, p=pending, c=channel: i.delivered(p, c))
             incident = self.store.update(incident.key, lambda i, p=pending: i.posted(p))
+            self.sent += 1
             logger.info("incident notice sent", extra={"incident": incident.number, "notice": pending.kind})
 
     def render(
@@ -162,17 +181,17 @@ class Notifier:
         stack: str,
         planned: PlannedAlarm | None,
         message: dict[str, Any] | None,
-    ) -> dict[str, Any]:
+    ) -> Outgoing:
         links = [("Dashboard", self.dashboard_url)]
         if pending.kind == "standalone" and message is not None:
-            return retraining_message.slack_message(message, self.dashboard_url)
+            return render.retraining_standalone(message, self.dashboard_url)
         if incident.key.startswith("drift-"):
-            return self._drift_notice(incident, pending, planned, links).slack()
+            return self._drift_notice(incident, pending, planned, links).outgoing()
         if pending.kind == "opened":
             entry = incident.history[0]
             step = render.next_step(str(entry.get("metric_name")), stack, entry.get("last_good"), entry.get("refused"))
-            return render.alarm_opened(entry, str(entry.get("description", "")), step, links).slack()
-        return render.alarm_recovered(incident, pending.detail, links).slack()
+            return render.alarm_opened(entry, str(entry.get("description", "")), step, links).outgoing()
+        return render.alarm_recovered(incident, pending.detail, links).outgoing()
 
     def _drift_notice(
         self, incident: Incident, pending: Pending, planned: PlannedAlarm | None, links: list[tuple[str, str]]
@@ -219,10 +238,21 @@ class Notifier:
             "by fixing their source."
         )
 
-    def post(self, message: dict[str, Any]) -> None:
-        settings = self.settings
-        slack_webhook.post(self.url, message, settings.backoff_seconds, _log_retry, settings.timeout_seconds)
+    def send(self, outgoing: Outgoing) -> None:
+        """A notice outside any incident, to every channel (email first)."""
+        for channel in self.channels:
+            self.send_to(channel, outgoing)
         self.sent += 1
+
+    def send_to(self, channel: str, outgoing: Outgoing) -> None:
+        settings = self.settings
+        if channel == EMAIL:
+            self.platform.client("sns").publish(
+                TopicArn=settings.notices_topic, Subject=outgoing.subject, Message=outgoing.body
+            )
+        else:
+            url = self.url or ""
+            slack_webhook.post(url, outgoing.slack, settings.backoff_seconds, _log_retry, settings.timeout_seconds)
 
 
 @metrics.log_metrics
@@ -231,8 +261,10 @@ class Notifier:
 def handler(event: SNSEvent, context: Any) -> dict[str, int]:
     platform = current_platform()
     settings = platform.settings_of(NotifySettings)
-    provider = SecretsProvider(boto3_client=platform.client("secretsmanager"))
-    url = slack_webhook.webhook_url(str(provider.get(settings.slack_secret, max_age=SECRET_CACHE_SECONDS)))
+    url = None
+    if settings.slack_secret:  # Slack configured; without it, notices go by email only
+        provider = SecretsProvider(boto3_client=platform.client("secretsmanager"))
+        url = slack_webhook.webhook_url(str(provider.get(settings.slack_secret, max_age=SECRET_CACHE_SECONDS)))
     notifier = Notifier(platform, settings, url)
     for record in event.records:
         message = json.loads(record.sns.message)
@@ -241,6 +273,6 @@ def handler(event: SNSEvent, context: Any) -> dict[str, int]:
         elif "AlarmName" in message:
             notifier.alarm(message)
         else:  # not CloudWatch's, not ours: pass it on as it came
-            notifier.post({"text": json.dumps(message)[:3000]})
+            notifier.send(render.passed_on(message))
     add_metric(metrics, catalog.NOTIFICATIONS_SENT, notifier.sent)
     return {"sent": notifier.sent}

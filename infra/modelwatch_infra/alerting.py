@@ -1,6 +1,12 @@
-"""Alerts: the KMS-encrypted SNS topic, its email subscriptions and Slack notifier, and one
-CloudWatch alarm per rule of the monitoring spec (per feature or KPI where the metric has that
-dimension), plus function errors, throttles and dead letters. Every alarm notifies the topic."""
+"""Alerts: the KMS-encrypted SNS topics, and one CloudWatch alarm per rule of the monitoring spec
+(per feature or KPI where the metric has that dimension), plus function errors, throttles and
+dead letters. Every alarm notifies the alerts topic (the alerting path's own failures, the
+operations topic).
+
+The alerts topic reaches the notifier only; the notifier renders one notice per incident state
+and publishes it on the notices topic, which the email subscriptions receive (and posts it to
+Slack). The operations topic, for failures of that path itself, is email only: it does not depend
+on the notifier."""
 
 from __future__ import annotations
 
@@ -80,34 +86,45 @@ def math_expression(math: MetricMath, api: apigw.HttpApi, period: cdk.Duration) 
 
 
 class Alerting(Construct):
-    def __init__(
+    """Built in two steps: the topics first (the functions' environment names the notices topic),
+    then, once the functions exist, the notifier's subscription and the alarms (`connect`)."""
+
+    def __init__(self, scope: Construct, id: str, *, settings: DeploymentSettings) -> None:
+        super().__init__(scope, id)
+        self.settings = settings
+        self.key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="ModelWatch alerts topic")
+        self.key.add_to_resource_policy(iam.PolicyStatement.from_json(delivery.alarm_key_statement()))
+        # The alarms' and retraining's raw messages: to the notifier only.
+        self.topic = self._topic("Alerts", self.key, "ModelWatch alerts")
+        # The alerting path's own failures (the notifier failing, its dead letters) must not go
+        # through the notifier: they go to a topic with email subscriptions only.
+        self.operations = self._topic("Operations", self.key, "ModelWatch alerting failures")
+        # The notifier's notices, one per incident state: what email receives. No alarm may
+        # publish here (modelwatch.catalog.delivery.notices_topic_statements).
+        self.notices = sns.Topic(
+            self, "Notices", master_key=self.key, enforce_ssl=True, display_name="ModelWatch notices"
+        )
+        for address in settings.alert_emails:  # context alertEmails, the one place they are set
+            self.notices.add_subscription(subscriptions.EmailSubscription(address))
+            self.operations.add_subscription(subscriptions.EmailSubscription(address))
+
+    def connect(
         self,
-        scope: Construct,
-        id: str,
         *,
-        settings: DeploymentSettings,
         api: apigw.HttpApi,
         notifier: lambda_.IFunction,
         functions: dict[str, lambda_.IFunction],
         dead_letter_queues: dict[str, sqs.IQueue],
         notifier_name: str,
     ) -> None:
-        super().__init__(scope, id)
-        key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="ModelWatch alerts topic")
-        key.add_to_resource_policy(iam.PolicyStatement.from_json(delivery.alarm_key_statement()))
-        self.topic = self._topic("Alerts", key, "ModelWatch alerts")
-        # The alerting path's own failures (the notifier failing, its dead letters) must not go
-        # through the notifier: they go to a topic with email subscriptions only.
-        self.operations = self._topic("Operations", key, "ModelWatch alerting failures")
-        for address in settings.alert_emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(address))
-            self.operations.add_subscription(subscriptions.EmailSubscription(address))
+        settings = self.settings
         self.notify_dead_letters = dead_letter_queue(self, "NotifyDeadLetters")
         self.topic.add_subscription(
             subscriptions.LambdaSubscription(notifier, dead_letter_queue=self.notify_dead_letters)
         )
-        secret = secrets.Secret.from_secret_name_v2(self, "SlackWebhook", settings.slack_secret_name)
-        secret.grant_read(notifier)
+        if settings.slack_secret_name:  # Slack configured; without it the notifier emails only
+            secret = secrets.Secret.from_secret_name_v2(self, "SlackWebhook", settings.slack_secret_name)
+            secret.grant_read(notifier)
         self.alarms: list[cw.Alarm] = []
         spec = settings.spec
         # Retraining triggers are alarmed like the rest but notify nobody: the state machine they

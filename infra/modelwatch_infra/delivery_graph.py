@@ -3,7 +3,8 @@ by the policies AWS would evaluate (modelwatch.policy_evaluation): the resource'
 sender's role and the KMS key policy of an encrypted destination.
 
 The hops: alarm -> topic (and its key); topic -> subscription (a function's permission, a
-queue's policy and key) and the subscription's dead-letter queue; a function invoked
+queue's policy and key) and the subscription's dead-letter queue; a function -> each topic its
+environment names, published with its role (the notifier's notices topic); a function invoked
 asynchronously -> its dead-letter queue or failure destination; a Logs subscription -> its
 destination; an EventBridge rule -> each target (and the target's dead-letter queue); a state
 machine -> the functions, topics and buckets its tasks reach; S3 notifications and Firehose ->
@@ -286,6 +287,7 @@ class DeliveryGraph:
         return [
             *self._alarms(),
             *self._subscriptions(),
+            *self._function_publishes(),
             *self._asynchronous_functions(),
             *self._log_subscriptions(),
             *self._rules(),
@@ -407,6 +409,22 @@ class DeliveryGraph:
             redrive = subscription.get("RedrivePolicy", {}).get("deadLetterTargetArn")
             if redrive is not None:
                 yield from self._send_to_queue(f"{source} dead letters", sns, str(self.t.resolve(redrive)), context, [])
+
+    def _function_publishes(self) -> Iterator[Hop]:
+        """A function whose environment names a topic publishes there with its role (and the
+        topic's key): the notifier's notices, which the email subscriptions receive."""
+        for logical, function in self.t.of_type("AWS::Lambda::Function"):
+            variables = function.get("Environment", {}).get("Variables", {})
+            topics = sorted({str(self.t.resolve(v)) for v in variables.values()} - {"None"})
+            topics = [t for t in topics if t.startswith("arn:aws:sns:")]
+            if not topics:
+                continue
+            role = self.t.role_of(function["Role"])
+            identity = self.t.role_policies(role) if role else []
+            principal = Principal.role(self.t.arn(role)) if role else Principal.service("lambda.amazonaws.com")
+            source = f"function {_short(str(self.t.ref(logical)))}"
+            for topic in topics:
+                yield from self._publish(source, principal, topic, {"aws:SecureTransport": "true"}, identity)
 
     def _asynchronous_functions(self) -> Iterator[Hop]:
         for logical, function in self.t.of_type("AWS::Lambda::Function"):

@@ -10,7 +10,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
-from modelwatch.catalog.functions import APPROVAL
 from modelwatch.catalog.layout import APPROVALS, BACKFILL_RESULTS
 
 XRAY_REASON = (
@@ -20,6 +19,11 @@ XRAY_REASON = (
 PUBLISH_REASON = (
     "publishing to the KMS-encrypted alerts topic: CDK's grantPublish allows GenerateDataKey and "
     "GenerateDataKeyWithoutPlaintext, on that one key only"
+)
+# A function that publishes with its own role (the catalogue's publish statements).
+FUNCTION_PUBLISH_REASON = (
+    "publishing to the KMS-encrypted alerting topics (the approval notice to the alerts topic, the notifier's "
+    "notices to the notices topic): GenerateDataKey and GenerateDataKeyWithoutPlaintext, on the topics' one key only"
 )
 METRIC_READS_REASON = (
     "CloudWatch's GetMetricData and ListMetrics support no resource-level permissions (capture accounting reads "
@@ -64,7 +68,7 @@ def suppress_reviewed_findings(
     pseudonym_key: IConstruct | None = None,
 ) -> None:
     for name, built in functions.items():
-        runtime = (
+        extra = (
             {
                 "AwsSolutions-L1": "Python 3.12 is the runtime the layers' wheels are resolved and byte-compiled "
                 "for (modelwatch_infra.bundling.LAMBDA_PYTHON); both move together"
@@ -72,12 +76,14 @@ def suppress_reviewed_findings(
             if built.definition.packaging == "zip"
             else {}
         )
+        if built.definition.publishes_alerts or built.definition.publishes_notices:
+            extra["AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"] = FUNCTION_PUBLISH_REASON
         acknowledge(
             built,
             {
                 "AwsSolutions-IAM5[Resource::*]": XRAY_REASON
                 + ("; " + METRIC_READS_REASON if built.definition.reads_metrics else ""),
-                **runtime,
+                **extra,
                 **{_objects(bucket, prefix): prefix_reason(prefix) for bucket, prefix in prefixes.get(name, [])},
             },
         )
@@ -120,7 +126,6 @@ def suppress_reviewed_findings(
 def _acknowledge_approval(functions: dict, retraining: Any) -> None:
     """[retraining] approval = "manual": the approval function, its invocation, the approvers' policy."""
 
-    acknowledge(functions[APPROVAL.name], {"AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": PUBLISH_REASON})
     acknowledge(
         retraining.state_machine,
         {

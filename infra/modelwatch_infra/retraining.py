@@ -20,7 +20,6 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from modelwatch.catalog import layout
-from modelwatch.catalog.functions import APPROVAL
 from modelwatch.jobs.asl import asl_text
 from modelwatch.jobs.retraining_approval import approval_step
 from modelwatch.jobs.retraining_machine import retraining_definition
@@ -67,9 +66,9 @@ class Retraining(Construct):
         self.start_dead_letters = dead_letter_queue(self, "StartDeadLetters")
         self.approvers: iam.ManagedPolicy | None = None
         if approval is not None:
+            # The approval function publishes its notice with its own role: the stack grants that
+            # from the function catalogue (modelwatch.catalog.functions.APPROVAL.publishes_alerts).
             approval_function.grant_invoke(self.state_machine)
-            if APPROVAL.publishes_alerts:  # the approval notice, once the token is stored
-                topic.grant_publish(approval_function)
             self.approvers = self._approvers_policy(data)
 
         if spec.retraining.schedule:

@@ -33,6 +33,7 @@ class ModelWatchStack(cdk.Stack):
         storage = Storage(self, "Storage", settings)
         layers = Layers(self, "Layers", settings)
         dashboard_name = f"{settings.stack_name}-dashboard"
+        alerting = Alerting(self, "Alerting", settings=settings)
         environment = {
             catalog.DATA_BUCKET: storage.data.bucket_name,
             catalog.MODEL_BUCKET: storage.models.bucket_name,
@@ -40,6 +41,7 @@ class ModelWatchStack(cdk.Stack):
             catalog.POINTER_PARAMETER: storage.pointer.parameter_name,
             catalog.SLACK_SECRET: settings.slack_secret_name,
             catalog.DASHBOARD_NAME: dashboard_name,
+            catalog.NOTICES_TOPIC: alerting.notices.topic_arn,
         }
         inputs_key = logs_key(self, "InputsKey", "ModelWatch: log groups and queues that hold raw inputs")
         pseudonym_key = pseudonym_secret(self, settings, inputs_key)
@@ -57,7 +59,7 @@ class ModelWatchStack(cdk.Stack):
             for name, definition in catalog.FUNCTIONS.items()
         }
         fn = {name: b.function for name, b in built.items()}
-        granted = self._grant(storage, settings, built)
+        granted = self._grant(storage, settings, built, alerting)
         if pseudonym_key is not None:
             for definition in catalog.FUNCTIONS.values():
                 if catalog.PSEUDONYM_SECRET in definition.environment:
@@ -74,10 +76,7 @@ class ModelWatchStack(cdk.Stack):
             capture=fn[catalog.CAPTURE_FUNCTION.name],
             drift=fn[catalog.DRIFT.name],
         )
-        alerting = Alerting(
-            self,
-            "Alerting",
-            settings=settings,
+        alerting.connect(
             api=api.http_api,
             notifier=fn[catalog.NOTIFY.name],
             functions=fn,
@@ -111,6 +110,7 @@ class ModelWatchStack(cdk.Stack):
         for key, value in (
             (stack_outputs.ALERTS_TOPIC, alerting.topic.topic_arn),
             (stack_outputs.OPERATIONS_TOPIC, alerting.operations.topic_arn),
+            (stack_outputs.NOTICES_TOPIC, alerting.notices.topic_arn),
             (stack_outputs.SMOKE_ALARM, alerting.smoke.alarm_name),
             (stack_outputs.API_URL, api.http_api.api_endpoint),
             (stack_outputs.DRIFT_FUNCTION, fn[catalog.DRIFT.name].function_name),
@@ -147,18 +147,22 @@ class ModelWatchStack(cdk.Stack):
         )
 
     @staticmethod
-    def _grant(storage: Storage, settings: DeploymentSettings, built: dict[str, ModelWatchFunction]) -> Granted:
+    def _grant(
+        storage: Storage, settings: DeploymentSettings, built: dict[str, ModelWatchFunction], alerting: Alerting
+    ) -> Granted:
         """Least privilege, from the function catalogue (modelwatch.catalog.permissions, which the
         local runtime enforces too): each function reaches only the areas it reads or writes, the
-        model pointer only if it reads or moves it, and metrics only if it reads them."""
+        model pointer only if it reads or moves it, metrics only if it reads them, and the topics
+        it publishes to (the approval notice's alerts topic, the notifier's notices topic)."""
         resources = permissions.Resources(
             data_bucket_arn=storage.data.bucket_arn,
             model_bucket_arn=storage.models.bucket_arn,
             model_prefix=settings.model_prefix,
             pointer_arn=storage.pointer.parameter_arn,
             secrets={},  # granted with their constructs (pseudonym key, Slack webhook)
-            alerts_topic_arn="",  # granted by the alerting construct (modelwatch_infra.retraining)
-            alerts_key_arn="",
+            alerts_topic_arn=alerting.topic.topic_arn,
+            alerts_key_arn=alerting.key.key_arn,
+            notices_topic_arn=alerting.notices.topic_arn,
         )
         granted: Granted = {}
         for name, function in built.items():
@@ -171,6 +175,8 @@ class ModelWatchStack(cdk.Stack):
             for statement in permissions.pointer_statements(definition, resources):
                 function.function.add_to_role_policy(iam.PolicyStatement.from_json(statement))
             for statement in permissions.metric_statements(definition):
+                function.function.add_to_role_policy(iam.PolicyStatement.from_json(statement))
+            for statement in permissions.publish_statements(definition, resources):
                 function.function.add_to_role_policy(iam.PolicyStatement.from_json(statement))
         return granted
 

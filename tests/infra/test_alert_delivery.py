@@ -43,6 +43,40 @@ def test_the_operations_topic_has_email_only(template):
     assert subscriptions and {s["Protocol"] for s in subscriptions} == {"email"}
 
 
+def test_email_gets_the_notifiers_notices_and_the_alerts_topic_reaches_the_notifier_only(template):
+    from modelwatch.catalog.functions import NOTICES_TOPIC
+    from tests.infra.template_queries import function_resource
+
+    topics = {p["DisplayName"]: k for k, p in _resources(template, "AWS::SNS::Topic").items()}
+    by_topic: dict[str, set[str]] = {}
+    for subscription in _resources(template, "AWS::SNS::Subscription").values():
+        by_topic.setdefault(subscription["TopicArn"]["Ref"], set()).add(subscription["Protocol"])
+    assert by_topic[topics["ModelWatch alerts"]] == {"lambda"}
+    assert by_topic[topics["ModelWatch notices"]] == {"email"}
+    # The notifier is told where to publish them, and the notices topic is encrypted like the others.
+    _, notifier = function_resource(template, "notify")
+    assert notifier["Environment"]["Variables"][NOTICES_TOPIC] == {"Ref": topics["ModelWatch notices"]}
+    notices = _resources(template, "AWS::SNS::Topic")[topics["ModelWatch notices"]]
+    alerts = _resources(template, "AWS::SNS::Topic")[topics["ModelWatch alerts"]]
+    assert notices["KmsMasterKeyId"] == alerts["KmsMasterKeyId"]
+
+
+def test_without_slack_the_notifier_still_runs_and_reads_no_secret():
+    from modelwatch.catalog.functions import SLACK_SECRET
+    from tests.infra.template_queries import function_resource, role_statements
+
+    _, synthesized, _ = synthesize({"slackSecretName": ""}, nag=False)
+    template = synthesized.to_json()
+    logical, notifier = function_resource(template, "notify")
+    assert notifier["Environment"]["Variables"][SLACK_SECRET] == ""
+    actions = str([s["Action"] for s in role_statements(template, notifier["Role"]["Fn::GetAtt"][0])])
+    assert "secretsmanager" not in actions and "sns:Publish" in actions
+    subscribed = [
+        s["Endpoint"] for s in _resources(template, "AWS::SNS::Subscription").values() if s["Protocol"] == "lambda"
+    ]
+    assert subscribed == [{"Fn::GetAtt": [logical, "Arn"]}]  # subscribed all the same
+
+
 def test_synth_without_an_on_call_email_fails_naming_the_key():
     with pytest.raises(Exception, match="alertEmails is required"):
         synthesize({"alertEmails": ""}, nag=False)

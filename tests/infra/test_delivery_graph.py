@@ -42,6 +42,28 @@ def test_every_alarm_may_publish_to_both_topics(template):
     assert publishes == {"topic AlertingAlerts", "topic AlertingOperations"}
 
 
+def test_only_the_notifier_publishes_notices_and_no_alarm_may(template):
+    hops = DeliveryGraph(template, INPUTS).hops()
+    to_notices = [h for h in hops if h.sink.startswith("topic AlertingNotices") and h.step == "sns:Publish"]
+    assert [h.source for h in to_notices] == ["function NotifyFunction"]
+    assert all(h.decision.allowed for h in hops if h.source == "function NotifyFunction")
+    # An alarm pointed at the notices topic (its raw message would reach email) is refused.
+    broken = copy.deepcopy(template)
+    alarm = next(a for a in _of_type(broken, "AWS::CloudWatch::Alarm").values() if a["Properties"].get("AlarmActions"))
+    notices = _logical(broken, "AWS::SNS::Topic", "AlertingNotices")
+    alarm["Properties"]["AlarmActions"].append({"Ref": notices})
+    refused = [str(h) for h in _refused(broken)]
+    assert any("topic AlertingNotices" in line and "cloudwatch.amazonaws.com" in line for line in refused), refused
+
+
+def _drop_the_notifiers_publish_grant(template: dict) -> None:
+    role = _logical(template, "AWS::IAM::Role", "NotifyRole")
+    for policy in _of_type(template, "AWS::IAM::Policy").values():
+        if {"Ref": role} in policy["Properties"]["Roles"]:
+            statements = policy["Properties"]["PolicyDocument"]["Statement"]
+            statements[:] = [s for s in statements if s["Action"] != "sns:Publish"]
+
+
 def _drop_alarm_publishing(template: dict) -> None:
     for policy in _of_type(template, "AWS::SNS::TopicPolicy").values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
@@ -106,6 +128,7 @@ MUTATIONS: dict[str, tuple[Callable[[dict], None], str]] = {
     "no alarm on failed executions": (_drop_the_execution_failure_alarms, "alarm on ExecutionsFailed"),
     "a Deny on a dead-letter queue": (_deny_the_schedule_queue, "queue PipelineScheduleDeadLetters"),
     "alarms of another stack only": (_narrow_the_alarm_condition_to_another_stack, "topic AlertingAlerts"),
+    "the notifier without its publish grant": (_drop_the_notifiers_publish_grant, "topic AlertingNotices"),
 }
 
 

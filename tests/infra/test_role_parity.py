@@ -1,7 +1,8 @@
 """The roles the stack deploys grant exactly what the function catalogue's statements grant
 (modelwatch.catalog.permissions), which the local runtime enforces: for every function, every
 object read and write in every S3 area, listing each area, the model pointer and the metric
-reads are allowed or refused alike by the template's role and by the catalogue."""
+reads, and publishing on each alerting topic (and encrypting with the topics' key) are allowed or
+refused alike by the template's role and by the catalogue."""
 
 from __future__ import annotations
 
@@ -21,8 +22,20 @@ def _bucket(resolved: Template, starts: str) -> str:
     return resolved.arn(logical)
 
 
-def _requests(data: str, models: str) -> list[tuple[str, str, dict]]:
+def _topic(resolved: Template, starts: str) -> str:
+    (logical,) = [k for k, _ in resolved.of_type("AWS::SNS::Topic") if k.startswith(starts)]
+    return resolved.arn(logical)
+
+
+def _topic_key(resolved: Template) -> str:
+    (logical,) = [k for k, _ in resolved.of_type("AWS::KMS::Key") if k.startswith("AlertingTopicKey")]
+    return resolved.arn(logical)
+
+
+def _requests(data: str, models: str, resolved: Template) -> list[tuple[str, str, dict]]:
     found = [("ssm:GetParameter", POINTER, {}), ("ssm:PutParameter", POINTER, {})]
+    found += [("sns:Publish", _topic(resolved, f"Alerting{t}"), {}) for t in ("Alerts", "Notices", "Operations")]
+    found += [(action, _topic_key(resolved), {}) for action in ("kms:GenerateDataKey", "kms:Decrypt")]
     found.append(("cloudwatch:GetMetricData", "*", {}))
     for area in layout.AREAS.values():
         bucket, prefix = (models, layout.DEFAULT_MODEL_PREFIX) if area.bucket == "models" else (data, area.prefix)
@@ -41,11 +54,20 @@ def test_each_role_grants_what_the_catalogue_grants(template, function):
     role = properties["Role"]["Fn::GetAtt"][0]
     deployed = resolved.role_policies(role)
     data, models = _bucket(resolved, "StorageData"), _bucket(resolved, "StorageModels")
-    resources = permissions.Resources(data, models, layout.DEFAULT_MODEL_PREFIX, POINTER, {}, "", "")
+    resources = permissions.Resources(
+        data,
+        models,
+        layout.DEFAULT_MODEL_PREFIX,
+        POINTER,
+        {},
+        alerts_topic_arn=_topic(resolved, "AlertingAlerts"),
+        alerts_key_arn=_topic_key(resolved),
+        notices_topic_arn=_topic(resolved, "AlertingNotices"),
+    )
     catalogue = [permissions.role_policy(FUNCTIONS[function], resources)]
     principal = Principal.role(resolved.arn(role))
     differences = []
-    for action, resource, context in _requests(data, models):
+    for action, resource, context in _requests(data, models, resolved):
         request = Request(principal, action, resource, {"aws:SecureTransport": "true", **context})
         by_template, by_catalogue = evaluate(request, identity=deployed), evaluate(request, identity=catalogue)
         if by_template.allowed != by_catalogue.allowed:
@@ -53,8 +75,10 @@ def test_each_role_grants_what_the_catalogue_grants(template, function):
     assert differences == []
     # Not vacuous: the catalogue grants this function something, and refuses something.
     decisions = [
-        evaluate(Request(principal, a, r, c), identity=catalogue).allowed for a, r, c in _requests(data, models)
+        evaluate(Request(principal, a, r, c), identity=catalogue).allowed
+        for a, r, c in _requests(data, models, resolved)
     ]
     definition = FUNCTIONS[function]
     assert not all(decisions)
-    assert any(decisions) == bool(definition.areas() or definition.pointer or definition.reads_metrics)
+    publishes = definition.publishes_alerts or definition.publishes_notices
+    assert any(decisions) == bool(definition.areas() or definition.pointer or definition.reads_metrics or publishes)

@@ -1,6 +1,8 @@
 """Alerts survive a Slack outage: while Slack answers 500, each notice is tried as Lambda tries an
 asynchronous invocation and then kept in the notifier's dead-letter queue; once Slack answers,
-the redrive hands every kept notice to the notifier again, in order, and the queue is empty."""
+the redrive hands every kept notice to the notifier again, in order, and the queue is empty.
+Email does not wait for Slack: each notice is emailed at once, and never again by the retries or
+the redrive."""
 
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ def test_notices_are_dead_lettered_while_slack_fails_and_redriven_after():
         for notice in notices:
             stack.publish_alert(f"ALARM: {notice['AlarmName']}", json.dumps(notice))
         assert slack.received == [] and _waiting(stack) == 3
+        emailed = [e["subject"].split(":")[0] for e in stack.emails()]
+        assert emailed == [f"ModelWatch-Alarm{i}" for i in range(3)]  # once each, though each ran 3 times
         assert slack.attempts == 3 * (1 + ASYNC_RETRY_ATTEMPTS) * 3  # 3 posts per invocation, 3 invocations each
 
         still_down = stack.redrive_alerts()
@@ -43,6 +47,7 @@ def test_notices_are_dead_lettered_while_slack_fails_and_redriven_after():
             "Alarm1",
             "Alarm2",
         ]
+        assert stack.emails() == []  # the redrive posted to Slack only
     finally:
         slack.close()
         stack.stop()

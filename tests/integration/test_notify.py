@@ -1,6 +1,8 @@
-"""The Slack notifier against a local HTTP receiver, with real alarm notifications of both forms:
-one notice per incident (modelwatch.alerts.incident), saying what happened, since when, against
-which threshold, and what to do next; a drift incident's from the check's own drift.json."""
+"""The notifier against a local Slack receiver and the notices topic (what the email
+subscriptions receive), with real alarm notifications of both forms: one notice per incident
+(modelwatch.alerts.incident), saying what happened, since when, against which threshold, and what
+to do next; a drift incident's from the check's own drift.json. Every notice is one email too,
+with or without Slack, and never twice."""
 
 from __future__ import annotations
 
@@ -100,6 +102,7 @@ def no_incidents(stack):
             s3.delete_object(Bucket=bucket, Key=key)
 
     clear()
+    stack.emails()  # what earlier tests emailed
     yield
     clear()
 
@@ -335,6 +338,15 @@ def test_a_drift_incident_is_one_notice_from_its_report_and_one_recovery(stack, 
         for key in (opened_key, recovered_key):
             s3.delete_object(Bucket=bucket, Key=key)
     opened, recovered = receiver.received
+    # By email too: the same two notices, the report's links written out.
+    emailed_opened, emailed_recovered = stack.emails()
+    assert (
+        emailed_opened["subject"] == "DatasetDriftShare: v1, 1d window: drift share 0.80 (income, age, score, region)"
+    )
+    assert "\nThis check's report: https://us-east-1.console.aws.amazon.com/s3/object/" in emailed_opened["body"]
+    assert "Drifted features, largest effect first" in emailed_opened["body"]
+    assert emailed_recovered["subject"] == "Recovered: drift (1d window) since 2026-11-26 10:02 UTC"
+    assert "Promoted retrained-run-1" in emailed_recovered["body"]
     assert opened["text"] == (
         ":red_circle: DatasetDriftShare: v1, 1d window: drift share 0.80 (income, age, score, region)"
     )
@@ -351,3 +363,80 @@ def test_a_drift_incident_is_one_notice_from_its_report_and_one_recovery(stack, 
     assert "after 60 min" in text and "Promoted retrained-run-1" in text and "v2" in text
     # The folded per-feature alarm, which joined the incident silently, names its features.
     assert "MaxDriftScore 0.570 (alarm when > 0.300): DriftScore of age 0.570, income 0.410, score 0.350" in text
+
+
+def test_each_notice_is_one_plain_text_email_with_the_title_as_its_subject(stack, slack):
+    receiver = slack()
+    invoke("notify", _sns(SINGLE_METRIC))
+    (email,) = stack.emails()
+    (posted,) = receiver.received
+    assert email["subject"] == "HighPredictionLatency: PredictionLatency 612.300 ms since 2026-11-26 10:03 UTC"
+    assert posted["text"].endswith(email["subject"])
+    body = email["body"]
+    assert body.startswith(email["subject"] + "\n\n")
+    assert "threshold is > 500.000 ms" in body and "Next step: " in body and "modelwatch promote" in body
+    assert "*" not in body and "`" not in body  # Slack's mrkdwn, read as plain text
+    assert "\nDashboard: https://us-east-1.console.aws.amazon.com/cloudwatch/" in body
+
+
+def test_without_slack_every_notice_still_goes_by_email(stack, monkeypatch):
+    monkeypatch.setitem(stack.environment, SLACK_SECRET, "")  # Slack not configured
+    recovered = SINGLE_METRIC | {
+        "OldStateValue": "ALARM",
+        "NewStateValue": "OK",
+        "StateChangeTime": "2026-11-26T10:20:00.000+0000",
+        "NewStateReason": "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint "
+        "was treated as [NonBreaching].",
+    }
+    assert invoke("notify", _sns(SINGLE_METRIC, recovered, *RETRAINING_NOTICES[1:])).result == {"sent": 4}
+    subjects = [e["subject"] for e in stack.emails()]
+    assert subjects == [
+        "HighPredictionLatency: PredictionLatency 612.300 ms since 2026-11-26 10:03 UTC",
+        "Recovered: HighPredictionLatency at 2026-11-26 10:20 UTC",
+        "Retraining not enough data: Nothing trained: 412 labelled rows in the lookback window, 1,000 needed",
+        "Retraining failed: Failed: RuntimeError: training ran out of memory",
+    ]
+
+
+def test_a_recovery_without_a_datapoint_says_so(stack, monkeypatch):
+    monkeypatch.setitem(stack.environment, SLACK_SECRET, "")
+    recovered = SINGLE_METRIC | {
+        "OldStateValue": "ALARM",
+        "NewStateValue": "OK",
+        "StateChangeTime": "2026-11-26T10:20:00.000+0000",
+        "NewStateReason": "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint "
+        "was treated as [NonBreaching].",
+    }
+    invoke("notify", _sns(SINGLE_METRIC, recovered))
+    _, email = stack.emails()
+    assert "now —" not in email["body"]
+    assert "no datapoint in its latest period, which this alarm counts as not breaching" in email["body"]
+
+
+def test_while_slack_fails_the_email_goes_once_and_the_retry_posts_to_slack_only(stack, slack):
+    receiver = slack(failures=10)
+    with pytest.raises(Exception, match="Slack answered 500"):
+        invoke("notify", _sns(SINGLE_METRIC))
+    assert len(stack.emails()) == 1 and not receiver.received  # email does not wait for Slack
+    receiver.failures = 0
+    assert invoke("notify", _sns(SINGLE_METRIC)).result == {"sent": 1}  # Lambda's retry
+    assert stack.emails() == [] and len(receiver.received) == 1
+
+
+def test_an_approval_notice_emails_its_commands(stack, monkeypatch):
+    monkeypatch.setitem(stack.environment, SLACK_SECRET, "")
+    waiting = {
+        "modelwatch_retraining": {
+            "outcome": "awaiting_approval",
+            "run_id": "run-9",
+            "trigger": "manual",
+            "timeout_hours": 24,
+            "decision": {"challenger_version": "retrained-run-9", "reason": "accuracy 0.80 >= 0.75"},
+            "approve": "modelwatch approve run-9 --stack ModelWatch",
+            "reject": 'modelwatch reject run-9 --stack ModelWatch --reason "..."',
+        }
+    }
+    invoke("notify", _sns(waiting))
+    (email,) = stack.emails()
+    assert email["subject"] == "ModelWatch retraining: approval needed for run-9"
+    assert "Approve: modelwatch approve run-9 --stack ModelWatch" in email["body"]

@@ -58,6 +58,7 @@ def deployed():
             TopicArn=operations, AttributeName="Policy", AttributeValue=json.dumps({"Statement": policy})
         )
         sns.subscribe(TopicArn=operations, Protocol="email", Endpoint="oncall@example.com")
+        sns.subscribe(TopicArn=stack.notices_topic, Protocol="email", Endpoint="oncall@example.com")
         cloudwatch.put_metric_alarm(
             AlarmName="ModelWatch-Smoke",
             Namespace="ModelWatch",
@@ -73,6 +74,7 @@ def deployed():
         outputs = {
             stack_outputs.ALERTS_TOPIC: stack.alerts_topic,
             stack_outputs.OPERATIONS_TOPIC: operations,
+            stack_outputs.NOTICES_TOPIC: stack.notices_topic,
             stack_outputs.SMOKE_ALARM: "ModelWatch-Smoke",
             stack_outputs.API_URL: api_url,
             stack_outputs.DATA_BUCKET: stack.platform.settings.data_bucket,
@@ -121,7 +123,7 @@ def _smoke(endpoint: str, api_url: str) -> subprocess.CompletedProcess:
 
 
 def test_smoke_prints_every_hop_and_exits_0(deployed):
-    _, endpoint, api_url = deployed
+    stack, endpoint, api_url = deployed
     result = _smoke(endpoint, api_url)
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stdout + result.stderr
@@ -132,6 +134,7 @@ def test_smoke_prints_every_hop_and_exits_0(deployed):
         "alarm -> topic modelwatch-operations (topic and key policies)",
         "topic modelwatch-alerts -> notifier (permission)",
         "topic modelwatch-operations -> oncall@example.com",
+        f"topic {stack.notices_topic.rsplit(':', 1)[-1]} -> oncall@example.com",  # the incident notices
         "alarm -> topic modelwatch-alerts (notice delivered)",
         "alarm -> topic modelwatch-operations (notice delivered)",
         "API /predict",

@@ -160,3 +160,30 @@ def test_an_alarm_notice_says_since_when_against_what_and_the_next_step():
     assert notice.title == "ModelLoadFailed: ModelLoadFailed 1.000 since 2026-11-26 10:00 UTC"
     assert "`modelwatch promote v1 --stack ModelWatch`" in step and "publish v2 again" in step
     assert dict(notice.fields)["Still served"] == "v1"
+
+
+def test_an_email_subject_is_one_ascii_line_of_at_most_100_characters():
+    assert (
+        render.email_subject("Drift (1d window) since —\n2026 → now …") == "Drift (1d window) since - 2026 -> now ..."
+    )
+    long = render.email_subject("DatasetDriftShare: " + "feature, " * 30)
+    assert len(long) == 100 and long.endswith("...")
+    assert render.email_subject("café ✓").isascii() and render.email_subject("") == "ModelWatch notice"
+
+
+def test_an_email_reads_slacks_markup_as_plain_text():
+    notice = render.Notice(
+        "ALARM", "T: x", "*bold* and `code`", [("Alarm", "_A_")], ["*Next step*: do it"], [("Dashboard", "https://d")]
+    )
+    subject, body = notice.email()
+    assert subject == "T: x"
+    assert body == "T: x\n\nbold and code\n\nAlarm: A\n\nNext step: do it\n\nDashboard: https://d\n"
+
+
+def test_a_channel_that_has_a_notice_is_not_sent_it_again():
+    incident = _changed(Incident("HighPredictionLatency"), "A", "OK", "ALARM")
+    (opened,) = incident.to_post()
+    emailed = incident.delivered(opened, "email")
+    assert emailed.delivered_to(opened, "email") and not emailed.delivered_to(opened, "slack")
+    assert emailed.to_post() == [opened] and emailed.delivered(opened, "email") == emailed
+    assert emailed.delivered(opened, "slack").posted(opened).to_post() == []

@@ -81,9 +81,17 @@ def _s3_requests(operation: str, params: dict[str, Any]) -> list[tuple[str, str,
 class LocalAccess:
     """The account's authorization as AWS evaluates it, for the local stack's resources."""
 
-    def __init__(self, region: str, environment: dict[str, str], alerts_topic_arn: str, alerts_key_arn: str) -> None:
+    def __init__(
+        self,
+        region: str,
+        environment: dict[str, str],
+        alerts_topic_arn: str,
+        alerts_key_arn: str,
+        notices_topic_arn: str = "",
+    ) -> None:
         self.region, self.environment = region, environment
         self.alerts_topic_arn, self.alerts_key_arn = alerts_topic_arn, alerts_key_arn
+        self.notices_topic_arn = notices_topic_arn
         self.refusals: list[Refusal] = []
         # Resource-based policies of functions: what the stack's subscriptions and rules add
         # (SNS may invoke the notifier, for the alerts topic only).
@@ -136,6 +144,7 @@ class LocalAccess:
             secrets=secrets,
             alerts_topic_arn=self.alerts_topic_arn,
             alerts_key_arn=self.alerts_key_arn,
+            notices_topic_arn=self.notices_topic_arn,
         )
 
     def role_policies(self, function: str) -> list[dict[str, Any]]:

@@ -65,6 +65,7 @@ FAKE_AWS_ENVIRONMENT = {
 
 
 PSEUDONYM_SECRET_NAME = "modelwatch/pseudonym-key"
+NOTICES_TOPIC_NAME = "modelwatch-notices"
 
 
 @dataclass
@@ -116,8 +117,9 @@ def local_environment(spec_path: Path, monitoring: bool = True) -> dict[str, str
         catalog.MODEL_BUCKET: "modelwatch-models",
         catalog.MODEL_PREFIX: layout.DEFAULT_MODEL_PREFIX,
         catalog.POINTER_PARAMETER: "/modelwatch/current-model",
-        catalog.SLACK_SECRET: "modelwatch/slack-webhook",
+        catalog.SLACK_SECRET: "",  # Slack is not configured until connect_slack; email always is
         catalog.DASHBOARD_NAME: "ModelWatch-dashboard",
+        catalog.NOTICES_TOPIC: f"arn:aws:sns:{FAKE_AWS_ENVIRONMENT['AWS_REGION']}:{ACCOUNT}:{NOTICES_TOPIC_NAME}",
         catalog.PSEUDONYM_SECRET: PSEUDONYM_SECRET_NAME,
         "AWS_REGION": FAKE_AWS_ENVIRONMENT["AWS_REGION"],
         "MODELWATCH_MONITORING": "on" if monitoring else "off",
@@ -164,13 +166,14 @@ class LocalStack:
         self._set_up_alerting(settings.region)
         # CloudWatch: metrics from the functions' EMF lines, and the spec's alarms over them.
         self.metrics = MetricStore(mirror=self._put_read_back)
-        self._slack_connected = False
         self.alarms = AlarmEvaluator(self.platform.spec, self.metrics, region=settings.region)
         self.retraining = self._retraining_machine()
 
     def _set_up_alerting(self, region: str) -> None:
-        """The alerts topic (KMS-encrypted, with the stack's topic policy and key policy, from
-        modelwatch.catalog.delivery), a queue subscribed to it that holds what it published, and
+        """The alerts topic and the notices topic (KMS-encrypted with one key, with the stack's
+        topic policies and key policy, from modelwatch.catalog.delivery), a queue subscribed to
+        the alerts topic that holds what it published, one subscribed to the notices topic
+        standing in for the email subscriptions (SNS emails the subject and the message), and
         each asynchronous function's dead-letter queue (encrypted with the inputs key where its
         events carry inputs, as deployed). Every delivery among them is judged by LocalAccess."""
         sns, sqs, kms = (self.platform.client(s) for s in ("sns", "sqs", "kms"))
@@ -189,8 +192,19 @@ class LocalStack:
             ]
         )
         sns.set_topic_attributes(TopicArn=self.alerts_topic, AttributeName="KmsMasterKeyId", AttributeValue=topic_key)
+        # Named per stack: stacks in one process share moto's backend (and would share its emails).
+        self.notices_topic = sns.create_topic(Name=f"{NOTICES_TOPIC_NAME}-{id(self)}")["TopicArn"]
+        self.environment[catalog.NOTICES_TOPIC] = self.notices_topic
+        policy = json.dumps(
+            {"Version": "2012-10-17", "Statement": delivery.notices_topic_statements(self.notices_topic)}
+        )
+        sns.set_topic_attributes(TopicArn=self.notices_topic, AttributeName="Policy", AttributeValue=policy)
+        sns.set_topic_attributes(TopicArn=self.notices_topic, AttributeName="KmsMasterKeyId", AttributeValue=topic_key)
         self._inbox = sqs.create_queue(QueueName="modelwatch-alerts-inbox")["QueueUrl"]
-        self.platform.access = self.access = LocalAccess(region, self.environment, self.alerts_topic, topic_key)
+        self._mailbox = sqs.create_queue(QueueName=f"modelwatch-email-{id(self)}")["QueueUrl"]
+        self.platform.access = self.access = LocalAccess(
+            region, self.environment, self.alerts_topic, topic_key, self.notices_topic
+        )
         alarm_actions.install()  # alarms moto holds execute their SNS actions, judged by the same policies
         inputs_key = kms.create_key(Description="modelwatch inputs", Policy=json.dumps({"Statement": [root]}))
         self.dead_letter_queues: dict[str, str] = {}
@@ -211,6 +225,12 @@ class LocalStack:
             "QueueArn"
         ]
         sns.subscribe(TopicArn=self.alerts_topic, Protocol="sqs", Endpoint=inbox_arn)
+        mailbox_arn = sqs.get_queue_attributes(QueueUrl=self._mailbox, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self._mail_subscription = sns.subscribe(TopicArn=self.notices_topic, Protocol="sqs", Endpoint=mailbox_arn)[
+            "SubscriptionArn"
+        ]
 
     def set_topic_policy(self, statements: list[dict[str, Any]]) -> None:
         """The alerts topic's policy (replacing SNS's default, as a deployed topic policy does)."""
@@ -432,22 +452,22 @@ class LocalStack:
         raise ValueError(f"task resource {resource} is not supported locally")
 
     def connect_slack(self, webhook_url: str) -> None:
-        """Subscribe the notifier to the alerts topic, posting to `webhook_url` (kept in Secrets
-        Manager, as deployed)."""
+        """Configure Slack: the notifier posts to `webhook_url` (kept in Secrets Manager, as
+        deployed) besides emailing. Without it the notifier still runs, and emails only."""
         name = f"modelwatch/slack-webhook-{id(self)}"  # the notifier caches secrets by name
         self.platform.client("secretsmanager").create_secret(Name=name, SecretString=webhook_url)
         self.environment[catalog.SLACK_SECRET] = name
-        self._slack_connected = True
 
     def publish_alert(self, subject: str, message: str) -> dict[str, Any]:
-        """Publish on the alerts topic; with Slack connected, SNS invokes the notifier with it."""
+        """Publish on the alerts topic; SNS invokes the notifier with it (its subscription), which
+        emails the notice through the notices topic, and posts it to Slack when connected."""
         published = self.platform.client("sns").publish(TopicArn=self.alerts_topic, Subject=subject, Message=message)
         delivered = self.access.topic_delivery(catalog.NOTIFY.name, self.alerts_topic)
-        if self._slack_connected and not delivered:
+        if not delivered:
             self.access.refuse(
                 self.clock(), "the alerts topic", "the notify function", "lambda:InvokeFunction", delivered
             )
-        elif self._slack_connected:
+        else:
             record = {
                 "EventSource": "aws:sns",
                 "Sns": {
@@ -500,6 +520,20 @@ class LocalStack:
             for message in batch:
                 found.append(json.loads(json.loads(message["Body"])["Message"]))
                 sqs.delete_message(QueueUrl=self._inbox, ReceiptHandle=message["ReceiptHandle"])
+
+    def emails(self) -> list[dict[str, str]]:
+        """What the email subscriptions received since the last call: each notice the notices
+        topic carried, as SNS emails it ({"subject", "body"}), in the order published."""
+        sqs = self.platform.client("sqs")
+        found = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self._mailbox, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return found
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                found.append({"subject": envelope.get("Subject") or "", "body": envelope["Message"]})
+                sqs.delete_message(QueueUrl=self._mailbox, ReceiptHandle=message["ReceiptHandle"])
 
     def objects(self, prefix: str, bodies: bool = True) -> dict[str, bytes]:
         bucket = self.platform.settings.data_bucket

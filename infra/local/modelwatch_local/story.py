@@ -15,8 +15,9 @@ Then four incidents, each caught by the monitoring and mended:
    high (it cannot see a new P(y|x)), the labelled accuracy falls: concept-drift verdict,
    accuracy alarm, retraining.
 
-Every step is printed as it happens, Slack's messages as on-call reads them; DIR gets the
-reports of every check, timeline.json, alerts.md, dashboard.html and index.html.
+Every step is printed as it happens, Slack's messages and the emails' subjects as on-call reads
+them; DIR gets the reports of every check, timeline.json, alerts.md (every notice, as Slack and
+as email received it), dashboard.html and index.html.
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ class Story:
         return json.loads(self.stack.objects(key)[key])
 
     def alarms(self, phase: str) -> None:
-        """CloudWatch evaluating the alarms now; what changed, what retraining did, what Slack got."""
+        """CloudWatch evaluating the alarms now; what changed, what retraining did, what Slack and
+        the email subscriptions got."""
         now = self.stack.clock()
         round_ = self.stack.evaluate_alarms()
         for change in round_.changes:
@@ -216,6 +218,8 @@ class Story:
         for message in self.slack.received[self._sent :]:
             self.timeline.notice(now, message)
         self._sent = len(self.slack.received)
+        for mail in self.stack.emails():
+            self.timeline.email(now, mail)
 
     # --- the phases ---------------------------------------------------------------------------
     def phase(self, name: str, line: str, **details: Any) -> None:

@@ -87,6 +87,7 @@ def write_pages(out: Path, stack: LocalStack, alarm_history: list[dict[str, Any]
     story_lines = "".join(
         f"<li><code>{html.escape(e['at'])}</code> {html.escape(e['told'])}</li>" for e in timeline.events if "told" in e
     )
+    slack, emailed = len(timeline.notices), len(timeline.emails)
     index = out / "index.html"
     index.write_text(f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ModelWatch demo</title>
@@ -96,7 +97,7 @@ td, th {{ padding: 2px 10px; text-align: left; }} tr:nth-child(even) {{ backgrou
 <h1>ModelWatch demo</h1>
 <ul>
 <li><a href="dashboard.html">The dashboard</a>: the CloudWatch dashboard's widgets over the simulated time</li>
-<li><a href="alerts.md">alerts.md</a>: every notice as sent to Slack ({len(timeline.notices)})</li>
+<li><a href="alerts.md">alerts.md</a>: every notice as sent to Slack ({slack}) and by email ({emailed})</li>
 <li><a href="timeline.json">timeline.json</a>: every event ({len(timeline.events)})</li>
 </ul>
 <h2>What happened</h2><ul>{story_lines}</ul>

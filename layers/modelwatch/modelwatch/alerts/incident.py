@@ -14,9 +14,10 @@ the incident "drift-<window>"; any other alarm (latency, errors, a refused model
 - When its last raised alarm returns to OK the incident closes: one notice ("recovered"), with
   what happened in between.
 
-A notice is recorded as unsent before it is posted and marked sent after: an invocation that
-fails between the two (Slack down) is retried by Lambda and posts it then, never twice once
-posted (the store's writes are conditional, modelwatch.data_access.incident_store)."""
+A notice is recorded as unsent before it is sent and marked sent after, per channel (email, then
+Slack) and once every channel has it: an invocation that fails between the two (Slack down) is
+retried by Lambda and sends it then, and only where it had not gone, never twice once sent (the
+store's writes are conditional, modelwatch.data_access.incident_store)."""
 
 from __future__ import annotations
 
@@ -151,6 +152,15 @@ class Incident:
         if check is None or self.opened_on is not None or not self.open:
             return self
         return replace(self, opened_on=check)
+
+    def delivered(self, pending: Pending, channel: str) -> Incident:
+        """One channel (email, Slack) has the notice: a retry after another channel failed does
+        not send it there again."""
+        mark = f"{pending.id}>{channel}"
+        return self if mark in self.sent else replace(self, sent=(*self.sent, mark)[-50:])
+
+    def delivered_to(self, pending: Pending, channel: str) -> bool:
+        return f"{pending.id}>{channel}" in self.sent
 
     def posted(self, pending: Pending) -> Incident:
         return replace(

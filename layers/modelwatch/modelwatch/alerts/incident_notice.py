@@ -9,6 +9,7 @@ threshold, and the next step for its metric."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,19 +69,48 @@ class Notice:
         return {"text": f"{icon} {self.title}"[:3000], "blocks": blocks}
 
     def email(self) -> tuple[str, str]:
-        """(subject, body): SNS subjects are at most 100 characters, ASCII without line breaks."""
-        subject = self.title.encode("ascii", "replace").decode()[:100]
+        """(subject, body): the title as the subject, the notice as plain text with its links."""
         lines = [self.title, "", _plain(self.summary), ""]
         lines += [f"{k}: {_plain(v)}" for k, v in self.fields]
         for detail in self.details:
-            lines += ["", _plain(detail)]
+            if detail:
+                lines += ["", _plain(detail)]
         if self.links:
             lines += ["", *(f"{label}: {url}" for label, url in self.links)]
-        return subject, "\n".join(lines) + "\n"
+        return email_subject(self.title), "\n".join(lines) + "\n"
+
+    def outgoing(self) -> Outgoing:
+        subject, body = self.email()
+        return Outgoing(self.slack(), subject, body)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One notice in each channel's form: Slack's Block Kit message, and the email's subject and
+    plain-text body (published on the notices topic, which the email subscriptions receive)."""
+
+    slack: dict[str, Any]
+    subject: str
+    body: str
+
+
+# What a title's typography reads as in ASCII (SNS subjects are ASCII).
+_ASCII = {"—": "-", "–": "-", "→": "->", "…": "...", "•": "-", "≥": ">=", "≤": "<=", "×": "x"}
+SUBJECT_MAX = 100  # SNS: at most 100 characters
+
+
+def email_subject(title: str) -> str:
+    """An SNS subject from a title: ASCII, printable, one line, at most 100 characters (a cut
+    one ends in "...")."""
+    text = "".join(_ASCII.get(c, c) for c in " ".join(title.split()))
+    text = "".join(c if " " <= c <= "~" else "?" for c in text).strip() or "ModelWatch notice"
+    return text if len(text) <= SUBJECT_MAX else text[: SUBJECT_MAX - 3].rstrip() + "..."
 
 
 def _plain(text: str) -> str:
-    return text.replace("*", "").replace("`", "")
+    """Slack's mrkdwn (bold, code, italic) as plain text."""
+    text = text.replace("*", "").replace("`", "")
+    return re.sub(r"(?<!\w)_(.+?)_(?!\w)", r"\1", text, flags=re.S)
 
 
 def _number(value: Any, digits: int = 3) -> str:
@@ -317,6 +347,28 @@ def retraining_line(notice: dict[str, Any]) -> str:
     return f"Retraining ({notice.get('trigger', '?')}): {retraining_message.summary(notice)}"
 
 
+def retraining_standalone(message: dict[str, Any], dashboard_url: str) -> Outgoing:
+    """A retraining run outside any incident (schedule, manual, or after its incident closed), as
+    it is: Slack's message and the email's."""
+    notice = message[retraining_message.MARKER]
+    outcome = str(notice.get("outcome", "failed"))
+    told = _plain(retraining_message.summary(notice))
+    if outcome == "awaiting_approval":
+        subject = retraining_message.approval_subject(str(notice.get("run_id", "")))
+    else:
+        subject = email_subject(f"Retraining {outcome.replace('_', ' ')}: {told}")
+    lines = [f"Retraining {outcome.replace('_', ' ')}", "", told, ""]
+    lines += [f"{k}: {v}" for k, v in retraining_message.fields_of(notice, outcome)]
+    lines += ["", f"Dashboard: {dashboard_url}"]
+    return Outgoing(retraining_message.slack_message(message, dashboard_url), subject, "\n".join(lines) + "\n")
+
+
+def passed_on(message: Any) -> Outgoing:
+    """A message on the alerts topic that is neither CloudWatch's nor ModelWatch's: as it came."""
+    text = json.dumps(message, indent=1)
+    return Outgoing({"text": json.dumps(message)[:3000]}, "ModelWatch: a message on the alerts topic", text + "\n")
+
+
 def retraining_update(incident: Any, notice: dict[str, Any], links: list[tuple[str, str]]) -> Notice:
     outcome = str(notice.get("outcome", "failed")).replace("_", " ")
     title = f"Update: {incident.key} incident since {_when(incident.opened_at)}: retraining {outcome}"
@@ -369,9 +421,14 @@ def alarm_recovered(incident: Any, entry: dict[str, Any], links: list[tuple[str,
     first = incident.history[0] if incident.history else entry
     took = _duration(first.get("since") or first.get("at"), entry.get("at"))
     title = f"Recovered: {first.get('rule', entry.get('alarm'))} at {_when(entry.get('at'))}"
+    now = (
+        f"now {_value(entry)}"
+        if isinstance(entry.get("value"), int | float)
+        else "no datapoint in its latest period, which this alarm counts as not breaching"
+    )
     summary = (
         f"{first.get('metric_name', '')} is back within its threshold ({entry.get('comparison', '')} "
-        f"{_number(entry.get('threshold'))} alarms): now {_value(entry)}"
+        f"{_number(entry.get('threshold'))} alarms): {now}"
         f"{f', after {took}' if took else ''} (raised at {_when(first.get('at'))}, peak notified "
         f"{_value(first)})."
     )

@@ -1,5 +1,5 @@
 """The retraining state machine's notice on the alerts topic, rendered as a Slack Block Kit
-message: what started the run, what it decided and why; when a person must approve the
+message and as a plain-text email: what started the run, what it decided and why; when a person must approve the
 challenger, the exact commands that approve or reject it (in the notice itself too, so the
 email subscription's copy says the same)."""
 
@@ -66,11 +66,7 @@ def summary(notice: dict[str, Any]) -> str:
     return f"Failed: {error.get('Error', 'error')}: {error.get('Cause', '')}"
 
 
-def slack_message(message: dict[str, Any], dashboard_url: str) -> dict[str, Any]:
-    notice = message[MARKER]
-    outcome = str(notice.get("outcome", "failed"))
-    icon = ICONS.get(outcome, ":red_circle:")
-    told = summary(notice)
+def fields_of(notice: dict[str, Any], outcome: str) -> list[tuple[str, str]]:
     fields = [
         ("Outcome", outcome.replace("_", " ")),
         ("Trigger", str(notice.get("trigger", "—"))),
@@ -85,6 +81,15 @@ def slack_message(message: dict[str, Any], dashboard_url: str) -> dict[str, Any]
                 f"champion {_number(decision.get('champion'))} on {decision.get('holdout_rows', 0):,} rows",
             )
         )
+    return fields
+
+
+def slack_message(message: dict[str, Any], dashboard_url: str) -> dict[str, Any]:
+    notice = message[MARKER]
+    outcome = str(notice.get("outcome", "failed"))
+    icon = ICONS.get(outcome, ":red_circle:")
+    told = summary(notice)
+    fields = fields_of(notice, outcome)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"Retraining: {outcome.replace('_', ' ')}"}},
         {"type": "section", "text": {"type": "mrkdwn", "text": told[:3000]}},

@@ -2,6 +2,10 @@
 writes these statements into the topics' policies and the topic key's policy, and the local
 runtime attaches the same statements to its topics and evaluates them on every publish.
 
+The notices topic carries what the notifier rendered (one notice per incident state) to the email
+subscriptions; the alerts topic carries the alarms' and retraining's raw messages to the notifier
+only. No alarm may publish on the notices topic (its raw messages would reach email again).
+
 A topic policy replaces SNS's default policy, which is what lets same-account sources publish:
 so a topic with a policy must name every service that publishes to it. CloudWatch alarms
 publish as the service principal, limited here to this account and to this stack's alarms
@@ -54,6 +58,13 @@ def tls_only_statement(topic_arn: str) -> dict[str, Any]:
         "Resource": topic_arn,
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }
+
+
+def notices_topic_statements(topic_arn: str) -> list[dict[str, Any]]:
+    """The notices topic's policy: TLS only, and no statement for CloudWatch, so no alarm can
+    publish there. The notifier publishes with its role (same account: its role's sns:Publish and
+    the topic key's account statement suffice, modelwatch.catalog.permissions)."""
+    return [tls_only_statement(topic_arn)]
 
 
 def alarm_key_statement() -> dict[str, Any]:

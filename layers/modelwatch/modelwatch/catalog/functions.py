@@ -31,7 +31,10 @@ DATA_BUCKET = "MODELWATCH_DATA_BUCKET"
 MODEL_BUCKET = "MODELWATCH_MODEL_BUCKET"
 MODEL_PREFIX = "MODELWATCH_MODEL_PREFIX"
 POINTER_PARAMETER = "MODELWATCH_POINTER_PARAMETER"
+# The Slack webhook's secret; empty: Slack is not configured (notices still go out by email).
 SLACK_SECRET = "MODELWATCH_SLACK_SECRET"
+# The notices topic: the notifier's rendered incident notices, which email subscribes to.
+NOTICES_TOPIC = "MODELWATCH_NOTICES_TOPIC"
 DASHBOARD_NAME = "MODELWATCH_DASHBOARD_NAME"
 # The secret sensitive features are hashed with (empty when the spec hashes none).
 PSEUDONYM_SECRET = "MODELWATCH_PSEUDONYM_SECRET"
@@ -85,6 +88,8 @@ class FunctionDefinition:
     reads_metrics: bool = False
     # Publishes on the alerts topic with its own role (the approval notice).
     publishes_alerts: bool = False
+    # Publishes on the notices topic with its own role (the notifier's incident notices, for email).
+    publishes_notices: bool = False
     # invocation "api": the HTTP API route (POST) it answers.
     route: str | None = None
     # invocation "schedule": how often EventBridge runs it.
@@ -175,7 +180,7 @@ DRIFT = FunctionDefinition(
 )
 NOTIFY = FunctionDefinition(
     "notify",
-    "alarm and retraining notices to Slack, one per incident",
+    "alarm and retraining notices to email (the notices topic) and Slack, one per incident state",
     "sns",
     memory_mb=256,
     timeout_seconds=60,
@@ -185,7 +190,8 @@ NOTIFY = FunctionDefinition(
     reads=(REPORTS, INCIDENTS),
     writes=(INCIDENTS,),
     pointer="read",  # a refused model's notice names the last good version (the pointer's history)
-    environment=(*BASE_ENVIRONMENT, SLACK_SECRET, DASHBOARD_NAME),
+    environment=(*BASE_ENVIRONMENT, SLACK_SECRET, DASHBOARD_NAME, NOTICES_TOPIC),
+    publishes_notices=True,
 )
 RETRAIN = FunctionDefinition(
     "retrain",

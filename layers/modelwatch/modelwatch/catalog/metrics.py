@@ -300,7 +300,12 @@ MULTIVARIATE_DRIFT = _metric("MultivariateDrift", "None", "drift", "1 when the m
 CONCEPT_DRIFT = _metric("ConceptDrift", "None", "drift", "1 when performance fell while the inputs stayed put")
 
 # --- alerts and retraining -------------------------------------------------------------------
-NOTIFICATIONS_SENT = _metric("NotificationsSent", "Count", "notify", "alarm and retraining notices posted to Slack")
+NOTIFICATIONS_SENT = _metric(
+    "NotificationsSent",
+    "Count",
+    "notify",
+    "incident and retraining notices sent: by email, and to Slack when configured",
+)
 RETRAINING_PROMOTE = _metric("RetrainingPromote", "Count", "retrain", "challengers promoted")
 RETRAINING_REJECT = _metric("RetrainingReject", "Count", "retrain", "challengers rejected")
 RETRAINING_AWAITING_APPROVAL = _metric(

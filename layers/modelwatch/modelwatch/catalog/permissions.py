@@ -1,6 +1,7 @@
 """The IAM statements each function's role holds, derived from the function catalogue: exactly
 the object actions on the S3 areas it reads and writes, the model pointer if it reads or moves
-it, CloudWatch's metric reads, its secrets and the alerts topic. The CDK stack puts these
+it, CloudWatch's metric reads, its secrets and the topics it publishes to (the alerts topic, the
+notices topic). The CDK stack puts these
 statements in the roles it deploys; the local runtime evaluates every call a function makes
 against the same statements, so a permission the code needs and the catalogue lacks fails
 locally as it would in AWS."""
@@ -33,7 +34,8 @@ class Resources:
     # Secret ARNs by the environment variable that names them (only those the deployment has).
     secrets: dict[str, str]
     alerts_topic_arn: str
-    alerts_key_arn: str
+    alerts_key_arn: str  # the key of the alerts topic and of the notices topic
+    notices_topic_arn: str = ""
 
 
 def object_statements(bucket_arn: str, prefix: str, *, read: bool, write: bool) -> list[Statement]:
@@ -92,12 +94,20 @@ def secret_statements(definition: FunctionDefinition, resources: Resources) -> l
 
 
 def publish_statements(definition: FunctionDefinition, resources: Resources) -> list[Statement]:
-    if not definition.publishes_alerts:
+    """sns:Publish on each topic it publishes to, and their key (both topics share one)."""
+    topics = ([resources.alerts_topic_arn] if definition.publishes_alerts else []) + (
+        [resources.notices_topic_arn] if definition.publishes_notices else []
+    )
+    if not topics:
         return []
+    return topic_publish_statements(topics, resources.alerts_key_arn)
+
+
+def topic_publish_statements(topic_arns: list[str], key_arn: str) -> list[Statement]:
+    """Publishing on encrypted topics: sns:Publish on them, and encrypting with their key."""
     return [
-        {"Effect": "Allow", "Action": "sns:Publish", "Resource": resources.alerts_topic_arn},
-        # The topic is encrypted: publishing encrypts with its key.
-        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": resources.alerts_key_arn},
+        {"Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arns[0] if len(topic_arns) == 1 else topic_arns},
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": key_arn},
     ]
 
 

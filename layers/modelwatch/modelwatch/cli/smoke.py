@@ -5,7 +5,8 @@ stack once and say, hop by hop, whether it works.
   smoke alarm's state is set and a queue of the smoke's own, subscribed to each topic for the
   occasion, must receive the notice (what CloudWatch, SNS and the key really did);
 - topic -> subscribers: the notifier's permission for the alerts topic, and every email
-  subscription confirmed (an unconfirmed one delivers nothing);
+  subscription confirmed, on the notices topic (the notifier's incident notices) and on the
+  operations topic (an unconfirmed one delivers nothing);
 - API -> capture and labels: a signed prediction (SigV4, or a JWT with --token) and its label,
   then each must appear under capture/ and labels/ within --within seconds;
 - the drift check: the drift function invoked once, and its answer.
@@ -33,6 +34,7 @@ from modelwatch.spec.models import MonitoringSpec
 WANTED = (
     stack_outputs.ALERTS_TOPIC,
     stack_outputs.OPERATIONS_TOPIC,
+    stack_outputs.NOTICES_TOPIC,
     stack_outputs.SMOKE_ALARM,
     stack_outputs.API_URL,
     stack_outputs.DATA_BUCKET,
@@ -86,7 +88,7 @@ class Smoke:
         for topic in topics:
             self.check_publish_policy(smoke_alarm["AlarmArn"], topic)
         self.check_notifier(outputs[stack_outputs.ALERTS_TOPIC], outputs[stack_outputs.NOTIFY_FUNCTION])
-        for topic in topics:
+        for topic in dict.fromkeys([outputs[stack_outputs.NOTICES_TOPIC], *topics]):
             self.check_emails(topic)
         self.check_alarm_delivery(smoke_alarm, topics)
         request_id, version, hours = self.check_api(outputs[stack_outputs.API_URL])

@@ -45,9 +45,11 @@ class Settings(BaseModel):
 
 
 class NotifySettings(Settings):
-    """The notifier: where the Slack webhook is kept, and the dashboard its messages link to."""
+    """The notifier: the notices topic email subscribes to, where the Slack webhook is kept (empty:
+    Slack is not configured, and notices go by email only), and the dashboard its notices link to."""
 
-    slack_secret: str = Field(alias=catalog.SLACK_SECRET, min_length=1)
+    notices_topic: str = Field(alias=catalog.NOTICES_TOPIC, pattern=r"^arn:[^:]+:sns:")
+    slack_secret: str = Field(alias=catalog.SLACK_SECRET)
     dashboard_name: str = Field(alias=catalog.DASHBOARD_NAME, min_length=1)
     # The first retry's wait; each next one doubles it (tests shorten it).
     backoff_seconds: float = Field(default=0.5, alias="MODELWATCH_NOTIFY_BACKOFF_SECONDS", ge=0, le=10)

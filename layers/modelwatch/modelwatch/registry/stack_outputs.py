@@ -11,10 +11,12 @@ NOTIFY_DEAD_LETTER_QUEUES = "NotifyDeadLetterQueues"  # comma-separated queue UR
 # the managed policy that lets a person decide them ([retraining] approval = "manual").
 DATA_BUCKET = "DataBucket"
 APPROVERS_POLICY = "RetrainingApproversPolicy"
-# Where `modelwatch smoke --stack NAME` finds what it checks after a deploy: both topics, the
-# alarm it may set, the API, and the drift function.
+# Where `modelwatch smoke --stack NAME` finds what it checks after a deploy: the topics (alerts,
+# operations, and the notices topic email subscribes to), the alarm it may set, the API, and the
+# drift function.
 ALERTS_TOPIC = "AlertsTopic"
 OPERATIONS_TOPIC = "OperationsTopic"
+NOTICES_TOPIC = "NoticesTopic"
 SMOKE_ALARM = "SmokeAlarm"
 API_URL = "ApiUrl"
 DRIFT_FUNCTION = "DriftFunction"
