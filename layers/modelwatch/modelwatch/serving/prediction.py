@@ -62,9 +62,7 @@ def score(
     return _score_classification(spec, served.manifest.version, model, records, now, monitoring)
 
 
-def _observed(
-    spec: MonitoringSpec, record: dict[str, Any], monitoring: bool, events: list[QualityEvents]
-) -> list[str]:
+def _observed(spec: MonitoringSpec, record: dict[str, Any], monitoring: bool, events: list[QualityEvents]) -> list[str]:
     """The record's quality signals, kept for the metrics; its warnings for the response."""
     if not monitoring:
         return []
