@@ -379,15 +379,19 @@ def test_each_notice_is_one_plain_text_email_with_the_title_as_its_subject(stack
     assert "\nDashboard: https://us-east-1.console.aws.amazon.com/cloudwatch/" in body
 
 
+# The latency alarm's recovery when its latest period had no datapoint (missing counts as OK).
+RECOVERED_WITHOUT_DATAPOINT = SINGLE_METRIC | {
+    "OldStateValue": "ALARM",
+    "NewStateValue": "OK",
+    "StateChangeTime": "2026-11-26T10:20:00.000+0000",
+    "NewStateReason": "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint "
+    "was treated as [NonBreaching].",
+}
+
+
 def test_without_slack_every_notice_still_goes_by_email(stack, monkeypatch):
     monkeypatch.setitem(stack.environment, SLACK_SECRET, "")  # Slack not configured
-    recovered = SINGLE_METRIC | {
-        "OldStateValue": "ALARM",
-        "NewStateValue": "OK",
-        "StateChangeTime": "2026-11-26T10:20:00.000+0000",
-        "NewStateReason": "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint "
-        "was treated as [NonBreaching].",
-    }
+    recovered = RECOVERED_WITHOUT_DATAPOINT
     assert invoke("notify", _sns(SINGLE_METRIC, recovered, *RETRAINING_NOTICES[1:])).result == {"sent": 4}
     subjects = [e["subject"] for e in stack.emails()]
     assert subjects == [
@@ -400,13 +404,7 @@ def test_without_slack_every_notice_still_goes_by_email(stack, monkeypatch):
 
 def test_a_recovery_without_a_datapoint_says_so(stack, monkeypatch):
     monkeypatch.setitem(stack.environment, SLACK_SECRET, "")
-    recovered = SINGLE_METRIC | {
-        "OldStateValue": "ALARM",
-        "NewStateValue": "OK",
-        "StateChangeTime": "2026-11-26T10:20:00.000+0000",
-        "NewStateReason": "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint "
-        "was treated as [NonBreaching].",
-    }
+    recovered = RECOVERED_WITHOUT_DATAPOINT
     invoke("notify", _sns(SINGLE_METRIC, recovered))
     _, email = stack.emails()
     assert "now —" not in email["body"]
