@@ -262,18 +262,23 @@ def _drift_document(version: str, share: float, drifted: dict[str, float]) -> di
     features = []
     for name in names:
         statistic = drifted.get(name, 0.01)
-        feature = {
-            "name": name,
-            "method": "jensenshannon" if name in ("category", "region") else "wasserstein",
-            "statistic": statistic,
-            "score": statistic,
-            "threshold": 0.1,
-            "compared": "statistic",
-            "drifted": name in drifted,
-        }
-        if name == "income":
-            feature |= {"effect": 0.9, "min_effect": 0.2, "decided_by": "effect"}  # another engineer's fields
-        features.append(feature)
+        p_value = 1e-9 if name in drifted else 0.4
+        features.append(
+            {
+                "name": name,
+                "method": "jensenshannon" if name in ("category", "region") else "wasserstein",
+                "statistic": statistic,
+                "p_value": p_value,
+                "p_value_adjusted": p_value * 5,
+                "score": p_value * 5,
+                "threshold": 0.05,
+                "compared": "p_value",
+                "effect": 0.9 if name == "income" else statistic,
+                "min_effect": 0.1,
+                "decided_by": "both" if name in drifted else "p_value",
+                "drifted": name in drifted,
+            }
+        )
     return {
         "model": "demo-classifier",
         "model_version": version,
@@ -351,9 +356,10 @@ def test_a_drift_incident_is_one_notice_from_its_report_and_one_recovery(stack, 
         ":red_circle: DatasetDriftShare: v1, 1d window: drift share 0.80 (income, age, score, region)"
     )
     text = _text(opened)
-    # Ranked by effect where the report has one, else by the distance; method, score, threshold.
+    # Ranked by effect; each with its method, effect against min_effect, and adjusted p-value.
     assert text.index("*income*") < text.index("*age*") < text.index("*score*") < text.index("*region*")
-    assert "*age*: wasserstein score 0.570 > 0.100" in text and "effect 0.900 (at least 0.200)" in text
+    assert "*age*: wasserstein 0.570 (drift from 0.100), p 5e-09 < 0.050" in text
+    assert "*income*: wasserstein 0.900 (drift from 0.100)" in text
     assert "16,800 (baseline 2,666)" in text and "2026-11-25 10:00 UTC → 2026-11-26 10:00 UTC" in text
     assert "accuracy 0.788 labelled, 0.918 estimated" in text and "4,200 labelled rows" in text
     buttons = {e["text"]["text"]: e["url"] for e in opened["blocks"][-1]["elements"]}

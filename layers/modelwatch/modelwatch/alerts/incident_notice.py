@@ -173,19 +173,18 @@ def ranked_features(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _feature_line(feature: dict[str, Any]) -> str:
     method = feature.get("method") or "?"
+    effect, min_effect = feature.get("effect"), feature.get("min_effect")
+    if isinstance(effect, int | float) and isinstance(min_effect, int | float):
+        # The size-aware rule: an effect big enough, and a (corrected) p-value small enough.
+        return (
+            f"• *{feature.get('name')}*: {method} {_number(effect)} (drift from {_number(min_effect)}), "
+            f"p {_number(feature.get('score'))} < {_number(feature.get('threshold'))}"
+        )
     uses_p = feature.get("compared") == "p_value"
-    relation = "<" if uses_p else ">"
-    line = (
+    return (
         f"• *{feature.get('name')}*: {method} {'p' if uses_p else 'score'} {_number(feature.get('score'))} "
-        f"{relation} {_number(feature.get('threshold'))}"
+        f"{'<' if uses_p else '>'} {_number(feature.get('threshold'))}"
     )
-    if isinstance(feature.get("effect"), int | float):
-        line += f", effect {_number(feature['effect'])}"
-        if isinstance(feature.get("min_effect"), int | float):
-            line += f" (at least {_number(feature['min_effect'])})"
-    if feature.get("decided_by"):
-        line += f", decided by {feature['decided_by']}"
-    return line
 
 
 def features_over(document: dict[str, Any], threshold: float) -> list[str]:
