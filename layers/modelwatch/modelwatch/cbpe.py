@@ -7,11 +7,13 @@ batches and merge order.
 Calibration is fitted on the baseline holdout, where labels are known. A grid point holds rows
 of both classes (scores given to two decimals put hundreds of rows of each class on one point):
 it is one observation, its share of positives, weighted by its rows, and never split between
-classes. The points are gathered into groups of (about) equal rows — never cutting a point —
-each group's share of positives is made monotone with isotonic regression, and a score maps to
-its group's calibrated probability, linearly between group centres (scikit-learn's isotonic
-calibration, as NannyML uses, is the same with a group per distinct score; groups of a few
-hundred rows keep single rows' luck out of the map).
+classes. The points are cut into groups of about CALIBRATION_GROUP_ROWS rows, never cutting a
+point (a point holding more is a group of its own; sparse points are pooled with their
+neighbours), each group's share of positives is made monotone with isotonic regression, and a
+score maps to its group's calibrated probability, linearly between group centres. Where every
+point holds that many rows (scores given to two decimals), this is isotonic calibration by
+distinct score, scikit-learn's and so NannyML's; where scores are continuous, a share of
+positives rests on a few dozen rows rather than on single rows' outcomes.
 
 It is applied only where it helps on rows it was not fitted on: the holdout's rows are split in
 two at random (per grid point, its positives and negatives drawn without replacement; the
@@ -45,10 +47,8 @@ from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.score_histogram import GRID_STEPS, ScoreHistogram
 
-# Rows per calibration group: at least this many (fewer groups on a small holdout), and at most
-# MAX_CALIBRATION_GROUPS groups.
-CALIBRATION_GROUP_ROWS = 100
-MAX_CALIBRATION_GROUPS = 200
+# Rows per calibration group, about (a point holding more is a group of its own).
+CALIBRATION_GROUP_ROWS = 25
 # Expected calibration error: this many bins of (about) equal rows.
 ERROR_BINS = 10
 # Held-out check: this many random halvings of the holdout, each half scored once.
@@ -127,7 +127,7 @@ def _groups(rows: np.ndarray, count: int) -> list[np.ndarray]:
 
 
 def _group_count(total_rows: float) -> int:
-    return int(max(2, min(MAX_CALIBRATION_GROUPS, total_rows // CALIBRATION_GROUP_ROWS)))
+    return int(max(2, total_rows // CALIBRATION_GROUP_ROWS))
 
 
 def _fit_map(data: _Labelled) -> tuple[np.ndarray, np.ndarray]:
