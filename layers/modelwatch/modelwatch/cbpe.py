@@ -28,9 +28,14 @@ false positive (1 - c) when predicted positive, and as a false negative (c) or t
 The expected ROC AUC weighs every (positive, negative) ordering by those same probabilities.
 
 Multiclass: one calibration per class, one-vs-rest, on P(class) against "actual is the class".
-Per class, the window's rows predicted as that class give expected true and false positives,
-the others expected false negatives; macro and weighted averages and accuracy follow from those
-expected per-class counts, as from real ones.
+Calibrated one class at a time, a row's probabilities no longer sum to one; as NannyML does, each
+is divided by its row's sum. Per class, the window's rows predicted as that class give expected
+true and false positives, the others expected false negatives; macro and weighted averages and
+accuracy follow from those expected per-class counts, as from real ones. The counts before the
+division come from the exact histograms; the division's effect (normalized minus unnormalized,
+per class and side) is read from the window's sample of whole rows (profiles.score_sample),
+scaled to the window's rows: exact for a window the sample holds whole, and for a larger one a
+correction whose sampling noise is that of a small difference, not of the estimate.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from modelwatch.performance import ClassificationCounts, MulticlassCounts
 from modelwatch.profiles.builder import POSITIVE_PROBABILITY, SCORE_WHEN_NOT_PREDICTED, SCORE_WHEN_PREDICTED
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
+from modelwatch.profiles.score_sample import ClassScoreSample
 from modelwatch.score_histogram import GRID_STEPS, ScoreHistogram
 
 # Rows per calibration group, about (a point holding more is a group of its own).
@@ -313,8 +319,31 @@ def _class_histograms(current: DatasetProfile, label: str) -> tuple[ScoreHistogr
     return ScoreHistogram.from_sketch(columns[0].sketch), ScoreHistogram.from_sketch(columns[1].sketch)  # type: ignore[union-attr]
 
 
+def _normalization_shifts(
+    calibrations: dict[str, Calibration], sample: ClassScoreSample | None
+) -> dict[str, tuple[float, float]]:
+    """Per class, how much dividing calibrated probabilities by their row's sum moves its expected
+    true positives (rows predicted as it) and false negatives (the others), over the window's
+    rows; no shift without a sample of the same classes."""
+    if sample is None or list(sample.classes) != list(calibrations) or not len(sample.predicted):
+        return {}
+    calibrated = np.column_stack(
+        [calibration(sample.probabilities[:, i]) for i, calibration in enumerate(calibrations.values())]
+    )
+    sums = calibrated.sum(axis=1, keepdims=True)
+    normalized = np.divide(calibrated, sums, out=calibrated.copy(), where=sums > 0)
+    shift = normalized - calibrated
+    scale = sample.rows / len(sample.predicted)
+    shifts = {}
+    for i, label in enumerate(calibrations):
+        predicted = sample.predicted == i
+        shifts[label] = (scale * float(shift[predicted, i].sum()), scale * float(shift[~predicted, i].sum()))
+    return shifts
+
+
 def estimate_multiclass(calibrations: dict[str, Calibration], current: DatasetProfile) -> dict[str, object] | None:
     """Expected multiclass performance of an unlabelled window, under the performance keys."""
+    shifts = _normalization_shifts(calibrations, current.score_sample)
     expected: dict[str, dict[str, float]] = {}
     auc_parts = []
     log_loss_sum = 0.0
@@ -326,11 +355,12 @@ def estimate_multiclass(calibrations: dict[str, Calibration], current: DatasetPr
         p_values, p_weights = histograms[0].points()
         n_values, n_weights = histograms[1].points()
         p_calibrated, n_calibrated = calibration(p_values), calibration(n_values)
-        tp = float(np.sum(p_weights * p_calibrated))
-        fp = float(np.sum(p_weights * (1 - p_calibrated)))
-        fn = float(np.sum(n_weights * n_calibrated))
-        expected[label] = {"tp": tp, "fp": fp, "fn": fn}
-        rows += float(p_weights.sum())  # every row is predicted as exactly one class
+        predicted_rows = float(p_weights.sum())
+        tp_shift, fn_shift = shifts.get(label, (0.0, 0.0))
+        tp = min(max(float(np.sum(p_weights * p_calibrated)) + tp_shift, 0.0), predicted_rows)
+        fn = max(float(np.sum(n_weights * n_calibrated)) + fn_shift, 0.0)
+        expected[label] = {"tp": tp, "fp": predicted_rows - tp, "fn": fn}
+        rows += predicted_rows  # every row is predicted as exactly one class
         values = np.concatenate([p_values, n_values])
         weights = np.concatenate([p_weights, n_weights])
         calibrated = np.concatenate([p_calibrated, n_calibrated])

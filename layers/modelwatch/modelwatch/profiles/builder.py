@@ -19,6 +19,7 @@ from modelwatch.profiles.coercion import CategoryCounts, as_finite_floats, as_la
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.profiles.rows import RowsProfile, as_float_column
+from modelwatch.profiles.score_sample import ClassScoreSample
 from modelwatch.score_histogram import ScoreHistogram
 from modelwatch.spec.models import MonitoringSpec
 
@@ -228,6 +229,7 @@ def _multiclass_profile(schema: ProfileSchema, batch: Batch, rows: int, columns:
         predicted = predicted if not missing else None  # labels must line up with rows below
     probabilities = _probability_matrix(batch, score_columns) if score_columns else None
     histograms: dict[str, ScoreHistogram] = {}
+    sample = None
     if probabilities is not None:
         scored = ~np.isnan(probabilities).any(axis=1)
         columns[CONFIDENCE] = _numeric_profile(np.where(scored, np.nanmax(probabilities, axis=1, initial=0.0), np.nan))
@@ -239,6 +241,9 @@ def _multiclass_profile(schema: ProfileSchema, batch: Batch, rows: int, columns:
                 columns[SCORE_WHEN_PREDICTED + label] = _numeric_profile(probabilities[scored & is_predicted, i])
                 columns[SCORE_WHEN_NOT_PREDICTED + label] = _numeric_profile(probabilities[scored & ~is_predicted, i])
                 histograms.update(_score_histograms(label, np.where(scored, probabilities[:, i], np.nan), is_predicted))
+            index_of = {label: i for i, label in enumerate(score_columns)}
+            predicted_index = np.array([index_of.get(label, -1) for label in predicted], dtype=np.int64)
+            sample = ClassScoreSample.from_rows(tuple(score_columns), probabilities[scored], predicted_index[scored])
     performance = None
     if "target" in roles and "prediction" in roles:
         index = np.flatnonzero(_present(np.asarray(batch[roles["target"]])))
@@ -254,6 +259,7 @@ def _multiclass_profile(schema: ProfileSchema, batch: Batch, rows: int, columns:
         performance=performance,
         multivariate=_rows(schema, batch),
         score_histograms=histograms,
+        score_sample=sample,
     )
 
 
