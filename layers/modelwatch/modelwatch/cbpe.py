@@ -51,7 +51,7 @@ from modelwatch.profiles.builder import POSITIVE_PROBABILITY, SCORE_WHEN_NOT_PRE
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.profiles.score_sample import ClassScoreSample
-from modelwatch.score_histogram import GRID_STEPS, ScoreHistogram
+from modelwatch.score_histogram import ScoreHistogram, grid_probabilities
 
 # Rows per calibration group, about (a point holding more is a group of its own).
 CALIBRATION_GROUP_ROWS = 25
@@ -111,12 +111,12 @@ class _Labelled:
 
     @classmethod
     def from_histograms(cls, positives: ScoreHistogram, negatives: ScoreHistogram) -> _Labelled:
-        held = np.flatnonzero(positives.counts + negatives.counts)
-        return cls(
-            held / GRID_STEPS,
-            positives.counts[held].astype(np.float64),
-            negatives.counts[held].astype(np.float64),
-        )
+        held = np.union1d(positives.indices, negatives.indices)
+        on_positive = np.zeros(len(held))
+        on_positive[np.searchsorted(held, positives.indices)] = positives.counts
+        on_negative = np.zeros(len(held))
+        on_negative[np.searchsorted(held, negatives.indices)] = negatives.counts
+        return cls(grid_probabilities(held), on_positive, on_negative)
 
     def part(self, positives: np.ndarray, negatives: np.ndarray) -> _Labelled:
         held = positives + negatives > 0
@@ -238,11 +238,7 @@ def binary_score_histograms(
     column = current.columns.get(POSITIVE_PROBABILITY)
     if not isinstance(column, NumericColumnProfile) or not column.valid:
         return None
-    everything = ScoreHistogram.from_sketch(column.sketch)
-    cut = int(np.ceil(threshold * GRID_STEPS))
-    above, below = everything.counts.copy(), everything.counts.copy()
-    above[:cut], below[cut:] = 0, 0
-    return ScoreHistogram(above), ScoreHistogram(below)
+    return ScoreHistogram.from_sketch(column.sketch).split(threshold)
 
 
 def estimate(

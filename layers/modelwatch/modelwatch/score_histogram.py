@@ -1,10 +1,15 @@
 """Exact, mergeable counts of probabilities on a fixed grid: what CBPE reads.
 
-A probability p counts at grid point round(p * GRID_STEPS) / GRID_STEPS (clipped to [0, 1]), so
-scores given to four decimals or fewer are kept exactly and any other lands within half a step
-(0.00005) of its value. Unlike a KLL sketch, whose compactions flip coins, the counts are
-integers: the same rows give the same histogram whatever the batches and the merge order, and so
-the same estimates every run. Stored sparse (only the grid points that hold rows).
+The grid is uniform in log-odds, logit(p) = log(p / (1 - p)), in steps of LOGIT_STEP, so its
+resolution is relative where probabilities crowd: a rare class's probabilities of 0.0001 and
+0.0004 stay apart (an even grid of 0.0001 steps would merge most of them, and with them the
+rows a class's expected false negatives are summed over), while near 0.5 points are 0.000125
+apart, finer than scores given to three decimals. Beyond ±LOGIT_LIMIT (p below 1.4e-11 or its
+mirror) values share the end points.
+
+Unlike a KLL sketch, whose compactions flip coins, the counts are integers: the same rows give
+the same histogram whatever the batches and the merge order, and so the same estimates every
+run. Only the grid points that hold rows are kept (sorted point indices and their counts).
 """
 
 from __future__ import annotations
@@ -14,66 +19,98 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from datasketches import kll_doubles_sketch
+from scipy.special import expit
 
 from modelwatch.sketches import sorted_weighted
 
-GRID_STEPS = 10_000
+LOGIT_STEP = 5e-4
+LOGIT_LIMIT = 25.0
 
 
-def _empty_counts() -> np.ndarray:
-    return np.zeros(GRID_STEPS + 1, dtype=np.int64)
+def grid_indices(probabilities: np.ndarray) -> np.ndarray:
+    """The grid point of each probability (clipped to [0, 1]): round(logit(p) / LOGIT_STEP)."""
+    p = np.clip(np.asarray(probabilities, dtype=np.float64), 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        log_odds = np.log(p) - np.log1p(-p)
+    return np.rint(np.clip(log_odds, -LOGIT_LIMIT, LOGIT_LIMIT) / LOGIT_STEP).astype(np.int64)
+
+
+def grid_probabilities(indices: np.ndarray) -> np.ndarray:
+    """The probability each grid point stands for."""
+    return expit(np.asarray(indices, dtype=np.float64) * LOGIT_STEP)
+
+
+def _empty_indices() -> np.ndarray:
+    return np.empty(0, dtype=np.int64)
 
 
 @dataclass
 class ScoreHistogram:
-    counts: np.ndarray = field(default_factory=_empty_counts)  # rows at each grid point
+    indices: np.ndarray = field(default_factory=_empty_indices)  # grid points holding rows, ascending
+    counts: np.ndarray = field(default_factory=_empty_indices)  # rows at each
+
+    @classmethod
+    def from_indices(cls, indices: np.ndarray, weights: np.ndarray | None = None) -> ScoreHistogram:
+        held, inverse = np.unique(np.asarray(indices, dtype=np.int64), return_inverse=True)
+        counts = np.bincount(inverse, weights=weights, minlength=len(held))
+        counts = np.rint(counts).astype(np.int64)
+        keep = counts > 0
+        return cls(held[keep], counts[keep])
 
     @classmethod
     def from_values(cls, values: np.ndarray) -> ScoreHistogram:
         """Count the finite values (probabilities; anything outside [0, 1] is clipped)."""
         values = np.asarray(values, dtype=np.float64)
-        values = values[np.isfinite(values)]
-        points = np.rint(np.clip(values, 0.0, 1.0) * GRID_STEPS).astype(np.int64)
-        return cls(np.bincount(points, minlength=GRID_STEPS + 1).astype(np.int64))
+        return cls.from_indices(grid_indices(values[np.isfinite(values)]))
 
     @classmethod
     def from_sketch(cls, sketch: kll_doubles_sketch) -> ScoreHistogram:
         """From a KLL sketch of probabilities (profiles written before histograms were kept)."""
         values, weights = sorted_weighted(sketch)
-        points = np.rint(np.clip(values, 0.0, 1.0) * GRID_STEPS).astype(np.int64)
-        return cls(np.bincount(points, weights=weights, minlength=GRID_STEPS + 1).round().astype(np.int64))
+        return cls.from_indices(grid_indices(values), weights)
 
     @property
     def total(self) -> int:
         return int(self.counts.sum())
 
     def points(self) -> tuple[np.ndarray, np.ndarray]:
-        """The grid points holding rows (ascending probabilities) and their row counts."""
-        held = np.flatnonzero(self.counts)
-        return held / GRID_STEPS, self.counts[held].astype(np.float64)
+        """The probabilities of the grid points holding rows (ascending) and their row counts."""
+        return grid_probabilities(self.indices), self.counts.astype(np.float64)
+
+    def split(self, threshold: float) -> tuple[ScoreHistogram, ScoreHistogram]:
+        """Rows at or above the threshold's grid point, and those below it."""
+        above = self.indices >= grid_indices(np.array([threshold]))[0]
+        return (
+            ScoreHistogram(self.indices[above], self.counts[above]),
+            ScoreHistogram(self.indices[~above], self.counts[~above]),
+        )
 
     def merged(self, *others: ScoreHistogram) -> ScoreHistogram:
-        counts = self.counts.copy()
-        for other in others:
-            counts += other.counts
-        return ScoreHistogram(counts)
+        parts = [self, *others]
+        return ScoreHistogram.from_indices(
+            np.concatenate([part.indices for part in parts]),
+            np.concatenate([part.counts for part in parts]).astype(np.float64),
+        )
 
     def to_text(self) -> str:
-        """Sparse: the held grid points and their counts, little-endian, base64."""
-        held = np.flatnonzero(self.counts).astype("<u4")
-        payload = held.tobytes() + self.counts[held].astype("<i8").tobytes()
+        """The held grid points (int32) and their counts (int64), little-endian, base64."""
+        payload = self.indices.astype("<i4").tobytes() + self.counts.astype("<i8").tobytes()
         return base64.b64encode(payload).decode("ascii")
 
     @classmethod
     def from_text(cls, text: str) -> ScoreHistogram:
         payload = base64.b64decode(text)
-        held_count = len(payload) // 12
-        held = np.frombuffer(payload[: 4 * held_count], dtype="<u4").astype(np.int64)
-        counts = _empty_counts()
-        counts[held] = np.frombuffer(payload[4 * held_count :], dtype="<i8")
-        return cls(counts)
+        held = len(payload) // 12
+        return cls(
+            np.frombuffer(payload[: 4 * held], dtype="<i4").astype(np.int64),
+            np.frombuffer(payload[4 * held :], dtype="<i8").astype(np.int64),
+        )
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ScoreHistogram) and bool(np.array_equal(self.counts, other.counts))
+        return (
+            isinstance(other, ScoreHistogram)
+            and bool(np.array_equal(self.indices, other.indices))
+            and bool(np.array_equal(self.counts, other.counts))
+        )
 
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
