@@ -55,7 +55,7 @@ def _where(path: Path, line: int) -> str:
 # package, anything). Written down here once; README's map of the code follows it.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("__init__", "errors", "labels", "sketches", "policy_evaluation", "catalog", "demo"),  # leaves, the facts
-    ("spec", "feedback"),  # the monitoring spec; feedback records
+    ("spec", "feedback", "score_histogram"),  # the monitoring spec; feedback records; exact score counts
     ("registry", "alerts", "performance"),  # versions, the alarm plan and dashboard, metrics of labels
     ("serving",),  # ONNX serving, capture records, request ids
     ("data_access", "loss_model"),  # S3, SSM and Secrets Manager; DLE's loss model

@@ -11,6 +11,7 @@ import pytest
 from modelwatch.cbpe import estimate_multiclass, fit_multiclass_calibration
 from modelwatch.dle import LossModel, estimate_regression, fit_loss_model, loss_columns
 from modelwatch.profiles import ProfileSchema, profile_batch
+from modelwatch.profiles.dataset import DatasetProfile
 
 CLASSES = ["a", "b", "c"]
 
@@ -84,3 +85,32 @@ def test_regression_estimates_follow_realized_errors_under_shift():
         assert estimated["rmse"] == pytest.approx(realized["rmse"], rel=0.06), shift
         assert estimated["mape"] == pytest.approx(realized["mape"], rel=0.1), shift
         assert estimated["r2"] is None
+
+
+def test_multiclass_estimates_divide_calibrated_probabilities_by_their_rows_sum():
+    """Calibrated one class at a time, a row's probabilities no longer sum to one; the estimate
+    divides them by their sum, row by row (from the window's sample of whole rows), and the same
+    rows give the same estimate whatever the batches and their merge order."""
+    rng = np.random.default_rng(21)
+    reference = profile_batch(SCHEMA, _multiclass_window(rng, 20_000, 0.0, 1.8))
+    calibrations = fit_multiclass_calibration(reference.performance)
+    window = _multiclass_window(rng, 1_500, 0.6, 1.8)
+    unlabelled = {k: v for k, v in window.items() if k != "y"}
+    whole = profile_batch(SCHEMA, unlabelled)
+    assert whole.score_sample is not None and whole.score_sample.rows == 1_500
+    # By hand, from the rows: calibrate, divide by the row's sum, take the predicted class's share.
+    probabilities = np.column_stack([window[f"p_{c}"] for c in CLASSES])
+    calibrated = np.column_stack([calibrations[c](probabilities[:, i]) for i, c in enumerate(CLASSES)])
+    normalized = calibrated / calibrated.sum(axis=1, keepdims=True)
+    predicted = np.array([CLASSES.index(p) for p in window["p"]])
+    by_hand = normalized[np.arange(len(predicted)), predicted].mean()
+    estimated = estimate_multiclass(calibrations, whole)
+    # The histograms hold probabilities to four decimals; the rows, exactly.
+    assert estimated["accuracy"] == pytest.approx(by_hand, abs=2e-4)
+    parts = [profile_batch(SCHEMA, {k: v[i::4] for k, v in unlabelled.items()}) for i in range(4)]
+    forwards = parts[0].merged(*parts[1:])
+    backwards = parts[3].merged(parts[2], parts[1], parts[0])
+    assert estimate_multiclass(calibrations, forwards) == estimate_multiclass(calibrations, backwards)
+    stored = DatasetProfile.from_json(forwards.to_json())
+    assert estimate_multiclass(calibrations, stored) == estimate_multiclass(calibrations, forwards)
+    assert estimate_multiclass(calibrations, forwards)["accuracy"] == pytest.approx(estimated["accuracy"], abs=1e-12)

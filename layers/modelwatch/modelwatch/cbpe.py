@@ -1,51 +1,78 @@
 """Performance without labels: confidence-based performance estimation (CBPE), as NannyML does.
 
-Calibration is fitted on the baseline holdout, where labels are known: reference P(positive)
-values are cut into quantile bins, each bin's share of actual positives is made monotone with
-isotonic regression, and a score maps to its bin's calibrated probability (linearly between bin
-centres). It is applied only where it helps on held-out reference rows: the holdout's scores
-are split in two by rank parity, a calibration fitted on each half is scored on the other, and
-when the calibrated scores are not closer to the observed shares than the raw ones (expected
-calibration error), the raw scores are used as they are.
+Everything is read from score histograms (modelwatch.score_histogram): probabilities counted
+exactly on a fixed grid, so the same rows give the same estimates every run, whatever the
+batches and merge order.
+
+Calibration is fitted on the baseline holdout, where labels are known. A grid point holds rows
+of both classes (scores given to two decimals put hundreds of rows of each class on one point):
+it is one observation, its share of positives, weighted by its rows, and never split between
+classes. The points are cut into groups of about CALIBRATION_GROUP_ROWS rows, never cutting a
+point (a point holding more is a group of its own; sparse points are pooled with their
+neighbours), each group's share of positives is made monotone with isotonic regression, and a
+score maps to its group's calibrated probability, linearly between group centres. Where every
+point holds that many rows (scores given to two decimals), this is isotonic calibration by
+distinct score, scikit-learn's and so NannyML's; where scores are continuous, a share of
+positives rests on a few dozen rows rather than on single rows' outcomes.
+
+It is applied only where it helps on rows it was not fitted on: the holdout's rows are split in
+two at random (per grid point, its positives and negatives drawn without replacement; the
+generator seeded from the counts themselves, so the same holdout always splits the same way),
+each half is calibrated on the other, and calibration is kept unless the calibrated scores are
+further from the held-out shares than the raw ones (expected calibration error), by more than
+their own noise: a tie keeps it, so no decision rests on a knife edge.
 
 For an unlabelled window, each row then counts as a fractional true positive (c) or
 false positive (1 - c) when predicted positive, and as a false negative (c) or true negative
 (1 - c) otherwise: the expected confusion matrix, and from it accuracy, precision, recall and F1.
 The expected ROC AUC weighs every (positive, negative) ordering by those same probabilities.
-Everything is read from sketches: exact up to their size, within their rank error beyond.
 
 Multiclass: one calibration per class, one-vs-rest, on P(class) against "actual is the class".
-Per class, the window's rows predicted as that class give expected true and false positives,
-the others expected false negatives; macro and weighted averages and accuracy follow from those
-expected per-class counts, as from real ones.
+Calibrated one class at a time, a row's probabilities no longer sum to one; as NannyML does, each
+is divided by its row's sum. Per class, the window's rows predicted as that class give expected
+true and false positives, the others expected false negatives; macro and weighted averages and
+accuracy follow from those expected per-class counts, as from real ones. The counts before the
+division come from the exact histograms; the division's effect (normalized minus unnormalized,
+per class and side) is read from the window's sample of whole rows (profiles.score_sample),
+scaled to the window's rows: exact for a window the sample holds whole, and for a larger one a
+correction whose sampling noise is that of a small difference, not of the estimate.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import isotonic_regression
 
 from modelwatch.performance import ClassificationCounts, MulticlassCounts
-from modelwatch.profiles.builder import SCORE_WHEN_NOT_PREDICTED, SCORE_WHEN_PREDICTED
+from modelwatch.profiles.builder import POSITIVE_PROBABILITY, SCORE_WHEN_NOT_PREDICTED, SCORE_WHEN_PREDICTED
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
-from modelwatch.sketches import sorted_weighted
+from modelwatch.profiles.score_sample import ClassScoreSample
+from modelwatch.score_histogram import ScoreHistogram, grid_probabilities
 
-CALIBRATION_BINS = 20
+# Rows per calibration group, about (a point holding more is a group of its own).
+CALIBRATION_GROUP_ROWS = 25
+# Expected calibration error: this many bins of (about) equal rows.
+ERROR_BINS = 10
+# Held-out check: this many random halvings of the holdout, each half scored once.
+HELDOUT_SPLITS = 5
+# A holdout smaller than this is too small to tell whether calibrating helps: calibrate.
+HELDOUT_MIN_ROWS = 200
 
 
 @dataclass(frozen=True)
 class Calibration:
-    centres: np.ndarray  # mean score of each bin
-    calibrated: np.ndarray  # monotone share of positives in each bin
+    centres: np.ndarray  # mean score of each group
+    calibrated: np.ndarray  # monotone share of positives in each group
     # Expected calibration error of the raw scores on the holdout (how far from calibrated
     # the model was), and of the calibrated ones (how well the mapping fits).
     raw_error: float
     calibrated_error: float
-    # The same two errors on held-out halves of the holdout; calibration is applied only when
-    # it makes the scores closer to the observed shares there.
+    # The same two errors on held-out halves of the holdout; calibration is applied unless it
+    # makes the scores further from the observed shares there.
     heldout_raw_error: float = float("nan")
     heldout_calibrated_error: float = float("nan")
     applied: bool = True
@@ -70,100 +97,164 @@ def _finite_or_none(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def _quantile_groups(weights: np.ndarray, bins: int) -> list[np.ndarray]:
-    """Indices of sorted values cut into `bins` groups of (about) equal weight."""
-    cumulative = np.cumsum(weights)
-    edges = np.searchsorted(cumulative, np.linspace(0, cumulative[-1], bins + 1)[1:-1], side="right")
-    return [g for g in np.split(np.arange(len(weights)), np.unique(edges)) if len(g)]
+@dataclass(frozen=True)
+class _Labelled:
+    """Labelled rows by distinct score: ascending scores, rows of each class at each score."""
+
+    scores: np.ndarray
+    positives: np.ndarray
+    negatives: np.ndarray
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self.positives + self.negatives
+
+    @classmethod
+    def from_histograms(cls, positives: ScoreHistogram, negatives: ScoreHistogram) -> _Labelled:
+        held = np.union1d(positives.indices, negatives.indices)
+        on_positive = np.zeros(len(held))
+        on_positive[np.searchsorted(held, positives.indices)] = positives.counts
+        on_negative = np.zeros(len(held))
+        on_negative[np.searchsorted(held, negatives.indices)] = negatives.counts
+        return cls(grid_probabilities(held), on_positive, on_negative)
+
+    def part(self, positives: np.ndarray, negatives: np.ndarray) -> _Labelled:
+        held = positives + negatives > 0
+        return _Labelled(self.scores[held], positives[held], negatives[held])
 
 
-def _fit_bins(values, weights, is_positive, bins: int) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Bin centres, calibrated shares, and the raw and calibrated errors, on sorted values."""
-    groups = _quantile_groups(weights, bins)
-    mass = np.array([weights[g].sum() for g in groups])
-    centres = np.array([np.average(values[g], weights=weights[g]) for g in groups])
-    observed = np.array([np.average(is_positive[g], weights=weights[g]) for g in groups])
+def _groups(rows: np.ndarray, count: int) -> list[np.ndarray]:
+    """Indices of consecutive points cut into `count` groups of (about) equal rows; a point is
+    never cut."""
+    cumulative = np.cumsum(rows)
+    targets = np.linspace(0, cumulative[-1], count + 1)[1:-1]
+    edges = np.unique(np.searchsorted(cumulative, targets, side="left") + 1)
+    return [g for g in np.split(np.arange(len(rows)), edges[edges < len(rows)]) if len(g)]
+
+
+def _group_count(total_rows: float) -> int:
+    return int(max(2, total_rows // CALIBRATION_GROUP_ROWS))
+
+
+def _fit_map(data: _Labelled) -> tuple[np.ndarray, np.ndarray]:
+    """Group centres and their monotone shares of positives."""
+    rows = data.rows
+    groups = _groups(rows, _group_count(rows.sum()))
+    mass = np.array([rows[g].sum() for g in groups])
+    centres = np.array([np.average(data.scores[g], weights=rows[g]) for g in groups])
+    observed = np.array([data.positives[g].sum() for g in groups]) / mass
     calibrated = np.clip(isotonic_regression(observed, weights=mass).x, 0.0, 1.0)
-    raw_error = float(np.average(np.abs(observed - centres), weights=mass))
-    calibrated_error = float(np.average(np.abs(observed - calibrated), weights=mass))
-    return centres, calibrated, raw_error, calibrated_error
+    return centres, calibrated
 
 
-def _calibration_error(predicted: np.ndarray, weights: np.ndarray, is_positive: np.ndarray, bins: int) -> float:
-    """Expected calibration error: bins of (about) equal weight by predicted value, the weighted
-    mean gap between the mean prediction and the share of positives in each."""
+def _calibration_error(predicted: np.ndarray, data: _Labelled) -> float:
+    """Expected calibration error: rows in ERROR_BINS bins of (about) equal rows by predicted
+    value (equal predictions never cut), the rows-weighted mean gap between each bin's mean
+    prediction and its share of positives."""
     order = np.argsort(predicted, kind="stable")
-    predicted, weights, is_positive = predicted[order], weights[order], is_positive[order]
-    groups = _quantile_groups(weights, bins)
-    gaps = [
-        abs(np.average(predicted[g], weights=weights[g]) - np.average(is_positive[g], weights=weights[g]))
-        for g in groups
-    ]
-    return float(np.average(gaps, weights=[weights[g].sum() for g in groups]))
+    predicted, positives, rows = predicted[order], data.positives[order], data.rows[order]
+    # Points with the same prediction (a calibrated plateau) stay in one bin.
+    starts = np.flatnonzero(np.concatenate(([True], predicted[1:] != predicted[:-1])))
+    distinct_rows = np.add.reduceat(rows, starts)
+    gaps, masses = [], []
+    for group in _groups(distinct_rows, ERROR_BINS):
+        members = np.arange(starts[group[0]], starts[group[-1] + 1] if group[-1] + 1 < len(starts) else len(rows))
+        mass = rows[members].sum()
+        gaps.append(abs(np.sum(predicted[members] * rows[members]) - positives[members].sum()) / mass)
+        masses.append(mass)
+    return float(np.average(gaps, weights=masses))
 
 
-def fit_calibration_from_sketches(positives, negatives, bins: int = CALIBRATION_BINS) -> Calibration | None:
+def _seed(data: _Labelled) -> int:
+    """The same holdout, the same seed: a digest of its counts."""
+    digest = hashlib.sha256(data.scores.tobytes() + data.positives.tobytes() + data.negatives.tobytes()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def _heldout_errors(data: _Labelled) -> tuple[float, float, float]:
+    """Raw and calibrated expected calibration errors on held-out halves (calibrated on the
+    other half), averaged over HELDOUT_SPLITS random halvings, and the standard error of their
+    difference; NaN when the holdout is too small to tell."""
+    if data.rows.sum() < HELDOUT_MIN_ROWS:
+        return float("nan"), float("nan"), float("nan")
+    rng = np.random.default_rng(_seed(data))
+    raw, calibrated = [], []
+    positives, negatives = data.positives.astype(np.int64), data.negatives.astype(np.int64)
+    for _ in range(HELDOUT_SPLITS):
+        half = rng.binomial(positives + negatives, 0.5)
+        half_positives = rng.hypergeometric(positives, negatives, half) if len(half) else half
+        first = data.part(half_positives.astype(np.float64), (half - half_positives).astype(np.float64))
+        second = data.part(
+            (positives - half_positives).astype(np.float64),
+            (negatives - half + half_positives).astype(np.float64),
+        )
+        for fit, held in ((first, second), (second, first)):
+            if not fit.positives.sum() or not fit.negatives.sum() or not held.rows.sum():
+                return float("nan"), float("nan"), float("nan")
+            centres, shares = _fit_map(fit)
+            raw.append(_calibration_error(held.scores, held))
+            calibrated.append(_calibration_error(np.interp(held.scores, centres, shares), held))
+    difference = np.asarray(calibrated) - np.asarray(raw)
+    standard_error = float(difference.std(ddof=1) / np.sqrt(len(difference)))
+    return float(np.mean(raw)), float(np.mean(calibrated)), standard_error
+
+
+def fit_calibration_from_histograms(positives: ScoreHistogram, negatives: ScoreHistogram) -> Calibration | None:
     """Fit on a score's values where the outcome happened (positives) and where not; None
     without both."""
-    pos_values, pos_weights = sorted_weighted(positives)
-    neg_values, neg_weights = sorted_weighted(negatives)
-    if not len(pos_values) or not len(neg_values):
+    if not positives.total or not negatives.total:
         return None
-    values = np.concatenate([pos_values, neg_values])
-    weights = np.concatenate([pos_weights, neg_weights])
-    is_positive = np.concatenate([np.ones(len(pos_values)), np.zeros(len(neg_values))])
-    order = np.argsort(values, kind="stable")
-    values, weights, is_positive = values[order], weights[order], is_positive[order]
-    centres, calibrated, raw_error, calibrated_error = _fit_bins(values, weights, is_positive, bins)
-    heldout_raw, heldout_calibrated = _heldout_errors(values, weights, is_positive, bins)
+    data = _Labelled.from_histograms(positives, negatives)
+    centres, calibrated = _fit_map(data)
+    heldout_raw, heldout_calibrated, noise = _heldout_errors(data)
+    # Calibrate unless it is clearly worse on held-out rows (NaN, too few rows to tell: calibrate).
+    worse = heldout_calibrated - heldout_raw > 2 * noise
     return Calibration(
         centres,
         calibrated,
-        raw_error,
-        calibrated_error,
+        _calibration_error(data.scores, data),
+        _calibration_error(np.interp(data.scores, centres, calibrated), data),
         heldout_raw,
         heldout_calibrated,
-        applied=not heldout_calibrated >= heldout_raw,  # NaN (too few rows to tell): calibrate
+        applied=not bool(worse),
     )
 
 
-def _heldout_errors(values, weights, is_positive, bins: int) -> tuple[float, float]:
-    """Two-fold by rank parity: each half (alternate rows in score order, so both halves cover
-    every score range) is calibrated on the other; the raw and calibrated errors, weighted."""
-    if len(values) < 4 * bins:
-        return float("nan"), float("nan")
-    raw_total = calibrated_total = 0.0
-    for parity in (0, 1):
-        fit = np.arange(len(values)) % 2 == parity
-        held = ~fit
-        if len(np.unique(is_positive[fit])) < 2:
-            return float("nan"), float("nan")
-        centres, calibrated, _, _ = _fit_bins(values[fit], weights[fit], is_positive[fit], bins)
-        share = weights[held].sum()
-        raw_total += share * _calibration_error(values[held], weights[held], is_positive[held], bins)
-        calibrated_scores = np.interp(values[held], centres, calibrated)
-        calibrated_total += share * _calibration_error(calibrated_scores, weights[held], is_positive[held], bins)
-    return raw_total / weights.sum(), calibrated_total / weights.sum()
-
-
-def fit_calibration(reference: ClassificationCounts, bins: int = CALIBRATION_BINS) -> Calibration | None:
+def fit_calibration(reference: ClassificationCounts) -> Calibration | None:
     """Fit on the holdout's P(positive) by class; None without both classes."""
-    return fit_calibration_from_sketches(reference.positive_scores, reference.negative_scores, bins)
+    return fit_calibration_from_histograms(reference.positive_histogram, reference.negative_histogram)
+
+
+def binary_score_histograms(
+    current: DatasetProfile, positive_class: str, threshold: float = 0.5
+) -> tuple[ScoreHistogram, ScoreHistogram] | None:
+    """P(positive) on the window's rows predicted positive and on the others; a profile written
+    before score histograms were kept gives them from its P(positive) sketch, split at
+    `threshold`. None without scores."""
+    predicted = current.score_histograms.get(SCORE_WHEN_PREDICTED + positive_class)
+    not_predicted = current.score_histograms.get(SCORE_WHEN_NOT_PREDICTED + positive_class)
+    if predicted is not None and not_predicted is not None:
+        return predicted, not_predicted
+    column = current.columns.get(POSITIVE_PROBABILITY)
+    if not isinstance(column, NumericColumnProfile) or not column.valid:
+        return None
+    return ScoreHistogram.from_sketch(column.sketch).split(threshold)
 
 
 def estimate(
-    calibration: Calibration, positive_probability: NumericColumnProfile, threshold: float = 0.5
+    calibration: Calibration, predicted_positive: ScoreHistogram, predicted_negative: ScoreHistogram
 ) -> dict[str, float | None]:
-    """Expected accuracy, precision, recall, F1 and ROC AUC of an unlabelled window."""
-    values, weights = sorted_weighted(positive_probability.sketch)
-    if not len(values):
+    """Expected accuracy, precision, recall, F1 and ROC AUC of an unlabelled window, from its
+    P(positive) on the rows predicted positive and on the others."""
+    p_values, p_weights = predicted_positive.points()
+    n_values, n_weights = predicted_negative.points()
+    if not len(p_values) and not len(n_values):
         return dict.fromkeys(("accuracy", "precision", "recall", "f1", "roc_auc"))
-    c = calibration(values)
-    predicted_positive = values >= threshold
-    tp = float(np.sum(weights * c * predicted_positive))
-    fp = float(np.sum(weights * (1 - c) * predicted_positive))
-    fn = float(np.sum(weights * c * ~predicted_positive))
-    tn = float(np.sum(weights * (1 - c) * ~predicted_positive))
+    p_calibrated, n_calibrated = calibration(p_values), calibration(n_values)
+    tp = float(np.sum(p_weights * p_calibrated))
+    fp = float(np.sum(p_weights * (1 - p_calibrated)))
+    fn = float(np.sum(n_weights * n_calibrated))
+    tn = float(np.sum(n_weights * (1 - n_calibrated)))
     total = tp + fp + fn + tn
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
@@ -173,7 +264,11 @@ def estimate(
         "precision": precision,
         "recall": recall,
         "f1": f1,
-        "roc_auc": _expected_auc(values, weights, c),
+        "roc_auc": _expected_auc(
+            np.concatenate([p_values, n_values]),
+            np.concatenate([p_weights, n_weights]),
+            np.concatenate([p_calibrated, n_calibrated]),
+        ),
     }
 
 
@@ -193,15 +288,13 @@ def _expected_auc(values: np.ndarray, weights: np.ndarray, c: np.ndarray) -> flo
     return float(wins.sum() / (total_positive * total_negative))
 
 
-def fit_multiclass_calibration(
-    reference: MulticlassCounts, bins: int = CALIBRATION_BINS
-) -> dict[str, Calibration] | None:
+def fit_multiclass_calibration(reference: MulticlassCounts) -> dict[str, Calibration] | None:
     """One-vs-rest: per class, P(class) calibrated against "actual is the class"; None when a
     class lacks rows of its own or of others in the holdout."""
     calibrations = {}
     for label in reference.classes:
-        calibration = fit_calibration_from_sketches(
-            reference.in_class_scores[label], reference.other_class_scores[label], bins
+        calibration = fit_calibration_from_histograms(
+            reference.in_class_histograms[label], reference.other_class_histograms[label]
         )
         if calibration is None:
             return None
@@ -209,25 +302,61 @@ def fit_multiclass_calibration(
     return calibrations
 
 
+def _class_histograms(current: DatasetProfile, label: str) -> tuple[ScoreHistogram, ScoreHistogram] | None:
+    """P(class) where the class was predicted and where not: the exact histograms, or (a profile
+    written before they were kept) read off the sketched columns."""
+    when_predicted = current.score_histograms.get(SCORE_WHEN_PREDICTED + label)
+    when_not = current.score_histograms.get(SCORE_WHEN_NOT_PREDICTED + label)
+    if when_predicted is not None and when_not is not None:
+        return when_predicted, when_not
+    columns = [current.columns.get(SCORE_WHEN_PREDICTED + label), current.columns.get(SCORE_WHEN_NOT_PREDICTED + label)]
+    if not all(isinstance(column, NumericColumnProfile) for column in columns):
+        return None
+    return ScoreHistogram.from_sketch(columns[0].sketch), ScoreHistogram.from_sketch(columns[1].sketch)  # type: ignore[union-attr]
+
+
+def _normalization_shifts(
+    calibrations: dict[str, Calibration], sample: ClassScoreSample | None
+) -> dict[str, tuple[float, float]]:
+    """Per class, how much dividing calibrated probabilities by their row's sum moves its expected
+    true positives (rows predicted as it) and false negatives (the others), over the window's
+    rows; no shift without a sample of the same classes."""
+    if sample is None or list(sample.classes) != list(calibrations) or not len(sample.predicted):
+        return {}
+    calibrated = np.column_stack(
+        [calibration(sample.probabilities[:, i]) for i, calibration in enumerate(calibrations.values())]
+    )
+    sums = calibrated.sum(axis=1, keepdims=True)
+    normalized = np.divide(calibrated, sums, out=calibrated.copy(), where=sums > 0)
+    shift = normalized - calibrated
+    scale = sample.rows / len(sample.predicted)
+    shifts = {}
+    for i, label in enumerate(calibrations):
+        predicted = sample.predicted == i
+        shifts[label] = (scale * float(shift[predicted, i].sum()), scale * float(shift[~predicted, i].sum()))
+    return shifts
+
+
 def estimate_multiclass(calibrations: dict[str, Calibration], current: DatasetProfile) -> dict[str, object] | None:
     """Expected multiclass performance of an unlabelled window, under the performance keys."""
+    shifts = _normalization_shifts(calibrations, current.score_sample)
     expected: dict[str, dict[str, float]] = {}
     auc_parts = []
     log_loss_sum = 0.0
     rows = 0.0
     for label, calibration in calibrations.items():
-        when_predicted = current.columns.get(SCORE_WHEN_PREDICTED + label)
-        when_not = current.columns.get(SCORE_WHEN_NOT_PREDICTED + label)
-        if not isinstance(when_predicted, NumericColumnProfile) or not isinstance(when_not, NumericColumnProfile):
+        histograms = _class_histograms(current, label)
+        if histograms is None:
             return None
-        p_values, p_weights = sorted_weighted(when_predicted.sketch)
-        n_values, n_weights = sorted_weighted(when_not.sketch)
+        p_values, p_weights = histograms[0].points()
+        n_values, n_weights = histograms[1].points()
         p_calibrated, n_calibrated = calibration(p_values), calibration(n_values)
-        tp = float(np.sum(p_weights * p_calibrated))
-        fp = float(np.sum(p_weights * (1 - p_calibrated)))
-        fn = float(np.sum(n_weights * n_calibrated))
-        expected[label] = {"tp": tp, "fp": fp, "fn": fn}
-        rows += float(p_weights.sum())  # every row is predicted as exactly one class
+        predicted_rows = float(p_weights.sum())
+        tp_shift, fn_shift = shifts.get(label, (0.0, 0.0))
+        tp = min(max(float(np.sum(p_weights * p_calibrated)) + tp_shift, 0.0), predicted_rows)
+        fn = max(float(np.sum(n_weights * n_calibrated)) + fn_shift, 0.0)
+        expected[label] = {"tp": tp, "fp": predicted_rows - tp, "fn": fn}
+        rows += predicted_rows  # every row is predicted as exactly one class
         values = np.concatenate([p_values, n_values])
         weights = np.concatenate([p_weights, n_weights])
         calibrated = np.concatenate([p_calibrated, n_calibrated])

@@ -1,9 +1,17 @@
 """Regression performance without labels: direct loss estimation (DLE), as NannyML does it.
 
 A loss model, fitted on the reference (where the target is known), predicts each record's
-absolute error |y - ŷ|, squared error (y - ŷ)² and absolute percentage error |y - ŷ| / |y|
-from its features and the model's prediction. A window's estimate is the mean of those
-per-record expectations: MAE, MAPE, and RMSE as the square root of the mean squared error.
+absolute error |y - ŷ| and absolute percentage error |y - ŷ| / |y| from its features and the
+model's prediction. A window's estimate is the mean of those per-record expectations: MAE, MAPE,
+and RMSE as the square root of the mean expected squared error.
+
+The expected squared error is not learnt from squared errors (NannyML's way): their tail makes a
+tree ensemble fitted on them chase single records, and its estimate of RMSE wanders. It is the
+expected absolute error squared, times the ratio E[e²] / E[|e|]² that the errors' shape gives
+(π/2 for normal errors of any spread), fitted on the reference: the sum of squared errors over
+the sum of squared expected absolute errors, those predicted out of fold (three folds), so the
+ratio does not learn the loss model's fit to its own rows. It holds while the errors' shape stays
+and only their size varies with the inputs, which is what the loss model follows.
 R² would need the variance of the unseen target, so it is not estimated (None).
 
 The loss model is three gradient-boosted tree ensembles exported to ONNX (skl2onnx), stored with
@@ -55,6 +63,8 @@ LOSSES = {
 # as deep as a boosted model's usually are; leaves of at least 0.1% of the rows keep single
 # records' luck out.
 LOSS_MODEL_PARAMETERS: dict[str, Any] = {"n_estimators": 150, "max_depth": 6, "learning_rate": 0.1, "subsample": 0.8}
+# Folds of the out-of-fold absolute-error predictions the squared-error ratio is fitted on.
+SQUARED_ERROR_RATIO_FOLDS = 3
 # Denominator floor of the percentage error, as scikit-learn's MAPE has it.
 MAPE_EPSILON = float(np.finfo(np.float64).eps)
 
@@ -87,11 +97,13 @@ def fit_loss_model(
     actual: np.ndarray,
     random_state: int = 0,
 ) -> LossModel:
-    """Fit the three loss models on reference rows (training side: needs scikit-learn, skl2onnx)."""
+    """Fit the loss models and the squared-error ratio on reference rows (training side: needs
+    scikit-learn, skl2onnx). Deterministic: folds and trees are seeded with `random_state`."""
     import pandas as pd
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import GradientBoostingRegressor
     from sklearn.impute import SimpleImputer
+    from sklearn.model_selection import KFold
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder
 
@@ -106,11 +118,10 @@ def fit_loss_model(
     error = predicted[usable] - actual[usable]
     targets = {
         EXPECTED_ABS_ERROR: np.abs(error),
-        EXPECTED_SQUARED_ERROR: np.square(error),
         EXPECTED_ABS_PERCENTAGE_ERROR: np.abs(error) / np.maximum(np.abs(actual[usable]), MAPE_EPSILON),
     }
-    graphs = {}
-    for name, target in targets.items():
+
+    def pipeline() -> Pipeline:
         preprocess = ColumnTransformer(
             [
                 ("numeric", SimpleImputer(strategy="median"), [*numeric, PREDICTION_INPUT]),
@@ -120,10 +131,20 @@ def fit_loss_model(
         regressor = GradientBoostingRegressor(
             **LOSS_MODEL_PARAMETERS, min_samples_leaf=max(20, len(frame) // 1000), random_state=random_state
         )
-        pipeline = Pipeline([("preprocess", preprocess), ("regress", regressor)])
-        pipeline.fit(frame, target)
-        graphs[name] = _to_onnx(pipeline, numeric, categorical)
-    return LossModel(tuple(numeric), tuple(categorical), graphs)
+        return Pipeline([("preprocess", preprocess), ("regress", regressor)])
+
+    graphs = {}
+    for name, target in targets.items():
+        fitted = pipeline().fit(frame, target)
+        graphs[name] = _to_onnx(fitted, numeric, categorical)
+    out_of_fold = np.empty(len(frame))
+    folds = KFold(SQUARED_ERROR_RATIO_FOLDS, shuffle=True, random_state=random_state)
+    for fit_rows, held_rows in folds.split(frame):
+        fold_model = pipeline().fit(frame.iloc[fit_rows], targets[EXPECTED_ABS_ERROR][fit_rows])
+        out_of_fold[held_rows] = np.maximum(fold_model.predict(frame.iloc[held_rows]), 0.0)
+    expected_squares = float(np.sum(np.square(out_of_fold)))
+    ratio = float(np.sum(np.square(error)) / expected_squares) if expected_squares > 0 else None
+    return LossModel(tuple(numeric), tuple(categorical), graphs, squared_error_ratio=ratio)
 
 
 def _to_onnx(pipeline, numeric: list[str], categorical: list[str]) -> bytes:

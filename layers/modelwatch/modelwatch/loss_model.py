@@ -36,6 +36,10 @@ class LossModel:
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
     graphs: dict[str, bytes]  # derived column name -> ONNX graph predicting that loss
+    # A record's expected squared error as this multiple of its expected absolute error squared
+    # (E[e^2 | x] = ratio * E[|e| | x]^2: the errors' shape, fitted on the reference), where no
+    # graph predicts the squared error itself (modelwatch.dle says why).
+    squared_error_ratio: float | None = None
 
     @property
     def inputs(self) -> frozenset[str]:
@@ -52,6 +56,12 @@ class LossModel:
             (output,) = _session(graph).run(None, feeds)
             losses = np.maximum(np.asarray(output, dtype=np.float64).reshape(-1), 0.0)
             result[name] = np.where(predicted_here, losses, np.nan)
+        if (
+            EXPECTED_SQUARED_ERROR not in result
+            and self.squared_error_ratio is not None
+            and EXPECTED_ABS_ERROR in result
+        ):
+            result[EXPECTED_SQUARED_ERROR] = self.squared_error_ratio * np.square(result[EXPECTED_ABS_ERROR])
         return result
 
     def to_bytes(self) -> bytes:
@@ -61,6 +71,7 @@ class LossModel:
                 "numeric": list(self.numeric),
                 "categorical": list(self.categorical),
                 "graphs": {name: base64.b64encode(graph).decode("ascii") for name, graph in self.graphs.items()},
+                "squared_error_ratio": self.squared_error_ratio,
             }
         ).encode("utf-8")
 
@@ -73,6 +84,7 @@ class LossModel:
             tuple(data["numeric"]),
             tuple(data["categorical"]),
             {name: base64.b64decode(graph) for name, graph in data["graphs"].items()},
+            None if data.get("squared_error_ratio") is None else float(data["squared_error_ratio"]),
         )
 
 

@@ -4,6 +4,8 @@ A batch contributes a confusion matrix, the sum of log losses, and two quantile 
 positive-class probability — one for actual positives, one for actual negatives. ROC AUC is
 the probability that a positive outranks a negative (ties count half), computed from the two
 sketches: exact while each holds under 2,000 scores, otherwise within the sketch's rank error.
+The same probabilities are also counted on a fixed grid (score_histogram), exactly and the same
+whatever the merge order: what CBPE calibrates on.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from modelwatch.score_histogram import ScoreHistogram
 from modelwatch.sketches import (
     QuantileSketch,
     new_sketch,
@@ -47,6 +50,9 @@ class ClassificationCounts:
     scored: int = 0
     positive_scores: QuantileSketch = field(default_factory=new_sketch)
     negative_scores: QuantileSketch = field(default_factory=new_sketch)
+    # The same probabilities on CBPE's fixed grid (exact, deterministic).
+    positive_histogram: ScoreHistogram = field(default_factory=ScoreHistogram)
+    negative_histogram: ScoreHistogram = field(default_factory=ScoreHistogram)
 
     task = "binary"
 
@@ -66,6 +72,8 @@ class ClassificationCounts:
             scored = ~np.isnan(probability)
             update_sorted(counts.positive_scores, probability[scored & is_positive])
             update_sorted(counts.negative_scores, probability[scored & ~is_positive])
+            counts.positive_histogram = ScoreHistogram.from_values(probability[scored & is_positive])
+            counts.negative_histogram = ScoreHistogram.from_values(probability[scored & ~is_positive])
             clipped = np.clip(probability[scored], LOG_LOSS_EPSILON, 1 - LOG_LOSS_EPSILON)
             truth = is_positive[scored]
             counts.log_loss_sum = float(-(np.log(clipped[truth]).sum() + np.log1p(-clipped[~truth]).sum()))
@@ -81,6 +89,8 @@ class ClassificationCounts:
             result.scored += other.scored
             result.positive_scores.merge(other.positive_scores)
             result.negative_scores.merge(other.negative_scores)
+            result.positive_histogram = result.positive_histogram.merged(other.positive_histogram)
+            result.negative_histogram = result.negative_histogram.merged(other.negative_histogram)
         return result
 
     @property
@@ -154,18 +164,29 @@ class ClassificationCounts:
             "scored": self.scored,
             "positive_scores": sketch_to_text(self.positive_scores),
             "negative_scores": sketch_to_text(self.negative_scores),
+            "positive_histogram": self.positive_histogram.to_text(),
+            "negative_histogram": self.negative_histogram.to_text(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClassificationCounts:
+        positive_scores = sketch_from_text(data["positive_scores"])
+        negative_scores = sketch_from_text(data["negative_scores"])
         return cls(
             positive_class=str(data["positive_class"]),
             confusion={(str(a), str(p)): int(n) for a, p, n in data["confusion"]},
             log_loss_sum=float(data["log_loss_sum"]),
             scored=int(data["scored"]),
-            positive_scores=sketch_from_text(data["positive_scores"]),
-            negative_scores=sketch_from_text(data["negative_scores"]),
+            positive_scores=positive_scores,
+            negative_scores=negative_scores,
+            positive_histogram=_histogram(data.get("positive_histogram"), positive_scores),
+            negative_histogram=_histogram(data.get("negative_histogram"), negative_scores),
         )
+
+
+def _histogram(text: str | None, sketch: QuantileSketch) -> ScoreHistogram:
+    """A stored histogram, or (a profile written before they were kept) one read off the sketch."""
+    return ScoreHistogram.from_text(text) if text is not None else ScoreHistogram.from_sketch(sketch)
 
 
 # scikit-learn (1.5+) clips probabilities at float64's machine epsilon before the logarithm.
@@ -192,6 +213,9 @@ class MulticlassCounts:
     scored: int = 0  # rows with probabilities and an actual class the model knows
     in_class_scores: dict[str, QuantileSketch] = field(default_factory=dict)
     other_class_scores: dict[str, QuantileSketch] = field(default_factory=dict)
+    # The same probabilities on CBPE's fixed grid (exact, deterministic).
+    in_class_histograms: dict[str, ScoreHistogram] = field(default_factory=dict)
+    other_class_histograms: dict[str, ScoreHistogram] = field(default_factory=dict)
 
     task = "multiclass"
 
@@ -206,6 +230,8 @@ class MulticlassCounts:
         for label in classes:
             counts.in_class_scores[label] = new_sketch()
             counts.other_class_scores[label] = new_sketch()
+            counts.in_class_histograms[label] = ScoreHistogram()
+            counts.other_class_histograms[label] = ScoreHistogram()
         if probabilities is None or not len(actual):
             return counts
         probabilities = np.asarray(probabilities, dtype=np.float64).reshape(len(actual), len(classes))
@@ -217,6 +243,8 @@ class MulticlassCounts:
             is_class = actual_index == i
             update_sorted(counts.in_class_scores[label], probabilities[is_class, i])
             update_sorted(counts.other_class_scores[label], probabilities[~is_class, i])
+            counts.in_class_histograms[label] = ScoreHistogram.from_values(probabilities[is_class, i])
+            counts.other_class_histograms[label] = ScoreHistogram.from_values(probabilities[~is_class, i])
         if len(actual_index):
             of_actual = probabilities[np.arange(len(actual_index)), actual_index]
             clipped = np.clip(of_actual, MULTICLASS_LOG_LOSS_EPSILON, 1 - MULTICLASS_LOG_LOSS_EPSILON)
@@ -232,8 +260,16 @@ class MulticlassCounts:
                     result.classes.append(label)
                     result.in_class_scores[label] = new_sketch()
                     result.other_class_scores[label] = new_sketch()
+                    result.in_class_histograms[label] = ScoreHistogram()
+                    result.other_class_histograms[label] = ScoreHistogram()
                 result.in_class_scores[label].merge(other.in_class_scores[label])
                 result.other_class_scores[label].merge(other.other_class_scores[label])
+                result.in_class_histograms[label] = result.in_class_histograms[label].merged(
+                    other.in_class_histograms[label]
+                )
+                result.other_class_histograms[label] = result.other_class_histograms[label].merged(
+                    other.other_class_histograms[label]
+                )
             for pair, n in other.confusion.items():
                 result.confusion[pair] = result.confusion.get(pair, 0) + n
             result.log_loss_sum += other.log_loss_sum
@@ -311,17 +347,25 @@ class MulticlassCounts:
             "scored": self.scored,
             "in_class_scores": {c: sketch_to_text(self.in_class_scores[c]) for c in self.classes},
             "other_class_scores": {c: sketch_to_text(self.other_class_scores[c]) for c in self.classes},
+            "in_class_histograms": {c: self.in_class_histograms[c].to_text() for c in self.classes},
+            "other_class_histograms": {c: self.other_class_histograms[c].to_text() for c in self.classes},
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MulticlassCounts:
+        in_class = {str(c): sketch_from_text(t) for c, t in data["in_class_scores"].items()}
+        other_class = {str(c): sketch_from_text(t) for c, t in data["other_class_scores"].items()}
+        in_histograms = data.get("in_class_histograms", {})
+        other_histograms = data.get("other_class_histograms", {})
         return cls(
             classes=[str(c) for c in data["classes"]],
             confusion={(str(a), str(p)): int(n) for a, p, n in data["confusion"]},
             log_loss_sum=float(data["log_loss_sum"]),
             scored=int(data["scored"]),
-            in_class_scores={str(c): sketch_from_text(t) for c, t in data["in_class_scores"].items()},
-            other_class_scores={str(c): sketch_from_text(t) for c, t in data["other_class_scores"].items()},
+            in_class_scores=in_class,
+            other_class_scores=other_class,
+            in_class_histograms={c: _histogram(in_histograms.get(c), s) for c, s in in_class.items()},
+            other_class_histograms={c: _histogram(other_histograms.get(c), s) for c, s in other_class.items()},
         )
 
 

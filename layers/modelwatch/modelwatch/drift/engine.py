@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from modelwatch.cbpe import estimate, estimate_multiclass, fit_calibration, fit_multiclass_calibration
+from modelwatch.cbpe import (
+    binary_score_histograms,
+    estimate,
+    estimate_multiclass,
+    fit_calibration,
+    fit_multiclass_calibration,
+)
 from modelwatch.dle import estimate_regression
 from modelwatch.drift import thresholds
 from modelwatch.drift.methods import compute, default_method, default_threshold, is_categorical_like
@@ -15,7 +21,6 @@ from modelwatch.drift.results import ColumnDrift, DriftReport
 from modelwatch.drift.thresholds import MIN_CALIBRATION_GROUPS, calibrated_threshold
 from modelwatch.errors import UserInputError
 from modelwatch.performance import ClassificationCounts, MulticlassCounts, RegressionMoments
-from modelwatch.profiles.builder import POSITIVE_PROBABILITY
 from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
@@ -296,13 +301,13 @@ def _estimated_performance(
         }
     if not isinstance(reference.performance, ClassificationCounts):
         return None, None
-    scores = current.columns.get(POSITIVE_PROBABILITY)
-    if reference.performance is None or not isinstance(scores, NumericColumnProfile) or not scores.valid:
+    scores = binary_score_histograms(current, reference.performance.positive_class)
+    if scores is None:
         return None, None
     calibration = fit_calibration(reference.performance)
     if calibration is None:
         return None, None
-    return estimate(calibration, scores), calibration.to_dict()
+    return estimate(calibration, *scores), calibration.to_dict()
 
 
 def _concept_drift(

@@ -19,6 +19,8 @@ from modelwatch.profiles.coercion import CategoryCounts, as_finite_floats, as_la
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.profiles.rows import RowsProfile, as_float_column
+from modelwatch.profiles.score_sample import ClassScoreSample
+from modelwatch.score_histogram import ScoreHistogram
 from modelwatch.spec.models import MonitoringSpec
 
 # Column name -> values. Categorical feature columns may come already counted.
@@ -27,7 +29,9 @@ Batch = Mapping[str, np.ndarray | CategoryCounts]
 # Binary, with predictions and scores: P(positive class).
 POSITIVE_PROBABILITY = "__positive_probability__"
 # Multiclass: the top probability, and per class its probability on the rows predicted as that
-# class and on the others (CBPE's expected confusion counts come from these).
+# class and on the others (CBPE's expected confusion counts come from these; binary has the two
+# for its positive class). Kept as sketched columns and as exact score histograms
+# (DatasetProfile.score_histograms), which CBPE reads.
 CONFIDENCE = "__confidence__"
 SCORE_WHEN_PREDICTED = "__score_when_predicted__:"
 SCORE_WHEN_NOT_PREDICTED = "__score_when_not_predicted__:"
@@ -158,10 +162,28 @@ def profile_batch(schema: ProfileSchema, batch: Batch) -> DatasetProfile:
         # P(positive class) per row, whatever the score column holds: what CBPE estimates from.
         probability = _positive_probability(schema, np.asarray(batch[roles["score"]]), predicted)
         columns[POSITIVE_PROBABILITY] = _numeric_profile(probability)
+        is_predicted = np.array([p == schema.positive_class for p in predicted], dtype=bool)
+        histograms = _score_histograms(schema.positive_class, probability, is_predicted)
+    else:
+        histograms = {}
     performance = None
     if "target" in roles and "prediction" in roles:
         performance = _performance(schema, batch, roles)
-    return DatasetProfile(rows=rows, columns=columns, performance=performance, multivariate=_rows(schema, batch))
+    return DatasetProfile(
+        rows=rows,
+        columns=columns,
+        performance=performance,
+        multivariate=_rows(schema, batch),
+        score_histograms=histograms,
+    )
+
+
+def _score_histograms(label: str, probability: np.ndarray, is_predicted: np.ndarray) -> dict[str, ScoreHistogram]:
+    """P(label) counted where the model predicted the label and where not (NaN: not counted)."""
+    return {
+        SCORE_WHEN_PREDICTED + label: ScoreHistogram.from_values(probability[is_predicted]),
+        SCORE_WHEN_NOT_PREDICTED + label: ScoreHistogram.from_values(probability[~is_predicted]),
+    }
 
 
 def _rows(schema: ProfileSchema, batch: Batch) -> RowsProfile | None:
@@ -206,6 +228,8 @@ def _multiclass_profile(schema: ProfileSchema, batch: Batch, rows: int, columns:
         columns[roles["prediction"]] = CategoricalColumnProfile.from_values(predicted, missing)
         predicted = predicted if not missing else None  # labels must line up with rows below
     probabilities = _probability_matrix(batch, score_columns) if score_columns else None
+    histograms: dict[str, ScoreHistogram] = {}
+    sample = None
     if probabilities is not None:
         scored = ~np.isnan(probabilities).any(axis=1)
         columns[CONFIDENCE] = _numeric_profile(np.where(scored, np.nanmax(probabilities, axis=1, initial=0.0), np.nan))
@@ -216,6 +240,10 @@ def _multiclass_profile(schema: ProfileSchema, batch: Batch, rows: int, columns:
                 is_predicted = predicted_array == label
                 columns[SCORE_WHEN_PREDICTED + label] = _numeric_profile(probabilities[scored & is_predicted, i])
                 columns[SCORE_WHEN_NOT_PREDICTED + label] = _numeric_profile(probabilities[scored & ~is_predicted, i])
+                histograms.update(_score_histograms(label, np.where(scored, probabilities[:, i], np.nan), is_predicted))
+            index_of = {label: i for i, label in enumerate(score_columns)}
+            predicted_index = np.array([index_of.get(label, -1) for label in predicted], dtype=np.int64)
+            sample = ClassScoreSample.from_rows(tuple(score_columns), probabilities[scored], predicted_index[scored])
     performance = None
     if "target" in roles and "prediction" in roles:
         index = np.flatnonzero(_present(np.asarray(batch[roles["target"]])))
@@ -225,7 +253,14 @@ def _multiclass_profile(schema: ProfileSchema, batch: Batch, rows: int, columns:
         performance = MulticlassCounts.from_rows(
             actual, predicted_labels, None if probabilities is None else probabilities[index], classes
         )
-    return DatasetProfile(rows=rows, columns=columns, performance=performance, multivariate=_rows(schema, batch))
+    return DatasetProfile(
+        rows=rows,
+        columns=columns,
+        performance=performance,
+        multivariate=_rows(schema, batch),
+        score_histograms=histograms,
+        score_sample=sample,
+    )
 
 
 def _regression_profile(schema: ProfileSchema, batch: Batch, rows: int, columns: dict) -> DatasetProfile:

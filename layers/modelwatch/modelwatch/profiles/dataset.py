@@ -17,6 +17,8 @@ from modelwatch.performance import PerformanceCounts, performance_from_dict
 from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.profiles.rows import RowsProfile
+from modelwatch.profiles.score_sample import ClassScoreSample
+from modelwatch.score_histogram import ScoreHistogram
 
 ColumnProfile = NumericColumnProfile | CategoricalColumnProfile
 FORMAT = "modelwatch-profile"
@@ -39,6 +41,13 @@ class DatasetProfile:
     chunks: list[DatasetProfile] = field(default_factory=list)
     # The numeric features row by row (multivariate drift); None with fewer than two of them.
     multivariate: RowsProfile | None = None
+    # Classification with scores: per class, its probability on the rows predicted as that class
+    # and on the others (builder.SCORE_WHEN_PREDICTED / SCORE_WHEN_NOT_PREDICTED + class; binary:
+    # the positive class only), counted exactly on a fixed grid: CBPE estimates from these.
+    score_histograms: dict[str, ScoreHistogram] = field(default_factory=dict)
+    # Multiclass with scores: a sample of whole rows' class probabilities (CBPE divides calibrated
+    # probabilities by their row's sum); None without.
+    score_sample: ClassScoreSample | None = None
 
     def merged(self, *others: DatasetProfile) -> DatasetProfile:
         """All rows of self and others. Columns present in only some inputs are merged as found."""
@@ -57,6 +66,11 @@ class DatasetProfile:
         # such as the start of a window's merge or an hour without traffic, holds nothing to lose).
         holding = [p for p in (self, *others) if p.rows]
         rows = [p.multivariate for p in holding if p.multivariate is not None]
+        samples = [p.score_sample for p in holding if p.score_sample is not None]
+        histograms: dict[str, ScoreHistogram] = {}
+        for part in (self, *others):
+            for name, histogram in part.score_histograms.items():
+                histograms[name] = histograms[name].merged(histogram) if name in histograms else histogram
         return DatasetProfile(
             rows=self.rows + sum(o.rows for o in others),
             columns=columns,
@@ -64,6 +78,9 @@ class DatasetProfile:
             # A part without it (an older profile) leaves the merge without it: a sample of some
             # parts only would not stand for the window.
             multivariate=rows[0].merged(*rows[1:]) if rows and len(rows) == len(holding) else None,
+            score_histograms=histograms,
+            # As the row sample: only when every part holding rows has one.
+            score_sample=samples[0].merged(*samples[1:]) if samples and len(samples) == len(holding) else None,
         )
 
     @classmethod
@@ -79,11 +96,17 @@ class DatasetProfile:
             columns.update(part.columns)
         performances = [part.performance for part in parts if part.performance is not None]
         multivariate = [part.multivariate for part in parts if part.multivariate is not None]
+        histograms: dict[str, ScoreHistogram] = {}
+        for part in parts:
+            histograms.update(part.score_histograms)
+        samples = [part.score_sample for part in parts if part.score_sample is not None]
         return cls(
             rows=parts[0].rows if parts else 0,
             columns=columns,
             performance=performances[0] if performances else None,
             multivariate=multivariate[0] if multivariate else None,
+            score_histograms=histograms,
+            score_sample=samples[0] if samples else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +118,8 @@ class DatasetProfile:
             "performance": None if self.performance is None else self.performance.to_dict(),
             "chunks": [chunk.to_dict() for chunk in self.chunks],
             "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
+            "score_histograms": {name: histogram.to_text() for name, histogram in self.score_histograms.items()},
+            "score_sample": None if self.score_sample is None else self.score_sample.to_dict(),
         }
 
     @classmethod
@@ -109,6 +134,10 @@ class DatasetProfile:
             performance=None if data.get("performance") is None else performance_from_dict(data["performance"]),
             chunks=[cls.from_dict(chunk) for chunk in data.get("chunks", [])],
             multivariate=None if data.get("multivariate") is None else RowsProfile.from_dict(data["multivariate"]),
+            score_histograms={
+                name: ScoreHistogram.from_text(text) for name, text in data.get("score_histograms", {}).items()
+            },
+            score_sample=None if data.get("score_sample") is None else ClassScoreSample.from_dict(data["score_sample"]),
         )
 
     def to_json(self) -> bytes:
