@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from modelwatch.cbpe import binary_score_histograms, estimate, fit_calibration
+from modelwatch.cbpe import (
+    CALIBRATION_GROUP_ROWS,
+    MIN_GROUP_OUTCOMES,
+    binary_score_histograms,
+    estimate,
+    fit_calibration,
+)
 from modelwatch.performance import ClassificationCounts
 from modelwatch.profiles import ProfileSchema, profile_batch
 from modelwatch.profiles.dataset import DatasetProfile
@@ -133,3 +139,18 @@ def test_score_histogram_round_trips_and_counts_exactly():
     assert len(values) == 4 and values == pytest.approx([1e-6, 1e-4, 2e-4, 4e-4], rel=1e-3)
     merged = tiny.merged(histogram, tiny)
     assert merged.total == 14 and merged == histogram.merged(tiny, tiny)
+
+
+def test_calibration_groups_widen_until_each_sees_a_rare_outcome():
+    """Groups of about 25 rows hold a 3% outcome's rows about once in 1.3 groups: isotonic
+    regression would fit where those few rows fell. Groups are widened until they hold, on
+    average, MIN_GROUP_OUTCOMES rows of the rarer outcome; balanced outcomes keep 25-row groups."""
+    rng = np.random.default_rng(11)
+    rows = 20_000
+    rare = rng.beta(0.6, 20, rows)  # calibrated scores of a rare outcome (mean about 3%)
+    labels = (rng.uniform(size=rows) < rare).astype(int)
+    calibration = fit_calibration(_counts(rare, labels))
+    assert calibration.to_dict()["bins"] <= labels.sum() // MIN_GROUP_OUTCOMES
+    balanced = rng.beta(2, 2, rows)
+    calibration = fit_calibration(_counts(balanced, (rng.uniform(size=rows) < balanced).astype(int)))
+    assert calibration.to_dict()["bins"] == pytest.approx(rows / CALIBRATION_GROUP_ROWS, rel=0.02)

@@ -12,6 +12,8 @@ from modelwatch.cbpe import estimate_multiclass, fit_multiclass_calibration
 from modelwatch.dle import LossModel, estimate_regression, fit_loss_model, loss_columns
 from modelwatch.profiles import ProfileSchema, profile_batch
 from modelwatch.profiles.dataset import DatasetProfile
+from modelwatch.profiles.score_sample import SAMPLE_ROWS
+from modelwatch.score_histogram import grid_indices, grid_probabilities
 
 CLASSES = ["a", "b", "c"]
 
@@ -98,15 +100,16 @@ def test_multiclass_estimates_divide_calibrated_probabilities_by_their_rows_sum(
     unlabelled = {k: v for k, v in window.items() if k != "y"}
     whole = profile_batch(SCHEMA, unlabelled)
     assert whole.score_sample is not None and whole.score_sample.rows == 1_500
-    # By hand, from the rows: calibrate, divide by the row's sum, take the predicted class's share.
-    probabilities = np.column_stack([window[f"p_{c}"] for c in CLASSES])
+    # By hand, from the rows: calibrate, divide by the row's sum, take the predicted class's share,
+    # on the probabilities as the histograms hold them (their grid points). The window is held
+    # whole, so the estimate is this exactly, up to the order of summation.
+    probabilities = grid_probabilities(grid_indices(np.column_stack([window[f"p_{c}"] for c in CLASSES])))
     calibrated = np.column_stack([calibrations[c](probabilities[:, i]) for i, c in enumerate(CLASSES)])
     normalized = calibrated / calibrated.sum(axis=1, keepdims=True)
     predicted = np.array([CLASSES.index(p) for p in window["p"]])
     by_hand = normalized[np.arange(len(predicted)), predicted].mean()
     estimated = estimate_multiclass(calibrations, whole)
-    # The histograms hold probabilities to four decimals; the rows, exactly.
-    assert estimated["accuracy"] == pytest.approx(by_hand, abs=2e-4)
+    assert estimated["accuracy"] == pytest.approx(by_hand, abs=1e-12)
     parts = [profile_batch(SCHEMA, {k: v[i::4] for k, v in unlabelled.items()}) for i in range(4)]
     forwards = parts[0].merged(*parts[1:])
     backwards = parts[3].merged(parts[2], parts[1], parts[0])
@@ -114,3 +117,15 @@ def test_multiclass_estimates_divide_calibrated_probabilities_by_their_rows_sum(
     stored = DatasetProfile.from_json(forwards.to_json())
     assert estimate_multiclass(calibrations, stored) == estimate_multiclass(calibrations, forwards)
     assert estimate_multiclass(calibrations, forwards)["accuracy"] == pytest.approx(estimated["accuracy"], abs=1e-12)
+
+
+def test_a_window_of_5000_rows_is_normalized_on_every_row():
+    """The per-row division is read from the window's sample of whole rows; a window of up to
+    SAMPLE_ROWS rows (5,000-row chunks, say) is held whole, merged from parts in any order, so its
+    correction carries no sampling noise."""
+    rng = np.random.default_rng(5)
+    window = {k: v for k, v in _multiclass_window(rng, 5_000, 0.3, 1.8).items() if k != "y"}
+    assert SAMPLE_ROWS >= 5_000
+    parts = [profile_batch(SCHEMA, {k: v[i::3] for k, v in window.items()}) for i in range(3)]
+    sample = parts[2].merged(parts[0], parts[1]).score_sample
+    assert sample is not None and sample.rows == 5_000 and len(sample.predicted) == 5_000

@@ -15,6 +15,13 @@ point holds that many rows (scores given to two decimals), this is isotonic cali
 distinct score, scikit-learn's and so NannyML's; where scores are continuous, a share of
 positives rests on a few dozen rows rather than on single rows' outcomes.
 
+A share is only estimable when its group holds some rows of each outcome: with a rare outcome
+(a class of 3% against the rest), a group of 25 rows holds none of it on average, and isotonic
+regression fits the noise of where its few rows fell. So there are never more groups than leave
+MIN_GROUP_OUTCOMES rows of the rarer outcome per group on average (the usual condition for a
+binomial share, n*p >= 5): with balanced outcomes the row rule decides, with a rare one the
+groups widen until each can see it.
+
 It is applied only where it helps on rows it was not fitted on: the holdout's rows are split in
 two at random (per grid point, its positives and negatives drawn without replacement; the
 generator seeded from the counts themselves, so the same holdout always splits the same way),
@@ -35,7 +42,11 @@ accuracy follow from those expected per-class counts, as from real ones. The cou
 division come from the exact histograms; the division's effect (normalized minus unnormalized,
 per class and side) is read from the window's sample of whole rows (profiles.score_sample),
 scaled to the window's rows: exact for a window the sample holds whole, and for a larger one a
-correction whose sampling noise is that of a small difference, not of the estimate.
+correction whose sampling noise is that of a small difference, not of the estimate. The sample's
+probabilities are put on the histograms' grid before they are calibrated, so that for a window
+held whole the correction is of exactly the values the histograms sum (calibrating the exact
+probability instead moved a row's value by the interpolation between two grid points, which the
+histogram side never sees).
 """
 
 from __future__ import annotations
@@ -51,10 +62,12 @@ from modelwatch.profiles.builder import POSITIVE_PROBABILITY, SCORE_WHEN_NOT_PRE
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.profiles.score_sample import ClassScoreSample
-from modelwatch.score_histogram import ScoreHistogram, grid_probabilities
+from modelwatch.score_histogram import ScoreHistogram, grid_indices, grid_probabilities
 
 # Rows per calibration group, about (a point holding more is a group of its own).
 CALIBRATION_GROUP_ROWS = 25
+# Rows of the rarer outcome per calibration group, on average, at least.
+MIN_GROUP_OUTCOMES = 5
 # Expected calibration error: this many bins of (about) equal rows.
 ERROR_BINS = 10
 # Held-out check: this many random halvings of the holdout, each half scored once.
@@ -132,14 +145,17 @@ def _groups(rows: np.ndarray, count: int) -> list[np.ndarray]:
     return [g for g in np.split(np.arange(len(rows)), edges[edges < len(rows)]) if len(g)]
 
 
-def _group_count(total_rows: float) -> int:
-    return int(max(2, total_rows // CALIBRATION_GROUP_ROWS))
+def _group_count(data: _Labelled) -> int:
+    """About CALIBRATION_GROUP_ROWS rows per group, and on average at least MIN_GROUP_OUTCOMES rows
+    of the rarer outcome."""
+    rarer = min(data.positives.sum(), data.negatives.sum())
+    return int(max(2, min(data.rows.sum() // CALIBRATION_GROUP_ROWS, rarer // MIN_GROUP_OUTCOMES)))
 
 
 def _fit_map(data: _Labelled) -> tuple[np.ndarray, np.ndarray]:
     """Group centres and their monotone shares of positives."""
     rows = data.rows
-    groups = _groups(rows, _group_count(rows.sum()))
+    groups = _groups(rows, _group_count(data))
     mass = np.array([rows[g].sum() for g in groups])
     centres = np.array([np.average(data.scores[g], weights=rows[g]) for g in groups])
     observed = np.array([data.positives[g].sum() for g in groups]) / mass
@@ -323,8 +339,12 @@ def _normalization_shifts(
     rows; no shift without a sample of the same classes."""
     if sample is None or list(sample.classes) != list(calibrations) or not len(sample.predicted):
         return {}
+    # On the grid, as the histograms hold them: the correction is of the same calibrated values.
     calibrated = np.column_stack(
-        [calibration(sample.probabilities[:, i]) for i, calibration in enumerate(calibrations.values())]
+        [
+            calibration(grid_probabilities(grid_indices(sample.probabilities[:, i])))
+            for i, calibration in enumerate(calibrations.values())
+        ]
     )
     sums = calibrated.sum(axis=1, keepdims=True)
     normalized = np.divide(calibrated, sums, out=calibrated.copy(), where=sums > 0)

@@ -9,6 +9,12 @@ sample (the smallest hashes win): the sample of a merge is the sample of the uni
 merge order, and the same rows give the same sample every run. A window of up to SAMPLE_ROWS rows
 is kept whole; a larger one is read through the sample only for a small correction (cbpe says
 how), the rest from the exact histograms.
+
+SAMPLE_ROWS is 10,000: on 5,000-row windows a 2,000-row sample left the correction's sampling
+noise in the estimate (NannyML's synthetic multiclass data: accuracy's mean error 0.2% above the
+same method on every row). A row costs 8 bytes per class plus 16, so a five-class sample is at
+most about 560 KB before base64; the exact alternative (the baseline's calibrators applied per
+row while profiling, as DLE's loss model is) is not built yet.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import numpy as np
 
 from modelwatch.profiles.rows import row_keys
 
-SAMPLE_ROWS = 2000
+SAMPLE_ROWS = 10_000
 
 
 def _smallest(keys: np.ndarray, count: int) -> np.ndarray:
