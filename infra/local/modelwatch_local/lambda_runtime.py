@@ -16,6 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from aws_lambda_powertools.metrics.provider import cold_start
+
 import functions
 from modelwatch.catalog.functions import FUNCTIONS
 from modelwatch.data_access.platform import current_platform
@@ -67,6 +69,11 @@ class Invocation:
 
 _SKIPPED_BY_CLOUDWATCH = "This metric doesn't meet the requirements and will be skipped by Amazon CloudWatch"
 _loaded_with: dict[str, str] = {}  # function -> the spec its module was imported with
+# (platform, function) pairs that have started an execution environment: a stack's first call of
+# each function is its cold start. Powertools keeps one cold-start flag per process, and here
+# every function shares this one, so the flag is raised again for each new environment (or the
+# first function called in a process would take every cold start of every stack after it).
+_started: set[tuple[int, str]] = set()
 
 
 def _handler_module(function: str) -> ModuleType:
@@ -86,6 +93,10 @@ def load_handler(function: str):
 
 def invoke(function: str, event: dict[str, Any]) -> Invocation:
     handler = load_handler(function)
+    environment = (id(current_platform()), function)
+    if environment not in _started:
+        _started.add(environment)
+        cold_start.reset_cold_start_flag()
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer), warnings.catch_warnings():
         # A metric stamped with the simulated clock (days from the wall clock) is one CloudWatch
