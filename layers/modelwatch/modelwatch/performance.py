@@ -89,8 +89,9 @@ class ClassificationCounts:
             result.scored += other.scored
             result.positive_scores.merge(other.positive_scores)
             result.negative_scores.merge(other.negative_scores)
-            result.positive_histogram = result.positive_histogram.merged(other.positive_histogram)
-            result.negative_histogram = result.negative_histogram.merged(other.negative_histogram)
+        # Each histogram merged once, over all parts (one pass over the grid, not one per part).
+        result.positive_histogram = self.positive_histogram.merged(*(o.positive_histogram for o in others))
+        result.negative_histogram = self.negative_histogram.merged(*(o.negative_histogram for o in others))
         return result
 
     @property
@@ -264,16 +265,15 @@ class MulticlassCounts:
                     result.other_class_histograms[label] = ScoreHistogram()
                 result.in_class_scores[label].merge(other.in_class_scores[label])
                 result.other_class_scores[label].merge(other.other_class_scores[label])
-                result.in_class_histograms[label] = result.in_class_histograms[label].merged(
-                    other.in_class_histograms[label]
-                )
-                result.other_class_histograms[label] = result.other_class_histograms[label].merged(
-                    other.other_class_histograms[label]
-                )
             for pair, n in other.confusion.items():
                 result.confusion[pair] = result.confusion.get(pair, 0) + n
             result.log_loss_sum += other.log_loss_sum
             result.scored += other.scored
+        # Each class's histograms merged once, over all parts that have the class.
+        for label in result.classes:
+            for histograms in ("in_class_histograms", "other_class_histograms"):
+                parts = [getattr(p, histograms)[label] for p in (self, *others) if label in getattr(p, histograms)]
+                getattr(result, histograms)[label] = parts[0].merged(*parts[1:])
         return result
 
     @property
