@@ -173,18 +173,16 @@ def _finish(pending: _Pending, adjusted: float | None) -> ColumnDrift:
     result = pending.result
     note = pending.note
     decided_by: Literal["p_value", "effect", "both", "threshold"] = "threshold"
-    if pending.min_effect is not None:
-        p = adjusted if adjusted is not None else result.p_value
-        significant = p is not None and p < pending.threshold
-        large = pending.effect is not None and pending.effect >= pending.min_effect
-        drifted = significant and large
+    p = adjusted if adjusted is not None else result.p_value
+    significant = pending.compare == "p_value" and p is not None and p < pending.threshold
+    if pending.min_effect is not None and pending.effect is not None:
+        drifted = significant and pending.effect >= pending.min_effect
         decided_by = "both" if drifted else ("p_value" if not significant else "effect")
         margin = pending.effect_error
-        if significant and margin and pending.effect is not None and abs(pending.effect - pending.min_effect) <= margin:
+        if significant and margin and abs(pending.effect - pending.min_effect) <= margin:
             note = _join(note, f"the effect is within the sketches' error ({margin:.4f}) of min_effect")
     elif pending.compare == "p_value":
-        p = adjusted if adjusted is not None else result.p_value
-        drifted = p is not None and p < pending.threshold
+        drifted = significant
     else:
         size = abs(result.statistic)  # |z| for a calibrated Z-test; other statistics are >= 0
         drifted = size >= pending.threshold
