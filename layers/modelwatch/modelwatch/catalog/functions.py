@@ -12,6 +12,7 @@ from typing import Literal
 from modelwatch.catalog.layout import (
     APPROVALS,
     CAPTURE,
+    DELIVERIES,
     INCIDENTS,
     JOINS,
     LABELS,
@@ -54,7 +55,8 @@ CORE_LEFT_OUT: dict[str, tuple[str, ...]] = {
 # event goes to the function's dead-letter queue.
 ASYNC_RETRY_ATTEMPTS = 2
 
-Invocation = Literal["api", "logs-subscription", "schedule", "sns", "state-machine"]
+# "delivery-stream": S3's notification of each object the delivery stream (Firehose) writes.
+Invocation = Literal["api", "delivery-stream", "schedule", "sns", "state-machine"]
 # Layers: "core" is the modelwatch library (layers/modelwatch), shared by every zip function; the
 # others are third-party packages (layers/requirements/<name>.txt). "monitoring" is numpy,
 # DataSketches and Powertools; "statistics" (SciPy, Jinja2) and "inference" (ONNX Runtime) go on
@@ -106,7 +108,7 @@ class FunctionDefinition:
     @property
     def asynchronous(self) -> bool:
         """Invoked asynchronously: Lambda retries it, and a dead-letter queue keeps what fails."""
-        return self.invocation in ("logs-subscription", "schedule", "sns")
+        return self.invocation in ("delivery-stream", "schedule", "sns")
 
     @property
     def traced_by_default(self) -> bool:
@@ -149,15 +151,16 @@ FEEDBACK = FunctionDefinition(
 )
 CAPTURE_FUNCTION = FunctionDefinition(
     "capture",
-    "the Logs subscription's capture and feedback lines to S3 objects, each capture object profiled",
-    "logs-subscription",
+    "each delivery stream object's capture and feedback lines filed by model version and hour, and profiled",
+    "delivery-stream",
     memory_mb=1024,
-    timeout_seconds=120,
+    # A buffer of buffer_mib (at most 128 MiB) is read, filed and profiled in one invocation.
+    timeout_seconds=300,
     layers=("core", "monitoring", "inference"),
-    # capture: a backfill's batch of stored objects; models: the version's baseline PCA and a
-    # regression version's loss model, for per-record reconstruction errors and expected losses
-    # (read once per execution environment)
-    reads=(CAPTURE, MODELS),
+    # deliveries: the object its notification names; capture: a backfill's batch of stored
+    # objects; models: the version's baseline PCA and a regression version's loss model, for
+    # per-record reconstruction errors and expected losses (read once per execution environment)
+    reads=(DELIVERIES, CAPTURE, MODELS),
     # labels: each hour's objects and its "changed" marker; profiles-hourly: late-capture markers
     writes=(CAPTURE, QUARANTINE, LABELS, PROFILES, JOINS, PROFILES_HOURLY),
     handles_inputs=True,

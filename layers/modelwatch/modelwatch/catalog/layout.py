@@ -1,5 +1,7 @@
 """The S3 layout: every area of the data and model buckets, and the one builder of each key.
 
+deliveries/dt=YYYY-MM-DD-HH/<stream object>                capture and feedback lines as buffered by the stream
+deliveries-errors/<error type>/dt=…/<stream object>        what the delivery stream could not process
 capture/model_version=V/dt=YYYY-MM-DD-HH/<batch>.jsonl    captured predictions (JSON lines)
 quarantine/dt=…/<batch>.jsonl                              rejected requests, with their reasons
 quarantine/poison/<capture key>                            capture objects that could not be profiled
@@ -65,6 +67,19 @@ class Area:
         return key.startswith(self.prefix)
 
 
+# The delivery stream (Firehose) writes the API functions' capture and feedback lines here, one
+# object per buffer, partitioned by the hour it wrote them; each object's S3 notification invokes
+# the capture function once, which files its records by model version and hour (capture/, labels/,
+# quarantine/) and profiles them. Kept past every retry and redrive of that invocation (its
+# dead-letter queue keeps events 14 days), then expired: the capture area holds the records.
+DELIVERIES = Area(
+    "deliveries", "data", "capture and feedback lines as the delivery stream buffered them", True, retention_days=15
+)
+# What the delivery stream could not process (a batch it could not decompress, say), under
+# <error type>/dt=…/: alarmed, and re-delivered by `modelwatch redrive-captures`.
+DELIVERY_ERRORS = Area(
+    "deliveries-errors", "data", "log batches the delivery stream could not process", True, "captureRetentionDays"
+)
 CAPTURE = Area(
     "capture", "data", "captured predictions, JSON lines per model version and hour", True, "captureRetentionDays"
 )
@@ -100,6 +115,8 @@ BACKFILL_RESULTS = Area(
 INCIDENTS = Area("incidents", "data", "the notifier's state of each incident: raised alarms, notices sent")
 
 DATA_AREAS = (
+    DELIVERIES,
+    DELIVERY_ERRORS,
     CAPTURE,
     BACKFILL_RESULTS,
     QUARANTINE,
@@ -145,6 +162,21 @@ def hour_in_key(key: str, base: str) -> str:
 
 
 # --- keys ------------------------------------------------------------------------------------
+# The delivery stream's prefixes, in Firehose's own expression language (its objects are named
+# <stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid> below them).
+DELIVERY_PREFIX = f"{DELIVERIES.prefix}dt=!{{timestamp:yyyy-MM-dd-HH}}/"
+DELIVERY_ERROR_PREFIX = f"{DELIVERY_ERRORS.prefix}!{{firehose:error-output-type}}/dt=!{{timestamp:yyyy-MM-dd-HH}}/"
+
+
+def delivery_key(hour: str, name: str) -> str:
+    """A delivery stream object's key (what DELIVERY_PREFIX expands to, and its name)."""
+    return f"{DELIVERIES.prefix}{hour_segment(hour)}/{name}"
+
+
+def delivery_error_key(error_type: str, hour: str, name: str) -> str:
+    return f"{DELIVERY_ERRORS.prefix}{error_type}/{hour_segment(hour)}/{name}"
+
+
 def capture_key(model_version: str, hour: str, batch_id: str) -> str:
     return f"{CAPTURE.hour_prefix(model_version, hour)}{batch_id}{CAPTURE_SUFFIX}"
 

@@ -188,7 +188,7 @@ def function_invocations(spec: MonitoringSpec, traffic: Traffic, footprint: Mapp
     by_invocation = {
         "api": traffic.requests_per_month,
         # Capture lines and feedback lines, each delivery one invocation that stores and profiles.
-        "logs-subscription": deliveries + label_deliveries(traffic, footprint),
+        "delivery-stream": deliveries + label_deliveries(traffic, footprint),
         "schedule": SECONDS_PER_MONTH / DRIFT_CHECK_PERIOD_SECONDS,
         "sns": notifications,
         "state-machine": retraining_runs(spec, footprint) * lambda_steps,

@@ -492,6 +492,13 @@ class CaptureSettings(_Strict):
     # were sent may include a duplicated document. Capture accounting alarms only on records
     # missing beyond this share of those sent (at least one record is always tolerated).
     sent_count_tolerance: Annotated[float, Field(ge=0, lt=1)] = 0.01
+    # The delivery stream's buffer (Firehose's BufferingHints): capture and feedback lines are
+    # written to S3 when either limit is reached, so the capture path's objects per hour are at
+    # most 3600 / buffer_seconds plus the traffic's bytes / buffer_mib, whatever the traffic.
+    # Firehose takes 0-900 seconds and 1-128 MiB; a drift window sees a line at most
+    # buffer_seconds after it was logged (plus the profiling invocation).
+    buffer_seconds: Annotated[int, Field(ge=0, le=900)] = 300
+    buffer_mib: Annotated[int, Field(ge=1, le=128)] = 32
 
 
 class MetricsSettings(_Strict):
