@@ -17,7 +17,6 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secrets
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -238,30 +237,27 @@ class Alerting(Construct):
                     topic=self.operations if name == notifier_name else self.topic,
                 )
 
-    def watch_subscriptions(self, subscriptions: list[tuple[logs.ILogGroup, str]]) -> None:
-        """The capture path's first hop: a Logs subscription that cannot deliver (errors, or
-        throttling by the capture function) loses captures before any function sees them."""
+    def watch_delivery_stream(self, stream_name: str, buffer_seconds: int) -> None:
+        """The capture path's first hop: a delivery stream that cannot write to S3 retries for up to
+        24 hours, then drops what it holds. Its oldest undelivered record's age (DataFreshness)
+        passing a buffer interval plus a quarter hour means writes are failing; what it could not
+        process is alarmed apart (DeliveryFailed, from the alarm plan)."""
         five_minutes = cdk.Duration.minutes(5)
-        for index, (log_group, filter_name) in enumerate(subscriptions):
-            for kind in ("DeliveryErrors", "DeliveryThrottling"):
-                metric = cw.Metric(
-                    namespace="AWS/Logs",
-                    metric_name=kind,
-                    dimensions_map={
-                        "LogGroupName": log_group.log_group_name,
-                        "DestinationType": "Lambda",
-                        "FilterName": filter_name,
-                    },
-                    statistic="Sum",
-                    period=five_minutes,
-                )
-                self._alarm(
-                    f"capture-subscription-{index}-{kind}",
-                    metric,
-                    threshold=0,
-                    description=f"[critical] the capture subscription {filter_name} reports {kind}: "
-                    "captures may be lost before the capture function sees them",
-                )
+        metric = cw.Metric(
+            namespace="AWS/Firehose",
+            metric_name="DeliveryToS3.DataFreshness",
+            dimensions_map={"DeliveryStreamName": stream_name},
+            statistic="Maximum",
+            period=five_minutes,
+        )
+        self._alarm(
+            "capture-delivery-DataFreshness",
+            metric,
+            threshold=buffer_seconds + 900,
+            evaluation_periods=3,
+            description=f"[critical] the capture delivery stream {stream_name} has not written to S3 for "
+            "15 minutes past its buffer interval: captures are held, and lost after 24 hours",
+        )
 
     def watch_queues(self, queues: dict[str, sqs.IQueue], notifier_name: str | None = None) -> None:
         """Every dead-letter queue alarms while anything waits in it; the notifier's, and any

@@ -620,8 +620,15 @@ class DeliveryGraph:
                 ]
                 for prefix in prefixes:
                     target = f"{bucket_arn}/{_literal_prefix(prefix)}object"
+                    # Firehose assumes its role with the account's id as the external id (which
+                    # AWS advises the trust policy to require).
                     yield from self._assumed(
-                        source, destination.get("RoleARN"), "firehose.amazonaws.com", target, ("s3:PutObject",), {}
+                        source,
+                        destination.get("RoleARN"),
+                        "firehose.amazonaws.com",
+                        target,
+                        ("s3:PutObject",),
+                        {"sts:ExternalId": ACCOUNT},
                     )
                 encryption = destination.get("EncryptionConfiguration", {}).get("KMSEncryptionConfig")
                 role = self.t.role_of(destination.get("RoleARN"))

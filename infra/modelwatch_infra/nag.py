@@ -43,14 +43,14 @@ def acknowledge(scope: IConstruct, findings: dict[str, str]) -> None:
         cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
 
 
-def _logical(resource: IConstruct) -> str:
+def logical_id(resource: IConstruct) -> str:
     stack = cdk.Stack.of(resource)
     return str(stack.resolve(stack.get_logical_id(resource.node.default_child)))  # type: ignore[arg-type]
 
 
 def _objects(bucket: s3.IBucket, prefix: str) -> str:
     if isinstance(bucket, s3.Bucket):
-        return f"AwsSolutions-IAM5[Resource::<{_logical(bucket)}.Arn>/{prefix}*]"
+        return f"AwsSolutions-IAM5[Resource::<{logical_id(bucket)}.Arn>/{prefix}*]"
     return f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket.bucket_name}/{prefix}*]"
 
 
@@ -102,7 +102,7 @@ def suppress_reviewed_findings(
         backfill,
         {
             "AwsSolutions-IAM5[Resource::*]": "X-Ray tracing of a state machine supports no resource-level permissions",
-            f"AwsSolutions-IAM5[Resource::<{_logical(capture)}.Arn>:*]": "the backfill invokes the capture function, "
+            f"AwsSolutions-IAM5[Resource::<{logical_id(capture)}.Arn>:*]": "the backfill invokes the capture function, "
             "any published version of it",
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
             f"{backfill_name}/*]": "a Distributed Map runs its batches as child executions of its own state machine",
@@ -114,7 +114,7 @@ def suppress_reviewed_findings(
         retraining.state_machine,
         {
             "AwsSolutions-IAM5[Resource::*]": "X-Ray tracing of a state machine supports no resource-level permissions",
-            f"AwsSolutions-IAM5[Resource::<{_logical(retraining.function)}.Arn>:*]": "the state machine invokes "
+            f"AwsSolutions-IAM5[Resource::<{logical_id(retraining.function)}.Arn>:*]": "the state machine invokes "
             "the retrain function, any published version of it",
             "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": PUBLISH_REASON,
         },
@@ -129,7 +129,7 @@ def _acknowledge_approval(functions: dict, retraining: Any) -> None:
     acknowledge(
         retraining.state_machine,
         {
-            f"AwsSolutions-IAM5[Resource::<{_logical(retraining.approval_function)}.Arn>:*]": "the state machine "
+            f"AwsSolutions-IAM5[Resource::<{logical_id(retraining.approval_function)}.Arn>:*]": "the state machine "
             "invokes the approval function, any published version of it",
         },
     )

@@ -1,6 +1,8 @@
-"""The monitoring pipeline: capture and feedback log lines to S3 through a Logs subscription (the
-capture function profiles each capture object it writes, so no S3 notification or second
-function is involved), the scheduled drift check, and the backfill map."""
+"""The monitoring pipeline: capture and feedback log lines to S3 through one delivery stream
+(each API log group's subscription filter puts its capture lines on a Kinesis Data Firehose stream,
+which decompresses them, extracts the messages and writes one object per buffer; S3 notifies the
+capture function of each object, which files and profiles its records), the scheduled drift
+check, and the backfill map."""
 
 from __future__ import annotations
 
@@ -8,21 +10,25 @@ import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_logs_destinations as log_destinations
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from modelwatch.catalog import layout
+from modelwatch.catalog import layout, permissions
 from modelwatch.catalog.functions import DRIFT_CHECK_PERIOD_SECONDS
 from modelwatch.jobs.asl import asl_text
 from modelwatch.jobs.backfill_machine import backfill_definition
 from modelwatch.serving.capture import MARKER
 from modelwatch_infra.functions import dead_letter_queue, vended_log_group
+from modelwatch_infra.nag import acknowledge, logical_id
 from modelwatch_infra.settings import DeploymentSettings
 
+# The singleton CDK adds to a stack to set bucket notifications (aws-s3's BucketNotificationsHandler).
+NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
 # What a Distributed Map's ResultWriter needs of its prefix ("ResultWriter (Map)", Step Functions
 # Developer Guide): it writes in parts, and can abort them.
 RESULT_WRITER_ACTIONS = ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
@@ -41,19 +47,44 @@ class Pipeline(Construct):
         drift: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, id)
-        # Named, so their delivery metrics (AWS/Logs DeliveryErrors, DeliveryThrottling) can be alarmed.
-        self.capture_subscriptions: list[tuple[logs.ILogGroup, str]] = []
+        stack = cdk.Stack.of(self)
+        self.delivery_stream_name = f"{settings.stack_name}-capture"
+        stream = self._delivery_stream(settings, data)
+        # CloudWatch Logs puts each API log group's capture lines on the stream with this role,
+        # which may do nothing else (modelwatch.catalog.permissions, the local runtime's too).
+        # Logs' documentation names the service both ways over the years (global and regional).
+        from_this_account = {
+            "StringLike": {"aws:SourceArn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"}
+        }
+        subscription_role = iam.Role(
+            self,
+            "CaptureSubscriptionRole",
+            assumed_by=iam.CompositePrincipal(
+                iam.ServicePrincipal("logs.amazonaws.com", conditions=from_this_account),
+                iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com", conditions=from_this_account),
+            ),
+        )
+        for statement in permissions.log_delivery_statements(stream.attr_arn):
+            subscription_role.add_to_policy(iam.PolicyStatement.from_json(statement))
         for index, log_group in enumerate(api_log_groups):
-            name = f"{settings.stack_name}-capture-{index}"
-            logs.SubscriptionFilter(
+            subscription = logs.CfnSubscriptionFilter(
                 self,
                 f"CaptureSubscription{index}",
-                log_group=log_group,
-                destination=log_destinations.LambdaDestination(capture),
-                filter_pattern=logs.FilterPattern.number_value(f"$.{MARKER}", "=", 1),
-                filter_name=name,
+                log_group_name=log_group.log_group_name,
+                filter_pattern=logs.FilterPattern.number_value(f"$.{MARKER}", "=", 1).log_pattern_string,
+                destination_arn=stream.attr_arn,
+                role_arn=subscription_role.role_arn,
+                filter_name=f"{settings.stack_name}-capture-{index}",
             )
-            self.capture_subscriptions.append((log_group, name))
+            subscription.node.add_dependency(subscription_role)  # its policy exists before Logs tests it
+        # One invocation per delivered object (and per errors object, which it counts and alarms).
+        for area in (layout.DELIVERIES, layout.DELIVERY_ERRORS):
+            data.add_event_notification(
+                s3.EventType.OBJECT_CREATED,
+                s3n.LambdaDestination(capture),
+                s3.NotificationKeyFilter(prefix=area.prefix),
+            )
+        self._confine_notifications_handler(settings.stack_name)
         self.schedule_dead_letters = dead_letter_queue(self, "ScheduleDeadLetters")
         self.schedule = events.Rule(
             self,
@@ -111,3 +142,104 @@ class Pipeline(Construct):
                 ],
             )
         )
+
+    def _confine_notifications_handler(self, stack_name: str) -> None:
+        """CDK sets a bucket's notifications with a deploy-time function whose role carries
+        AWSLambdaBasicExecutionRole: any log group, the API functions' too, where a forged capture
+        line would be stored as a prediction. Its role writes its own log group only instead."""
+        stack = cdk.Stack.of(self)
+        handler = stack.node.try_find_child(NOTIFICATIONS_HANDLER)
+        role = handler.node.try_find_child("Role") if handler is not None else None
+        if not isinstance(role, iam.Role):
+            raise RuntimeError(f"CDK's {NOTIFICATIONS_HANDLER} has no role to confine (has CDK changed it?)")
+        cfn_role = role.node.default_child
+        assert isinstance(cfn_role, iam.CfnRole)
+        cfn_role.add_property_override("ManagedPolicyArns", [])
+        # CloudFormation names the function <stack>-<logical id, cut short>-<random>.
+        group = f"log-group:/aws/lambda/{stack_name}-BucketNotificationsHandler*"
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:{group}"],
+            )
+        )
+        acknowledge(
+            role,
+            {
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:{group}]": (
+                    "CDK's bucket notifications handler writes its own log group, known up to the random suffix "
+                    "CloudFormation gives the function's name"
+                ),
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]": "removed from the template by a property override (ManagedPolicyArns "
+                "is empty there; tests/infra checks it), which cdk-nag, reading the construct, does not see",
+            },
+        )
+
+    def _delivery_stream(self, settings: DeploymentSettings, data: s3.Bucket) -> firehose.CfnDeliveryStream:
+        """The capture delivery stream: the spec's buffering hints, CloudWatch Logs decompression
+        and message extraction, one line per message, objects under deliveries/ by hour and what it
+        cannot process under deliveries-errors/. Its role writes those two prefixes only."""
+        stack = cdk.Stack.of(self)
+        role = iam.Role(
+            self,
+            "DeliveryStreamRole",
+            assumed_by=iam.ServicePrincipal(
+                "firehose.amazonaws.com", conditions={"StringEquals": {"sts:ExternalId": stack.account}}
+            ),
+        )
+        for statement in permissions.delivery_stream_statements(data.bucket_arn):
+            role.add_to_policy(iam.PolicyStatement.from_json(statement))
+        acknowledge(
+            role,
+            {
+                f"AwsSolutions-IAM5[Resource::<{logical_id(data)}.Arn>/{area.prefix}*]": "the delivery stream writes "
+                f"objects under {area.prefix} only (Firehose's S3 destination actions)"
+                for area in (layout.DELIVERIES, layout.DELIVERY_ERRORS)
+            },
+        )
+        log_group = vended_log_group(self, "DeliveryStreamLogs", "kinesisfirehose", self.delivery_stream_name)
+        log_group.grant_write(role)
+        capture = settings.spec.capture
+
+        def processor(kind: str, **parameters: str) -> firehose.CfnDeliveryStream.ProcessorProperty:
+            return firehose.CfnDeliveryStream.ProcessorProperty(
+                type=kind,
+                parameters=[
+                    firehose.CfnDeliveryStream.ProcessorParameterProperty(parameter_name=k, parameter_value=v)
+                    for k, v in parameters.items()
+                ],
+            )
+
+        stream = firehose.CfnDeliveryStream(
+            self,
+            "CaptureDelivery",
+            delivery_stream_name=self.delivery_stream_name,
+            delivery_stream_type="DirectPut",
+            delivery_stream_encryption_configuration_input=firehose.CfnDeliveryStream.DeliveryStreamEncryptionConfigurationInputProperty(
+                key_type="AWS_OWNED_CMK"
+            ),
+            extended_s3_destination_configuration=firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty(
+                bucket_arn=data.bucket_arn,
+                role_arn=role.role_arn,
+                prefix=layout.DELIVERY_PREFIX,
+                error_output_prefix=layout.DELIVERY_ERROR_PREFIX,
+                buffering_hints=firehose.CfnDeliveryStream.BufferingHintsProperty(
+                    interval_in_seconds=capture.buffer_seconds, size_in_m_bs=capture.buffer_mib
+                ),
+                compression_format="UNCOMPRESSED",
+                processing_configuration=firehose.CfnDeliveryStream.ProcessingConfigurationProperty(
+                    enabled=True,
+                    processors=[
+                        processor("Decompression", CompressionFormat="GZIP"),
+                        processor("CloudWatchLogProcessing", DataMessageExtraction="true"),
+                        processor("AppendDelimiterToRecord"),
+                    ],
+                ),
+                cloud_watch_logging_options=firehose.CfnDeliveryStream.CloudWatchLoggingOptionsProperty(
+                    enabled=True, log_group_name=log_group.log_group_name, log_stream_name="DestinationDelivery"
+                ),
+            ),
+        )
+        stream.node.add_dependency(role)  # the role's policy exists before Firehose checks it
+        return stream

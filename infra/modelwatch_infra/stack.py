@@ -83,7 +83,7 @@ class ModelWatchStack(cdk.Stack):
             dead_letter_queues={n: b.dead_letters for n, b in built.items() if b.dead_letters is not None},
             notifier_name=catalog.NOTIFY.name,
         )
-        alerting.watch_subscriptions(pipeline.capture_subscriptions)
+        alerting.watch_delivery_stream(pipeline.delivery_stream_name, settings.spec.capture.buffer_seconds)
         alerting.watch_dead_letter_errors({n: b.function for n, b in built.items() if b.dead_letters is not None})
         retraining = Retraining(
             self,

@@ -36,6 +36,9 @@ from modelwatch_local.held_policies import key_policy, topic_policies
 # The function whose code is running (None: the local runtime or a test, acting as the account's
 # administrator).
 acting_function: contextvars.ContextVar[str | None] = contextvars.ContextVar("acting_function", default=None)
+# The capture delivery stream's own role (Firehose writing to S3), judged like a function's.
+DELIVERY_STREAM_ROLE = "delivery-stream"
+DELIVERY_STREAM_ARN = f"arn:aws:firehose:us-east-1:{ACCOUNT}:deliverystream/modelwatch-capture"
 
 
 @dataclass(frozen=True)
@@ -108,20 +111,16 @@ class LocalAccess:
                 ]
             }
         }
-        # The Logs subscriptions may invoke the capture function, for the API functions' log groups.
+        # S3 may invoke the capture function, for the data bucket's delivered objects.
         self.function_policies[catalog.CAPTURE_FUNCTION.name] = {
             "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logs.amazonaws.com"},
-                    "Action": "lambda:InvokeFunction",
-                    "Resource": self.function_arn(catalog.CAPTURE_FUNCTION.name),
-                    "Condition": {
-                        "ArnLike": {"aws:SourceArn": [self.log_group_arn(f.name) for f in catalog.API_ROUTES.values()]}
-                    },
-                }
+                permissions.notification_invoke_statement(
+                    self.function_arn(catalog.CAPTURE_FUNCTION.name), self.data_bucket_arn, ACCOUNT
+                )
             ]
         }
+        # The subscription filters' role (CloudWatch Logs putting batches on the delivery stream).
+        self.log_delivery_policy = {"Statement": permissions.log_delivery_statements(DELIVERY_STREAM_ARN)}
         self.dead_letter_queues: dict[str, tuple[str, str | None]] = {}  # function -> (queue ARN, key ARN)
 
     # -- who holds what --------------------------------------------------------------------------
@@ -147,9 +146,16 @@ class LocalAccess:
             notices_topic_arn=self.notices_topic_arn,
         )
 
+    @property
+    def data_bucket_arn(self) -> str:
+        return f"arn:aws:s3:::{self.environment[catalog.DATA_BUCKET]}"
+
     def role_policies(self, function: str) -> list[dict[str, Any]]:
         """The function's role as the stack deploys it: the catalogue's statements, and what
-        Lambda needs to dead-letter a failed event (the queue, and its key when encrypted)."""
+        Lambda needs to dead-letter a failed event (the queue, and its key when encrypted).
+        The delivery stream's role: what the catalogue gives Firehose on the data bucket."""
+        if function == DELIVERY_STREAM_ROLE:
+            return [{"Statement": permissions.delivery_stream_statements(self.data_bucket_arn)}]
         definition = catalog.FUNCTIONS[function]
         policies = [permissions.role_policy(definition, self._resources())]
         if function in self.dead_letter_queues:
@@ -208,9 +214,20 @@ class LocalAccess:
     def log_group_arn(self, function: str) -> str:
         return f"arn:aws:logs:{self.region}:{ACCOUNT}:log-group:/aws/lambda/modelwatch-{function}:*"
 
-    def subscription_delivery(self, destination: str, source_function: str) -> Decision:
-        """A Logs subscription on a function's log group invoking `destination`."""
-        return self._service_invokes("logs.amazonaws.com", destination, self.log_group_arn(source_function))
+    def log_delivery(self, source_function: str) -> Decision:
+        """A function's log group subscription filter putting a batch on the capture delivery
+        stream, with the subscription's role."""
+        request = Request(
+            Principal.role(role_arn("capture-subscription")),
+            "firehose:PutRecordBatch",
+            DELIVERY_STREAM_ARN,
+            {"aws:SecureTransport": "true"},
+        )
+        return evaluate(request, identity=[self.log_delivery_policy])
+
+    def bucket_notification(self, function: str, bucket: str) -> Decision:
+        """S3 notifying `function` of an object created in `bucket`."""
+        return self._service_invokes("s3.amazonaws.com", function, f"arn:aws:s3:::{bucket}")
 
     def topic_delivery(self, function: str, topic_arn: str) -> Decision:
         """SNS invoking a subscribed function."""

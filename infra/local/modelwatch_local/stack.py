@@ -1,12 +1,14 @@
 """The embedded stack: moto's AWS APIs in this process, the project's buckets and pointer, the
-functions invoked as Lambda invokes them, and capture and feedback lines delivered as a Logs
-subscription would."""
+functions invoked as Lambda invokes them, and capture and feedback lines delivered as deployed: the
+log groups' subscription filters put them on the capture delivery stream (a local Firehose with the
+spec's buffer), whose objects S3 notifies the capture function of."""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,14 +44,15 @@ from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving.capture import MARKER
 from modelwatch.training.publish import build_model_folder
 from modelwatch_local import alarm_actions
-from modelwatch_local.access import GuardedPlatform, LocalAccess, Refusal
+from modelwatch_local.access import DELIVERY_STREAM_ROLE, GuardedPlatform, LocalAccess, Refusal
 from modelwatch_local.alarms import ALARM_PREFIX, LOCAL_API_ID, AlarmEvaluator, StateChange
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.clock import MovableClock
+from modelwatch_local.delivery_stream import LocalDeliveryStream
 from modelwatch_local.lambda_runtime import Invocation, invoke
 from modelwatch_local.metrics import Datapoint, MetricStore
 from modelwatch_local.state_machine import CALLBACK, Execution, LocalStateMachine, StateError
-from modelwatch_local.subscription import awslogs_event
+from modelwatch_local.subscription import object_created_event, subscription_batch
 
 LOCAL_STACK_NAME = "modelwatch-local"  # what the approval notice's commands name as --stack
 # moto answers every call in-process; these keep boto3 from looking for real credentials.
@@ -65,6 +68,7 @@ FAKE_AWS_ENVIRONMENT = {
 
 
 PSEUDONYM_SECRET_NAME = "modelwatch/pseudonym-key"
+DELIVERY_STREAM_NAME = "modelwatch-capture"
 NOTICES_TOPIC_NAME = "modelwatch-notices"
 
 
@@ -163,7 +167,18 @@ class LocalStack:
         )
         self.environment[catalog.PSEUDONYM_SECRET] = pseudonym_secret
         self._next_log_id = 1
+        self._log_ids = threading.Lock()  # event ids are handed out to concurrent invocations
         self._set_up_alerting(settings.region)
+        capture = self.platform.spec.capture
+        self.delivery_stream = LocalDeliveryStream(
+            DELIVERY_STREAM_NAME,
+            self.clock,
+            capture.buffer_seconds,
+            capture.buffer_mib,
+            self._write_delivery,
+            self._notify_capture,
+        )
+        self.clock.listeners.append(self.delivery_stream.tick)
         # CloudWatch: metrics from the functions' EMF lines, and the spec's alarms over them.
         self.metrics = MetricStore(mirror=self._put_read_back)
         self.alarms = AlarmEvaluator(self.platform.spec, self.metrics, region=settings.region)
@@ -372,24 +387,48 @@ class LocalStack:
         for counted, value in counts:
             self.metrics.put(counted.namespace, counted.name, dimensions, value, self.clock())
 
-    def deliver_capture(self, function: str, lines: list[str]) -> dict[str, int] | None:
-        """What the Logs subscription filter ({ $.modelwatch_capture = 1 }) passes to the capture function."""
+    def deliver_capture(self, function: str, lines: list[str]) -> None:
+        """What the function's log group subscription filter ({ $.modelwatch_capture = 1 }) puts
+        on the capture delivery stream: one Logs batch of the matching lines. The stream writes
+        them to S3 when its buffer is full or its interval has passed (flush_deliveries)."""
         matching = [line for line in lines if MARKER in line]
         if not matching:
-            return None
-        allowed = self.access.subscription_delivery(catalog.CAPTURE_FUNCTION.name, function)
-        if not allowed:  # Logs cannot invoke it: the lines are not delivered (AWS/Logs DeliveryErrors)
-            self.access.refuse(
-                self.clock(), f"log group of {function}", "the capture function", "lambda:InvokeFunction", allowed
-            )
-            return None
-        event = awslogs_event(f"/aws/lambda/modelwatch-{function}", "local/stream", matching, self._next_log_id)
-        self._next_log_id += len(matching)
-        # The capture function stores the lines and profiles each capture object it wrote.
-        return self.invoke("capture", event).result
+            return
+        allowed = self.access.log_delivery(function)
+        if not allowed:  # Logs cannot put on the stream: the lines are not delivered (AWS/Logs DeliveryErrors)
+            sink, action = "the capture delivery stream", "firehose:PutRecordBatch"
+            self.access.refuse(self.clock(), f"log group of {function}", sink, action, allowed)
+            return
+        with self._log_ids:
+            first, self._next_log_id = self._next_log_id, self._next_log_id + len(matching)
+        batch = subscription_batch(f"/aws/lambda/modelwatch-{function}", "local/stream", matching, first, self.clock())
+        self.delivery_stream.put_batch(batch)
+
+    def flush_deliveries(self) -> None:
+        """The delivery stream's buffer interval elapsing: what it holds is written to S3 now, and
+        S3 notifies the capture function of each object (invoked before this returns)."""
+        self.delivery_stream.flush()
+
+    def _write_delivery(self, key: str, body: bytes) -> None:
+        """The delivery stream writing an object, with its own role (the catalogue's statements)."""
+        with self.access.acting_as(DELIVERY_STREAM_ROLE):
+            self.s3.put_object(Bucket=self.platform.settings.data_bucket, Key=key, Body=body)
+
+    def _notify_capture(self, key: str) -> None:
+        """S3's event notification of a delivered object: the capture function invoked
+        asynchronously (retries, then its dead-letter queue), if its resource policy lets S3."""
+        bucket = self.platform.settings.data_bucket
+        allowed = self.access.bucket_notification(catalog.CAPTURE_FUNCTION.name, bucket)
+        if not allowed:
+            sink, action = "the capture function", "lambda:InvokeFunction"
+            self.access.refuse(self.clock(), "the data bucket", sink, action, allowed)
+            return
+        self.invoke_async("capture", object_created_event(bucket, key, 0, self.clock(), self.platform.settings.region))
 
     def run_drift(self, end: datetime | None = None) -> Invocation:
-        """The EventBridge schedule firing: a Scheduled Event at `end` (default: the clock's now)."""
+        """The EventBridge schedule firing: a Scheduled Event at `end` (default: the clock's now).
+        What the delivery stream's interval has released by then is in S3 first."""
+        self.delivery_stream.tick()
         moment = end or self.clock()
         event = {
             "version": "0",
@@ -547,6 +586,8 @@ class LocalStack:
         return {key: self.s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
 
     def stop(self) -> None:
+        if self.delivery_stream.tick in self.clock.listeners:
+            self.clock.listeners.remove(self.delivery_stream.tick)
         LocalStack.refused_when_stopped.extend(self.refusals)
         install_platform(self._previous_platform)
         self._mock.stop()

@@ -21,6 +21,7 @@ from modelwatch.catalog.functions import DRIFT_CHECK_PERIOD_SECONDS
 from modelwatch.catalog.metrics import (
     CAPTURES_MISSING,
     CATALOGUE,
+    DELIVERY_FAILED,
     DRIFT_TRIGGERS,
     FEATURE_VALUE,
     FOLDED_OVER_FEATURES,
@@ -142,7 +143,7 @@ def retraining_rules(spec: MonitoringSpec) -> list[AlertRule]:
 def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
     """Alarms every deployment has, whatever its spec: a model version that fails to load (missing
     or tampered artifact) while the fleet keeps serving the last good one; captures lost on the
-    way to S3 (capture accounting)."""
+    way to S3 (capture accounting); log batches the capture delivery stream could not process."""
     return [
         AlertRule(
             name=MODEL_LOAD_FAILED.name,
@@ -156,6 +157,19 @@ def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
             severity="critical",
             description="A model version failed to load (missing, or its hash does not match); the last good "
             "version is still served",
+        ),
+        AlertRule(
+            name=DELIVERY_FAILED.name,
+            metric=DELIVERY_FAILED.name,
+            statistic="Sum",
+            comparison="GreaterThanThreshold",
+            threshold=0,
+            period_seconds=300,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+            severity="critical",
+            description="The capture delivery stream could not process log batches; they wait under "
+            "deliveries-errors/ until `modelwatch redrive-captures` delivers them again",
         ),
         AlertRule(
             name=CAPTURES_MISSING.name,

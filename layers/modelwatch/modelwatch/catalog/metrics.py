@@ -227,6 +227,13 @@ CAPTURED_RECORDS = _metric("CapturedRecords", "Count", "capture", "records writt
 CAPTURE_FAILED = _metric(
     "CaptureFailed", "Count", "capture", "records that could not be captured", only_when_nonzero=True
 )
+DELIVERY_FAILED = _metric(
+    "DeliveryFailed",
+    "Count",
+    "capture",
+    "log batches the delivery stream could not process (kept under deliveries-errors/ for redrive-captures)",
+    only_when_nonzero=True,
+)
 CAPTURES_MISSING = _metric(
     "CapturesMissing",
     "Count",
@@ -334,6 +341,7 @@ CATALOGUE: dict[str, Metric] = {
         API_5XX_RATE,
         CAPTURED_RECORDS,
         CAPTURE_FAILED,
+        DELIVERY_FAILED,
         CAPTURES_MISSING,
         PROFILED_OBJECTS,
         PROFILE_FAILED,

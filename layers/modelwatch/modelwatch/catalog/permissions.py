@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelwatch.catalog.functions import PSEUDONYM_SECRET, SLACK_SECRET, FunctionDefinition
-from modelwatch.catalog.layout import Area
+from modelwatch.catalog.layout import DELIVERIES, DELIVERY_ERRORS, Area
 
 Statement = dict[str, Any]
 # CloudWatch's metric reads support no resource-level permissions: granted on "*".
@@ -128,3 +128,41 @@ def role_policy(definition: FunctionDefinition, resources: Resources) -> dict[st
     statements += secret_statements(definition, resources)
     statements += publish_statements(definition, resources)
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+# --- the capture delivery stream ---------------------------------------------------------------
+# What Firehose's role needs to write a stream's objects to S3 ("Grant Firehose access to an
+# Amazon S3 destination"), on the two prefixes it writes and nothing else.
+DELIVERY_BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads")
+DELIVERY_OBJECT_ACTIONS = ("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject")
+# What CloudWatch Logs' role needs to send a subscription's batches to the stream.
+LOG_DELIVERY_ACTIONS = ("firehose:PutRecord", "firehose:PutRecordBatch")
+
+
+def delivery_stream_statements(data_bucket_arn: str) -> list[Statement]:
+    """The delivery stream's role: write under deliveries/ and deliveries-errors/ only."""
+    prefixes = [f"{data_bucket_arn}/{area.prefix}*" for area in (DELIVERIES, DELIVERY_ERRORS)]
+    return [
+        {"Effect": "Allow", "Action": list(DELIVERY_OBJECT_ACTIONS), "Resource": prefixes},
+        {"Effect": "Allow", "Action": list(DELIVERY_BUCKET_ACTIONS), "Resource": data_bucket_arn},
+    ]
+
+
+def log_delivery_statements(stream_arn: str) -> list[Statement]:
+    """The subscription filters' role: put records on the capture delivery stream only."""
+    return [{"Effect": "Allow", "Action": list(LOG_DELIVERY_ACTIONS), "Resource": stream_arn}]
+
+
+def notification_invoke_statement(function_arn: str, data_bucket_arn: str, account: str) -> Statement:
+    """The capture function's resource policy statement that lets S3 notify it of the data
+    bucket's objects (the bucket's owner pinned too, as AWS advises for S3 notifications)."""
+    return {
+        "Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "lambda:InvokeFunction",
+        "Resource": function_arn,
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": data_bucket_arn},
+            "StringEquals": {"aws:SourceAccount": account},
+        },
+    }

@@ -1,10 +1,10 @@
-"""Capture objects in S3: each group of capture records (kind, model version, hour) of one log
-batch becomes one JSON-lines object (feedback pieces too, under labels/). The key comes from the
-log batch, so a redelivered batch rewrites the same objects instead of duplicating them."""
+"""Capture objects in S3: each group of capture records (kind, model version, hour) of one
+delivered object becomes one JSON-lines object (feedback pieces too, under labels/). The key comes
+from the delivered object's key, so a repeated notification rewrites the same objects instead of
+duplicating them."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from modelwatch.data_access.data_bucket import DataBucket
@@ -20,11 +20,6 @@ class CaptureWriteError(RuntimeError):
     def __init__(self, key: str, records: list[dict[str, Any]], cause: Exception) -> None:
         super().__init__(f"capture object {key} not stored: {cause}")
         self.key, self.records = key, records
-
-
-def batch_id(log_stream: str, first_event_id: str) -> str:
-    stream = hashlib.sha256(log_stream.encode()).hexdigest()[:16]
-    return f"{stream}-{first_event_id}"
 
 
 class CaptureStore:
