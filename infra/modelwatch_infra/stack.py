@@ -104,9 +104,11 @@ class ModelWatchStack(cdk.Stack):
                 delivery.DRIFT_SCHEDULE_DEAD_LETTERS: pipeline.schedule_dead_letters,
             }
         )
-        # Where `modelwatch redrive-alerts --stack NAME` finds the notifier and its dead letters,
+        # Where `modelwatch redrive-alerts|redrive-captures --stack NAME` find the functions and their dead letters,
         # and `modelwatch approve|reject RUN --stack NAME` the runs waiting for approval.
         notifier = built[catalog.NOTIFY.name]
+        capture_dead_letters = built[catalog.CAPTURE_FUNCTION.name].dead_letters
+        assert capture_dead_letters is not None  # an asynchronously invoked function has one
         for key, value in (
             (stack_outputs.ALERTS_TOPIC, alerting.topic.topic_arn),
             (stack_outputs.OPERATIONS_TOPIC, alerting.operations.topic_arn),
@@ -116,6 +118,8 @@ class ModelWatchStack(cdk.Stack):
             (stack_outputs.DRIFT_FUNCTION, fn[catalog.DRIFT.name].function_name),
             (stack_outputs.DATA_BUCKET, storage.data.bucket_name),
             (stack_outputs.NOTIFY_FUNCTION, notifier.function.function_name),
+            (stack_outputs.CAPTURE_FUNCTION, fn[catalog.CAPTURE_FUNCTION.name].function_name),
+            (stack_outputs.CAPTURE_DEAD_LETTER_QUEUE, capture_dead_letters.queue_url),
             (
                 stack_outputs.NOTIFY_DEAD_LETTER_QUEUES,
                 cdk.Fn.join(",", [notifier.dead_letters.queue_url, alerting.notify_dead_letters.queue_url]),

@@ -1,4 +1,5 @@
-"""The capture function: log batches to S3 objects, idempotent, failures reported."""
+"""The capture function: each delivered object's lines to capture objects by version and hour,
+idempotent, failures reported."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pytest
 from modelwatch.catalog import layout
 from modelwatch.serving.capture import MAX_LINE_BYTES, log_lines
 from modelwatch_local.lambda_runtime import LambdaContext, invoke, load_handler
-from modelwatch_local.subscription import awslogs_event
 
 
 def _record(i: int, version: str = "v9", hour: str = "2026-11-20T05") -> dict:
@@ -30,10 +30,10 @@ def _record(i: int, version: str = "v9", hour: str = "2026-11-20T05") -> dict:
 def test_a_batch_is_split_by_version_and_hour_and_rewritten_identically(stack):
     records = [_record(1), _record(2, version="v10"), _record(3, hour="2026-11-20T06")]
     lines = list(log_lines("capture", records))
-    event = awslogs_event("/aws/lambda/modelwatch-predict", "2026/11/20/[$LATEST]abc", lines, 7_000)
+    event = stack.delivery_event(lines, "modelwatch-capture-1-2026-11-20-05-00-00-a")
     first = invoke("capture", event).result
     before = stack.objects("capture/model_version=v")
-    again = invoke("capture", event).result  # a retried delivery
+    again = invoke("capture", event).result  # a repeated notification (or a retried invocation)
     after = stack.objects("capture/model_version=v")
     assert first == again == {"objects": 3, "records": 3, "profiled": 3}
     assert before == after
@@ -59,9 +59,7 @@ def test_large_batches_are_split_under_the_log_event_limit():
 
 
 def test_unreadable_capture_lines_are_counted_and_logged(stack, capsys):
-    event = awslogs_event(
-        "/aws/lambda/modelwatch-predict", "s", ['{"modelwatch_capture":1,"kind":"capture","records":[{'], 9_000
-    )
+    event = stack.delivery_event(['{"modelwatch_capture":1,"kind":"capture","records":[{'], "unreadable")
     invocation = invoke("capture", event)
     assert invocation.result == {"objects": 0, "records": 0, "profiled": 0}
     assert any('"CaptureFailed"' in line for line in invocation.stdout)
@@ -69,7 +67,7 @@ def test_unreadable_capture_lines_are_counted_and_logged(stack, capsys):
 
 def test_a_storage_failure_is_counted_logged_and_raised_for_retry(stack, monkeypatch):
     lines = list(log_lines("capture", [_record(5)]))
-    event = awslogs_event("/aws/lambda/modelwatch-predict", "s", lines, 11_000)
+    event = stack.delivery_event(lines, "storage-failure")
 
     def broken(**kwargs):
         raise RuntimeError("S3 is down")
@@ -105,7 +103,7 @@ def test_only_well_formed_capture_records_are_stored(stack):
         "not a record",
     ]
     lines = list(log_lines("capture", [_record(7), *forged]))
-    event = awslogs_event("/aws/lambda/modelwatch-predict", "s", lines, 12_000)
+    event = stack.delivery_event(lines, "forged")
     invocation = invoke("capture", event)
     assert invocation.result == {"objects": 1, "records": 1, "profiled": 1}
     failed = [json.loads(line) for line in invocation.stdout if '"CaptureFailed"' in line]

@@ -7,7 +7,6 @@ from __future__ import annotations
 from modelwatch.catalog import layout
 from modelwatch.data_access.label_store import parse_labels
 from modelwatch.serving.capture import MARKER
-from modelwatch_local.subscription import awslogs_event
 from tests.integration.conftest import GOOD
 
 
@@ -17,6 +16,7 @@ def _predict(stack, n: int = 1) -> list[str]:
 
 
 def _pieces(stack) -> dict[str, list[dict]]:
+    stack.flush_deliveries()  # what the delivery stream buffered is in S3 once its interval passes
     """labels object key -> its feedback pieces (the hours' "changed" markers left out)."""
     return {
         key: parse_labels(body)
@@ -49,8 +49,8 @@ def test_a_batch_is_one_object_and_a_redelivery_rewrites_it(stack):
     first = stack.call("feedback", "POST", "/feedback", {"items": items}, deliver_capture=False)
     assert first.status == 200
     lines = [line for line in first.stdout if MARKER in line]
-    delivery = awslogs_event("/aws/lambda/modelwatch-feedback", "local/stream", lines, first_id=900)
-    for _ in range(2):  # the Logs subscription delivering, then retrying the same delivery
+    delivery = stack.delivery_event(lines, "feedback-batch")
+    for _ in range(2):  # S3 notifying, then notifying again (or Lambda retrying the invocation)
         stack.invoke("capture", delivery)
     created = {k: v for k, v in _pieces(stack).items() if k not in before}
     ((_key, pieces),) = created.items()  # three labels, one object; the redelivery rewrote it
@@ -102,10 +102,12 @@ def test_labels_must_be_classes_of_the_served_model(stack):
         assert result.status == 422, (body, result.body)
         assert [(e["field"], e["rule"]) for e in result.body["errors"]] == [(field, rule)], result.body
         assert "classes" in result.body["errors"][0]["message"]
+        stack.flush_deliveries()
         assert len(stack.objects("quarantine/")) == before + 1
         assert "ValidationErrors" in result.metrics()
 
     def stored() -> list[str]:  # label objects holding this request id (keys hold batch ids, not request ids)
+        stack.flush_deliveries()
         return [key for key, body in stack.objects("labels/").items() if request_id.encode() in body]
 
     assert stored() == []  # a refused batch stores none of its items

@@ -37,6 +37,7 @@ def test_label_and_outcomes_sent_apart_are_both_kept_and_a_correction_is_counted
         stack.clock.advance(1)
         assert stack.call("feedback", "POST", "/feedback", {"request_id": third, "label": 0}).status == 200
 
+        stack.flush_deliveries()
         stored = [
             piece
             for key, body in stack.objects(layout.LABELS.prefix).items()

@@ -127,14 +127,31 @@ def test_sns_cannot_deliver_to_a_notifier_that_does_not_permit_it(stack_factory)
     assert refused.action == "lambda:InvokeFunction" and slack.received == []
 
 
-def test_a_logs_subscription_the_capture_function_does_not_permit_delivers_nothing(stack_factory):
+def test_a_bucket_notification_the_capture_function_does_not_permit_delivers_nothing(stack_factory):
+    """The delivery stream writes its object; S3 may not invoke the capture function (no
+    statement for s3.amazonaws.com), so nothing is filed, and the refusal names the hop."""
     stack = stack_factory()
     stack.publish_demo_model("v1", rows=1000)
     stack.access.function_policies.pop("capture")
     assert stack.call("predict", "POST", "/predict", {"features": GOOD}).status == 200
+    stack.flush_deliveries()
     (refused,) = stack.refusals
-    assert refused.source == "log group of predict" and refused.action == "lambda:InvokeFunction"
+    assert refused.source == "the data bucket" and refused.action == "lambda:InvokeFunction"
     assert stack.objects("capture/", bodies=False) == {}
+    assert len(stack.objects("deliveries/", bodies=False)) == 1  # kept, for a redrive once it is fixed
+
+
+def test_the_delivery_stream_writes_only_under_its_own_prefixes(stack_factory):
+    """Firehose's role (the catalogue's statements) writes deliveries/ and deliveries-errors/,
+    nothing else: a write elsewhere with that role is refused, as IAM would refuse it."""
+    from modelwatch_local.access import DELIVERY_STREAM_ROLE
+
+    stack = stack_factory()
+    bucket = stack.platform.settings.data_bucket
+    with stack.access.acting_as(DELIVERY_STREAM_ROLE):
+        stack.s3.put_object(Bucket=bucket, Key="deliveries/dt=2026-12-01-00/x", Body=b"{}\n")
+        with pytest.raises(ClientError, match="AccessDenied"):
+            stack.s3.put_object(Bucket=bucket, Key="capture/model_version=v1/dt=2026-12-01-00/x.jsonl", Body=b"")
 
 
 def test_a_functions_publish_needs_the_topic_key_as_well_as_its_role(stack_factory):

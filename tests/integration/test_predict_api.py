@@ -38,6 +38,7 @@ def test_single_record_is_scored_captured_and_measured(stack):
     for series in metrics.values():
         for dims, _ in series:
             assert set(dims) <= {"service", "model_version", "class", "feature", "function_name"}
+    stack.flush_deliveries()  # the delivery stream's buffer interval passing
     captured = [
         json.loads(line) for body in stack.objects("capture/model_version=v1/").values() for line in body.splitlines()
     ]
@@ -102,6 +103,7 @@ def test_bad_input_names_the_field_and_rule_and_is_quarantined(stack, body, head
     result = stack.call("predict", "POST", "/predict", body, headers=headers)
     assert result.status == status, result.body
     assert any(e["field"] == field and e["rule"] == rule for e in result.body["errors"]), result.body
+    stack.flush_deliveries()  # the delivery stream's buffer interval passing
     quarantined = stack.objects("quarantine/")
     assert len(quarantined) == before + 1
     assert "ValidationErrors" in result.metrics()

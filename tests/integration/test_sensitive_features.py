@@ -70,6 +70,7 @@ def test_sensitive_values_reach_no_log_line_capture_or_quarantine(stack):
     refused = stack.call("predict", "POST", "/predict", {"features": {**records[0], "age": None}})
     assert refused.status == 422
     printed += refused.stdout
+    stack.flush_deliveries()
     stored = stack.objects("")  # every object of the data bucket: capture, quarantine, profiles, joins
     assert any(k.startswith(layout.CAPTURE.prefix) for k in stored)
     assert any(k.startswith(layout.QUARANTINE.prefix) for k in stored)

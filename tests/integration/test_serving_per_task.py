@@ -119,6 +119,7 @@ class Served:
         self.drift = json.loads(self.stack.objects(key)[key])
 
     def captures(self) -> list[dict]:
+        self.stack.flush_deliveries()
         bodies = self.stack.objects(layout.CAPTURE.version_prefix("v1")).values()
         return [json.loads(line) for body in bodies for line in body.splitlines()]
 
@@ -327,6 +328,7 @@ def test_a_loss_model_that_fails_its_hash_is_never_run(served, tmp_path):
     result = served.stack.call("predict", "POST", "/predict", {"instances": _records(served.frame, range(5))})
     assert result.status == 200 and {p["model_version"] for p in result.body["predictions"]} == {"v2"}
     assert "ModelLoadFailed" not in result.metrics()  # serving v2 needs no loss model
+    served.stack.flush_deliveries()
     assert _load_failures(served.stack) == failures_before + 1  # the capture function's
     (profile,) = _profiles(served.stack, "v2")
     assert profile.rows == 5 and EXPECTED_ABS_ERROR not in profile.columns

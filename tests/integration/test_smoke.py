@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -29,15 +30,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def deployed():
+def deployed(tmp_path_factory):
     """The local stack as a deployment: moto's server shares its state; the stack's outputs,
     its operations topic and its smoke alarm as the CDK stack makes them."""
     from moto.server import ThreadedMotoServer
 
+    from modelwatch_local.clock import MovableClock
     from modelwatch_local.server import api_server
     from modelwatch_local.stack import LocalStack
 
-    stack = LocalStack(ROOT / "monitoring.toml")
+    # A one-second delivery stream buffer on a clock that runs with the wall clock: captures reach
+    # S3 within the smoke's few seconds, through the same buffer as deployed.
+    spec = tmp_path_factory.mktemp("smoke") / "monitoring.toml"
+    spec.write_text(re.sub(r"(?m)^buffer_seconds = \d+", "buffer_seconds = 1", (ROOT / "monitoring.toml").read_text()))
+    stack = LocalStack(spec, clock=MovableClock(real_time=True))
+    stack.run_delivery_timer(0.2)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port())
     api = None
     try:
@@ -96,7 +103,7 @@ def deployed():
         stack.stop()
 
 
-def _smoke(endpoint: str, api_url: str) -> subprocess.CompletedProcess:
+def _smoke(stack, endpoint: str, api_url: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "AWS_ENDPOINT_URL": endpoint,
@@ -115,7 +122,7 @@ def _smoke(endpoint: str, api_url: str) -> subprocess.CompletedProcess:
         "--stack",
         "ModelWatch",
         "--spec",
-        str(ROOT / "monitoring.toml"),
+        str(stack.platform.settings.spec_path),
         "--within",
         "5",
     ]
@@ -124,7 +131,7 @@ def _smoke(endpoint: str, api_url: str) -> subprocess.CompletedProcess:
 
 def test_smoke_prints_every_hop_and_exits_0(deployed):
     stack, endpoint, api_url = deployed
-    result = _smoke(endpoint, api_url)
+    result = _smoke(stack, endpoint, api_url)
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stdout + result.stderr
     hops = [line.split(":", 1)[0].removeprefix("OK").strip() for line in lines if line.startswith("OK")]
@@ -151,7 +158,7 @@ def test_smoke_with_mains_topic_policy_exits_1_naming_the_hop(deployed):
     stack, endpoint, api_url = deployed
     stack.set_topic_policy([delivery.tls_only_statement(stack.alerts_topic)])
     try:
-        result = _smoke(endpoint, api_url)
+        result = _smoke(stack, endpoint, api_url)
     finally:
         stack.set_topic_policy(
             [

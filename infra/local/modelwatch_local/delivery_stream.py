@@ -92,12 +92,13 @@ class LocalDeliveryStream:
         self.tick()
 
     # --- out -------------------------------------------------------------------------------------
-    def tick(self) -> None:
-        """The buffer written when its interval has passed on the clock; refused writes retried."""
+    def tick(self, now: datetime | None = None) -> None:
+        """The buffer written when its interval has passed by `now` (default: the clock's time);
+        refused writes retried."""
         with self._lock:
             self._retry_pending()
             oldest = self._buffer.oldest
-            if oldest is not None and self._clock() - oldest >= self.interval:
+            if oldest is not None and (now or self._clock()) - oldest >= self.interval:
                 self._flush()
         self._send_notifications()
 

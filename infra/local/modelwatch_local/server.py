@@ -14,6 +14,7 @@ from modelwatch.catalog import layout
 from modelwatch.catalog.functions import API_ROUTES
 from modelwatch_local import lambda_api
 from modelwatch_local.apigw import http_event, response_parts
+from modelwatch_local.clock import MovableClock
 from modelwatch_local.stack import LocalStack
 
 # The API's routes, as the function catalogue declares them (every route is a POST).
@@ -78,7 +79,10 @@ def _make_handler(stack: LocalStack, lock: threading.Lock, log) -> type[BaseHTTP
 
 
 def serve(port: int, model_dir: Path | None, spec: Path, out=sys.stdout, err=sys.stderr) -> int:
-    stack = LocalStack(spec)
+    # Requests arrive in real time: the stack's clock runs with the wall clock, and the delivery
+    # stream writes its buffer when its interval has passed, as deployed.
+    stack = LocalStack(spec, clock=MovableClock(real_time=True))
+    stack.run_delivery_timer()
     try:
         if model_dir is None:
             print("training the demo model ...", file=err, flush=True)
@@ -108,6 +112,7 @@ def serve(port: int, model_dir: Path | None, spec: Path, out=sys.stdout, err=sys
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             server.server_close()
+        stack.flush_deliveries()  # what the delivery stream still buffers, as at its next interval
         captured = len(stack.objects(layout.CAPTURE.prefix))
         print(f"stopped; {captured} capture objects were written to the in-memory S3", file=out, flush=True)
         return 0

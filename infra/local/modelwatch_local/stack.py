@@ -31,17 +31,20 @@ from modelwatch.catalog.metrics import (
     READ_BACK,
 )
 from modelwatch.data_access.approval_store import ApprovalStore
+from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.data_access.model_store import ModelRegistry, registry_of
 from modelwatch.data_access.platform import install_platform
 from modelwatch.demo.data import demo_frame
 from modelwatch.jobs.approval_decision import approved_output, rejection
 from modelwatch.jobs.asl import asl_text
+from modelwatch.jobs.capture_redrive import CaptureRedrive, redrive_captures
 from modelwatch.jobs.retraining_approval import approval_step
 from modelwatch.jobs.retraining_machine import retraining_definition
 from modelwatch.policy_evaluation import ACCOUNT
 from modelwatch.registry.folder import ModelFolder
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving.capture import MARKER
+from modelwatch.serving.delivery_stream import delivered_object
 from modelwatch.training.publish import build_model_folder
 from modelwatch_local import alarm_actions
 from modelwatch_local.access import DELIVERY_STREAM_ROLE, GuardedPlatform, LocalAccess, Refusal
@@ -168,6 +171,7 @@ class LocalStack:
         self.environment[catalog.PSEUDONYM_SECRET] = pseudonym_secret
         self._next_log_id = 1
         self._log_ids = threading.Lock()  # event ids are handed out to concurrent invocations
+        self._timer_stopped: threading.Event | None = None
         self._set_up_alerting(settings.region)
         capture = self.platform.spec.capture
         self.delivery_stream = LocalDeliveryStream(
@@ -404,10 +408,30 @@ class LocalStack:
         batch = subscription_batch(f"/aws/lambda/modelwatch-{function}", "local/stream", matching, first, self.clock())
         self.delivery_stream.put_batch(batch)
 
+    def run_delivery_timer(self, every_seconds: float = 0.5) -> None:
+        """Tick the delivery stream on the wall clock until the stack stops (a real-time clock:
+        `modelwatch serve`), so its buffer interval passes by itself, as Firehose's timer does."""
+        stopped = self._timer_stopped = threading.Event()
+
+        def run() -> None:
+            while not stopped.wait(every_seconds):
+                self.delivery_stream.tick()
+
+        threading.Thread(target=run, name="delivery-stream-timer", daemon=True).start()
+
     def flush_deliveries(self) -> None:
         """The delivery stream's buffer interval elapsing: what it holds is written to S3 now, and
         S3 notifies the capture function of each object (invoked before this returns)."""
         self.delivery_stream.flush()
+
+    def delivery_event(self, lines: list[str], name: str) -> dict[str, Any]:
+        """An object of `lines` written under deliveries/ (this hour) as the delivery stream writes
+        one, and S3's notification of it, not yet sent (for tests that invoke the capture function
+        with it themselves)."""
+        key = layout.delivery_key(layout.hour_of(self.clock()), name)
+        body = delivered_object(lines)
+        self._write_delivery(key, body)
+        return object_created_event(self.platform.settings.data_bucket, key, len(body), self.clock())
 
     def _write_delivery(self, key: str, body: bytes) -> None:
         """The delivery stream writing an object, with its own role (the catalogue's statements)."""
@@ -428,8 +452,8 @@ class LocalStack:
     def run_drift(self, end: datetime | None = None) -> Invocation:
         """The EventBridge schedule firing: a Scheduled Event at `end` (default: the clock's now).
         What the delivery stream's interval has released by then is in S3 first."""
-        self.delivery_stream.tick()
         moment = end or self.clock()
+        self.delivery_stream.tick(moment)
         event = {
             "version": "0",
             "id": f"local-{int(moment.timestamp())}",
@@ -548,6 +572,23 @@ class LocalStack:
             self.platform.client("sqs"), self.notify_dead_letters, lambda event: self.invoke("notify", event)
         )
 
+    def redrive_captures(self) -> CaptureRedrive:
+        """`modelwatch redrive-captures` on this stack: the capture function's dead letters handed
+        back to it, and the delivery stream's errors delivered again (S3 notifies the function)."""
+        bucket = self.platform.settings.data_bucket
+
+        def deliver(key: str, body: bytes) -> None:
+            self.s3.put_object(Bucket=bucket, Key=key, Body=body)
+            self._notify_capture(key)
+
+        return redrive_captures(
+            self.platform.client("sqs"),
+            self.dead_letter_queues[catalog.CAPTURE_FUNCTION.name],
+            DataBucket(self.s3, bucket),
+            lambda event: self.invoke("capture", event),
+            deliver,
+        )
+
     def alerts(self) -> list[dict[str, Any]]:
         """What the alerts topic published since the last call (each message's JSON)."""
         sqs = self.platform.client("sqs")
@@ -586,6 +627,8 @@ class LocalStack:
         return {key: self.s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
 
     def stop(self) -> None:
+        if self._timer_stopped is not None:
+            self._timer_stopped.set()
         if self.delivery_stream.tick in self.clock.listeners:
             self.clock.listeners.remove(self.delivery_stream.tick)
         LocalStack.refused_when_stopped.extend(self.refusals)

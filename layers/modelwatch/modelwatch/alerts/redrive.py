@@ -1,7 +1,8 @@
-"""Redriving the notifier's dead letters once Slack answers again: each message left in the
-notifier's dead-letter queue (an SNS event Lambda gave up on, or an SNS notification the
-subscription could not deliver) is handed to the notifier again, and deleted only when that
-succeeds. Stops at the first failure, so nothing is lost or reordered while Slack is still down."""
+"""Redriving a function's dead letters once what failed answers again: each message left in its
+dead-letter queue is handed to the function again, and deleted only when that succeeds. The
+notifier's (an SNS event Lambda gave up on, or an SNS notification the subscription could not
+deliver) once Slack answers; the capture function's (S3 notifications) once S3 accepts writes.
+Stops at the first failure, so nothing is lost or reordered while the cause persists."""
 
 from __future__ import annotations
 
@@ -26,7 +27,14 @@ def notifier_event(body: str) -> dict[str, Any]:
     return {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "Sns": document}]}
 
 
-def redrive(sqs: Any, queue_url: str, invoke: Callable[[dict[str, Any]], None], limit: int = 1000) -> RedriveOutcome:
+def redrive(
+    sqs: Any,
+    queue_url: str,
+    invoke: Callable[[dict[str, Any]], None],
+    limit: int = 1000,
+    event_of: Callable[[str], dict[str, Any]] = notifier_event,
+) -> RedriveOutcome:
+    """Each dead letter's event (`event_of` its body) handed to `invoke`, deleted once it succeeds."""
     outcome = RedriveOutcome()
     while outcome.redriven < limit:
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
@@ -36,7 +44,7 @@ def redrive(sqs: Any, queue_url: str, invoke: Callable[[dict[str, Any]], None], 
             return outcome
         for position, message in enumerate(messages):
             try:
-                invoke(notifier_event(message["Body"]))
+                invoke(event_of(message["Body"]))
             except Exception as error:  # the notifier failed again: leave it (and the rest) queued
                 outcome.failed = f"{type(error).__name__}: {error}"
                 for waiting in messages[position:]:  # visible again now, not after the timeout

@@ -67,6 +67,12 @@ def add_model_commands(commands: Any) -> None:
         "redrive-alerts", help="hand the notifier's dead letters to it again, once Slack answers"
     )
     redrive.add_argument("--stack", required=True, help="CloudFormation stack name")
+    redrive_captures = commands.add_parser(
+        "redrive-captures",
+        help="deliver again what the capture path could not: the capture function's dead letters and the "
+        "delivery stream's errors (idempotent)",
+    )
+    redrive_captures.add_argument("--stack", required=True, help="CloudFormation stack name")
     smoke = commands.add_parser(
         "smoke",
         help="after a deploy: check every delivery path of the stack (alarm -> topics -> notifier and email, "
@@ -74,7 +80,11 @@ def add_model_commands(commands: Any) -> None:
     )
     smoke.add_argument("--stack", required=True, help="CloudFormation stack name")
     smoke.add_argument("--spec", type=Path, default=Path("monitoring.toml"), help="the deployed spec (the test record)")
-    smoke.add_argument("--within", type=float, default=300.0, help="seconds each delivery may take (default 300)")
+    smoke.add_argument(
+        "--within",
+        type=float,
+        help="seconds each delivery may take (default: the spec's [capture] buffer_seconds, plus 300)",
+    )
     smoke.add_argument("--token", help="a JWT for an API deployed with apiAuth=jwt (default: SigV4 signing)")
     add_approval_commands(commands)
 
@@ -227,6 +237,49 @@ def run_redrive_alerts(args: argparse.Namespace, out: Console) -> int:
     return EXIT_OK
 
 
+@_aws_errors
+def run_redrive_captures(args: argparse.Namespace, out: Console) -> int:
+    from modelwatch.cli.deployed_registry import stack_output_values
+    from modelwatch.data_access.data_bucket import DataBucket
+    from modelwatch.jobs.capture_redrive import redrive_captures
+    from modelwatch.registry import stack_outputs
+
+    session = _boto3_session()
+    wanted = (stack_outputs.CAPTURE_FUNCTION, stack_outputs.CAPTURE_DEAD_LETTER_QUEUE, stack_outputs.DATA_BUCKET)
+    outputs = stack_output_values(session.client("cloudformation"), args.stack, wanted)
+    function = outputs[stack_outputs.CAPTURE_FUNCTION]
+    lambda_client, s3 = session.client("lambda"), session.client("s3")
+    data = DataBucket(s3, outputs[stack_outputs.DATA_BUCKET])
+
+    def invoke(event: dict[str, Any]) -> None:
+        answer = lambda_client.invoke(FunctionName=function, Payload=json.dumps(event).encode())
+        if answer.get("FunctionError"):
+            raise RuntimeError(answer["Payload"].read().decode(errors="replace")[:500])
+
+    def deliver(key: str, body: bytes) -> None:  # S3 notifies the capture function, as for any delivery
+        data.write(key, body, "application/x-ndjson")
+
+    out.print("redriving the capture function's dead letters and the delivery stream's errors ...")
+    outcome = redrive_captures(
+        session.client("sqs"), outputs[stack_outputs.CAPTURE_DEAD_LETTER_QUEUE], data, invoke, deliver
+    )
+    return report_capture_redrive(outcome, out)
+
+
+def report_capture_redrive(outcome: Any, out: Console) -> int:
+    """The command's summary, deployed or local: what went back, what waits, what is kept."""
+    out.print(
+        f"redriven {outcome.notifications} dead-lettered notification(s) and {outcome.error_objects} errors "
+        f"object(s) ({outcome.lines} lines)"
+    )
+    for key, reasons in outcome.unreadable.items():
+        out.print(f"kept {key}: {len(reasons)} record(s) cannot be decoded ({reasons[0]})", markup=False)
+    if outcome.failed is not None:
+        out.print(f"stopped: the capture function failed again ({outcome.failed}); the rest wait", markup=False)
+        return EXIT_USAGE_STOPPED
+    return EXIT_OK
+
+
 def run_smoke(args: argparse.Namespace, out: Console) -> int:
     from modelwatch.cli.smoke import Smoke
     from modelwatch.spec import load_spec
@@ -234,7 +287,10 @@ def run_smoke(args: argparse.Namespace, out: Console) -> int:
     def say(line: str) -> None:
         out.print(line, markup=False, highlight=False, soft_wrap=True)
 
-    smoke = Smoke(_boto3_session(), args.stack, load_spec(args.spec), args.within, args.token, say=say)
+    spec = load_spec(args.spec)
+    # A capture reaches S3 once the delivery stream's buffer interval has passed.
+    within = args.within if args.within is not None else spec.capture.buffer_seconds + 300.0
+    smoke = Smoke(_boto3_session(), args.stack, spec, within, args.token, say=say)
     return smoke.run()
 
 
@@ -252,6 +308,7 @@ COMMANDS = {
     "promote": run_promote,
     "versions": run_versions,
     "redrive-alerts": run_redrive_alerts,
+    "redrive-captures": run_redrive_captures,
     "smoke": _aws_errors(run_smoke),
     "approve": _aws_errors(run_approve),
     "reject": _aws_errors(run_reject),

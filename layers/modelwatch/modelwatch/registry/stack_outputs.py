@@ -7,6 +7,10 @@ POINTER_PARAMETER = "ModelPointerParameter"
 # Where `modelwatch redrive-alerts --stack NAME` finds the notifier and its dead letters.
 NOTIFY_FUNCTION = "NotifyFunction"
 NOTIFY_DEAD_LETTER_QUEUES = "NotifyDeadLetterQueues"  # comma-separated queue URLs
+# Where `modelwatch redrive-captures --stack NAME` finds the capture function and its dead letters
+# (and the data bucket, DATA_BUCKET, whose deliveries-errors/ it delivers again).
+CAPTURE_FUNCTION = "CaptureFunction"
+CAPTURE_DEAD_LETTER_QUEUE = "CaptureDeadLetterQueue"
 # Where `modelwatch approve|reject RUN --stack NAME` finds the runs waiting for approval, and
 # the managed policy that lets a person decide them ([retraining] approval = "manual").
 DATA_BUCKET = "DataBucket"
