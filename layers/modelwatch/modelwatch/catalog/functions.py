@@ -13,6 +13,7 @@ from modelwatch.catalog.layout import (
     APPROVALS,
     CAPTURE,
     DELIVERIES,
+    DELIVERY_ERRORS,
     INCIDENTS,
     JOINS,
     LABELS,
@@ -157,10 +158,11 @@ CAPTURE_FUNCTION = FunctionDefinition(
     # A buffer of buffer_mib (at most 128 MiB) is read, filed and profiled in one invocation.
     timeout_seconds=300,
     layers=("core", "monitoring", "inference"),
-    # deliveries: the object its notification names; capture: a backfill's batch of stored
-    # objects; models: the version's baseline PCA and a regression version's loss model, for
-    # per-record reconstruction errors and expected losses (read once per execution environment)
-    reads=(DELIVERIES, CAPTURE, MODELS),
+    # deliveries: the object its notification names (deliveries-errors: what the stream could not
+    # process, counted for the alarm); capture: a backfill's batch of stored objects; models: the
+    # version's baseline PCA and a regression version's loss model, for per-record reconstruction
+    # errors and expected losses (read once per execution environment)
+    reads=(DELIVERIES, DELIVERY_ERRORS, CAPTURE, MODELS),
     # labels: each hour's objects and its "changed" marker; profiles-hourly: late-capture markers
     writes=(CAPTURE, QUARANTINE, LABELS, PROFILES, JOINS, PROFILES_HOURLY),
     handles_inputs=True,
