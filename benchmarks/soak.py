@@ -2,23 +2,31 @@
 
 20,000 prediction records in batches of 1-100 from 16 concurrent HTTP clients, through the local
 API server (`modelwatch serve`'s) over the embedded stack. The predict function's capture lines
-go to its log group (one stream per execution environment); a CloudWatch Logs subscription
-stand-in hands them to the capture function as `awslogs` batches, invoked asynchronously as
-Lambda does (two retries, then the capture function's dead-letter queue). Meanwhile:
+go to its log group (one stream per execution environment); a subscription filter stand-in puts
+them on the capture delivery stream as CloudWatch Logs batches; the stream (the local Firehose,
+the spec's buffer on the stack's clock, which the traffic moves through seven simulated hours)
+writes one object per buffer under deliveries/, and S3 notifies the capture function of each,
+invoked asynchronously as Lambda does (two retries, then its dead-letter queue). Meanwhile:
 
-- S3 refuses a tenth of capture writes (in front of moto): each chosen object key fails 1 to 16
-  times in a row, so botocore's retries, Lambda's retries and the dead-letter queue all get their
-  turn; short runs answer 503 SlowDown (botocore backs off from 1 s), long ones 500 InternalError
-  (from 50 ms: the soak's run time stays in minutes);
-- the subscription delivers a tenth of its batches twice (captures must be idempotent);
-- for a stretch in the middle the capture function is throttled: Logs keeps the refused batches
-  and delivers them later.
+- S3 refuses a tenth of the writes under capture/ and deliveries/ (in front of moto): each chosen
+  key fails 1 to 16 times in a row, so botocore's retries, Lambda's retries, the stream's own
+  retries and the dead-letter queue all get their turn; short runs answer 503 SlowDown, long ones
+  500 InternalError;
+- S3 notifies the capture function twice of a tenth of the delivered objects (its notifications
+  are at-least-once: filing must be idempotent);
+- for a stretch in the middle the stream refuses Logs' puts and the capture function is
+  throttled: Logs keeps the refused batches, Lambda's asynchronous queue the notifications, and
+  both are delivered later.
 
-Then it counts, by request id: sent (records the API answered 200 for), captured (distinct
-records in capture objects), dead-lettered (records only in the dead-letter queue), lost (sent,
-neither captured nor dead-lettered), duplicated (extra copies in capture objects). The judged
-line is `sent N, captured N, dead-lettered N, lost N, duplicated N`; the exit code is 1 when
-anything is lost or duplicated (or captured that was never sent).
+Then the faults clear and `modelwatch redrive-captures` (the local stack's) hands the dead letters
+back. It counts, by request id: sent (records the API answered 200 for), captured (distinct
+records in capture objects, after the redrive), dead-lettered (records only in objects whose
+notification was dead-lettered, before it), redriven (records the redrive filed), lost (sent, not
+captured), duplicated (extra copies in capture objects). The judged line is `sent N, captured N,
+dead-lettered N, redriven N, lost N, duplicated N`; the exit code is 1 when anything is lost or
+duplicated (or captured that was never sent). Which keys fail is decided from each key and the
+seed; which records a failing object holds depends on how the concurrent requests interleave,
+so dead-lettered and redriven vary a little from run to run while captured = sent does not.
 
     python -m benchmarks.soak [--records 20000] [--clients 16] [--seed 7]
 """
@@ -26,8 +34,7 @@ anything is lost or duplicated (or captured that was never sent).
 from __future__ import annotations
 
 import argparse
-import base64
-import gzip
+import hashlib
 import http.client
 import json
 import os
@@ -41,14 +48,15 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
+from urllib.parse import unquote_plus
 
 from modelwatch.catalog.functions import PREDICT
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_GROUP = "/aws/lambda/modelwatch-predict"
 SIMULATED_HOURS = 7  # the run's records spread over this many hours: batches straddle hours
-FAILURE_RUNS = (1, 2, 3, 6, 11, 16)  # consecutive refusals of a failing key (5 attempts per invocation)
+FAILURE_RUNS = (1, 2, 3, 6, 11, 16)  # consecutive refusals of a failing key (5 attempts per call)
 
 
 @dataclass(frozen=True)
@@ -58,10 +66,10 @@ class SoakPlan:
     seed: int = 7
     max_batch: int = 100
     failing_write_share: float = 0.1
-    redelivered_share: float = 0.1
+    renotified_share: float = 0.1
     max_lines_per_delivery: int = 20
-    throttle_from_share: float = 1 / 3  # throttling starts once this share of records is sent ...
-    throttled_seconds: float = 3.0  # ... and refuses every delivery for this long (about a tenth of the run)
+    throttle_from_share: float = 1 / 3  # the stream and the capture function refuse once this share is sent ...
+    throttled_seconds: float = 3.0  # ... for this long (about a tenth of the run)
 
 
 @dataclass
@@ -69,11 +77,19 @@ class Counts:
     requests: int = 0
     refused: Counter = field(default_factory=Counter)  # status -> requests the API did not accept
     unanswered: int = 0  # records of requests no attempt got an answer for
-    deliveries: int = 0
-    throttled: int = 0
-    redelivered: int = 0
-    dead_lettered_batches: int = 0
+    log_batches: int = 0  # Logs batches the stream took
+    refused_batches: int = 0  # Logs batches the stream refused while throttled (delivered later)
+    notifications: int = 0  # S3 notifications sent to the capture function (repeats included)
+    renotified: int = 0
+    deferred_notifications: int = 0  # held in Lambda's asynchronous queue while throttled
+    dead_lettered_notifications: int = 0
     capture_errors: int = 0  # capture invocations that failed (Lambda retried them)
+
+
+def _share(seed: int, text: str) -> float:
+    """A number in [0, 1) from the seed and `text` alone: the same key gets the same fault in
+    every run, whatever order the concurrent requests take."""
+    return int(hashlib.sha256(f"{seed}/{text}".encode()).hexdigest()[:12], 16) / 16**12
 
 
 class LogGroup:
@@ -111,18 +127,61 @@ class LogGroup:
             return not any(self._lines.values())
 
 
-def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, seconds_per_request: float):
+class Throttle:
+    """The stretch during which the delivery stream refuses Logs' puts and Lambda throttles the
+    capture function: from when `start()` is called, for `seconds` of wall time."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = threading.Event()
+        self._until: float | None = None
+
+    def start(self) -> None:
+        if not self.started.is_set():
+            self._until = time.monotonic() + self.seconds
+            self.started.set()
+
+    def active(self) -> bool:
+        return self._until is not None and time.monotonic() < self._until
+
+
+def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, plan: SoakPlan, seconds_per_request: float):
     from modelwatch_local.stack import LocalStack
 
     class SoakStack(LocalStack):
         """The local stack with the predict function's capture lines left in its log group, for
-        the subscription below to deliver (the server calls this after each invocation)."""
+        the subscription below to put on the delivery stream (the server calls this after each
+        invocation), and S3's notifications delivered at least once, held while throttled."""
+
+        throttle = Throttle(plan.throttled_seconds)
+        deferred: ClassVar[deque[str]] = deque()  # one stack per soak
+        _deferred_lock = threading.Lock()
 
         def deliver_capture(self, function: str, lines: list[str]) -> None:
             from modelwatch.serving.capture import MARKER
 
             log_group.put([line for line in lines if MARKER in line])
-            self.clock.advance(seconds_per_request)
+            self.clock.advance(seconds_per_request)  # the stream's interval passes with the traffic
+
+        def _notify_capture(self, key: str) -> None:
+            if self.throttle.active():  # Lambda keeps the event in its asynchronous queue
+                with self._deferred_lock:
+                    self.deferred.append(key)
+                    counts.deferred_notifications += 1
+                return
+            repeats = 2 if _share(plan.seed + 3, key) < plan.renotified_share else 1
+            for _ in range(repeats):
+                counts.notifications += 1
+                super()._notify_capture(key)
+            counts.renotified += repeats - 1
+
+        def release_deferred(self) -> None:
+            while True:
+                with self._deferred_lock:
+                    if not self.deferred:
+                        return
+                    key = self.deferred.popleft()
+                self._notify_capture(key)
 
         def invoke(self, function: str, event: Any):
             try:
@@ -132,18 +191,23 @@ def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, seconds_per_req
                     counts.capture_errors += 1
                 raise
 
+        def invoke_async(self, function: str, event: Any, dead_letters: str | None = None):
+            outcome = super().invoke_async(function, event, dead_letters)
+            if outcome is None and function == "capture":
+                counts.dead_lettered_notifications += 1
+            return outcome
+
     return SoakStack(spec)
 
 
-class FailingCaptureWrites:
-    """S3 refusing a tenth of the capture writes: a key chosen to fail answers an error for a run
-    of consecutive attempts (its length drawn from FAILURE_RUNS), then accepts it. A short run is
-    throttling (SlowDown), a long one an outage (InternalError)."""
+class FailingWrites:
+    """S3 refusing a tenth of the writes under capture/ and deliveries/: a key chosen to fail
+    answers an error for a run of consecutive attempts (its length from the key too), then
+    accepts it. A short run is throttling (SlowDown), a long one an outage (InternalError)."""
 
     def __init__(self, share: float, seed: int) -> None:
-        self.share, self._rng = share, random.Random(seed)
+        self.share, self.seed = share, seed
         self._remaining: dict[str, int] = {}
-        self._outage: dict[str, bool] = {}
         self.failing_keys = 0
         self._lock = threading.Lock()
 
@@ -151,63 +215,48 @@ class FailingCaptureWrites:
         from modelwatch_local.faults import INTERNAL_ERROR, SLOW_DOWN
 
         key = request.url.split("?")[0]
-        if "/capture/" not in key:
+        if "/capture/" not in key and "/deliveries/" not in key:
             return None
         with self._lock:
             if key not in self._remaining:
-                failing = self._rng.random() < self.share
-                self._remaining[key] = self._rng.choice(FAILURE_RUNS) if failing else 0
-                self._outage[key] = self._remaining[key] > 2
+                failing = _share(self.seed, key) < self.share
+                run = FAILURE_RUNS[int(_share(self.seed + 1, key) * len(FAILURE_RUNS))]
+                self._remaining[key] = run if failing else 0
                 self.failing_keys += failing
             if self._remaining[key] == 0:
                 return None
             self._remaining[key] -= 1
-            return INTERNAL_ERROR if self._outage[key] else SLOW_DOWN
+            return INTERNAL_ERROR if self._remaining[key] > 1 else SLOW_DOWN
 
 
 class Subscription:
-    """The Logs subscription: batches delivered asynchronously to the capture function, some of
-    them twice; while the function is throttled the batches wait and are delivered later."""
+    """The subscription filter: the log group's lines put on the delivery stream in Logs batches;
+    while the stream refuses them, Logs keeps them and puts them again later."""
 
     def __init__(self, stack: Any, lock: threading.Lock, log_group: LogGroup, plan: SoakPlan, counts: Counts):
         self.stack, self.lock, self.log_group, self.plan, self.counts = stack, lock, log_group, plan, counts
         self.rng = random.Random(plan.seed + 1)
-        self.pending: deque[tuple[dict[str, Any], bool]] = deque()  # (event, already redelivered)
-        self.dead_letters = stack.dead_letter_queues["capture"]
-        self.throttle_started = threading.Event()
-        self._throttled_until: float | None = None
+        self.pending: deque[bytes] = deque()
 
     def run(self, api_done: threading.Event) -> None:
-        from modelwatch_local.subscription import awslogs_event
+        from modelwatch_local.subscription import subscription_batch
 
         while True:
             for stream, first_id, lines in self.log_group.take(self.rng, self.plan.max_lines_per_delivery):
-                self.pending.append((awslogs_event(LOG_GROUP, stream, lines, first_id), False))
+                self.pending.append(subscription_batch(LOG_GROUP, stream, lines, first_id, self.stack.clock()))
             if not self.pending:
                 if api_done.is_set() and self.log_group.empty():
                     return
                 time.sleep(0.01)
                 continue
-            event, redelivered = self.pending.popleft()
-            if self._throttled():  # TooManyRequestsException: Logs keeps the batch for later
-                self.counts.throttled += 1
-                self.pending.append((event, redelivered))
+            if self.stack.throttle.active():  # ServiceUnavailable: Logs retries the batch later
+                self.counts.refused_batches += 1
                 time.sleep(0.05)
                 continue
             with self.lock:  # one invocation at a time: each captures the process's stdout
-                outcome = self.stack.invoke_async("capture", event, self.dead_letters)
-            self.counts.deliveries += 1
-            self.counts.dead_lettered_batches += outcome is None
-            if not redelivered and self.rng.random() < self.plan.redelivered_share:
-                self.counts.redelivered += 1
-                self.pending.append((event, True))
-
-    def _throttled(self) -> bool:
-        if not self.throttle_started.is_set():
-            return False
-        if self._throttled_until is None:
-            self._throttled_until = time.monotonic() + self.plan.throttled_seconds
-        return time.monotonic() < self._throttled_until
+                self.stack.release_deferred()  # Lambda's asynchronous queue drains once it may invoke
+                self.stack.delivery_stream.put_batch(self.pending.popleft())
+            self.counts.log_batches += 1
 
 
 class Ledger:
@@ -288,20 +337,38 @@ def _captured(stack: Any) -> Counter:
     return found
 
 
-def _dead_lettered(stack: Any, queue_url: str) -> set[str]:
-    """Request ids in the dead-letter queue's events (each an `awslogs` event Lambda gave up on)."""
+def _dead_lettered(stack: Any) -> set[str]:
+    """Request ids in the delivered objects whose notifications wait in the capture function's
+    dead-letter queue (read without taking them: the redrive takes them next)."""
     sqs = stack.platform.client("sqs")
+    queue_url = stack.dead_letter_queues["capture"]
+    bucket = stack.platform.settings.data_bucket
     found: set[str] = set()
+    seen: list[dict[str, Any]] = []
     while True:
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=600).get(
             "Messages", []
         )
         if not messages:
-            return found
+            break
+        seen += messages
         for message in messages:
-            data = json.loads(message["Body"])["awslogs"]["data"]
-            events = json.loads(gzip.decompress(base64.b64decode(data)))["logEvents"]
-            found.update(_request_ids(e["message"] for e in events))
+            for record in json.loads(message["Body"])["Records"]:
+                key = unquote_plus(record["s3"]["object"]["key"])
+                body = stack.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                found.update(_request_ids(body.decode().splitlines()))
+    for message in seen:  # visible again for the redrive
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    return found
+
+
+def _drain(stack: Any, subscription: Subscription) -> None:
+    """Until the stream holds nothing and no notification waits: the stream retries what S3
+    refused at each interval, and Lambda's queue delivers what it held while throttled."""
+    while stack.delivery_stream.buffered_lines or stack.deferred:
+        stack.release_deferred()
+        stack.flush_deliveries()
+    assert not subscription.pending
 
 
 def run(plan: SoakPlan, out: TextIO) -> int:
@@ -321,15 +388,16 @@ def run(plan: SoakPlan, out: TextIO) -> int:
     requests = batches.qsize()
     say(
         f"soak: {plan.records:,} records in {requests} batches of 1-{plan.max_batch}, {plan.clients} clients; "
-        f"S3 refuses {plan.failing_write_share:.0%} of capture writes, {plan.redelivered_share:.0%} of log "
-        f"batches redelivered, the capture function throttled for a while"
+        f"S3 refuses {plan.failing_write_share:.0%} of capture and delivery writes, notifies the capture "
+        f"function twice of {plan.renotified_share:.0%} of objects; the stream and the capture function "
+        "throttled for a while"
     )
     counts, ledger, log_group, lock = Counts(), Ledger(), LogGroup(plan.clients), threading.Lock()
-    stack = _make_stack(ROOT / "monitoring.toml", log_group, counts, SIMULATED_HOURS * 3600 / requests)
+    stack = _make_stack(ROOT / "monitoring.toml", log_group, counts, plan, SIMULATED_HOURS * 3600 / requests)
     try:
         say("publishing the demo model ...")
         stack.publish_demo_model("soak-1")
-        writes = FailingCaptureWrites(plan.failing_write_share, plan.seed + 2)
+        writes = FailingWrites(plan.failing_write_share, plan.seed + 2)
         faults = InjectedFaults(stack.s3, "PutObject", writes.decide)
         subscription = Subscription(stack, lock, log_group, plan, counts)
         server = api_server(stack, lock, lambda line: None)
@@ -347,47 +415,59 @@ def run(plan: SoakPlan, out: TextIO) -> int:
         while any(c.is_alive() for c in clients):
             time.sleep(0.2)
             sent = len(ledger.sent)
-            if sent >= plan.records * plan.throttle_from_share and not subscription.throttle_started.is_set():
-                subscription.throttle_started.set()
-                say(f"  capture function throttled from {sent:,} records sent")
+            if sent >= plan.records * plan.throttle_from_share and not stack.throttle.started.is_set():
+                stack.throttle.start()
+                say(f"  the stream and the capture function throttled from {sent:,} records sent")
             if sent >= reported + plan.records // 10:
                 reported = sent
                 say(
-                    f"  {time.perf_counter() - started:6.1f} s  sent {sent:,}  deliveries {counts.deliveries}  "
-                    f"throttled {counts.throttled}  waiting {len(subscription.pending)}"
+                    f"  {time.perf_counter() - started:6.1f} s  sent {sent:,}  log batches {counts.log_batches}  "
+                    f"objects {stack.delivery_stream.counts.objects}  waiting {len(subscription.pending)}"
                 )
-        subscription.throttle_started.set()  # a short run may end before the threshold
+        stack.throttle.start()  # a short run may end before the threshold
         api_done.set()
         say(f"  API done after {time.perf_counter() - started:.1f} s; delivering what the log group holds ...")
         delivering.join()
         server.shutdown()
         server.server_close()
-        faults.remove()
+        while stack.throttle.active():
+            time.sleep(0.05)
+        _drain(stack, subscription)
 
         sent_ids = set(ledger.sent)
+        before = _captured(stack)
+        dead = _dead_lettered(stack) - set(before)
+        faults.remove()  # S3 answers again: redrive-captures
+        redrive = stack.redrive_captures()
         captured = _captured(stack)
-        dead = _dead_lettered(stack, subscription.dead_letters) - set(captured)
-        lost = sent_ids - set(captured) - dead
+        redriven = set(captured) - set(before)
+        lost = sent_ids - set(captured)
         duplicated = sum(n - 1 for n in captured.values() if n > 1)
         phantom = set(captured) - sent_ids
         say(
             f"requests: {counts.requests} ({sum(counts.refused.values())} refused: {dict(counts.refused)}; "
             f"{counts.unanswered} records never answered)"
         )
+        stream = stack.delivery_stream.counts
         say(
-            f"log deliveries: {counts.deliveries} ({counts.redelivered} redelivered), "
-            f"{counts.throttled} refused while throttled, {counts.capture_errors} capture invocations failed, "
-            f"{counts.dead_lettered_batches} batches dead-lettered"
+            f"log batches: {counts.log_batches} ({counts.refused_batches} refused while throttled); "
+            f"delivered objects: {stream.objects} ({stream.write_retries} writes retried by the stream)"
         )
-        say(f"S3: {writes.failing_keys} capture keys refused, faults injected {faults.injected}")
+        say(
+            f"notifications: {counts.notifications} ({counts.renotified} repeated, {counts.deferred_notifications} "
+            f"held while throttled), {counts.capture_errors} capture invocations failed, "
+            f"{counts.dead_lettered_notifications} dead-lettered"
+        )
+        say(f"S3: {writes.failing_keys} keys refused, faults injected {faults.injected}")
+        say(f"redrive-captures: {redrive.notifications} notifications redriven, failed: {redrive.failed}")
         if phantom:
             say(f"captured but never sent: {len(phantom)}")
         say(f"elapsed {time.perf_counter() - started:.1f} s")
         say(
-            f"sent {len(sent_ids)}, captured {len(captured)}, dead-lettered {len(dead)}, "
+            f"sent {len(sent_ids)}, captured {len(captured)}, dead-lettered {len(dead)}, redriven {len(redriven)}, "
             f"lost {len(lost)}, duplicated {duplicated}"
         )
-        return 1 if lost or duplicated or phantom else 0
+        return 1 if lost or duplicated or phantom or redrive.failed else 0
     finally:
         stack.stop()
 
