@@ -30,7 +30,8 @@ from typing import Literal
 
 HOUR_FORMAT = "%Y-%m-%d-%H"
 # Capture objects of an hour arrive late when delivery is retried: a CloudWatch Logs subscription
-# retries for up to 24 h, then asynchronous Lambda retries for up to 6 h more. An hour older than
+# retries its puts on the delivery stream for up to 24 h, then the notified capture function's
+# asynchronous retries take up to 6 h more. An hour older than
 # that (plus the hour itself) is complete; a later arrival (a redriven dead letter) leaves a marker
 # beside the hour's rollup (late_capture_marker) and the drift check lists the hour again.
 SETTLE_HOURS = 24 + 6 + 1
@@ -175,6 +176,12 @@ def delivery_key(hour: str, name: str) -> str:
 
 def delivery_error_key(error_type: str, hour: str, name: str) -> str:
     return f"{DELIVERY_ERRORS.prefix}{error_type}/{hour_segment(hour)}/{name}"
+
+
+def delivery_error_hour(key: str) -> str:
+    """The hour an errors object's key names (deliveries-errors/<error type>/dt=<hour>/…)."""
+    error_type = key.removeprefix(DELIVERY_ERRORS.prefix).split("/", 1)[0]
+    return hour_in_key(key, f"{DELIVERY_ERRORS.prefix}{error_type}/")
 
 
 def capture_key(model_version: str, hour: str, batch_id: str) -> str:

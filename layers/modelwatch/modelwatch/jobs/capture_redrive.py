@@ -44,7 +44,7 @@ class CaptureRedrive:
 
 def redriven_key(error_key: str) -> str:
     """Where an errors object's lines are delivered again: under the hour it failed in."""
-    hour = layout.hour_in_key(error_key, error_key[: error_key.index("dt=")])
+    hour = layout.delivery_error_hour(error_key)
     return layout.delivery_key(hour, f"redriven-{hashlib.sha256(error_key.encode()).hexdigest()[:32]}")
 
 

@@ -1,10 +1,11 @@
 """Capture records: every accepted prediction, every rejected request with its reasons, and every
 piece of feedback (label and outcomes).
 
-The API functions write them as structured log lines (no S3 call in the request path); a
-CloudWatch Logs subscription hands batches of those lines to the capture function, which writes
-JSON-lines objects partitioned by model version and hour (feedback by its prediction's hour), so
-labels land in batches like predictions, not one object each. Lines stay under CloudWatch Logs'
+The API functions write them as structured log lines (no S3 call in the request path); their log
+groups' subscription filters put those lines on the capture delivery stream (Firehose), whose
+buffered objects the capture function files as JSON-lines objects partitioned by model version
+and hour (feedback by its prediction's hour), so labels land in batches like predictions, not one
+object each. Lines stay under CloudWatch Logs'
 256 KB event limit by splitting large batches.
 """
 
