@@ -14,10 +14,16 @@ def test_alarms_counted_from_the_plan_are_the_templates(template):
 
 
 def test_kms_keys_counted_are_the_templates(template):
-    from modelwatch.cost.usage import MonthlyUsage
+    """The declared key count (no template given) is the template's, every key rotating."""
+    from modelwatch.cost.usage import Traffic, monthly_usage
 
-    keys = sum(1 for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key")
-    assert MonthlyUsage().kms_keys == keys
+    spec = load_spec(ROOT / "monitoring.toml")
+    keys = [r for r in template["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    rotating = sum(1 for k in keys if k["Properties"].get("EnableKeyRotation"))
+    declared = monthly_usage(spec, Traffic(requests_per_month=0))
+    from_template = monthly_usage(spec, Traffic(requests_per_month=0), template)
+    assert (declared.kms_keys, declared.kms_rotating_keys) == (len(keys), rotating)
+    assert (from_template.kms_keys, from_template.kms_rotating_keys) == (len(keys), rotating)
 
 
 def test_api_per_route_metrics_are_off_by_default(template):

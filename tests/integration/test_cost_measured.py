@@ -1,10 +1,18 @@
 """The cost model against a measured run: a shortened day of traffic, labels and hourly drift
 checks on the local stack, metered (invocations, bytes logged, S3 requests by kind, metric
-series), then the same counts from `modelwatch.cost` at the same traffic. They agree within 10%.
+series, delivery objects), then the same counts from `modelwatch.cost` at the same traffic. They
+agree within 10%.
 
-The local runtime delivers each request's capture line on its own (one Logs subscription
-delivery per request), so the model is asked for exactly that; in AWS, batching is an
-assumption of the model (footprint.toml) that no local run can measure."""
+The requests are spread evenly over each hour (one every 90 s, a label for every tenth right
+after its prediction), as the model takes traffic to be within an hour. The capture path is the
+delivery stream's: the local stand-in for Firehose buffers the API functions' capture and
+feedback lines and writes one object under deliveries/ per buffer, on the simulated clock
+([capture] buffer_seconds on a fixed grid, or buffer_mib, whichever fills first), and each
+object's notification invokes the capture function once. At 40 requests and 4 labels an hour
+and the demo spec's 300 s buffer that is 12 objects an hour (one per 300 s that has a line),
+so 36 delivery objects and 36 capture invocations over the three hours; no object spans two
+hours when the grid starts on the hour. Until the local stack has that stand-in (it wrote no
+delivery object), the capture path's checks are expected failures."""
 
 from __future__ import annotations
 
@@ -14,8 +22,9 @@ from datetime import UTC, datetime
 import pytest
 
 from modelwatch.catalog import functions as fcat
+from modelwatch.catalog.layout import DELIVERIES
 from modelwatch.catalog.metrics import metric_named
-from modelwatch.cost.usage import HOURS_PER_MONTH, Traffic, load_footprint, monthly_usage
+from modelwatch.cost.usage import HOURS_PER_MONTH, Traffic, monthly_usage
 from modelwatch.demo.data import demo_frame, demo_records
 from modelwatch.profiles import DatasetProfile
 from modelwatch.serving.current_model import ModelUnavailableError
@@ -26,6 +35,7 @@ from modelwatch_local.usage_meter import Usage, metered, metric_series
 from tests.conftest import ROOT
 
 HOURS, PER_HOUR, LABEL_EVERY = 3, 40, 10  # labels for 10% of predictions, as the issue's demo volumes
+SPACING = 3600 // PER_HOUR  # seconds between requests: spread over the hour
 START = datetime(2027, 1, 11, 0, 0, tzinfo=UTC)  # a month no other test uses: moto's backend is shared
 TOLERANCE = 0.10
 
@@ -45,10 +55,11 @@ def measured():
     try:
         manifest = stack.publish_demo_model("v-cost", rows=3000)
         labels = 0
+        stack.clock.advance((-stack.clock().minute * 60 - stack.clock().second) % 3600)  # start on an hour
+        deliveries_before = len(stack.objects(DELIVERIES.prefix, bodies=False))
         with metered(stack) as usage:
             for hour in range(HOURS):
                 frame = demo_frame(PER_HOUR, 500 + hour)
-                stack.clock.advance(60)
                 for row in range(PER_HOUR):
                     result = stack.call("predict", "POST", "/predict", {"features": demo_records(frame, [row])[0]})
                     if row % LABEL_EVERY == 0:
@@ -58,11 +69,12 @@ def measured():
                         item = {"request_id": request_id, "label": label, "outcomes": outcomes}
                         stack.call("feedback", "POST", "/feedback", item)
                         labels += 1
-                stack.clock.advance(3600 - 60)
+                    stack.clock.advance(SPACING)
                 stack.run_drift(stack.clock().replace(minute=0, second=0, microsecond=0))
         series = metric_series(stack)
         baseline_rows = DatasetProfile.from_json(stack.registry.baseline(manifest)).rows
-        yield usage, series, labels, baseline_rows
+        delivered = len(stack.objects(DELIVERIES.prefix, bodies=False)) - deliveries_before
+        yield usage, series, labels, baseline_rows, delivered
     finally:
         if serving is not None:
             stack.registry.promote(serving)
@@ -76,7 +88,6 @@ def _model(labels: int, baseline_rows: int):
         requests_per_month=PER_HOUR * HOURS_PER_MONTH,
         labels_per_month=labels / HOURS * HOURS_PER_MONTH,
         baseline_rows=baseline_rows,
-        capture_lines_per_delivery=1,
         history_hours=(HOURS + 1) / 2,
     )
     return monthly_usage(load_spec_once(), traffic)
@@ -96,8 +107,21 @@ def _close(model: float, measured: float) -> bool:
     return abs(model - measured) <= TOLERANCE * max(abs(measured), 1e-9)
 
 
+def _needs_the_delivery_stream(delivered: int) -> None:
+    if not delivered:
+        pytest.xfail("the local stack writes no delivery-stream object yet (its capture path is being rewritten)")
+
+
+def test_delivery_objects_agree(measured):
+    """One object per buffer the hour's lines fill: what the model bounds them by."""
+    *_, labels, baseline_rows, delivered = measured
+    _needs_the_delivery_stream(delivered)
+    model = _model(labels, baseline_rows)
+    assert _close(model.stream.objects, _per_month(delivered)), (model.stream.objects, _per_month(delivered))
+
+
 def test_distinct_metric_series_agree(measured):
-    _, series, labels, baseline_rows = measured
+    _, series, labels, baseline_rows, _ = measured
     model = _model(labels, baseline_rows)
     assert _close(model.custom_metrics, len(series)), (model.custom_metrics, len(series), sorted(series))
     # Every metric the functions sent is one the model bills (none is left out by construction).
@@ -106,18 +130,25 @@ def test_distinct_metric_series_agree(measured):
 
 
 def test_invocations_per_function_agree(measured):
-    usage, _, labels, baseline_rows = measured
+    usage, _, labels, baseline_rows, delivered = measured
     model = _model(labels, baseline_rows)
-    for function, count in usage.invocations.items():
+    capture = fcat.CAPTURE_FUNCTION.name
+    for function, count in sorted(usage.invocations.items(), key=lambda item: item[0] == capture):
+        if function == capture:
+            _needs_the_delivery_stream(delivered)
         assert _close(model.invocations[function], _per_month(count)), function
 
 
 def test_log_bytes_per_invocation_agree(measured):
-    usage, _, labels, baseline_rows = measured
+    """What each function prints (the model leaves Lambda's own START/END/REPORT lines out by
+    default, and the local runtime prints none)."""
+    usage, _, labels, baseline_rows, delivered = measured
     model = _model(labels, baseline_rows)
-    platform = load_footprint()["log_bytes"]["lambda_platform_per_invocation"]
-    for function in usage.invocations:
-        per_invocation = model.log_bytes[function] / model.invocations[function] - platform
+    capture = fcat.CAPTURE_FUNCTION.name
+    for function in sorted(usage.invocations, key=lambda name: name == capture):
+        if function == capture:
+            _needs_the_delivery_stream(delivered)
+        per_invocation = model.log_bytes[function] / model.invocations[function]
         assert _close(per_invocation, usage.log_bytes_per_invocation(function)), (
             function,
             per_invocation,
@@ -135,9 +166,13 @@ def _s3_kinds(usage: Usage, function: str) -> dict[str, float]:
 
 
 def test_s3_requests_by_kind_agree(measured):
-    usage, _, labels, baseline_rows = measured
+    """The capture function's and the drift check's follow the delivery objects (the profiles and
+    join indexes an hour's rollup reads are the capture function's groups)."""
+    usage, _, labels, baseline_rows, delivered = measured
     model = _model(labels, baseline_rows)
-    for function in (fcat.CAPTURE_FUNCTION.name, fcat.FEEDBACK.name, fcat.DRIFT.name):
+    for function in (fcat.FEEDBACK.name, fcat.CAPTURE_FUNCTION.name, fcat.DRIFT.name):
+        if function != fcat.FEEDBACK.name:
+            _needs_the_delivery_stream(delivered)
         kinds = _s3_kinds(usage, function)
         expected = {
             "put": model.s3_puts.get(function, 0.0),

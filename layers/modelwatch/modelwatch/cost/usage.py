@@ -7,8 +7,18 @@ Every count is derived from the sources the stack and the functions use, so noth
   (windows, features, KPIs, classes, multivariate methods)
 - alarms: `modelwatch.alerts.plan.planned_alarms` plus the stack's per-function alarms (or the
   synthesized template's alarms, when given)
+- the capture path's S3 areas and how long each is kept: `modelwatch.catalog.layout`; the
+  delivery stream's buffer: the spec's `[capture]`
 A function, metric or alarm added to its catalogue is counted here without an edit; what is not
-known from them (bytes logged per invocation, wall time) is read from `footprint.toml`.
+known from them (bytes logged per invocation, wall time, object sizes) is read from `footprint.toml`.
+
+The capture path: the predict and feedback functions print one line per request; a Logs
+subscription filter sends them to one Firehose delivery stream, which writes one S3 object per
+buffer (`[capture] buffer_seconds` or `buffer_mib`, whichever fills first); each object's S3
+notification invokes the capture function once. So the objects, invocations and S3 requests of an
+hour are bounded by the buffer whatever the traffic, and nothing depends on how Logs batches its
+deliveries: AWS documents no batch size, so every Logs record is taken to carry one log event
+(the worst case for Firehose's per-record rounding; any batching only lowers the bill).
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from modelwatch.alerts.consumed import sends_drift_series
 from modelwatch.alerts.plan import planned_alarms
@@ -28,16 +38,42 @@ from modelwatch.catalog import delivery
 from modelwatch.catalog import functions as fcat
 from modelwatch.catalog import metrics as mcat
 from modelwatch.catalog.functions import DRIFT_CHECK_PERIOD_SECONDS
-from modelwatch.catalog.layout import CAPTURE, LABELS, PROFILES_HOURLY, QUARANTINE
+from modelwatch.catalog.layout import (
+    CAPTURE,
+    DELIVERIES,
+    JOINS,
+    LABELS,
+    PROFILES,
+    PROFILES_HOURLY,
+    QUARANTINE,
+    REPORTS,
+    Area,
+)
 from modelwatch.catalog.metrics import Metric
 from modelwatch.drift.multivariate import MIN_CLASSIFIER_ROWS
 from modelwatch.jobs.retraining_machine import retraining_definition
+from modelwatch.serving.capture import MAX_LINE_BYTES
+from modelwatch.sketches import SKETCH_K
 from modelwatch.spec.models import DriftMethod, MonitoringSpec
 
 HOURS_PER_MONTH = 730.0  # AWS bills a month as 730 hours
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 WEEKS_PER_MONTH = HOURS_PER_MONTH / (7 * 24)
 DEFAULT_LABEL_SHARE = 0.10  # labels at 10% of predictions unless --labels-per-month says otherwise
+MIB = 1024 * 1024
+# The stack's customer-managed KMS keys when no template is given: the alerts topics' key and the
+# inputs' key (log groups and queues holding raw inputs); tests/infra/test_cost_template.py holds
+# it to the synthesized template. (Issue 14's "one key" merges them: set this to 1 with it.)
+CUSTOMER_MANAGED_KEYS = 2
+# Lambda deactivates a SnapStart version after this many days without an invocation, and bills
+# its cached snapshot only while it is active (README, "SnapStart and idle APIs").
+SNAPSTART_INACTIVE_AFTER_DAYS = 14
+# An area kept until someone deletes it (profiles, rollups, reports) is billed for a year of it.
+MONTHS_KEPT_WITHOUT_RETENTION = 12
+# Model versions a delivery object's capture records belong to: the one served (two only while a
+# promotion is picked up, within [serving] pointer_ttl_seconds).
+SERVED_VERSIONS = 1
 
 # Sent by the hourly drift run only for an hour that had traffic (functions/drift/telemetry.py):
 # an hour with predictions, 31 hours on.
@@ -48,9 +84,9 @@ ON_EVALUATION: tuple[Metric, ...] = (mcat.RETRAINING_PROMOTE, mcat.RETRAINING_RE
 # unreadable input (quarantine), and the ".late" marker the capture function leaves beside an
 # hour's rollup when a capture object arrives after that hour was rolled up.
 OCCASIONAL_WRITES = (QUARANTINE, PROFILES_HOURLY)
-# A delivery of feedback lines writes, per prediction hour it holds, the labels object and the
-# hour's "changed" marker (modelwatch.data_access.label_store); every other area the capture
-# function writes is written once per capture object.
+# A delivery object's feedback lines write, per prediction hour they hold, the labels object and
+# the hour's "changed" marker (modelwatch.data_access.label_store); every other area the capture
+# function writes is written once per (model version, hour) group of its capture records.
 PER_LABEL_DELIVERY = {LABELS: 2}
 # Areas a function reads only for a backfill (stored capture objects), not per delivery.
 OCCASIONAL_READS = (CAPTURE,)
@@ -89,13 +125,28 @@ class Traffic:
     labels_per_month: float | None = None  # None: DEFAULT_LABEL_SHARE of predictions
     labels_per_feedback_request: float = 1.0
     baseline_rows: int = 10_000  # decides p-value tests (no DriftScore) vs distances for categorical features
-    capture_lines_per_delivery: float | None = None  # None: footprint's assumption
     architecture: str = "arm64"
     snap_start: bool = True
+    # A month without a request: "steady" (the predict function's SnapStart version went inactive
+    # 14 days after its last invocation, so its snapshot is not billed), or "first" (the month the
+    # traffic stopped: the snapshot is billed for up to 14 more days).
+    idle_month: Literal["steady", "first"] = "steady"
+    dashboard: bool = True
     log_retention_days: int = 30
     capture_retention_days: int = 90
+    # X-Ray on the API functions (FunctionDefinition.traced_by_default). Issue 14 makes tracing
+    # opt-in, off by default; until that switch reaches the stack this field is it.
+    trace_api: bool = False
     trace_background: bool = False  # X-Ray on functions off the API path (the stack's default: off)
+    # Lambda's START, END and REPORT lines in every function's log group. Issue 14 turns them off
+    # by default; until that switch reaches the stack this field is it.
+    platform_log_lines: bool = False
     api_detailed_metrics: bool = False  # per-route API metrics, billed as custom metrics
+    # Customer-managed keys when no template is given; None: the stack's (CUSTOMER_MANAGED_KEYS).
+    kms_keys: int | None = None
+    # Years since the keys were created; None: from the third year on (each key's first two
+    # rotations billed: the steady state).
+    key_age_years: float | None = None
     alert_emails: int = 0
     # Hours of traffic behind the drift check's longest window; None: all of it (a steady month).
     # A shortened day on the local stack sets it to what it ran.
@@ -110,6 +161,37 @@ class Traffic:
         return DEFAULT_LABEL_SHARE * self.predictions if self.labels_per_month is None else self.labels_per_month
 
 
+@dataclass(frozen=True)
+class DeliveryStream:
+    """A month of the delivery stream and what its objects make the capture function do (none:
+    a month without a line)."""
+
+    capture_lines: float = 0.0  # lines the predict function prints for capture (one per request, or more)
+    feedback_lines: float = 0.0  # one per feedback request
+    delivered_bytes: float = 0.0  # written to deliveries/: every line and its newline
+    billed_bytes: float = 0.0  # Firehose ingestion: each Logs record rounded up to the 5 KB increment
+    decompressed_bytes: float = 0.0  # what the stream's CloudWatch Logs decompression reads
+    traffic_hours: float = 0.0  # hours of the month with at least one line
+    objects: float = 0.0  # one PUT by the stream, one S3 notification, one capture invocation each
+    records_per_object: float = 0.0  # capture records and feedback pieces (what the capture function handles)
+    capture_groups: float = 0.0  # (model version, record hour): capture object, partial profile, join index each
+    label_groups: float = 0.0  # (prediction hour): a labels object and that hour's "changed" marker each
+    captured_records: float = 0.0
+
+    @property
+    def lines(self) -> float:
+        """Logs records, one log event each (the worst case: AWS documents no batch size)."""
+        return self.capture_lines + self.feedback_lines
+
+    @property
+    def objects_per_traffic_hour(self) -> float:
+        return self.objects / self.traffic_hours if self.traffic_hours else 0.0
+
+    @property
+    def records_per_capture_group(self) -> float:
+        return self.captured_records / self.capture_groups if self.capture_groups else 0.0
+
+
 @dataclass
 class MonthlyUsage:
     invocations: dict[str, float] = field(default_factory=dict)
@@ -118,14 +200,17 @@ class MonthlyUsage:
     s3_puts: dict[str, float] = field(default_factory=dict)  # PUT and LIST (one price), per function
     s3_lists: dict[str, float] = field(default_factory=dict)
     s3_gets: dict[str, float] = field(default_factory=dict)
-    s3_stored_gb: float = 0.0
+    s3_stored_gb: dict[str, float] = field(default_factory=dict)  # per area, steady state (GB-months a month)
+    s3_notifications: float = 0.0  # delivery objects' event notifications to the capture function (free)
     metric_series: dict[str, float] = field(default_factory=dict)  # metric -> series (billed metric-months)
     alarms: int = 0
     alarm_metrics: int = 0
     dashboards: int = 1  # modelwatch_infra.dashboard: one per stack
-    # Customer-managed keys: the alerts topic's and the inputs' (log groups and queues holding
-    # raw inputs); from the template's AWS::KMS::Key resources when one is given.
-    kms_keys: int = 2
+    # Customer-managed keys, and those with automatic rotation; from the template's AWS::KMS::Key
+    # resources when one is given.
+    kms_keys: int = CUSTOMER_MANAGED_KEYS
+    kms_rotating_keys: int = CUSTOMER_MANAGED_KEYS
+    kms_rotations_billed: int = 0  # per rotating key
     api_requests: float = 0.0
     xray_traces: float = 0.0
     state_transitions: float = 0.0
@@ -133,26 +218,98 @@ class MonthlyUsage:
     secret_calls: float = 0.0
     snapstart_cached_gb_seconds: float = 0.0
     snapstart_restored_gb: float = 0.0
-    api_route_metrics: int = 0
+    snapstart_active_share: float = 0.0  # of the month, the predict function's version is active
+    api_route_metrics: float = 0.0
+    stream: DeliveryStream = field(default_factory=DeliveryStream)
 
     @property
     def custom_metrics(self) -> float:
         return sum(self.metric_series.values()) + self.api_route_metrics
 
 
-# --- traffic per function --------------------------------------------------------------------
-def capture_deliveries(spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any]) -> float:
-    """Logs subscription deliveries to the capture function: one capture line per request
-    (a batch's records share a line up to its size limit)."""
-    per_delivery = traffic.capture_lines_per_delivery or footprint["assumptions"]["capture_lines_per_delivery"]
-    return traffic.requests_per_month * _captured_share(spec, traffic) / per_delivery
+# --- the capture path ------------------------------------------------------------------------
+def _fitted(coefficients: list[float], x: float) -> float:
+    """a + b * x, footprint's fits."""
+    return coefficients[0] + coefficients[1] * x
 
 
-def label_deliveries(traffic: Traffic, footprint: Mapping[str, Any]) -> float:
-    """Logs subscription deliveries of feedback lines (one line per feedback request) to the
-    capture function, batched like capture lines."""
-    per_delivery = traffic.capture_lines_per_delivery or footprint["assumptions"]["capture_lines_per_delivery"]
-    return traffic.labels / traffic.labels_per_feedback_request / per_delivery
+def profile_bytes(records: float, footprint: Mapping[str, Any]) -> float:
+    """A partial profile of `records` records: exact values up to the sketch's limit, then a
+    t-digest (footprint's [capture_object] fits, one each side of SKETCH_K)."""
+    sizes = footprint["capture_object"]
+    return _fitted(sizes["profile_bytes_exact" if records <= SKETCH_K else "profile_bytes_sketch"], records)
+
+
+def firehose_billed_bytes(record_bytes: float, prices: Mapping[str, Any]) -> float:
+    """What Firehose bills for one record: its size rounded up to the next increment."""
+    increment = prices["firehose"]["ingestion_increment_bytes"]
+    return math.ceil(record_bytes / increment) * increment
+
+
+def objects_per_hour(spec: MonitoringSpec, lines: float, delivered_bytes: float) -> float:
+    """Objects the delivery stream writes in an hour with traffic: one each time the buffer's size
+    fills, and one each buffer_seconds while lines keep coming (never more than one per line).
+    buffer_seconds = 0 is Firehose's "zero buffering": each record is delivered as it arrives, so
+    at most one object per record (each a line, in the worst case)."""
+    if lines <= 0:
+        return 0.0
+    by_size = math.ceil(delivered_bytes / (spec.capture.buffer_mib * MIB))
+    seconds = spec.capture.buffer_seconds
+    by_time = lines if seconds == 0 else min(3600 / seconds, lines)
+    return max(by_size, by_time)
+
+
+def delivery_stream(
+    spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any], prices: Mapping[str, Any]
+) -> DeliveryStream:
+    """The delivery stream's month: its lines, the bytes Firehose bills and writes, its objects
+    (bounded by the buffer in every hour with traffic, none in an hour without) and what the
+    capture function writes per object."""
+    sizes, record_fit = footprint["capture_object"], footprint["logs_record"]
+    captured_requests = traffic.requests_per_month * _captured_share(spec, traffic)
+    captured_records = traffic.predictions * spec.capture.sample_rate
+    # A request's sampled records share its capture line, split under the line limit.
+    per_request = captured_records / captured_requests if captured_requests else 0.0
+    request_bytes = sizes["capture_line_bytes"] + max(0.0, per_request - 1) * sizes["capture_record_bytes"]
+    lines_per_request = max(1, math.ceil(request_bytes / MAX_LINE_BYTES))
+    capture_line = request_bytes / lines_per_request
+    capture_lines = captured_requests * lines_per_request
+    feedback_lines = traffic.labels / traffic.labels_per_feedback_request
+    feedback_line = sizes["label_line_bytes"] + (traffic.labels_per_feedback_request - 1) * sizes["label_record_bytes"]
+    delivered = capture_lines * capture_line + feedback_lines * feedback_line
+    billed = capture_lines * firehose_billed_bytes(_fitted(record_fit["gzip_bytes"], capture_line), prices)
+    billed += feedback_lines * firehose_billed_bytes(_fitted(record_fit["gzip_bytes"], feedback_line), prices)
+    decompressed = capture_lines * _fitted(record_fit["raw_bytes"], capture_line)
+    decompressed += feedback_lines * _fitted(record_fit["raw_bytes"], feedback_line)
+
+    lines = capture_lines + feedback_lines
+    traffic_hours = HOURS_PER_MONTH * _share_of_hours(lines)
+    if traffic_hours <= 0:
+        return DeliveryStream()
+    per_hour = objects_per_hour(spec, lines / traffic_hours, delivered / traffic_hours)
+    objects = per_hour * traffic_hours
+    # One object a traffic hour straddles the hour's boundary (its lines are spread in time), so
+    # its records fall in two hours: a share 1 / objects-an-hour of objects, buffer_seconds / 3600
+    # while the time bound decides. A group needs a line, so never more groups than lines.
+    straddle = 1 / per_hour
+    capture_per_object = capture_lines / objects
+    feedback_per_object = feedback_lines / objects
+    capture_groups = objects * min(capture_per_object, SERVED_VERSIONS * (1 + straddle))
+    label_hours = footprint["assumptions"]["label_prediction_hours_per_object"]
+    label_groups = objects * min(feedback_per_object, label_hours * (1 + straddle))
+    return DeliveryStream(
+        capture_lines=capture_lines,
+        feedback_lines=feedback_lines,
+        delivered_bytes=delivered,
+        billed_bytes=billed,
+        decompressed_bytes=decompressed,
+        traffic_hours=traffic_hours,
+        objects=objects,
+        records_per_object=(captured_records + traffic.labels) / objects,
+        capture_groups=capture_groups,
+        label_groups=label_groups,
+        captured_records=captured_records,
+    )
 
 
 def _captured_share(spec: MonitoringSpec, traffic: Traffic) -> float:
@@ -176,10 +333,11 @@ def _retraining_states() -> list[dict[str, Any]]:
     return list(definition["States"].values())
 
 
-def function_invocations(spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any]) -> dict[str, float]:
+def function_invocations(
+    spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any], stream: DeliveryStream
+) -> dict[str, float]:
     """Invocations a month of every catalogued function, by how it is invoked."""
     feedback_requests = traffic.labels / traffic.labels_per_feedback_request
-    deliveries = capture_deliveries(spec, traffic, footprint)
     lambda_steps = sum(1 for s in _retraining_states() if s.get("Resource", "").endswith("lambda:invoke"))
     if not _retraining_trains(spec, traffic):
         lambda_steps = 1
@@ -187,8 +345,8 @@ def function_invocations(spec: MonitoringSpec, traffic: Traffic, footprint: Mapp
     notifications = footprint["assumptions"]["notifications_per_month"] if traffic.requests_per_month > 0 else 0
     by_invocation = {
         "api": traffic.requests_per_month,
-        # Capture lines and feedback lines, each delivery one invocation that stores and profiles.
-        "delivery-stream": deliveries + label_deliveries(traffic, footprint),
+        # Each delivery object's S3 notification: one invocation that files, stores and profiles it.
+        "delivery-stream": stream.objects,
         "schedule": SECONDS_PER_MONTH / DRIFT_CHECK_PERIOD_SECONDS,
         "sns": notifications,
         "state-machine": retraining_runs(spec, footprint) * lambda_steps,
@@ -392,6 +550,32 @@ def _traces(invocations: float, footprint_prices: Mapping[str, Any]) -> float:
     return min(invocations, reservoir) + footprint_prices["fixed_rate"] * max(0.0, invocations - reservoir)
 
 
+def snapstart_active_share(traffic: Traffic) -> float:
+    """Share of the month the predict function's SnapStart version is active, so its snapshot is
+    billed: Lambda deactivates it after SNAPSTART_INACTIVE_AFTER_DAYS without an invocation. With
+    requests at random, each gap longer than that leaves it inactive for the rest of the gap:
+    exp(-rate * days) of the time. Without requests: none in a steady idle month, the last
+    SNAPSTART_INACTIVE_AFTER_DAYS in the first one."""
+    if traffic.requests_per_month > 0:
+        per_day = traffic.requests_per_month / DAYS_PER_MONTH
+        return 1.0 - math.exp(-per_day * SNAPSTART_INACTIVE_AFTER_DAYS)
+    return SNAPSTART_INACTIVE_AFTER_DAYS / DAYS_PER_MONTH if traffic.idle_month == "first" else 0.0
+
+
+def _keys(traffic: Traffic, template: Mapping[str, Any] | None, prices: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(keys, keys rotating, rotations billed per rotating key): from the template's AWS::KMS::Key
+    resources when given, else the stack's declared keys (each rotates: cdk-nag's AwsSolutions-KMS5)."""
+    if template:
+        keys = [r for r in template.get("Resources", {}).values() if r.get("Type") == "AWS::KMS::Key"]
+        count = len(keys)
+        rotating = sum(1 for k in keys if k.get("Properties", {}).get("EnableKeyRotation"))
+    else:
+        count = rotating = CUSTOMER_MANAGED_KEYS if traffic.kms_keys is None else traffic.kms_keys
+    most = prices["kms"]["rotations_billed"]
+    rotations = most if traffic.key_age_years is None else min(most, math.floor(traffic.key_age_years))
+    return count, rotating, rotations
+
+
 def monthly_usage(
     spec: MonitoringSpec,
     traffic: Traffic,
@@ -402,16 +586,22 @@ def monthly_usage(
     footprint = footprint or load_footprint()
     prices = prices or load_prices()
     usage = MonthlyUsage()
-    invocations = function_invocations(spec, traffic, footprint)
+    stream = delivery_stream(spec, traffic, footprint, prices)
+    usage.stream = stream
+    invocations = function_invocations(spec, traffic, footprint, stream)
     usage.invocations = invocations
     logs, durations = footprint["log_bytes"], footprint["duration_ms"]
     idle = traffic.requests_per_month <= 0
     extra_records = max(0.0, traffic.records_per_request - 1)
+    platform = logs["lambda_platform_per_invocation"] if traffic.platform_log_lines else 0.0
     for name, definition in fcat.FUNCTIONS.items():
         count = invocations[name]
         milliseconds = _per_function(durations["per_invocation"], name, durations["default_per_invocation"])
         if definition is fcat.DRIFT and idle:
             milliseconds = durations["drift_idle"]
+        if definition is fcat.CAPTURE_FUNCTION:  # a whole buffer an invocation: its records' work
+            further = max(0.0, stream.records_per_object - 1)
+            milliseconds += footprint["capture_object"]["work_ms_per_record"] * further
         usage.gb_seconds[name] = count * milliseconds / 1000 * definition.memory_mb / 1024
         logged = _per_function(logs["per_invocation"], name, logs["default_per_invocation"])
         if definition is fcat.PREDICT:
@@ -426,27 +616,33 @@ def monthly_usage(
                 len(spec.drift.windows) * logs["drift_per_window_line"]
                 + _drift_datapoints(spec, traffic) * logs["emf_single_metric_document"]
             )
-        usage.log_bytes[name] = count * (logged + logs["lambda_platform_per_invocation"])
+        usage.log_bytes[name] = count * (logged + platform)
         if definition.snap_start and traffic.snap_start:
             memory_gb = definition.memory_mb / 1024
             published = footprint["assumptions"]["published_versions"]
-            usage.snapstart_cached_gb_seconds += memory_gb * SECONDS_PER_MONTH * published
+            usage.snapstart_active_share = snapstart_active_share(traffic)
+            usage.snapstart_cached_gb_seconds += (
+                memory_gb * SECONDS_PER_MONTH * published * usage.snapstart_active_share
+            )
             cold = traffic.requests_per_month / 1e6 * footprint["assumptions"]["cold_starts_per_million_requests"]
             usage.snapstart_restored_gb += memory_gb * cold
-        traced = definition.traced_by_default or traffic.trace_background
+        # The API functions' X-Ray is one switch, the background functions' another.
+        traced = traffic.trace_api if definition.traced_by_default else traffic.trace_background
         if traced:
             usage.xray_traces += _traces(count, prices["xray"])
     api_requests = sum(invocations[f.name] for f in fcat.API_ROUTES.values())
     usage.api_requests = api_requests
     usage.log_bytes["api-access-log"] = api_requests * logs["api_access_log_per_request"]
     if traffic.api_detailed_metrics:
-        # Per route: Count, 4xx, 5xx, Latency, IntegrationLatency, DataProcessed (API Gateway's list).
-        usage.api_route_metrics = 6 * len(fcat.API_ROUTES)
-    _s3(spec, traffic, footprint, usage)
+        # Per route: Count, 4xx, 5xx, Latency, IntegrationLatency, DataProcessed (API Gateway's
+        # list), billed for the hours API Gateway sends them: those with requests.
+        usage.api_route_metrics = 6 * len(fcat.API_ROUTES) * _share_of_hours(api_requests)
+    _s3(spec, traffic, footprint, usage, stream)
+    _stored(spec, traffic, footprint, usage, stream)
     usage.metric_series = metric_series(spec, traffic, footprint, invocations)
     usage.alarms, usage.alarm_metrics = alarms_from_template(template) if template else alarms_from_plan(spec)
-    if template:
-        usage.kms_keys = sum(1 for r in template.get("Resources", {}).values() if r.get("Type") == "AWS::KMS::Key")
+    usage.dashboards = 1 if traffic.dashboard else 0
+    usage.kms_keys, usage.kms_rotating_keys, usage.kms_rotations_billed = _keys(traffic, template, prices)
     runs = retraining_runs(spec, footprint)
     usage.state_transitions = runs * (len(_retraining_states()) + 1)  # every state, plus the start
     usage.sns_publishes = invocations[fcat.NOTIFY.name] + runs
@@ -454,23 +650,28 @@ def monthly_usage(
     return usage
 
 
-def _s3(spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any], usage: MonthlyUsage) -> None:
-    """S3 requests from each function's catalogued reads and writes: one request per object of each
-    area it writes (quarantine only on rejects) and of each area it reads per object it handles
-    (the model registry is cached); the drift check's by its windows; retraining's by its lookback."""
+def _s3(
+    spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any], usage: MonthlyUsage, stream: DeliveryStream
+) -> None:
+    """S3 requests from each function's catalogued reads and writes: the capture function's per
+    delivery object (each area it reads for it) and per group it files (each area it writes per
+    group); the delivery stream's one PUT per object; the others' per invocation (quarantine only
+    on rejects, the model registry cached); the drift check's by its windows; retraining's by its
+    lookback. Capture objects and profiles an hour are bounded by the buffer, so these are too."""
     invocations = usage.invocations
-    objects = capture_deliveries(spec, traffic, footprint)  # capture objects, and a profile and join index each
-    label_objects = label_deliveries(traffic, footprint)
+    capture_groups, label_groups = stream.capture_groups, stream.label_groups
+    usage.s3_puts["delivery-stream"] = stream.objects  # the stream's own writes, billed to the bucket
+    usage.s3_notifications = stream.objects
     for name, definition in fcat.FUNCTIONS.items():
         if definition in (fcat.DRIFT, fcat.RETRAIN, fcat.PREDICT):
             continue  # below: by their windows and lookback; predict reads the cached registry only
         writes = [a for a in definition.writes if a not in OCCASIONAL_WRITES]
         reads = [a for a in definition.reads if a.bucket == "data" and a not in OCCASIONAL_READS]
         if definition is fcat.CAPTURE_FUNCTION:
-            per_object = [a for a in writes if a not in PER_LABEL_DELIVERY]
+            per_group = [a for a in writes if a not in PER_LABEL_DELIVERY]
             label_writes = sum(PER_LABEL_DELIVERY.get(a, 0) for a in writes)
-            usage.s3_puts[name] = objects * len(per_object) + label_objects * label_writes
-            usage.s3_gets[name] = objects * len(reads)
+            usage.s3_puts[name] = capture_groups * len(per_group) + label_groups * label_writes
+            usage.s3_gets[name] = invocations[name] * len(reads)  # the delivery object it is notified of
             continue
         usage.s3_puts[name] = invocations[name] * len(writes)
         usage.s3_gets[name] = invocations[name] * len(reads)
@@ -488,7 +689,7 @@ def _s3(spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any], us
     hours_with_data = history * _share_of_hours(traffic.requests_per_month)
     hours_with_labels = history * _share_of_hours(traffic.labels)
     usage.s3_gets[fcat.DRIFT.name] = (
-        drift_runs * (drift["gets_per_run"] + hours_with_data + hours_with_labels) + 2 * objects + label_objects
+        drift_runs * (drift["gets_per_run"] + hours_with_data + hours_with_labels) + 2 * capture_groups + label_groups
     )
     usage.s3_lists[fcat.DRIFT.name] += 2 * label_hours
     # Each run writes its reports per window, and the labelled-rows tally when an hour's labels
@@ -496,15 +697,41 @@ def _s3(spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any], us
     usage.s3_puts[fcat.DRIFT.name] = (
         drift_runs * drift["files_per_report"] * len(spec.drift.windows) + traffic_hours + 2 * label_hours
     )
-    # Retraining reads the capture objects and labels of its lookback, per run.
+    # Retraining reads the capture objects and labels objects of its lookback, per run.
     lookback = min(spec.retraining.lookback_hours, HOURS_PER_MONTH) / HOURS_PER_MONTH
     runs = retraining_runs(spec, footprint)
-    usage.s3_gets[fcat.RETRAIN.name] = runs * lookback * (objects + label_objects)
+    usage.s3_gets[fcat.RETRAIN.name] = runs * lookback * (capture_groups + label_groups)
     usage.s3_lists[fcat.RETRAIN.name] = runs * spec.retraining.lookback_hours * 2  # capture and labels, per hour
-    sizes = footprint["assumptions"]["stored_object_bytes"]
-    capture_months = traffic.capture_retention_days / 30
-    monthly_bytes = objects * (sizes["capture"] + sizes["join"]) * capture_months
-    monthly_bytes += objects * sizes["profile"] * 12  # profiles are kept: a year's worth
-    monthly_bytes += traffic.labels * sizes["label"] * capture_months
-    monthly_bytes += drift_runs * drift["files_per_report"] * len(spec.drift.windows) * sizes["report"] * 12
-    usage.s3_stored_gb = monthly_bytes / 1e9
+
+
+def months_kept(area: Area, traffic: Traffic) -> float:
+    """How many months of what an area receives are stored at once (the layout's retention)."""
+    if area.retention_days is not None:
+        return area.retention_days / DAYS_PER_MONTH
+    if area.retention_setting == "captureRetentionDays":
+        return traffic.capture_retention_days / DAYS_PER_MONTH
+    return MONTHS_KEPT_WITHOUT_RETENTION
+
+
+def _stored(
+    spec: MonitoringSpec, traffic: Traffic, footprint: Mapping[str, Any], usage: MonthlyUsage, stream: DeliveryStream
+) -> None:
+    """Steady-state storage per area: what a month writes there times the months it is kept.
+    By record where objects hold records (deliveries, captures, join indexes, labels), by object
+    where an object's size is not its records' (profiles, which stop growing past the sketch's
+    exact limit; an hour's rollup). Priced as S3 Standard throughout (profiles past 30 days may
+    move to Standard-IA, which S3 skips for objects under 128 KB: the model errs high)."""
+    sizes = footprint["capture_object"]
+    written = {
+        DELIVERIES: stream.delivered_bytes,
+        CAPTURE: stream.captured_records * sizes["capture_record_bytes"],
+        JOINS: stream.captured_records * sizes["join_index_bytes_per_record"],
+        LABELS: traffic.labels * sizes["label_record_bytes"],
+        PROFILES: stream.capture_groups * profile_bytes(stream.records_per_capture_group, footprint),
+    }
+    capture_hours = HOURS_PER_MONTH * _share_of_hours(stream.capture_lines)
+    if capture_hours:
+        written[PROFILES_HOURLY] = capture_hours * profile_bytes(stream.captured_records / capture_hours, footprint)
+    reports = usage.invocations[fcat.DRIFT.name] * footprint["drift"]["files_per_report"] * len(spec.drift.windows)
+    written[REPORTS] = reports * footprint["assumptions"]["report_bytes"]
+    usage.s3_stored_gb = {area.name: b * months_kept(area, traffic) / 1e9 for area, b in written.items() if b}
