@@ -76,8 +76,9 @@ def test_json_has_the_totals_and_components(capsys):
     assert {"xray", "kms", "secrets_manager", "firehose"} <= set(result["components"])
     # What the capture path did, and what the model could not price, are in the counts.
     counts = result["counts"]
-    assert counts["delivery_objects"] == counts["s3_notifications"] == counts["invocations"]["capture"]
-    assert counts["s3_puts_by_writer"]["delivery-stream"] == counts["delivery_objects"]
+    assert counts["delivery_objects"] == pytest.approx(counts["s3_notifications"], abs=1)
+    assert counts["delivery_objects"] == pytest.approx(counts["invocations"]["capture"], abs=0.1)
+    assert counts["s3_puts_by_writer"]["delivery-stream"] == pytest.approx(counts["delivery_objects"], abs=1)
     assert result["unpriced"]["firehose_cloudwatch_logs_decompression_gb"] == counts["firehose_decompressed_gb"] > 0
     assert {"logs_batching", "delivery_objects", "snapstart", "kms_rotation"} <= set(result["assumptions"])
 
@@ -279,8 +280,9 @@ def test_capture_sampling_is_deterministic_by_request_id_and_cuts_the_pipeline(d
     assert fewer.stream.billed_bytes < every.stream.billed_bytes
     assert fewer.s3_stored_gb[CAPTURE.name] == pytest.approx(every.s3_stored_gb[CAPTURE.name] / 4)
     assert fewer.log_bytes[fcat.PREDICT.name] < every.log_bytes[fcat.PREDICT.name]
-    # The buffer, not the traffic, sets the objects: a quarter of the lines, as many objects.
-    assert fewer.stream.objects == every.stream.objects
+    # The buffer, not the traffic, sets the objects: a quarter of the lines, as many objects
+    # (within the wait for the next line after a flush, under 0.1 s here).
+    assert fewer.stream.objects == pytest.approx(every.stream.objects, rel=1e-3)
 
 
 def test_firehose_bills_each_record_in_5kb_increments(demo_spec):
@@ -303,27 +305,32 @@ def test_firehose_bills_each_record_in_5kb_increments(demo_spec):
 
 
 def test_objects_an_hour_are_bounded_by_the_buffer_not_the_traffic(demo_spec):
-    """An hour with traffic gets max(ceil(bytes / buffer_mib), min(3600 / buffer_seconds,
-    lines)) objects: 100 times the traffic, the same objects, capture invocations and capture
-    S3 requests, while the records in them grow 100 times."""
+    """An hour with traffic gets max(ceil(bytes / buffer_mib), min(3600 / (buffer_seconds + the
+    wait for the next line), lines)) objects: never more than 3600 / buffer_seconds while the
+    time bound decides. 100 times the traffic, the same objects (within the wait), capture
+    invocations and capture S3 requests, while the records in them grow 100 times."""
     low, high = monthly_usage(demo_spec, MILLION), monthly_usage(demo_spec, HUNDRED_MILLION)
-    by_time = 3600 / demo_spec.capture.buffer_seconds
+    bound = 3600 / demo_spec.capture.buffer_seconds
     for usage in (low, high):
         stream = usage.stream
+        lines = stream.lines / stream.traffic_hours
+        by_time = 3600 / (demo_spec.capture.buffer_seconds + 3600 / lines)
         by_size = math.ceil(stream.delivered_bytes / stream.traffic_hours / (demo_spec.capture.buffer_mib * MIB))
         assert stream.objects_per_traffic_hour == pytest.approx(max(by_size, by_time))
+        assert stream.objects_per_traffic_hour <= bound
         assert stream.traffic_hours == pytest.approx(HOURS_PER_MONTH)
     capture = fcat.CAPTURE_FUNCTION.name
-    assert high.stream.objects == low.stream.objects
-    assert high.invocations[capture] == low.invocations[capture] == low.stream.objects
+    assert high.stream.objects == pytest.approx(low.stream.objects, rel=0.01)
+    assert high.invocations[capture] == pytest.approx(low.invocations[capture], rel=0.01)
+    assert low.invocations[capture] == low.stream.objects
     assert high.s3_puts[capture] == pytest.approx(low.s3_puts[capture], rel=0.01)
-    assert high.s3_gets[capture] == low.s3_gets[capture]
+    assert high.s3_gets[capture] == pytest.approx(low.s3_gets[capture], rel=0.01)
     assert high.s3_gets[fcat.DRIFT.name] == pytest.approx(low.s3_gets[fcat.DRIFT.name], rel=0.01)
-    assert high.stream.records_per_object == pytest.approx(100 * low.stream.records_per_object)
+    assert high.stream.records_per_object == pytest.approx(100 * low.stream.records_per_object, rel=0.01)
     # Past the size bound the objects follow the bytes: ceil(bytes an hour / buffer_mib).
     huge = delivery_stream(demo_spec, Traffic(requests_per_month=10e9), load_footprint(), load_prices())
     per_hour = huge.delivered_bytes / huge.traffic_hours
-    assert huge.objects_per_traffic_hour == math.ceil(per_hour / (demo_spec.capture.buffer_mib * MIB)) > by_time
+    assert huge.objects_per_traffic_hour == math.ceil(per_hour / (demo_spec.capture.buffer_mib * MIB)) > bound
 
 
 def test_objects_without_a_time_buffer_and_without_traffic(demo_spec):
@@ -334,7 +341,8 @@ def test_objects_without_a_time_buffer_and_without_traffic(demo_spec):
     assert unbuffered.objects == pytest.approx(unbuffered.lines)
     assert delivery_stream(demo_spec, Traffic(requests_per_month=0), footprint, prices).objects == 0
     trickle = delivery_stream(demo_spec, Traffic(requests_per_month=100, labels_per_month=0), footprint, prices)
-    assert trickle.objects == pytest.approx(trickle.lines)
+    assert trickle.objects <= trickle.lines
+    assert trickle.objects == pytest.approx(trickle.lines, rel=0.1)  # about one line an hour: one object each
     assert trickle.traffic_hours < HOURS_PER_MONTH
 
 
@@ -345,7 +353,7 @@ def test_a_delivery_object_files_one_group_per_version_and_hour(demo_spec):
     partial profile, join index), each labels group two (the object and its hour's marker)."""
     usage = monthly_usage(demo_spec, HUNDRED_MILLION)
     stream = usage.stream
-    spans = demo_spec.capture.buffer_seconds / 3600
+    spans = 1 / stream.objects_per_traffic_hour  # one object an hour spans the hour's end
     assert stream.capture_groups == pytest.approx(stream.objects * (1 + spans))
     assert stream.label_groups == pytest.approx(stream.objects * (1 + spans))
     assert usage.s3_puts[fcat.CAPTURE_FUNCTION.name] == pytest.approx(
@@ -388,7 +396,7 @@ def test_storage_is_counted_per_record_and_per_object(demo_spec):
     sizes = footprint["capture_object"]
     half = monthly_usage(demo_spec, Traffic(requests_per_month=50_000_000))
     full = monthly_usage(demo_spec, HUNDRED_MILLION)
-    assert half.stream.objects == full.stream.objects
+    assert half.stream.objects == pytest.approx(full.stream.objects, rel=1e-3)
     for area in (CAPTURE, JOINS, LABELS, DELIVERIES):
         assert full.s3_stored_gb[area.name] == pytest.approx(2 * half.s3_stored_gb[area.name])
     months = months_kept(CAPTURE, HUNDRED_MILLION)

@@ -41,6 +41,7 @@ from modelwatch.catalog.functions import DRIFT_CHECK_PERIOD_SECONDS
 from modelwatch.catalog.layout import (
     CAPTURE,
     DELIVERIES,
+    DELIVERY_ERRORS,
     JOINS,
     LABELS,
     PROFILES,
@@ -88,8 +89,9 @@ OCCASIONAL_WRITES = (QUARANTINE, PROFILES_HOURLY)
 # the hour's "changed" marker (modelwatch.data_access.label_store); every other area the capture
 # function writes is written once per (model version, hour) group of its capture records.
 PER_LABEL_DELIVERY = {LABELS: 2}
-# Areas a function reads only for a backfill (stored capture objects), not per delivery.
-OCCASIONAL_READS = (CAPTURE,)
+# Areas a function reads only now and then, not per delivery: stored capture objects for a
+# backfill, and what the delivery stream could not process (counted for its alarm).
+OCCASIONAL_READS = (CAPTURE, DELIVERY_ERRORS)
 # Drift metrics by what a window needs before the drift check emits them (functions/drift/telemetry.py).
 # A drift metric listed nowhere here is counted as a verdict metric: emitted once a window has
 # its minimum sample size.
@@ -248,14 +250,18 @@ def firehose_billed_bytes(record_bytes: float, prices: Mapping[str, Any]) -> flo
 
 def objects_per_hour(spec: MonitoringSpec, lines: float, delivered_bytes: float) -> float:
     """Objects the delivery stream writes in an hour with traffic: one each time the buffer's size
-    fills, and one each buffer_seconds while lines keep coming (never more than one per line).
-    buffer_seconds = 0 is Firehose's "zero buffering": each record is delivered as it arrives, so
-    at most one object per record (each a line, in the worst case)."""
+    fills, and one per buffer interval while lines keep coming. An interval starts with the first
+    line into an empty buffer, so a flush is followed by the wait for the next line: with lines
+    arriving at random over the hour (the model's traffic), their mean spacing, so an object every
+    buffer_seconds + 3600 / lines seconds on average (never more than 3600 / buffer_seconds, nor
+    one per line). buffer_seconds = 0 is Firehose's "zero
+    buffering": each record is delivered as it arrives, so at most one object per record (each a
+    line, in the worst case)."""
     if lines <= 0:
         return 0.0
     by_size = math.ceil(delivered_bytes / (spec.capture.buffer_mib * MIB))
     seconds = spec.capture.buffer_seconds
-    by_time = lines if seconds == 0 else min(3600 / seconds, lines)
+    by_time = lines if seconds == 0 else min(3600 / (seconds + 3600 / lines), lines)
     return max(by_size, by_time)
 
 
@@ -691,11 +697,23 @@ def _s3(
     usage.s3_gets[fcat.DRIFT.name] = (
         drift_runs * (drift["gets_per_run"] + hours_with_data + hours_with_labels) + 2 * capture_groups + label_groups
     )
-    usage.s3_lists[fcat.DRIFT.name] += 2 * label_hours
+    # An hour's last labels reach S3 a buffer interval after they were sent, so the run at the
+    # hour's end often joins the hour before they arrive, and the next run joins it again: the
+    # share of labelled hours with a label in their last buffer_seconds plus the wait for a line.
+    labels_per_hour = traffic.labels / label_hours if label_hours else 0.0
+    spill_seconds = spec.capture.buffer_seconds + (3600 / labels_per_hour if labels_per_hour else 0.0)
+    rejoined = label_hours * (1 - math.exp(-labels_per_hour * min(spill_seconds, 3600) / 3600))
+    usage.s3_lists[fcat.DRIFT.name] += 2 * (label_hours + rejoined)
+    # A join reads the hour's join indexes and labels objects: again for each hour joined again.
+    groups_per_hour = (capture_groups / traffic_hours if traffic_hours else 0.0) + (
+        label_groups / label_hours if label_hours else 0.0
+    )
+    usage.s3_gets[fcat.DRIFT.name] += rejoined * groups_per_hour
     # Each run writes its reports per window, and the labelled-rows tally when an hour's labels
-    # changed; an hour with traffic is rolled up once, an hour with new labels joined once.
+    # changed; an hour with traffic is rolled up once, an hour with new labels joined once (and
+    # again when its last labels came after the run).
     usage.s3_puts[fcat.DRIFT.name] = (
-        drift_runs * drift["files_per_report"] * len(spec.drift.windows) + traffic_hours + 2 * label_hours
+        drift_runs * drift["files_per_report"] * len(spec.drift.windows) + traffic_hours + 2 * (label_hours + rejoined)
     )
     # Retraining reads the capture objects and labels objects of its lookback, per run.
     lookback = min(spec.retraining.lookback_hours, HOURS_PER_MONTH) / HOURS_PER_MONTH
