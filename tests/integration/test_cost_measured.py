@@ -128,7 +128,7 @@ def test_distinct_metric_series_agree(measured):
 
 
 def test_invocations_per_function_agree(measured):
-    usage, _, labels, baseline_rows, delivered = measured
+    usage, _, labels, baseline_rows, _ = measured
     model = _model(labels, baseline_rows)
     capture = fcat.CAPTURE_FUNCTION.name
     for function, count in sorted(usage.invocations.items(), key=lambda item: item[0] == capture):
@@ -138,7 +138,7 @@ def test_invocations_per_function_agree(measured):
 def test_log_bytes_per_invocation_agree(measured):
     """What each function prints (the model leaves Lambda's own START/END/REPORT lines out by
     default, and the local runtime prints none)."""
-    usage, _, labels, baseline_rows, delivered = measured
+    usage, _, labels, baseline_rows, _ = measured
     model = _model(labels, baseline_rows)
     capture = fcat.CAPTURE_FUNCTION.name
     for function in sorted(usage.invocations, key=lambda name: name == capture):
@@ -162,7 +162,7 @@ def _s3_kinds(usage: Usage, function: str) -> dict[str, float]:
 def test_s3_requests_by_kind_agree(measured):
     """The capture function's and the drift check's follow the delivery objects (the profiles and
     join indexes an hour's rollup reads are the capture function's groups)."""
-    usage, _, labels, baseline_rows, delivered = measured
+    usage, _, labels, baseline_rows, _ = measured
     model = _model(labels, baseline_rows)
     for function in (fcat.FEEDBACK.name, fcat.CAPTURE_FUNCTION.name, fcat.DRIFT.name):
         kinds = _s3_kinds(usage, function)
