@@ -50,7 +50,7 @@ def deployed(tmp_path_factory):
     try:
         server.start()
         stack.publish_demo_model("v1", rows=2000)
-        api = api_server(stack, threading.Lock(), lambda line: None)
+        api = api_server(stack, lambda line: None)
         threading.Thread(target=api.serve_forever, daemon=True).start()
         api_url = f"http://127.0.0.1:{api.server_address[1]}"
         sns, cloudwatch = stack.platform.client("sns"), stack.platform.client("cloudwatch")

@@ -11,11 +11,12 @@ for the story, the tests and the demo to show, and the event is not delivered.""
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote
 
 from modelwatch.catalog import functions as catalog
@@ -276,17 +277,22 @@ class GuardedPlatform(Platform):
     against that function's role (LocalAccess.call) and answers AccessDenied when AWS would."""
 
     access: LocalAccess | None = None
+    # Concurrent invocations share this platform (in Lambda each environment has its own): one
+    # botocore session may not create clients from several threads at once, and a client must not
+    # be handed out before its judging handlers are registered.
+    _creating: ClassVar[threading.Lock] = threading.Lock()
 
     def client(self, service: str, request_path: bool = False) -> Any:
         key = f"{service}:request" if request_path else service
-        fresh = key not in self._clients
-        client = super().client(service, request_path)
-        if fresh:
-            service_id = client.meta.service_model.service_id.hyphenize()
-            # The call's parameters are seen before they are serialized; the answer is given
-            # where botocore lets a handler answer instead of the service.
-            client.meta.events.register(f"before-parameter-build.{service_id}", self._judge)
-            client.meta.events.register(f"before-call.{service_id}", self._answer)
+        with self._creating:
+            fresh = key not in self._clients
+            client = super().client(service, request_path)
+            if fresh:
+                service_id = client.meta.service_model.service_id.hyphenize()
+                # The call's parameters are seen before they are serialized; the answer is given
+                # where botocore lets a handler answer instead of the service.
+                client.meta.events.register(f"before-parameter-build.{service_id}", self._judge)
+                client.meta.events.register(f"before-call.{service_id}", self._answer)
         return client
 
     def _judge(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ class MovableClock:
         # Called after every move: what runs on timers in AWS (a delivery stream's buffer
         # interval) acts when the simulated time passes it.
         self.listeners: list[Callable[[], None]] = []
+        self._lock = threading.Lock()  # concurrent invocations may move it (a soak's deliveries)
 
     def __call__(self) -> datetime:
         if self._started is None:
@@ -23,7 +25,11 @@ class MovableClock:
         return self._now + timedelta(seconds=time.monotonic() - self._started)
 
     def advance(self, seconds: float) -> datetime:
-        self._now += timedelta(seconds=seconds)
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+            now = self._now
+        # Outside the lock: a listener may take long (a delivery stream writing its buffer) or
+        # move the clock itself.
         for listener in list(self.listeners):
             listener()
-        return self._now
+        return now

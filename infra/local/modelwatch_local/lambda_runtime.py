@@ -1,26 +1,63 @@
 """Invoke a function's handler in this process the way Lambda does, keeping what it printed.
 
-The handlers are the installed `functions` package (its parent folder plays Lambda's task root);
-each function is imported once, like a warm execution environment, and imported again when the
-platform's spec changes (another deployment: a cold start)."""
+The handlers are the installed `functions` package (its parent folder plays Lambda's task root).
+A function's handler module is imported once per execution environment, which then stays warm;
+a deployment whose spec differs gets environments imported afresh (a cold start).
+
+What runs concurrently. Lambda answers concurrent requests to a function from separate execution
+environments, each serving one invocation at a time; so does this runtime, with threads: `invoke`
+may be called from several threads at once. Each environment has its own copy of the handler
+module, and with it the handler's module-level state, which is per environment in Lambda and would
+mix if two invocations shared it: Powertools' metric set (flushed as the invocation's EMF document
+at its end), the API resolver's routes and context, the Logger and Tracer objects, the served
+model and the other caches. A function's first environment holds the module `sys.modules` holds
+(the one `load_handler` returns and tests look into); another is made only when every environment
+of the function is busy: the module executed again, outside `sys.modules`, as a cold start of its
+own. (A SnapStart function's extra environment does not register its snapshot hooks: in Lambda it
+would be restored from the version's one snapshot, here the first environment's.) So sequential
+calls all run in the first environment, and N concurrent calls of a function in up to N.
+
+What each invocation keeps to itself, whatever runs beside it (modelwatch_local.invocation_state):
+its output (print, Powertools' EMF, the capture lines and Powertools Logger's lines), Powertools'
+metrics cold-start flag, and the event and context Powertools' event handler keeps per process;
+and the function whose role judges its AWS calls (`access.acting_function`).
+
+What is serialized: an environment's invocations (it serves one at a time, as in Lambda), and
+environments' inits (one import at a time: they share the interpreter's import state, and the
+GIL would run them one after another anyway). What all environments share, as they would not in
+Lambda: the rest of the process (the core library and `functions.shared`, which hold no
+per-invocation state), the platform and its AWS clients (botocore clients are thread-safe; the
+local platform creates them under a lock), and Powertools Logger's one `logging.Logger` per
+service: the keys `inject_lambda_context` appends (function_request_id, cold_start) are whichever
+invocation set them last, though each line lands in the output of the invocation that logged it.
+Output from threads a function starts itself (the served model's background refresh) belongs to
+no invocation: it goes to the process's stdout.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import importlib
+import importlib.util
 import io
+import re
+import threading
+import time
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from aws_lambda_powertools.metrics.provider import cold_start
+import snapshot_restore_py
 
 import functions
 from modelwatch.catalog.functions import FUNCTIONS
 from modelwatch.data_access.platform import current_platform
+from modelwatch_local import invocation_state
+
+invocation_state.install()
 
 TASK_ROOT = Path(functions.__file__).resolve().parent.parent  # holds functions/, as /var/task does
 
@@ -65,45 +102,194 @@ def lambda_environment(function: str, trace_header: str | None = None) -> dict[s
 class Invocation:
     result: Any
     stdout: list[str]
+    request_id: str = ""  # the context's aws_request_id
+    log_stream: str = ""  # its execution environment's, as Lambda names one stream per environment
+    started: float = 0.0  # time.perf_counter() when the handler was called ...
+    ended: float = 0.0  # ... and when it returned
 
 
+# -- warnings -------------------------------------------------------------------------------------
+# A metric stamped with the simulated clock (days from the wall clock) is one CloudWatch would
+# skip, and Powertools warns so; the local store stamps every datapoint itself. The filter is put in
+# the process's list, not in a catch_warnings block per invocation: catch_warnings saves and
+# restores that one list, and concurrent invocations would restore it under each other's feet.
 _SKIPPED_BY_CLOUDWATCH = "This metric doesn't meet the requirements and will be skipped by Amazon CloudWatch"
-_loaded_with: dict[str, str] = {}  # function -> the spec its module was imported with
-# (platform, function) pairs that have started an execution environment: a stack's first call of
-# each function is its cold start. Powertools keeps one cold-start flag per process, and here
-# every function shares this one, so the flag is raised again for each new environment (or the
-# first function called in a process would take every cold start of every stack after it).
-_started: set[tuple[int, str]] = set()
+_SKIPPED_FILTER = ("ignore", re.compile(_SKIPPED_BY_CLOUDWATCH, re.IGNORECASE), Warning, None, 0)
+_warnings_lock = threading.Lock()
+
+
+def _ignore_skipped_metric_warning() -> None:
+    """Checked on every invocation: a caller's catch_warnings (pytest's around each test) may have
+    put back a list without it."""
+    if _SKIPPED_FILTER in warnings.filters:
+        return
+    with _warnings_lock:
+        if _SKIPPED_FILTER not in warnings.filters:
+            warnings.filterwarnings("ignore", message=_SKIPPED_BY_CLOUDWATCH)
+
+
+# -- execution environments -----------------------------------------------------------------------
+@dataclass(eq=False)
+class ExecutionEnvironment:
+    function: str
+    number: int  # 1: the function's first, whose module is the one in sys.modules
+    module: ModuleType
+    spec_path: str  # the deployment's spec it was imported with
+    # The stacks (platforms) it has served: its first call on each is a cold start, as a new
+    # deployment's first call is (stacks in one process share the module).
+    started_on: set[int] = field(default_factory=set)
+
+    @property
+    def log_stream(self) -> str:
+        return f"local/[$LATEST]{self.number:032x}"
+
+
+def _module_name(function: str) -> str:
+    return FUNCTIONS[function].handler.rsplit(".", 1)[0]
+
+
+class _Environments:
+    """Every function's execution environments: the first (the module in sys.modules) and the
+    idle extra ones, each serving one invocation at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # the bookkeeping below, held briefly
+        self._init_lock = threading.Lock()  # imports, one at a time
+        self._first: dict[str, ExecutionEnvironment] = {}
+        self._first_claimed: set[str] = set()  # functions whose first environment is in use
+        self._idle: dict[str, list[ExecutionEnvironment]] = {}  # extra environments not in use
+        self._made: dict[str, int] = {}  # environments made per function, for their numbers
+
+    def acquire(self, function: str, spec_path: str) -> ExecutionEnvironment:
+        """An environment of `function` for `spec_path`'s deployment, for one invocation; the
+        caller gives it back with `release`. A warm one when one is free, else a new one."""
+        number = 1
+        with self._lock:
+            first = self._first.get(function)
+            first_free = function not in self._first_claimed
+            # An extra environment of an earlier deployment is gone: Lambda does not keep them.
+            idle = [env for env in self._idle.get(function, []) if env.spec_path == spec_path]
+            self._idle[function] = idle
+            if first_free and first is not None and first.spec_path == spec_path:
+                self._first_claimed.add(function)
+                return first
+            if idle:
+                return idle.pop()
+            if first_free:
+                self._first_claimed.add(function)
+            else:
+                number = self._made[function] = self._made.get(function, 1) + 1
+        if first_free:
+            try:
+                return self._init_first(function, spec_path)
+            except BaseException:
+                self._release_first(function)
+                raise
+        return self._make_extra(function, spec_path, number)
+
+    def release(self, environment: ExecutionEnvironment) -> None:
+        with self._lock:
+            if self._first.get(environment.function) is environment:
+                self._first_claimed.discard(environment.function)
+            else:
+                self._idle.setdefault(environment.function, []).append(environment)
+
+    def first_module(self, function: str, spec_path: str) -> ModuleType:
+        """The first environment's module, imported (or imported again for another deployment)
+        when it is not in use."""
+        with self._lock:
+            first = self._first.get(function)
+            claimed = function in self._first_claimed
+            if not claimed:
+                self._first_claimed.add(function)
+        if claimed:
+            if first is not None and first.spec_path != spec_path:
+                raise RuntimeError(f"{function} is running for another deployment's spec")
+            with self._init_lock:  # an import in progress has finished once this is held
+                return importlib.import_module(_module_name(function))
+        try:
+            return self._init_first(function, spec_path).module
+        finally:
+            self._release_first(function)
+
+    def _release_first(self, function: str) -> None:
+        with self._lock:
+            self._first_claimed.discard(function)
+
+    def _init_first(self, function: str, spec_path: str) -> ExecutionEnvironment:
+        """The first environment, claimed by the caller: imported, or imported again when its
+        deployment's spec changed (the handler binds its deployment's spec at import)."""
+        with self._init_lock:
+            first = self._first.get(function)
+            module = importlib.import_module(_module_name(function))
+            if first is None:
+                first = ExecutionEnvironment(function, 1, module, spec_path)
+            elif first.spec_path != spec_path:
+                module = importlib.reload(module)
+                first = ExecutionEnvironment(function, 1, module, spec_path)
+            invocation_state.route_logging(module)
+            with self._lock:
+                self._first[function] = first
+            return first
+
+    def _make_extra(self, function: str, spec_path: str, number: int) -> ExecutionEnvironment:
+        """Another environment: the handler module executed again as a module of its own."""
+        name = _module_name(function)
+        with self._init_lock:
+            found = importlib.util.find_spec(name)
+            if found is None or found.loader is None:
+                raise ImportError(f"no handler module {name}")
+            module = importlib.util.module_from_spec(found)
+            found.loader.exec_module(module)
+            _drop_snapshot_hooks(module)
+            invocation_state.route_logging(module)
+        return ExecutionEnvironment(function, number, module, spec_path)
+
+
+def _drop_snapshot_hooks(module: ModuleType) -> None:
+    """The SnapStart hooks an extra environment's module registered at import: Lambda restores
+    every environment of a version from one snapshot, taken once (the first environment's)."""
+    for registry in (snapshot_restore_py._before_snapshot_registry, snapshot_restore_py._after_restore_registry):
+        registry[:] = [entry for entry in registry if getattr(entry[0], "__globals__", None) is not vars(module)]
+
+
+_environments = _Environments()
 
 
 def _handler_module(function: str) -> ModuleType:
-    name = FUNCTIONS[function].handler.rsplit(".", 1)[0]
-    spec_path = current_platform().settings.spec_path
-    module = importlib.import_module(name)
-    if _loaded_with.setdefault(function, spec_path) != spec_path:
-        module = importlib.reload(module)  # the handler binds its deployment's spec at import
-        _loaded_with[function] = spec_path
-    return module
+    return _environments.first_module(function, current_platform().settings.spec_path)
 
 
-def load_handler(function: str):
-    """The function's handler, imported as Lambda would from the task root."""
+def load_handler(function: str) -> Callable[[dict[str, Any], Any], Any]:
+    """The function's handler, imported as Lambda would from the task root (its first
+    environment's)."""
     return _handler_module(function).handler
 
 
 def invoke(function: str, event: dict[str, Any]) -> Invocation:
-    handler = load_handler(function)
-    environment = (id(current_platform()), function)
-    if environment not in _started:
-        _started.add(environment)
-        cold_start.reset_cold_start_flag()
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer), warnings.catch_warnings():
-        # A metric stamped with the simulated clock (days from the wall clock) is one CloudWatch
-        # would skip, and Powertools says so; the local store stamps every datapoint itself.
-        warnings.filterwarnings("ignore", message=_SKIPPED_BY_CLOUDWATCH)
-        context = LambdaContext(
-            function_name=f"modelwatch-{function}", memory_limit_in_mb=FUNCTIONS[function].memory_mb
-        )
-        result = handler(event, context)
-    return Invocation(result, [line for line in buffer.getvalue().splitlines() if line.strip()])
+    """One invocation of `function` in a free execution environment (a new one when all are busy),
+    with what it printed; safe to call from several threads at once."""
+    platform = current_platform()
+    environment = _environments.acquire(function, platform.settings.spec_path)
+    try:
+        return _run(environment, id(platform), event)
+    finally:
+        _environments.release(environment)
+
+
+def _run(environment: ExecutionEnvironment, platform: int, event: dict[str, Any]) -> Invocation:
+    cold = platform not in environment.started_on
+    environment.started_on.add(platform)
+    invocation_state.route_stdout()
+    _ignore_skipped_metric_warning()
+    definition = FUNCTIONS[environment.function]
+    context = LambdaContext(function_name=f"modelwatch-{definition.name}", memory_limit_in_mb=definition.memory_mb)
+    output = io.StringIO()
+    with invocation_state.invocation(output, cold):
+        started = time.perf_counter()
+        try:
+            result = environment.module.handler(event, context)
+        finally:
+            ended = time.perf_counter()
+    lines = [line for line in output.getvalue().splitlines() if line.strip()]
+    return Invocation(result, lines, context.aws_request_id, environment.log_stream, started, ended)

@@ -7,6 +7,7 @@ document's Timestamp (Powertools writes the wall clock, which the simulation run
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -43,42 +44,52 @@ def emf_datapoints(lines: Iterable[str]) -> Iterator[Datapoint]:
 class MetricStore:
     def __init__(self, mirror: Callable[[list[Datapoint], datetime], None] | None = None) -> None:
         self._series: dict[SeriesKey, list[tuple[datetime, float]]] = defaultdict(list)
+        # Concurrent invocations put datapoints while others (or the alarms) read: a series added
+        # while another thread walks the series would break its walk.
+        self._lock = threading.Lock()
         # Called with each ingestion's datapoints (the stack puts the read-back ones in moto).
         self._mirror = mirror
 
     def ingest(self, lines: Iterable[str], at: datetime) -> int:
         """Every EMF document among `lines`; returns how many datapoints were added."""
         points = list(emf_datapoints(lines))
-        for key, value in points:
-            self._series[key].append((at, value))
+        with self._lock:
+            for key, value in points:
+                self._series[key].append((at, value))
         if self._mirror is not None and points:
             self._mirror(points, at)
         return len(points)
 
     def series(self) -> list[SeriesKey]:
         """Every series that holds a datapoint: what CloudWatch bills as custom metrics."""
-        return [key for key, points in self._series.items() if points]
+        with self._lock:
+            return [key for key, points in self._series.items() if points]
 
     def put(self, namespace: str, name: str, dimensions: Mapping[str, str], value: float, at: datetime) -> None:
-        self._series[(namespace, name, frozenset(dimensions.items()))].append((at, value))
+        with self._lock:
+            self._series[(namespace, name, frozenset(dimensions.items()))].append((at, value))
 
     def points(self, namespace: str, name: str) -> dict[frozenset[tuple[str, str]], list[tuple[datetime, float]]]:
         """Every series of a metric, by its dimensions: what a dashboard's SEARCH finds."""
-        return {
-            dimensions: points
-            for (space, metric, dimensions), points in self._series.items()
-            if space == namespace and metric == name and points
-        }
+        with self._lock:
+            return {
+                dimensions: list(points)
+                for (space, metric, dimensions), points in self._series.items()
+                if space == namespace and metric == name and points
+            }
 
     def names_under(self, namespace: str, prefix: str) -> list[str]:
         """The metric names of a namespace that start with `prefix` (Predictions.<class>, say)."""
-        return sorted({metric for space, metric, _ in self._series if space == namespace and metric.startswith(prefix)})
+        with self._lock:
+            names = {metric for space, metric, _ in self._series if space == namespace and metric.startswith(prefix)}
+        return sorted(names)
 
     def values(
         self, namespace: str, name: str, dimensions: Mapping[str, str], start: datetime, end: datetime
     ) -> list[float]:
         """The samples of exactly these dimensions in [start, end), as CloudWatch matches them."""
-        series = self._series.get((namespace, name, frozenset(dimensions.items())), [])
+        with self._lock:
+            series = list(self._series.get((namespace, name, frozenset(dimensions.items())), []))
         return [value for moment, value in series if start <= moment < end]
 
 

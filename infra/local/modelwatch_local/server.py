@@ -1,5 +1,7 @@
 """`modelwatch serve`: the API on 127.0.0.1, through the functions' own handlers on the embedded
-stack. Each HTTP request becomes the API Gateway v2 event the Lambda would get."""
+stack. Each HTTP request becomes the API Gateway v2 event the Lambda would get, invoked on the
+request's own thread: concurrent requests run concurrently, each in an execution environment of its
+own, as Lambda runs them (modelwatch_local.lambda_runtime)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -28,14 +31,13 @@ class _ApiServer(ThreadingHTTPServer):
     daemon_threads = True
 
 
-def api_server(stack: LocalStack, lock: threading.Lock, log, port: int = 0) -> ThreadingHTTPServer:
-    """The API on 127.0.0.1:`port` (0: any free port) over `stack`. `lock` serializes the
-    invocations (each captures the process's stdout); a caller that invokes functions beside the
-    server (a soak's capture deliveries) holds the same lock."""
-    return _ApiServer(("127.0.0.1", port), _make_handler(stack, lock, log))
+def api_server(stack: LocalStack, log: Callable[[str], None], port: int = 0) -> ThreadingHTTPServer:
+    """The API on 127.0.0.1:`port` (0: any free port) over `stack`; `log` gets a line per request.
+    Requests are answered concurrently, and a caller may invoke functions beside it."""
+    return _ApiServer(("127.0.0.1", port), _make_handler(stack, log))
 
 
-def _make_handler(stack: LocalStack, lock: threading.Lock, log) -> type[BaseHTTPRequestHandler]:
+def _make_handler(stack: LocalStack, log: Callable[[str], None]) -> type[BaseHTTPRequestHandler]:
     class ApiHandler(BaseHTTPRequestHandler):
         server_version = "modelwatch-local"
 
@@ -53,15 +55,13 @@ def _make_handler(stack: LocalStack, lock: threading.Lock, log) -> type[BaseHTTP
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(min(length, MAX_READ)) if length else b""
             if function is None and lambda_api.handles(self.path):
-                with lock:
-                    status, headers, data = lambda_api.answer(stack, method, self.path, body)
+                status, headers, data = lambda_api.answer(stack, method, self.path, body)
             elif function is None:
                 status, headers, data = 404, {"Content-Type": "application/json"}, b'{"message":"Not Found"}'
             else:
                 event = http_event(method, self.path, dict(self.headers.items()), body, self.client_address[0])
-                with lock:  # one invocation at a time: each captures the process's stdout
-                    invocation = stack.invoke(function, event)
-                    stack.deliver_capture(function, invocation.stdout)
+                invocation = stack.invoke(function, event)
+                stack.deliver_capture(function, invocation.stdout)
                 status, headers, data = response_parts(invocation.result)
             self._answer(status, headers, data)
             log(f"{method} {self.path} {status} {(time.perf_counter() - started) * 1000:.1f} ms")
@@ -89,8 +89,7 @@ def serve(port: int, model_dir: Path | None, spec: Path, out=sys.stdout, err=sys
             manifest = stack.publish_demo_model("demo-1")
         else:
             manifest = stack.publish_model_dir(model_dir)
-        lock = threading.Lock()
-        server = api_server(stack, lock, lambda line: print(line, file=err, flush=True), port)
+        server = api_server(stack, lambda line: print(line, file=err, flush=True), port)
         host, bound = server.server_address[:2]
         print(
             f"ModelWatch API on http://{host}:{bound}  (model {manifest.version}: POST /predict, POST /feedback)",

@@ -10,8 +10,8 @@ something AWS would bill the functions for.
 
 from __future__ import annotations
 
-import io
-import logging
+import contextvars
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -39,39 +39,45 @@ class Usage:
         return Counter({op: n for (fn, op), n in self.s3_requests.items() if fn == function})
 
 
+# The function whose invocation is running in this context (each invocation's thread).
+_invoking: contextvars.ContextVar[str | None] = contextvars.ContextVar("metered_function", default=None)
+
+
 @contextmanager
 def metered(stack: LocalStack) -> Iterator[Usage]:
-    """Count what the functions invoked through `stack` use until the block ends."""
+    """Count what the functions invoked through `stack` use until the block ends (invocations may
+    run concurrently)."""
     usage = Usage()
-    running: list[str] = []
+    lock = threading.Lock()
+    running: list[str] = []  # the functions being invoked, in the order they started
     original = stack_module.invoke
 
     def count_s3(model: Any, **_: Any) -> None:
-        if running:
-            usage.s3_requests[(running[-1], model.name)] += 1
-
-    # Powertools' Logger writes to the stdout it found at import, which the runtime's capture of
-    # stdout does not see: its handlers are pointed at a buffer for each invocation instead.
-    service = stack.platform.spec.metrics.service
+        # A call from a thread the function started itself (the served model's background
+        # refresh) is counted to the latest invocation still running.
+        with lock:
+            function = _invoking.get() or (running[-1] if running else None)
+            if function is not None:
+                usage.s3_requests[(function, model.name)] += 1
 
     def invoke(function: str, event: Any) -> Any:
-        running.append(function)
-        logged = io.StringIO()
-        handlers = [h for h in logging.getLogger(service).handlers if isinstance(h, logging.StreamHandler)]
-        previous = [h.stream for h in handlers]
-        for handler in handlers:
-            handler.setStream(logged)
+        token = _invoking.set(function)
+        with lock:
+            running.append(function)
         started = time.perf_counter()
         try:
             invocation = original(function, event)
         finally:
-            usage.seconds[function] += time.perf_counter() - started
-            for handler, stream in zip(handlers, previous, strict=True):
-                handler.setStream(stream)
-            running.pop()
-        usage.invocations[function] += 1
-        lines = [*invocation.stdout, *logged.getvalue().splitlines()]
-        usage.log_bytes[function] += sum(len(line.encode()) + 1 for line in lines)
+            with lock:
+                usage.seconds[function] += time.perf_counter() - started
+                running.remove(function)
+            _invoking.reset(token)
+        # The runtime keeps everything the function wrote to stdout, Powertools Logger's lines
+        # included: what CloudWatch Logs would ingest and bill.
+        logged = sum(len(line.encode()) + 1 for line in invocation.stdout)
+        with lock:
+            usage.invocations[function] += 1
+            usage.log_bytes[function] += logged
         return invocation
 
     events = stack.s3.meta.events
