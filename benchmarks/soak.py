@@ -170,10 +170,11 @@ def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, plan: SoakPlan,
                     counts.deferred_notifications += 1
                 return
             repeats = 2 if _share(plan.seed + 3, key) < plan.renotified_share else 1
+            with self._deferred_lock:  # notifications come from concurrent request threads
+                counts.notifications += repeats
+                counts.renotified += repeats - 1
             for _ in range(repeats):
-                counts.notifications += 1
                 super()._notify_capture(key)
-            counts.renotified += repeats - 1
 
         def release_deferred(self) -> None:
             while True:
@@ -188,13 +189,15 @@ def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, plan: SoakPlan,
                 return super().invoke(function, event)
             except Exception:
                 if function == "capture":
-                    counts.capture_errors += 1
+                    with self._deferred_lock:
+                        counts.capture_errors += 1
                 raise
 
         def invoke_async(self, function: str, event: Any, dead_letters: str | None = None):
             outcome = super().invoke_async(function, event, dead_letters)
             if outcome is None and function == "capture":
-                counts.dead_lettered_notifications += 1
+                with self._deferred_lock:
+                    counts.dead_lettered_notifications += 1
             return outcome
 
     return SoakStack(spec)
@@ -233,8 +236,8 @@ class Subscription:
     """The subscription filter: the log group's lines put on the delivery stream in Logs batches;
     while the stream refuses them, Logs keeps them and puts them again later."""
 
-    def __init__(self, stack: Any, lock: threading.Lock, log_group: LogGroup, plan: SoakPlan, counts: Counts):
-        self.stack, self.lock, self.log_group, self.plan, self.counts = stack, lock, log_group, plan, counts
+    def __init__(self, stack: Any, log_group: LogGroup, plan: SoakPlan, counts: Counts):
+        self.stack, self.log_group, self.plan, self.counts = stack, log_group, plan, counts
         self.rng = random.Random(plan.seed + 1)
         self.pending: deque[bytes] = deque()
 
@@ -253,9 +256,8 @@ class Subscription:
                 self.counts.refused_batches += 1
                 time.sleep(0.05)
                 continue
-            with self.lock:  # one invocation at a time: each captures the process's stdout
-                self.stack.release_deferred()  # Lambda's asynchronous queue drains once it may invoke
-                self.stack.delivery_stream.put_batch(self.pending.popleft())
+            self.stack.release_deferred()  # Lambda's asynchronous queue drains once it may invoke
+            self.stack.delivery_stream.put_batch(self.pending.popleft())
             self.counts.log_batches += 1
 
 
@@ -399,8 +401,8 @@ def run(plan: SoakPlan, out: TextIO) -> int:
         stack.publish_demo_model("soak-1")
         writes = FailingWrites(plan.failing_write_share, plan.seed + 2)
         faults = InjectedFaults(stack.s3, "PutObject", writes.decide)
-        subscription = Subscription(stack, lock, log_group, plan, counts)
-        server = api_server(stack, lock, lambda line: None)
+        subscription = Subscription(stack, log_group, plan, counts)
+        server = api_server(stack, lambda line: None)
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
         api_done = threading.Event()
         delivering = threading.Thread(target=subscription.run, args=(api_done,))
