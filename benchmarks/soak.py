@@ -4,7 +4,7 @@
 API server (`modelwatch serve`'s) over the embedded stack. The predict function's capture lines
 go to its log group (one stream per execution environment); a subscription filter stand-in puts
 them on the capture delivery stream as CloudWatch Logs batches; the stream (the local Firehose,
-the spec's buffer on the stack's clock, which the traffic moves through seven simulated hours)
+the spec's buffer on the stack's clock, which the lines it takes move through seven simulated hours)
 writes one object per buffer under deliveries/, and S3 notifies the capture function of each,
 invoked asynchronously as Lambda does (two retries, then its dead-letter queue). Meanwhile:
 
@@ -56,7 +56,9 @@ from modelwatch.catalog.functions import PREDICT
 ROOT = Path(__file__).resolve().parent.parent
 LOG_GROUP = "/aws/lambda/modelwatch-predict"
 SIMULATED_HOURS = 7  # the run's records spread over this many hours: batches straddle hours
-FAILURE_RUNS = (1, 2, 3, 6, 11, 16)  # consecutive refusals of a failing key (5 attempts per call)
+# Consecutive refusals of a failing key: botocore makes 5 attempts per call and Lambda 3 calls per
+# notification, so a run past 15 outlasts them all and the notification is dead-lettered.
+FAILURE_RUNS = (1, 2, 3, 6, 11, 16, 21)
 
 
 @dataclass(frozen=True)
@@ -128,24 +130,32 @@ class LogGroup:
 
 
 class Throttle:
-    """The stretch during which the delivery stream refuses Logs' puts and Lambda throttles the
-    capture function: from when `start()` is called, for `seconds` of wall time."""
+    """A stretch of refusals: from when `start()` is called (or `after` has ended), for
+    `seconds` of wall time."""
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+    def __init__(self, seconds: float, after: Throttle | None = None) -> None:
+        self.seconds, self.after = seconds, after
         self.started = threading.Event()
-        self._until: float | None = None
+        self._from: float | None = None
 
     def start(self) -> None:
         if not self.started.is_set():
-            self._until = time.monotonic() + self.seconds
+            self._from = time.monotonic()
             self.started.set()
 
     def active(self) -> bool:
-        return self._until is not None and time.monotonic() < self._until
+        if self.after is not None:
+            begun = self.after.ended()
+            return begun is not None and time.monotonic() < begun + self.seconds
+        return self._from is not None and time.monotonic() < self._from + self.seconds
+
+    def ended(self) -> float | None:
+        if self._from is None or time.monotonic() < self._from + self.seconds:
+            return None
+        return self._from + self.seconds
 
 
-def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, plan: SoakPlan, seconds_per_request: float):
+def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, plan: SoakPlan):
     from modelwatch_local.stack import LocalStack
 
     class SoakStack(LocalStack):
@@ -153,7 +163,9 @@ def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, plan: SoakPlan,
         the subscription below to put on the delivery stream (the server calls this after each
         invocation), and S3's notifications delivered at least once, held while throttled."""
 
+        # The stream refuses Logs' puts for a while, then Lambda throttles the capture function.
         throttle = Throttle(plan.throttled_seconds)
+        capture_throttle = Throttle(plan.throttled_seconds, after=throttle)
         deferred: ClassVar[deque[str]] = deque()  # one stack per soak
         _deferred_lock = threading.Lock()
 
@@ -161,10 +173,9 @@ def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, plan: SoakPlan,
             from modelwatch.serving.capture import MARKER
 
             log_group.put([line for line in lines if MARKER in line])
-            self.clock.advance(seconds_per_request)  # the stream's interval passes with the traffic
 
         def _notify_capture(self, key: str) -> None:
-            if self.throttle.active():  # Lambda keeps the event in its asynchronous queue
+            if self.capture_throttle.active():  # Lambda keeps the event in its asynchronous queue
                 with self._deferred_lock:
                     self.deferred.append(key)
                     counts.deferred_notifications += 1
@@ -177,6 +188,9 @@ def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, plan: SoakPlan,
                 super()._notify_capture(key)
 
         def release_deferred(self) -> None:
+            """Lambda's asynchronous queue hands the held notifications on once it may invoke."""
+            if self.capture_throttle.active():
+                return
             while True:
                 with self._deferred_lock:
                     if not self.deferred:
@@ -236,8 +250,9 @@ class Subscription:
     """The subscription filter: the log group's lines put on the delivery stream in Logs batches;
     while the stream refuses them, Logs keeps them and puts them again later."""
 
-    def __init__(self, stack: Any, log_group: LogGroup, plan: SoakPlan, counts: Counts):
+    def __init__(self, stack: Any, log_group: LogGroup, plan: SoakPlan, counts: Counts, seconds_per_line: float):
         self.stack, self.log_group, self.plan, self.counts = stack, log_group, plan, counts
+        self.seconds_per_line = seconds_per_line  # simulated time each line's arrival moves the clock
         self.rng = random.Random(plan.seed + 1)
         self.pending: deque[bytes] = deque()
 
@@ -257,7 +272,11 @@ class Subscription:
                 time.sleep(0.05)
                 continue
             self.stack.release_deferred()  # Lambda's asynchronous queue drains once it may invoke
-            self.stack.delivery_stream.put_batch(self.pending.popleft())
+            batch = self.pending.popleft()
+            # The simulated hours pass with the lines the stream takes: its buffer interval elapses
+            # dozens of times over the run, each time an object and a capture invocation.
+            self.stack.clock.advance(self.seconds_per_line * batch_lines(batch))
+            self.stack.delivery_stream.put_batch(batch)
             self.counts.log_batches += 1
 
 
@@ -339,6 +358,13 @@ def _captured(stack: Any) -> Counter:
     return found
 
 
+def batch_lines(batch: bytes) -> int:
+    """Log events in a gzipped Logs batch."""
+    from modelwatch.serving.delivery_stream import batch_messages
+
+    return len(batch_messages(batch))
+
+
 def _dead_lettered(stack: Any) -> set[str]:
     """Request ids in the delivered objects whose notifications wait in the capture function's
     dead-letter queue (read without taking them: the redrive takes them next)."""
@@ -395,13 +421,13 @@ def run(plan: SoakPlan, out: TextIO) -> int:
         "throttled for a while"
     )
     counts, ledger, log_group, lock = Counts(), Ledger(), LogGroup(plan.clients), threading.Lock()
-    stack = _make_stack(ROOT / "monitoring.toml", log_group, counts, plan, SIMULATED_HOURS * 3600 / requests)
+    stack = _make_stack(ROOT / "monitoring.toml", log_group, counts, plan)
     try:
         say("publishing the demo model ...")
         stack.publish_demo_model("soak-1")
         writes = FailingWrites(plan.failing_write_share, plan.seed + 2)
         faults = InjectedFaults(stack.s3, "PutObject", writes.decide)
-        subscription = Subscription(stack, log_group, plan, counts)
+        subscription = Subscription(stack, log_group, plan, counts, SIMULATED_HOURS * 3600 / requests)
         server = api_server(stack, lambda line: None)
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
         api_done = threading.Event()
@@ -432,7 +458,7 @@ def run(plan: SoakPlan, out: TextIO) -> int:
         delivering.join()
         server.shutdown()
         server.server_close()
-        while stack.throttle.active():
+        while stack.throttle.active() or stack.capture_throttle.active():
             time.sleep(0.05)
         _drain(stack, subscription)
 
