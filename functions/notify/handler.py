@@ -225,9 +225,10 @@ class Notifier:
         return render.drift_recovered(incident, document, links, retraining, opened_document)
 
     def _drift_next_step(self, window: str) -> str:
-        triggers = [p for p in PLAN if p.action == "retrain" and p.incident == f"drift-{window}"]
+        # Triggers on this window, whether alarms of their own or a rule's alarm that judges the same.
+        triggers = [rule for p in PLAN if p.incident == f"drift-{window}" for rule in p.retrains_on]
         if triggers:
-            said = ", ".join(p.rule.description.removeprefix("Retrain: ") for p in triggers)
+            said = ", ".join(rule.description.removeprefix("Retrain: ") for rule in triggers)
             return (
                 f"*Next step*: open this check's report. Retraining starts by itself on {said}; its result comes "
                 "with the recovery notice, or at once when a person must decide. A new audience or a changed "

@@ -1,6 +1,10 @@
 """The one way a function puts a metric in CloudWatch: by its catalogue entry, which brings the
 name and the unit (modelwatch.catalog.metrics), with the value as CloudWatch can store it (a
-magnitude below 8.5e-109, which CloudWatch rejects, is 0). Powertools writes it as EMF."""
+magnitude below 8.5e-109, which CloudWatch rejects, is 0). Powertools writes it as EMF.
+
+A metric nothing reads (no alarm, trigger, dashboard widget or read-back: modelwatch.alerts.consumed,
+under the spec's `[metrics] series`) is not sent as a metric: its values are a plain property of the
+same document, which Logs Insights can search and CloudWatch does not bill."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.constants import MAX_METRICS
 
+from modelwatch.alerts.consumed import sent_metric_names
 from modelwatch.catalog.metrics import Metric, recordable, recordable_values
 from modelwatch.spec.models import MonitoringSpec
 
@@ -35,7 +40,27 @@ class BulkEMFProvider(AmazonCloudWatchEMFProvider):
     by value, so Powertools flushes exactly where it would.
 
     The document Powertools serializes is written with orjson rather than the json module: the
-    same JSON, in about a tenth of the time (a wide model's document is 4 KB, 60 µs with json)."""
+    same JSON, in about a tenth of the time (a wide model's document is 4 KB, 60 µs with json),
+    and in its shortest EMF form (`compact`): every request logs one, and CloudWatch bills the bytes.
+
+    `sent`: catalogue names of the metrics sent as metrics (None: all); another metric's values
+    are written as a plain property of the document (`add_properties`)."""
+
+    def __init__(self, *args: Any, sent: frozenset[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sent = sent
+
+    def sends(self, metric: Metric) -> bool:
+        return self.sent is None or metric.name in self.sent
+
+    def add_properties(self, values_of: Mapping[str, list[float]]) -> None:
+        """Values as plain properties of the document (a number, or a list of them)."""
+        metadata = self.metadata_set
+        for name, values in values_of.items():
+            held = metadata.get(name)
+            if held is not None:
+                values = [*(held if isinstance(held, list) else [held]), *values]
+            metadata[name] = values[0] if len(values) == 1 else values
 
     def add_values(self, unit: MetricUnit, values_of: Mapping[str, list[float]]) -> None:
         """Each named metric's values (name -> values, none empty), all in `unit`."""
@@ -59,16 +84,43 @@ class BulkEMFProvider(AmazonCloudWatchEMFProvider):
             self.add_metric(name, unit, value)
 
     def flush_metrics(self, raise_on_empty_metrics: bool = False) -> None:
-        if not self.metric_set or is_metrics_disabled():
-            super().flush_metrics(raise_on_empty_metrics)  # its warning, its error, or nothing
-            return
-        print(orjson.dumps(self.serialize_metric_set()).decode())
+        if raise_on_empty_metrics and not self.metric_set:
+            super().flush_metrics(raise_on_empty_metrics)  # Powertools' error
+        if self.metric_set and not is_metrics_disabled():
+            print(orjson.dumps(compact(self.serialize_metric_set())).decode())
+        # An invocation whose metrics nothing reads prints nothing (not even Powertools' warning:
+        # that is the expected case now, modelwatch.alerts.consumed), and passes none of its
+        # properties to the next invocation.
         self.clear_metrics()
 
 
+def compact(document: dict[str, Any]) -> dict[str, Any]:
+    """The same EMF document in fewer bytes, as CloudWatch reads it alike ("Specification:
+    Embedded metric format"): no "Unit": "None" (the unit a metric without one has), a metric's
+    only value as a number rather than a list of one, and whole numbers without ".0"."""
+    for directive in document["_aws"]["CloudWatchMetrics"]:
+        for definition in directive["Metrics"]:
+            if definition.get("Unit") == "None":
+                del definition["Unit"]
+            values = document[definition["Name"]]
+            if isinstance(values, list):
+                values = [_shortest(value) for value in values]
+                document[definition["Name"]] = values[0] if len(values) == 1 else values
+    return document
+
+
+def _shortest(value: float) -> float | int:
+    """A whole number as an integer (1 rather than 1.0), within the doubles' exact integers."""
+    return int(value) if isinstance(value, float) and value.is_integer() and abs(value) < 2**53 else value
+
+
 def function_metrics(spec: MonitoringSpec) -> Metrics:
-    """A function's Powertools Metrics, in the spec's namespace and service, on BulkEMFProvider."""
-    return Metrics(provider=BulkEMFProvider(namespace=spec.metrics.namespace, service=spec.metrics.service))
+    """A function's Powertools Metrics, in the spec's namespace and service, on BulkEMFProvider,
+    sending as metrics what something reads (`sent_metric_names`)."""
+    provider = BulkEMFProvider(
+        namespace=spec.metrics.namespace, service=spec.metrics.service, sent=sent_metric_names(spec)
+    )
+    return Metrics(provider=provider)
 
 
 def add_metric(metrics: Metrics, metric: Metric, value: float, of: str | None = None) -> None:
@@ -84,7 +136,7 @@ def add_values(metrics: Metrics, metric: Metric, values: Sequence[float], of: st
     recorded = recordable_values(values)
     if metric.only_when_nonzero:
         recorded = [value for value in recorded if value]
-    _put(metrics, UNITS[metric.unit], {metric.name if of is None else metric.name_for(of): recorded})
+    _put(metrics, metric, {metric.name if of is None else metric.name_for(of): recorded})
 
 
 class MetricFamily:
@@ -96,7 +148,6 @@ class MetricFamily:
         _check(metric, True)
         self.metric = metric
         self.names = {member: metric.name_for(member) for member in members}
-        self.unit = UNITS[metric.unit]
 
     def add_from(self, metrics: Metrics, rows: Iterable[Mapping[str, Any]]) -> None:
         """Each member's values in `rows` (member -> value; None or absent is no value)."""
@@ -110,7 +161,7 @@ class MetricFamily:
                     named[name].append(recorded)
                 else:
                     named[name] = [recorded]
-        _put(metrics, self.unit, named)
+        _put(metrics, self.metric, named)
 
 
 def add_values_per(metrics: Metrics, metric: Metric, values_of: Mapping[str, Sequence[float]]) -> None:
@@ -118,7 +169,7 @@ def add_values_per(metrics: Metrics, metric: Metric, values_of: Mapping[str, Seq
     class -> its values): the catalogue entry checked once for all of them."""
     _check(metric, True)
     named = {metric.name_for(of): recordable_values(values) for of, values in values_of.items()}
-    _put(metrics, UNITS[metric.unit], named)
+    _put(metrics, metric, named)
 
 
 def _check(metric: Metric, named: bool) -> None:
@@ -128,12 +179,19 @@ def _check(metric: Metric, named: bool) -> None:
         raise ValueError(f"{metric.name} is named per {metric.named_per}: give `of` exactly when it is")
 
 
-def _put(metrics: Metrics, unit: MetricUnit, values_of: dict[str, list[float]]) -> None:
-    """Each named metric's values (recorded already); a metric left without any is not added."""
+def _put(metrics: Metrics, metric: Metric, values_of: dict[str, list[float]]) -> None:
+    """Each named value set of `metric` (recorded already); one left without any is not added. A
+    metric the provider does not send becomes the document's property."""
     values_of = {name: values for name, values in values_of.items() if values}
+    if not values_of:
+        return
+    unit = UNITS[metric.unit]
     provider = metrics.provider
     if isinstance(provider, BulkEMFProvider):
-        provider.add_values(unit, values_of)
+        if provider.sends(metric):
+            provider.add_values(unit, values_of)
+        else:
+            provider.add_properties(values_of)
         return
     for name, values in values_of.items():
         for value in values:

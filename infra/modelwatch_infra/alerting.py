@@ -1,7 +1,9 @@
 """Alerts: the KMS-encrypted SNS topics, and one CloudWatch alarm per rule of the monitoring spec
-(per feature or KPI where the metric has that dimension), plus function errors, throttles and
-dead letters. Every alarm notifies the alerts topic (the alerting path's own failures, the
-operations topic).
+(per feature or KPI where the metric has that dimension; a retraining trigger that judges what a
+rule judges is that rule's alarm), plus dead letters, failed executions, and the functions' errors
+and throttles where no other alarm covers them (modelwatch.alerts.plan.function_alarms; context
+alarmEachFunction alarms them on every function). Every alarm notifies the alerts topic (the
+alerting path's own failures, the operations topic).
 
 The alerts topic reaches the notifier only; the notifier renders one notice per incident state
 and publishes it on the notices topic, which the email subscriptions receive (and posts it to
@@ -24,7 +26,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from modelwatch.alerts.plan import PlannedAlarm, planned_alarms
+from modelwatch.alerts.plan import PlannedAlarm, function_alarms, planned_alarms
 from modelwatch.catalog import delivery
 from modelwatch.catalog.metrics import (
     API_ID_DIMENSION,
@@ -38,6 +40,7 @@ from modelwatch.catalog.metrics import (
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch_infra.functions import dead_letter_queue
 from modelwatch_infra.settings import DeploymentSettings
+from modelwatch_infra.storage import allow_log_groups
 
 COMPARISONS = {
     "GreaterThanThreshold": cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -91,8 +94,22 @@ class Alerting(Construct):
     def __init__(self, scope: Construct, id: str, *, settings: DeploymentSettings) -> None:
         super().__init__(scope, id)
         self.settings = settings
-        self.key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="ModelWatch alerts topic")
+        # One customer-managed key (billed per key-month) encrypts the topics and, unless context
+        # separateInputsKey asks for a key of their own, what holds raw inputs: the log groups,
+        # dead-letter queues and secret of modelwatch_infra.stack. Its policy has both services'
+        # statements; the roles' grants stay per use (a publisher may encrypt, not read a log group).
+        holds_inputs = not settings.separate_inputs_key
+        description = (
+            "ModelWatch: the alerting topics, and the log groups, queues and secret that hold raw inputs"
+            if holds_inputs
+            else "ModelWatch alerts topic"
+        )
+        self.key = kms.Key(self, "TopicKey", enable_key_rotation=True, description=description)
         self.key.add_to_resource_policy(iam.PolicyStatement.from_json(delivery.alarm_key_statement()))
+        self.inputs_key: kms.Key | None = None
+        if holds_inputs:
+            allow_log_groups(self.key)
+            self.inputs_key = self.key
         # The alarms' and retraining's raw messages: to the notifier only.
         self.topic = self._topic("Alerts", self.key, "ModelWatch alerts")
         # The alerting path's own failures (the notifier failing, its dead letters) must not go
@@ -126,8 +143,9 @@ class Alerting(Construct):
             secret.grant_read(notifier)
         self.alarms: list[cw.Alarm] = []
         spec = settings.spec
-        # Retraining triggers are alarmed like the rest but notify nobody: the state machine they
-        # start (modelwatch_infra.retraining) publishes its own notice.
+        # Every alarm whose change to ALARM starts retraining (modelwatch_infra.retraining): rules'
+        # alarms that are a trigger's judgement too, and triggers no rule covers, which notify
+        # nobody (the state machine they start publishes its own notice).
         self.retraining_triggers: list[cw.Alarm] = []
         for planned in planned_alarms(spec):
             rule = planned.rule
@@ -148,7 +166,7 @@ class Alerting(Construct):
                 low_samples=rule.evaluate_low_sample_count_percentile,
                 notify=planned.action == "notify",
             )
-            if planned.action == "retrain":
+            if planned.starts_retraining:
                 self.retraining_triggers.append(alarm)
         self.smoke = self._smoke_alarm(spec)
         self.watch(functions, notifier_name)
@@ -221,17 +239,16 @@ class Alerting(Construct):
             )
 
     def watch(self, functions: dict[str, lambda_.IFunction], notifier_name: str) -> None:
-        """Errors and throttles of each function, alarmed like the spec's rules; the notifier's own
-        go to the operations topic (email), which does not depend on the notifier."""
+        """Errors and throttles of the functions whose failures no other alarm covers (all of them
+        with context alarmEachFunction), alarmed like the spec's rules; the notifier's own go to the
+        operations topic (email), which does not depend on the notifier."""
         five_minutes = cdk.Duration.minutes(5)
-        for name, function in sorted(functions.items()):
-            for kind, metric in (
-                ("Errors", function.metric_errors(period=five_minutes, statistic="Sum")),
-                ("Throttles", function.metric_throttles(period=five_minutes, statistic="Sum")),
-            ):
+        watched = function_alarms(self.settings.spec, self.settings.alarm_each_function)
+        for name, kinds in watched.items():
+            for kind in kinds:
                 self._alarm(
                     f"{name}-{kind}",
-                    metric,
+                    functions[name].metric(kind, period=five_minutes, statistic="Sum"),
                     threshold=0,
                     description=f"[critical] {kind.lower()} in the {name} function",
                     topic=self.operations if name == notifier_name else self.topic,

@@ -2,8 +2,8 @@
 one the local runtime draws too: the seed's panels (predictions, p95 latency, the confidence
 distribution, drift score per feature, each class over time) and the rest an on-call person
 needs (drift share, errors, cold starts, duration and memory, capture, accuracy, KPIs, quality,
-the alarms' states, retraining outcomes). This module only turns each declared series into its
-CDK form."""
+feature values, the alarms' states, retraining outcomes). This module only turns each declared
+series or query into its CDK form."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from modelwatch.alerts.dashboard import MEMORY_QUERY, Series, Widget, dashboard_rows
+from modelwatch.alerts.dashboard import Series, Widget, dashboard_rows
+from modelwatch.catalog.functions import PREDICT
 from modelwatch.catalog.metrics import CATALOGUE
 from modelwatch.spec.models import MonitoringSpec
 
@@ -53,10 +54,13 @@ class Dashboard(Construct):
         if widget.kind == "alarms":
             return cw.AlarmStatusWidget(title=widget.title, alarms=self.alarms, width=widget.width, height=HEIGHT)
         if widget.kind == "logs":
+            # Every "logs" widget of the catalogue reads the prediction function's lines.
+            if {s.function for s in widget.series} != {PREDICT.name}:
+                raise ValueError(f"{widget.title}: only the prediction function's log group is on the dashboard")
             return cw.LogQueryWidget(
                 title=widget.title,
                 log_group_names=[self.predict_logs.log_group_name],
-                query_lines=list(MEMORY_QUERY),
+                query_lines=list(widget.logs_query()),
                 view=cw.LogQueryVisualizationType.LINE,
                 width=widget.width,
                 height=HEIGHT,

@@ -1,7 +1,8 @@
 """A ModelWatch Lambda function, as the function catalogue (modelwatch.catalog.functions)
-declares it: arm64 (or x86_64), Python 3.12, X-Ray, its own log group with retention, the
-monitoring spec beside the code, a dead-letter queue when invoked asynchronously, and SnapStart
-behind a "live" alias where cold starts reach users."""
+declares it: arm64 (or x86_64), Python 3.12, X-Ray when asked for, its own log group with
+retention and the leanest logging that keeps every line someone reads, the monitoring spec beside
+the code, a dead-letter queue when invoked asynchronously, and SnapStart behind a "live" alias
+where cold starts reach users."""
 
 from __future__ import annotations
 
@@ -105,6 +106,38 @@ def function_environment(definition: FunctionDefinition, values: dict[str, str])
     return {name: values[name] for name in definition.environment}
 
 
+def tracing_of(definition: FunctionDefinition, settings: DeploymentSettings) -> lambda_.Tracing:
+    """X-Ray records a function's invocations only when context asks for it (`tracing` on the
+    request path, `traceBackground` elsewhere); otherwise the function passes traces through.
+    X-Ray bills every trace it records, and Lambda samples active tracing at the default rule's
+    rate (the first request each second, then 5%), which no setting lowers."""
+    traced = settings.tracing if definition.on_request_path else settings.trace_background
+    return lambda_.Tracing.ACTIVE if traced else lambda_.Tracing.PASS_THROUGH
+
+
+def logging_config(settings: DeploymentSettings) -> dict[str, object]:
+    """Lambda's advanced logging controls, unless context lambdaPlatformLogs keeps the Text format.
+
+    JSON format at system log level WARN: Lambda's START, END and REPORT lines are INFO events
+    ("Log-level filtering", Lambda Developer Guide) and are not logged, a third of a prediction's
+    log bytes. What they carried that someone reads is kept elsewhere: duration and errors are
+    Lambda's own metrics, and the dashboard's memory panel reads the prediction document's peak
+    memory (modelwatch.catalog.metrics.PEAK_MEMORY_PROPERTY). What the functions print is not
+    touched: Python's print output is sent as written under the JSON format ("Log and monitor
+    Python Lambda functions"), so EMF documents stay extractable and capture lines keep matching
+    `{ $.modelwatch_capture = 1 }`; a printed line without a "level" is INFO, which application
+    level INFO passes (modelwatch_infra.log_guard refuses any level that would drop it).
+    Powertools' Logger writes its own JSON with a "level" and follows Lambda's level
+    (AWS_LAMBDA_LOG_LEVEL, INFO: Powertools' default too)."""
+    if settings.lambda_platform_logs:
+        return {}
+    return {
+        "logging_format": lambda_.LoggingFormat.JSON,
+        "system_log_level_v2": lambda_.SystemLogLevel.WARN,
+        "application_log_level_v2": lambda_.ApplicationLogLevel.INFO,
+    }
+
+
 def architecture_of(settings: DeploymentSettings) -> lambda_.Architecture:
     return lambda_.Architecture.ARM_64 if settings.architecture == "arm64" else lambda_.Architecture.X86_64
 
@@ -135,12 +168,9 @@ class ModelWatchFunction(Construct):
             "architecture": architecture_of(settings),
             "memory_size": definition.memory_mb,
             "timeout": cdk.Duration.seconds(definition.timeout_seconds),
-            # Active on the API path; background functions only pass traces on (modelwatch.cost
-            # counts the difference), unless context traceBackground asks for them.
-            "tracing": lambda_.Tracing.ACTIVE
-            if definition.traced_by_default or settings.trace_background
-            else lambda_.Tracing.PASS_THROUGH,
+            "tracing": tracing_of(definition, settings),
             "log_group": self.log_group,
+            **logging_config(settings),
             "dead_letter_queue": self.dead_letters,
             "retry_attempts": ASYNC_RETRY_ATTEMPTS if definition.asynchronous else None,
             "environment": function_environment(definition, environment),

@@ -54,6 +54,26 @@ def _objects(bucket: s3.IBucket, prefix: str) -> str:
     return f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{bucket.bucket_name}/{prefix}*]"
 
 
+# AwsSolutions-SF2 asks for X-Ray on every state machine.
+UNTRACED_MACHINE_REASON = (
+    "X-Ray is opt-in (context traceBackground): it bills every trace it records; each execution's history is "
+    "in its CloudWatch log group (level ALL) and its failures alarm (ExecutionsFailed)"
+)
+MACHINE_LOG_DELIVERY_REASON = (
+    "the execution log's delivery (logs:CreateLogDelivery and the other log-delivery actions CDK grants for a "
+    "state machine's log group) supports no resource-level permissions"
+)
+
+
+def _machine_findings(traced: bool) -> dict[str, str]:
+    """A state machine's wildcard grants (its log delivery, and X-Ray's writes when traced), and
+    SF2 when it is not traced."""
+    if traced:
+        wildcard = f"{MACHINE_LOG_DELIVERY_REASON}; nor does X-Ray tracing of a state machine"
+        return {"AwsSolutions-IAM5[Resource::*]": wildcard}
+    return {"AwsSolutions-IAM5[Resource::*]": MACHINE_LOG_DELIVERY_REASON, "AwsSolutions-SF2": UNTRACED_MACHINE_REASON}
+
+
 def suppress_reviewed_findings(
     stack: cdk.Stack,
     *,
@@ -65,6 +85,7 @@ def suppress_reviewed_findings(
     capture: lambda_.IFunction,
     queues: list[IConstruct],
     data: s3.IBucket,
+    traced_machines: bool,
     pseudonym_key: IConstruct | None = None,
 ) -> None:
     for name, built in functions.items():
@@ -101,7 +122,7 @@ def suppress_reviewed_findings(
     acknowledge(
         backfill,
         {
-            "AwsSolutions-IAM5[Resource::*]": "X-Ray tracing of a state machine supports no resource-level permissions",
+            **_machine_findings(traced_machines),
             f"AwsSolutions-IAM5[Resource::<{logical_id(capture)}.Arn>:*]": "the backfill invokes the capture function, "
             "any published version of it",
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
@@ -113,7 +134,7 @@ def suppress_reviewed_findings(
     acknowledge(
         retraining.state_machine,
         {
-            "AwsSolutions-IAM5[Resource::*]": "X-Ray tracing of a state machine supports no resource-level permissions",
+            **_machine_findings(traced_machines),
             f"AwsSolutions-IAM5[Resource::<{logical_id(retraining.function)}.Arn>:*]": "the state machine invokes "
             "the retrain function, any published version of it",
             "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": PUBLISH_REASON,

@@ -108,7 +108,7 @@ class Pipeline(Construct):
             "Backfill",
             state_machine_name=name,
             definition_body=sfn.DefinitionBody.from_string(asl_text(definition)),
-            tracing_enabled=True,
+            tracing_enabled=settings.trace_background,  # billed per trace: opt-in, as for the functions
             logs=sfn.LogOptions(destination=machine_logs, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
         # The ItemReader lists the capture prefix; the capture function reads the objects itself.

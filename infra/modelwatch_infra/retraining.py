@@ -53,7 +53,8 @@ class Retraining(Construct):
             "StateMachine",
             state_machine_name=self.machine_name,
             definition_body=sfn.DefinitionBody.from_string(asl_text(definition)),
-            tracing_enabled=True,
+            # X-Ray bills each trace it records: on with the other background traces only.
+            tracing_enabled=settings.trace_background,
             logs=sfn.LogOptions(
                 destination=vended_log_group(self, "StateMachineLogs", "states", self.machine_name),
                 level=sfn.LogLevel.ALL,

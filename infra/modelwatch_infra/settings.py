@@ -27,8 +27,19 @@ DEFAULTS: dict[str, str] = {
     "throttleBurst": "200",
     "architecture": "arm64",  # arm64 | x86_64
     "snapStart": "true",  # SnapStart for the predict function (not offered in every region)
-    "traceBackground": "false",  # X-Ray on functions off the API path (billed per trace)
+    "tracing": "false",  # X-Ray on the API path's functions (billed per trace)
+    "traceBackground": "false",  # X-Ray on the other functions and the state machines (billed per trace)
     "apiDetailedMetrics": "false",  # per-route API metrics (billed as custom metrics)
+    # Errors and throttles alarms on every function, beside the alarms that already cover each
+    # function's failures (the API's 5xx rate, dead letters, failed executions: modelwatch.alerts.plan).
+    "alarmEachFunction": "false",
+    # A second customer-managed key for what holds raw inputs, apart from the alerting topics' key.
+    "separateInputsKey": "false",
+    # Lambda's own START, END and REPORT lines (its Text log format): off, the JSON format at
+    # system log level WARN drops them (modelwatch_infra.functions.logging_config).
+    "lambdaPlatformLogs": "false",
+    # The HTTP API's access log fields: "lean" (what someone reads) or "full" (modelwatch_infra.api).
+    "accessLogFields": "lean",
     # The retrain image's extra requirements for the team's trainer, relative to the repo; empty:
     # the spec's [retraining] trainer_requirements (relative to the spec), if any.
     "trainerRequirements": "",
@@ -53,8 +64,13 @@ class DeploymentSettings:
     throttle_burst: int
     architecture: str
     snap_start: bool
+    tracing: bool = False
     trace_background: bool = False
     api_detailed_metrics: bool = False
+    alarm_each_function: bool = False
+    separate_inputs_key: bool = False
+    lambda_platform_logs: bool = False
+    access_log_fields: str = "lean"
     trainer_requirements: Path | None = None
 
     def retention_days(self, context_key: str) -> int:
@@ -82,10 +98,21 @@ class DeploymentSettings:
                 "alerts about the alerting path itself reach on-call only by email"
             )
         flags = {}
-        for key in ("snapStart", "traceBackground", "apiDetailedMetrics"):
+        for key in (
+            "snapStart",
+            "tracing",
+            "traceBackground",
+            "apiDetailedMetrics",
+            "alarmEachFunction",
+            "separateInputsKey",
+            "lambdaPlatformLogs",
+        ):
             flags[key] = get(key).lower()
             if flags[key] not in ("true", "false"):
                 raise ValueError(f"context {key} must be true or false, not {flags[key]!r}")
+        access_log_fields = get("accessLogFields")
+        if access_log_fields not in ("lean", "full"):
+            raise ValueError(f"context accessLogFields must be lean or full, not {access_log_fields!r}")
         if scope.node.try_get_context("driftSchedule") is not None:
             raise ValueError(
                 "context driftSchedule is no longer a setting: the drift check runs hourly (the function "
@@ -109,8 +136,13 @@ class DeploymentSettings:
             throttle_burst=int(get("throttleBurst")),
             architecture=architecture,
             snap_start=flags["snapStart"] == "true",
+            tracing=flags["tracing"] == "true",
             trace_background=flags["traceBackground"] == "true",
             api_detailed_metrics=flags["apiDetailedMetrics"] == "true",
+            alarm_each_function=flags["alarmEachFunction"] == "true",
+            separate_inputs_key=flags["separateInputsKey"] == "true",
+            lambda_platform_logs=flags["lambdaPlatformLogs"] == "true",
+            access_log_fields=access_log_fields,
             trainer_requirements=trainer_requirements(get("trainerRequirements"), spec_path, spec),
         )
 

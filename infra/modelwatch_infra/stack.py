@@ -43,7 +43,11 @@ class ModelWatchStack(cdk.Stack):
             catalog.DASHBOARD_NAME: dashboard_name,
             catalog.NOTICES_TOPIC: alerting.notices.topic_arn,
         }
-        inputs_key = logs_key(self, "InputsKey", "ModelWatch: log groups and queues that hold raw inputs")
+        # What holds raw inputs is encrypted with the stack's one key, or (context
+        # separateInputsKey) a key of its own.
+        inputs_key = alerting.inputs_key or logs_key(
+            self, "InputsKey", "ModelWatch: log groups and queues that hold raw inputs"
+        )
         pseudonym_key = pseudonym_secret(self, settings, inputs_key)
         environment[catalog.PSEUDONYM_SECRET] = pseudonym_key.secret_name if pseudonym_key else ""
         built = {
@@ -140,6 +144,7 @@ class ModelWatchStack(cdk.Stack):
             self,
             pseudonym_key=pseudonym_key,
             data=storage.data,
+            traced_machines=settings.trace_background,
             functions=built,
             prefixes=granted,
             backfill=pipeline.backfill,

@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secrets
 from constructs import Construct
 
-from modelwatch.catalog import layout
+from modelwatch.catalog import delivery, layout
 from modelwatch.registry import stack_outputs
 from modelwatch_infra.settings import DeploymentSettings
 
@@ -118,24 +118,17 @@ class Storage(Construct):
 
 
 def logs_key(scope: Construct, id: str, description: str) -> kms.Key:
-    """A customer-managed key CloudWatch Logs may use for this account's log groups (as AWS's
-    "Encrypt log data in CloudWatch Logs using AWS KMS" asks: the logs service principal, scoped
-    by the encryption context to this account's log groups)."""
+    """A customer-managed key of its own for this account's log groups (context separateInputsKey)."""
     key = kms.Key(scope, id, enable_key_rotation=True, description=description)
-    stack = cdk.Stack.of(scope)
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            resources=["*"],  # in a key policy, "*" is this key
-            conditions={
-                "ArnLike": {
-                    "kms:EncryptionContext:aws:logs:arn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:*"
-                }
-            },
-        )
-    )
+    allow_log_groups(key)
     return key
+
+
+def allow_log_groups(key: kms.Key) -> None:
+    """Lets CloudWatch Logs use `key` for this account's log groups (modelwatch.catalog.delivery)."""
+    stack = cdk.Stack.of(key)
+    statement = delivery.logs_key_statement(partition=stack.partition, region=stack.region, account=stack.account)
+    key.add_to_resource_policy(iam.PolicyStatement.from_json(statement))
 
 
 def pseudonym_secret(scope: Construct, settings: DeploymentSettings, key: kms.IKey) -> secrets.Secret | None:

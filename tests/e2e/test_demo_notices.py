@@ -46,7 +46,7 @@ def test_the_data_drift_incident_is_one_notice_and_its_recovery(story):
     told = {m["text"]: json.dumps(m) for m in messages}
     # What drifted, by how much, where the check's report is, what retraining did about it.
     assert "Drifted features, largest effect first" in told[opened] and "This check's report" in told[opened]
-    assert "Retraining (ModelWatch-RetrainOnDrift): Promoted" in told[recovered]
+    assert "Retraining (ModelWatch-DatasetDriftShare): Promoted" in told[recovered]
 
 
 def test_the_data_drift_incident_is_exactly_one_email_and_its_recovery(story):
@@ -63,7 +63,7 @@ def test_the_data_drift_incident_is_exactly_one_email_and_its_recovery(story):
         "Drifted features, largest effect first" in opened["body"]
         and "\nThis check's report: https://" in opened["body"]
     )
-    assert "Retraining (ModelWatch-RetrainOnDrift): Promoted" in recovered["body"]
+    assert "Retraining (ModelWatch-DatasetDriftShare): Promoted" in recovered["body"]
     assert "*" not in opened["body"] + recovered["body"]
     # alerts.md shows each email as it was received.
     alerts = (result.out / "alerts.md").read_text()

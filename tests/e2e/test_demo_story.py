@@ -91,8 +91,8 @@ def test_data_drift_alarms_retrains_on_the_new_data_and_returns_within_limits(st
     onset = _phase(events, "data_drift")["at"]
     alarm = _first(events, "alarm", onset, alarm="ModelWatch-DatasetDriftShare")
     assert onset < alarm["at"] <= onset + _allowed(alarm["alarm"])
-    retraining = _first(events, "retraining", onset, trigger="ModelWatch-RetrainOnDrift")
-    promotion = _first(events, "promotion", retraining["at"], trigger="ModelWatch-RetrainOnDrift")
+    retraining = _first(events, "retraining", onset, trigger="ModelWatch-DatasetDriftShare")
+    promotion = _first(events, "promotion", retraining["at"], trigger="ModelWatch-DatasetDriftShare")
     assert events.index(promotion) > events.index(retraining) and promotion["version"] == retraining["challenger"]
     after = [
         e for e in events if e["kind"] == "drift_check" and e["phase"] == "data_drift" and e["at"] > promotion["at"]
@@ -120,7 +120,7 @@ def test_concept_drift_is_seen_by_labels_not_by_the_estimate_and_retrains(story)
     for check in (c for c in checks if c["windows"]["1h"]["model_version"] == served_at_onset):
         hour = check["windows"]["1h"]
         assert hour["accuracy"] < 0.7 and hour["estimated_accuracy"] > 0.85
-    _first(events, "retraining", alarm["at"], trigger="ModelWatch-RetrainOnPerformance")
+    _first(events, "retraining", alarm["at"], trigger="ModelWatch-LowAccuracy")
 
 
 def test_the_pages_open_without_console_errors_and_draw_every_widget(story):

@@ -38,3 +38,21 @@ def synthesized():
 @pytest.fixture(scope="session")
 def template(synthesized):
     return synthesized[1].to_json()
+
+
+# Every switch of the lean defaults turned the other way (the behaviour before them), in one
+# template: X-Ray everywhere, every function's errors and throttles alarmed, a key of its own for
+# the inputs, Lambda's platform lines, the full access log. cdk-nag must pass it as well.
+SWITCHED = {
+    "tracing": "true",
+    "traceBackground": "true",
+    "alarmEachFunction": "true",
+    "separateInputsKey": "true",
+    "lambdaPlatformLogs": "true",
+    "accessLogFields": "full",
+}
+
+
+@pytest.fixture(scope="session")
+def switched():
+    return synthesize(SWITCHED)

@@ -10,7 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from modelwatch.catalog.functions import API_ROUTES, ZIP_FUNCTIONS
+from modelwatch.catalog.functions import ZIP_FUNCTIONS
 from modelwatch.catalog.metrics import FOLDED_OVER_FEATURES
 from modelwatch.spec import load_spec
 from tests.conftest import ROOT
@@ -84,10 +84,11 @@ def test_the_seed_rules_translate_exactly(template):
 
 
 SMOKE_ALARM = "ModelWatch-Smoke"
-RETRAINING_TRIGGERS = {"ModelWatch-RetrainOnPerformance", "ModelWatch-RetrainOnDrift", "ModelWatch-RetrainOnNewData"}
+# The demo spec's triggers no [[alerts]] rule covers (the others are the rules' own alarms).
+RETRAINING_TRIGGERS = {"ModelWatch-RetrainOnNewData"}
 
 
-def test_every_alarm_notifies_the_topic_and_functions_are_watched(template):
+def _check_alarm_actions(template: dict) -> None:
     topics = {p["DisplayName"]: k for k, p in _resources(template, "AWS::SNS::Topic").items()}
     alerts, operations = topics["ModelWatch alerts"], topics["ModelWatch alerting failures"]
     for name, alarm in _alarms(template).items():
@@ -104,15 +105,30 @@ def test_every_alarm_notifies_the_topic_and_functions_are_watched(template):
             assert alarm["AlarmActions"] == [{"Ref": alerts}, {"Ref": operations}]
             continue
         assert alarm["AlarmActions"] == [{"Ref": expected}], name
+
+
+def test_every_alarm_notifies_the_topic_and_function_failures_are_covered(template):
+    """By default no function has Errors or Throttles alarms of its own: the 5xx-rate alarm, the
+    dead-letter queues' and the failed executions' alarms cover each (modelwatch.alerts.plan)."""
+    _check_alarm_actions(template)
+    assert not [n for n in _alarms(template) if n.endswith(("-Errors", "-Throttles"))]
+
+
+def test_alarm_each_function_restores_every_functions_errors_and_throttles(switched):
+    template = switched[1].to_json()
+    _check_alarm_actions(template)
     names = set(_alarms(template))
-    for function in ("predict", "feedback", "capture", "drift", "notify", "retrain"):
+    for function in ("predict", "feedback", "capture", "drift", "notify", "retrain", "approval"):
         assert {f"ModelWatch-{function}-Errors", f"ModelWatch-{function}-Throttles"} <= names
 
 
 def test_retraining_starts_on_schedule_and_on_the_specs_trigger_alarms(template):
+    """A trigger that judges what a rule judges starts retraining from that rule's alarm; only the
+    trigger no rule covers (new labelled rows) is an alarm of its own."""
     alarms = _alarms(template)
     assert set(alarms) >= RETRAINING_TRIGGERS
-    performance = alarms["ModelWatch-RetrainOnPerformance"]
+    assert not {"ModelWatch-RetrainOnPerformance", "ModelWatch-RetrainOnDrift"} & set(alarms)
+    performance = alarms["ModelWatch-LowAccuracy"]  # [retraining] performance: accuracy below 0.80 on 1d
     assert (performance["MetricName"], performance["Statistic"], performance["ComparisonOperator"]) == (
         "Accuracy",
         "Minimum",
@@ -120,7 +136,8 @@ def test_retraining_starts_on_schedule_and_on_the_specs_trigger_alarms(template)
     )
     assert performance["Threshold"] == SPEC.retraining.performance.below
     assert {"Name": "window", "Value": SPEC.retraining_window} in performance["Dimensions"]
-    assert alarms["ModelWatch-RetrainOnDrift"]["Threshold"] == SPEC.retraining.drift.above
+    drift = alarms["ModelWatch-DatasetDriftShare"]
+    assert drift["MetricName"] == "DriftShare" and drift["Threshold"] == SPEC.retraining.drift.above
     assert alarms["ModelWatch-RetrainOnNewData"]["Threshold"] == SPEC.retraining.new_labeled_rows
     (machine_id,) = [
         k
@@ -135,7 +152,10 @@ def test_retraining_starts_on_schedule_and_on_the_specs_trigger_alarms(template)
     schedules = [r["ScheduleExpression"] for r in rules if "ScheduleExpression" in r]
     assert schedules == [SPEC.retraining.schedule]
     (on_alarm,) = [r["EventPattern"] for r in rules if "EventPattern" in r]
-    assert on_alarm["detail-type"] == ["CloudWatch Alarm State Change"] and len(on_alarm["resources"]) == 3
+    by_name = {p["AlarmName"]: k for k, p in _resources(template, "AWS::CloudWatch::Alarm").items()}
+    starters = ("ModelWatch-LowAccuracy", "ModelWatch-DatasetDriftShare", "ModelWatch-RetrainOnNewData")
+    assert on_alarm["detail-type"] == ["CloudWatch Alarm State Change"]
+    assert sorted(r["Fn::GetAtt"][0] for r in on_alarm["resources"]) == sorted(by_name[n] for n in starters)
     assert on_alarm["detail"] == {"state": {"value": ["ALARM"]}}
 
 
@@ -223,16 +243,12 @@ def test_api_is_authorized_throttled_and_logged(template):
     assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0 and stage["AccessLogSettings"]["DestinationArn"]
 
 
-def test_functions_are_arm64_python_312_traced_with_retained_logs(template):
+def test_functions_are_arm64_python_312_with_retained_logs(template):
     functions = _resources(template, "AWS::Lambda::Function")
     ours = {k: f for k, f in functions.items() if f.get("Handler", "").startswith("functions.")}
     assert len(ours) == len(ZIP_FUNCTIONS)  # every zip-packaged function of the catalogue
     for function in ours.values():
         assert function["Runtime"] == "python3.12" and function["Architectures"] == ["arm64"]
-    # X-Ray records the API path; background functions pass traces through (modelwatch.cost)
-    api = {f"functions.{f.name}.handler.handler" for f in API_ROUTES.values()}
-    modes = {f["Handler"]: f["TracingConfig"]["Mode"] for f in ours.values()}
-    assert modes == {h: "Active" if h in api else "PassThrough" for h in modes}
     assert all("RetentionInDays" in g for g in _resources(template, "AWS::Logs::LogGroup").values())
 
 
@@ -320,9 +336,10 @@ def _deployed_configuration(template: dict, logical_id: str) -> dict:
         for rule in _resources(template, "AWS::Events::Rule").values()
         for resource in rule.get("EventPattern", {}).get("resources", [])
     ]
+    starts_retraining = {"Fn::GetAtt": [logical_id, "Arn"]} in starters
     if alarm.get("AlarmActions") == [{"Ref": topic}] and alarm.get("OKActions") == [{"Ref": topic}]:
         action = "notify"
-    elif not alarm.get("AlarmActions") and {"Fn::GetAtt": [logical_id, "Arn"]} in starters:
+    elif not alarm.get("AlarmActions") and starts_retraining:
         action = "retrain"
     else:
         action = "unknown"
@@ -355,6 +372,7 @@ def _deployed_configuration(template: dict, logical_id: str) -> dict:
         "treat_missing_data": alarm.get("TreatMissingData", "missing"),  # CloudWatch's default
         "evaluate_low_sample_count_percentile": alarm.get("EvaluateLowSampleCountPercentile"),
         "action": action,
+        "starts_retraining": starts_retraining,
     }
 
 
@@ -382,6 +400,7 @@ def _local_configuration(alarm) -> dict:
         "treat_missing_data": rule.treat_missing_data,
         "evaluate_low_sample_count_percentile": rule.evaluate_low_sample_count_percentile,
         "action": alarm.action,
+        "starts_retraining": alarm.starts_retraining,
     }
 
 
@@ -401,6 +420,7 @@ def test_the_local_runtime_evaluates_exactly_the_deployed_spec_alarms(template):
     local = AlarmEvaluator(SPEC, MetricStore())
     assert {f"ModelWatch-{a.name}" for a in local.planned} == set(deployed)
     assert any(a.math for a in local.planned) and any(a.action == "retrain" for a in local.planned)
+    assert any(a.action == "notify" and a.starts_retraining for a in local.planned)
     for alarm in local.planned:
         name = f"ModelWatch-{alarm.name}"
         assert _deployed_configuration(template, deployed[name]) == _local_configuration(alarm), name

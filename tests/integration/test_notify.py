@@ -170,7 +170,7 @@ RETRAINING_NOTICES = [
         "modelwatch_retraining": {
             "outcome": "promoted",
             "run_id": "run-1",
-            "trigger": "ModelWatch-RetrainOnDrift",
+            "trigger": "ModelWatch-DatasetDriftShare",
             "decision": {
                 "promote": True,
                 "metric": "accuracy",
@@ -208,7 +208,7 @@ def test_retraining_notices_become_block_kit_messages(slack):
     promoted, skipped, failed = receiver.received
     assert promoted["blocks"][0]["text"]["text"] == "Retraining: promoted"
     text = json.dumps(promoted)
-    assert "Promoted retrained-run-1" in text and "ModelWatch-RetrainOnDrift" in text
+    assert "Promoted retrained-run-1" in text and "ModelWatch-DatasetDriftShare" in text
     assert "challenger 0.7400, champion 0.6100 on 2,400 rows" in text
     assert "412 labelled rows in the lookback window, 1,000 needed" in skipped["text"]
     assert failed["text"].startswith(":red_circle: Retraining failed") and "ran out of memory" in failed["text"]

@@ -94,7 +94,7 @@ def series_lines(spec: MonitoringSpec, store: MetricStore, series: Series) -> li
             every = [point for points in grouped.values() for point in points]
             return [(series.label, _aggregate(every, series))] if every else []
         return [(f"{by} {value}", _aggregate(sorted(points), series)) for value, points in sorted(grouped.items())]
-    return []  # "logs": Logs Insights over REPORT lines, which only Lambda writes
+    return []  # "logs": a Logs Insights query over log lines, which the local runtime does not keep
 
 
 class Canvas:
@@ -246,7 +246,7 @@ def render(
                 body, drawn = _bands(widget, alarm_spans(history, alarm_names, start, end), start, end, markers)
             elif not widget.drawn_locally:
                 body, drawn = (
-                    '<p class="aws-only">Logs Insights over Lambda\'s REPORT lines: in CloudWatch only.</p>',
+                    '<p class="aws-only">A Logs Insights query over the function\'s log lines: in CloudWatch only.</p>',
                     0,
                 )
             else:

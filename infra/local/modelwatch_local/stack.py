@@ -20,7 +20,9 @@ from modelwatch.catalog import delivery, layout
 from modelwatch.catalog import functions as catalog
 from modelwatch.catalog.metrics import (
     API_CLIENT_ERRORS,
+    API_GATEWAY_NAMESPACE,
     API_ID_DIMENSION,
+    API_LATENCY,
     API_REQUESTS,
     API_SERVER_ERRORS,
     LAMBDA_DEAD_LETTER_ERRORS,
@@ -189,17 +191,18 @@ class LocalStack:
         self.retraining = self._retraining_machine()
 
     def _set_up_alerting(self, region: str) -> None:
-        """The alerts topic and the notices topic (KMS-encrypted with one key, with the stack's
-        topic policies and key policy, from modelwatch.catalog.delivery), a queue subscribed to
-        the alerts topic that holds what it published, one subscribed to the notices topic
+        """The alerts topic and the notices topic (KMS-encrypted with the stack's one key, with the
+        stack's topic policies and key policy, from modelwatch.catalog.delivery), a queue subscribed
+        to the alerts topic that holds what it published, one subscribed to the notices topic
         standing in for the email subscriptions (SNS emails the subject and the message), and
-        each asynchronous function's dead-letter queue (encrypted with the inputs key where its
+        each asynchronous function's dead-letter queue (encrypted with the same key where its
         events carry inputs, as deployed). Every delivery among them is judged by LocalAccess."""
         sns, sqs, kms = (self.platform.client(s) for s in ("sns", "sqs", "kms"))
         root = delivery.account_key_statement(partition="aws", account=ACCOUNT)
+        logs = delivery.logs_key_statement(partition="aws", region=region, account=ACCOUNT)
         topic_key = kms.create_key(
-            Description="modelwatch alerts topic",
-            Policy=json.dumps({"Statement": [root, delivery.alarm_key_statement()]}),
+            Description="modelwatch: the alerting topics, and the queues that hold raw inputs",
+            Policy=json.dumps({"Statement": [root, delivery.alarm_key_statement(), logs]}),
         )["KeyMetadata"]["Arn"]
         self.alerts_topic = sns.create_topic(Name="modelwatch-alerts")["TopicArn"]
         self.set_topic_policy(
@@ -225,12 +228,11 @@ class LocalStack:
             region, self.environment, self.alerts_topic, topic_key, self.notices_topic
         )
         alarm_actions.install()  # alarms moto holds execute their SNS actions, judged by the same policies
-        inputs_key = kms.create_key(Description="modelwatch inputs", Policy=json.dumps({"Statement": [root]}))
         self.dead_letter_queues: dict[str, str] = {}
         for name, definition in catalog.FUNCTIONS.items():
             if not definition.asynchronous:
                 continue
-            key = inputs_key["KeyMetadata"]["Arn"] if definition.handles_inputs else None
+            key = topic_key if definition.handles_inputs else None
             attributes = {"KmsMasterKeyId": key} if key else {}
             # Named per stack: stacks in one process share moto's backend, and each has its own key.
             queue_name = f"modelwatch-{name}-dead-letters-{id(self)}"
@@ -332,8 +334,9 @@ class LocalStack:
 
     def evaluate_alarms(self) -> AlarmRound:
         """CloudWatch evaluating every alarm now: a change to ALARM or OK of a notifying alarm is
-        published on the alerts topic; a retraining trigger's change to ALARM starts the
-        retraining state machine, as the stack's EventBridge rule does."""
+        published on the alerts topic; a change to ALARM of an alarm that is a retraining trigger
+        (a trigger's own, or a rule's that judges the same) starts the retraining state machine,
+        as the stack's EventBridge rule does."""
         changes = self.alarms.evaluate(self.clock())
         executions = []
         refused: list[Refusal] = []
@@ -351,7 +354,7 @@ class LocalStack:
                     continue
                 message = change.sns_message(self.platform.spec.metrics.namespace)
                 self.publish_alert(f"{change.new}: {change.alarm_name}", json.dumps(message))
-            if change.alarm.action == "retrain" and change.new == "ALARM":
+            if change.alarm.starts_retraining and change.new == "ALARM":
                 executions.append(self.run_retraining(change.alarm_name))
         return AlarmRound(changes, executions, refused)
 
@@ -367,9 +370,10 @@ class LocalStack:
         """An HTTP call through API Gateway to `function`; its capture lines go to S3 like in AWS."""
         raw = body if isinstance(body, bytes) else (b"" if body is None else json.dumps(body).encode())
         event = http_event(method, path, {"content-type": "application/json", **(headers or {})}, raw)
+        started = time.perf_counter()
         invocation = self.invoke(function, event)
         status, response_headers, data = response_parts(invocation.result)
-        self.record_api_request(status)
+        self.record_api_request(status, (time.perf_counter() - started) * 1000)
         if deliver_capture:
             self.deliver_capture(function, invocation.stdout)
         try:
@@ -379,9 +383,10 @@ class LocalStack:
             parsed = data.decode(errors="replace")
         return ApiResult(status, response_headers, parsed, invocation.stdout)
 
-    def record_api_request(self, status: int) -> None:
+    def record_api_request(self, status: int, latency_ms: float) -> None:
         """API Gateway's own metrics of one request: Count 1, and 4xx and 5xx 1 or 0 (it reports
-        zeros too), under the API's id. The Api5xxRate alarm's metric math reads these, as deployed."""
+        zeros too), and its Latency, under the API's id. The Api5xxRate alarm's metric math reads
+        the counts, as deployed; the dashboard's latency panel the Latency."""
         dimensions = {API_ID_DIMENSION: LOCAL_API_ID}
         counts = (
             (API_REQUESTS, 1.0),
@@ -390,6 +395,7 @@ class LocalStack:
         )
         for counted, value in counts:
             self.metrics.put(counted.namespace, counted.name, dimensions, value, self.clock())
+        self.metrics.put(API_GATEWAY_NAMESPACE, API_LATENCY, dimensions, latency_ms, self.clock())
 
     def deliver_capture(self, function: str, lines: list[str]) -> None:
         """What the function's log group subscription filter ({ $.modelwatch_capture = 1 }) puts

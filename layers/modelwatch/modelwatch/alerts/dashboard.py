@@ -9,10 +9,16 @@ A series' `source` says where its datapoints come from:
   summed per period and labelled by that value (CloudWatch: a SEARCH expression);
 - "total": all of "each" added into one series (predictions per minute);
 - "lambda": one of Lambda's own metrics of a function (Errors, Throttles, Duration);
-- "api": one of API Gateway's own metrics of the HTTP API (Count, 4xx, 5xx);
-- "logs": a Logs Insights query over a function's REPORT lines (CloudWatch only: there are no
-  REPORT lines locally).
-Alarm states and retraining runs are widgets of their own kinds ("alarms", "retraining")."""
+- "api": one of API Gateway's own metrics of the HTTP API (Count, 4xx, 5xx, Latency);
+- "logs": a field of a function's log lines, aggregated by a Logs Insights query (CloudWatch
+  only: the local runtime keeps metrics, not log lines).
+Alarm states and retraining runs are widgets of their own kinds ("alarms", "retraining").
+
+Free sources come first: a panel reads a custom metric only where no AWS metric or log line shows
+the same, since each series a widget reads is sent and billed (modelwatch.alerts.consumed). So the
+latency panel sets API Gateway's own Latency beside the handler's PredictionLatency (which its
+alarm judges), and the feature values are read from the capture lines, which hold every value
+already, rather than sent as one metric per numeric feature."""
 
 from __future__ import annotations
 
@@ -35,8 +41,10 @@ PERFORMANCE_PANEL = {
     "multiclass": (MAIN_METRIC["multiclass"], "f1_macro"),
     "regression": (MAIN_METRIC["regression"], "rmse"),
 }
-# The Logs Insights query of the memory panel (Lambda writes a REPORT line per invocation).
-MEMORY_QUERY = ('filter @type = "REPORT"', "stats max(@maxMemoryUsed / 1000 / 1000) as max_mb by bin(5m)")
+# Where a capture line holds a feature's value, as Logs Insights flattens the line's JSON: the
+# first record of the line (a single-record request's only one). tests/unit/test_dashboard_queries.py
+# checks the path against a line the capture code writes.
+CAPTURED_FEATURE = "records.0.features.{}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,19 @@ class Widget:
         """Whether the local runtime has its data: everything but Logs Insights queries."""
         return self.kind != "logs"
 
+    def logs_query(self) -> tuple[str, ...]:
+        """A "logs" widget's Logs Insights query: each series' statistic of its field, per period."""
+        period = self.series[0].period_seconds
+        stats = ", ".join(f"{_logs_statistic(s)} as `{s.label}`" for s in self.series)
+        return (f"stats {stats} by bin({period // 60}m)",)
+
+
+def _logs_statistic(series: Series) -> str:
+    field = f"`{series.name}`"
+    if series.statistic.startswith("p"):
+        return f"pct({field}, {series.statistic[1:]})"
+    return {"Maximum": f"max({field})", "Minimum": f"min({field})", "Average": f"avg({field})"}[series.statistic]
+
 
 def _series(
     metric: Metric, statistic: str, period: int = MINUTE, label: str | None = None, **dimensions: str
@@ -82,13 +103,10 @@ def _thresholds(spec: MonitoringSpec, metric: Metric) -> tuple[Threshold, ...]:
     return tuple(Threshold(f"alarm: {rule.name}", rule.threshold) for rule in spec.alerts if rule.metric == metric.name)
 
 
-def _feature_value(spec: MonitoringSpec, feature: str) -> Series:
-    """A numeric feature's value over time: its median where the spec bounds it at 0 or above,
-    its mean otherwise (CloudWatch has no percentile of a period with a negative value)."""
-    minimum = getattr(spec.features[feature], "min", None)
-    if minimum is not None and minimum >= 0:
-        return Series("metric", catalog.FEATURE_VALUE.name_for(feature), "p50", MINUTE, f"{feature} (median)")
-    return Series("metric", catalog.FEATURE_VALUE.name_for(feature), "Average", MINUTE, f"{feature} (mean)")
+def _feature_value(feature: str) -> Series:
+    """A numeric feature's median over five minutes, from the prediction function's capture lines
+    (Logs Insights takes a percentile of negative values too)."""
+    return Series("logs", CAPTURED_FEATURE.format(feature), "p50", FIVE_MINUTES, feature, function=PREDICT.name)
 
 
 def dashboard_window(spec: MonitoringSpec) -> str:
@@ -168,8 +186,8 @@ def dashboard_rows(spec: MonitoringSpec) -> list[list[Widget]]:
                 "p95 latency (ms)",
                 "graph",
                 (
-                    _series(catalog.PREDICTION_LATENCY, "p95", label="request p95"),
-                    _series(catalog.MODEL_LATENCY, "p95", label="model p95"),
+                    _series(catalog.PREDICTION_LATENCY, "p95", label="handler p95"),
+                    Series("api", catalog.API_LATENCY, "p95", MINUTE, "API p95"),
                 ),
                 thresholds=_thresholds(spec, catalog.PREDICTION_LATENCY),
             ),
@@ -235,7 +253,11 @@ def dashboard_rows(spec: MonitoringSpec) -> list[list[Widget]]:
             Widget(
                 "Memory used by the prediction function (MB)",
                 "logs",
-                (Series("logs", "max_mb", "Maximum", FIVE_MINUTES, "max MB", function=PREDICT.name),),
+                (
+                    Series(
+                        "logs", catalog.PEAK_MEMORY_PROPERTY, "Maximum", FIVE_MINUTES, "max MB", function=PREDICT.name
+                    ),
+                ),
             ),
             Widget(
                 "Capture failures",
@@ -252,11 +274,17 @@ def dashboard_rows(spec: MonitoringSpec) -> list[list[Widget]]:
                 "graph",
                 tuple(_series(m, "Maximum", HOUR, window=window) for m in catalog.QUALITY_RATES.values()),
             ),
-            Widget(
-                "Feature values (median, or mean where a value may be negative)",
-                "graph",
-                tuple(_feature_value(spec, f) for f in spec.plain_numeric_features),
-                width=16,
+            *(
+                [
+                    Widget(
+                        "Feature values (median of captured requests' first record)",
+                        "logs",
+                        tuple(_feature_value(f) for f in spec.plain_numeric_features),
+                        width=16,
+                    )
+                ]
+                if spec.plain_numeric_features
+                else []
             ),
         ],
         [

@@ -10,21 +10,32 @@ check sends beside the per-feature series. One drift check then raises one alarm
 features moved, and its notice names them from the check's drift.json (modelwatch.alerts.incident).
 
 Each alarm belongs to an incident (`incident`): the alarms on one window of the drift check (and
-the retraining triggers on it) are one incident, "drift-<window>"; any other alarm is its own."""
+the retraining triggers on it) are one incident, "drift-<window>"; any other alarm is its own.
+
+One alarm per concern. A retraining trigger that judges exactly what an [[alerts]] rule already
+judges (the same series, statistic, comparison, threshold, period and evaluation) is not a second
+alarm: that rule's alarm starts retraining too (`retrains_on`; the stack's EventBridge rule and
+the local runtime start the state machine on its change to ALARM). Only a trigger no rule covers
+is an alarm of its own (action "retrain"), which starts retraining and tells nobody, since the
+run's notice does. Likewise a function's errors and throttles are alarmed on their own only where
+no other alarm already covers what they cost (`function_alarms`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from modelwatch.catalog.functions import DRIFT_CHECK_PERIOD_SECONDS
+from modelwatch.catalog.functions import DRIFT_CHECK_PERIOD_SECONDS, FUNCTIONS, FunctionDefinition
 from modelwatch.catalog.metrics import (
+    API_5XX_RATE,
     CAPTURES_MISSING,
     CATALOGUE,
     DELIVERY_FAILED,
     DRIFT_TRIGGERS,
     FEATURE_VALUE,
     FOLDED_OVER_FEATURES,
+    LAMBDA_ERRORS,
+    LAMBDA_THROTTLES,
     MODEL_LOAD_FAILED,
     NEW_LABELED_ROWS,
     PERFORMANCE,
@@ -32,6 +43,8 @@ from modelwatch.catalog.metrics import (
 )
 from modelwatch.spec.models import AlertRule, Comparison, MonitoringSpec
 
+# "notify": tells the alerts topic (and starts retraining when it `retrains_on` a trigger);
+# "retrain": a trigger no [[alerts]] rule covers, which only starts retraining.
 Action = Literal["notify", "retrain"]
 
 
@@ -45,6 +58,12 @@ class PlannedAlarm:
     # The per-feature metric the spec's rule named, when this one alarm judges its highest value
     # over the features instead (FOLDED_OVER_FEATURES); `rule.metric` is then the folded metric.
     folded_from: str | None = None
+    # The [retraining] triggers this alarm's judgement is: its change to ALARM starts retraining.
+    retrains_on: tuple[AlertRule, ...] = ()
+
+    @property
+    def starts_retraining(self) -> bool:
+        return bool(self.retrains_on)
 
     @property
     def math(self) -> MetricMath | None:
@@ -187,17 +206,77 @@ def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
     ]
 
 
+def _alarms_of(spec: MonitoringSpec, rule: AlertRule, action: Action) -> list[PlannedAlarm]:
+    """The alarms one rule makes: one on the folded metric, or one per feature, KPI or method."""
+    retrains_on = (rule,) if action == "retrain" else ()
+    folded = _folded(rule)
+    if folded is not None:
+        dimensions = _dimensions(spec, folded, {})
+        return [PlannedAlarm(rule.name, folded, dimensions, action, folded_from=rule.metric, retrains_on=retrains_on)]
+    return [
+        PlannedAlarm(
+            f"{rule.name}{''.join(f'-{v}' for v in extra.values())}",
+            rule,
+            _dimensions(spec, rule, extra),
+            action,
+            retrains_on=retrains_on,
+        )
+        for extra in _dimension_values(spec, rule)
+    ]
+
+
+def _judgement(alarm: PlannedAlarm) -> tuple[object, ...]:
+    """Everything that decides when an alarm goes to ALARM: two alarms with the same judgement
+    change state together, so one of them is enough."""
+    rule = alarm.rule
+    return (
+        rule.metric,
+        tuple(sorted(alarm.dimensions.items())),
+        rule.statistic,
+        rule.comparison,
+        rule.threshold,
+        rule.period_seconds,
+        rule.evaluation_periods,
+        rule.datapoints_to_alarm,
+        rule.treat_missing_data,
+        rule.evaluate_low_sample_count_percentile,
+    )
+
+
 def planned_alarms(spec: MonitoringSpec) -> list[PlannedAlarm]:
-    planned = []
-    rule_sets = (("notify", [*spec.alerts, *platform_rules(spec)]), ("retrain", retraining_rules(spec)))
-    for action, rules in rule_sets:
-        for rule in rules:
-            folded = _folded(rule)
-            if folded is not None:
-                dimensions = _dimensions(spec, folded, {})
-                planned.append(PlannedAlarm(rule.name, folded, dimensions, action, folded_from=rule.metric))
-                continue
-            for extra in _dimension_values(spec, rule):
-                suffix = "".join(f"-{v}" for v in extra.values())
-                planned.append(PlannedAlarm(f"{rule.name}{suffix}", rule, _dimensions(spec, rule, extra), action))
+    """The [[alerts]] rules' and the platform's alarms, then the retraining triggers: a trigger
+    whose judgement a notifying alarm already makes is folded into that alarm (`retrains_on`)."""
+    planned = [alarm for rule in [*spec.alerts, *platform_rules(spec)] for alarm in _alarms_of(spec, rule, "notify")]
+    for rule in retraining_rules(spec):
+        for trigger in _alarms_of(spec, rule, "retrain"):
+            covering = next((i for i, a in enumerate(planned) if _judgement(a) == _judgement(trigger)), None)
+            if covering is None:
+                planned.append(trigger)
+            else:
+                alarm = planned[covering]
+                planned[covering] = replace(alarm, retrains_on=(*alarm.retrains_on, rule))
     return planned
+
+
+def failures_covered(spec: MonitoringSpec, definition: FunctionDefinition) -> bool:
+    """Whether another alarm already tells of a function's errors and throttles, so that alarms on
+    its own Errors and Throttles would only repeat it:
+    - on the request path, a failed or throttled invocation is a 5xx answer (API Gateway answers a
+      Lambda throttle with a 500), which the plan's alarm on Api5xxRate judges, when the spec has one;
+    - an asynchronous function's failed or throttled event is retried, then kept in its dead-letter
+      queue, which alarms while anything waits in it (and DeadLetterErrors alarms when it cannot);
+    - a state machine's function fails the execution, which alarms on ExecutionsFailed (and the
+      retraining run's own notice says why)."""
+    if definition.on_request_path:
+        return any(alarm.rule.metric == API_5XX_RATE.name for alarm in planned_alarms(spec))
+    return definition.asynchronous or definition.invocation == "state-machine"
+
+
+def function_alarms(spec: MonitoringSpec, each_function: bool = False) -> dict[str, tuple[str, ...]]:
+    """Function name -> the Lambda metrics (Errors, Throttles) alarmed on it: on every function
+    with context alarmEachFunction, else only where `failures_covered` finds no other alarm."""
+    return {
+        name: (LAMBDA_ERRORS, LAMBDA_THROTTLES)
+        for name, definition in sorted(FUNCTIONS.items())
+        if each_function or not failures_covered(spec, definition)
+    }

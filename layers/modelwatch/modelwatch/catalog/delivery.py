@@ -1,6 +1,7 @@
-"""Who may deliver to the alerting path's topics, and use their key, declared once: the CDK stack
-writes these statements into the topics' policies and the topic key's policy, and the local
-runtime attaches the same statements to its topics and evaluates them on every publish.
+"""Who may deliver to the alerting path's topics, and use the stack's key, declared once: the CDK
+stack writes these statements into the topics' policies and the key's policy, and the local
+runtime attaches the same statements to its topics and key and evaluates them on every publish
+and dead-letter send.
 
 The notices topic carries what the notifier rendered (one notice per incident state) to the email
 subscriptions; the alerts topic carries the alarms' and retraining's raw messages to the notifier
@@ -24,6 +25,9 @@ RETRAINING_START_DEAD_LETTERS = "retraining-start"
 DRIFT_SCHEDULE_DEAD_LETTERS = "drift-schedule"
 # What CloudWatch needs of a KMS-encrypted topic's key to publish to it.
 ALARM_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
+# What CloudWatch Logs needs of the key of a log group it encrypts ("Encrypt log data in
+# CloudWatch Logs using AWS Key Management Service").
+LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
 
 
 def alarm_arns(partition: str, region: str, account: str, stack_name: str) -> str:
@@ -77,6 +81,21 @@ def alarm_key_statement() -> dict[str, Any]:
         "Principal": {"Service": ALARM_PUBLISHER},
         "Action": list(ALARM_KEY_ACTIONS),
         "Resource": "*",
+    }
+
+
+def logs_key_statement(*, partition: str, region: str, account: str) -> dict[str, Any]:
+    """The key policy's statement that lets CloudWatch Logs use the key for this account's log
+    groups (the inputs' log groups), as AWS's page writes it: the region's logs service principal,
+    limited by the encryption context to log groups of this account. The stack's one key holds it
+    beside the alarms' statement (context separateInputsKey: a key of its own)."""
+    return {
+        "Sid": "LogsEncryptThisAccountsLogGroups",
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+        "Action": list(LOGS_KEY_ACTIONS),
+        "Resource": "*",  # in a key policy, "*" is this key
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account}:*"}},
     }
 
 

@@ -112,12 +112,19 @@ class FunctionDefinition:
         return self.invocation in ("delivery-stream", "schedule", "sns")
 
     @property
-    def traced_by_default(self) -> bool:
-        """X-Ray records its invocations by default: on the API path, where a trace explains a
-        caller's wait. Background functions pass traces through only (context traceBackground
-        turns them on): under the default sampling rule they record about one trace per
-        invocation at low traffic, billed per trace."""
+    def on_request_path(self) -> bool:
+        """Answers a caller's request (the HTTP API): context `tracing` turns X-Ray on for these,
+        `traceBackground` for the others (modelwatch_infra.functions)."""
         return self.invocation == "api"
+
+    @property
+    def traced_by_default(self) -> bool:
+        """Whether X-Ray records its invocations by default: none does. Every function only passes
+        traces through unless context `tracing` (the request path) or `traceBackground` (the
+        rest) turns it on: under the default sampling rule X-Ray records about one trace per
+        invocation at low traffic, billed per trace, and Lambda's own sampling of active tracing
+        cannot be lowered. Duration, errors and latency percentiles come from free metrics."""
+        return False
 
     def areas(self) -> list[Area]:
         """Every area it reads or writes, once each."""

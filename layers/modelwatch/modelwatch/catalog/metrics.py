@@ -197,6 +197,9 @@ API_ID_DIMENSION = "ApiId"
 API_REQUESTS = MathInput("requests", API_GATEWAY_NAMESPACE, "Count", "Sum", (API_ID_DIMENSION,))
 API_SERVER_ERRORS = MathInput("errors", API_GATEWAY_NAMESPACE, "5xx", "Sum", (API_ID_DIMENSION,))
 API_CLIENT_ERRORS = MathInput("client_errors", API_GATEWAY_NAMESPACE, "4xx", "Sum", (API_ID_DIMENSION,))
+# API Gateway's own latency of each request, as the caller waits for it (integration, cold start
+# and the gateway included): free, and what the dashboard's latency panel shows beside the handler's.
+API_LATENCY = "Latency"
 # Lambda's own metrics of a function (namespace AWS/Lambda, dimension FunctionName).
 LAMBDA_NAMESPACE = "AWS/Lambda"
 LAMBDA_FUNCTION_DIMENSION = "FunctionName"
@@ -431,6 +434,12 @@ DRIFT_TRIGGERS = {"drift_share": DRIFT_SHARE, "max_drift_score": MAX_DRIFT_SCORE
 # One incident, one alarm (modelwatch.alerts.plan); its notice names the features (from drift.json).
 FOLDED_OVER_FEATURES = {DRIFT_SCORE.name: MAX_DRIFT_SCORE}
 
+
+# A plain property (no metric, nothing billed) of the prediction function's EMF document: the peak
+# resident memory of its process so far, in MB, as Lambda's REPORT line states it per invocation
+# ("Max Memory Used", the environment's peak). The dashboard's memory panel reads it with Logs
+# Insights, since the REPORT lines are not logged by default (modelwatch_infra.functions).
+PEAK_MEMORY_PROPERTY = "max_memory_mb"
 
 # CloudWatch's limits (EMF and PutMetricData), which the spec is checked against at load.
 EMF_MAX_METRICS_PER_DOCUMENT = 100

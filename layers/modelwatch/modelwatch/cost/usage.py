@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from modelwatch.alerts.consumed import sends_drift_series
-from modelwatch.alerts.plan import planned_alarms
+from modelwatch.alerts.plan import function_alarms, planned_alarms
 from modelwatch.catalog import delivery
 from modelwatch.catalog import functions as fcat
 from modelwatch.catalog import metrics as mcat
@@ -513,24 +513,25 @@ def metric_series(
 
 # --- alarms -----------------------------------------------------------------------------------
 def alarms_from_plan(spec: MonitoringSpec) -> tuple[int, int]:
-    """(alarms, alarm metrics) the stack creates: the plan's, each function's errors and
-    throttles, each dead-letter queue, each capture subscription and the delivery path's own
-    failures (modelwatch_infra.alerting).
-    Metric math is billed per metric it reads."""
+    """(alarms, alarm metrics) the stack creates with its default context: the plan's (a retraining
+    trigger that judges what a rule judges is that rule's alarm), the functions' errors and
+    throttles where no other alarm covers them (`function_alarms`), each dead-letter queue, the
+    capture path's delivery failures and the delivery path's own failures
+    (modelwatch_infra.alerting). Metric math is billed per metric it reads."""
     plan = planned_alarms(spec)
     planned_metrics = sum(len(p.math.inputs) if p.math is not None else 1 for p in plan)
-    per_function = 2 * len(fcat.FUNCTIONS)
+    per_function = sum(len(kinds) for kinds in function_alarms(spec).values())
     # One per asynchronously invoked function, plus the delivering service's own: the schedule
     # target's (EventBridge) and the topic subscription's (SNS).
     dead_letters = sum(int(f.asynchronous) + int(f.invocation in ("schedule", "sns")) for f in fcat.FUNCTIONS.values())
-    # Delivery errors and throttling of each capture subscription (one per API function's logs).
-    subscriptions = 2 * len(fcat.API_ROUTES)
+    # The capture path's first hop: one alarm, on one metric, of the delivery stream's failures.
+    capture_path = 1
     # The delivery path's own failures (modelwatch.catalog.delivery): each asynchronous function's
     # DeadLetterErrors, each state machine's failed executions, the retraining starts' dead letters.
     delivery_path = sum(int(f.asynchronous) for f in fcat.FUNCTIONS.values()) + len(delivery.STATE_MACHINES) + 1
     delivery_path += 1  # the smoke alarm `modelwatch smoke` sets (its metric is never sent)
-    alarms = len(plan) + per_function + dead_letters + subscriptions + delivery_path
-    return alarms, planned_metrics + per_function + dead_letters + subscriptions + delivery_path
+    alarms = len(plan) + per_function + dead_letters + capture_path + delivery_path
+    return alarms, planned_metrics + per_function + dead_letters + capture_path + delivery_path
 
 
 def alarms_from_template(template: Mapping[str, Any]) -> tuple[int, int]:

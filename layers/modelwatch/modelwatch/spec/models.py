@@ -507,6 +507,10 @@ class MetricsSettings(_Strict):
     # "all": every drift metric of every window; "consumed": only the (metric, window) series an
     # alarm, a retraining trigger or the dashboard reads (modelwatch.alerts.consumed).
     drift_series: Literal["all", "consumed"] = "consumed"
+    # The same for every other catalogued metric the functions send: "consumed" sends only those an
+    # alarm, a retraining trigger, a dashboard widget or a function's read-back reads; the others
+    # stay plain properties of the function's EMF document (searchable in Logs Insights, no metric).
+    series: Literal["all", "consumed"] = "consumed"
 
 
 class ModelSection(_Strict):
