@@ -65,6 +65,14 @@ def test_each_role_grants_what_the_catalogue_grants(template, function):
         notices_topic_arn=_topic(resolved, "AlertingNotices"),
     )
     catalogue = [permissions.role_policy(FUNCTIONS[function], resources)]
+    # And what Lambda needs to dead-letter a failed event (the local runtime's role_policies too):
+    # the queue, and its key when encrypted, which is the topics' key unless separateInputsKey.
+    dead_letters = properties.get("DeadLetterConfig", {}).get("TargetArn")
+    if dead_letters is not None:
+        queue = dead_letters["Fn::GetAtt"][0]
+        key = resolved.props(queue).get("KmsMasterKeyId")
+        queue_arn, key_arn = resolved.arn(queue), (str(resolved.resolve(key)) if key else None)
+        catalogue.append({"Statement": permissions.dead_letter_statements(queue_arn, key_arn)})
     principal = Principal.role(resolved.arn(role))
     differences = []
     for action, resource, context in _requests(data, models, resolved):

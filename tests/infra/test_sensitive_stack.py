@@ -44,7 +44,8 @@ def test_the_pseudonym_key_exists_only_for_a_hashing_spec_and_only_its_users_rea
     _, hashing, _ = synthesize({"spec": str(spec)})  # with cdk-nag: raises on an unacknowledged finding
     hashing = hashing.to_json()
     (secret,) = [k for k, r in hashing["Resources"].items() if r["Type"] == "AWS::SecretsManager::Secret"]
-    assert hashing["Resources"][secret]["Properties"]["KmsKeyId"]["Fn::GetAtt"][0].startswith("InputsKey")
+    key = hashing["Resources"][secret]["Properties"]["KmsKeyId"]["Fn::GetAtt"][0]
+    assert "raw inputs" in hashing["Resources"][key]["Properties"]["Description"]  # the inputs' key
     users = {n for n, f in catalog.FUNCTIONS.items() if catalog.PSEUDONYM_SECRET in f.environment}
     assert users == {"predict", "drift"} and _readers(hashing, secret) == users
     named = [

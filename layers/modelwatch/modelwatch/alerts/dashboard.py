@@ -277,7 +277,7 @@ def dashboard_rows(spec: MonitoringSpec) -> list[list[Widget]]:
             *(
                 [
                     Widget(
-                        "Feature values (median of captured requests' first record)",
+                        "Feature values (median, first record of each captured request)",
                         "logs",
                         tuple(_feature_value(f) for f in spec.plain_numeric_features),
                         width=16,

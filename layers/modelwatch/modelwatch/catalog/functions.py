@@ -119,12 +119,12 @@ class FunctionDefinition:
 
     @property
     def traced_by_default(self) -> bool:
-        """Whether X-Ray records its invocations by default: none does. Every function only passes
-        traces through unless context `tracing` (the request path) or `traceBackground` (the
-        rest) turns it on: under the default sampling rule X-Ray records about one trace per
-        invocation at low traffic, billed per trace, and Lambda's own sampling of active tracing
-        cannot be lowered. Duration, errors and latency percentiles come from free metrics."""
-        return False
+        """The functions context `tracing` covers (the request path's), as modelwatch.cost reads
+        them: no function is traced by default any more. Every function only passes traces through
+        unless `tracing` (these) or `traceBackground` (the rest) turns X-Ray on: under the default
+        sampling rule X-Ray records about one trace per invocation at low traffic, billed per
+        trace, and Lambda's own sampling of active tracing cannot be lowered."""
+        return self.on_request_path
 
     def areas(self) -> list[Area]:
         """Every area it reads or writes, once each."""
