@@ -92,13 +92,15 @@ def test_the_stack_says_where_the_notifiers_dead_letters_are(template):
     assert len(queues) == 2
 
 
-def test_the_capture_subscriptions_delivery_errors_and_throttles_alarm(template):
-    alarms = [
-        a
-        for a in _resources(template, "AWS::CloudWatch::Alarm").values()
-        if a.get("Namespace") == "AWS/Logs" and a.get("MetricName") in ("DeliveryErrors", "DeliveryThrottling")
-    ]
-    filters = _resources(template, "AWS::Logs::SubscriptionFilter")
-    assert filters and len(alarms) == 2 * len(filters)
-    named = {f["FilterName"] for f in filters.values()}
-    assert {d["Value"] for a in alarms for d in a["Dimensions"] if d["Name"] == "FilterName"} == named
+def test_the_capture_paths_first_hop_is_one_alarm_on_the_delivery_stream(template):
+    """The subscription filters put every capture line on one delivery stream: one alarm on its
+    oldest undelivered record's age covers that hop (modelwatch.cost counts it as one alarm, one
+    metric); what the stream could not process is the plan's DeliveryFailed alarm."""
+    alarms = _resources(template, "AWS::CloudWatch::Alarm").values()
+    (stream,) = _resources(template, "AWS::KinesisFirehose::DeliveryStream").values()
+    (freshness,) = [a for a in alarms if a.get("Namespace") == "AWS/Firehose"]
+    assert freshness["MetricName"] == "DeliveryToS3.DataFreshness" and "Metrics" not in freshness
+    assert freshness["Dimensions"] == [{"Name": "DeliveryStreamName", "Value": stream["DeliveryStreamName"]}]
+    assert freshness["AlarmActions"]
+    assert not [a for a in alarms if a.get("Namespace") == "AWS/Logs"]  # no alarm per subscription filter
+    assert _resources(template, "AWS::Logs::SubscriptionFilter")
