@@ -10,7 +10,7 @@ Idempotent: every key filed from a delivered object comes from that object's key
 notification or a retried invocation rewrites the same objects. A failure is retried (botocore,
 then Lambda's asynchronous retries, then its dead-letter queue, which `modelwatch
 redrive-captures` hands back): never dropped silently. An object under deliveries-errors/ (log
-batches the stream could not process) is counted as DeliveryFailed (alarmed) and left for
+batches the stream could not process) is counted as CaptureFailed (alarmed) and left for
 `modelwatch redrive-captures`. A capture object that cannot be profiled is copied to
 quarantine/poison/ and counted.
 """
@@ -108,14 +108,14 @@ def _store_delivery(key: str, data: DataBucket, job: ProfileJob) -> dict[str, in
 
 def _count_delivery_failure(key: str, data: DataBucket) -> dict[str, int]:
     """An object the delivery stream wrote under its errors prefix: its batches wait there for
-    redrive-captures; say so, and count them for the DeliveryFailed alarm."""
+    redrive-captures; say so, and count them for the CaptureFailed alarm."""
     recovered = recovered_lines(data.read(key))
     batches = max(1, len(recovered.lines) + len(recovered.unreadable))
     logger.error(
         "the delivery stream could not process log batches; run modelwatch redrive-captures",
         extra={"key": key, "lines": len(recovered.lines), "unreadable": recovered.unreadable},
     )
-    add_metric(metrics, catalog.DELIVERY_FAILED, batches)
+    add_metric(metrics, catalog.CAPTURE_FAILED, batches)
     return {"objects": 0, "records": 0, "profiled": 0, "delivery_failed": batches}
 
 

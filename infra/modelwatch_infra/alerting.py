@@ -258,7 +258,7 @@ class Alerting(Construct):
         """The capture path's first hop: a delivery stream that cannot write to S3 retries for up to
         24 hours, then drops what it holds. Its oldest undelivered record's age (DataFreshness)
         passing a buffer interval plus a quarter hour means writes are failing; what it could not
-        process is alarmed apart (DeliveryFailed, from the alarm plan)."""
+        process is alarmed apart (CaptureFailed, from the alarm plan)."""
         five_minutes = cdk.Duration.minutes(5)
         metric = cw.Metric(
             namespace="AWS/Firehose",

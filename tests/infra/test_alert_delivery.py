@@ -95,7 +95,7 @@ def test_the_stack_says_where_the_notifiers_dead_letters_are(template):
 def test_the_capture_paths_first_hop_is_one_alarm_on_the_delivery_stream(template):
     """The subscription filters put every capture line on one delivery stream: one alarm on its
     oldest undelivered record's age covers that hop (modelwatch.cost counts it as one alarm, one
-    metric); what the stream could not process is the plan's DeliveryFailed alarm."""
+    metric); what the stream could not process is the plan's CaptureFailed alarm."""
     alarms = _resources(template, "AWS::CloudWatch::Alarm").values()
     (stream,) = _resources(template, "AWS::KinesisFirehose::DeliveryStream").values()
     (freshness,) = [a for a in alarms if a.get("Namespace") == "AWS/Firehose"]

@@ -80,8 +80,8 @@ def test_a_batch_the_stream_cannot_process_is_alarmed_and_redriven_once():
         stack.delivery_stream.put_batch(b"not gzip")
         stack._notify_capture(errors_key)  # S3's notification of the errors object
         stack.clock.advance(60)
-        changes = {c.alarm_name: c.new for c in stack.evaluate_alarms().changes}
-        assert changes.get("ModelWatch-DeliveryFailed") == "ALARM"
+        changes = {c.alarm.rule.metric: c.new for c in stack.evaluate_alarms().changes}
+        assert changes.get("CaptureFailed") == "ALARM"  # the one alarm on captures that could not be stored
         assert _captured(stack) == Counter()
         first = stack.redrive_captures()
         assert first.error_objects == 1 and first.lines == len(lines)

@@ -179,3 +179,18 @@ def test_s3_requests_by_kind_agree(measured):
                 expected[kind],
                 value,
             )
+
+
+def test_wall_time_per_invocation_is_printed_beside_the_footprint(measured, capsys):
+    """Durations depend on the machine: printed for whoever updates footprint.toml, not asserted
+    beyond being measured at all."""
+    from modelwatch.cost.usage import load_footprint
+
+    usage, *_ = measured
+    footprint = load_footprint()["duration_ms"]["per_invocation"]
+    with capsys.disabled():
+        for function, count in sorted(usage.invocations.items()):
+            measured_ms = 1000 * usage.seconds[function] / count
+            noted = footprint.get(function)
+            print(f"\n{function}: {measured_ms:.1f} ms an invocation here (cold starts included), footprint {noted}")
+    assert all(usage.seconds[f] > 0 for f in usage.invocations)

@@ -12,7 +12,7 @@ from modelwatch.spec import load_spec
 from tests.conftest import ROOT
 
 NON_NEGATIVE = {catalog.CONFIDENCE.name, catalog.PREDICTION_LATENCY.name, catalog.MODEL_LATENCY.name,
-                catalog.LAMBDA_DURATION}  # fmt: skip
+                catalog.LAMBDA_DURATION, catalog.API_LATENCY}  # fmt: skip
 
 
 def _spec(task: str, minimum: float | None):

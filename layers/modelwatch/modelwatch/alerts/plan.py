@@ -28,9 +28,9 @@ from typing import Literal
 from modelwatch.catalog.functions import DRIFT_CHECK_PERIOD_SECONDS, FUNCTIONS, FunctionDefinition
 from modelwatch.catalog.metrics import (
     API_5XX_RATE,
+    CAPTURE_FAILED,
     CAPTURES_MISSING,
     CATALOGUE,
-    DELIVERY_FAILED,
     DRIFT_TRIGGERS,
     FEATURE_VALUE,
     FOLDED_OVER_FEATURES,
@@ -162,7 +162,8 @@ def retraining_rules(spec: MonitoringSpec) -> list[AlertRule]:
 def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
     """Alarms every deployment has, whatever its spec: a model version that fails to load (missing
     or tampered artifact) while the fleet keeps serving the last good one; captures lost on the
-    way to S3 (capture accounting); log batches the capture delivery stream could not process."""
+    way to S3 (capture accounting); records the capture path could not store or process (unless the
+    spec alarms on CaptureFailed itself)."""
     return [
         AlertRule(
             name=MODEL_LOAD_FAILED.name,
@@ -178,8 +179,8 @@ def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
             "version is still served",
         ),
         AlertRule(
-            name=DELIVERY_FAILED.name,
-            metric=DELIVERY_FAILED.name,
+            name=CAPTURE_FAILED.name,
+            metric=CAPTURE_FAILED.name,
             statistic="Sum",
             comparison="GreaterThanThreshold",
             threshold=0,
@@ -187,8 +188,8 @@ def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
             evaluation_periods=1,
             treat_missing_data="notBreaching",
             severity="critical",
-            description="The capture delivery stream could not process log batches; they wait under "
-            "deliveries-errors/ until `modelwatch redrive-captures` delivers them again",
+            description="Captured records could not be stored, or the capture delivery stream could not process "
+            "log batches (they wait under deliveries-errors/); `modelwatch redrive-captures` delivers them again",
         ),
         AlertRule(
             name=CAPTURES_MISSING.name,
@@ -246,7 +247,10 @@ def _judgement(alarm: PlannedAlarm) -> tuple[object, ...]:
 def planned_alarms(spec: MonitoringSpec) -> list[PlannedAlarm]:
     """The [[alerts]] rules' and the platform's alarms, then the retraining triggers: a trigger
     whose judgement a notifying alarm already makes is folded into that alarm (`retrains_on`)."""
-    planned = [alarm for rule in [*spec.alerts, *platform_rules(spec)] for alarm in _alarms_of(spec, rule, "notify")]
+    # A platform alarm the spec already makes (a rule of its own on the same metric) is not made twice.
+    alarmed = {rule.metric for rule in spec.alerts}
+    platform = [rule for rule in platform_rules(spec) if rule.metric not in alarmed]
+    planned = [alarm for rule in [*spec.alerts, *platform] for alarm in _alarms_of(spec, rule, "notify")]
     for rule in retraining_rules(spec):
         for trigger in _alarms_of(spec, rule, "retrain"):
             covering = next((i for i, a in enumerate(planned) if _judgement(a) == _judgement(trigger)), None)

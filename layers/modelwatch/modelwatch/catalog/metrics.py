@@ -228,13 +228,11 @@ API_5XX_RATE = _metric(
 # --- capture and profiles --------------------------------------------------------------------
 CAPTURED_RECORDS = _metric("CapturedRecords", "Count", "capture", "records written to capture/ or quarantine/")
 CAPTURE_FAILED = _metric(
-    "CaptureFailed", "Count", "capture", "records that could not be captured", only_when_nonzero=True
-)
-DELIVERY_FAILED = _metric(
-    "DeliveryFailed",
+    "CaptureFailed",
     "Count",
     "capture",
-    "log batches the delivery stream could not process (kept under deliveries-errors/ for redrive-captures)",
+    "records that could not be captured, and log batches the delivery stream could not process (kept under "
+    "deliveries-errors/ for redrive-captures)",
     only_when_nonzero=True,
 )
 CAPTURES_MISSING = _metric(
@@ -344,7 +342,6 @@ CATALOGUE: dict[str, Metric] = {
         API_5XX_RATE,
         CAPTURED_RECORDS,
         CAPTURE_FAILED,
-        DELIVERY_FAILED,
         CAPTURES_MISSING,
         PROFILED_OBJECTS,
         PROFILE_FAILED,

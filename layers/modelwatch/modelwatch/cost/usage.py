@@ -32,7 +32,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from modelwatch.alerts.consumed import sends_drift_series
+from modelwatch.alerts.consumed import sends_drift_series, sends_metric
 from modelwatch.alerts.plan import function_alarms, planned_alarms
 from modelwatch.catalog import delivery
 from modelwatch.catalog import functions as fcat
@@ -66,7 +66,7 @@ MIB = 1024 * 1024
 # The stack's customer-managed KMS keys when no template is given: the alerts topics' key and the
 # inputs' key (log groups and queues holding raw inputs); tests/infra/test_cost_template.py holds
 # it to the synthesized template. (Issue 14's "one key" merges them: set this to 1 with it.)
-CUSTOMER_MANAGED_KEYS = 2
+CUSTOMER_MANAGED_KEYS = 1
 # Lambda deactivates a SnapStart version after this many days without an invocation, and bills
 # its cached snapshot only while it is active (README, "SnapStart and idle APIs").
 SNAPSTART_INACTIVE_AFTER_DAYS = 14
@@ -490,6 +490,8 @@ def metric_series(
         if metric.only_when_nonzero:  # failures and input problems: none on clean traffic
             series[metric.name] = 0.0
             continue
+        if not metric.is_drift_metric and not sends_metric(spec, metric):
+            continue  # a property of its document only: nothing reads it as a metric ([metrics] series)
         per_value = _series_per_value(spec, metric, traffic)
         if metric.is_drift_metric:
             shares = [
@@ -583,6 +585,14 @@ def _keys(traffic: Traffic, template: Mapping[str, Any] | None, prices: Mapping[
     return count, rotating, rotations
 
 
+def billed_milliseconds(measured_ms: float, memory_mb: int, durations: Mapping[str, Any]) -> float:
+    """What Lambda bills for an invocation measured at `measured_ms` on one full core here: the
+    work stretched to the function's share of a vCPU (memory / full_vcpu_at_mb, at most one), the
+    runtime's own share added, rounded up to Lambda's 1 ms."""
+    stretch = max(1.0, durations["full_vcpu_at_mb"] / memory_mb)
+    return float(math.ceil(measured_ms * stretch + durations["runtime_overhead_ms"]))
+
+
 def monthly_usage(
     spec: MonitoringSpec,
     traffic: Traffic,
@@ -609,6 +619,7 @@ def monthly_usage(
         if definition is fcat.CAPTURE_FUNCTION:  # a whole buffer an invocation: its records' work
             further = max(0.0, stream.records_per_object - 1)
             milliseconds += footprint["capture_object"]["work_ms_per_record"] * further
+        milliseconds = billed_milliseconds(milliseconds, definition.memory_mb, durations)
         usage.gb_seconds[name] = count * milliseconds / 1000 * definition.memory_mb / 1024
         logged = _per_function(logs["per_invocation"], name, logs["default_per_invocation"])
         if definition is fcat.PREDICT:
