@@ -13,7 +13,7 @@ from modelwatch.spec.models import MonitoringSpec
 
 MILLION, HUNDRED_MILLION = 1_000_000.0, 100_000_000.0
 VOLUMES = (0.0, MILLION, HUNDRED_MILLION)
-# Issue 14's acceptance targets, as the issue states them.
+# Issue 23's acceptance targets, as the issue states them.
 IDLE_TARGET = 8.00  # USD a month without traffic
 PER_MILLION_TARGETS = {MILLION: 12.00, HUNDRED_MILLION: 2.50}  # USD per 1M predictions at that volume
 S3_REQUEST_SHARE_TARGET = 0.05  # of the total at 100M
@@ -40,8 +40,8 @@ def _capture(**update: object) -> Change:
     )
 
 
-def _every_drift_series(spec: MonitoringSpec, traffic: Traffic) -> tuple[MonitoringSpec, Traffic]:
-    return spec.model_copy(update={"metrics": spec.metrics.model_copy(update={"drift_series": "all"})}), traffic
+def _metrics(**update: object) -> Change:
+    return lambda spec, traffic: (spec.model_copy(update={"metrics": spec.metrics.model_copy(update=update)}), traffic)
 
 
 CUTS = (
@@ -51,24 +51,34 @@ CUTS = (
         "on",
         _traffic(lambda t: replace(t, dashboard=False)),
     ),
-    Cut('`[metrics] drift_series = "all"`', '`"consumed"`', _every_drift_series),
+    Cut(
+        "`-c tracing=true`: X-Ray on the API functions (`--trace-api`)",
+        "off",
+        _traffic(lambda t: replace(t, trace_api=True)),
+    ),
     Cut("`-c traceBackground=true`", "off", _traffic(lambda t: replace(t, trace_background=True))),
+    Cut(
+        "`-c lambdaPlatformLogs=true`: Lambda's START/END/REPORT lines (`--platform-log-lines`)",
+        "off",
+        _traffic(lambda t: replace(t, platform_log_lines=True)),
+    ),
+    Cut("`-c accessLogFields=full`", "`lean`", _traffic(lambda t: replace(t, access_log_fields="full"))),
+    Cut(
+        "`-c separateInputsKey=true`: a second key for the inputs",
+        "one key",
+        _traffic(lambda t: replace(t, kms_keys=2)),
+    ),
+    Cut(
+        "`-c alarmEachFunction=true`: Errors and Throttles alarms on every function",
+        "where no other alarm covers them",
+        _traffic(lambda t: replace(t, alarm_each_function=True)),
+    ),
+    Cut('`[metrics] series = "all"`: every metric sent, read or not', '`"consumed"`', _metrics(series="all")),
+    Cut('`[metrics] drift_series = "all"`', '`"consumed"`', _metrics(drift_series="all")),
     Cut("`-c apiDetailedMetrics=true`", "off", _traffic(lambda t: replace(t, api_detailed_metrics=True))),
     Cut("`[capture] sample_rate = 0.25`", "1.0", _capture(sample_rate=0.25)),
     Cut("`[capture] buffer_seconds = 900`", "300", _capture(buffer_seconds=900)),
     Cut("`[capture] buffer_seconds = 60`", "300", _capture(buffer_seconds=60)),
-    # Issue 14's switches on the lean branch; the cost model's stand-ins until they are merged.
-    Cut(
-        "X-Ray on the API functions (issue 14: opt-in; `--trace-api`)",
-        "off",
-        _traffic(lambda t: replace(t, trace_api=True)),
-    ),
-    Cut(
-        "Lambda's START/END/REPORT lines (issue 14: off; `--platform-log-lines`)",
-        "off",
-        _traffic(lambda t: replace(t, platform_log_lines=True)),
-    ),
-    Cut("one KMS key instead of two (issue 14)", "two", _traffic(lambda t: replace(t, kms_keys=1))),
 )
 
 
@@ -131,7 +141,7 @@ def readme_tables(spec: MonitoringSpec) -> str:
             lines.append(f"| {name} | " + " | ".join(_money(v) for v in values) + " |")
     lines.append("| **total** | " + " | ".join(f"**{_money(base[v].total_per_month)}**" for v in VOLUMES) + " |")
 
-    lines += ["", "| issue 14's target | defaults | every option off |", "|---|---|---|"]
+    lines += ["", "| issue 23's target | defaults | every option off |", "|---|---|---|"]
     lines.append(_target_row(f"idle at most {_money(IDLE_TARGET)} a month", base[0.0], floor[0.0], IDLE_TARGET))
     for volume, target in PER_MILLION_TARGETS.items():
         label = f"at most {_money(target)} per 1M at {volume:,.0f} a month"

@@ -144,6 +144,8 @@ class Traffic:
     # by default; until that switch reaches the stack this field is it.
     platform_log_lines: bool = False
     api_detailed_metrics: bool = False  # per-route API metrics, billed as custom metrics
+    access_log_fields: Literal["lean", "full"] = "lean"  # context accessLogFields
+    alarm_each_function: bool = False  # context alarmEachFunction: Errors and Throttles on every function
     # Customer-managed keys when no template is given; None: the stack's (CUSTOMER_MANAGED_KEYS).
     kms_keys: int | None = None
     # Years since the keys were created; None: from the third year on (each key's first two
@@ -514,7 +516,7 @@ def metric_series(
 
 
 # --- alarms -----------------------------------------------------------------------------------
-def alarms_from_plan(spec: MonitoringSpec) -> tuple[int, int]:
+def alarms_from_plan(spec: MonitoringSpec, each_function: bool = False) -> tuple[int, int]:
     """(alarms, alarm metrics) the stack creates with its default context: the plan's (a retraining
     trigger that judges what a rule judges is that rule's alarm), the functions' errors and
     throttles where no other alarm covers them (`function_alarms`), each dead-letter queue, the
@@ -522,11 +524,11 @@ def alarms_from_plan(spec: MonitoringSpec) -> tuple[int, int]:
     (modelwatch_infra.alerting). Metric math is billed per metric it reads."""
     plan = planned_alarms(spec)
     planned_metrics = sum(len(p.math.inputs) if p.math is not None else 1 for p in plan)
-    per_function = sum(len(kinds) for kinds in function_alarms(spec).values())
+    per_function = sum(len(kinds) for kinds in function_alarms(spec, each_function).values())
     # One per asynchronously invoked function, plus the delivering service's own: the schedule
     # target's (EventBridge) and the topic subscription's (SNS).
     dead_letters = sum(int(f.asynchronous) + int(f.invocation in ("schedule", "sns")) for f in fcat.FUNCTIONS.values())
-    # The capture path's first hop: one alarm, on one metric, of the delivery stream's failures.
+    # The capture path's first hop: one alarm, on one metric, of the delivery stream's freshness.
     capture_path = 1
     # The delivery path's own failures (modelwatch.catalog.delivery): each asynchronous function's
     # DeadLetterErrors, each state machine's failed executions, the retraining starts' dead letters.
@@ -650,7 +652,10 @@ def monthly_usage(
             usage.xray_traces += _traces(count, prices["xray"])
     api_requests = sum(invocations[f.name] for f in fcat.API_ROUTES.values())
     usage.api_requests = api_requests
-    usage.log_bytes["api-access-log"] = api_requests * logs["api_access_log_per_request"]
+    access_log = logs[
+        "api_access_log_full_per_request" if traffic.access_log_fields == "full" else "api_access_log_per_request"
+    ]
+    usage.log_bytes["api-access-log"] = api_requests * access_log
     if traffic.api_detailed_metrics:
         # Per route: Count, 4xx, 5xx, Latency, IntegrationLatency, DataProcessed (API Gateway's
         # list), billed for the hours API Gateway sends them: those with requests.
@@ -658,7 +663,9 @@ def monthly_usage(
     _s3(spec, traffic, footprint, usage, stream)
     _stored(spec, traffic, footprint, usage, stream)
     usage.metric_series = metric_series(spec, traffic, footprint, invocations)
-    usage.alarms, usage.alarm_metrics = alarms_from_template(template) if template else alarms_from_plan(spec)
+    usage.alarms, usage.alarm_metrics = (
+        alarms_from_template(template) if template else alarms_from_plan(spec, traffic.alarm_each_function)
+    )
     usage.dashboards = 1 if traffic.dashboard else 0
     usage.kms_keys, usage.kms_rotating_keys, usage.kms_rotations_billed = _keys(traffic, template, prices)
     runs = retraining_runs(spec, footprint)
