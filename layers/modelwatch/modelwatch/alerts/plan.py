@@ -39,6 +39,7 @@ from modelwatch.catalog.metrics import (
     MODEL_LOAD_FAILED,
     NEW_LABELED_ROWS,
     PERFORMANCE,
+    Metric,
     MetricMath,
 )
 from modelwatch.spec.models import AlertRule, Comparison, MonitoringSpec
@@ -159,50 +160,48 @@ def retraining_rules(spec: MonitoringSpec) -> list[AlertRule]:
     ]
 
 
+def _any_at_all(metric: Metric, statistic: str, period_seconds: int, description: str) -> AlertRule:
+    """A critical alarm on any nonzero value of a failure count (none is normal: missing is fine)."""
+    return AlertRule(
+        name=metric.name,
+        metric=metric.name,
+        statistic=statistic,
+        comparison="GreaterThanThreshold",
+        threshold=0,
+        period_seconds=period_seconds,
+        evaluation_periods=1,
+        treat_missing_data="notBreaching",
+        severity="critical",
+        description=description,
+    )
+
+
 def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
     """Alarms every deployment has, whatever its spec: a model version that fails to load (missing
     or tampered artifact) while the fleet keeps serving the last good one; captures lost on the
     way to S3 (capture accounting); records the capture path could not store or process (unless the
     spec alarms on CaptureFailed itself)."""
     return [
-        AlertRule(
-            name=MODEL_LOAD_FAILED.name,
-            metric=MODEL_LOAD_FAILED.name,
-            statistic="Sum",
-            comparison="GreaterThanThreshold",
-            threshold=0,
-            period_seconds=60,
-            evaluation_periods=1,
-            treat_missing_data="notBreaching",
-            severity="critical",
-            description="A model version failed to load (missing, or its hash does not match); the last good "
-            "version is still served",
+        _any_at_all(
+            MODEL_LOAD_FAILED,
+            "Sum",
+            60,
+            "A model version failed to load (missing, or its hash does not match); the last good version is "
+            "still served",
         ),
-        AlertRule(
-            name=CAPTURE_FAILED.name,
-            metric=CAPTURE_FAILED.name,
-            statistic="Sum",
-            comparison="GreaterThanThreshold",
-            threshold=0,
-            period_seconds=300,
-            evaluation_periods=1,
-            treat_missing_data="notBreaching",
-            severity="critical",
-            description="Captured records could not be stored, or the capture delivery stream could not process "
-            "log batches (they wait under deliveries-errors/); `modelwatch redrive-captures` delivers them again",
+        _any_at_all(
+            CAPTURE_FAILED,
+            "Sum",
+            300,
+            "Captured records could not be stored, or the capture delivery stream could not process log batches "
+            "(they wait under deliveries-errors/); `modelwatch redrive-captures` delivers them again",
         ),
-        AlertRule(
-            name=CAPTURES_MISSING.name,
-            metric=CAPTURES_MISSING.name,
-            statistic="Maximum",
-            comparison="GreaterThanThreshold",
-            threshold=0,
-            period_seconds=DRIFT_CHECK_PERIOD_SECONDS,
-            evaluation_periods=1,
-            treat_missing_data="notBreaching",
-            severity="critical",
-            description="Predictions were logged for capture but are not in capture/ after every delivery retry "
-            "(the drift run's reconciliation of the hour that settled): monitoring data was lost",
+        _any_at_all(
+            CAPTURES_MISSING,
+            "Maximum",
+            DRIFT_CHECK_PERIOD_SECONDS,
+            "Predictions were logged for capture but are not in capture/ after every delivery retry (the drift "
+            "run's reconciliation of the hour that settled): monitoring data was lost",
         ),
     ]
 
