@@ -24,9 +24,11 @@ records in capture objects, after the redrive), dead-lettered (records only in o
 notification was dead-lettered, before it), redriven (records the redrive filed), lost (sent, not
 captured), duplicated (extra copies in capture objects). The judged line is `sent N, captured N,
 dead-lettered N, redriven N, lost N, duplicated N`; the exit code is 1 when anything is lost or
-duplicated (or captured that was never sent). Which keys fail is decided from each key and the
-seed; which records a failing object holds depends on how the concurrent requests interleave,
-so dead-lettered and redriven vary a little from run to run while captured = sent does not.
+duplicated (or captured that was never sent). Same seed, same figures: the clients finish in any
+order, but each log stream passes its requests' lines on in the plan's order and the streams take
+turns, the clock starts at a fixed time and moves with the lines, and each fault is drawn from
+the key it hits and the seed, so the objects, the failing keys and every count but the wall-clock
+refusals while throttled are the same run after run.
 
     python -m benchmarks.soak [--records 20000] [--clients 16] [--seed 7]
 """
@@ -47,6 +49,7 @@ import warnings
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TextIO
 from urllib.parse import unquote_plus
@@ -55,6 +58,7 @@ from modelwatch.catalog.functions import PREDICT
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_GROUP = "/aws/lambda/modelwatch-predict"
+SOAK_START = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 SIMULATED_HOURS = 7  # the run's records spread over this many hours: batches straddle hours
 # Consecutive refusals of a failing key: botocore makes 5 attempts per call and Lambda 3 calls per
 # notification, so a run past 15 outlasts them all and the notification is dead-lettered.
@@ -69,7 +73,7 @@ class SoakPlan:
     max_batch: int = 100
     failing_write_share: float = 0.1
     renotified_share: float = 0.1
-    max_lines_per_delivery: int = 20
+    max_lines_per_delivery: int = 5  # Logs batches of 1-5 lines: the stream sees many, the buffer bounds the objects
     throttle_from_share: float = 1 / 3  # the stream and the capture function refuse once this share is sent ...
     throttled_seconds: float = 3.0  # ... for this long (about a tenth of the run)
 
@@ -94,39 +98,81 @@ def _share(seed: int, text: str) -> float:
     return int(hashlib.sha256(f"{seed}/{text}".encode()).hexdigest()[:12], 16) / 16**12
 
 
+def _request_key(records: list[dict[str, Any]]) -> str:
+    """A request told apart by its first record's features (what its capture line repeats)."""
+    return json.dumps(records[0], sort_keys=True, default=str)
+
+
 class LogGroup:
     """The predict function's log group: each invocation's capture lines on the stream of the
-    execution environment that ran it, with ids consecutive per stream, as CloudWatch Logs keeps them."""
+    execution environment that ran it, with ids consecutive per stream, as CloudWatch Logs keeps them.
 
-    def __init__(self, streams: int) -> None:
+    Request i of the plan runs in environment i mod streams, in the plan's order there: the 16
+    clients send concurrently and finish in any order, but each stream passes its lines on in its
+    requests' order, so the batches, the stream's objects and the keys the faults are drawn from
+    are the same run after run."""
+
+    def __init__(self, streams: int, seed: int, most: int) -> None:
         self._streams = [f"2026/11/28/[$LATEST]{n:032x}" for n in range(streams)]
         self._lines: dict[str, list[str]] = {s: [] for s in self._streams}
         self._next_id = dict.fromkeys(self._streams, 1)
-        self._turn = 0
+        # Each stream's batch sizes drawn from its own generator, in its own order, and a batch
+        # passed on only once its stream holds that many lines (or the traffic is over): the
+        # batches follow the order the lines were logged in, not when the subscription looked.
+        self._sizes = {s: random.Random(f"{seed}/{s}") for s in self._streams}
+        self._next_size = {s: self._sizes[s].randint(1, most) for s in self._streams}
+        self._most = most
+        self._turn = 0  # whose batch goes next
+        self._waiting: dict[int, list[str]] = {}  # request index -> its lines, until its turn
+        self._next_request = dict.fromkeys(self._streams, 0)  # per stream: its next request's turn
         self._lock = threading.Lock()
 
-    def put(self, lines: list[str]) -> None:
+    def put(self, request: int, lines: list[str]) -> None:
         with self._lock:
-            stream = self._streams[self._turn % len(self._streams)]
-            self._turn += 1
-            self._lines[stream].extend(lines)
+            self._waiting[request] = lines
+            self._release(final=False)
 
-    def take(self, rng: random.Random, most: int) -> list[tuple[str, int, list[str]]]:
-        """What the subscription filter passes on now: (stream, first event id, lines) batches."""
+    def _release(self, final: bool) -> None:
+        """Each stream's requests in the plan's order (at the end, whatever is left, in order)."""
+        count = len(self._streams)
+        for position, stream in enumerate(self._streams):
+            while True:
+                request = self._next_request[stream] * count + position
+                if request not in self._waiting:
+                    later = [i for i in self._waiting if i % count == position and i > request]
+                    if not (final and later):  # a request that never logged: skip it at the end
+                        break
+                    request = min(later)
+                    self._next_request[stream] = request // count
+                self._lines[stream].extend(self._waiting.pop(request))
+                self._next_request[stream] += 1
+
+    def take(self, final: bool) -> list[tuple[str, int, list[str]]]:
+        """What the subscription filter passes on now: (stream, first event id, lines) batches,
+        one stream after the other in turn, stopping at the first stream whose next batch is not
+        complete yet (`final`: the traffic is over, a stream's last lines go as they are)."""
         batches = []
         with self._lock:
-            for stream, lines in self._lines.items():
-                while lines:
-                    size = rng.randint(1, most)
-                    batch, self._lines[stream] = lines[:size], lines[size:]
-                    lines = self._lines[stream]
-                    batches.append((stream, self._next_id[stream], batch))
-                    self._next_id[stream] += len(batch)
+            if final:
+                self._release(final=True)
+            while any(self._lines.values()):
+                stream = self._streams[self._turn % len(self._streams)]
+                lines = self._lines[stream]
+                size = self._next_size[stream]
+                if len(lines) < size and not final:
+                    break  # this stream's next batch is not complete: the others wait their turn
+                self._turn += 1
+                if not lines:
+                    continue
+                batch, self._lines[stream] = lines[:size], lines[size:]
+                batches.append((stream, self._next_id[stream], batch))
+                self._next_id[stream] += len(batch)
+                self._next_size[stream] = self._sizes[stream].randint(1, self._most)
         return batches
 
     def empty(self) -> bool:
         with self._lock:
-            return not any(self._lines.values())
+            return not any(self._lines.values()) and not self._waiting
 
 
 class Throttle:
@@ -155,7 +201,8 @@ class Throttle:
         return self._from + self.seconds
 
 
-def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, plan: SoakPlan):
+def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, plan: SoakPlan, request_index: dict[str, int]):
+    from modelwatch_local.clock import MovableClock
     from modelwatch_local.stack import LocalStack
 
     class SoakStack(LocalStack):
@@ -172,7 +219,10 @@ def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, plan: SoakPlan)
         def deliver_capture(self, function: str, lines: list[str]) -> None:
             from modelwatch.serving.capture import MARKER
 
-            log_group.put([line for line in lines if MARKER in line])
+            captured = [line for line in lines if MARKER in line]
+            if captured:
+                records = json.loads(captured[0])["records"]
+                log_group.put(request_index[_request_key([records[0]["features"]])], captured)
 
         def _notify_capture(self, key: str) -> None:
             if self.capture_throttle.active():  # Lambda keeps the event in its asynchronous queue
@@ -214,7 +264,9 @@ def _make_stack(spec: Path, log_group: LogGroup, counts: Counts, plan: SoakPlan)
                     counts.dead_lettered_notifications += 1
             return outcome
 
-    return SoakStack(spec)
+    # A fixed start: the stream's object names (and the keys filed from them, which decide the
+    # faults) carry the clock's time, so the same traffic in the same order gives the same keys.
+    return SoakStack(spec, clock=MovableClock(SOAK_START))
 
 
 class FailingWrites:
@@ -253,14 +305,13 @@ class Subscription:
     def __init__(self, stack: Any, log_group: LogGroup, plan: SoakPlan, counts: Counts, seconds_per_line: float):
         self.stack, self.log_group, self.plan, self.counts = stack, log_group, plan, counts
         self.seconds_per_line = seconds_per_line  # simulated time each line's arrival moves the clock
-        self.rng = random.Random(plan.seed + 1)
         self.pending: deque[bytes] = deque()
 
     def run(self, api_done: threading.Event) -> None:
         from modelwatch_local.subscription import subscription_batch
 
         while True:
-            for stream, first_id, lines in self.log_group.take(self.rng, self.plan.max_lines_per_delivery):
+            for stream, first_id, lines in self.log_group.take(final=api_done.is_set()):
                 self.pending.append(subscription_batch(LOG_GROUP, stream, lines, first_id, self.stack.clock()))
             if not self.pending:
                 if api_done.is_set() and self.log_group.empty():
@@ -420,8 +471,10 @@ def run(plan: SoakPlan, out: TextIO) -> int:
         f"function twice of {plan.renotified_share:.0%} of objects; the stream and the capture function "
         "throttled for a while"
     )
-    counts, ledger, log_group, lock = Counts(), Ledger(), LogGroup(plan.clients), threading.Lock()
-    stack = _make_stack(ROOT / "monitoring.toml", log_group, counts, plan)
+    counts, ledger, lock = Counts(), Ledger(), threading.Lock()
+    log_group = LogGroup(plan.clients, plan.seed + 1, plan.max_lines_per_delivery)
+    request_index = {_request_key(records): index for index, records in enumerate(list(batches.queue))}
+    stack = _make_stack(ROOT / "monitoring.toml", log_group, counts, plan, request_index)
     try:
         say("publishing the demo model ...")
         stack.publish_demo_model("soak-1")
