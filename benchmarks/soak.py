@@ -28,7 +28,7 @@ duplicated (or captured that was never sent). Same seed, same figures: the clien
 order, but each log stream passes its requests' lines on in the plan's order and the streams take
 turns, the clock starts at a fixed time and moves with the lines, and each fault is drawn from
 the key it hits and the seed, so the objects, the failing keys and every count but the wall-clock
-refusals while throttled are the same run after run.
+ones (what was refused or held while throttled) are the same run after run.
 
     python -m benchmarks.soak [--records 20000] [--clients 16] [--seed 7]
 """
