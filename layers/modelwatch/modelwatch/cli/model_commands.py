@@ -24,9 +24,11 @@ the same format 'modelwatch train' writes.
 
 MODEL is one of: an .onnx file (used as is; its inputs must be the spec's features, one
 [rows, 1] tensor each); a scikit-learn estimator or pipeline saved with joblib or pickle
-(.joblib, .pkl, .pickle); an XGBoost or LightGBM model (scikit-learn wrapper in a pickle, or
-the native .json/.ubj or .txt file). DATA is a labelled reference set (CSV or Parquet with
-the features and the target): it becomes the baseline profile and the validation metrics.
+(.joblib, .pkl, .pickle): a pipeline that starts with a ColumnTransformer takes the features
+by name, a bare estimator the numeric features in the order it was fitted with; an XGBoost or
+LightGBM model (scikit-learn wrapper in a pickle, or the native .json/.ubj or .txt file).
+DATA is a labelled reference set (CSV or Parquet with the features and the target): it becomes
+the baseline profile and the validation metrics.
 
 Before writing anything, the original and the ONNX graph are run on DATA; a difference above
 1e-4 (probabilities; relative for a regression) is refused, naming the row and the cause.

@@ -81,10 +81,14 @@ def model_frame(spec: MonitoringSpec, columns: Mapping[str, np.ndarray]):
 
 
 def original_inputs(source: SourceModel, spec: MonitoringSpec, frame) -> Any:
-    """The data as the original model was fitted on it: the named frame, or a float64 matrix."""
+    """The data as the original model was fitted on it: the named frame, or a float64 matrix
+    (named when a scikit-learn estimator recorded the names: it checks them)."""
     if takes_frame(source, spec):
         return frame[source.feature_names]
-    return frame[matrix_order(spec, source)].to_numpy(np.float64)
+    order = matrix_order(spec, source)
+    if source.library == "sklearn" and source.feature_names is not None:
+        return frame[order].astype(np.float64)
+    return frame[order].to_numpy(np.float64)
 
 
 def check_graph_inputs(onnx_bytes: bytes, spec: MonitoringSpec, where: Path) -> None:

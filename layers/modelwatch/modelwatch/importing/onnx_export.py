@@ -43,10 +43,25 @@ def matrix_order(spec: MonitoringSpec, source: SourceModel) -> list[str]:
 
 
 def takes_frame(source: SourceModel, spec: MonitoringSpec) -> bool:
-    """A scikit-learn model fitted on a named frame whose columns are exactly the spec's features
-    (a ColumnTransformer picks them by name); anything else takes a numeric matrix."""
+    """A scikit-learn model that picks its columns by name (a ColumnTransformer, alone or first in
+    a pipeline), fitted on exactly the spec's features; anything else, a bare estimator fitted on
+    a frame included, takes a numeric matrix in the order it was fitted with."""
     names = source.feature_names
-    return source.library == "sklearn" and names is not None and set(names) == set(spec.features)
+    return (
+        source.library == "sklearn"
+        and names is not None
+        and set(names) == set(spec.features)
+        and _selects_columns(source.model)
+    )
+
+
+def _selects_columns(model: Any) -> bool:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
+    while isinstance(model, Pipeline):
+        model = model.steps[0][1]
+    return isinstance(model, ColumnTransformer)
 
 
 def to_serving_onnx(source: SourceModel, spec: MonitoringSpec) -> bytes:
@@ -54,18 +69,23 @@ def to_serving_onnx(source: SourceModel, spec: MonitoringSpec) -> bytes:
     return model.SerializeToString()
 
 
-def _not_convertible(source: SourceModel, error: Exception) -> UserInputError:
+def _not_convertible(source: SourceModel, error: BaseException) -> UserInputError:
+    """The refusal, quoting the innermost exception: the converters wrap the real cause (a missing
+    converter, a bad attribute) in messages that dump whole attribute arrays."""
+    while (inner := error.__cause__ or error.__context__) is not None:
+        error = inner
     message = " ".join(str(error).split())[:300]
     return UserInputError(
-        f"{source.path}: cannot convert {source.description} to ONNX ({type(error).__name__}: {message}); "
-        "replace the unsupported step with one skl2onnx/onnxmltools converts, or convert it yourself "
-        "and import the .onnx file"
+        f"{source.path}: cannot convert {source.description} to ONNX: {type(error).__name__}: {message} "
+        "(convert it yourself and import the .onnx file)"
     )
 
 
 def _from_sklearn(source: SourceModel, spec: MonitoringSpec) -> Any:
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    from modelwatch.importing.hist_gradient_boosting import custom_converters
 
     if takes_frame(source, spec):
         assert source.feature_names is not None
@@ -78,7 +98,13 @@ def _from_sklearn(source: SourceModel, spec: MonitoringSpec) -> Any:
         inputs = [(MATRIX_INPUT, FloatTensorType([None, len(order)]))]
     options = {} if spec.task == "regression" else {id(source.model): {"zipmap": False}}
     try:
-        model = convert_sklearn(source.model, initial_types=inputs, options=options, target_opset=SKLEARN_OPSET)
+        model = convert_sklearn(
+            source.model,
+            initial_types=inputs,
+            options=options,
+            target_opset=SKLEARN_OPSET,
+            custom_conversion_functions=custom_converters(),
+        )
     except Exception as error:  # skl2onnx raises many types for "no converter": all mean the same here
         raise _not_convertible(source, error) from None
     return model if takes_frame(source, spec) else _with_feature_inputs(model, matrix_order(spec, source))
