@@ -98,6 +98,10 @@ def test_serve_keeps_its_captures_for_drift_and_answers_health(tmp_path: Path):
         out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "GET /health 200" in err
+    # One request a line, whatever ran beside it (concurrent requests' lines once ran together).
+    request_lines = [line for line in err.splitlines() if line.startswith(("GET ", "POST "))]
+    assert all(re.fullmatch(r"(GET|POST) /\w+ \d{3} [\d.]+ ms", line) for line in request_lines), request_lines
+    assert sum(line.startswith("POST /predict 200 ") for line in request_lines) == SERVED
     # The log is the server's lines only: no library's warnings (Powertools' among them).
     warned = [line for line in (out + err).splitlines() if "Warning" in line]
     assert warned == [], warned
@@ -120,3 +124,7 @@ def test_serve_keeps_its_captures_for_drift_and_answers_health(tmp_path: Path):
     assert drift.returncode in (0, 1), drift.stdout + drift.stderr
     result = json.loads(report.read_text())
     assert result["current_rows"] == SERVED
+    # The prediction and the confidence came in under the spec's [columns] names: prediction
+    # drift has every served record, and CBPE estimated the window's performance from the scores.
+    assert result["prediction_drift"]["current_count"] == SERVED
+    assert result["estimated_performance"]["accuracy"] > 0.5

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TextIO
 
 from modelwatch.catalog import layout
 from modelwatch.catalog.functions import API_ROUTES
@@ -87,6 +88,19 @@ def _make_handler(stack: LocalStack, log: Callable[[str], None]) -> type[BaseHTT
     return ApiHandler
 
 
+def _line_writer(stream: TextIO) -> Callable[[str], None]:
+    """Whole lines from concurrent request threads: print() writes a line and its newline in two
+    calls, and two threads' lines ran together on one line of the log."""
+    lock = threading.Lock()
+
+    def write(line: str) -> None:
+        with lock:
+            stream.write(line + "\n")
+            stream.flush()
+
+    return write
+
+
 def _health(stack: LocalStack) -> tuple[int, dict[str, str], bytes]:
     """200 with the version /predict serves (the registry's pointer, which the predict function
     follows), or 503 while there is none."""
@@ -119,7 +133,7 @@ def serve(
             manifest = stack.publish_demo_model("demo-1")
         else:
             manifest = stack.publish_model_dir(model_dir)
-        server = api_server(stack, lambda line: print(line, file=err, flush=True), port)
+        server = api_server(stack, _line_writer(err), port)
         host, bound = server.server_address[:2]
         print(
             f"ModelWatch API on http://{host}:{bound}  "
