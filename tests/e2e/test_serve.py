@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -128,3 +129,31 @@ def test_serve_keeps_its_captures_for_drift_and_answers_health(tmp_path: Path):
     # drift has every served record, and CBPE estimated the window's performance from the scores.
     assert result["prediction_drift"]["current_count"] == SERVED
     assert result["estimated_performance"]["accuracy"] > 0.5
+
+
+def _kept_records(folder: Path) -> int:
+    return sum(len(path.read_text().splitlines()) for path in folder.rglob("*.jsonl"))
+
+
+def test_capture_dir_follows_the_delivery_streams_interval_while_serving(tmp_path: Path):
+    spec = tmp_path / "monitoring.toml"
+    text = (ROOT / "monitoring.toml").read_text()
+    spec.write_text(text.replace("buffer_seconds = 300 ", "buffer_seconds = 1 ", 1))
+    assert spec.read_text() != text
+    captures = tmp_path / "captures"
+    process, base = _start_serve("--spec", str(spec), "--capture-dir", str(captures))
+    try:
+        records = demo_records(demo_frame(20, seed=3), range(20))
+        assert all(_post(f"{base}/predict", json.dumps({"features": r}).encode())[0] == 200 for r in records)
+        # Before any shutdown: the stream's timer releases the buffer after its second, the
+        # capture function files it, and the folder follows.
+        deadline = time.monotonic() + 15
+        while _kept_records(captures) < len(records) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _kept_records(captures) == len(records)
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert f"capture objects were written to {captures}" in out
+    assert _kept_records(captures) == len(records)  # the last sync copied nothing twice
