@@ -30,6 +30,13 @@ def add_commands(commands: Any) -> None:
     serve.add_argument(
         "--spec", type=Path, default=None, help=f"monitoring spec (default: the folder's, else ./{SPEC_NAME})"
     )
+    serve.add_argument(
+        "--capture-dir",
+        type=Path,
+        default=None,
+        help="keep the capture objects here (JSON lines, under their S3 keys) as they are written and at "
+        "shutdown; read them with 'modelwatch drift --current DIR'",
+    )
     serve.set_defaults(run=_serve)
 
     story = commands.add_parser(
@@ -67,7 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
     carried = None if args.model is None else args.model / SPEC_NAME
     default = carried if carried is not None and carried.is_file() else Path(SPEC_NAME)
     spec = _require_spec(args.spec or default)
-    return _local_runtime("modelwatch_local.server").serve(args.port, args.model, spec)
+    return _local_runtime("modelwatch_local.server").serve(args.port, args.model, spec, capture_dir=args.capture_dir)
 
 
 def _demo(args: argparse.Namespace) -> int:

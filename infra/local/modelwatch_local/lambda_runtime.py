@@ -109,23 +109,32 @@ class Invocation:
 
 
 # -- warnings -------------------------------------------------------------------------------------
-# A metric stamped with the simulated clock (days from the wall clock) is one CloudWatch would
-# skip, and Powertools warns so; the local store stamps every datapoint itself. The filter is put in
-# the process's list, not in a catch_warnings block per invocation: catch_warnings saves and
+# Warnings Powertools issues in a local run for reasons the local stack itself causes, which in
+# Lambda would land in the function's log group, never in `modelwatch serve`'s terminal:
+# - a metric stamped with the simulated clock (days from the wall clock) is one CloudWatch would
+#   skip, and Powertools warns so; the local store stamps every datapoint itself;
+# - an invocation that sends no metric (a [metrics] series nothing reads is a property, not a
+#   metric) meets Powertools' "No application metrics to publish" where a handler flushes
+#   Powertools' own metric set (a cold start's, an extra execution environment's).
+# Each is ignored by its message, not by category: any other warning still shows. The filters are
+# put in the process's list, not in a catch_warnings block per invocation: catch_warnings saves and
 # restores that one list, and concurrent invocations would restore it under each other's feet.
 _SKIPPED_BY_CLOUDWATCH = "This metric doesn't meet the requirements and will be skipped by Amazon CloudWatch"
-_SKIPPED_FILTER = ("ignore", re.compile(_SKIPPED_BY_CLOUDWATCH, re.IGNORECASE), Warning, None, 0)
+_NO_METRICS = "No application metrics to publish"
+LOCAL_RUN_WARNINGS = (_SKIPPED_BY_CLOUDWATCH, _NO_METRICS)
+_FILTERS = [("ignore", re.compile(message, re.IGNORECASE), Warning, None, 0) for message in LOCAL_RUN_WARNINGS]
 _warnings_lock = threading.Lock()
 
 
-def _ignore_skipped_metric_warning() -> None:
+def _ignore_local_run_warnings() -> None:
     """Checked on every invocation: a caller's catch_warnings (pytest's around each test) may have
-    put back a list without it."""
-    if _SKIPPED_FILTER in warnings.filters:
+    put back a list without them."""
+    if all(entry in warnings.filters for entry in _FILTERS):
         return
     with _warnings_lock:
-        if _SKIPPED_FILTER not in warnings.filters:
-            warnings.filterwarnings("ignore", message=_SKIPPED_BY_CLOUDWATCH)
+        for message, entry in zip(LOCAL_RUN_WARNINGS, _FILTERS, strict=True):
+            if entry not in warnings.filters:
+                warnings.filterwarnings("ignore", message=message)
 
 
 # -- execution environments -----------------------------------------------------------------------
@@ -281,7 +290,7 @@ def _run(environment: ExecutionEnvironment, platform: int, event: dict[str, Any]
     cold = platform not in environment.started_on
     environment.started_on.add(platform)
     invocation_state.route_stdout()
-    _ignore_skipped_metric_warning()
+    _ignore_local_run_warnings()
     definition = FUNCTIONS[environment.function]
     context = LambdaContext(function_name=f"modelwatch-{definition.name}", memory_limit_in_mb=definition.memory_mb)
     output = io.StringIO()

@@ -10,6 +10,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -185,6 +186,9 @@ class LocalStack:
             self._notify_capture,
         )
         self.clock.listeners.append(self.delivery_stream.tick)
+        # Called with each delivered object's key once the capture function has handled it (what
+        # it filed is in S3 then): `modelwatch serve --capture-dir` copies the capture objects.
+        self.delivery_listeners: list[Callable[[str], None]] = []
         # CloudWatch: metrics from the functions' EMF lines, and the spec's alarms over them.
         self.metrics = MetricStore(mirror=self._put_read_back)
         self.alarms = AlarmEvaluator(self.platform.spec, self.metrics, region=settings.region)
@@ -454,6 +458,8 @@ class LocalStack:
             self.access.refuse(self.clock(), "the data bucket", sink, action, allowed)
             return
         self.invoke_async("capture", object_created_event(bucket, key, 0, self.clock(), self.platform.settings.region))
+        for listener in self.delivery_listeners:
+            listener(key)
 
     def run_drift(self, end: datetime | None = None) -> Invocation:
         """The EventBridge schedule firing: a Scheduled Event at `end` (default: the clock's now).

@@ -109,7 +109,7 @@ def _reference_loss_model(spec: MonitoringSpec, reference: str, out: Console) ->
     target, prediction = spec.columns.target, spec.columns.prediction
     if spec.task != "regression" or target is None or prediction is None or is_profile_file(reference):
         return None
-    table = TableFile(reference)
+    table = TableFile(reference, spec)
     if target not in table.columns or prediction not in table.columns:
         return None
     import numpy as np

@@ -61,7 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     drift = commands.add_parser("drift", help="compare current data with a reference", epilog=EXIT_CODES_HELP)
     drift.add_argument("--reference", required=True, help="CSV, Parquet or a saved profile")
-    drift.add_argument("--current", required=True, help="CSV or Parquet")
+    drift.add_argument(
+        "--current",
+        required=True,
+        help="CSV, Parquet or a folder of capture objects (JSON lines, e.g. from 'modelwatch serve --capture-dir')",
+    )
     drift.add_argument("--json", type=Path, help="write the JSON result here")
     drift.add_argument("--html", type=Path, help="write the HTML report here")
     _add_role_options(drift)

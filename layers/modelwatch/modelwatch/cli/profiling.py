@@ -155,7 +155,7 @@ def _profile_in_worker(
     spec = parse_spec(spec_document, deployable=False)
     progress = _CountingProgress(counter)
     chunks = _calibration_chunks(spec, label)
-    profile = profile_table(TableFile(path), spec, label, progress, chunks=chunks, loss_model=loss_model)  # type: ignore[arg-type]
+    profile = profile_table(TableFile(path, spec), spec, label, progress, chunks=chunks, loss_model=loss_model)  # type: ignore[arg-type]
     return profile.to_json()
 
 
@@ -219,7 +219,7 @@ def profile_inputs(
         if is_profile_file(path):
             profiles[label] = DatasetProfile.load(path)
         else:
-            tables[label] = TableFile(path)
+            tables[label] = TableFile(path, spec)
             tables[label].require(list(spec.features), label)
     workers = min(len(tables), usable_cpus())
     if workers < 2:

@@ -1,10 +1,13 @@
-"""Stream CSV and Parquet files in batches of columns, without holding the file in memory."""
+"""Stream CSV and Parquet files in batches of columns, without holding the file in memory; or a
+folder of capture objects (modelwatch.cli.capture_folder), held in memory: a capture folder is
+what one local `modelwatch serve` saw, small beside the tables this module streams."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -14,6 +17,9 @@ import pyarrow.parquet as pq
 
 from modelwatch.errors import UserInputError
 from modelwatch.profiles.coercion import CategoryCounts
+
+if TYPE_CHECKING:
+    from modelwatch.spec.models import MonitoringSpec
 
 # Small batches and no pre-buffering keep memory flat: Parquet's reader then holds one
 # batch's pages, not a whole row group (a 1M-row group would cost ~190 MB at once).
@@ -37,13 +43,22 @@ def _is_numeric(data_type: pa.DataType) -> bool:
 
 
 class TableFile:
-    """A CSV or Parquet file read in batches; `batches()` yields {column: values}."""
+    """A CSV or Parquet file, or a folder of capture objects, read in batches; `batches()` yields
+    {column: values}. `spec` names a capture folder's prediction and score columns."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, spec: MonitoringSpec | None = None) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
+        self._captures: pa.Table | None = None
+        if self.path.is_dir():
+            # Imported here: the capture mapping loads the spec models, which a CSV never needs.
+            from modelwatch.cli.capture_folder import read_capture_folder
+
+            self.format = "captures"
+            self._captures = read_capture_folder(self.path, spec)
+        elif not self.path.is_file():
             raise UserInputError(f"{self.path}: no such file")
-        self.format = "parquet" if self.path.suffix.lower() in (".parquet", ".pq") else "csv"
+        else:
+            self.format = "parquet" if self.path.suffix.lower() in (".parquet", ".pq") else "csv"
         try:
             self.schema = self._read_schema()
         except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
@@ -53,6 +68,8 @@ class TableFile:
         self._tolerant = False
 
     def _read_schema(self) -> pa.Schema:
+        if self._captures is not None:
+            return self._captures.schema
         if self.format == "parquet":
             return pq.ParquetFile(self.path).schema_arrow
         with pacsv.open_csv(self.path, read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES)) as reader:
@@ -68,6 +85,8 @@ class TableFile:
         return ColumnKinds(numeric, [f.name for f in self.schema if f.name not in numeric])
 
     def row_count(self) -> int | None:
+        if self._captures is not None:
+            return self._captures.num_rows
         if self.format == "parquet":
             return pq.ParquetFile(self.path).metadata.num_rows
         return None
@@ -80,11 +99,12 @@ class TableFile:
     def read_columns(self, names: list[str]) -> dict[str, np.ndarray]:
         """Whole columns in memory (training needs all rows at once); numbers as float64."""
         try:
-            table = (
-                pq.read_table(self.path, columns=names)
-                if self.format == "parquet"
-                else pacsv.read_csv(self.path, convert_options=pacsv.ConvertOptions(include_columns=names))
-            )
+            if self._captures is not None:
+                table = self._captures.select(names)
+            elif self.format == "parquet":
+                table = pq.read_table(self.path, columns=names)
+            else:
+                table = pacsv.read_csv(self.path, convert_options=pacsv.ConvertOptions(include_columns=names))
         except (pa.ArrowException, OSError) as exc:
             raise UserInputError(f"{self.path}: cannot read: {_first_line(exc)}") from None
         columns = {}
@@ -112,6 +132,9 @@ class TableFile:
             raise UserInputError(f"{self.path}: cannot read: {_first_line(exc)}") from None
 
     def _record_batches(self, wanted: list[str]) -> Iterator[pa.RecordBatch]:
+        if self._captures is not None:
+            yield from self._captures.select(wanted).to_batches(max_chunksize=BATCH_ROWS)
+            return
         if self.format == "parquet":
             parquet = pq.ParquetFile(self.path, pre_buffer=False, buffer_size=PARQUET_BUFFER_BYTES)
             yield from parquet.iter_batches(batch_size=BATCH_ROWS, columns=wanted, use_threads=False)

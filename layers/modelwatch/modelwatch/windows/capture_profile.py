@@ -64,20 +64,31 @@ def profile_captures(
     it cannot run on them (`losses_not_estimated` says why), the profile has none and the
     window's estimate stands on the objects that have them: the records are profiled anyway."""
     schema = dataclasses.replace(ProfileSchema.from_spec(spec), reconstruction=reconstruction)
+    columns, index = capture_columns(spec, records)
+    not_estimated = None
+    if spec.task == "regression" and loss_model is not None and records:
+        not_estimated = _add_expected_losses(loss_model, spec.columns.prediction or "prediction", columns)
+    return CaptureProfile(profile_batch(schema, columns), index, not_estimated)
+
+
+def capture_columns(
+    spec: MonitoringSpec, records: list[dict[str, Any]]
+) -> tuple[dict[str, np.ndarray], dict[str, list[Any]]]:
+    """The records as the table the baseline was profiled from: one column per feature, and the
+    prediction and score columns under the spec's [columns] names, for the spec's task; with the
+    join index (request id -> prediction entry). One mapping for the capture function and for
+    `modelwatch drift` reading captures, so both see a capture the same way."""
     columns: dict[str, np.ndarray] = {
         name: np.array([r["features"].get(name) for r in records], dtype=object) for name in spec.features
     }
     prediction_column = spec.columns.prediction or "prediction"
-    not_estimated = None
     if spec.task == "regression":
         index = _regression_columns(records, columns, prediction_column)
-        if loss_model is not None and records:
-            not_estimated = _add_expected_losses(loss_model, prediction_column, columns)
     elif spec.task == "multiclass":
         index = _multiclass_columns(spec, records, columns, prediction_column)
     else:
         index = _binary_columns(spec, records, columns, prediction_column)
-    return CaptureProfile(profile_batch(schema, columns), index, not_estimated)
+    return columns, index
 
 
 def _add_expected_losses(loss_model: LossModel, prediction_column: str, columns: dict[str, np.ndarray]) -> str | None:
