@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelwatch.errors import UserInputError
+from modelwatch.importing.hist_gradient_boosting import custom_converters
 from modelwatch.importing.sources import SourceModel
 from modelwatch.spec.models import MonitoringSpec
 
@@ -84,8 +85,6 @@ def _not_convertible(source: SourceModel, error: BaseException) -> UserInputErro
 def _from_sklearn(source: SourceModel, spec: MonitoringSpec) -> Any:
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
-
-    from modelwatch.importing.hist_gradient_boosting import custom_converters
 
     if takes_frame(source, spec):
         assert source.feature_names is not None
