@@ -19,3 +19,16 @@ def test_an_unexpected_error_exits_3_with_one_line(monkeypatch, capsys):
 
 def test_exit_codes_are_documented_in_help():
     assert "3 unexpected error" in build_parser().format_help()
+
+
+def test_a_usage_error_points_at_the_help_that_exists(capsys):
+    """Without a command, the program's own help; with one, the command's (never 'modelwatch
+    modelwatch --help')."""
+    import pytest
+
+    for argv, pointed in (([], "see 'modelwatch --help'"), (["drift"], "see 'modelwatch drift --help'")):
+        with pytest.raises(SystemExit) as ended:
+            main(argv)
+        assert ended.value.code == 2
+        err = capsys.readouterr().err
+        assert pointed in err and "modelwatch modelwatch" not in err, err

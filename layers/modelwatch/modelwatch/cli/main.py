@@ -39,7 +39,14 @@ EXIT_CODES_HELP = (
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, as for every other bad input
-        self.exit(EXIT_USAGE, f"modelwatch: error: {message} (see 'modelwatch {self.prog.split()[-1]} --help')\n")
+        self.exit(EXIT_USAGE, f"modelwatch: error: {message} (see '{help_command(self.prog)}')\n")
+
+
+def help_command(prog: str) -> str:
+    """The help to point at: the subcommand's, or the program's own (`modelwatch --help`, never
+    `modelwatch modelwatch --help`)."""
+    words = prog.split()
+    return f"{' '.join(words[:1] + words[-1:]) if len(words) > 1 else words[0]} --help"
 
 
 def _add_role_options(parser: argparse.ArgumentParser) -> None:
