@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from modelwatch.cli.profiling import profile_inputs, profile_table
-from modelwatch.cli.summary import print_summary
+from modelwatch.cli.summary import fails, print_summary
 from modelwatch.cli.tabular import TableFile
 from modelwatch.profiles import CategoricalColumnProfile, DatasetProfile, is_profile_file
 from modelwatch.spec import MonitoringSpec, load_spec, parse_spec
@@ -96,7 +96,9 @@ def run_drift(args: argparse.Namespace, out: Console, progress: Progress) -> int
     context = {"model": spec.model.name, "reference": str(args.reference), "current": str(args.current)}
     write_reports(report, context, args.json, args.html)
     print_summary(out, report, [str(p) for p in (args.json, args.html) if p is not None])
-    return EXIT_DRIFT if report.dataset_drift else EXIT_OK
+    # The parser in cli/main.py adds --fail-on through add_fail_on_option; a caller that builds
+    # its own namespace without it gets the dataset verdict, the exit code before --fail-on.
+    return EXIT_DRIFT if fails(report, getattr(args, "fail_on", "dataset")) else EXIT_OK
 
 
 LOSS_MODEL_MAX_ROWS = 50_000

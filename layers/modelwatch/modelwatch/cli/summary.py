@@ -2,14 +2,61 @@
 
 from __future__ import annotations
 
+import argparse
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:  # the drift package imports scipy: keep it off the start-up path
     from modelwatch.drift.results import ColumnDrift, DriftReport
+
+
+FailOn = Literal["dataset", "feature", "multivariate", "any"]
+FAIL_ON_HELP = (
+    "what exits 1: 'dataset' the dataset verdict (default), 'feature' any feature drifted, "
+    "'multivariate' any multivariate method drifted, 'any' any feature, multivariate, prediction, "
+    "label or concept drift or a data-quality breach"
+)
+
+
+def add_fail_on_option(parser: argparse.ArgumentParser) -> None:
+    """`--fail-on` for `modelwatch drift`: a CI gate picks which finding fails the build."""
+    parser.add_argument("--fail-on", choices=get_args(FailOn), default="dataset", help=FAIL_ON_HELP)
+
+
+def _column_drifted(column: ColumnDrift | None) -> bool:
+    return column is not None and column.status == "ok" and bool(column.drifted)
+
+
+def _concept(report: DriftReport) -> dict[str, Any] | None:
+    concept = report.extra.get("concept_drift")
+    return concept if isinstance(concept, dict) else None
+
+
+def fails(report: DriftReport, fail_on: FailOn) -> bool:
+    """Whether the run exits 1 under `--fail-on`; a kind that could not run never fails it."""
+    dataset = bool(report.dataset_drift)
+    feature = bool(report.drifted)
+    multivariate = any(result.drifted for result in report.multivariate)
+    if fail_on == "dataset":
+        return dataset
+    if fail_on == "feature":
+        return feature
+    if fail_on == "multivariate":
+        return multivariate
+    concept = _concept(report)
+    # The dataset verdict is in "any" too: a share threshold of 0 can call drift with no feature drifted.
+    return (
+        dataset
+        or feature
+        or multivariate
+        or _column_drifted(report.prediction_drift)
+        or _column_drifted(report.label_drift)
+        or bool(concept and concept.get("drifted"))
+        or bool(report.quality.breaches)
+    )
 
 
 def _number(value: float | None) -> str:
@@ -24,6 +71,71 @@ def _verdict(column: ColumnDrift) -> str:
     if column.status != "ok":
         return "[yellow]insufficient data[/]"
     return "[bold red]DRIFT[/]" if column.drifted else "[green]ok[/]"
+
+
+def _role_line(title: str, column: ColumnDrift | None, absent: str) -> str:
+    if column is None:
+        return f"{title}: not checked: {absent}"
+    if column.status != "ok":
+        return (
+            f"{title}: not checked: {column.current_count} rows in the window, "
+            f"fewer than min_sample_size ({column.min_sample_size})"
+        )
+    scored = f"score {_number(column.score)}, threshold {_number(column.threshold)}"
+    return f"{title}: {column.name} {_verdict(column)} ({scored})"
+
+
+def _feature_line(report: DriftReport) -> str:
+    if not report.evaluated:
+        return "Feature drift: not checked: no feature had enough rows for a verdict"
+    names = ", ".join(column.name for column in report.drifted)
+    found = f"[bold red]{names}[/]" if names else "[green]none[/]"
+    return f"Feature drift: {len(report.drifted)} of {len(report.evaluated)} features drifted — {found}"
+
+
+def _multivariate_line(report: DriftReport) -> str:
+    if not report.multivariate:
+        # The report cannot tell which: analyze_multivariate returns nothing in both cases.
+        return "Multivariate drift: not checked: off in the spec, or fewer than two features sampled"
+    verdicts = []
+    for result in report.multivariate:
+        if result.status != "ok":
+            verdicts.append(f"{result.method} [yellow]insufficient data[/]")
+            continue
+        verdict = "[bold red]DRIFT[/]" if result.drifted else "[green]ok[/]"
+        verdicts.append(
+            f"{result.method} {verdict} (score {_number(result.score)}, threshold {_number(result.threshold)})"
+        )
+    return "Multivariate drift: " + "; ".join(verdicts)
+
+
+def _concept_line(report: DriftReport) -> str:
+    concept = _concept(report)
+    if concept is None:
+        return "Concept drift: not checked: no labelled performance for both the reference and the window"
+    if concept.get("drifted") is None:
+        return f"Concept drift: not checked: {concept.get('reason')}"
+    verdict = "[bold red]DRIFT[/]" if concept["drifted"] else "[green]ok[/]"
+    return (
+        f"Concept drift: {verdict} ({concept['metric']} {_number(concept['current'])} against "
+        f"{_number(concept['reference'])} on the reference, tolerance {_number(concept['tolerance'])})"
+    )
+
+
+def headline_lines(report: DriftReport) -> list[str]:
+    """One line per kind of check, so a finding the dataset verdict does not count is still seen."""
+    breaches = report.quality.breaches
+    quality = f"[red]{len(breaches)} breach(es)[/] (listed below)" if breaches else "[green]no breaches[/]"
+    return [
+        _feature_line(report),
+        _multivariate_line(report),
+        _role_line(
+            "Prediction drift", report.prediction_drift, "no prediction column in both the reference and the window"
+        ),
+        _role_line("Label drift", report.label_drift, "no label column in both the reference and the window"),
+        _concept_line(report),
+        f"Data quality: {quality}",
+    ]
 
 
 def print_summary(console: Console, report: DriftReport, paths: list[str]) -> None:
@@ -56,6 +168,8 @@ def print_summary(console: Console, report: DriftReport, paths: list[str]) -> No
             _verdict(column),
         )
     console.print(table)
+    for line in headline_lines(report):
+        console.print(line)
     if report.dataset_drift is None:
         console.print("[yellow]Dataset: insufficient data for a verdict[/]")
     else:
