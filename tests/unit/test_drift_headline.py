@@ -118,3 +118,19 @@ def test_fail_on_is_an_option_with_the_dataset_default_and_help():
     help_text = " ".join(parser.format_help().split())
     assert "--fail-on {dataset,feature,multivariate,any}" in help_text
     assert " ".join(FAIL_ON_HELP.split()) in help_text
+
+
+def test_the_command_line_takes_fail_on(data):
+    """Through `modelwatch drift` itself: the default passes a window whose dataset verdict is no
+    drift, `--fail-on feature` fails it, and the summary names the feature."""
+    import os
+    import subprocess
+    import sys
+
+    base = [sys.executable, "-m", "modelwatch", "drift", "--spec", str(ROOT / "monitoring.toml")]
+    base += ["--reference", str(data / "reference.csv"), "--current", str(data / "age_shifted.csv")]
+    default = subprocess.run(base, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert default.returncode == EXIT_OK, default.stderr
+    assert "Feature drift: 1 of" in default.stdout and "age" in default.stdout
+    failing = subprocess.run([*base, "--fail-on", "feature"], capture_output=True, text=True)
+    assert failing.returncode == EXIT_DRIFT, failing.stderr

@@ -1,6 +1,7 @@
 """`modelwatch`: drift checks and baseline profiles from the command line.
 
-Exit codes: 0 no dataset drift (or no verdict: insufficient data), 1 dataset drift, 2 bad usage
+Exit codes: 0 no drift of what `drift --fail-on` names (default: the dataset verdict; or no verdict:
+insufficient data), 1 drift of it, 2 bad usage
 or unreadable input (one line naming the problem), 3 an unexpected error inside ModelWatch (one
 line; set MODELWATCH_DEBUG=1 for the traceback). A crash is never 1: a script must not read a
 bug as "drift".
@@ -27,12 +28,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from modelwatch.cli.model_commands import COMMANDS as MODEL_COMMANDS
 from modelwatch.cli.model_commands import add_model_commands
+from modelwatch.cli.summary import add_fail_on_option
 from modelwatch.errors import UserInputError
 
 COMMANDS_GROUP = "modelwatch.commands"
 EXIT_OK, EXIT_DRIFT, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
 EXIT_CODES_HELP = (
-    "exit codes: 0 no dataset drift, 1 dataset drift, 2 bad usage or unreadable input, "
+    "exit codes: 0 no drift of what --fail-on names (default: the dataset verdict), 1 drift of it, "
+    "2 bad usage or unreadable input, "
     "3 unexpected error (MODELWATCH_DEBUG=1 prints the traceback)"
 )
 
@@ -76,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_argument("--json", type=Path, help="write the JSON result here")
     drift.add_argument("--html", type=Path, help="write the HTML report here")
     _add_role_options(drift)
+    add_fail_on_option(drift)
 
     profile = commands.add_parser("profile", help="build a baseline profile from training data")
     profile.add_argument("--data", required=True, help="CSV or Parquet")
