@@ -134,3 +134,24 @@ def test_the_command_line_takes_fail_on(data):
     assert "Feature drift: 1 of" in default.stdout and "age" in default.stdout
     failing = subprocess.run([*base, "--fail-on", "feature"], capture_output=True, text=True)
     assert failing.returncode == EXIT_DRIFT, failing.stderr
+
+
+def test_a_flag_naming_a_column_an_input_lacks_is_an_error(data, tmp_path, capsys):
+    """--prediction naming a column the reference does not have: exit 2 and one line naming the
+    flag and the file, not a run that silently skips prediction drift."""
+    from modelwatch.cli.main import main
+
+    code = main(
+        [
+            "drift",
+            "--reference",
+            str(data / "reference.csv"),
+            "--current",
+            str(data / "stable.csv"),
+            "--prediction",
+            "predicted_class",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "--prediction" in err and "predicted_class" in err and "reference.csv" in err

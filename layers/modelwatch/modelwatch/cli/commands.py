@@ -11,6 +11,7 @@ from rich.progress import Progress
 from modelwatch.cli.profiling import profile_inputs, profile_table
 from modelwatch.cli.summary import fails, print_summary
 from modelwatch.cli.tabular import TableFile
+from modelwatch.errors import UserInputError
 from modelwatch.profiles import CategoricalColumnProfile, DatasetProfile, is_profile_file
 from modelwatch.spec import MonitoringSpec, load_spec, parse_spec
 from modelwatch.spec.inference import inferred_spec
@@ -81,8 +82,37 @@ def _import_analysis() -> None:
     import modelwatch.report  # noqa: F401
 
 
+def _missing_role_columns(args: argparse.Namespace, spec: MonitoringSpec) -> None:
+    """A column the command line names (--target, --prediction, --score, --score-prefix) that an
+    input table lacks is an error naming the flag and the file: the check it asks for could not
+    run, and a silent skip would read as "no drift". (The current window may lack the target:
+    its performance is then estimated.) (A profile, such as an import's
+    baseline.json, holds no raw columns: it is checked for what it summarised instead.)"""
+    wanted = {role: getattr(args, role, None) for role in ROLE_OPTIONS if getattr(args, role, None)}
+    if not wanted:
+        return
+    for path in (args.reference, args.current):
+        if is_profile_file(path):
+            profile = DatasetProfile.load(path)
+            if ("prediction" in wanted or "target" in wanted) and profile.performance is None:
+                flags = " / ".join(f"--{role.replace('_', '-')}" for role in wanted)
+                raise UserInputError(f"{path}: a profile without predictions or labels, so {flags} cannot be used")
+            continue
+        columns = set(TableFile(path, spec).columns)
+        for role, column in wanted.items():
+            if role == "target" and path == args.current:
+                continue  # a window without labels yet: its performance is estimated, not measured
+            present = any(c.startswith(column) for c in columns) if role == "score_prefix" else column in columns
+            if not present:
+                flag = f"--{role.replace('_', '-')}"
+                raise UserInputError(
+                    f"{path}: no column {column!r} for {flag} (its columns: {', '.join(sorted(columns)[:12])})"
+                )
+
+
 def run_drift(args: argparse.Namespace, out: Console, progress: Progress) -> int:
     spec = resolve_spec(args, args.reference)
+    _missing_role_columns(args, spec)
     loss_model = _reference_loss_model(spec, args.reference, out)
     with progress:
         # scipy (0.5 s to import) loads here while the worker processes profile the files.
