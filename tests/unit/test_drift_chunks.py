@@ -392,3 +392,25 @@ def test_a_capture_folder_chunks_by_each_records_serving_time(tmp_path, capsys, 
     assert [(c["start"], c["rows"]) for c in chunks] == [(f"2026-01-01T0{h}:00:00Z", 300) for h in range(3)]
     assert all(c["estimated_performance"] is not None for c in chunks)  # from the captured probabilities
     assert "Chunks: 3 by 1h" in out
+
+
+def test_the_report_charts_put_drifted_chunks_above_their_threshold_line():
+    # p-values are drawn on an inverted log scale: a drifted chunk's marker sits above the dashed
+    # threshold as a distance's does, and its column is the one shaded as drifted.
+    import dataclasses
+
+    from modelwatch.drift import analyze
+    from modelwatch.report.chunk_charts import chunk_charts
+
+    rng = np.random.default_rng(26)
+    reference = profile_batch(SCHEMA, counted(window(rng, 20_000)))
+    plan, chunks = _hourly_chunks(rng, 6, shifted_from=3)
+    whole = chunks[0][1].merged(*(profile for _, profile in chunks[1:]))
+    report = dataclasses.replace(analyze(SPEC, reference, whole), chunks=analyze_chunks(SPEC, reference, chunks, plan))
+    charts = {chart.key: chart for chart in chunk_charts(report)}
+    assert set(charts) == {"drift_share"} | {f"feature:{name}" for name in FEATURES}
+    for chart in charts.values():
+        assert [column.state for column in chart.columns] == ["ok"] * 3 + ["drifted"] * 3, chart.key
+        threshold_y = float(re.match(r"M[\d.]+,([\d.]+)", chart.guides[0].path).group(1))  # type: ignore[union-attr]
+        for marker in chart.series[0].markers:
+            assert (marker.y < threshold_y) == marker.flagged, (chart.key, marker.title)

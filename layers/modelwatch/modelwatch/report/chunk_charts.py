@@ -99,7 +99,9 @@ class _Scale:
         if self.log:
             lowest = round(math.log10(self.low))  # the axis' top, a power of ten
             stride = max(1, -lowest // 4)  # about five labels
-            values = [10.0**e for e in range(0, lowest - 1, -stride)] + list(marks)
+            decades = [10.0**e for e in range(0, lowest - 1, -stride)]
+            # A decade label right beside a threshold's would print over it: the threshold's wins.
+            values = [d for d in decades if all(abs(self.y(d) - self.y(m)) >= 9 for m in marks)] + list(marks)
         else:
             values = [self.low, (self.low + self.high) / 2, self.high]
         return [(self.y(v), _short(v)) for v in sorted(set(values))]
