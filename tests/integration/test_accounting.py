@@ -137,9 +137,9 @@ def test_the_heartbeat_alarm_fires_when_reconciliation_stops(stack, how: str):
     if how == "not-running":  # the schedule stops: nothing runs for three hours
         stack.clock.advance((later + timedelta(hours=2) - stack.clock()).total_seconds())
         stack.evaluate_alarms()
-    else:  # the runs go on, but the watermark cannot be read
+    else:  # the runs go on, but each fails to reconcile its hour (the feedback tallies cannot be listed)
         faults = InjectedFaults(
-            stack.s3, "ListObjectsV2", lambda request: INTERNAL_ERROR if "accounting" in request.url else None
+            stack.s3, "ListObjectsV2", lambda request: INTERNAL_ERROR if "feedback-filed" in request.url else None
         )
         try:
             for hour in range(3):
