@@ -1,7 +1,7 @@
 """Capture objects in S3: each group of capture records (kind, model version, hour) of one
-delivered object becomes one JSON-lines object (feedback pieces too, under labels/). The key comes
-from the delivered object's key, so a repeated notification rewrites the same objects instead of
-duplicating them."""
+delivered object becomes one JSON-lines object (feedback pieces too, under labels/, and a tally of
+them by hour received under feedback-filed/ for the accounting). The key comes from the delivered
+object's key, so a repeated notification rewrites the same objects instead of duplicating them."""
 
 from __future__ import annotations
 
