@@ -55,7 +55,7 @@ from modelwatch_local.alarms import ALARM_PREFIX, LOCAL_API_ID, AlarmEvaluator, 
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.delivery_stream import LocalDeliveryStream
-from modelwatch_local.lambda_runtime import Invocation, invoke
+from modelwatch_local.lambda_runtime import Invocation, invoke, printed_by
 from modelwatch_local.metrics import Datapoint, MetricStore
 from modelwatch_local.state_machine import CALLBACK, Execution, LocalStateMachine, StateError
 from modelwatch_local.subscription import object_created_event, subscription_batch
@@ -304,6 +304,9 @@ class LocalStack:
             with self.access.acting_as(function):
                 invocation = invoke(function, event)
             failed = False
+        except Exception as error:
+            self.metrics.ingest(printed_by(error), self.clock())  # a failed invocation's EMF counts too
+            raise
         finally:
             self.record_lambda_invocation(function, (time.perf_counter() - started) * 1000, failed)
         self.metrics.ingest(invocation.stdout, self.clock())

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from modelwatch.catalog.layout import (
+    ACCOUNTING,
     APPROVALS,
     CAPTURE,
     DELIVERIES,
     DELIVERY_ERRORS,
+    FEEDBACK_FILED,
     INCIDENTS,
     JOINS,
     LABELS,
@@ -170,8 +172,9 @@ CAPTURE_FUNCTION = FunctionDefinition(
     # version's baseline PCA and a regression version's loss model, for per-record reconstruction
     # errors and expected losses (read once per execution environment)
     reads=(DELIVERIES, DELIVERY_ERRORS, CAPTURE, MODELS),
-    # labels: each hour's objects and its "changed" marker; profiles-hourly: late-capture markers
-    writes=(CAPTURE, QUARANTINE, LABELS, PROFILES, JOINS, PROFILES_HOURLY),
+    # labels: each hour's objects and its "changed" marker; profiles-hourly: late-capture markers;
+    # feedback-filed: the feedback pieces each delivery filed, by the hour received
+    writes=(CAPTURE, QUARANTINE, LABELS, PROFILES, JOINS, PROFILES_HOURLY, FEEDBACK_FILED),
     handles_inputs=True,
 )
 DRIFT = FunctionDefinition(
@@ -181,13 +184,16 @@ DRIFT = FunctionDefinition(
     memory_mb=2048,
     timeout_seconds=600,
     layers=("core", "monitoring", "statistics"),
-    reads=(MODELS, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS),
-    writes=(PROFILES_HOURLY, LABELS_JOINED, REPORTS),
+    # accounting: the watermark of reconciled hours; feedback-filed: feedback pieces per hour received
+    reads=(MODELS, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS, ACCOUNTING, FEEDBACK_FILED),
+    writes=(PROFILES_HOURLY, LABELS_JOINED, REPORTS, ACCOUNTING),
     pointer="read",
     environment=(*BASE_ENVIRONMENT, PSEUDONYM_SECRET),
-    reads_metrics=True,  # capture accounting: CaptureRecordsSent per model version and hour
-    # Hourly, and only hourly: each run reconciles the one hour that has just settled, and the
-    # drift metrics' alarm periods and the cost model read this same value.
+    # accounting: CaptureRecordsSent per model version and FeedbackRecordsSent, per hour
+    reads_metrics=True,
+    # Hourly, and only hourly: each run reconciles the hours settled since the watermark (the one
+    # that has just settled, when every run succeeds), and the drift metrics' alarm periods, the
+    # accounting heartbeat's and the cost model read this same value.
     every_seconds=3600,
 )
 NOTIFY = FunctionDefinition(

@@ -17,6 +17,8 @@ retraining/<run>/train.parquet, holdout.parquet, decision.json   a retraining ru
 retraining/approvals/<run>.json                             a run waiting for approval: its task token
 backfill-results/<map run>/manifest.json, SUCCEEDED_0.json  a backfill run's results (Step Functions' ResultWriter)
 incidents/<incident>.json                                   the notifier's memory of an incident
+accounting/watermark.json                                   the last hour capture and feedback accounting reconciled
+feedback-filed/dt=…/<batch>.json                            feedback pieces a delivery filed, by the hour received
 <model prefix>V/model.onnx, manifest.json, baseline.json   the model registry (model bucket)
 
 Partitions are Hive-style (`model_version=…/dt=…`), which Athena and Glue read as columns.
@@ -115,6 +117,17 @@ BACKFILL_RESULTS = Area(
 # per incident key (drift-<window>, or an alarm's name), rewritten conditionally.
 INCIDENTS = Area("incidents", "data", "the notifier's state of each incident: raised alarms, notices sent")
 
+# Capture and feedback accounting (modelwatch.jobs.reconciliation): the last hour the drift run
+# reconciled, so a run catches up every settled hour since, whatever an earlier run skipped.
+ACCOUNTING = Area("accounting", "data", "the last hour capture and feedback accounting reconciled")
+# Feedback is filed under its prediction's hour, but counted by the feedback function in the hour
+# it was received (FeedbackRecordsSent): the capture function tallies each delivery's pieces by
+# that hour here, for the accounting. An area of its own, so the capture function's role never
+# reaches the watermark. Kept 30 days: far past any hour still to reconcile.
+FEEDBACK_FILED = Area(
+    "feedback-filed", "data", "feedback pieces each delivery filed, by the hour received", retention_days=30
+)
+
 DATA_AREAS = (
     DELIVERIES,
     DELIVERY_ERRORS,
@@ -130,6 +143,8 @@ DATA_AREAS = (
     RETRAINING,
     APPROVALS,
     INCIDENTS,
+    ACCOUNTING,
+    FEEDBACK_FILED,
 )
 AREAS = {area.name: area for area in (*DATA_AREAS, MODELS)}
 DEFAULT_MODEL_PREFIX = MODELS.prefix  # the registry's prefix in the model bucket (context modelPrefix)
@@ -254,6 +269,19 @@ def labels_changed_key(hour: str) -> str:
     hour, late ones included: the drift check compares its ETag with the one the hour's joined
     rollup was made from, and never lists the hour's labels objects while they match."""
     return f"{LABELS_CHANGED_BASE}{hour_segment(hour)}"
+
+
+def feedback_filed_prefix(hour: str) -> str:
+    return f"{FEEDBACK_FILED.prefix}{hour_segment(hour)}/"
+
+
+def feedback_filed_key(hour: str, batch_id: str) -> str:
+    """Keyed from the delivery, like the labels objects: a redelivery rewrites its tally."""
+    return f"{feedback_filed_prefix(hour)}{batch_id}.json"
+
+
+def accounting_watermark_key() -> str:
+    return f"{ACCOUNTING.prefix}watermark.json"
 
 
 def label_tally_key(model_version: str) -> str:

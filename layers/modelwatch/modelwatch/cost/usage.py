@@ -42,6 +42,7 @@ from modelwatch.catalog.layout import (
     CAPTURE,
     DELIVERIES,
     DELIVERY_ERRORS,
+    FEEDBACK_FILED,
     JOINS,
     LABELS,
     PROFILES,
@@ -79,6 +80,8 @@ SERVED_VERSIONS = 1
 # Sent by the hourly drift run only for an hour that had traffic (functions/drift/telemetry.py):
 # an hour with predictions, 31 hours on.
 ON_TRAFFIC_HOURS: tuple[Metric, ...] = (mcat.CAPTURES_MISSING,)
+# Likewise for an hour that received feedback (its feedback accounting).
+ON_FEEDBACK_HOURS: tuple[Metric, ...] = (mcat.FEEDBACK_MISSING,)
 # Sent once per retraining run that trains and evaluates a challenger (one of the two).
 ON_EVALUATION: tuple[Metric, ...] = (mcat.RETRAINING_PROMOTE, mcat.RETRAINING_REJECT)
 # Areas a function writes only now and then, not once per object it handles: rejected or
@@ -86,9 +89,11 @@ ON_EVALUATION: tuple[Metric, ...] = (mcat.RETRAINING_PROMOTE, mcat.RETRAINING_RE
 # hour's rollup when a capture object arrives after that hour was rolled up.
 OCCASIONAL_WRITES = (QUARANTINE, PROFILES_HOURLY)
 # A delivery object's feedback lines write, per prediction hour they hold, the labels object and
-# the hour's "changed" marker (modelwatch.data_access.label_store); every other area the capture
-# function writes is written once per (model version, hour) group of its capture records.
-PER_LABEL_DELIVERY = {LABELS: 2}
+# the hour's "changed" marker (modelwatch.data_access.label_store), and per hour received their
+# tally for the accounting (modelwatch.data_access.feedback_receipts; counted per prediction hour,
+# which errs high); every other area the capture function writes is written once per (model
+# version, hour) group of its capture records.
+PER_LABEL_DELIVERY = {LABELS: 2, FEEDBACK_FILED: 1}
 # Areas a function reads only now and then, not per delivery: stored capture objects for a
 # backfill, and what the delivery stream could not process (counted for its alarm).
 OCCASIONAL_READS = (CAPTURE, DELIVERY_ERRORS)
@@ -507,6 +512,8 @@ def metric_series(
             share = _share_of_hours(cold_starts)
         elif any(metric is m for m in ON_TRAFFIC_HOURS):
             share = _share_of_hours(invocations[fcat.PREDICT.name])
+        elif any(metric is m for m in ON_FEEDBACK_HOURS):
+            share = _share_of_hours(invocations[fcat.FEEDBACK.name])
         elif any(metric is m for m in ON_EVALUATION):
             share = _share_of_hours(retraining_runs(spec, footprint) if _retraining_trains(spec, traffic) else 0.0)
         else:
@@ -634,6 +641,7 @@ def monthly_usage(
         if definition is fcat.DRIFT:
             logged = (
                 len(spec.drift.windows) * logs["drift_per_window_line"]
+                + logs["drift_accounting_lines"]
                 + _drift_datapoints(spec, traffic) * logs["emf_single_metric_document"]
             )
         usage.log_bytes[name] = count * (logged + platform)
@@ -713,8 +721,11 @@ def _s3(
     history = longest if traffic.history_hours is None else min(longest, traffic.history_hours)
     hours_with_data = history * _share_of_hours(traffic.requests_per_month)
     hours_with_labels = history * _share_of_hours(traffic.labels)
+    # The accounting reads each tally of feedback pieces once, when its hour is reconciled.
     usage.s3_gets[fcat.DRIFT.name] = (
-        drift_runs * (drift["gets_per_run"] + hours_with_data + hours_with_labels) + 2 * capture_groups + label_groups
+        drift_runs * (drift["gets_per_run"] + hours_with_data + hours_with_labels)
+        + 2 * capture_groups
+        + 2 * label_groups
     )
     # An hour's last labels reach S3 a buffer interval after they were sent, so the run at the
     # hour's end often joins the hour before they arrive, and the next run joins it again: the
@@ -728,11 +739,13 @@ def _s3(
         label_groups / label_hours if label_hours else 0.0
     )
     usage.s3_gets[fcat.DRIFT.name] += rejoined * groups_per_hour
-    # Each run writes its reports per window, and the labelled-rows tally when an hour's labels
-    # changed; an hour with traffic is rolled up once, an hour with new labels joined once (and
-    # again when its last labels came after the run).
+    # Each run writes its reports per window and the accounting's watermark, and the
+    # labelled-rows tally when an hour's labels changed; an hour with traffic is rolled up once,
+    # an hour with new labels joined once (and again when its last labels came after the run).
     usage.s3_puts[fcat.DRIFT.name] = (
-        drift_runs * drift["files_per_report"] * len(spec.drift.windows) + traffic_hours + 2 * (label_hours + rejoined)
+        drift_runs * (drift["files_per_report"] * len(spec.drift.windows) + 1)
+        + traffic_hours
+        + 2 * (label_hours + rejoined)
     )
     # Retraining reads the capture objects and labels objects of its lookback, per run.
     lookback = min(spec.retraining.lookback_hours, HOURS_PER_MONTH) / HOURS_PER_MONTH
