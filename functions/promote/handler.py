@@ -26,6 +26,7 @@ class DecidingStep(BaseModel):
     run_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}$")  # a Step Functions execution name
     version: str | None = None  # promote: the challenger the decision names
     approval: dict[str, Any] | None = None  # promote, with approval = "manual": the person's answer
+    execution_arn: str | None = None  # promote, with approval = "manual": the execution asking
     trigger: str | None = None  # what started the run (prepare only), for the logs
 
 
@@ -46,7 +47,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     elif request.step == "promote":
         if request.version is None:
             raise ValueError("the promote step needs the challenger's version")
-        result = job.promote(request.run_id, request.version, request.approval)
+        result = job.promote(request.run_id, request.version, request.approval, request.execution_arn)
     else:
         result = job.release(request.run_id)
     logger.info("retraining step done", extra={"result": result})

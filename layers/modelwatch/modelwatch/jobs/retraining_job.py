@@ -199,11 +199,13 @@ class RetrainingJob:
         )
         return document
 
-    def promote(self, run_id: str, version: str, approval: Mapping[str, Any] | None) -> dict[str, Any]:
+    def promote(
+        self, run_id: str, version: str, approval: Mapping[str, Any] | None, execution_arn: str | None = None
+    ) -> dict[str, Any]:
         """Move the pointer to the run's challenger, if everything that earns it holds: the
         decision this function stored for the run says promote, for this version and graph; the
-        approval, when the spec requires one, is a person's "approved" for this run's challenger
-        (the approval function stored the request the command answered); and the champion it was
+        approval, when the spec requires one, is a person's "approved" answering the request this
+        execution's approval task stored for this challenger, before it expired; and the champion it was
         compared with is still current. A stale champion is an outcome ("stale"), not a failure:
         someone moved the pointer since, and their choice stands."""
         body = self.data.read_optional(layout.retraining_key(run_id, DECISION))
@@ -219,21 +221,25 @@ class RetrainingJob:
         if manifest.artifact.sha256 != decision.get("challenger_sha256"):
             raise PromotionRefusedError(f"{version}'s graph is not the one run {run_id} evaluated")
         if self.spec.retraining.approval == "manual":
-            self._check_approval(run_id, version, approval)
+            self._check_approval(run_id, version, approval, execution_arn)
         try:
             self.registry.promote_over(version, decision.get("champion_version"))
         except StaleChampionError as stale:
             return {"outcome": "stale", "version": version, "reason": str(stale), "current": stale.current}
         return {"outcome": "promoted", "promoted": version}
 
-    def _check_approval(self, run_id: str, version: str, approval: Mapping[str, Any] | None) -> None:
+    def _check_approval(
+        self, run_id: str, version: str, approval: Mapping[str, Any] | None, execution_arn: str | None
+    ) -> None:
         if not approval or approval.get("decision") != "approved":
             raise PromotionRefusedError(f'run {run_id} needs an approval ([retraining] approval = "manual")')
         request = self.approvals.get(run_id)
-        if request is None or request.challenger_version != version:
+        if request is None or request.challenger_version != version or request.execution_arn != execution_arn:
             raise PromotionRefusedError(
-                f"run {run_id}'s approval does not answer an approval request for {version}: refused"
+                f"run {run_id}'s approval answers no approval request of this execution for {version}: refused"
             )
+        if datetime.fromisoformat(request.expires_at) < self.clock():
+            raise PromotionRefusedError(f"run {run_id}'s approval request expired at {request.expires_at}")
 
     def release(self, run_id: str) -> dict[str, Any]:
         return {"released": self.lock.release(run_id)}

@@ -97,7 +97,9 @@ def retraining_definition(
     run = {"run_id.$": "$$.Execution.Name"}
     promote_payload = {"step": "promote", "version.$": "$.evaluated.value.challenger_version"} | run
     if approval is not None:
-        promote_payload["approval.$"] = "$.approval"
+        # The person's answer, and which execution asks: the promote step matches both against
+        # the approval request this execution's approval task stored.
+        promote_payload |= {"approval.$": "$.approval", "execution_arn.$": "$$.Execution.Id"}
     definition: dict[str, Any] = {
         "Comment": "Retrain on labelled captures; promote the challenger only if it beats the champion",
         "StartAt": "Prepare",
