@@ -42,7 +42,7 @@ from modelwatch.jobs.approval_decision import approved_output, rejection
 from modelwatch.jobs.asl import asl_text
 from modelwatch.jobs.capture_redrive import CaptureRedrive, redrive_captures
 from modelwatch.jobs.retraining_approval import approval_step
-from modelwatch.jobs.retraining_machine import retraining_definition
+from modelwatch.jobs.retraining_machine import retraining_definition, run_limit
 from modelwatch.policy_evaluation import ACCOUNT
 from modelwatch.registry.folder import ModelFolder
 from modelwatch.registry.manifest import ModelManifest
@@ -487,7 +487,13 @@ class LocalStack:
 
         arn = f"arn:aws:lambda:{self.platform.settings.region}:123456789012:function:modelwatch-"
         approval = approval_step(self.platform.spec, f"{arn}{catalog.APPROVAL.name}", LOCAL_STACK_NAME)
-        definition = retraining_definition(f"{arn}{catalog.RETRAIN.name}", self.alerts_topic, approval)
+        definition = retraining_definition(
+            f"{arn}{catalog.RETRAIN.name}",
+            self.alerts_topic,
+            approval,
+            promote_arn=f"{arn}{catalog.PROMOTE.name}",
+            timeout=run_limit(self.platform.spec),
+        )
         # Run from its ASL text, as deployed (DefinitionString), not from the Python dict.
         return LocalStateMachine(json.loads(asl_text(definition)), self._run_task, self.clock)
 

@@ -13,8 +13,10 @@ labels/changed/dt=…                                         rewritten with eve
 labels-joined/model_version=V/dt=….json                    an hour's labels joined to predictions
 labels-joined/model_version=V/tally.json                   labelled rows per hour since the version was served
 reports/V/<window>/<end>/drift.json, report.html            a window's drift check
-retraining/<run>/train.parquet, holdout.parquet, decision.json   a retraining run's data and verdict
+retraining/runs/<run>/train.parquet, holdout.parquet, decision.json   a retraining run's data and verdict
+retraining/challengers/<run>/model.onnx, manifest.json      what the team's trainer made of the run's rows
 retraining/approvals/<run>.json                             a run waiting for approval: its task token
+retraining/lock/current.json                                the retraining run that holds the lock
 backfill-results/<map run>/manifest.json, SUCCEEDED_0.json  a backfill run's results (Step Functions' ResultWriter)
 incidents/<incident>.json                                   the notifier's memory of an incident
 accounting/watermark.json                                   the last hour capture and feedback accounting reconciled
@@ -104,9 +106,16 @@ REPORTS = Area("reports", "data", "drift.json and report.html per window check")
 RETRAINING = Area(
     "retraining", "data", "a retraining run's training and holdout rows and its decision", True, "captureRetentionDays"
 )
-# Inside the retraining area, so the area's retention covers it, but its own prefix: the function
-# that stores a waiting run's task token reaches only this, never the training rows beside it.
+# Inside the retraining area, so its retention covers them, each with its own prefix and its own
+# writer, because the trainer (the team's code) is not trusted with promotion:
+# runs: the promote function's prepared rows and its decision; the trainer only reads them.
+RETRAINING_RUNS = Area("retraining/runs", "data", "a run's training and holdout rows and its decision")
+# challengers: the only place the trainer writes; the promote function reads, checks and re-publishes.
+CHALLENGERS = Area("retraining/challengers", "data", "the model the team's trainer made in a run")
+# approvals: the function that stores a waiting run's task token reaches only this.
 APPROVALS = Area("retraining/approvals", "data", "the task token of each retraining run waiting for approval")
+# lock: which run holds retraining (one at a time), written conditionally by the promote function.
+RETRAINING_LOCK = Area("retraining/lock", "data", "the retraining run in progress")
 MODELS = Area("models", "models", "the model registry: artifact, manifest and baseline per version")
 # Step Functions writes a backfill run's results here (<map run id>/manifest.json, SUCCEEDED_0.json).
 BACKFILL_RESULTS = Area(
@@ -141,7 +150,10 @@ DATA_AREAS = (
     LABELS_JOINED,
     REPORTS,
     RETRAINING,
+    RETRAINING_RUNS,
+    CHALLENGERS,
     APPROVALS,
+    RETRAINING_LOCK,
     INCIDENTS,
     ACCOUNTING,
     FEEDBACK_FILED,
@@ -295,7 +307,14 @@ def report_prefix(model_version: str, window: str, end: datetime) -> str:
 
 
 def retraining_key(run_id: str, name: str) -> str:
-    return f"{RETRAINING.prefix}{run_id}/{name}"
+    return f"{RETRAINING_RUNS.prefix}{run_id}/{name}"
+
+
+def challenger_key(run_id: str, name: str) -> str:
+    return f"{CHALLENGERS.prefix}{run_id}/{name}"
+
+
+RETRAINING_LOCK_KEY = f"{RETRAINING_LOCK.prefix}current.json"
 
 
 def approval_key(run_id: str) -> str:

@@ -23,7 +23,7 @@ Unit = Literal["Milliseconds", "Count", "None", "Percent"]
 UNIT_SUFFIXES: dict[str, str] = {"Milliseconds": " ms", "Percent": "%"}
 # Who puts it in CloudWatch: a function (its name in modelwatch.catalog.functions), Powertools on
 # a function's behalf, or CloudWatch metric math over the HTTP API's own metrics.
-Emitter = Literal["predict", "feedback", "capture", "drift", "notify", "retrain", "approval", "api", "smoke"]
+Emitter = Literal["predict", "feedback", "capture", "drift", "notify", "retrain", "promote", "approval", "api", "smoke"]
 PerValue = Literal["feature", "class", "kpi", "method"]
 # The model tasks a metric has a value for (modelwatch.spec.models.Task; a literal here, since
 # the catalogue imports nothing of the spec).
@@ -338,8 +338,8 @@ NOTIFICATIONS_SENT = _metric(
     "notify",
     "incident and retraining notices sent: by email, and to Slack when configured",
 )
-RETRAINING_PROMOTE = _metric("RetrainingPromote", "Count", "retrain", "challengers promoted")
-RETRAINING_REJECT = _metric("RetrainingReject", "Count", "retrain", "challengers rejected")
+RETRAINING_PROMOTE = _metric("RetrainingPromote", "Count", "promote", "challengers promoted")
+RETRAINING_REJECT = _metric("RetrainingReject", "Count", "promote", "challengers rejected")
 RETRAINING_AWAITING_APPROVAL = _metric(
     "RetrainingAwaitingApproval", "Count", "approval", "chosen challengers waiting for a person to approve them"
 )

@@ -53,7 +53,13 @@ from modelwatch.catalog.layout import (
 )
 from modelwatch.catalog.metrics import Metric
 from modelwatch.drift.multivariate import MIN_CLASSIFIER_ROWS
-from modelwatch.jobs.retraining_machine import retraining_definition
+from modelwatch.jobs.retraining_machine import (
+    PROMOTE_STEPS,
+    RETRAIN_STEPS,
+    STEPS_WITHOUT_TRAINING,
+    retraining_definition,
+    run_limit,
+)
 from modelwatch.serving.capture import MAX_LINE_BYTES
 from modelwatch.sketches import SKETCH_K
 from modelwatch.spec.models import DriftMethod, MonitoringSpec
@@ -341,8 +347,10 @@ def _retraining_trains(spec: MonitoringSpec, traffic: Traffic) -> bool:
     return lookback_labels >= spec.retraining.min_rows
 
 
-def _retraining_states() -> list[dict[str, Any]]:
-    definition = retraining_definition("function", "topic")
+def _retraining_states(spec: MonitoringSpec) -> list[dict[str, Any]]:
+    definition = retraining_definition(
+        fcat.RETRAIN.name, "topic", promote_arn=fcat.PROMOTE.name, timeout=run_limit(spec)
+    )
     return list(definition["States"].values())
 
 
@@ -351,9 +359,13 @@ def function_invocations(
 ) -> dict[str, float]:
     """Invocations a month of every catalogued function, by how it is invoked."""
     feedback_requests = traffic.labels / traffic.labels_per_feedback_request
-    lambda_steps = sum(1 for s in _retraining_states() if s.get("Resource", "").endswith("lambda:invoke"))
-    if not _retraining_trains(spec, traffic):
-        lambda_steps = 1
+    # A run that trains runs every step; one without enough labelled rows prepares and releases.
+    trains = _retraining_trains(spec, traffic)
+    runs = retraining_runs(spec, footprint)
+    retraining_steps = {
+        fcat.RETRAIN.name: runs * (len(RETRAIN_STEPS) if trains else 0),
+        fcat.PROMOTE.name: runs * len(PROMOTE_STEPS if trains else STEPS_WITHOUT_TRAINING),
+    }
     # Alarm changes reach the notifier only when something changes: nothing does without traffic.
     notifications = footprint["assumptions"]["notifications_per_month"] if traffic.requests_per_month > 0 else 0
     by_invocation = {
@@ -362,7 +374,6 @@ def function_invocations(
         "delivery-stream": stream.objects,
         "schedule": SECONDS_PER_MONTH / DRIFT_CHECK_PERIOD_SECONDS,
         "sns": notifications,
-        "state-machine": retraining_runs(spec, footprint) * lambda_steps,
     }
     # The approval function: once per run whose challenger is chosen, and only with approval =
     # "manual" (counted for every run that trains: an upper bound).
@@ -374,6 +385,8 @@ def function_invocations(
             counts[name] = approvals
         elif definition is fcat.FEEDBACK:
             counts[name] = feedback_requests
+        elif name in retraining_steps:
+            counts[name] = retraining_steps[name]
         else:
             counts[name] = by_invocation[definition.invocation]
     return counts
@@ -677,7 +690,7 @@ def monthly_usage(
     usage.dashboards = 1 if traffic.dashboard else 0
     usage.kms_keys, usage.kms_rotating_keys, usage.kms_rotations_billed = _keys(traffic, template, prices)
     runs = retraining_runs(spec, footprint)
-    usage.state_transitions = runs * (len(_retraining_states()) + 1)  # every state, plus the start
+    usage.state_transitions = runs * (len(_retraining_states(spec)) + 1)  # every state, plus the start
     usage.sns_publishes = invocations[fcat.NOTIFY.name] + runs
     usage.secret_calls = invocations[fcat.NOTIFY.name]  # the notifier reads the webhook per cold start at most
     return usage
@@ -696,7 +709,7 @@ def _s3(
     usage.s3_puts["delivery-stream"] = stream.objects  # the stream's own writes, billed to the bucket
     usage.s3_notifications = stream.objects
     for name, definition in fcat.FUNCTIONS.items():
-        if definition in (fcat.DRIFT, fcat.RETRAIN, fcat.PREDICT):
+        if definition in (fcat.DRIFT, fcat.PREDICT):
             continue  # below: by their windows and lookback; predict reads the cached registry only
         writes = [a for a in definition.writes if a not in OCCASIONAL_WRITES]
         reads = [a for a in definition.reads if a.bucket == "data" and a not in OCCASIONAL_READS]
@@ -750,8 +763,9 @@ def _s3(
     # Retraining reads the capture objects and labels objects of its lookback, per run.
     lookback = min(spec.retraining.lookback_hours, HOURS_PER_MONTH) / HOURS_PER_MONTH
     runs = retraining_runs(spec, footprint)
-    usage.s3_gets[fcat.RETRAIN.name] = runs * lookback * (capture_groups + label_groups)
-    usage.s3_lists[fcat.RETRAIN.name] = runs * spec.retraining.lookback_hours * 2  # capture and labels, per hour
+    # (The promote function's Prepare step; the retrain function reads the prepared rows it stored.)
+    usage.s3_gets[fcat.PROMOTE.name] += runs * lookback * (capture_groups + label_groups)
+    usage.s3_lists[fcat.PROMOTE.name] = runs * spec.retraining.lookback_hours * 2  # capture and labels, per hour
 
 
 def months_kept(area: Area, traffic: Traffic) -> float:
