@@ -92,3 +92,38 @@ def test_drift_without_a_spec_counts_only_features_and_says_what_it_took(tmp_pat
         "modelwatch: no --spec: task multiclass; took target = label, prediction = prediction, score_prefix = p_; "
         "8 feature(s) (--spec or the role flags choose otherwise)"
     ]
+
+
+def _regression_table(path, rows: int, seed: int, labelled: bool = True) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, rows)
+    table = {"x": x, "z": rng.normal(0, 1, rows), "prediction": 10 + 3 * x}
+    if labelled:
+        table["target"] = 10 + 3 * x + rng.normal(0, 1, rows)
+    pacsv.write_csv(pa.table(table), path)
+
+
+def test_predicted_numbers_without_class_probabilities_are_a_regression(tmp_path, capsys):
+    """A floating-point prediction column and no class probabilities: a regression's predicted
+    values, not a thousand classes."""
+    reference, current, out = tmp_path / "reference.csv", tmp_path / "current.csv", tmp_path / "drift.json"
+    _regression_table(reference, 800, 1)
+    _regression_table(current, 500, 2, labelled=False)
+    assert main(["drift", "--reference", str(reference), "--current", str(current), "--json", str(out)]) in (0, 1)
+    report = json.loads(out.read_text())
+    assert [f["name"] for f in report["features"]] == ["x", "z"]
+    assert report["prediction_drift"]["kind"] == "numeric"
+    assert "no --spec: task regression" in capsys.readouterr().out
+
+
+def test_a_saved_profile_records_its_roles_for_a_later_drift_run(tmp_path, capsys):
+    reference, current, saved = tmp_path / "reference.csv", tmp_path / "current.csv", tmp_path / "baseline.json"
+    _regression_table(reference, 800, 1)
+    _regression_table(current, 500, 2, labelled=False)
+    assert main(["profile", "--data", str(reference), "--out", str(saved), "--task", "regression"]) == 0
+    from modelwatch.profiles import DatasetProfile
+
+    assert DatasetProfile.load(saved).roles == {"task": "regression", "target": "target", "prediction": "prediction"}
+    out = tmp_path / "drift.json"
+    assert main(["drift", "--reference", str(saved), "--current", str(current), "--json", str(out)]) in (0, 1)
+    assert [f["name"] for f in json.loads(out.read_text())["features"]] == ["x", "z"]

@@ -12,7 +12,7 @@ from modelwatch.cli.profiling import profile_inputs, profile_table
 from modelwatch.cli.summary import fails, print_summary
 from modelwatch.cli.tabular import TableFile
 from modelwatch.errors import UserInputError
-from modelwatch.profiles import CategoricalColumnProfile, DatasetProfile, is_profile_file
+from modelwatch.profiles import CategoricalColumnProfile, DatasetProfile, ProfileSchema, is_profile_file
 from modelwatch.spec import MonitoringSpec, load_spec, parse_spec
 from modelwatch.spec.inference import inferred_spec
 from modelwatch.spec.roles import PREDICTION, recognise_roles, unset_roles, with_roles
@@ -92,6 +92,17 @@ def _say(note: str) -> None:
     print(f"modelwatch: {note}", flush=True)
 
 
+def _holds_labels(table: TableFile, prediction: str | None) -> bool | None:
+    """Whether the table's prediction column holds class labels (text or whole numbers) rather
+    than a regression's predicted values (floating point), by its stored type; None without one."""
+    name = prediction or PREDICTION
+    if name not in table.schema.names:
+        return None
+    import pyarrow as pa
+
+    return not pa.types.is_floating(table.schema.field(name).type)
+
+
 def _roles_from_profile(spec: MonitoringSpec, profile: DatasetProfile) -> MonitoringSpec:
     """A spec naming no prediction or score column, against a baseline that holds them under their
     conventional names (a model folder's baseline always does): take them, and say so."""
@@ -124,8 +135,9 @@ def resolve_spec(args: argparse.Namespace, reference: str) -> MonitoringSpec:
         categorical_prediction = None if prediction is None else isinstance(prediction, CategoricalColumnProfile)
         spec = _spec_from_columns(args, numeric, categorical, profile.roles, categorical_prediction)
     else:
-        kinds = TableFile(reference).inferred_kinds()
-        spec = _spec_from_columns(args, kinds.numeric, kinds.categorical, {}, None)
+        table = TableFile(reference)
+        kinds = table.inferred_kinds()
+        spec = _spec_from_columns(args, kinds.numeric, kinds.categorical, {}, _holds_labels(table, args.prediction))
     return _with_roles(spec, args)
 
 
@@ -250,6 +262,8 @@ def run_profile(args: argparse.Namespace, out: Console, progress: Progress) -> i
     table.require(list(spec.features), "training")
     with progress:
         profile = profile_table(table, spec, "profile", progress, chunks=spec.drift.calibration_chunks)
+    # As a model folder's baseline does: a drift run against it needs no spec to know its roles.
+    profile.roles = ProfileSchema.from_spec(spec).recorded_roles()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     profile.save(args.out)
     out.print(
