@@ -111,3 +111,16 @@ def test_role_columns_in_the_data_are_recognised_and_the_rest_are_named_as_serve
     assert list(spec.features) == ["x1", "x2", "shade"]
     assert spec.columns.prediction == "prediction" and spec.columns.score == f"p_{spec.columns.positive_class}"
     assert "not in this data: prediction=prediction" in " ".join(out.split())
+
+
+def test_a_binary_models_probabilities_are_recognised_by_the_targets_positive_class(tmp_path):
+    """Classes that do not read as yes/no (here a and b): the target's positive class tells which
+    probability column is the score; the other class's is neither score nor feature."""
+    rng = np.random.default_rng(1)
+    p_b = rng.random(600)
+    data = _data(tmp_path, "binary", p_a=1 - p_b, p_b=p_b, prediction=np.where(p_b > 0.5, "b", "a"))
+    spec_path = tmp_path / "monitoring.toml"
+    assert main(["init", "--data", str(data), "--target", "y", "--out", str(spec_path)]) == 0
+    spec = load_spec(spec_path)
+    assert (spec.columns.positive_class, spec.columns.score, spec.columns.prediction) == ("b", "p_b", "prediction")
+    assert list(spec.features) == ["x1", "x2", "shade"]

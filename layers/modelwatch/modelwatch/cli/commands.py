@@ -61,7 +61,9 @@ def _spec_from_columns(
     if flags["score"] or flags["score_prefix"]:  # a flag's score replaces the recorded one
         given |= {"score": flags["score"], "score_prefix": flags["score_prefix"]}
     task = getattr(args, "task", None) or recorded.get("task")
-    recognised = recognise_roles([*numeric, *categorical], numeric, given, task, categorical_prediction)
+    recognised = recognise_roles(
+        [*numeric, *categorical], numeric, given, task, categorical_prediction, recorded.get("positive_class")
+    )
     roles = recognised.roles
     settings = {key: recorded[key] for key in ("positive_class", "score_kind") if key in recorded}
     if recognised.positive_class is not None:
@@ -104,11 +106,13 @@ def _holds_labels(table: TableFile, prediction: str | None) -> bool | None:
 
 
 def _roles_from_profile(spec: MonitoringSpec, profile: DatasetProfile) -> MonitoringSpec:
-    """A spec naming no prediction or score column, against a baseline that holds them under their
-    conventional names (a model folder's baseline always does): take them, and say so."""
+    """A spec naming no prediction or score column, against a baseline that holds them (a model
+    folder's baseline always does): take them, as the baseline recorded them or by their
+    conventional names, and say so. Only the roles the spec's task has are taken."""
+    wanted = {role: profile.roles.get(role, column) for role, column in unset_roles(spec).items()}
     held = {
         role: column
-        for role, column in unset_roles(spec).items()
+        for role, column in wanted.items()
         if (any(c.startswith(column) for c in profile.columns) if role == "score_prefix" else column in profile.columns)
     }
     if "score" in held and "prediction" not in held and spec.columns.prediction is None:

@@ -171,24 +171,17 @@ def _task(args: argparse.Namespace, profile: DatasetProfile) -> tuple[str, str]:
     return infer_task(profile.columns[args.target])
 
 
-def _roles(args: argparse.Namespace, table: TableFile, numeric: list[str], task: str, positive: str | None):
+def _roles(
+    args: argparse.Namespace, table: TableFile, numeric: list[str], task: str, positive: str | None
+) -> tuple[dict[str, str], tuple[str, ...]]:
     """(roles, columns that are neither role nor feature): the flags, the conventional names
     found in the data (modelwatch.spec.roles), then, for a prediction or score the data lacks,
     the conventional name a served model's records get, so the baseline and the captures carry
     them and drift checks prediction drift and estimated performance."""
     given = {role: getattr(args, role) for role in ROLES}
-    recognised = recognise_roles(table.columns, numeric, given, task)
+    recognised = recognise_roles(table.columns, numeric, given, task, positive_class=positive)
     roles = dict(recognised.roles)
-    score_prefix = roles.get("score_prefix")
-    features = [
-        name
-        for name in table.columns
-        if name not in roles.values()
-        and name not in recognised.ignored
-        and not (score_prefix and name.startswith(score_prefix))
-    ]
-    served = conventional_roles(task, [*features, *table.columns], positive or "1")
-    for role, column in served.items():
+    for role, column in conventional_roles(task, table.columns, positive or "1").items():
         roles.setdefault(role, column)
     return roles, recognised.ignored
 

@@ -106,6 +106,7 @@ def recognise_roles(
     given: Mapping[str, str | None],
     task: str | None,
     categorical_prediction: bool | None = None,
+    positive_class: str | None = None,
 ) -> RecognisedRoles:
     """The roles of a table's columns: those `given` (the command line's flags), then the
     conventional names where they are unambiguous: `target` or `label` (exactly one of them),
@@ -113,7 +114,8 @@ def recognise_roles(
     prefix). Two probability columns, or one of a positive-looking class, are a binary model's
     (the score: the positive class's); three or more a multiclass model's.
     `categorical_prediction`: whether the prediction column holds labels (a saved profile knows;
-    a regression's predictions are numbers), None when unknown."""
+    a regression's predictions are numbers), None when unknown. `positive_class`: a binary's, when
+    known (from its target's labels, or a baseline's record)."""
     roles = {role: column for role, column in given.items() if column}
     if "target" not in roles:
         targets = [c for c in TARGETS if c in columns]
@@ -130,7 +132,7 @@ def recognise_roles(
     if scored is not None:
         prefix, named = scored
         labels = [c[len(prefix) :] for c in named]
-        positives = [label for label in POSITIVE_LABELS if label in labels]
+        positives = [label for label in ((positive_class,) if positive_class else POSITIVE_LABELS) if label in labels]
         if task != "multiclass" and len(labels) <= 2 and positives:
             found_task, positive = "binary", positives[0]
             roles["score"] = prefix + positive
