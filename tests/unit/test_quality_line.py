@@ -7,7 +7,7 @@ import io
 
 from rich.console import Console
 
-from modelwatch.cli.summary import OUT_OF_RANGE_SHOWN, out_of_range_text
+from modelwatch.cli.quality_line import OUT_OF_RANGE_SHOWN, out_of_range_text
 from modelwatch.quality import FeatureQuality
 
 

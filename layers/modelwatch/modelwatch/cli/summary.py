@@ -26,25 +26,6 @@ def add_fail_on_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on", choices=get_args(FailOn), default="dataset", help=FAIL_ON_HELP)
 
 
-# Features named on the quality line's out-of-range part; the rest are counted.
-OUT_OF_RANGE_SHOWN = 3
-
-
-def out_of_range_text(features: list[Any]) -> str:
-    """Which features had values outside their allowed range, and what share of each one's rows,
-    worst first: an average over every feature would hide one feature that is badly off."""
-    off = sorted((f for f in features if f.out_of_range), key=lambda f: f.out_of_range_rate, reverse=True)
-    if not off:
-        return "none"
-    from rich.markup import escape  # "[18, 79]" is text, not a style tag
-
-    shown = ", ".join(
-        escape(f"{f.name} {f.out_of_range_rate:.2%} outside {f.allowed}") for f in off[:OUT_OF_RANGE_SHOWN]
-    )
-    more = len(off) - OUT_OF_RANGE_SHOWN
-    return shown + (f" and {more} more feature(s)" if more > 0 else "")
-
-
 def _column_drifted(column: ColumnDrift | None) -> bool:
     return column is not None and column.status == "ok" and bool(column.drifted)
 
@@ -198,6 +179,8 @@ def print_summary(console: Console, report: DriftReport, paths: list[str]) -> No
             f"(share {report.drift_share:.2f}, threshold {report.share_threshold:.2f})"
         )
     quality = report.quality
+    from modelwatch.cli.quality_line import out_of_range_text  # per feature: an average hides the worst
+
     console.print(
         f"Quality: missing {quality.missing_rate:.2%}, out of range {out_of_range_text(quality.features)}, "
         f"unseen categories {quality.unseen_category_rate:.2%}, type errors {quality.type_error_rate:.2%}"
