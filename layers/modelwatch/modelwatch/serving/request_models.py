@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, create_model, model_validator
+from pydantic_core import PydanticCustomError
 
 from modelwatch.spec.models import MonitoringSpec
 
@@ -59,6 +60,27 @@ def _feature_fields(spec: MonitoringSpec) -> dict[str, Any]:
     return fields
 
 
+# The rule a record sent without its wrapper breaks (the 422's `rule`).
+UNWRAPPED_RECORD = "features_wrapper"
+
+
+def unwrapped_record_check(body: Any, feature_names: frozenset[str]) -> None:
+    """A record's fields sent bare, without `{"features": ...}`, is one error saying to wrap them,
+    not one "extra input" error per field: the fields are right, only the envelope is missing."""
+    if not isinstance(body, dict) or "features" in body or "instances" in body:
+        return
+    bare = sorted(feature_names.intersection(body))
+    if bare:
+        shown = ", ".join(bare[:5]) + (", ..." if len(bare) > 5 else "")
+        raise PydanticCustomError(
+            UNWRAPPED_RECORD,
+            # Pydantic fills in {fields} only: the other braces stay as written.
+            'the record\'s fields ({fields}) must be wrapped in "features": send {"features": {...}} for one '
+            'record, or {"instances": [{...}, ...]} for a batch',
+            {"fields": shown},
+        )
+
+
 def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
     """The request and response models for one spec (each function builds them once, at import)."""
     features_model = create_model(
@@ -67,6 +89,7 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
         **_feature_fields(spec),
     )
     max_batch = spec.serving.max_batch_size
+    feature_names = frozenset(spec.features)
 
     class PredictRequest(BaseModel):
         """One record as `features`, or a batch as `instances`."""
@@ -77,6 +100,12 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
         )
         features: features_model | None = None  # type: ignore[valid-type]
         instances: Annotated[list[features_model], Field(min_length=1, max_length=max_batch)] | None = None  # type: ignore[valid-type]
+
+        @model_validator(mode="before")
+        @classmethod
+        def _wrapped(cls, body: Any) -> Any:
+            unwrapped_record_check(body, feature_names)
+            return body
 
         @model_validator(mode="after")
         def _exactly_one(self) -> PredictRequest:
