@@ -170,7 +170,6 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
 
     class FeedbackResponse(BaseModel):
         accepted: int
-        unknown_request_ids: int
 
     return {
         "ErrorBody": ErrorBody,
