@@ -28,6 +28,7 @@ from modelwatch.catalog.layout import (
     REPORTS,
     RETRAINING_LOCK,
     RETRAINING_RUNS,
+    TRUSTED_HOLDOUT,
     Area,
 )
 
@@ -245,7 +246,7 @@ PROMOTE = FunctionDefinition(
     memory_mb=3008,
     timeout_seconds=900,
     core="training",
-    reads=(CAPTURE, LABELS, RETRAINING_RUNS, CHALLENGERS, APPROVALS, RETRAINING_LOCK, MODELS),
+    reads=(CAPTURE, LABELS, RETRAINING_RUNS, CHALLENGERS, APPROVALS, RETRAINING_LOCK, TRUSTED_HOLDOUT, MODELS),
     writes=(RETRAINING_RUNS, RETRAINING_LOCK, MODELS),
     pointer="write",
     dockerfile_of="retrain",
