@@ -63,10 +63,14 @@ def test_a_request_id_predict_did_not_issue_is_refused_and_kept(stack):
     field, and the request waits in quarantine."""
     issued = issued_request_id(stack)
     forged = issued[:-1] + ("0" if issued[-1] != "0" else "1")
-    for request_id in (forged, "external-42", issued[:32]):
+    for request_id, rule in (
+        (forged, "issued_by_predict"),
+        ("external-42", "string_pattern_mismatch"),
+        (issued[:32], "string_pattern_mismatch"),
+    ):
         result = stack.call("feedback", "POST", "/feedback", {"request_id": request_id, "label": "1"})
         assert result.status == 422, result.body
-        assert [(e["field"], e["rule"]) for e in result.body["errors"]] == [("request_id", "issued_by_predict")]
+        assert [(e["field"], e["rule"]) for e in result.body["errors"]] == [("request_id", rule)]
     batch = {"items": [{"request_id": issued, "label": 1}, {"request_id": forged, "label": 0}]}
     result = stack.call("feedback", "POST", "/feedback", batch)
     assert result.status == 422 and [e["field"] for e in result.body["errors"]] == ["items.1.request_id"]
@@ -76,12 +80,13 @@ def test_a_request_id_predict_did_not_issue_is_refused_and_kept(stack):
 
 
 def test_bad_feedback_names_the_field(stack):
+    well_formed = "0" * 48  # the form predict issues (whether it issued it is checked later)
     cases = [
-        ({"request_id": "a"}, "body", "value_error"),
+        ({"request_id": well_formed}, "body", "value_error"),
         ({"request_id": "a b", "label": 1}, "request_id", "string_pattern_mismatch"),
         ({"items": []}, "items", "too_short"),
-        ({"items": [{"request_id": "a", "label": 1, "extra": 1}]}, "items.0.extra", "extra_forbidden"),
-        ({"request_id": "a", "label": [1]}, "label", None),
+        ({"items": [{"request_id": well_formed, "label": 1, "extra": 1}]}, "items.0.extra", "extra_forbidden"),
+        ({"request_id": well_formed, "label": [1]}, "label", None),
     ]
     for body, field, rule in cases:
         result = stack.call("feedback", "POST", "/feedback", body)

@@ -13,7 +13,8 @@ import secrets
 from datetime import UTC, datetime
 
 TIME_DIGITS, RANDOM_DIGITS, TAG_DIGITS = 12, 20, 16
-_SIGNED = re.compile(rf"^[0-9a-f]{{{TIME_DIGITS + RANDOM_DIGITS + TAG_DIGITS}}}$")
+SIGNED_REQUEST_ID = rf"^[0-9a-f]{{{TIME_DIGITS + RANDOM_DIGITS + TAG_DIGITS}}}$"
+_SIGNED = re.compile(SIGNED_REQUEST_ID)
 # The key's purpose, so one secret could never sign ids and something else alike.
 PURPOSE = b"modelwatch request ids v1"
 
