@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, create_model, model_validator
 from pydantic_core import PydanticCustomError
 
+from modelwatch.serving.request_ids import SIGNED_REQUEST_ID
 from modelwatch.spec.models import MonitoringSpec
 
 # The model computes in float32: a larger magnitude would become infinity inside it.
@@ -140,7 +141,9 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
 
     # An outcome is a finite number, a boolean or a text (NaN and Infinity are refused).
     outcome_value = Annotated[float, Field(allow_inf_nan=False, strict=True)] | bool | str
-    request_id_type = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$")]
+    # The form POST /predict issues (modelwatch.serving.request_ids); whether this deployment
+    # signed it is checked after validation.
+    request_id_type = Annotated[str, StringConstraints(pattern=SIGNED_REQUEST_ID)]
     # A regression's label is the true value: a JSON number (text or true/false is refused with
     # a 422 naming the field, as the performance counts could not use it). A class is a string,
     # an integer or a boolean.
@@ -199,7 +202,6 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
 
     class FeedbackResponse(BaseModel):
         accepted: int
-        unknown_request_ids: int
 
     return {
         "ErrorBody": ErrorBody,
