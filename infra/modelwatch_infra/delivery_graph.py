@@ -130,7 +130,9 @@ class Template:
             "AWS::KinesisFirehose::DeliveryStream": lambda: (
                 head.format("firehose") + f"deliverystream/{self.ref(logical)}"
             ),
-            "AWS::SecretsManager::Secret": lambda: head.format("secretsmanager") + f"secret:{logical}",
+            # As CloudFormation names a generated secret (<logical id>-<random>) and Secrets Manager
+            # suffixes its ARN (-<6 characters>): CDK reads the name back as the first two parts.
+            "AWS::SecretsManager::Secret": lambda: head.format("secretsmanager") + f"secret:{logical}-Generated-AbCdEf",
             "AWS::Lambda::LayerVersion": lambda: head.format("lambda") + f"layer:{logical}:1",
         }
         if kind not in arns:
@@ -163,6 +165,9 @@ class Template:
         if function == "Fn::Join":
             separator, parts = argument
             return separator.join(str(self.resolve(p)) for p in self.resolve(parts))
+        if function == "Fn::Split":  # a secret's name, say, is a part of its ARN
+            separator, source = argument
+            return str(self.resolve(source)).split(separator)
         if function == "Fn::Select":
             index, items = argument
             return self.resolve(items)[int(self.resolve(index))]

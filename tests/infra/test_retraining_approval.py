@@ -107,7 +107,11 @@ def test_iam_lets_each_party_do_its_part_only(manual_template):
     assert any(approval in resource for resource in invoked)
 
     # The approvers' policy: read the tokens, see the execution, send the token back.
-    (approvers,) = _resources(template, "AWS::IAM::ManagedPolicy").values()
+    (approvers,) = [
+        p
+        for p in _resources(template, "AWS::IAM::ManagedPolicy").values()
+        if "retraining run waiting for approval" in p["Properties"].get("Description", "")
+    ]
     statements = approvers["Properties"]["PolicyDocument"]["Statement"]
     granted = {a for s in statements for a in _actions(s)}
     assert granted == {

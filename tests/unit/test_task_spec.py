@@ -91,3 +91,22 @@ def test_a_class_that_cannot_name_a_metric_is_refused_in_the_manifest(label):
     ModelManifest(classes=["a", "b"], **fields)  # metric names CloudWatch takes
     with pytest.raises(ValueError, match="must be a CloudWatch metric name"):
         ModelManifest(classes=["a", label], **fields)
+
+
+def test_a_regression_spec_leaves_the_next_specs_default_trigger_alone():
+    """A regression drops the default performance trigger from its own settings only: the
+    [retraining] table's default is shared, and a later classifier still gets accuracy < 0.80."""
+    from modelwatch.spec import parse_spec
+
+    def spec(task: str, target: str):
+        return parse_spec(
+            {
+                "model": {"name": f"{task}-model", "task": task},
+                "features": {"x": {"type": "numeric"}},
+                "columns": {"target": target, "prediction": "prediction"},
+            },
+            "spec.toml",
+        )
+
+    assert spec("regression", "y").retraining.performance is None
+    assert spec("binary", "y").retraining.performance is not None

@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from modelwatch.errors import UserInputError
 
@@ -31,6 +29,11 @@ def utc_microseconds(values: np.ndarray, column: str) -> np.ndarray:
 
 
 def _parsed_text(values: np.ndarray, column: str) -> np.ndarray:
+    # Arrow here, not at import: the drift function reads chunk results (through `iso`) and runs
+    # without pyarrow in its layers.
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     items = values.tolist()
     if all(isinstance(item, datetime) for item in items):
         return np.array([_aware(item) for item in items], dtype=np.int64)

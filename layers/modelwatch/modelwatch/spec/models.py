@@ -572,7 +572,9 @@ class MonitoringSpec(_Strict):
         if self.model.task == "regression" and "performance" not in self.retraining.model_fields_set:
             # The default trigger (accuracy below 0.80) means nothing for a regression, and an
             # error's ceiling has units only the user knows: no performance trigger unless set.
-            object.__setattr__(self.retraining, "performance", None)
+            # A copy: without a [retraining] table this is the field's one shared default
+            # instance, and setting it in place would take the trigger from every spec after it.
+            object.__setattr__(self, "retraining", self.retraining.model_copy(update={"performance": None}))
         trigger = self.retraining.performance
         if trigger is not None and trigger.metric not in TASK_METRICS[self.model.task]:
             problems.append(
