@@ -250,8 +250,9 @@ LABELS_CHANGED_BASE = f"{LABELS.prefix}changed/"
 
 
 def labels_changed_key(hour: str) -> str:
-    """Rewritten (with the new object's key, so its ETag changes) after every labels object of the
-    hour, late ones included: the drift check compares its ETag with the one the hour's joined
+    """Rewritten (with a body unique to the write, so its ETag is always a new one, even when a
+    retried delivery rewrites an earlier labels object) after every labels object of the hour,
+    late ones included: the drift check compares its ETag with the one the hour's joined
     rollup was made from, and never lists the hour's labels objects while they match."""
     return f"{LABELS_CHANGED_BASE}{hour_segment(hour)}"
 
