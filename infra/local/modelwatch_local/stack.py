@@ -215,6 +215,15 @@ class LocalStack:
             Description="modelwatch: the alerting topics, and the queues that hold raw inputs",
             Policy=json.dumps({"Statement": [root, delivery.alarm_key_statement(), logs]}),
         )["KeyMetadata"]["Arn"]
+        # The data bucket holds inputs: SSE-KMS with the same key, as deployed (modelwatch_infra.storage);
+        # LocalAccess judges each object read and write against the key's policy and the role.
+        default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": topic_key}
+        self.s3.put_bucket_encryption(
+            Bucket=self.platform.settings.data_bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": True}]
+            },
+        )
         self.alerts_topic = sns.create_topic(Name="modelwatch-alerts")["TopicArn"]
         self.set_topic_policy(
             [
