@@ -10,6 +10,7 @@ from importlib import metadata
 import numpy as np
 
 from modelwatch.profiles import ProfileBuilder, ProfileSchema
+from modelwatch.profiles.protected import protected_baseline
 from modelwatch.registry.folder import ModelFolder
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.training.pipeline import train
@@ -63,7 +64,8 @@ def baseline_profile(spec: MonitoringSpec, model, columns: Mapping[str, np.ndarr
         schema = replace(schema, classes=tuple(classes))
     builder = ProfileBuilder(schema, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)))
     builder.add(baseline_columns(spec, model, columns))
-    return builder.result().to_json()
+    # Without the sensitive features' raw values: the registry keeps a baseline as long as its version.
+    return protected_baseline(spec, builder.result()).to_json()
 
 
 def build_model_folder(
