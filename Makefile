@@ -63,6 +63,14 @@ lock:
 	{ echo "# Pinned set for development, tests and CI (Python 3.11; Lambda runs 3.12+)."; \
 	  echo "# Regenerate with 'make lock'; 'make' installs exactly these."; \
 	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v -E '^(pip|modelwatch)=='; } > requirements/dev.txt
+	# The retrain and promote images install with --require-hashes: the training set, locked with
+	# every transitive package and the hashes of its distributions for either architecture.
+	# (uv in a venv of its own: the development set stays as frozen above.)
+	test -x .cache/uv/bin/uv || { $(PYTHON) -m venv .cache/uv && .cache/uv/bin/pip install --quiet uv==0.13.9; }
+	{ echo "# The retrain and promote images' packages, every one pinned with its distributions' hashes (the"; \
+	  echo "# images install with --require-hashes). Generated from training.txt by 'make lock'; do not edit."; \
+	  .cache/uv/bin/uv pip compile layers/requirements/training.txt --universal --python-version 3.12 \
+	    --generate-hashes --no-header --quiet; } > layers/requirements/training.lock
 
 clean:
 	rm -rf $(VENV) .venv-evidently out .pytest_cache .hypothesis .ruff_cache cdk.out node_modules .cache

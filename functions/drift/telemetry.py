@@ -15,7 +15,7 @@ from functions.shared.emit import add_metric, emit_with_dimensions
 from modelwatch.alerts.consumed import sends_drift_series
 from modelwatch.catalog import metrics as catalog
 from modelwatch.catalog.metrics import Metric
-from modelwatch.jobs.capture_accounting import CaptureAccount
+from modelwatch.jobs.reconciliation import Reconciled
 from modelwatch.jobs.window_check import WindowCheck
 from modelwatch.spec.models import DriftMethod, MonitoringSpec
 
@@ -86,10 +86,18 @@ def emit(check: WindowCheck, spec: MonitoringSpec) -> None:
         emit_with_dimensions(metric, value, namespace, {"service": service, "window": check.window, **extra})
 
 
-def emit_capture_account(metrics: Metrics, account: CaptureAccount) -> None:
-    """CapturesMissing (beyond the at-least-once tolerance) for the hour that settled, 0
-    included, when that hour sent or captured anything. An idle hour sends nothing, like an empty
-    window (CloudWatch bills a metric for every hour it is sent); its alarm treats no data as not
+def emit_reconciled(metrics: Metrics, reconciled: Reconciled) -> None:
+    """For each hour reconciled: CapturesMissing and FeedbackMissing (beyond the at-least-once
+    tolerance), 0 included, when that hour sent or filed anything. An idle hour sends nothing,
+    like an empty window (CloudWatch bills a metric for every hour it is sent); their alarms treat
+    no data as not breaching. Several hours (a catch-up) are several values of one document, which
+    the alarms' Maximum judges together. AccountingHeartbeat (1) only when the accounting finished,
+    whether or not an hour was due (a re-run sends what the run did): its alarm treats no data as
     breaching."""
-    if account.active:
-        add_metric(metrics, catalog.CAPTURES_MISSING, account.missing_beyond_tolerance)
+    for hour in reconciled.hours:
+        if hour.captures.active:
+            add_metric(metrics, catalog.CAPTURES_MISSING, hour.captures.missing_beyond_tolerance)
+        if hour.feedback.active:
+            add_metric(metrics, catalog.FEEDBACK_MISSING, hour.feedback.missing_beyond_tolerance)
+    if reconciled.failure is None:
+        add_metric(metrics, catalog.ACCOUNTING_HEARTBEAT, 1)

@@ -2,7 +2,9 @@
 
 Each piece is a log line, delivered to S3 in batches by the same Logs subscription as captures
 (no S3 call per label). A label whose request id ModelWatch did not issue (or whose capture has
-not landed yet) is accepted and counted.
+not landed yet) is accepted and counted. The pieces logged are counted (FeedbackRecordsSent, in
+the EMF document stamped with their received time, so both fall in the same hour) for the drift
+run's reconciliation with what the capture function filed.
 """
 
 # No `from __future__ import annotations`: Powertools reads the route's parameter types at
@@ -37,6 +39,7 @@ FeedbackResponse = MODELS["FeedbackResponse"]
 tracer = function_tracer(SPEC)
 app = APIGatewayHttpResolver(enable_validation=True)
 ROUTE = FEEDBACK.route or ""  # declared in the function catalogue
+RECEIVED_AT = "received_at"
 SUMMARY = "Report ground truth and business outcomes for earlier predictions"
 
 
@@ -83,7 +86,7 @@ def _check_labels(platform: Platform, items: list[Any], batch: bool) -> None:
 )
 @tracer.capture_method
 def feedback(body: FeedbackRequest) -> FeedbackResponse:  # type: ignore[valid-type]
-    received = current_platform().clock()
+    received = app.context[RECEIVED_AT]
     items = body.feedback_items()  # type: ignore[attr-defined]
     _check_labels(current_platform(), items, batch=body.items is not None)  # type: ignore[attr-defined]
     records = [
@@ -98,6 +101,7 @@ def feedback(body: FeedbackRequest) -> FeedbackResponse:  # type: ignore[valid-t
     write_capture(capture.LABEL, records)
     unknown = sum(1 for item in items if request_time(item.request_id) is None)
     add_metric(metrics, catalog.FEEDBACK, len(items))
+    add_metric(metrics, catalog.FEEDBACK_RECORDS_SENT, len(records))
     add_metric(metrics, catalog.UNKNOWN_REQUEST_IDS, unknown)
     return FeedbackResponse(accepted=len(items), unknown_request_ids=unknown)
 
@@ -106,6 +110,12 @@ def feedback(body: FeedbackRequest) -> FeedbackResponse:  # type: ignore[valid-t
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # One instant per invocation: the pieces' received_at and the EMF document's timestamp, so a
+    # piece and its count in FeedbackRecordsSent fall in the same hour (set every time: Powertools
+    # keeps a document timestamp across invocations).
+    received = current_platform().clock()
+    metrics.set_timestamp(received)
+    app.append_context(**{RECEIVED_AT: received})
     return resolve_checked(
         app,
         event,

@@ -13,7 +13,7 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.aws_ecr_assets import Platform
 
-from modelwatch.catalog.functions import CORE_LAYER
+from modelwatch.catalog.functions import CORE_LAYER, FUNCTIONS
 from modelwatch_infra.bundling import (
     CORE,
     LAMBDA_PYTHON,
@@ -125,4 +125,5 @@ def image_code(
     if not (staged / "Dockerfile").is_file():
         stage_image(function, spec, trainer_requirements, staged)
     platform = Platform.LINUX_ARM64 if architecture == "arm64" else Platform.LINUX_AMD64
-    return lambda_.DockerImageCode.from_image_asset(str(staged), platform=platform)
+    # One recipe may build several functions' images: each names its own handler.
+    return lambda_.DockerImageCode.from_image_asset(str(staged), platform=platform, cmd=[FUNCTIONS[function].handler])

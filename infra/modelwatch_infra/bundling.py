@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modelwatch.catalog.functions import CORE_LEFT_OUT, FUNCTIONS, SPEC_NAME
+from modelwatch.errors import UserInputError
 
 ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_PYTHON = "3.12"
@@ -217,15 +218,46 @@ NO_TRAINER_REQUIREMENTS = b"# no [retraining] trainer_requirements: the built-in
 
 
 def image_inputs(function: str, spec: Path, trainer_requirements: Path | None) -> dict[str, bytes]:
-    """The build context's files besides the code bundle, by name: the Dockerfile, the pinned
-    requirements of the function's kind, and the trainer's requirements."""
+    """The build context's files besides the code bundle, by name: the Dockerfile, the pinned and
+    hash-locked requirements of the function's kind, and the trainer's requirements (only in the
+    image that runs the trainer: the promote function's image never installs the team's packages)."""
+    definition = FUNCTIONS[function]
+    trainer = trainer_requirements if definition.runs_trainer else None
     return {
-        "Dockerfile": (ROOT / "functions" / function / "Dockerfile").read_bytes(),
-        "requirements.txt": (ROOT / "layers" / "requirements" / f"{FUNCTIONS[function].core}.txt").read_bytes(),
-        TRAINER_REQUIREMENTS: NO_TRAINER_REQUIREMENTS
-        if trainer_requirements is None
-        else trainer_requirements.read_bytes(),
+        "Dockerfile": (ROOT / "functions" / (definition.dockerfile_of or function) / "Dockerfile").read_bytes(),
+        "requirements.txt": locked_requirements(definition.core).read_bytes(),
+        TRAINER_REQUIREMENTS: NO_TRAINER_REQUIREMENTS if trainer is None else hashed_requirements(trainer).encode(),
     }
+
+
+def locked_requirements(core: str) -> Path:
+    """The image's requirements as installed: every package, transitive ones included, pinned
+    with the hashes of its distributions (`make lock` regenerates it from <core>.txt)."""
+    return ROOT / "layers" / "requirements" / f"{core}.lock"
+
+
+def hashed_requirements(path: Path) -> str:
+    """The trainer's requirements file, refused unless every requirement is pinned (==) with at
+    least one --hash: the image installs with --require-hashes, so what the trainer imports is
+    exactly what its team locked. A UserInputError names the first line that is not."""
+    text = path.read_text()
+    for requirement in _requirements(text):
+        name = requirement.split("--hash", 1)[0].strip()
+        if "==" not in name or "--hash=sha256:" not in requirement:
+            raise UserInputError(
+                f"{path}: {name!r} is not pinned with its hashes; the trainer image installs with --require-hashes "
+                "(generate the file with: uv pip compile requirements.in --generate-hashes "
+                "--python-version 3.12 --universal)"
+            )
+    return text
+
+
+def _requirements(text: str) -> list[str]:
+    """The file's requirements, each with its continuation lines joined, comments and blank lines
+    dropped."""
+    joined = text.replace("\\\n", " ")
+    lines = [line.split(" #", 1)[0].strip() for line in joined.splitlines()]
+    return [line for line in lines if line and not line.startswith(("#", "-"))]
 
 
 def stage_image(function: str, spec: Path, trainer_requirements: Path | None, staged: Path) -> Path:

@@ -137,6 +137,8 @@ def suppress_reviewed_findings(
             **_machine_findings(traced_machines),
             f"AwsSolutions-IAM5[Resource::<{logical_id(retraining.function)}.Arn>:*]": "the state machine invokes "
             "the retrain function, any published version of it",
+            f"AwsSolutions-IAM5[Resource::<{logical_id(retraining.promote_function)}.Arn>:*]": "the state machine "
+            "invokes the promote function, any published version of it",
             "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": PUBLISH_REASON,
         },
     )

@@ -1,5 +1,6 @@
-"""Retraining: the state machine that runs the retrain function (a container image, see
-modelwatch.catalog.functions) step by step, and what starts it, all from the spec's [retraining]
+"""Retraining: the state machine that runs the retrain function (the trainer, a container image,
+see modelwatch.catalog.functions) for its Train step and the promote function for every step that
+decides, and what starts it, all from the spec's [retraining]
 section: the weekly schedule, the trigger alarms on the drift check's performance, drift and
 new-label metrics (made with the others in modelwatch_infra.alerting; their change to ALARM
 starts an execution), and a manual start. With [retraining] approval = "manual", the approval
@@ -22,7 +23,7 @@ from constructs import Construct
 from modelwatch.catalog import layout
 from modelwatch.jobs.asl import asl_text
 from modelwatch.jobs.retraining_approval import approval_step
-from modelwatch.jobs.retraining_machine import retraining_definition
+from modelwatch.jobs.retraining_machine import retraining_definition, run_limit
 from modelwatch.registry import stack_outputs
 from modelwatch_infra.functions import dead_letter_queue, vended_log_group
 from modelwatch_infra.settings import DeploymentSettings
@@ -36,6 +37,7 @@ class Retraining(Construct):
         *,
         settings: DeploymentSettings,
         function: lambda_.IFunction,
+        promote_function: lambda_.IFunction,
         approval_function: lambda_.IFunction,
         data: s3.IBucket,
         topic: sns.ITopic,
@@ -43,11 +45,17 @@ class Retraining(Construct):
     ) -> None:
         super().__init__(scope, id)
         spec = settings.spec
-        self.function, self.data = function, data
+        self.function, self.promote_function, self.data = function, promote_function, data
         self.machine_name = f"{settings.stack_name}-retraining"
         approval = approval_step(spec, approval_function.function_arn, settings.stack_name)
         self.approval_function = approval_function if approval is not None else None
-        definition = retraining_definition(self.function.function_arn, topic.topic_arn, approval)
+        definition = retraining_definition(
+            self.function.function_arn,
+            topic.topic_arn,
+            approval,
+            promote_arn=promote_function.function_arn,
+            timeout=run_limit(spec),
+        )
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -62,6 +70,7 @@ class Retraining(Construct):
             ),
         )
         self.function.grant_invoke(self.state_machine)
+        self.promote_function.grant_invoke(self.state_machine)
         topic.grant_publish(self.state_machine)
         # What EventBridge could not start (after its retries) waits here, and alarms.
         self.start_dead_letters = dead_letter_queue(self, "StartDeadLetters")

@@ -94,6 +94,7 @@ class ModelWatchStack(cdk.Stack):
             "Retraining",
             settings=settings,
             function=fn[catalog.RETRAIN.name],
+            promote_function=fn[catalog.PROMOTE.name],
             approval_function=fn[catalog.APPROVAL.name],
             data=storage.data,
             topic=alerting.topic,

@@ -59,3 +59,74 @@ def test_category_names_are_escaped(tmp_path, demo_spec):
     page.write_text(render_html(report, {}))
     dom = dump_dom(page)
     assert "<img" not in dom and "&lt;img" in dom
+
+
+# --- drift over time ------------------------------------------------------------------------
+
+DRIFTED_CHUNK_BAND = np.array([0xFE, 0xCA, 0xCA])  # the report's shading of a drifted chunk
+
+
+def _timestamped_demo(path: Path, drift_from_day: int | None, days: int = 10, rows: int = 600) -> Path:
+    """The demo model's traffic over `days` days, with labels: inputs drift (the demo's own 0.8)
+    from day `drift_from_day` (counted from 1) on, or never."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    parts, times = [], []
+    start = np.datetime64("2026-01-01T00:00:00", "s")
+    for day in range(days):
+        drift = 0.8 if drift_from_day is not None and day + 1 >= drift_from_day else 0.0
+        parts.append(demo_frame(rows, 100 + day, drift))
+        times.append(start + np.timedelta64(day, "D") + np.arange(rows) * np.timedelta64(86_400 // rows, "s"))
+    frame = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    frame["ts"] = np.array([f"{t}Z" for t in np.concatenate(times)], dtype=object)
+    pacsv.write_csv(pa.table(frame), path)
+    return path
+
+
+def _chunked_report(folder: Path, drift_from_day: int | None) -> Path:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from modelwatch.cli.main import main
+    from tests.conftest import ROOT
+
+    reference = folder / "reference.csv"
+    pacsv.write_csv(pa.table(demo_frame(4000, 1)), reference)
+    current = _timestamped_demo(folder / "current.csv", drift_from_day)
+    page = folder / "report.html"
+    argv = ["drift", "--spec", str(ROOT / "monitoring.toml"), "--reference", str(reference), "--current", str(current)]
+    main([*argv, "--timestamp", "ts", "--chunk-period", "1d", "--html", str(page)])
+    return page
+
+
+@pytest.fixture(scope="module")
+def chunked_pages(tmp_path_factory) -> tuple[Path, Path]:
+    drifted = _chunked_report(tmp_path_factory.mktemp("drifted"), drift_from_day=5)
+    stable = _chunked_report(tmp_path_factory.mktemp("stable"), drift_from_day=None)
+    return drifted, stable
+
+
+def test_drift_over_time_charts_mark_the_chunks_from_day_5(chunked_pages):
+    import re
+
+    drifted, _ = chunked_pages
+    dom = dump_dom(drifted)
+    assert "Drift over time: 10 chunks by 1d of ts" in dom
+    charts = dict(re.findall(r'data-chart="([^"]+)" data-drifted-chunks="(\d+)"', dom))
+    # The drift share, performance (measured and estimated accuracy), multivariate and one chart
+    # per feature, each with a column per chunk.
+    assert {"drift_share", "performance", "feature:age", "feature:region"} <= set(charts)
+    assert charts["drift_share"] == "6"
+    share = dom.split('data-chart="drift_share"')[1].split("</svg>")[0]
+    states = re.findall(r'data-chunk-state="(\w+)"', share)
+    assert states == ["ok"] * 4 + ["drifted"] * 6
+    assert share.count('class="guide-threshold"') == 1  # the dataset share threshold, dashed
+
+
+def test_drifted_chunks_are_shaded_red_in_the_browser_and_stable_ones_are_not(chunked_pages, tmp_path):
+    drifted, stable = chunked_pages
+    shaded = _pixels_near(screenshot(drifted, tmp_path / "drifted.png", height=3200), DRIFTED_CHUNK_BAND, 4)
+    calm = _pixels_near(screenshot(stable, tmp_path / "stable.png", height=3200), DRIFTED_CHUNK_BAND, 4)
+    assert shaded > 20_000, shaded  # six of ten columns, in the share chart and the drifted features' charts
+    assert calm < shaded / 10, (calm, shaded)

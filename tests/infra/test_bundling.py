@@ -35,19 +35,27 @@ def test_a_zip_functions_bundle_has_no_core_and_an_images_has_its_own():
     assert set(core_files("training")) <= set(image) and "modelwatch/retraining/trainer.py" in image
 
 
-def test_the_retrain_image_installs_the_trainers_requirements(tmp_path):
-    """The spec's trainer_requirements (relative to the spec) reaches the image's build context,
-    and the Dockerfile installs it after the pinned training set; context trainerRequirements
-    overrides it; a file that is not there is refused, naming where it was set."""
+XGBOOST_LOCKED = (
+    "xgboost==3.2.0 \\\n    --hash=sha256:" + "a" * 64 + " \\\n    --hash=sha256:" + "b" * 64 + "\n"
+    "team-features==1.4 --hash=sha256:" + "c" * 64 + "\n"
+)
+
+
+def test_the_retrain_image_installs_the_trainers_hash_locked_requirements(tmp_path):
+    """The spec's trainer_requirements (relative to the spec) reaches the retrain image's build
+    context, hash-locked, and is installed in one --require-hashes resolve with the locked training
+    set; the promote image never gets them; an unhashed file is refused at synth; context
+    trainerRequirements overrides the spec; a file that is not there is refused, naming where."""
     import pytest
 
+    from modelwatch.errors import UserInputError
     from modelwatch.spec import load_spec
     from modelwatch_infra.bundling import NO_TRAINER_REQUIREMENTS, TRAINER_REQUIREMENTS, stage_image
     from modelwatch_infra.settings import trainer_requirements
 
     (tmp_path / "team").mkdir()
     requirements = tmp_path / "team" / "requirements.txt"
-    requirements.write_text("xgboost==3.2.0\nteam-features==1.4\n")
+    requirements.write_text(XGBOOST_LOCKED)
     spec_path = tmp_path / "monitoring.toml"
     spec_path.write_text(
         (ROOT / "monitoring.toml")
@@ -62,10 +70,16 @@ def test_the_retrain_image_installs_the_trainers_requirements(tmp_path):
     assert found == requirements.resolve()
     staged = stage_image("retrain", spec_path, found, tmp_path / "context")
     assert (staged / TRAINER_REQUIREMENTS).read_text() == requirements.read_text()
-    installs = [step for step in _steps(staged / "Dockerfile") if "pip install" in step]
-    assert len(installs) == 2 and installs[1].endswith(f"-r {TRAINER_REQUIREMENTS}")
-    assert installs[0].endswith("-r requirements.txt")  # the pinned set first
+    (install,) = [step for step in _steps(staged / "Dockerfile") if "pip install" in step]
+    assert "--require-hashes" in install and install.endswith(f"-r requirements.txt -r {TRAINER_REQUIREMENTS}")
     assert (staged / "code" / "modelwatch" / "retraining" / "trainer.py").is_file()
+    # The promote function's image: same recipe, never the team's packages.
+    promote = stage_image("promote", spec_path, found, tmp_path / "promote")
+    assert (promote / TRAINER_REQUIREMENTS).read_bytes() == NO_TRAINER_REQUIREMENTS
+    # Unhashed requirements are refused before anything is built.
+    requirements.write_text("xgboost==3.2.0\n")
+    with pytest.raises(UserInputError, match=r"'xgboost==3\.2\.0' is not pinned with its hashes"):
+        stage_image("retrain", spec_path, found, tmp_path / "refused")
     # Context overrides the spec; no requirements at all stage a file that installs nothing.
     other = tmp_path / "other.txt"
     other.write_text("lightgbm==4.7.0\n")
@@ -75,6 +89,25 @@ def test_the_retrain_image_installs_the_trainers_requirements(tmp_path):
     requirements.unlink()
     with pytest.raises(ValueError, match=r"monitoring\.toml: retraining\.trainer_requirements: .* is not a file"):
         trainer_requirements("", spec_path, spec)
+
+
+def test_the_images_base_and_packages_are_pinned_by_digest_and_hash():
+    """Both base images by digest; every package the image installs (the training lock, transitive
+    ones included) pinned with the hashes of its distributions."""
+    from modelwatch_infra.bundling import hashed_requirements, locked_requirements
+
+    steps = _steps(ROOT / "functions" / "retrain" / "Dockerfile")
+    bases = [step for step in steps if step.startswith("FROM ")]
+    assert len(bases) == 2 and all("@sha256:" in base for base in bases)
+    lock = locked_requirements("training")
+    hashed_requirements(lock)  # refuses any line without its hashes
+    pinned = {line.split("==")[0] for line in lock.read_text().splitlines() if "==" in line}
+    wanted = {
+        line.split("==")[0].lower().replace("_", "-")
+        for line in (ROOT / "layers" / "requirements" / "training.txt").read_text().splitlines()
+        if "==" in line
+    }
+    assert wanted <= pinned and {"joblib", "threadpoolctl", "protobuf"} <= pinned  # transitive ones too
 
 
 def _steps(dockerfile: Path) -> list[str]:

@@ -99,18 +99,20 @@ def test_sqs3_every_queue_without_its_own_dead_letter_queue_is_one(template):
     assert queues and queues <= targets
 
 
-@pytest.mark.parametrize(("machine", "function"), [("backfill", "capture"), ("retraining", "retrain")])
-def test_iam5_state_machines_only_invoke_versions_of_their_own_function(template, machine, function):
-    """AwsSolutions-IAM5[<function>.Arn:*]: the versions wildcard is on the one function the
-    state machine runs, for lambda:InvokeFunction only."""
+@pytest.mark.parametrize(
+    ("machine", "functions"), [("backfill", ("capture",)), ("retraining", ("retrain", "promote", "approval"))]
+)
+def test_iam5_state_machines_only_invoke_versions_of_their_own_functions(template, machine, functions):
+    """AwsSolutions-IAM5[<function>.Arn:*]: the versions wildcard is on the functions the state
+    machine runs, for lambda:InvokeFunction only."""
     role, _ = _state_machine(template, machine)
-    own = _role_of_function(template, function)
+    own = {_role_of_function(template, function) for function in functions}
     for statement in role_statements(template, role):
         for resource in _listed(statement["Resource"]):
             if isinstance(resource, dict) and "Fn::Join" in resource and resource["Fn::Join"][1][-1] == ":*":
                 arn = resource["Fn::Join"][1][0]["Fn::GetAtt"][0]
                 props = template["Resources"][arn]["Properties"]
-                assert props["Role"]["Fn::GetAtt"][0] == own
+                assert props["Role"]["Fn::GetAtt"][0] in own
                 assert _listed(statement["Action"]) == ["lambda:InvokeFunction"]
 
 

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 from modelwatch.catalog.functions import ZIP_FUNCTIONS
@@ -15,6 +16,7 @@ from modelwatch.catalog.metrics import FOLDED_OVER_FEATURES
 from modelwatch.spec import load_spec
 from tests.conftest import ROOT
 from tests.infra.conftest import synthesize
+from tests.infra.template_queries import role_statements
 
 SPEC = load_spec(ROOT / "monitoring.toml")
 
@@ -170,9 +172,34 @@ def test_retraining_runs_the_shared_definition_with_a_container_image(template):
     # The definition is a join of JSON text and references (the function's and topic's ARNs).
     parts = machine["DefinitionString"]["Fn::Join"][1]
     states = json.loads("".join(p if isinstance(p, str) else "ref" for p in parts))["States"]
-    assert set(states) == set(retraining_definition("f", "t")["States"])
+    assert set(states) == set(retraining_definition("f", "t", promote_arn="p", timeout=timedelta(1))["States"])
     images = [f for f in _resources(template, "AWS::Lambda::Function").values() if f.get("PackageType") == "Image"]
-    assert len(images) == 1 and images[0]["Architectures"] == ["arm64"] and images[0]["Timeout"] == 900
+    # The retrain function (the trainer) and the promote function (every deciding step): one
+    # recipe, each image naming its own handler.
+    commands = sorted(image["ImageConfig"]["Command"] for image in images)
+    assert commands == [["functions.promote.handler.handler"], ["functions.retrain.handler.handler"]]
+    assert all(image["Architectures"] == ["arm64"] and image["Timeout"] == 900 for image in images)
+
+
+def test_only_the_promote_role_may_move_the_pointer_and_the_trainer_writes_only_its_challenger(template):
+    """The retrain function runs the team's code: its role may write the run's challenger and
+    nothing else (no pointer, registry, decision, approval or lock); the pointer is written by the
+    promote function's role alone."""
+    writers = set()
+    roles = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"]
+    for logical in roles:
+        actions = [
+            (action, json.dumps(statement["Resource"]))
+            for statement in role_statements(template, logical)
+            for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+        ]
+        if any(action == "ssm:PutParameter" for action, _ in actions):
+            writers.add(logical)
+        if logical.startswith("RetrainRole"):
+            puts = [resource for action, resource in actions if action == "s3:PutObject"]
+            assert puts and all("/retraining/challengers/*" in resource for resource in puts), puts
+            assert not any(action.startswith(("ssm:Put", "states:Send", "lambda:Invoke")) for action, _ in actions)
+    assert len(writers) == 1 and next(iter(writers)).startswith("PromoteRole"), writers
 
 
 def test_the_dashboard_has_every_panel(template):

@@ -9,7 +9,7 @@ import json
 from modelwatch.jobs.asl import TRANSIENT_LAMBDA_ERRORS, asl_text
 from modelwatch.jobs.backfill_machine import backfill_definition
 from modelwatch.jobs.retraining_approval import approval_step
-from modelwatch.jobs.retraining_machine import retraining_definition
+from modelwatch.jobs.retraining_machine import retraining_definition, run_limit
 from modelwatch.spec import load_spec
 from modelwatch_infra.delivery_graph import Template, _states
 from tests.conftest import ROOT
@@ -39,7 +39,9 @@ def test_the_deployed_asl_is_the_text_the_local_runtime_runs(template):
     spec = load_spec(ROOT / "monitoring.toml")
     approval = approval_step(spec, _arn(template, "AWS::Lambda::Function", "ApprovalFunction"), "ModelWatch")
     assert deployed["ModelWatch-backfill"] == json.loads(asl_text(backfill_definition(bucket, capture)))
-    assert deployed["ModelWatch-retraining"] == json.loads(asl_text(retraining_definition(retrain, topic, approval)))
+    promote = _arn(template, "AWS::Lambda::Function", "PromoteFunction")
+    definition = retraining_definition(retrain, topic, approval, promote_arn=promote, timeout=run_limit(spec))
+    assert deployed["ModelWatch-retraining"] == json.loads(asl_text(definition))
     # The publish steps keep their input (ResultPath null), as the local runtime runs them.
     publishes = [s for s in _states(deployed["ModelWatch-retraining"]) if s.get("Resource", "").endswith("publish")]
     assert publishes and all("ResultPath" in s and s["ResultPath"] is None for s in publishes)

@@ -62,7 +62,8 @@ def test_unknown_request_id_is_accepted_and_counted(stack):
     assert result.status == 200
     assert result.body["unknown_request_ids"] == 1
     # Counted for the caller; no alarm, trigger or widget reads the counts, so by default they are
-    # not metrics (modelwatch.alerts.consumed), and the invocation prints no EMF document at all.
+    # not metrics (modelwatch.alerts.consumed), only properties of the document that carries
+    # FeedbackRecordsSent (which the accounting reads back).
     metrics = {m["Name"] for d in result.emf() for c in d["_aws"]["CloudWatchMetrics"] for m in c["Metrics"]}
     assert not {"Feedback", "UnknownRequestIds"} & metrics
 

@@ -90,22 +90,25 @@ def test_too_few_labelled_rows_train_nothing(stack_factory):
 
 
 def test_a_failing_step_fails_the_execution_and_says_so(stack_factory, monkeypatch):
-    from modelwatch.jobs.retraining_job import RetrainingJob
+    from modelwatch.jobs import challenger_training
 
     stack = stack_factory(min_rows=500)
     _publish_champion(stack, "v1", flip_labels=False)
     _labelled_traffic(stack, 1200, seed=34)
 
-    def broken(self, run_id):
+    def broken(*args):
         raise RuntimeError("training ran out of memory")
 
-    monkeypatch.setattr(RetrainingJob, "train", broken)
+    monkeypatch.setattr(challenger_training, "build_model_folder", broken)
     execution = stack.run_retraining("manual", name="run-fail")
     assert execution.status == "FAILED" and execution.error == "RetrainingFailed"
     (notice,) = stack.alerts()
     assert notice["modelwatch_retraining"]["outcome"] == "failed"
     assert notice["modelwatch_retraining"]["error"] == {"Error": "RuntimeError", "Cause": "training ran out of memory"}
     assert stack.registry.current_version() == "v1"
+    # A failed run lets go of the lock: the next trigger runs.
+    assert execution.visited[-2:] == ["ReleaseAfterFailure", "Failed"]
+    assert "Train" in stack.run_retraining("manual", name="run-after").visited
 
 
 def test_training_rows_come_from_captures_joined_with_their_labels(stack_factory):
@@ -118,7 +121,8 @@ def test_training_rows_come_from_captures_joined_with_their_labels(stack_factory
     assert execution.output["prepared"]["value"]["rows"] == 1000
     spec = stack.platform.spec
     train = from_parquet(
-        stack.objects("retraining/run-rows/train.parquet")["retraining/run-rows/train.parquet"], spec.numeric_features
+        stack.objects("retraining/runs/run-rows/train.parquet")["retraining/runs/run-rows/train.parquet"],
+        spec.numeric_features,
     )
     frame = demo_frame(1000, 35)
     assert len(train["age"]) == 800
@@ -143,9 +147,9 @@ def test_a_window_over_max_training_rows_is_sampled_from_every_hour(stack_factor
     job = RetrainingJob(stack.s3, stack.platform.settings.data_bucket, spec, stack.registry, stack.clock)
     prepared = job.prepare("run-sampled")
     assert (prepared["status"], prepared["rows"], prepared["sampled_rows"]) == ("ready", 600, 200)
-    stored = stack.objects("retraining/run-sampled/")
+    stored = stack.objects("retraining/runs/run-sampled/")
     train, holdout = (
-        from_parquet(stored[f"retraining/run-sampled/{name}.parquet"], spec.numeric_features)
+        from_parquet(stored[f"retraining/runs/run-sampled/{name}.parquet"], spec.numeric_features)
         for name in ("train", "holdout")
     )
     assert (len(train["income"]), len(holdout["income"])) == (160, 40)

@@ -41,11 +41,11 @@ def test_approve_resumes_and_promotes(waiting):
     stack.clock.advance(3600)  # within the two hours
     execution = stack.approve("run-approval", by="alice")
     assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
-    assert execution.visited[-4:] == ["Promote", "NoticePromoted", "Notify", "Done"]
+    assert execution.visited[-6:] == ["Promote", "Promoted", "NoticePromoted", "Notify", "Release", "Done"]
     assert stack.registry.current_version() == "retrained-run-approval"
     (notice,) = stack.alerts()
     assert notice["modelwatch_retraining"]["outcome"] == "promoted"
-    assert '"by": "alice"' in notice["modelwatch_retraining"]["approval"]
+    assert notice["modelwatch_retraining"]["approval"]["by"] == "alice"  # the output, parsed as AWS does
     with pytest.raises(CallbackError, match="TaskTimedOut"):  # already decided
         stack.reject("run-approval")
 
@@ -55,7 +55,7 @@ def test_reject_ends_the_run_as_rejected(waiting):
     stack.alerts()
     execution = stack.reject("run-approval", reason="holdout too small", by="bob")
     assert execution.status == "SUCCEEDED"  # a decision, not a failure
-    assert execution.visited[-3:] == ["NoticeNotApproved", "Notify", "Done"]
+    assert execution.visited[-4:] == ["NoticeNotApproved", "Notify", "Release", "Done"]
     assert stack.registry.current_version() == "v1-broken"
     (notice,) = stack.alerts()
     body = notice["modelwatch_retraining"]
@@ -70,7 +70,12 @@ def test_no_decision_within_the_timeout_rejects(waiting):
     assert stack.time_out_approvals() == [] and execution.status == "RUNNING"
     stack.clock.advance(1)
     (timed_out,) = stack.time_out_approvals()
-    assert timed_out.status == "SUCCEEDED" and timed_out.visited[-3:] == ["NoticeNotApproved", "Notify", "Done"]
+    assert timed_out.status == "SUCCEEDED" and timed_out.visited[-4:] == [
+        "NoticeNotApproved",
+        "Notify",
+        "Release",
+        "Done",
+    ]
     assert stack.registry.current_version() == "v1-broken"
     (notice,) = stack.alerts()
     assert notice["modelwatch_retraining"]["approval"]["Error"] == "States.Timeout"

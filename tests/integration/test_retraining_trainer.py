@@ -47,5 +47,5 @@ def test_a_trainer_returning_the_champions_own_model_is_rejected(stack_factory):
     assert stack.registry.current_version() == "v1"
     (notice,) = stack.alerts()
     assert notice["modelwatch_retraining"]["outcome"] == "rejected"
-    report = stack.objects("retraining/run-fixed/decision.json")["retraining/run-fixed/decision.json"]
+    report = stack.objects("retraining/runs/run-fixed/decision.json")["retraining/runs/run-fixed/decision.json"]
     assert b'"outcome": "reject"' in report

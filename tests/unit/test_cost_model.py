@@ -86,16 +86,18 @@ def test_json_has_the_totals_and_components(capsys):
 def test_no_traffic_has_no_cost_per_prediction(capsys):
     result = _cost_json(capsys, "--requests-per-month", "0")
     assert result["per_million_predictions"] is None
-    assert result["components"]["custom_metrics"] == 0
+    # The one series an idle stack sends: the accounting's heartbeat, which must keep arriving.
+    assert 0 < result["components"]["custom_metrics"] <= 0.30
     assert result["components"]["api_gateway"] == 0
 
 
 def test_idle_costs_only_what_exists_without_traffic(demo_spec):
     """Idle: alarms, dashboard, keys, secret, and the hourly drift check (its run, listings,
-    reports); no delivery object, no capture invocation, no Firehose byte."""
+    reports, the accounting's heartbeat); no delivery object, no capture invocation, no Firehose byte."""
     result = estimate(demo_spec, Traffic(requests_per_month=0))
     idle = result.components
-    fixed = {"alarms", "dashboard", "kms", "secrets_manager"}
+    fixed = {"alarms", "dashboard", "kms", "secrets_manager", "custom_metrics"}
+    assert {name for name, series in result.usage.metric_series.items() if series} == {"AccountingHeartbeat"}
     drift_check = {"s3_requests", "lambda_drift", "lambda_retrain", "s3_storage", "step_functions"}
     assert all(value < 0.01 for name, value in idle.items() if name not in fixed | drift_check), idle
     assert sum(idle[name] for name in drift_check) < 0.5
@@ -199,7 +201,8 @@ def test_cuts_lower_the_bill(demo_spec):
     assert detailed.components["custom_metrics"] == pytest.approx(base.components["custom_metrics"] + 12 * 0.30)
     # API Gateway sends per-route metrics only in hours with requests.
     idle = Traffic(requests_per_month=0)
-    assert estimate(demo_spec, replace(idle, api_detailed_metrics=True)).components["custom_metrics"] == 0
+    idle_metrics = estimate(demo_spec, idle).components["custom_metrics"]  # the accounting's heartbeat
+    assert estimate(demo_spec, replace(idle, api_detailed_metrics=True)).components["custom_metrics"] == idle_metrics
     assert estimate(demo_spec, replace(MILLION, dashboard=False)).components["dashboard"] == 0
 
 
@@ -354,14 +357,15 @@ def test_a_delivery_object_files_one_group_per_version_and_hour(demo_spec):
     """Per object: one (served version, hour) capture group, two when it spans an hour's end (one
     object an hour: buffer_seconds / 3600 of them while the time bound decides); per prediction
     hour of its feedback lines one labels group. Each capture group is three PUTs (capture object,
-    partial profile, join index), each labels group two (the object and its hour's marker)."""
+    partial profile, join index), each labels group three (the object, its hour's marker, and the
+    tally of its pieces for the accounting)."""
     usage = monthly_usage(demo_spec, HUNDRED_MILLION)
     stream = usage.stream
     spans = 1 / stream.objects_per_traffic_hour  # one object an hour spans the hour's end
     assert stream.capture_groups == pytest.approx(stream.objects * (1 + spans))
     assert stream.label_groups == pytest.approx(stream.objects * (1 + spans))
     assert usage.s3_puts[fcat.CAPTURE_FUNCTION.name] == pytest.approx(
-        3 * stream.capture_groups + 2 * stream.label_groups
+        3 * stream.capture_groups + 3 * stream.label_groups
     )
     # Fewer lines than that in an object: never more groups than lines.
     sparse = delivery_stream(demo_spec, Traffic(requests_per_month=2000), load_footprint(), load_prices())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -36,7 +36,9 @@ def test_approval_is_auto_by_default_and_its_keys_are_validated_by_name():
 
 def _manual_definition(hours: int = 3) -> dict:
     step = approval_step(_spec(approval="manual", approval_timeout_hours=hours), "arn:fn:approval", "prod")
-    return retraining_definition("arn:fn:retrain", "arn:topic", step)
+    return retraining_definition(
+        "arn:fn:retrain", "arn:topic", step, promote_arn="arn:fn:promote", timeout=timedelta(hours=hours + 4)
+    )
 
 
 def test_the_asl_waits_for_a_token_with_the_spec_timeout_and_a_timeout_rejects():
@@ -59,7 +61,7 @@ def _machine(clock: MovableClock, calls: list) -> LocalStateMachine:
         "prepare": {"status": "ready"},
         "train": {"version": "v2"},
         "evaluate": {"promote": True, "challenger_version": "v2"},
-        "promote": {"promoted": "v2"},
+        "promote": {"outcome": "promoted", "promoted": "v2"},
     }
 
     def run(resource: str, parameters: dict):
@@ -82,7 +84,10 @@ def test_the_local_interpreter_pauses_on_the_token_and_resumes_on_success():
     assert not any(p.get("Payload", {}).get("step") == "promote" for _, p in calls)
     machine.send_task_success(token, {"decision": "approved"})
     assert execution.status == "SUCCEEDED" and execution.output["approval"] == {"decision": "approved"}
-    assert execution.visited[-4:] == ["Promote", "NoticePromoted", "Notify", "Done"]
+    assert execution.visited[-6:] == ["Promote", "Promoted", "NoticePromoted", "Notify", "Release", "Done"]
+    # The promote step is handed the person's answer, to check it against the stored request.
+    (promote,) = [p["Payload"] for _, p in calls if p.get("Payload", {}).get("step") == "promote"]
+    assert promote["approval"] == {"decision": "approved"} and promote["version"] == "v2"
     with pytest.raises(CallbackError, match="TaskTimedOut"):
         machine.send_task_success(token, {})
     with pytest.raises(CallbackError, match="InvalidToken"):

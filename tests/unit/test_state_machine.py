@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -16,7 +17,7 @@ def _tasks(results: dict[str, object], published: list):
             published.append(parameters)
             return {"MessageId": "m"}
         step = parameters["Payload"]["step"]
-        outcome = results[step]
+        outcome = results.get(step, {"released": True}) if step == "release" else results[step]
         if isinstance(outcome, Exception):
             raise StateError(type(outcome).__name__, str(outcome))
         return {"Payload": outcome, "StatusCode": 200}
@@ -24,7 +25,12 @@ def _tasks(results: dict[str, object], published: list):
     return run
 
 
-DEFINITION = retraining_definition("arn:aws:lambda:us-east-1:1:function:modelwatch-retrain", "arn:topic")
+DEFINITION = retraining_definition(
+    "arn:aws:lambda:us-east-1:1:function:modelwatch-retrain",
+    "arn:topic",
+    promote_arn="arn:aws:lambda:us-east-1:1:function:modelwatch-promote",
+    timeout=timedelta(hours=5),
+)
 
 
 def test_the_promote_path_passes_each_steps_result_on():
@@ -32,8 +38,8 @@ def test_the_promote_path_passes_each_steps_result_on():
     results = {
         "prepare": {"status": "ready", "run_id": "x"},
         "train": {"version": "retrained-x"},
-        "evaluate": {"promote": True, "reason": "better"},
-        "promote": {"promoted": "retrained-x"},
+        "evaluate": {"promote": True, "reason": "better", "challenger_version": "retrained-x"},
+        "promote": {"outcome": "promoted", "promoted": "retrained-x"},
     }
     execution = run_state_machine(DEFINITION, {"trigger": "manual"}, "x", _tasks(results, published))
     assert execution.status == "SUCCEEDED"
@@ -44,8 +50,10 @@ def test_the_promote_path_passes_each_steps_result_on():
         "Evaluate",
         "Better",
         "Promote",
+        "Promoted",
         "NoticePromoted",
         "Notify",
+        "Release",
         "Done",
     ]
     (message,) = published
@@ -54,7 +62,7 @@ def test_the_promote_path_passes_each_steps_result_on():
         "outcome": "promoted",
         "run_id": "x",
         "trigger": "manual",
-        "decision": {"promote": True, "reason": "better"},
+        "decision": {"promote": True, "reason": "better", "challenger_version": "retrained-x"},
     }
 
 
@@ -98,6 +106,6 @@ def test_a_holdout_that_cannot_decide_ends_as_not_enough_data_not_a_failure():
     }
     execution = run_state_machine(DEFINITION, {"trigger": "manual"}, "z", _tasks(results, published))
     assert execution.status == "SUCCEEDED"
-    assert execution.visited[-4:] == ["Better", "NoticeUndecided", "Notify", "Done"]
+    assert execution.visited[-5:] == ["Better", "NoticeUndecided", "Notify", "Release", "Done"]
     notice = json.loads(published[0]["Message"])["modelwatch_retraining"]
     assert notice["outcome"] == "not_enough_data" and notice["decision"] == decision

@@ -298,7 +298,23 @@ def _run(environment: ExecutionEnvironment, platform: int, event: dict[str, Any]
         started = time.perf_counter()
         try:
             result = environment.module.handler(event, context)
+        except Exception as error:
+            # A failed invocation's log keeps what it printed, and CloudWatch extracts its EMF
+            # documents all the same (Powertools flushes them as the handler raises).
+            setattr(error, _PRINTED, _lines(output))
+            raise
         finally:
             ended = time.perf_counter()
-    lines = [line for line in output.getvalue().splitlines() if line.strip()]
-    return Invocation(result, lines, context.aws_request_id, environment.log_stream, started, ended)
+    return Invocation(result, _lines(output), context.aws_request_id, environment.log_stream, started, ended)
+
+
+_PRINTED = "_modelwatch_local_printed"
+
+
+def _lines(output: io.StringIO) -> list[str]:
+    return [line for line in output.getvalue().splitlines() if line.strip()]
+
+
+def printed_by(error: BaseException) -> list[str]:
+    """What a failed invocation printed before it raised `error` (its log lines)."""
+    return list(getattr(error, _PRINTED, []))

@@ -43,7 +43,7 @@ from modelwatch.jobs.approval_decision import approved_output, rejection
 from modelwatch.jobs.asl import asl_text
 from modelwatch.jobs.capture_redrive import CaptureRedrive, redrive_captures
 from modelwatch.jobs.retraining_approval import approval_step
-from modelwatch.jobs.retraining_machine import retraining_definition
+from modelwatch.jobs.retraining_machine import retraining_definition, run_limit
 from modelwatch.policy_evaluation import ACCOUNT
 from modelwatch.registry.folder import ModelFolder
 from modelwatch.registry.manifest import ModelManifest
@@ -56,7 +56,7 @@ from modelwatch_local.alarms import ALARM_PREFIX, LOCAL_API_ID, AlarmEvaluator, 
 from modelwatch_local.apigw import http_event, response_parts
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.delivery_stream import LocalDeliveryStream
-from modelwatch_local.lambda_runtime import Invocation, invoke
+from modelwatch_local.lambda_runtime import Invocation, invoke, printed_by
 from modelwatch_local.metrics import Datapoint, MetricStore
 from modelwatch_local.state_machine import CALLBACK, Execution, LocalStateMachine, StateError
 from modelwatch_local.subscription import object_created_event, subscription_batch
@@ -320,6 +320,9 @@ class LocalStack:
             with self.access.acting_as(function):
                 invocation = invoke(function, event)
             failed = False
+        except Exception as error:
+            self.metrics.ingest(printed_by(error), self.clock())  # a failed invocation's EMF counts too
+            raise
         finally:
             self.record_lambda_invocation(function, (time.perf_counter() - started) * 1000, failed)
         self.metrics.ingest(invocation.stdout, self.clock())
@@ -500,7 +503,13 @@ class LocalStack:
 
         arn = f"arn:aws:lambda:{self.platform.settings.region}:123456789012:function:modelwatch-"
         approval = approval_step(self.platform.spec, f"{arn}{catalog.APPROVAL.name}", LOCAL_STACK_NAME)
-        definition = retraining_definition(f"{arn}{catalog.RETRAIN.name}", self.alerts_topic, approval)
+        definition = retraining_definition(
+            f"{arn}{catalog.RETRAIN.name}",
+            self.alerts_topic,
+            approval,
+            promote_arn=f"{arn}{catalog.PROMOTE.name}",
+            timeout=run_limit(self.platform.spec),
+        )
         # Run from its ASL text, as deployed (DefinitionString), not from the Python dict.
         return LocalStateMachine(json.loads(asl_text(definition)), self._run_task, self.clock)
 

@@ -159,6 +159,10 @@ class LocalStateMachine:
         return self._run(execution, execution_input, self.definition["StartAt"])
 
     def send_task_success(self, token: str, output: Any) -> Execution:
+        """SendTaskSuccess: `output` is a JSON text, as the API takes it (Step Functions parses it
+        into the task's result); a parsed value is taken as is."""
+        if isinstance(output, str):
+            output = json.loads(output)
         execution, waiting = self._waiting_on(token)
         state = self.definition["States"][waiting.state]
         return self._after_task(execution, state, waiting.document, output)

@@ -17,11 +17,13 @@ from typing import Any
 
 from modelwatch.alerts import retraining_message
 from modelwatch.catalog.metrics import (
+    ACCOUNTING_HEARTBEAT,
     API_5XX_RATE,
     CAPTURE_FAILED,
     CAPTURES_MISSING,
     CATALOGUE,
     CONFIDENCE,
+    FEEDBACK_MISSING,
     MODEL_LATENCY,
     MODEL_LOAD_FAILED,
     PREDICTION_LATENCY,
@@ -395,6 +397,11 @@ def next_step(metric: str, stack: str, last_good: str | None, refused: str | Non
         "drift run reconciled: the records sent and not in capture/ are lost to monitoring.",
         CAPTURE_FAILED.name: "Read the capture function's errors; the records it could not store are in its "
         "dead-letter queue.",
+        FEEDBACK_MISSING.name: "Look in the capture function's dead-letter queue and errors, and under "
+        "deliveries-errors/ (`modelwatch redrive-captures`), for the hours the drift run reconciled: feedback "
+        "accepted with a 200 is not under labels/.",
+        ACCOUNTING_HEARTBEAT.name: "Read the drift function's errors (its log group and dead-letter queue) and "
+        "check that its schedule is enabled: once its accounting runs again it catches up every hour missed.",
     }
     return "*Next step*: " + steps.get(metric, "open the dashboard and the alarm's history.")
 

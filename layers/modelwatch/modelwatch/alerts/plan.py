@@ -27,12 +27,14 @@ from typing import Literal
 
 from modelwatch.catalog.functions import DRIFT_CHECK_PERIOD_SECONDS, FUNCTIONS, FunctionDefinition
 from modelwatch.catalog.metrics import (
+    ACCOUNTING_HEARTBEAT,
     API_5XX_RATE,
     CAPTURE_FAILED,
     CAPTURES_MISSING,
     CATALOGUE,
     DRIFT_TRIGGERS,
     FEATURE_VALUE,
+    FEEDBACK_MISSING,
     FOLDED_OVER_FEATURES,
     LAMBDA_ERRORS,
     LAMBDA_THROTTLES,
@@ -179,11 +181,30 @@ def _any_at_all(metric: Metric, statistic: str, period_seconds: int, description
     )
 
 
+def _heartbeat(metric: Metric, period_seconds: int, description: str) -> AlertRule:
+    """A critical alarm on a metric that must keep arriving: a period without it breaches (missing
+    data is the failure). One period judged, so the evaluation range's older periods stand in for
+    the one in progress: it fires once no datapoint came for two whole periods, not on one run
+    that is late or failed once."""
+    return AlertRule(
+        name=metric.name,
+        metric=metric.name,
+        statistic="SampleCount",
+        comparison="LessThanThreshold",
+        threshold=1,
+        period_seconds=period_seconds,
+        evaluation_periods=1,
+        treat_missing_data="breaching",
+        severity="critical",
+        description=description,
+    )
+
+
 def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
     """Alarms every deployment has, whatever its spec: a model version that fails to load (missing
-    or tampered artifact) while the fleet keeps serving the last good one; captures lost on the
-    way to S3 (capture accounting); records the capture path could not store or process (unless the
-    spec alarms on CaptureFailed itself)."""
+    or tampered artifact) while the fleet keeps serving the last good one; captures or feedback lost
+    on the way to S3 (the drift run's accounting), and that accounting no longer running; records
+    the capture path could not store or process (unless the spec alarms on CaptureFailed itself)."""
     return [
         _any_at_all(
             MODEL_LOAD_FAILED,
@@ -204,7 +225,20 @@ def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
             "Maximum",
             DRIFT_CHECK_PERIOD_SECONDS,
             "Predictions were logged for capture but are not in capture/ after every delivery retry (the drift "
-            "run's reconciliation of the hour that settled): monitoring data was lost",
+            "run's reconciliation of each settled hour): monitoring data was lost",
+        ),
+        _any_at_all(
+            FEEDBACK_MISSING,
+            "Maximum",
+            DRIFT_CHECK_PERIOD_SECONDS,
+            "Feedback was accepted (200) but is not under labels/ after every delivery retry (the drift run's "
+            "reconciliation of each settled hour): labels or outcomes were lost",
+        ),
+        _heartbeat(
+            ACCOUNTING_HEARTBEAT,
+            DRIFT_CHECK_PERIOD_SECONDS,
+            "Capture and feedback accounting has not finished a run for two hours (the drift function fails or is "
+            "not scheduled): lost captures or feedback would go unreported until it catches up",
         ),
     ]
 

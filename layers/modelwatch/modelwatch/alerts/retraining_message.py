@@ -13,6 +13,8 @@ ICONS = {
     "rejected": ":no_entry_sign:",
     "not_enough_data": ":hourglass:",
     "awaiting_approval": ":raising_hand:",
+    "busy": ":hourglass_flowing_sand:",
+    "stale": ":twisted_rightwards_arrows:",
 }
 REJECTED_ERROR = "ModelWatch.Rejected"  # modelwatch.jobs.retraining_approval's (`modelwatch reject`)
 
@@ -62,6 +64,11 @@ def summary(notice: dict[str, Any]) -> str:
             f"Nothing trained: {prepared.get('rows', 0):,} labelled rows in the lookback window, "
             f"{prepared.get('min_rows', '?'):,} needed"
         )
+    if outcome == "busy":
+        return f"Not run: {(notice.get('prepared') or {}).get('reason', 'another retraining run is in progress')}"
+    if outcome == "stale":
+        promotion = notice.get("promotion") or {}
+        return f"Not promoted: {promotion.get('reason', 'the current version changed since the comparison')}"
     error = notice.get("error") or {}
     return f"Failed: {error.get('Error', 'error')}: {error.get('Cause', '')}"
 

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from modelwatch.catalog.layout import (
+    ACCOUNTING,
     APPROVALS,
     CAPTURE,
+    CHALLENGERS,
     DELIVERIES,
     DELIVERY_ERRORS,
+    FEEDBACK_FILED,
     INCIDENTS,
     JOINS,
     LABELS,
@@ -23,7 +26,8 @@ from modelwatch.catalog.layout import (
     PROFILES_HOURLY,
     QUARANTINE,
     REPORTS,
-    RETRAINING,
+    RETRAINING_LOCK,
+    RETRAINING_RUNS,
     Area,
 )
 
@@ -97,6 +101,10 @@ class FunctionDefinition:
     route: str | None = None
     # invocation "schedule": how often EventBridge runs it.
     every_seconds: int | None = None
+    # A container image: the function folder whose Dockerfile builds it (its own by default), and
+    # whether the team's trainer requirements go in (only the retrain function runs their code).
+    dockerfile_of: str | None = None
+    runs_trainer: bool = False
 
     @property
     def handler(self) -> str:
@@ -170,8 +178,9 @@ CAPTURE_FUNCTION = FunctionDefinition(
     # version's baseline PCA and a regression version's loss model, for per-record reconstruction
     # errors and expected losses (read once per execution environment)
     reads=(DELIVERIES, DELIVERY_ERRORS, CAPTURE, MODELS),
-    # labels: each hour's objects and its "changed" marker; profiles-hourly: late-capture markers
-    writes=(CAPTURE, QUARANTINE, LABELS, PROFILES, JOINS, PROFILES_HOURLY),
+    # labels: each hour's objects and its "changed" marker; profiles-hourly: late-capture markers;
+    # feedback-filed: the feedback pieces each delivery filed, by the hour received
+    writes=(CAPTURE, QUARANTINE, LABELS, PROFILES, JOINS, PROFILES_HOURLY, FEEDBACK_FILED),
     handles_inputs=True,
 )
 DRIFT = FunctionDefinition(
@@ -181,13 +190,16 @@ DRIFT = FunctionDefinition(
     memory_mb=2048,
     timeout_seconds=600,
     layers=("core", "monitoring", "statistics"),
-    reads=(MODELS, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS),
-    writes=(PROFILES_HOURLY, LABELS_JOINED, REPORTS),
+    # accounting: the watermark of reconciled hours; feedback-filed: feedback pieces per hour received
+    reads=(MODELS, PROFILES, PROFILES_HOURLY, JOINS, LABELS, LABELS_JOINED, REPORTS, ACCOUNTING, FEEDBACK_FILED),
+    writes=(PROFILES_HOURLY, LABELS_JOINED, REPORTS, ACCOUNTING),
     pointer="read",
     environment=(*BASE_ENVIRONMENT, PSEUDONYM_SECRET),
-    reads_metrics=True,  # capture accounting: CaptureRecordsSent per model version and hour
-    # Hourly, and only hourly: each run reconciles the one hour that has just settled, and the
-    # drift metrics' alarm periods and the cost model read this same value.
+    # accounting: CaptureRecordsSent per model version and FeedbackRecordsSent, per hour
+    reads_metrics=True,
+    # Hourly, and only hourly: each run reconciles the hours settled since the watermark (the one
+    # that has just settled, when every run succeeds), and the drift metrics' alarm periods, the
+    # accounting heartbeat's and the cost model read this same value.
     every_seconds=3600,
 )
 NOTIFY = FunctionDefinition(
@@ -205,16 +217,35 @@ NOTIFY = FunctionDefinition(
     environment=(*BASE_ENVIRONMENT, SLACK_SECRET, DASHBOARD_NAME, NOTICES_TOPIC),
     publishes_notices=True,
 )
+# The retraining state machine's Train step: the team's trainer (or the built-in pipeline) on the
+# rows the promote function prepared. Its role reads those rows and writes only the challenger's
+# graph: no registry, no pointer, no decision, no approval (modelwatch.jobs.challenger_training).
 RETRAIN = FunctionDefinition(
     "retrain",
-    "one step of the retraining state machine per invocation",
+    "the retraining state machine's train step: fit a challenger, store its ONNX graph",
     "state-machine",
     memory_mb=3008,
     timeout_seconds=900,
     core="training",
-    reads=(CAPTURE, LABELS, RETRAINING, MODELS),
-    writes=(RETRAINING, MODELS),
+    reads=(RETRAINING_RUNS,),
+    writes=(CHALLENGERS,),
+    runs_trainer=True,
+)
+# Every other retraining step, with a role the trainer never holds: prepare (the lock, the rows),
+# evaluate (the challenger imported and judged, published as a version), promote (the only role
+# that moves the pointer) and release (modelwatch.jobs.retraining_job). Built from the same
+# pinned image recipe as the retrain function, without the trainer's requirements.
+PROMOTE = FunctionDefinition(
+    "promote",
+    "the retraining state machine's deciding steps: prepare, evaluate, promote, release the lock",
+    "state-machine",
+    memory_mb=3008,
+    timeout_seconds=900,
+    core="training",
+    reads=(CAPTURE, LABELS, RETRAINING_RUNS, CHALLENGERS, APPROVALS, RETRAINING_LOCK, MODELS),
+    writes=(RETRAINING_RUNS, RETRAINING_LOCK, MODELS),
     pointer="write",
+    dockerfile_of="retrain",
 )
 
 # With [retraining] approval = "manual": the state machine's waitForTaskToken task. It stores the
@@ -232,7 +263,7 @@ APPROVAL = FunctionDefinition(
 )
 
 FUNCTIONS: dict[str, FunctionDefinition] = {
-    f.name: f for f in (PREDICT, FEEDBACK, CAPTURE_FUNCTION, DRIFT, NOTIFY, RETRAIN, APPROVAL)
+    f.name: f for f in (PREDICT, FEEDBACK, CAPTURE_FUNCTION, DRIFT, NOTIFY, RETRAIN, PROMOTE, APPROVAL)
 }
 ZIP_FUNCTIONS = {name: f for name, f in FUNCTIONS.items() if f.packaging == "zip"}
 API_ROUTES = {f.route: f for f in FUNCTIONS.values() if f.route is not None}

@@ -13,10 +13,14 @@ labels/changed/dt=…                                         rewritten with eve
 labels-joined/model_version=V/dt=….json                    an hour's labels joined to predictions
 labels-joined/model_version=V/tally.json                   labelled rows per hour since the version was served
 reports/V/<window>/<end>/drift.json, report.html            a window's drift check
-retraining/<run>/train.parquet, holdout.parquet, decision.json   a retraining run's data and verdict
+retraining/runs/<run>/train.parquet, holdout.parquet, decision.json   a retraining run's data and verdict
+retraining/challengers/<run>/model.onnx, manifest.json      what the team's trainer made of the run's rows
 retraining/approvals/<run>.json                             a run waiting for approval: its task token
+retraining/lock/current.json                                the retraining run that holds the lock
 backfill-results/<map run>/manifest.json, SUCCEEDED_0.json  a backfill run's results (Step Functions' ResultWriter)
 incidents/<incident>.json                                   the notifier's memory of an incident
+accounting/watermark.json                                   the last hour capture and feedback accounting reconciled
+feedback-filed/dt=…/<batch>.json                            feedback pieces a delivery filed, by the hour received
 <model prefix>V/model.onnx, manifest.json, baseline.json   the model registry (model bucket)
 
 Partitions are Hive-style (`model_version=…/dt=…`), which Athena and Glue read as columns.
@@ -140,9 +144,16 @@ REPORTS = Area("reports", "data", "drift.json and report.html per window check")
 RETRAINING = Area(
     "retraining", "data", "a retraining run's training and holdout rows and its decision", True, "captureRetentionDays"
 )
-# Inside the retraining area, so the area's retention covers it, but its own prefix: the function
-# that stores a waiting run's task token reaches only this, never the training rows beside it.
+# Inside the retraining area, so its retention covers them, each with its own prefix and its own
+# writer, because the trainer (the team's code) is not trusted with promotion:
+# runs: the promote function's prepared rows and its decision; the trainer only reads them.
+RETRAINING_RUNS = Area("retraining/runs", "data", "a run's training and holdout rows and its decision")
+# challengers: the only place the trainer writes; the promote function reads, checks and re-publishes.
+CHALLENGERS = Area("retraining/challengers", "data", "the model the team's trainer made in a run")
+# approvals: the function that stores a waiting run's task token reaches only this.
 APPROVALS = Area("retraining/approvals", "data", "the task token of each retraining run waiting for approval")
+# lock: which run holds retraining (one at a time), written conditionally by the promote function.
+RETRAINING_LOCK = Area("retraining/lock", "data", "the retraining run in progress")
 MODELS = Area("models", "models", "the model registry: artifact, manifest and baseline per version")
 # Step Functions writes a backfill run's results here (<map run id>/manifest.json, SUCCEEDED_0.json).
 BACKFILL_RESULTS = Area(
@@ -152,6 +163,17 @@ BACKFILL_RESULTS = Area(
 # The notifier's memory between alarm notifications (modelwatch.alerts.incident): one small object
 # per incident key (drift-<window>, or an alarm's name), rewritten conditionally.
 INCIDENTS = Area("incidents", "data", "the notifier's state of each incident: raised alarms, notices sent")
+
+# Capture and feedback accounting (modelwatch.jobs.reconciliation): the last hour the drift run
+# reconciled, so a run catches up every settled hour since, whatever an earlier run skipped.
+ACCOUNTING = Area("accounting", "data", "the last hour capture and feedback accounting reconciled")
+# Feedback is filed under its prediction's hour, but counted by the feedback function in the hour
+# it was received (FeedbackRecordsSent): the capture function tallies each delivery's pieces by
+# that hour here, for the accounting. An area of its own, so the capture function's role never
+# reaches the watermark. Kept 30 days: far past any hour still to reconcile.
+FEEDBACK_FILED = Area(
+    "feedback-filed", "data", "feedback pieces each delivery filed, by the hour received", retention_days=30
+)
 
 DATA_AREAS = (
     DELIVERIES,
@@ -166,8 +188,13 @@ DATA_AREAS = (
     LABELS_JOINED,
     REPORTS,
     RETRAINING,
+    RETRAINING_RUNS,
+    CHALLENGERS,
     APPROVALS,
+    RETRAINING_LOCK,
     INCIDENTS,
+    ACCOUNTING,
+    FEEDBACK_FILED,
 )
 AREAS = {area.name: area for area in (*DATA_AREAS, MODELS)}
 DEFAULT_MODEL_PREFIX = MODELS.prefix  # the registry's prefix in the model bucket (context modelPrefix)
@@ -295,6 +322,19 @@ def labels_changed_key(hour: str) -> str:
     return f"{LABELS_CHANGED_BASE}{hour_segment(hour)}"
 
 
+def feedback_filed_prefix(hour: str) -> str:
+    return f"{FEEDBACK_FILED.prefix}{hour_segment(hour)}/"
+
+
+def feedback_filed_key(hour: str, batch_id: str) -> str:
+    """Keyed from the delivery, like the labels objects: a redelivery rewrites its tally."""
+    return f"{feedback_filed_prefix(hour)}{batch_id}.json"
+
+
+def accounting_watermark_key() -> str:
+    return f"{ACCOUNTING.prefix}watermark.json"
+
+
 def label_tally_key(model_version: str) -> str:
     """Labelled rows per prediction hour since the version was served, from the joined rollups:
     new_labeled_rows without listing a label."""
@@ -306,7 +346,14 @@ def report_prefix(model_version: str, window: str, end: datetime) -> str:
 
 
 def retraining_key(run_id: str, name: str) -> str:
-    return f"{RETRAINING.prefix}{run_id}/{name}"
+    return f"{RETRAINING_RUNS.prefix}{run_id}/{name}"
+
+
+def challenger_key(run_id: str, name: str) -> str:
+    return f"{CHALLENGERS.prefix}{run_id}/{name}"
+
+
+RETRAINING_LOCK_KEY = f"{RETRAINING_LOCK.prefix}current.json"
 
 
 def approval_key(run_id: str) -> str:

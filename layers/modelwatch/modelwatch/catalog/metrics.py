@@ -23,7 +23,7 @@ Unit = Literal["Milliseconds", "Count", "None", "Percent"]
 UNIT_SUFFIXES: dict[str, str] = {"Milliseconds": " ms", "Percent": "%"}
 # Who puts it in CloudWatch: a function (its name in modelwatch.catalog.functions), Powertools on
 # a function's behalf, or CloudWatch metric math over the HTTP API's own metrics.
-Emitter = Literal["predict", "feedback", "capture", "drift", "notify", "retrain", "approval", "api", "smoke"]
+Emitter = Literal["predict", "feedback", "capture", "drift", "notify", "retrain", "promote", "approval", "api", "smoke"]
 PerValue = Literal["feature", "class", "kpi", "method"]
 # The model tasks a metric has a value for (modelwatch.spec.models.Task; a literal here, since
 # the catalogue imports nothing of the spec).
@@ -177,6 +177,14 @@ CAPTURE_RECORDS_SENT = _metric(
     read_back=True,
 )
 FEEDBACK = _metric("Feedback", "Count", "feedback", "labels and outcomes received")
+FEEDBACK_RECORDS_SENT = _metric(
+    "FeedbackRecordsSent",
+    "Count",
+    "feedback",
+    "feedback pieces logged (each label or outcomes item accepted); the drift run reconciles them, by the hour "
+    "received, with the pieces the capture function filed under labels/",
+    read_back=True,
+)
 # Never sent: its alarm exists so `modelwatch smoke` can set its state and watch the notice travel
 # (alarm -> both topics -> notifier and email) without paging anyone about a real metric.
 SMOKE_TEST = _metric(
@@ -240,8 +248,24 @@ CAPTURES_MISSING = _metric(
     "Count",
     "drift",
     "capture records sent but not in capture/, beyond [capture] sent_count_tolerance (CloudWatch counts what "
-    "was sent at least once), over every model version, for the hour that settled (SETTLE_HOURS) before the "
-    "drift run",
+    "was sent at least once), over every model version, for each settled hour (SETTLE_HOURS) the drift run "
+    "reconciles",
+    per_window=False,
+)
+FEEDBACK_MISSING = _metric(
+    "FeedbackMissing",
+    "Count",
+    "drift",
+    "feedback pieces logged but not filed under labels/, beyond [capture] sent_count_tolerance, for each hour "
+    "received that the drift run reconciles (SETTLE_HOURS)",
+    per_window=False,
+)
+ACCOUNTING_HEARTBEAT = _metric(
+    "AccountingHeartbeat",
+    "Count",
+    "drift",
+    "1 for every drift run whose capture and feedback accounting finished (whether or not an hour was due); its "
+    "alarm fires when it stops arriving",
     per_window=False,
 )
 PROFILED_OBJECTS = _metric("ProfiledObjects", "Count", "capture", "capture objects profiled")
@@ -314,8 +338,8 @@ NOTIFICATIONS_SENT = _metric(
     "notify",
     "incident and retraining notices sent: by email, and to Slack when configured",
 )
-RETRAINING_PROMOTE = _metric("RetrainingPromote", "Count", "retrain", "challengers promoted")
-RETRAINING_REJECT = _metric("RetrainingReject", "Count", "retrain", "challengers rejected")
+RETRAINING_PROMOTE = _metric("RetrainingPromote", "Count", "promote", "challengers promoted")
+RETRAINING_REJECT = _metric("RetrainingReject", "Count", "promote", "challengers rejected")
 RETRAINING_AWAITING_APPROVAL = _metric(
     "RetrainingAwaitingApproval", "Count", "approval", "chosen challengers waiting for a person to approve them"
 )
@@ -337,12 +361,15 @@ CATALOGUE: dict[str, Metric] = {
         CAPTURE_RECORDS_SENT,
         COLD_START,
         FEEDBACK,
+        FEEDBACK_RECORDS_SENT,
         UNKNOWN_REQUEST_IDS,
         SMOKE_TEST,
         API_5XX_RATE,
         CAPTURED_RECORDS,
         CAPTURE_FAILED,
         CAPTURES_MISSING,
+        FEEDBACK_MISSING,
+        ACCOUNTING_HEARTBEAT,
         PROFILED_OBJECTS,
         PROFILE_FAILED,
         INSUFFICIENT_DATA,

@@ -18,6 +18,9 @@ from modelwatch.spec.models import MonitoringSpec
 from modelwatch.windows.capture_profile import PoisonCaptureError, capture_columns, parse_capture
 
 CAPTURE_SUFFIX = ".jsonl"
+# The record's own field holding when the prediction was served: `--timestamp timestamp` on a
+# capture folder cuts it into chunks by that time.
+CAPTURE_TIME = "timestamp"
 
 
 def capture_files(folder: Path) -> list[Path]:
@@ -38,16 +41,19 @@ def read_capture_records(folder: Path) -> list[dict[str, Any]]:
     return records
 
 
-def read_capture_folder(folder: Path, spec: MonitoringSpec | None) -> pa.Table:
+def read_capture_folder(folder: Path, spec: MonitoringSpec | None, timestamp: str | None = None) -> pa.Table:
     """The folder's capture records as one table. With a spec: its features and role columns.
     Without one (a spec inferred from this very table): the features only, every name any record
-    carries, since there are no [columns] names to put the prediction under."""
+    carries, since there are no [columns] names to put the prediction under. `timestamp` =
+    CAPTURE_TIME adds each record's serving time as that column (unless a feature has the name)."""
     records = read_capture_records(folder)
     if spec is None:
         names = list(dict.fromkeys(name for record in records for name in record["features"]))
         columns = {name: np.array([record["features"].get(name) for record in records], dtype=object) for name in names}
     else:
         columns, _ = capture_columns(spec, records)
+    if timestamp == CAPTURE_TIME and timestamp not in columns:
+        columns[timestamp] = np.array([record.get(CAPTURE_TIME) for record in records], dtype=object)
     return pa.table({name: _arrow_column(values) for name, values in columns.items()})
 
 

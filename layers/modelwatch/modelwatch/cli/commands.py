@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import Progress
 
-from modelwatch.cli.profiling import profile_inputs, profile_table
+from modelwatch.cli.drift_over_time import analyze_over_time, chunk_plan, require_time_column, without_time_column
+from modelwatch.cli.profiling import profile_inputs_and_chunks, profile_table
 from modelwatch.cli.summary import fails, print_summary
 from modelwatch.cli.tabular import TableFile
 from modelwatch.errors import UserInputError
@@ -111,18 +113,30 @@ def _missing_role_columns(args: argparse.Namespace, spec: MonitoringSpec) -> Non
 
 
 def run_drift(args: argparse.Namespace, out: Console, progress: Progress) -> int:
+    plan = chunk_plan(args)
     spec = resolve_spec(args, args.reference)
+    if plan is not None:
+        spec = without_time_column(spec, plan)
+        require_time_column(plan, args.current, spec)
     _missing_role_columns(args, spec)
     loss_model = _reference_loss_model(spec, args.reference, out)
     with progress:
         # scipy (0.5 s to import) loads here while the worker processes profile the files.
-        profiles = profile_inputs(
-            {"reference": args.reference, "current": args.current}, spec, progress, _import_analysis, loss_model
+        profiles, chunked = profile_inputs_and_chunks(
+            {"reference": args.reference, "current": args.current},
+            spec,
+            progress,
+            _import_analysis,
+            loss_model,
+            chunking=plan,
         )
     from modelwatch.drift import analyze
     from modelwatch.report import write_reports
 
     report = analyze(spec, profiles["reference"], profiles["current"])
+    if plan is not None and chunked is not None:
+        over_time = analyze_over_time(spec, profiles["reference"], chunked, plan, progress.console)
+        report = dataclasses.replace(report, chunks=over_time)
     context = {"model": spec.model.name, "reference": str(args.reference), "current": str(args.current)}
     write_reports(report, context, args.json, args.html)
     print_summary(out, report, [str(p) for p in (args.json, args.html) if p is not None])

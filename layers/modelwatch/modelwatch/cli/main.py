@@ -26,6 +26,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from modelwatch.cli.drift_over_time import add_chunk_options
 from modelwatch.cli.model_commands import COMMANDS as MODEL_COMMANDS
 from modelwatch.cli.model_commands import add_model_commands
 from modelwatch.cli.summary import add_fail_on_option
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_argument("--html", type=Path, help="write the HTML report here")
     _add_role_options(drift)
     add_fail_on_option(drift)
+    add_chunk_options(drift)
 
     profile = commands.add_parser("profile", help="build a baseline profile from training data")
     profile.add_argument("--data", required=True, help="CSV or Parquet")

@@ -7,18 +7,20 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
-from dataclasses import replace
-from functools import partial
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress
 
+from modelwatch.cli.reading import reading_plan
 from modelwatch.cli.tabular import RereadNeededError, TableFile
-from modelwatch.dle import LossModel, loss_columns
 from modelwatch.profiles import DatasetProfile, ProfileBuilder, ProfileSchema, is_profile_file
+from modelwatch.profiles.chunking import ChunkedProfile, ChunkPlan
 from modelwatch.spec.models import MonitoringSpec
+
+# The input `modelwatch drift` cuts into chunks (drift over time).
+CHUNKED_INPUT = "current"
 
 
 def profile_table(
@@ -33,18 +35,8 @@ def profile_table(
     """Stream the table into a profile; `chunks` > 0 keeps that many consecutive chunks.
     `loss_model` (regression): DLE's loss model, run on every record as it is read.
     `reconstruction` (a baseline's PCA model) profiles each row's reconstruction error too."""
-    schema = replace(ProfileSchema.from_spec(spec), reconstruction=reconstruction)
-    if loss_model is not None and spec.task == "regression" and schema.prediction is not None:
-        schema = replace(
-            schema, expected_losses=partial(loss_columns, LossModel.from_bytes(loss_model), schema.prediction)
-        )
-    score_columns = list(schema.class_score_columns(table.columns).values())
-    roles = [c for c in (schema.target, schema.prediction, schema.score) if c is not None] + score_columns
-    numeric = [*schema.numeric, *schema.numeric_roles, *score_columns]
-    categorical = [
-        *schema.categorical,
-        *(c for c in (schema.target, schema.prediction) if c is not None and c not in schema.numeric_roles),
-    ]
+    reading = reading_plan(table, spec, loss_model, reconstruction)
+    schema, numeric, categorical, roles = reading.schema, reading.numeric, reading.categorical, reading.roles
     total = table.row_count()
     chunk_rows = None
     if chunks:
@@ -146,7 +138,12 @@ class _CountingProgress:
 
 
 def _profile_in_worker(
-    path: str, spec_document: dict, label: str, counter: Synchronized, loss_model: bytes | None
+    path: str,
+    spec_document: dict,
+    label: str,
+    counter: Synchronized,
+    loss_model: bytes | None,
+    chunking: ChunkPlan | None = None,
 ) -> bytes:
     from modelwatch.spec import parse_spec
 
@@ -154,6 +151,11 @@ def _profile_in_worker(
     # rebuilds it from its dump, which is no deployment.
     spec = parse_spec(spec_document, deployable=False)
     progress = _CountingProgress(counter)
+    if chunking is not None and label == CHUNKED_INPUT:
+        from modelwatch.cli.chunked_profiling import profile_in_chunks
+
+        table = TableFile(path, spec, timestamp=chunking.timestamp)
+        return profile_in_chunks(table, spec, chunking, label, progress, loss_model).to_json()  # type: ignore[arg-type]
     chunks = _calibration_chunks(spec, label)
     profile = profile_table(TableFile(path, spec), spec, label, progress, chunks=chunks, loss_model=loss_model)  # type: ignore[arg-type]
     return profile.to_json()
@@ -166,8 +168,10 @@ def _remember_counters(counters: dict[str, Synchronized]) -> None:
     _workers_counters.update(counters)
 
 
-def _worker_job(path: str, spec_document: dict, label: str, loss_model: bytes | None) -> bytes:
-    return _profile_in_worker(path, spec_document, label, _workers_counters[label], loss_model)
+def _worker_job(
+    path: str, spec_document: dict, label: str, loss_model: bytes | None, chunking: ChunkPlan | None
+) -> bytes:
+    return _profile_in_worker(path, spec_document, label, _workers_counters[label], loss_model, chunking)
 
 
 def _calibration_chunks(spec: MonitoringSpec, label: str) -> int | None:
@@ -207,19 +211,35 @@ def profile_inputs(
     while_waiting: Callable[[], object] = lambda: None,
     loss_model: bytes | None = None,
 ) -> dict[str, DatasetProfile]:
+    """Profile several files at once (see profile_inputs_and_chunks)."""
+    profiles, _ = profile_inputs_and_chunks(inputs, spec, progress, while_waiting, loss_model)
+    return profiles
+
+
+def profile_inputs_and_chunks(
+    inputs: dict[str, str],
+    spec: MonitoringSpec,
+    progress: Progress,
+    while_waiting: Callable[[], object] = lambda: None,
+    loss_model: bytes | None = None,
+    chunking: ChunkPlan | None = None,
+) -> tuple[dict[str, DatasetProfile], ChunkedProfile | None]:
     """Profile several files at once, one process each (the sketches hold the GIL) up to the CPUs
     this process may use, in this process when it may use one; load saved profiles.
+    With `chunking`, the CHUNKED_INPUT table is also profiled chunk by chunk, in the same read.
 
     Files are checked (readable, every feature column present) before any work starts.
     `while_waiting` runs in this process while the workers profile (e.g. slow imports).
     """
     profiles: dict[str, DatasetProfile] = {}
     tables: dict[str, TableFile] = {}
+    chunked: ChunkedProfile | None = None
     for label, path in inputs.items():
         if is_profile_file(path):
             profiles[label] = DatasetProfile.load(path)
         else:
-            tables[label] = TableFile(path, spec)
+            timestamp = chunking.timestamp if chunking is not None and label == CHUNKED_INPUT else None
+            tables[label] = TableFile(path, spec, timestamp=timestamp)
             tables[label].require(list(spec.features), label)
     workers = min(len(tables), usable_cpus())
     if workers < 2:
@@ -227,12 +247,18 @@ def profile_inputs(
         # profile, never speed.
         model = _baseline_model(profiles.get("reference"), spec)
         for label, table in tables.items():
+            if chunking is not None and label == CHUNKED_INPUT:
+                from modelwatch.cli.chunked_profiling import profile_in_chunks
+
+                chunked = profile_in_chunks(table, spec, chunking, label, progress, loss_model, model)
+                profiles[label] = chunked.whole
+                continue
             chunks = _calibration_chunks(spec, label)
             profiles[label] = profile_table(
                 table, spec, label, progress, chunks=chunks, loss_model=loss_model, reconstruction=model
             )
         while_waiting()
-        return profiles
+        return profiles, chunked
     # Objects imported so far move to a permanent generation: the workers' garbage collector
     # then leaves them alone instead of copying every page it touches (copy-on-write).
     gc.freeze()
@@ -241,7 +267,8 @@ def profile_inputs(
     document = spec.model_dump(mode="json")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_remember_counters, initargs=(counters,)) as pool:
         futures = {
-            label: pool.submit(_worker_job, str(t.path), document, label, loss_model) for label, t in tables.items()
+            label: pool.submit(_worker_job, str(t.path), document, label, loss_model, chunking)
+            for label, t in tables.items()
         }
         tasks = {label: progress.add_task(label, total=t.row_count()) for label, t in tables.items()}
         while_waiting()
@@ -250,6 +277,10 @@ def profile_inputs(
                 progress.update(task, completed=counters[label].value)
             wait(list(futures.values()), timeout=0.1)
         for label, future in futures.items():
-            profiles[label] = DatasetProfile.from_json(future.result())
+            if chunking is not None and label == CHUNKED_INPUT:
+                chunked = ChunkedProfile.from_json(future.result())
+                profiles[label] = chunked.whole
+            else:
+                profiles[label] = DatasetProfile.from_json(future.result())
             progress.remove_task(tasks[label])
-    return profiles
+    return profiles, chunked

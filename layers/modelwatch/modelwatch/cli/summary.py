@@ -138,6 +138,19 @@ def headline_lines(report: DriftReport) -> list[str]:
     ]
 
 
+def chunks_line(report: DriftReport) -> str | None:
+    """Drift over time in one line: how many chunks, how many drifted and the first of them."""
+    chunks = report.chunks
+    if chunks is None:
+        return None
+    drifted = chunks.drifted
+    first = f", first on {chunks.labels[chunks.results.index(drifted[0])]}" if drifted else ""
+    found = f"[bold red]{len(drifted)} drifted[/]{first}" if drifted else "[green]none drifted[/]"
+    few = chunks.insufficient
+    short = f", {len(few)} with too few rows for a verdict" if few else ""
+    return f"Chunks: {len(chunks.results)} by {chunks.plan.by}, {found}{short}"
+
+
 def print_summary(console: Console, report: DriftReport, paths: list[str]) -> None:
     table = Table(title="Feature drift", title_justify="left")
     for header, justify in (
@@ -170,6 +183,9 @@ def print_summary(console: Console, report: DriftReport, paths: list[str]) -> No
     console.print(table)
     for line in headline_lines(report):
         console.print(line)
+    over_time = chunks_line(report)
+    if over_time is not None:
+        console.print(over_time)
     if report.dataset_drift is None:
         console.print("[yellow]Dataset: insufficient data for a verdict[/]")
     else:

@@ -44,9 +44,10 @@ def _is_numeric(data_type: pa.DataType) -> bool:
 
 class TableFile:
     """A CSV or Parquet file, or a folder of capture objects, read in batches; `batches()` yields
-    {column: values}. `spec` names a capture folder's prediction and score columns."""
+    {column: values}. `spec` names a capture folder's prediction and score columns; `timestamp`
+    the column drift over time reads each row's time from (a capture folder: its records' time)."""
 
-    def __init__(self, path: Path | str, spec: MonitoringSpec | None = None) -> None:
+    def __init__(self, path: Path | str, spec: MonitoringSpec | None = None, timestamp: str | None = None) -> None:
         self.path = Path(path)
         self._captures: pa.Table | None = None
         if self.path.is_dir():
@@ -54,7 +55,7 @@ class TableFile:
             from modelwatch.cli.capture_folder import read_capture_folder
 
             self.format = "captures"
-            self._captures = read_capture_folder(self.path, spec)
+            self._captures = read_capture_folder(self.path, spec, timestamp)
         elif not self.path.is_file():
             raise UserInputError(f"{self.path}: no such file")
         else:

@@ -42,6 +42,7 @@ from modelwatch.catalog.layout import (
     CAPTURE,
     DELIVERIES,
     DELIVERY_ERRORS,
+    FEEDBACK_FILED,
     JOINS,
     LABELS,
     PROFILES,
@@ -52,7 +53,13 @@ from modelwatch.catalog.layout import (
 )
 from modelwatch.catalog.metrics import Metric
 from modelwatch.drift.multivariate import MIN_CLASSIFIER_ROWS
-from modelwatch.jobs.retraining_machine import retraining_definition
+from modelwatch.jobs.retraining_machine import (
+    PROMOTE_STEPS,
+    RETRAIN_STEPS,
+    STEPS_WITHOUT_TRAINING,
+    retraining_definition,
+    run_limit,
+)
 from modelwatch.serving.capture import MAX_LINE_BYTES
 from modelwatch.sketches import SKETCH_K
 from modelwatch.spec.models import DriftMethod, MonitoringSpec
@@ -79,6 +86,8 @@ SERVED_VERSIONS = 1
 # Sent by the hourly drift run only for an hour that had traffic (functions/drift/telemetry.py):
 # an hour with predictions, 31 hours on.
 ON_TRAFFIC_HOURS: tuple[Metric, ...] = (mcat.CAPTURES_MISSING,)
+# Likewise for an hour that received feedback (its feedback accounting).
+ON_FEEDBACK_HOURS: tuple[Metric, ...] = (mcat.FEEDBACK_MISSING,)
 # Sent once per retraining run that trains and evaluates a challenger (one of the two).
 ON_EVALUATION: tuple[Metric, ...] = (mcat.RETRAINING_PROMOTE, mcat.RETRAINING_REJECT)
 # Areas a function writes only now and then, not once per object it handles: rejected or
@@ -86,9 +95,11 @@ ON_EVALUATION: tuple[Metric, ...] = (mcat.RETRAINING_PROMOTE, mcat.RETRAINING_RE
 # hour's rollup when a capture object arrives after that hour was rolled up.
 OCCASIONAL_WRITES = (QUARANTINE, PROFILES_HOURLY)
 # A delivery object's feedback lines write, per prediction hour they hold, the labels object and
-# the hour's "changed" marker (modelwatch.data_access.label_store); every other area the capture
-# function writes is written once per (model version, hour) group of its capture records.
-PER_LABEL_DELIVERY = {LABELS: 2}
+# the hour's "changed" marker (modelwatch.data_access.label_store), and per hour received their
+# tally for the accounting (modelwatch.data_access.feedback_receipts; counted per prediction hour,
+# which errs high); every other area the capture function writes is written once per (model
+# version, hour) group of its capture records.
+PER_LABEL_DELIVERY = {LABELS: 2, FEEDBACK_FILED: 1}
 # Areas a function reads only now and then, not per delivery: stored capture objects for a
 # backfill, and what the delivery stream could not process (counted for its alarm).
 OCCASIONAL_READS = (CAPTURE, DELIVERY_ERRORS)
@@ -336,8 +347,10 @@ def _retraining_trains(spec: MonitoringSpec, traffic: Traffic) -> bool:
     return lookback_labels >= spec.retraining.min_rows
 
 
-def _retraining_states() -> list[dict[str, Any]]:
-    definition = retraining_definition("function", "topic")
+def _retraining_states(spec: MonitoringSpec) -> list[dict[str, Any]]:
+    definition = retraining_definition(
+        fcat.RETRAIN.name, "topic", promote_arn=fcat.PROMOTE.name, timeout=run_limit(spec)
+    )
     return list(definition["States"].values())
 
 
@@ -346,9 +359,13 @@ def function_invocations(
 ) -> dict[str, float]:
     """Invocations a month of every catalogued function, by how it is invoked."""
     feedback_requests = traffic.labels / traffic.labels_per_feedback_request
-    lambda_steps = sum(1 for s in _retraining_states() if s.get("Resource", "").endswith("lambda:invoke"))
-    if not _retraining_trains(spec, traffic):
-        lambda_steps = 1
+    # A run that trains runs every step; one without enough labelled rows prepares and releases.
+    trains = _retraining_trains(spec, traffic)
+    runs = retraining_runs(spec, footprint)
+    retraining_steps = {
+        fcat.RETRAIN.name: runs * (len(RETRAIN_STEPS) if trains else 0),
+        fcat.PROMOTE.name: runs * len(PROMOTE_STEPS if trains else STEPS_WITHOUT_TRAINING),
+    }
     # Alarm changes reach the notifier only when something changes: nothing does without traffic.
     notifications = footprint["assumptions"]["notifications_per_month"] if traffic.requests_per_month > 0 else 0
     by_invocation = {
@@ -357,7 +374,6 @@ def function_invocations(
         "delivery-stream": stream.objects,
         "schedule": SECONDS_PER_MONTH / DRIFT_CHECK_PERIOD_SECONDS,
         "sns": notifications,
-        "state-machine": retraining_runs(spec, footprint) * lambda_steps,
     }
     # The approval function: once per run whose challenger is chosen, and only with approval =
     # "manual" (counted for every run that trains: an upper bound).
@@ -369,6 +385,8 @@ def function_invocations(
             counts[name] = approvals
         elif definition is fcat.FEEDBACK:
             counts[name] = feedback_requests
+        elif name in retraining_steps:
+            counts[name] = retraining_steps[name]
         else:
             counts[name] = by_invocation[definition.invocation]
     return counts
@@ -507,6 +525,8 @@ def metric_series(
             share = _share_of_hours(cold_starts)
         elif any(metric is m for m in ON_TRAFFIC_HOURS):
             share = _share_of_hours(invocations[fcat.PREDICT.name])
+        elif any(metric is m for m in ON_FEEDBACK_HOURS):
+            share = _share_of_hours(invocations[fcat.FEEDBACK.name])
         elif any(metric is m for m in ON_EVALUATION):
             share = _share_of_hours(retraining_runs(spec, footprint) if _retraining_trains(spec, traffic) else 0.0)
         else:
@@ -634,6 +654,7 @@ def monthly_usage(
         if definition is fcat.DRIFT:
             logged = (
                 len(spec.drift.windows) * logs["drift_per_window_line"]
+                + logs["drift_accounting_lines"]
                 + _drift_datapoints(spec, traffic) * logs["emf_single_metric_document"]
             )
         usage.log_bytes[name] = count * (logged + platform)
@@ -669,7 +690,7 @@ def monthly_usage(
     usage.dashboards = 1 if traffic.dashboard else 0
     usage.kms_keys, usage.kms_rotating_keys, usage.kms_rotations_billed = _keys(traffic, template, prices)
     runs = retraining_runs(spec, footprint)
-    usage.state_transitions = runs * (len(_retraining_states()) + 1)  # every state, plus the start
+    usage.state_transitions = runs * (len(_retraining_states(spec)) + 1)  # every state, plus the start
     usage.sns_publishes = invocations[fcat.NOTIFY.name] + runs
     usage.secret_calls = invocations[fcat.NOTIFY.name]  # the notifier reads the webhook per cold start at most
     return usage
@@ -688,7 +709,7 @@ def _s3(
     usage.s3_puts["delivery-stream"] = stream.objects  # the stream's own writes, billed to the bucket
     usage.s3_notifications = stream.objects
     for name, definition in fcat.FUNCTIONS.items():
-        if definition in (fcat.DRIFT, fcat.RETRAIN, fcat.PREDICT):
+        if definition in (fcat.DRIFT, fcat.PREDICT):
             continue  # below: by their windows and lookback; predict reads the cached registry only
         writes = [a for a in definition.writes if a not in OCCASIONAL_WRITES]
         reads = [a for a in definition.reads if a.bucket == "data" and a not in OCCASIONAL_READS]
@@ -713,8 +734,11 @@ def _s3(
     history = longest if traffic.history_hours is None else min(longest, traffic.history_hours)
     hours_with_data = history * _share_of_hours(traffic.requests_per_month)
     hours_with_labels = history * _share_of_hours(traffic.labels)
+    # The accounting reads each tally of feedback pieces once, when its hour is reconciled.
     usage.s3_gets[fcat.DRIFT.name] = (
-        drift_runs * (drift["gets_per_run"] + hours_with_data + hours_with_labels) + 2 * capture_groups + label_groups
+        drift_runs * (drift["gets_per_run"] + hours_with_data + hours_with_labels)
+        + 2 * capture_groups
+        + 2 * label_groups
     )
     # An hour's last labels reach S3 a buffer interval after they were sent, so the run at the
     # hour's end often joins the hour before they arrive, and the next run joins it again: the
@@ -728,17 +752,20 @@ def _s3(
         label_groups / label_hours if label_hours else 0.0
     )
     usage.s3_gets[fcat.DRIFT.name] += rejoined * groups_per_hour
-    # Each run writes its reports per window, and the labelled-rows tally when an hour's labels
-    # changed; an hour with traffic is rolled up once, an hour with new labels joined once (and
-    # again when its last labels came after the run).
+    # Each run writes its reports per window and the accounting's watermark, and the
+    # labelled-rows tally when an hour's labels changed; an hour with traffic is rolled up once,
+    # an hour with new labels joined once (and again when its last labels came after the run).
     usage.s3_puts[fcat.DRIFT.name] = (
-        drift_runs * drift["files_per_report"] * len(spec.drift.windows) + traffic_hours + 2 * (label_hours + rejoined)
+        drift_runs * (drift["files_per_report"] * len(spec.drift.windows) + 1)
+        + traffic_hours
+        + 2 * (label_hours + rejoined)
     )
     # Retraining reads the capture objects and labels objects of its lookback, per run.
     lookback = min(spec.retraining.lookback_hours, HOURS_PER_MONTH) / HOURS_PER_MONTH
     runs = retraining_runs(spec, footprint)
-    usage.s3_gets[fcat.RETRAIN.name] = runs * lookback * (capture_groups + label_groups)
-    usage.s3_lists[fcat.RETRAIN.name] = runs * spec.retraining.lookback_hours * 2  # capture and labels, per hour
+    # (The promote function's Prepare step; the retrain function reads the prepared rows it stored.)
+    usage.s3_gets[fcat.PROMOTE.name] += runs * lookback * (capture_groups + label_groups)
+    usage.s3_lists[fcat.PROMOTE.name] = runs * spec.retraining.lookback_hours * 2  # capture and labels, per hour
 
 
 def months_kept(area: Area, traffic: Traffic) -> float:

@@ -1,13 +1,15 @@
 """Capture objects in S3: each group of capture records (kind, model version, hour) of one
-delivered object becomes one JSON-lines object (feedback pieces too, under labels/). The key comes
-from the delivered object's key, so a repeated notification rewrites the same objects instead of
-duplicating them."""
+delivered object becomes one JSON-lines object (feedback pieces too, under labels/, and a tally of
+them by hour received under feedback-filed/ for the accounting). The key comes from the delivered
+object's key, so a repeated notification rewrites the same objects instead of duplicating them."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
+from modelwatch.data_access.feedback_receipts import tallies, write_tally
 from modelwatch.data_access.label_store import mark_changed
 from modelwatch.serving.capture import LABEL, jsonl, object_key
 
@@ -39,4 +41,11 @@ class CaptureStore:
             except Exception as error:
                 raise CaptureWriteError(key, records, error) from error
             written[key] = records
+        # Feedback pieces tallied by the hour received, for the drift run's feedback accounting.
+        labels = [record for (kind, _, _), records in groups.items() if kind == LABEL for record in records]
+        for hour, pieces in sorted(tallies(labels).items()):
+            try:
+                write_tally(self.data, hour, batch, pieces)
+            except Exception as error:
+                raise CaptureWriteError(layout.feedback_filed_key(hour, batch), labels, error) from error
         return written

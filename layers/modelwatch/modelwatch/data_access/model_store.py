@@ -26,6 +26,21 @@ if TYPE_CHECKING:
     from modelwatch.data_access.platform import Platform
 
 
+class StaleChampionError(Exception):
+    """The champion a challenger was compared with is no longer the current version."""
+
+    def __init__(self, challenger: str, compared_with: str | None, current: str | None) -> None:
+        self.challenger, self.compared_with, self.current = challenger, compared_with, current
+        super().__init__(
+            f"{challenger} was compared with {compared_with or 'no champion'}, but the current version is now "
+            f"{current or 'unset'}: not promoted over a champion it never met"
+        )
+
+
+class PointerConflictError(Exception):
+    """The pointer moved between the promotion's read and its write."""
+
+
 class ModelRegistry:
     def __init__(self, s3: Any, ssm: Any, bucket: str, prefix: str, pointer_parameter: str) -> None:
         self.s3, self.ssm = s3, ssm
@@ -69,8 +84,42 @@ class ModelRegistry:
         return manifest
 
     def promote(self, version: str) -> None:
+        """Point at `version` whatever is current (a person's promote or rollback)."""
         self.manifest(version)  # refuse to point at a version that does not exist
         self.ssm.put_parameter(Name=self.pointer_parameter, Value=version, Type="String", Overwrite=True)
+
+    def promote_over(self, version: str, expected_current: str | None) -> None:
+        """Point at `version` only if the pointer still names `expected_current` (None: no
+        version was ever current), as a retraining run that compared its challenger with that
+        champion must. Parameter Store has no conditional put, so the write is checked on both
+        sides: the pointer is read with its parameter version first, and the put must produce the
+        very next one (a first pointer is created with Overwrite=False, which fails if someone
+        created it meanwhile). Only the promote function's role may move the pointer, and it
+        runs one retraining run at a time, so another writer in between is a person; the
+        conflict is then raised, never passed over."""
+        self.manifest(version)
+        current, parameter_version = self._pointer()
+        if current != expected_current:
+            raise StaleChampionError(version, expected_current, current)
+        try:
+            written = self.ssm.put_parameter(
+                Name=self.pointer_parameter, Value=version, Type="String", Overwrite=current is not None
+            )["Version"]
+        except self.ssm.exceptions.ParameterAlreadyExists:
+            raise StaleChampionError(version, expected_current, self._pointer()[0]) from None
+        if written != parameter_version + 1:
+            raise PointerConflictError(
+                f"the model pointer was written by someone else while {version} was promoted "
+                f"(parameter version {written}, expected {parameter_version + 1}); check which version is current"
+            )
+
+    def _pointer(self) -> tuple[str | None, int]:
+        """(the current version, the parameter's version number), or (None, 0) when unset."""
+        try:
+            parameter = self.ssm.get_parameter(Name=self.pointer_parameter)["Parameter"]
+        except self.ssm.exceptions.ParameterNotFound:
+            return None, 0
+        return parameter["Value"], int(parameter["Version"])
 
     def current_version(self) -> str:
         try:

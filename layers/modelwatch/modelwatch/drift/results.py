@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from modelwatch.profiles.chunking import Chunk, ChunkPlan
 from modelwatch.quality import QualityReport
 from modelwatch.spec.models import DriftMethod
 from modelwatch.stats.distributions import BinnedPair
@@ -91,6 +92,60 @@ class ColumnDrift:
 
 
 @dataclass(frozen=True)
+class ChunkResult:
+    chunk: Chunk
+    report: DriftReport  # the chunk as a window of its own
+
+    def to_dict(self) -> dict[str, Any]:
+        report = self.report
+        return {
+            **self.chunk.to_dict(),
+            "rows": report.current_rows,
+            "status": report.status,
+            "dataset_drift": report.dataset_drift,
+            "drift_share": report.drift_share,
+            "drifted_features": len(report.drifted),
+            "evaluated_features": len(report.evaluated),
+            "features": [feature.to_dict() for feature in report.features],
+            "multivariate": [result.to_dict() for result in report.multivariate],
+            "performance": report.performance,
+            "estimated_performance": report.estimated_performance,
+            "concept_drift": report.extra.get("concept_drift"),
+        }
+
+
+@dataclass(frozen=True)
+class ChunkedDrift:
+    """Every chunk's verdict, with what the report's performance chart judges them by."""
+
+    plan: ChunkPlan
+    results: list[ChunkResult]
+    # The spec's performance metric, and how far it may move from the reference's.
+    metric: str
+    tolerance: float
+    lower_is_better: bool = False
+    labels: list[str] = field(default_factory=list)
+
+    @property
+    def drifted(self) -> list[ChunkResult]:
+        return [result for result in self.results if result.report.dataset_drift]
+
+    @property
+    def insufficient(self) -> list[ChunkResult]:
+        return [result for result in self.results if result.report.dataset_drift is None]
+
+    def performance_bound(self, reference: float | None) -> float | None:
+        """The worst the metric may be before the chunk counts as performing worse (concept
+        drift's rule): the reference's less the tolerance, or an error's more by that share."""
+        if reference is None:
+            return None
+        return reference * (1 + self.tolerance) if self.lower_is_better else reference - self.tolerance
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [result.to_dict() | {"label": label} for result, label in zip(self.results, self.labels, strict=True)]
+
+
+@dataclass(frozen=True)
 class DriftReport:
     features: list[ColumnDrift]
     share_threshold: float
@@ -106,6 +161,9 @@ class DriftReport:
     # MultivariateDrift results (drift.multivariate), one per method.
     multivariate: list[Any] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Drift over time (`--timestamp` with `--chunk-period` or `--chunk-size`): each chunk of the
+    # current rows against the reference; the fields above stay the whole window's.
+    chunks: ChunkedDrift | None = None
 
     @property
     def evaluated(self) -> list[ColumnDrift]:
@@ -150,4 +208,10 @@ class DriftReport:
             "estimated_performance": self.estimated_performance,
             "multivariate": [result.to_dict() for result in self.multivariate],
             **self.extra,
+            **self._chunks_dict(),
         }
+
+    def _chunks_dict(self) -> dict[str, Any]:
+        if self.chunks is None:
+            return {}
+        return {"chunking": self.chunks.plan.to_dict(), "chunks": self.chunks.to_list()}

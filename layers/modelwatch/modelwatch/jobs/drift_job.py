@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +22,6 @@ from modelwatch.data_access.label_store import read_labels
 from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.drift import analyze
 from modelwatch.drift.sensitive import monitored_current, monitored_view
-from modelwatch.jobs.capture_accounting import CaptureAccount, VersionAccount, settled_hour
 from modelwatch.jobs.window_check import WindowCheck
 from modelwatch.profiles import DatasetProfile, merge_profiles
 from modelwatch.registry.manifest import ModelManifest
@@ -149,21 +147,6 @@ class DriftJob:
             covered.update(hours)
             documents[window.name] = self.check_window(context, window, hours, merged)
         return [documents[w.name] for w in self.spec.drift.windows]
-
-    def account_captures(self, end: datetime, sent: Mapping[str, int]) -> CaptureAccount:
-        """The hour that settled at `end`: each model version's records sent (`sent`, from
-        CloudWatch) against the records profiled from its capture objects. The served version is
-        always accounted, so a version whose captures all vanished still shows what it sent."""
-        hour = settled_hour(end)
-        versions = sorted({*sent, self.registry.current_version()})
-        accounts = []
-        for version in versions:
-            rollups = self.data.existing(layout.PROFILES_HOURLY.version_prefix(version), [hour])
-            listed = self.data.list_hours(layout.PROFILES.version_prefix(version), [hour])
-            captured = self._hourly_profile(version, hour, rollups, listed).profile.rows
-            tolerance = self.spec.capture.sent_count_tolerance
-            accounts.append(VersionAccount(version, int(sent.get(version, 0)), captured, tolerance))
-        return CaptureAccount(hour, tuple(accounts))
 
     @staticmethod
     def _settled(version: str, hour: str, end: datetime, rollups: set[str]) -> bool:

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from modelwatch import __version__
 from modelwatch.drift.results import DriftReport
 from modelwatch.report.charts import bar_chart
+from modelwatch.report.chunk_charts import chunk_charts
 
 _environment = Environment(
     loader=PackageLoader("modelwatch.report", "templates"),
@@ -71,7 +72,14 @@ def render_html(report: DriftReport, context: dict[str, Any]) -> str:
         if extra is not None and extra.distribution is not None:
             charts[extra.name] = bar_chart(extra.distribution)
     template = _environment.get_template("report.html.j2")
-    return template.render(report=report, doc=document, charts=charts, fmt=_fmt, pct=lambda v: f"{v:.2%}")
+    return template.render(
+        report=report,
+        doc=document,
+        charts=charts,
+        chunk_charts=chunk_charts(report),
+        fmt=_fmt,
+        pct=lambda v: f"{v:.2%}",
+    )
 
 
 def write_reports(report: DriftReport, context: dict[str, Any], json_path: Path | None, html_path: Path | None) -> None:

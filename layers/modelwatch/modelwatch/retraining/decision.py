@@ -146,11 +146,13 @@ def decide(
     challenger: Answers,
     champion_version: str | None,
     champion: Answers | None,
+    champion_problem: str | None = None,
 ) -> PromotionDecision:
     """Promote when the challenger beats the champion on the spec's performance metric (the task's
-    main one by default) significantly at `retraining.significance` and by at least
-    `retraining.min_improvement` (for an error, lower is better and the margin is a share of the
-    champion's error, as errors have units), or when there is no champion to beat."""
+        main one by default) significantly at `retraining.significance` and by at least
+        `retraining.min_improvement` (for an error, lower is better and the margin is a share of the
+        champion's error, as errors have units), or when no champion exists. A champion that exists but
+    cannot be scored (`champion` None, `champion_problem` saying why) is never passed over unseen."""
     settings = spec.retraining
     metric, alpha, margin = spec.performance_metric, settings.significance, settings.min_improvement
     lower_is_better = metric in LOWER_IS_BETTER
@@ -178,9 +180,18 @@ def decide(
         return PromotionDecision(
             outcome="reject", reason=f"the challenger's {metric} could not be computed on the holdout", **base
         )
-    if champion is None or theirs is None:
+    if champion_version is None:
         return PromotionDecision(
             outcome="promote", reason=f"no champion to compare with; challenger {metric} {ours:.4f}", **base
+        )
+    if champion is None or theirs is None:
+        # A champion exists but could not be scored: the challenger is not promoted unseen over it.
+        why = champion_problem or f"its {metric} could not be computed on the holdout"
+        return PromotionDecision(
+            outcome="reject",
+            reason=f"the champion {champion_version} could not be compared ({why}); a challenger replaces "
+            "only a champion it beat",
+            **base,
         )
     improvement = theirs - ours if lower_is_better else ours - theirs
     required = theirs * margin if lower_is_better else margin

@@ -1,0 +1,41 @@
+"""Which columns a profile of a table reads, and how: shared by the whole-table profiler and the
+chunked one, so both see a table the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+from modelwatch.cli.tabular import TableFile
+from modelwatch.dle import LossModel, loss_columns
+from modelwatch.profiles import ProfileSchema
+from modelwatch.spec.models import MonitoringSpec
+
+
+@dataclass(frozen=True)
+class ReadingPlan:
+    """What a profile of `table` reads: its schema, and which columns as numbers or as labels."""
+
+    schema: ProfileSchema
+    numeric: list[str]
+    categorical: list[str]
+    roles: list[str]
+
+
+def reading_plan(
+    table: TableFile, spec: MonitoringSpec, loss_model: bytes | None = None, reconstruction: Any = None
+) -> ReadingPlan:
+    schema = replace(ProfileSchema.from_spec(spec), reconstruction=reconstruction)
+    if loss_model is not None and spec.task == "regression" and schema.prediction is not None:
+        schema = replace(
+            schema, expected_losses=partial(loss_columns, LossModel.from_bytes(loss_model), schema.prediction)
+        )
+    score_columns = list(schema.class_score_columns(table.columns).values())
+    roles = [c for c in (schema.target, schema.prediction, schema.score) if c is not None] + score_columns
+    numeric = [*schema.numeric, *schema.numeric_roles, *score_columns]
+    categorical = [
+        *schema.categorical,
+        *(c for c in (schema.target, schema.prediction) if c is not None and c not in schema.numeric_roles),
+    ]
+    return ReadingPlan(schema, numeric, categorical, roles)
