@@ -31,12 +31,15 @@ import numpy as np
 from modelwatch.demo.data import demo_frame, demo_records
 from modelwatch.jobs.profile_job import baseline_reconstruction
 from modelwatch.serving.capture import capture_record, jsonl, label_record, log_lines, parse_line, storage_groups
-from modelwatch.serving.request_ids import new_request_id
+from modelwatch.serving.request_ids import RequestIdSigner
 from modelwatch.sketches import SKETCH_K
 from modelwatch.spec import load_spec
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.stats.pca import PcaModel
 from modelwatch.windows.capture_profile import profile_captures
+
+# Request ids as a deployment signs them (any key: only their form matters here).
+SIGNER = RequestIdSigner(b"a key for ids in this file only")
 
 ROOT = Path(__file__).resolve().parent.parent
 # Two sizes on either side of the quantile sketch's exact limit (modelwatch.sketches.SKETCH_K):
@@ -64,13 +67,13 @@ def demo_capture_records(rows: int, seed: int = 500) -> list[dict[str, Any]]:
         other = "0" if predicted == "1" else "1"
         by_class = {predicted: round(confidence, 6), other: round(1 - confidence, 6)}
         moment = NOW + timedelta(seconds=i * 3600 / rows)
-        records.append(capture_record(new_request_id(moment), moment, VERSION, record, predicted, by_class))
+        records.append(capture_record(SIGNER.new_request_id(moment), moment, VERSION, record, predicted, by_class))
     return records
 
 
 def demo_label_line() -> str:
     """One feedback request's line as the feedback function prints it (label and outcomes)."""
-    record = label_record(new_request_id(NOW), 1, {"clicked": True, "revenue": 2.5}, NOW + timedelta(minutes=3))
+    record = label_record(SIGNER.new_request_id(NOW), 1, {"clicked": True, "revenue": 2.5}, NOW + timedelta(minutes=3))
     return next(iter(log_lines("label", [record])))
 
 

@@ -121,7 +121,7 @@ def _build_week(stack: Any, version: str, start: datetime, labels_per_hour: int)
     from modelwatch.jobs.drift_job import HourlyProfile, JoinedHour, labels_fingerprint, objects_fingerprint
     from modelwatch.profiles import DatasetProfile, ProfileBuilder, ProfileSchema
     from modelwatch.serving.capture import jsonl, label_record
-    from modelwatch.serving.request_ids import new_request_id
+    from modelwatch.serving.request_ids import RequestIdSigner
     from modelwatch.windows.label_join import join_labels
 
     spec = stack.platform.spec
@@ -130,6 +130,7 @@ def _build_week(stack: Any, version: str, start: datetime, labels_per_hour: int)
     end = start + timedelta(hours=WEEK_HOURS + 1)
     hours = layout.window_hours(end + timedelta(hours=DRIFT_RUNS), WEEK_HOURS + DRIFT_RUNS)
     random = np.random.default_rng(7)
+    signer = RequestIdSigner(b"a key for the benchmark's ids only")
     parts, joins = [], []
     for i in range(4):  # a few distinct hours, reused in turn
         frame = demo_frame(2000, 300 + i)
@@ -137,7 +138,7 @@ def _build_week(stack: Any, version: str, start: datetime, labels_per_hour: int)
         builder.add({k: v for k, v in frame.items() if k != "label"})
         parts.append(builder.result().to_json())
         moment = layout.hour_start(hours[i]) + timedelta(minutes=5)
-        ids = [new_request_id(moment) for _ in range(labels_per_hour)]
+        ids = [signer.new_request_id(moment) for _ in range(labels_per_hour)]
         predicted = random.random(labels_per_hour)
         index = {r: [str(int(p > 0.5)), float(p)] for r, p in zip(ids, predicted, strict=True)}
         truth = (random.random(labels_per_hour) < predicted).astype(int)

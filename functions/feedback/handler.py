@@ -1,8 +1,9 @@
 """POST /feedback: delayed ground truth and business outcomes, one item or a batch.
 
 Each piece is a log line, delivered to S3 in batches by the same Logs subscription as captures
-(no S3 call per label). A label whose request id ModelWatch did not issue (or whose capture has
-not landed yet) is accepted and counted. The pieces logged are counted (FeedbackRecordsSent, in
+(no S3 call per label). Only a request id POST /predict issued is accepted (its signature, see
+modelwatch.serving.request_ids); one whose capture has not landed yet is kept for the join. The
+pieces logged are counted (FeedbackRecordsSent, in
 the EMF document stamped with their received time, so both fall in the same hour) for the drift
 run's reconciliation with what the capture function filed.
 """
@@ -23,12 +24,13 @@ from modelwatch.catalog import metrics as catalog
 from modelwatch.catalog.functions import FEEDBACK
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import Platform, current_platform
+from modelwatch.data_access.request_id_key import load_request_id_signer
 from modelwatch.labels import label_errors, stored_label
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving import capture
 from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError
 from modelwatch.serving.http import field_errors
-from modelwatch.serving.request_ids import request_time
+from modelwatch.serving.request_ids import RequestIdSigner
 from modelwatch.serving.request_models import api_models, route_responses
 
 SPEC, logger, metrics = instruments()
@@ -63,6 +65,31 @@ def _served_classes(platform: Platform) -> CurrentModel[list[str]]:
     return CurrentModel(registry, _classes_of, SPEC.serving.pointer_ttl_seconds, platform.clock, artifacts=False)
 
 
+@cache
+def _request_ids(platform: Platform) -> RequestIdSigner:
+    """The deployment's request-id key, read once per environment."""
+    return load_request_id_signer(platform.environment, platform.client("secretsmanager"))
+
+
+def _check_request_ids(platform: Platform, items: list[Any], batch: bool) -> None:
+    """Feedback attaches only to predictions this deployment made: an id POST /predict did not
+    issue (its signature does not verify) is a 422 naming the field, and the request is kept in
+    quarantine like any other refused one."""
+    signer = _request_ids(platform)
+    errors = [
+        {
+            "loc": ("body", "items", index, "request_id") if batch else ("body", "request_id"),
+            "type": "issued_by_predict",
+            "msg": "not a request id this deployment issued: give the request_id POST /predict returned",
+            "input": item.request_id,
+        }
+        for index, item in enumerate(items)
+        if not signer.issued(item.request_id)
+    ]
+    if errors:
+        raise RequestValidationError(errors)
+
+
 def _check_labels(platform: Platform, items: list[Any], batch: bool) -> None:
     """A classifier's labels must be classes of the served model (the core's rule): a 422 naming
     each wrong field. Without a loadable model there is nothing to check against, and ground truth
@@ -88,7 +115,9 @@ def _check_labels(platform: Platform, items: list[Any], batch: bool) -> None:
 def feedback(body: FeedbackRequest) -> FeedbackResponse:  # type: ignore[valid-type]
     received = app.context[RECEIVED_AT]
     items = body.feedback_items()  # type: ignore[attr-defined]
-    _check_labels(current_platform(), items, batch=body.items is not None)  # type: ignore[attr-defined]
+    platform = current_platform()
+    _check_request_ids(platform, items, batch=body.items is not None)  # type: ignore[attr-defined]
+    _check_labels(platform, items, batch=body.items is not None)  # type: ignore[attr-defined]
     records = [
         capture.label_record(
             item.request_id,
@@ -99,11 +128,9 @@ def feedback(body: FeedbackRequest) -> FeedbackResponse:  # type: ignore[valid-t
         for item in items
     ]
     write_capture(capture.LABEL, records)
-    unknown = sum(1 for item in items if request_time(item.request_id) is None)
     add_metric(metrics, catalog.FEEDBACK, len(items))
     add_metric(metrics, catalog.FEEDBACK_RECORDS_SENT, len(records))
-    add_metric(metrics, catalog.UNKNOWN_REQUEST_IDS, unknown)
-    return FeedbackResponse(accepted=len(items), unknown_request_ids=unknown)
+    return FeedbackResponse(accepted=len(items))
 
 
 @metrics.log_metrics(capture_cold_start_metric=True)

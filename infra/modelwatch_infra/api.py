@@ -1,19 +1,24 @@
 """The HTTP API: POST /predict and POST /feedback, IAM authorization by default (JWT as an
-option), throttling, and JSON access logs."""
+option), each route authorized apart (a managed policy per route's callers with IAM, a scope per
+route with JWT), throttling, and JSON access logs."""
 
 from __future__ import annotations
 
 import json
 
+import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_apigateway as rest
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from modelwatch.catalog.functions import API_ROUTES
+from modelwatch.registry import stack_outputs
 from modelwatch_infra.functions import vended_log_group
 from modelwatch_infra.settings import DeploymentSettings
 
@@ -98,9 +103,36 @@ class Api(Construct):
             # the API's own Count, 4xx, 5xx and Latency stay, and the 5xx alarm reads those.
             detailed_metrics_enabled=settings.api_detailed_metrics,
         )
+        self.callers: dict[str, iam.ManagedPolicy] = {}
         for path, function in routes.items():
+            name = API_ROUTES[path].name
+            scope = settings.jwt_scopes.get(name, "") if settings.api_auth == "jwt" else ""
             self.http_api.add_routes(
                 path=path,
                 methods=[apigw.HttpMethod.POST],
                 integration=integrations.HttpLambdaIntegration(f"{path.strip('/').capitalize()}Integration", function),
+                authorization_scopes=[scope] if scope else None,
             )
+            if settings.api_auth == "iam":
+                self.callers[name] = self._callers_policy(name, path)
+
+    def _callers_policy(self, name: str, path: str) -> iam.ManagedPolicy:
+        """What a caller of one route needs (apiAuth=iam), to attach to that route's clients only:
+        POST on that route of this API's stage, nothing else (a client that may predict cannot
+        send labels, and a labelling job cannot predict)."""
+        stack = cdk.Stack.of(self)
+        route = stack.format_arn(
+            service="execute-api",
+            resource=self.http_api.api_id,
+            resource_name=f"{self.stage.stage_name}/POST{path}",
+            arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            f"{name.capitalize()}Callers",
+            description=f"ModelWatch: call POST {path}",
+            statements=[iam.PolicyStatement(actions=["execute-api:Invoke"], resources=[route])],
+        )
+        output = stack_outputs.CALLERS_POLICY[name]
+        cdk.CfnOutput(self, output, value=policy.managed_policy_arn).override_logical_id(output)
+        return policy

@@ -87,6 +87,7 @@ def suppress_reviewed_findings(
     data: s3.IBucket,
     traced_machines: bool,
     pseudonym_key: IConstruct | None = None,
+    request_id_key: IConstruct | None = None,
 ) -> None:
     for name, built in functions.items():
         extra = (
@@ -115,6 +116,14 @@ def suppress_reviewed_findings(
                 "AwsSolutions-SMG4": "the pseudonym key is not rotated automatically: a new key gives every value a "
                 "new pseudonym, and the drift check would compare a window's old and new pseudonyms as different "
                 "categories; it is replaced by redeploying, between two baselines"
+            },
+        )
+    if request_id_key is not None:
+        acknowledge(
+            request_id_key,
+            {
+                "AwsSolutions-SMG4": "the request-id key is not rotated automatically: feedback names ids signed "
+                "with it, often days later, and a new key would refuse the labels of every earlier prediction"
             },
         )
     for queue in queues:

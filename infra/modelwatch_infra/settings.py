@@ -21,6 +21,10 @@ DEFAULTS: dict[str, str] = {
     "apiAuth": "iam",  # iam | jwt
     "jwtIssuer": "",
     "jwtAudience": "",
+    # apiAuth=jwt: the scope a token needs on each route (empty: any valid token), so /feedback
+    # can be authorized apart from /predict.
+    "jwtPredictScope": "",
+    "jwtFeedbackScope": "",
     "captureRetentionDays": "90",
     "logRetentionDays": "30",
     "throttleRate": "100",  # requests per second, steady
@@ -58,6 +62,7 @@ class DeploymentSettings:
     api_auth: str
     jwt_issuer: str
     jwt_audience: list[str]
+    jwt_scopes: dict[str, str]  # route function name -> the scope its tokens need ("" none)
     capture_retention_days: int
     log_retention_days: int
     throttle_rate: float
@@ -130,6 +135,7 @@ class DeploymentSettings:
             api_auth=auth,
             jwt_issuer=get("jwtIssuer"),
             jwt_audience=[a.strip() for a in get("jwtAudience").split(",") if a.strip()],
+            jwt_scopes={name: get(f"jwt{name.capitalize()}Scope").strip() for name in ("predict", "feedback")},
             capture_retention_days=int(get("captureRetentionDays")),
             log_retention_days=int(get("logRetentionDays")),
             throttle_rate=float(get("throttleRate")),

@@ -22,7 +22,7 @@ from modelwatch_infra.nag import suppress_reviewed_findings
 from modelwatch_infra.pipeline import Pipeline, data_key
 from modelwatch_infra.retraining import Retraining
 from modelwatch_infra.settings import DeploymentSettings
-from modelwatch_infra.storage import Storage, logs_key, pseudonym_secret
+from modelwatch_infra.storage import Storage, logs_key, pseudonym_secret, request_id_secret
 
 Granted = dict[str, list[tuple[s3.IBucket, str]]]
 
@@ -50,6 +50,8 @@ class ModelWatchStack(cdk.Stack):
         }
         pseudonym_key = pseudonym_secret(self, settings, inputs_key)
         environment[catalog.PSEUDONYM_SECRET] = pseudonym_key.secret_name if pseudonym_key else ""
+        request_id_key = request_id_secret(self, inputs_key)
+        environment[catalog.REQUEST_ID_SECRET] = request_id_key.secret_name
         built = {
             name: ModelWatchFunction(
                 self,
@@ -64,10 +66,14 @@ class ModelWatchStack(cdk.Stack):
         }
         fn = {name: b.function for name, b in built.items()}
         granted = self._grant(storage, settings, built, alerting)
-        if pseudonym_key is not None:
+        # Each generated secret, readable by the functions whose environment names it.
+        for variable, secret in (
+            (catalog.PSEUDONYM_SECRET, pseudonym_key),
+            (catalog.REQUEST_ID_SECRET, request_id_key),
+        ):
             for definition in catalog.FUNCTIONS.values():
-                if catalog.PSEUDONYM_SECRET in definition.environment:
-                    pseudonym_key.grant_read(built[definition.name].function)
+                if secret is not None and variable in definition.environment:
+                    secret.grant_read(built[definition.name].function)
         predict = built[catalog.PREDICT.name]
 
         api = Api(self, "Api", settings, {route: built[f.name].entry for route, f in catalog.API_ROUTES.items()})
@@ -147,6 +153,7 @@ class ModelWatchStack(cdk.Stack):
         suppress_reviewed_findings(
             self,
             pseudonym_key=pseudonym_key,
+            request_id_key=request_id_key,
             data=storage.data,
             traced_machines=settings.trace_background,
             functions=built,

@@ -169,3 +169,16 @@ def pseudonym_secret(scope: Construct, settings: DeploymentSettings, key: kms.IK
         encryption_key=key,
         generate_secret_string=secrets.SecretStringGenerator(password_length=64, exclude_punctuation=True),
     )
+
+
+def request_id_secret(scope: Construct, key: kms.IKey) -> secrets.Secret:
+    """The key request ids are signed with (modelwatch.serving.request_ids): generated at deploy
+    time and never shown; predict signs with it, feedback checks. Encrypted with the inputs' key:
+    whoever could read it could make ids that feedback accepts."""
+    return secrets.Secret(
+        scope,
+        "RequestIdKey",
+        description="ModelWatch: HMAC key request ids are signed with",
+        encryption_key=key,
+        generate_secret_string=secrets.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+    )

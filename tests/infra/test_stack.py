@@ -270,6 +270,24 @@ def test_api_is_authorized_throttled_and_logged(template):
     assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0 and stage["AccessLogSettings"]["DestinationArn"]
 
 
+def test_each_route_has_its_own_callers_policy(template):
+    """With IAM, /feedback is authorized apart from /predict: one managed policy per route, each
+    allowing POST on its own route only, named in the stack's outputs."""
+    policies = {
+        p["Description"]: p["PolicyDocument"]["Statement"]
+        for p in _resources(template, "AWS::IAM::ManagedPolicy").values()
+        if p.get("Description", "").startswith("ModelWatch: call POST")
+    }
+    assert set(policies) == {"ModelWatch: call POST /predict", "ModelWatch: call POST /feedback"}
+    for description, statements in policies.items():
+        ((statement),) = statements
+        route = description.rsplit(" ", 1)[1]
+        assert statement["Action"] == "execute-api:Invoke"
+        resource = json.dumps(statement["Resource"])
+        assert resource.endswith(f'/$default/POST{route}"]]}}') and "*" not in resource, resource
+    assert {"PredictCallersPolicy", "FeedbackCallersPolicy"} <= set(template["Outputs"])
+
+
 def test_functions_are_arm64_python_312_with_retained_logs(template):
     functions = _resources(template, "AWS::Lambda::Function")
     ours = {k: f for k, f in functions.items() if f.get("Handler", "").startswith("functions.")}
@@ -330,6 +348,18 @@ def test_jwt_authorization_is_an_option():
         if r["Type"] == "AWS::ApiGatewayV2::Route"
     }
     assert kinds == {"JWT"}
+
+
+def test_jwt_scopes_authorize_feedback_apart_from_predict():
+    context = {"apiAuth": "jwt", "jwtIssuer": "https://issuer.example", "jwtAudience": "modelwatch"}
+    scopes = {"jwtPredictScope": "modelwatch/predict", "jwtFeedbackScope": "modelwatch/label"}
+    _, template, _ = synthesize(context | scopes, nag=False)
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"].get("AuthorizationScopes")
+        for r in template.to_json()["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+    assert routes == {"POST /predict": ["modelwatch/predict"], "POST /feedback": ["modelwatch/label"]}
 
 
 def test_changing_a_threshold_in_the_spec_changes_the_alarm(tmp_path):

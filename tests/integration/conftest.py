@@ -67,3 +67,14 @@ def predict_and_label(stack: LocalStack, frame: dict, rows: range) -> None:
             for i, p in zip(batch, result.body["predictions"], strict=True)
         ]
         assert stack.call("feedback", "POST", "/feedback", {"items": items}).status == 200
+
+
+def issued_request_id(stack: LocalStack) -> str:
+    """A request id the stack's predict function issued (feedback names only those), one per stack."""
+    found = getattr(stack, "_test_issued_request_id", None)
+    if found is None:
+        result = stack.call("predict", "POST", "/predict", {"features": GOOD})
+        assert result.status == 200, result.body
+        found = result.body["predictions"][0]["request_id"]
+        stack._test_issued_request_id = found
+    return found

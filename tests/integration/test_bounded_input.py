@@ -9,7 +9,11 @@ from modelwatch.catalog.capture_line import MAX_LINE_BYTES
 from modelwatch.serving.capture import MARKER
 from tests.integration.conftest import GOOD
 
-REQUEST_ID = "0" * 32
+
+def _request_ids(stack, n: int = 1) -> list[str]:
+    """Ids the predict function issued (feedback for any other is refused)."""
+    answer = stack.call("predict", "POST", "/predict", {"instances": [GOOD] * n})
+    return [p["request_id"] for p in answer.body["predictions"]]
 
 
 def _refused(result, field: str, rule: str) -> None:
@@ -23,7 +27,8 @@ def _refused(result, field: str, rule: str) -> None:
 
 
 def test_a_300_kb_outcome_is_refused_naming_the_field(stack):
-    body = {"request_id": REQUEST_ID, "outcomes": {"note": "x" * 300_000}}
+    (request_id,) = _request_ids(stack)
+    body = {"request_id": request_id, "outcomes": {"note": "x" * 300_000}}
     _refused(stack.call("feedback", "POST", "/feedback", body), "outcomes.note", "string_too_long")
 
 
@@ -33,7 +38,7 @@ def test_control_characters_at_the_limit_are_accepted_and_fit_one_line(stack):
     limits = stack.platform.spec.serving
     text = "\x01" * limits.max_text_chars
     outcomes = {f"{k:02d}".ljust(64, "\x01"): text for k in range(limits.max_outcomes)}
-    items = [{"request_id": f"{n}".rjust(128, "r"), "outcomes": outcomes} for n in range(3)]
+    items = [{"request_id": request_id, "outcomes": outcomes} for request_id in _request_ids(stack, 3)]
     result = stack.call("feedback", "POST", "/feedback", {"items": items})
     assert result.status == 200, result.body
     lines = [line for line in result.stdout if MARKER in line]
@@ -42,13 +47,15 @@ def test_control_characters_at_the_limit_are_accepted_and_fit_one_line(stack):
 
 def test_more_outcomes_than_the_spec_allows_are_refused(stack):
     many = {f"k{i}": i for i in range(stack.platform.spec.serving.max_outcomes + 1)}
-    result = stack.call("feedback", "POST", "/feedback", {"items": [{"request_id": REQUEST_ID, "outcomes": many}]})
+    (request_id,) = _request_ids(stack)
+    result = stack.call("feedback", "POST", "/feedback", {"items": [{"request_id": request_id, "outcomes": many}]})
     _refused(result, "items.0.outcomes", "too_long")
 
 
 def test_a_long_label_and_a_long_category_are_refused(stack):
     limits = stack.platform.spec.serving
-    long_label = {"request_id": REQUEST_ID, "label": "c" * (limits.max_text_chars + 1)}
+    (request_id,) = _request_ids(stack)
+    long_label = {"request_id": request_id, "label": "c" * (limits.max_text_chars + 1)}
     _refused(stack.call("feedback", "POST", "/feedback", long_label), "label", "string_too_long")
     long_category = {"features": GOOD | {"category": "a" * (limits.max_category_chars + 1)}}
     _refused(stack.call("predict", "POST", "/predict", long_category), "features.category", "string_too_long")

@@ -29,10 +29,13 @@ from modelwatch.catalog import layout
 from modelwatch.demo.data import FEATURES, demo_frame
 from modelwatch.jobs.backfill_machine import backfill_definition
 from modelwatch.serving.capture import capture_record
-from modelwatch.serving.request_ids import new_request_id
+from modelwatch.serving.request_ids import RequestIdSigner
 from modelwatch_local.clock import MovableClock
 from modelwatch_local.distributed_map import run_distributed_map
 from modelwatch_local.stack import LocalStack
+
+# Request ids as a deployment signs them (any key: only their form matters here).
+SIGNER = RequestIdSigner(b"a key for ids in this file only")
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = 5
@@ -81,7 +84,7 @@ def _capture_objects(stack: LocalStack, hours: int, objects_per_hour: int) -> li
             for i in range(ROWS_PER_OBJECT):
                 positive = float(frame["confidence"][i] if frame["predicted_label"][i] else 1 - frame["confidence"][i])
                 record = capture_record(
-                    new_request_id(moment),
+                    SIGNER.new_request_id(moment),
                     moment,
                     "v1",
                     {name: frame[name][i].item() for name in FEATURES},

@@ -7,7 +7,7 @@ from __future__ import annotations
 from modelwatch.catalog import layout
 from modelwatch.data_access.label_store import parse_labels
 from modelwatch.serving.capture import MARKER
-from tests.integration.conftest import GOOD
+from tests.integration.conftest import GOOD, issued_request_id
 
 
 def _predict(stack, n: int = 1) -> list[str]:
@@ -32,7 +32,7 @@ def test_single_label_lands_under_the_prediction_hour(stack):
         "feedback", "POST", "/feedback", {"request_id": request_id, "label": 1, "outcomes": {"clicked": True}}
     )
     assert result.status == 200, result.body
-    assert result.body == {"accepted": 1, "unknown_request_ids": 0}
+    assert result.body == {"accepted": 1}
     objects = {k: pieces for k, pieces in _pieces(stack).items() if any(p["request_id"] == request_id for p in pieces)}
     ((key, (document,)),) = objects.items()
     capture_hours = [k.split("/")[2] for k in stack.objects("capture/") if "dt=" in k]
@@ -57,24 +57,36 @@ def test_a_batch_is_one_object_and_a_redelivery_rewrites_it(stack):
     assert sorted(p["request_id"] for p in pieces) == sorted(ids)
 
 
-def test_unknown_request_id_is_accepted_and_counted(stack):
-    result = stack.call("feedback", "POST", "/feedback", {"request_id": "external-42", "label": "1"})
-    assert result.status == 200
-    assert result.body["unknown_request_ids"] == 1
-    # Counted for the caller; no alarm, trigger or widget reads the counts, so by default they are
-    # not metrics (modelwatch.alerts.consumed), only properties of the document that carries
-    # FeedbackRecordsSent (which the accounting reads back).
-    metrics = {m["Name"] for d in result.emf() for c in d["_aws"]["CloudWatchMetrics"] for m in c["Metrics"]}
-    assert not {"Feedback", "UnknownRequestIds"} & metrics
+def test_a_request_id_predict_did_not_issue_is_refused_and_kept(stack):
+    """Labels attach only to real predictions: an id in the right form but not signed by this
+    deployment (made up, or from another deployment), or in another form, is a 422 naming the
+    field, and the request waits in quarantine."""
+    issued = issued_request_id(stack)
+    forged = issued[:-1] + ("0" if issued[-1] != "0" else "1")
+    for request_id, rule in (
+        (forged, "issued_by_predict"),
+        ("external-42", "string_pattern_mismatch"),
+        (issued[:32], "string_pattern_mismatch"),
+    ):
+        result = stack.call("feedback", "POST", "/feedback", {"request_id": request_id, "label": "1"})
+        assert result.status == 422, result.body
+        assert [(e["field"], e["rule"]) for e in result.body["errors"]] == [("request_id", rule)]
+    batch = {"items": [{"request_id": issued, "label": 1}, {"request_id": forged, "label": 0}]}
+    result = stack.call("feedback", "POST", "/feedback", batch)
+    assert result.status == 422 and [e["field"] for e in result.body["errors"]] == ["items.1.request_id"]
+    stack.flush_deliveries()
+    assert len(stack.objects(layout.QUARANTINE.prefix, bodies=False)) >= 1
+    assert stack.call("feedback", "POST", "/feedback", {"request_id": issued, "label": "1"}).status == 200
 
 
 def test_bad_feedback_names_the_field(stack):
+    well_formed = "0" * 48  # the form predict issues (whether it issued it is checked later)
     cases = [
-        ({"request_id": "a"}, "body", "value_error"),
+        ({"request_id": well_formed}, "body", "value_error"),
         ({"request_id": "a b", "label": 1}, "request_id", "string_pattern_mismatch"),
         ({"items": []}, "items", "too_short"),
-        ({"items": [{"request_id": "a", "label": 1, "extra": 1}]}, "items.0.extra", "extra_forbidden"),
-        ({"request_id": "a", "label": [1]}, "label", None),
+        ({"items": [{"request_id": well_formed, "label": 1, "extra": 1}]}, "items.0.extra", "extra_forbidden"),
+        ({"request_id": well_formed, "label": [1]}, "label", None),
     ]
     for body, field, rule in cases:
         result = stack.call("feedback", "POST", "/feedback", body)

@@ -11,12 +11,18 @@ import pytest
 
 from modelwatch.spec import parse_spec
 from modelwatch.spec.loader import SpecError
-from tests.integration.conftest import GOOD
+from tests.integration.conftest import GOOD, issued_request_id
 
-BODIES = {
-    "/predict": {"features": GOOD},
-    "/feedback": {"request_id": "0" * 32, "label": 1},
-}
+ROUTES = ("/feedback", "/predict")
+
+
+def _body(stack, route: str) -> dict:
+    """A valid body: feedback names a request id this stack's predict issued."""
+    if route == "/predict":
+        return {"features": GOOD}
+    return {"request_id": issued_request_id(stack), "label": 1}
+
+
 FUNCTIONS = {"/predict": "predict", "/feedback": "feedback"}
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"]
 MEDIA_TYPES = [
@@ -38,7 +44,7 @@ def _call(stack, route: str, raw: bytes, media_type: str, base64_encoded: bool):
     return status, json.loads(data)
 
 
-@pytest.mark.parametrize("route", sorted(BODIES))
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("encoding", ENCODINGS)
 @pytest.mark.parametrize("base64_encoded", [False, True])
 def test_every_json_encoding_is_read_and_answered(stack, route, encoding, base64_encoded):
@@ -46,7 +52,7 @@ def test_every_json_encoding_is_read_and_answered(stack, route, encoding, base64
     as API Gateway passes it, as text (UTF-16 and UTF-32 of ASCII without a BOM are valid UTF-8,
     NUL bytes and all). Their BOMs are not UTF-8: such a body arrives with its undecodable bytes
     replaced, and is answered with a 400 naming the body, never a 5xx."""
-    raw = json.dumps(BODIES[route]).encode(encoding)
+    raw = json.dumps(_body(stack, route)).encode(encoding)
     status, body = _call(stack, route, raw, "application/json", base64_encoded)
     try:
         raw.decode("utf-8")
@@ -59,24 +65,24 @@ def test_every_json_encoding_is_read_and_answered(stack, route, encoding, base64
         assert status == 400 and [e["field"] for e in body["errors"]] == ["body"], body
 
 
-@pytest.mark.parametrize("route", sorted(BODIES))
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_an_encoding_named_in_a_mixed_case_media_type_is_answered(stack, route, encoding):
-    raw = json.dumps(BODIES[route]).encode(encoding)
+    raw = json.dumps(_body(stack, route)).encode(encoding)
     media_type = f"Application/JSON ; Charset={encoding.upper()}"
     status, body = _call(stack, route, raw, media_type, base64_encoded=True)
     assert status == 200, body
 
 
-@pytest.mark.parametrize("route", sorted(BODIES))
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("media_type", MEDIA_TYPES)
 @pytest.mark.parametrize("base64_encoded", [False, True])
 def test_media_types_compare_without_case_and_parameters(stack, route, media_type, base64_encoded):
-    status, body = _call(stack, route, json.dumps(BODIES[route]).encode(), media_type, base64_encoded)
+    status, body = _call(stack, route, json.dumps(_body(stack, route)).encode(), media_type, base64_encoded)
     assert status == 200, body
 
 
-@pytest.mark.parametrize("route", sorted(BODIES))
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize(
     "raw",
     [b"\xff\xfe{\x00", b"\x00\x00\x00", '{"a": "\udcff"}'.encode("utf-8", "surrogatepass"), bytes(range(1, 32))],
@@ -98,7 +104,7 @@ def test_a_number_must_be_a_json_number(stack, value):
     [b'{"request_id": "%s", "outcomes": {"revenue": NaN}}', b'{"request_id": "%s", "outcomes": {"revenue": Infinity}}'],
 )
 def test_outcomes_are_finite(stack, raw):
-    result = stack.call("feedback", "POST", "/feedback", raw.replace(b"%s", b"0" * 32))
+    result = stack.call("feedback", "POST", "/feedback", raw.replace(b"%s", issued_request_id(stack).encode()))
     assert result.status == 422 and result.body["errors"][0]["field"].startswith("outcomes.revenue")
 
 

@@ -45,7 +45,7 @@ def test_drift_raises_the_alarms_and_starts_retraining(stack_factory):
     # The challenger learnt the drifted inputs and its baseline holds them: the next hour of the
     # same drifted traffic, served by it, is no longer drift.
     assert changes[-1] == ("ModelWatch-DatasetDriftShare", "OK")
-    assert stack.registry.current_version() == execution.output["trained"]["value"]["version"]
+    assert stack.registry.current_version() == execution.output["evaluated"]["value"]["challenger_version"]
     # And on-call heard of it all in Slack, through the alerts topic and the notifier.
     # One incident, one notice: the drift check's alarms open it, the retraining they started is
     # told when it recovers; first OKs (the other alarms' first evaluation) are not sent.

@@ -226,3 +226,16 @@ def test_a_replaced_baseline_is_refused_by_the_drift_check(stack_factory):
     stack.s3.put_object(Bucket=bucket, Key=manifest.baseline_key, Body=b'{"rows": 0, "columns": {}}')
     with pytest.raises(ModelUnavailableError, match="baseline SHA-256"):
         stack.run_drift()
+
+
+def test_a_record_without_its_features_wrapper_is_one_error_saying_to_wrap_it(stack):
+    """The fields are right, only the envelope is missing: one 422 naming the rule, not one
+    "extra input" per field (and one per missing field of the wrapper)."""
+    result = stack.call("predict", "POST", "/predict", dict(GOOD))
+    assert result.status == 422, result.body
+    (error,) = result.body["errors"]
+    assert error["field"] == "body" and error["rule"] == "features_wrapper", error
+    assert 'wrapped in "features"' in error["message"] and "age" in error["message"]
+    # A body that is no record at all keeps its field-by-field errors.
+    other = stack.call("predict", "POST", "/predict", {"colour": "red"})
+    assert other.status == 422 and all(e["rule"] != "features_wrapper" for e in other.body["errors"])

@@ -5,12 +5,15 @@ promoted over a champion it was not compared with."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 
 from modelwatch.catalog import layout
+from modelwatch.demo.data import demo_frame
 from modelwatch.jobs.retraining_job import PromotionRefusedError
+from tests.integration.conftest import predict_and_label
 from tests.integration.test_retraining import _labelled_traffic, _publish_champion
 from tests.integration.trainers import rogue
 
@@ -108,3 +111,51 @@ def test_a_champion_that_cannot_be_scored_is_not_passed_over(stack_factory):
     decision = execution.output["evaluated"]["value"]
     assert decision["outcome"] == "reject" and "the champion v1 could not be compared" in decision["reason"]
     assert stack.registry.current_version() == "v1"
+
+
+def _poisoned_traffic(stack, rows: int, seed: int) -> None:
+    """Real predictions whose labels someone with /feedback access sent backwards."""
+    frame = demo_frame(rows, seed)
+    poisoned = frame | {"label": 1 - frame["label"]}
+    for hour in range(2):
+        stack.clock.advance(3600)
+        predict_and_label(stack, poisoned, range(hour * rows // 2, (hour + 1) * rows // 2))
+    stack.clock.advance(3600)
+
+
+def _poisoned_run(stack_factory, source: str) -> tuple[str, str]:
+    """(the decision's outcome, the current version after it) of a run on poisoned labels."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    stack = stack_factory(min_rows=500, holdout_source=f'"{source}"')
+    _publish_champion(stack, "v1", flip_labels=False)
+    _poisoned_traffic(stack, 1200, seed=54)
+    if source == "trusted":
+        curated = demo_frame(600, 55)
+        body = io.BytesIO()
+        pacsv.write_csv(pa.table({k: curated[k] for k in (*stack.platform.spec.features, "label")}), body)
+        stack.s3.put_object(Bucket=stack.platform.settings.data_bucket, Key="holdout/curated.csv", Body=body.getvalue())
+    execution = stack.run_retraining("manual", name=f"run-{source}")
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    return execution.output["evaluated"]["value"]["outcome"], stack.registry.current_version()
+
+
+def test_poisoned_labels_steer_a_holdout_cut_from_them(stack_factory):
+    """What the issue warned of: labels sent backwards through /feedback make a backwards
+    challenger look better on a holdout cut from those same labels."""
+    assert _poisoned_run(stack_factory, "labels") == ("promote", "retrained-run-labels")
+
+
+def test_a_trusted_holdout_is_not_steered_by_poisoned_labels(stack_factory):
+    """With holdout_source = "trusted", the team's own file decides, and the champion stays."""
+    assert _poisoned_run(stack_factory, "trusted") == ("reject", "v1")
+
+
+def test_a_trusted_holdout_that_is_missing_trains_nothing(stack_factory):
+    stack = stack_factory(min_rows=500, holdout_source='"trusted"')
+    _publish_champion(stack, "v1", flip_labels=False)
+    _labelled_traffic(stack, 1200, seed=56)
+    execution = stack.run_retraining("manual", name="run-no-holdout")
+    assert execution.status == "SUCCEEDED" and "Train" not in execution.visited
+    assert "holdout/ holds no rows" in execution.output["prepared"]["value"]["reason"]

@@ -10,8 +10,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from modelwatch.catalog.capture_line import LOG_EVENT_MAX_BYTES, MAX_LINE_BYTES, OUTCOME_KEY_MAX_CHARS
+from modelwatch.catalog.capture_line import (
+    LOG_EVENT_MAX_BYTES,
+    MAX_LINE_BYTES,
+    OUTCOME_KEY_MAX_CHARS,
+    REQUEST_ID_MAX_CHARS,
+)
 from modelwatch.serving import capture
+from modelwatch.serving.request_ids import RANDOM_DIGITS, TAG_DIGITS, TIME_DIGITS
 from modelwatch.spec import parse_spec
 from modelwatch.spec.loader import SpecError
 from modelwatch.spec.models import MonitoringSpec
@@ -83,3 +89,7 @@ def test_quarantined_errors_are_cut_by_their_encoded_size():
     (line,) = capture.log_lines(capture.QUARANTINE, [record])
     assert len(line.encode()) <= MAX_LINE_BYTES
     assert record["errors_total"] == 100 and record["errors"] and record["errors"][0]["rule"] == "extra_forbidden"
+
+
+def test_the_worst_case_counts_a_request_id_at_least_as_long_as_the_ones_issued():
+    assert TIME_DIGITS + RANDOM_DIGITS + TAG_DIGITS <= REQUEST_ID_MAX_CHARS

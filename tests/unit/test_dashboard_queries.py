@@ -65,7 +65,6 @@ def test_only_what_something_reads_is_sent_by_default(demo_spec):
         catalog.CAPTURED_RECORDS,
         catalog.PROFILED_OBJECTS,
         catalog.FEEDBACK,
-        catalog.UNKNOWN_REQUEST_IDS,
         catalog.NOTIFICATIONS_SENT,
         catalog.VALIDATION_ERRORS,
     ):

@@ -72,3 +72,21 @@ def test_a_model_per_task_trains_exports_and_profiles_its_holdout(task):
         )
     else:
         assert metrics["f1"] == pytest.approx(skm.f1_score(actual, predicted, pos_label="b"), abs=1e-9)
+
+
+def test_an_export_is_the_same_bytes_every_time():
+    """The converters name each graph with a random UUID; the registry's and a retraining
+    decision's SHA-256 must not depend on it."""
+    from datetime import UTC, datetime
+
+    from modelwatch.demo.data import demo_frame
+    from modelwatch.spec import load_spec
+    from modelwatch.training.publish import build_model_folder
+    from tests.conftest import ROOT
+
+    spec = load_spec(ROOT / "monitoring.toml")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    first, second = (
+        build_model_folder(spec, "v", demo_frame(800, 1), demo_frame(300, 2), now).artifact for _ in range(2)
+    )
+    assert first == second

@@ -150,7 +150,7 @@ class LocalAccess:
         pointer = environment[catalog.POINTER_PARAMETER].lstrip("/")
         secrets = {
             name: f"arn:aws:secretsmanager:{self.region}:{ACCOUNT}:secret:{environment[name]}-??????"
-            for name in (catalog.SLACK_SECRET, catalog.PSEUDONYM_SECRET)
+            for name in (catalog.SLACK_SECRET, catalog.PSEUDONYM_SECRET, catalog.REQUEST_ID_SECRET)
             if environment.get(name)
         }
         return permissions.Resources(

@@ -75,6 +75,7 @@ FAKE_AWS_ENVIRONMENT = {
 
 
 PSEUDONYM_SECRET_NAME = "modelwatch/pseudonym-key"
+REQUEST_ID_SECRET_NAME = "modelwatch/request-id-key"
 DELIVERY_STREAM_NAME = "modelwatch-capture"
 NOTICES_TOPIC_NAME = "modelwatch-notices"
 
@@ -132,6 +133,7 @@ def local_environment(spec_path: Path, monitoring: bool = True) -> dict[str, str
         catalog.DASHBOARD_NAME: "ModelWatch-dashboard",
         catalog.NOTICES_TOPIC: f"arn:aws:sns:{FAKE_AWS_ENVIRONMENT['AWS_REGION']}:{ACCOUNT}:{NOTICES_TOPIC_NAME}",
         catalog.PSEUDONYM_SECRET: PSEUDONYM_SECRET_NAME,
+        catalog.REQUEST_ID_SECRET: REQUEST_ID_SECRET_NAME,
         "AWS_REGION": FAKE_AWS_ENVIRONMENT["AWS_REGION"],
         "MODELWATCH_MONITORING": "on" if monitoring else "off",
     }
@@ -166,13 +168,18 @@ class LocalStack:
         self._previous_platform = install_platform(self.platform)
         for bucket in (settings.data_bucket, settings.model_bucket):
             self.s3.create_bucket(Bucket=bucket)
-        # The deployed stack generates this secret at deploy time; here, a fresh random one, named
-        # per stack (stacks in one process share moto's backend).
-        pseudonym_secret = f"{PSEUDONYM_SECRET_NAME}-{id(self)}"
-        self.platform.client("secretsmanager").create_secret(
-            Name=pseudonym_secret, SecretString=secrets.token_urlsafe(48)
-        )
-        self.environment[catalog.PSEUDONYM_SECRET] = pseudonym_secret
+        # The deployed stack generates these secrets at deploy time; here, fresh random ones, named
+        # per stack (stacks in one process share moto's backend, and an id() can be reused once a
+        # stopped stack is collected: a random suffix never is).
+        suffix = secrets.token_hex(6)
+        for variable, name in (
+            (catalog.PSEUDONYM_SECRET, PSEUDONYM_SECRET_NAME),
+            (catalog.REQUEST_ID_SECRET, REQUEST_ID_SECRET_NAME),
+        ):
+            self.platform.client("secretsmanager").create_secret(
+                Name=f"{name}-{suffix}", SecretString=secrets.token_urlsafe(48)
+            )
+            self.environment[variable] = f"{name}-{suffix}"
         self._next_log_id = 1
         self._log_ids = threading.Lock()  # event ids are handed out to concurrent invocations
         self._timer_stopped: threading.Event | None = None

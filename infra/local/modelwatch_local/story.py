@@ -191,7 +191,7 @@ class Story:
         for execution in round_.executions:
             output = execution.output or {}
             decision = (output.get("evaluated") or {}).get("value") or {}
-            trained = ((output.get("trained") or {}).get("value") or {}).get("version")
+            trained = decision.get("challenger_version")  # the version Evaluate published it as
             trigger = execution.input["trigger"]
             self.timeline.add(
                 now,

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from modelwatch.graph_bytes import graph_bytes
 from modelwatch.loss_model import (
     EXPECTED_ABS_ERROR,
     EXPECTED_ABS_PERCENTAGE_ERROR,
@@ -153,7 +154,7 @@ def _to_onnx(pipeline, numeric: list[str], categorical: list[str]) -> bytes:
 
     inputs = [(name, FloatTensorType([None, 1])) for name in [*numeric, PREDICTION_INPUT]]
     inputs += [(name, StringTensorType([None, 1])) for name in categorical]
-    return convert_sklearn(pipeline, initial_types=inputs, target_opset=17).SerializeToString()
+    return graph_bytes(convert_sklearn(pipeline, initial_types=inputs, target_opset=17))
 
 
 def estimate_regression(current: DatasetProfile) -> dict[str, float | None] | None:

@@ -20,7 +20,7 @@ LOG_EVENT_MAX_BYTES = 256 * 1024  # CloudWatch Logs' event limit (message and 26
 MAX_LINE_BYTES = 200_000  # a capture line's records: below the event limit, with room for the envelope
 MAX_BYTES_PER_CHAR = 6  # "\u0001": the longest encoding of one character in a JSON string
 NUMBER_MAX_BYTES = 24  # the longest JSON number a float writes (-2.2250738585072014e-308)
-REQUEST_ID_MAX_CHARS = 128  # request ids are ASCII letters, digits and ._:- (one byte each)
+REQUEST_ID_MAX_CHARS = 128  # a bound on request ids (signed ones are 48 hex digits), one byte each
 OUTCOME_KEY_MAX_CHARS = 64
 # Field names, quotes, commas, the model version and the timestamps of one record, rounded up.
 RECORD_OVERHEAD_BYTES = 512

@@ -28,6 +28,7 @@ from modelwatch.catalog.layout import (
     REPORTS,
     RETRAINING_LOCK,
     RETRAINING_RUNS,
+    TRUSTED_HOLDOUT,
     Area,
 )
 
@@ -44,6 +45,8 @@ NOTICES_TOPIC = "MODELWATCH_NOTICES_TOPIC"
 DASHBOARD_NAME = "MODELWATCH_DASHBOARD_NAME"
 # The secret sensitive features are hashed with (empty when the spec hashes none).
 PSEUDONYM_SECRET = "MODELWATCH_PSEUDONYM_SECRET"
+# The secret request ids are signed with (modelwatch.serving.request_ids): predict issues, feedback checks.
+REQUEST_ID_SECRET = "MODELWATCH_REQUEST_ID_SECRET"
 BASE_ENVIRONMENT = (SPEC_FILE, DATA_BUCKET, MODEL_BUCKET, MODEL_PREFIX, POINTER_PARAMETER)
 SPEC_NAME = "monitoring.toml"  # the spec's name beside every function's code (MODELWATCH_SPEC)
 
@@ -150,7 +153,7 @@ PREDICT = FunctionDefinition(
     reads=(MODELS,),
     pointer="read",
     handles_inputs=True,
-    environment=(*BASE_ENVIRONMENT, PSEUDONYM_SECRET),
+    environment=(*BASE_ENVIRONMENT, PSEUDONYM_SECRET, REQUEST_ID_SECRET),
     route="/predict",
 )
 FEEDBACK = FunctionDefinition(
@@ -163,6 +166,7 @@ FEEDBACK = FunctionDefinition(
     reads=(MODELS,),  # the served version's manifest: labels are checked against its classes
     pointer="read",
     handles_inputs=True,
+    environment=(*BASE_ENVIRONMENT, REQUEST_ID_SECRET),
     route="/feedback",
 )
 CAPTURE_FUNCTION = FunctionDefinition(
@@ -242,7 +246,7 @@ PROMOTE = FunctionDefinition(
     memory_mb=3008,
     timeout_seconds=900,
     core="training",
-    reads=(CAPTURE, LABELS, RETRAINING_RUNS, CHALLENGERS, APPROVALS, RETRAINING_LOCK, MODELS),
+    reads=(CAPTURE, LABELS, RETRAINING_RUNS, CHALLENGERS, APPROVALS, RETRAINING_LOCK, TRUSTED_HOLDOUT, MODELS),
     writes=(RETRAINING_RUNS, RETRAINING_LOCK, MODELS),
     pointer="write",
     dockerfile_of="retrain",

@@ -17,6 +17,7 @@ retraining/runs/<run>/train.parquet, holdout.parquet, decision.json   a retraini
 retraining/challengers/<run>/model.onnx, manifest.json      what the team's trainer made of the run's rows
 retraining/approvals/<run>.json                             a run waiting for approval: its task token
 retraining/lock/current.json                                the retraining run that holds the lock
+holdout/<file>.csv or .parquet                              a team's curated holdout (holdout_source = "trusted")
 backfill-results/<map run>/manifest.json, SUCCEEDED_0.json  a backfill run's results (Step Functions' ResultWriter)
 incidents/<incident>.json                                   the notifier's memory of an incident
 accounting/watermark.json                                   the last hour capture and feedback accounting reconciled
@@ -152,6 +153,9 @@ RETRAINING_RUNS = Area("retraining/runs", "data", "a run's training and holdout 
 CHALLENGERS = Area("retraining/challengers", "data", "the model the team's trainer made in a run")
 # approvals: the function that stores a waiting run's task token reaches only this.
 APPROVALS = Area("retraining/approvals", "data", "the task token of each retraining run waiting for approval")
+# holdout: a team's curated, labelled rows for promotion decisions ([retraining] holdout_source =
+# "trusted"), uploaded by people (no function writes it), read by the promote function.
+TRUSTED_HOLDOUT = Area("holdout", "data", "a team's curated holdout for promotion decisions (CSV or Parquet)", True)
 # lock: which run holds retraining (one at a time), written conditionally by the promote function.
 RETRAINING_LOCK = Area("retraining/lock", "data", "the retraining run in progress")
 MODELS = Area("models", "models", "the model registry: artifact, manifest and baseline per version")

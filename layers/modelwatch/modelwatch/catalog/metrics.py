@@ -195,9 +195,6 @@ SMOKE_TEST = _metric(
     emitted_by_function_code=False,
     per_window=False,
 )
-UNKNOWN_REQUEST_IDS = _metric(
-    "UnknownRequestIds", "Count", "feedback", "feedback for request ids ModelWatch did not issue"
-)
 # API Gateway's own metrics of an HTTP API (namespace AWS/ApiGateway, dimension ApiId): requests
 # and 4xx and 5xx responses per period. They are AWS's names, not ours, so they are not in CATALOGUE.
 API_GATEWAY_NAMESPACE = "AWS/ApiGateway"
@@ -362,7 +359,6 @@ CATALOGUE: dict[str, Metric] = {
         COLD_START,
         FEEDBACK,
         FEEDBACK_RECORDS_SENT,
-        UNKNOWN_REQUEST_IDS,
         SMOKE_TEST,
         API_5XX_RATE,
         CAPTURED_RECORDS,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from modelwatch.catalog.functions import PSEUDONYM_SECRET, SLACK_SECRET, FunctionDefinition
+from modelwatch.catalog.functions import PSEUDONYM_SECRET, REQUEST_ID_SECRET, SLACK_SECRET, FunctionDefinition
 from modelwatch.catalog.layout import DELIVERIES, DELIVERY_ERRORS, Area
 
 Statement = dict[str, Any]
@@ -117,8 +117,9 @@ def metric_statements(definition: FunctionDefinition) -> list[Statement]:
 
 
 def secret_statements(definition: FunctionDefinition, resources: Resources) -> list[Statement]:
-    """The secrets its environment names (the Slack webhook, the pseudonym key)."""
-    arns = [resources.secrets.get(v, "") for v in (SLACK_SECRET, PSEUDONYM_SECRET) if v in definition.environment]
+    """The secrets its environment names (the Slack webhook, the pseudonym key, the request-id key)."""
+    named = (SLACK_SECRET, PSEUDONYM_SECRET, REQUEST_ID_SECRET)
+    arns = [resources.secrets.get(v, "") for v in named if v in definition.environment]
     arns = [arn for arn in arns if arn]
     return [{"Effect": "Allow", "Action": list(SECRET_READS), "Resource": arns}] if arns else []
 

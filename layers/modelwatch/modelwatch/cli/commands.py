@@ -14,9 +14,10 @@ from modelwatch.cli.profiling import profile_inputs_and_chunks, profile_table
 from modelwatch.cli.summary import fails, print_summary
 from modelwatch.cli.tabular import TableFile
 from modelwatch.errors import UserInputError
-from modelwatch.profiles import CategoricalColumnProfile, DatasetProfile, is_profile_file
+from modelwatch.profiles import CategoricalColumnProfile, DatasetProfile, ProfileSchema, is_profile_file
 from modelwatch.spec import MonitoringSpec, load_spec, parse_spec
 from modelwatch.spec.inference import inferred_spec
+from modelwatch.spec.roles import PREDICTION, recognise_roles, unset_roles, with_roles
 
 EXIT_OK, EXIT_DRIFT = 0, 1
 
@@ -46,36 +47,103 @@ def _with_roles(spec: MonitoringSpec, args: argparse.Namespace) -> MonitoringSpe
     return parse_spec(document, "<spec with command-line columns>", deployable=False)  # this command's alone
 
 
-def _inferred_task(args: argparse.Namespace) -> str:
-    if args.task:
-        return args.task
-    return "multiclass" if args.score_prefix else "binary"
+def _spec_from_columns(
+    args: argparse.Namespace,
+    numeric: list[str],
+    categorical: list[str],
+    recorded: dict[str, str],
+    categorical_prediction: bool | None,
+) -> MonitoringSpec:
+    """A spec inferred from the reference's columns. Roles: the flags', then those a baseline
+    recorded, then the conventional names where unambiguous (modelwatch.spec.roles); every other
+    column is a feature. Says in one line what it took as which role when anything was not given
+    by a flag, so a wrong guess is seen and overridden."""
+    flags = {role: getattr(args, role, None) for role in ROLE_OPTIONS}
+    given = {role: flags[role] or recorded.get(role) for role in ROLE_OPTIONS}
+    if flags["score"] or flags["score_prefix"]:  # a flag's score replaces the recorded one
+        given |= {"score": flags["score"], "score_prefix": flags["score_prefix"]}
+    task = getattr(args, "task", None) or recorded.get("task")
+    recognised = recognise_roles(
+        [*numeric, *categorical], numeric, given, task, categorical_prediction, recorded.get("positive_class")
+    )
+    roles = recognised.roles
+    settings = {key: recorded[key] for key in ("positive_class", "score_kind") if key in recorded}
+    if recognised.positive_class is not None:
+        settings["positive_class"] = recognised.positive_class
+    spec = inferred_spec(
+        numeric,
+        categorical,
+        roles.get("target"),
+        roles.get("prediction"),
+        roles.get("score"),
+        roles.get("score_prefix"),
+        task or recognised.task or ("multiclass" if roles.get("score_prefix") else "binary"),
+        settings,
+        recognised.ignored,
+    )
+    if any(roles.get(role) != flags[role] for role in roles):  # something was not given by a flag
+        source = " (as the baseline recorded)" if recorded else ""
+        _say(
+            f"no --spec: task {spec.task}{source}; {recognised.describe(len(spec.features))} "
+            "(--spec or the role flags choose otherwise)"
+        )
+    return spec
+
+
+def _say(note: str) -> None:
+    """One line before the command's summary, on stdout: stderr holds errors only, so a bad input
+    stays one error line there."""
+    print(f"modelwatch: {note}", flush=True)
+
+
+def _holds_labels(table: TableFile, prediction: str | None) -> bool | None:
+    """Whether the table's prediction column holds class labels (text or whole numbers) rather
+    than a regression's predicted values (floating point), by its stored type; None without one."""
+    name = prediction or PREDICTION
+    if name not in table.schema.names:
+        return None
+    import pyarrow as pa
+
+    return not pa.types.is_floating(table.schema.field(name).type)
+
+
+def _roles_from_profile(spec: MonitoringSpec, profile: DatasetProfile) -> MonitoringSpec:
+    """A spec naming no prediction or score column, against a baseline that holds them (a model
+    folder's baseline always does): take them, as the baseline recorded them or by their
+    conventional names, and say so. Only the roles the spec's task has are taken."""
+    wanted = {role: profile.roles.get(role, column) for role, column in unset_roles(spec).items()}
+    held = {
+        role: column
+        for role, column in wanted.items()
+        if (any(c.startswith(column) for c in profile.columns) if role == "score_prefix" else column in profile.columns)
+    }
+    if "score" in held and "prediction" not in held and spec.columns.prediction is None:
+        held.pop("score")  # a score needs its prediction (confidence and CBPE read both)
+    if not held:
+        return spec
+    _say(f"the spec names no {' / '.join(held)} column: taking {', '.join(held.values())} from the baseline")
+    return with_roles(spec, held)
 
 
 def resolve_spec(args: argparse.Namespace, reference: str) -> MonitoringSpec:
     """The spec file, or one inferred from the reference's columns; command-line roles win."""
     if args.spec:
         spec = load_spec(args.spec)
+        if is_profile_file(reference):
+            spec = _roles_from_profile(spec, DatasetProfile.load(reference))
     elif is_profile_file(reference):
         profile = DatasetProfile.load(reference)
         # Reserved columns (derived ones, like P(positive)) are not features.
         columns = {n: c for n, c in profile.columns.items() if not n.startswith("__")}
         numeric = [n for n, c in columns.items() if not isinstance(c, CategoricalColumnProfile)]
         categorical = [n for n, c in columns.items() if isinstance(c, CategoricalColumnProfile)]
-        spec = inferred_spec(
-            numeric, categorical, args.target, args.prediction, args.score, args.score_prefix, _inferred_task(args)
-        )
+        prediction = columns.get(args.prediction or profile.roles.get("prediction") or PREDICTION)
+        categorical_prediction = None if prediction is None else isinstance(prediction, CategoricalColumnProfile)
+        spec = _spec_from_columns(args, numeric, categorical, profile.roles, categorical_prediction)
     else:
-        kinds = TableFile(reference).inferred_kinds()
-        spec = inferred_spec(
-            kinds.numeric,
-            kinds.categorical,
-            args.target,
-            args.prediction,
-            args.score,
-            args.score_prefix,
-            _inferred_task(args),
-        )
+        table = TableFile(reference)
+        kinds = table.inferred_kinds()
+        spec = _spec_from_columns(args, kinds.numeric, kinds.categorical, {}, _holds_labels(table, args.prediction))
     return _with_roles(spec, args)
 
 
@@ -151,9 +219,14 @@ LOSS_MODEL_MAX_ROWS = 50_000
 def _reference_loss_model(spec: MonitoringSpec, reference: str, out: Console) -> bytes | None:
     """Regression: DLE's loss model, fitted on the reference's labelled rows (at most
     LOSS_MODEL_MAX_ROWS of them, drawn at random), so the current window's error can be
-    estimated without its labels. None when the reference is a profile or lacks the columns."""
+    estimated without its labels; for a model folder's baseline, the folder's own loss model.
+    None when the reference lacks the columns, or is a profile outside a model folder."""
     target, prediction = spec.columns.target, spec.columns.prediction
-    if spec.task != "regression" or target is None or prediction is None or is_profile_file(reference):
+    if spec.task != "regression" or prediction is None:
+        return None
+    if is_profile_file(reference):
+        return _model_folder_loss_model(Path(reference))
+    if target is None:
         return None
     table = TableFile(reference, spec)
     if target not in table.columns or prediction not in table.columns:
@@ -175,12 +248,40 @@ def _reference_loss_model(spec: MonitoringSpec, reference: str, out: Console) ->
     return model.to_bytes()
 
 
+def _model_folder_loss_model(baseline: Path) -> bytes | None:
+    """The loss model beside a model folder's baseline (`train` and `import` fit it on the same
+    reference rows), verified against the manifest's SHA-256; None for a profile that is not a
+    model folder's baseline or a version without one. A profile cannot carry it itself: it is a
+    fitted model run on each current row, not a summary."""
+    from modelwatch.registry.manifest import MANIFEST_NAME, ModelManifest, sha256_hex
+
+    manifest_path = baseline.parent / MANIFEST_NAME
+    if not manifest_path.is_file():
+        return None
+    try:
+        manifest = ModelManifest.model_validate_json(manifest_path.read_bytes())
+    except ValueError:
+        return None  # some other manifest.json: this is no model folder
+    if manifest.loss_model is None or manifest.baseline_key != baseline.name:
+        return None
+    path = baseline.parent / manifest.loss_model.key
+    try:
+        loss_model = path.read_bytes()
+    except OSError as exc:
+        raise UserInputError(f"{path}: cannot read the model folder's loss model ({exc.strerror})") from None
+    if sha256_hex(loss_model) != manifest.loss_model.sha256:
+        raise UserInputError(f"{path}: SHA-256 does not match {manifest_path}; refusing to use it")
+    return loss_model
+
+
 def run_profile(args: argparse.Namespace, out: Console, progress: Progress) -> int:
     spec = resolve_spec(args, args.data)
     table = TableFile(args.data)
     table.require(list(spec.features), "training")
     with progress:
         profile = profile_table(table, spec, "profile", progress, chunks=spec.drift.calibration_chunks)
+    # As a model folder's baseline does: a drift run against it needs no spec to know its roles.
+    profile.roles = ProfileSchema.from_spec(spec).recorded_roles()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     profile.save(args.out)
     out.print(

@@ -10,16 +10,22 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 
 from modelwatch.cli.profiling import profile_table
+from modelwatch.cli.spec_defaults import default_sections
 from modelwatch.cli.tabular import TableFile
 from modelwatch.errors import UserInputError
 from modelwatch.profiles import CategoricalColumnProfile, DatasetProfile, NumericColumnProfile
-from modelwatch.spec import load_spec
+from modelwatch.spec import load_spec, parse_spec
 from modelwatch.spec.inference import inferred_spec
+from modelwatch.spec.models import ModelSection
+from modelwatch.spec.roles import POSITIVE_LABELS, ROLES, conventional_roles, recognise_roles
 
 EXIT_OK = 0
 # A categorical feature with more distinct values than this gets no category list (free text,
@@ -75,6 +81,7 @@ def draft_spec(
     columns: dict[str, str],
     model_name: str,
     source: str,
+    positive: str | None = None,
 ) -> str:
     """The spec's text: [model], [columns], one [features.NAME] per feature, commented."""
     lines = [
@@ -98,14 +105,15 @@ def draft_spec(
         "score_prefix": "column <prefix><class> holds P(class)",
     }
     for role, column in columns.items():
-        lines.append(f"{role} = {_toml(column)}  # {comments[role]}")
-    target = profile.columns[columns["target"]]
-    labels = _class_labels(target) if task != "regression" else []
-    if task == "binary" and labels:
-        positive = next((c for c in ("1", "true", "yes", "True", "Yes") if c in labels), labels[-1])
+        # A role not in this data is named as served (the capture and the baseline use the name).
+        where = "" if role_in_data(role, column, profile.columns) else "; name your scored data's column alike"
+        lines.append(f"{role} = {_toml(column)}  # {comments[role]}{where}")
+    if task == "binary" and positive is not None:
         lines.append(f"positive_class = {_toml(positive)}  # check: the class the score is the probability of")
-    if task == "multiclass" and labels and "score_prefix" not in columns:
-        lines.append(f"classes = {_toml(labels)}")
+    labels = _class_labels(profile.columns[columns["target"]]) if task == "multiclass" else []
+    prefix = columns.get("score_prefix")
+    if labels and not (prefix and any(name.startswith(prefix) for name in profile.columns)):
+        lines.append(f"classes = {_toml(labels)}  # the order of the <prefix><class> columns")
     lines.append("")
     for name, kind in features.items():
         column = profile.columns[name]
@@ -126,24 +134,66 @@ def draft_spec(
             + (f"  # {share:.1%} missing in this data" if missing else "  # no value was missing")
         )
         lines.append("")
-    if task == "regression":
-        lines += [
-            "# A regression's error has units: set a ceiling to retrain on, e.g.",
-            "# [retraining]",
-            '# performance = { metric = "mae", above = 10.0 }',
-            "",
-        ]
     lines += ["[metrics]", f"service = {_toml(model_name)}", ""]
     return "\n".join(lines)
+
+
+def role_in_data(role: str, column: str, names: Iterable[str]) -> bool:
+    """Whether the data holds the role's column (a score prefix: any column it starts)."""
+    return any(n.startswith(column) for n in names) if role == "score_prefix" else column in names
+
+
+def positive_class_of(target: NumericColumnProfile | CategoricalColumnProfile) -> str | None:
+    """A binary target's positive class: the first positive-looking label, else the last one."""
+    labels = _class_labels(target)
+    return next((c for c in POSITIVE_LABELS if c in labels), labels[-1]) if labels else None
+
+
+def _model_name(args: argparse.Namespace) -> str:
+    """--name, checked by the spec's own rule; default: the data file's name, made one."""
+    if args.name is None:
+        return re.sub(r"[^A-Za-z0-9_-]+", "-", Path(args.data).stem).strip("-") or "model"
+    try:
+        ModelSection(name=args.name)
+    except ValidationError as error:
+        problem = error.errors()[0]["msg"]
+        raise UserInputError(f"--name {args.name!r}: {problem} (it names the model's metrics)") from None
+    return args.name
+
+
+def _task(args: argparse.Namespace, profile: DatasetProfile) -> tuple[str, str]:
+    if args.task:
+        return args.task, "given with --task"
+    if args.score_prefix:
+        return "multiclass", "--score-prefix names class probabilities"
+    if args.score:
+        return "binary", "--score names a positive-class probability"
+    return infer_task(profile.columns[args.target])
+
+
+def _roles(
+    args: argparse.Namespace, table: TableFile, numeric: list[str], task: str, positive: str | None
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(roles, columns that are neither role nor feature): the flags, the conventional names
+    found in the data (modelwatch.spec.roles), then, for a prediction or score the data lacks,
+    the conventional name a served model's records get, so the baseline and the captures carry
+    them and drift checks prediction drift and estimated performance."""
+    given = {role: getattr(args, role) for role in ROLES}
+    recognised = recognise_roles(table.columns, numeric, given, task, positive_class=positive)
+    roles = dict(recognised.roles)
+    for role, column in conventional_roles(task, table.columns, positive or "1").items():
+        roles.setdefault(role, column)
+    return roles, recognised.ignored
 
 
 def run_init(args: argparse.Namespace, out: Console) -> int:
     target_path: Path = args.out
     if target_path.exists() and not args.force:
         raise UserInputError(f"{target_path} exists: pass --force to overwrite it")
+    model_name = _model_name(args)
     table = TableFile(args.data)
-    roles = {"target": args.target, "prediction": args.prediction, "score": args.score}
-    table.require([c for c in roles.values() if c is not None], "the")
+    flagged = {"target": args.target, "prediction": args.prediction, "score": args.score}
+    table.require([c for c in flagged.values() if c is not None], "the")
     if args.score_prefix and not any(c.startswith(args.score_prefix) for c in table.columns):
         raise UserInputError(f"{table.path}: no column starts with --score-prefix '{args.score_prefix}'")
     kinds = TableFile(args.data).inferred_kinds()
@@ -152,31 +202,21 @@ def run_init(args: argparse.Namespace, out: Console) -> int:
     profile = profile_table(table, everything, "init")
     if args.target not in profile.columns:
         raise UserInputError(f"{table.path}: no column '{args.target}'")
-    if args.task:
-        task, reason = args.task, "given with --task"
-    elif args.score_prefix:
-        task, reason = "multiclass", "--score-prefix names class probabilities"
-    elif args.score:
-        task, reason = "binary", "--score names a positive-class probability"
-    else:
-        task, reason = infer_task(profile.columns[args.target])
-    named = {c for c in (args.target, args.prediction, args.score) if c}
+    task, reason = _task(args, profile)
+    positive = positive_class_of(profile.columns[args.target]) if task == "binary" else None
+    columns, ignored = _roles(args, table, kinds.numeric, task, positive)
+    score_prefix = columns.get("score_prefix")
     features = {
         name: "numeric" if isinstance(profile.columns[name], NumericColumnProfile) else "categorical"
         for name in table.columns
-        if name not in named and not (args.score_prefix and name.startswith(args.score_prefix))
+        if name not in columns.values() and name not in ignored and not (score_prefix and name.startswith(score_prefix))
     }
     if not features:
         raise UserInputError(f"{table.path}: no column is left to be a feature")
-    columns = {"target": args.target}
-    if args.prediction:
-        columns["prediction"] = args.prediction
-    if args.score:
-        columns["score"] = args.score
-    if args.score_prefix:
-        columns["score_prefix"] = args.score_prefix
-    model_name = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(args.data).stem).strip("-") or "model"
-    text = draft_spec(profile, features, task, reason, columns, model_name, Path(args.data).name)
+    text = draft_spec(profile, features, task, reason, columns, model_name, Path(args.data).name, positive)
+    # The commented defaults are written from the draft as parsed: what it deploys, not retyped.
+    spec = parse_spec(tomllib.loads(text), str(target_path))
+    text += "\n".join(default_sections(spec))
     target_path.parent.mkdir(parents=True, exist_ok=True)
     target_path.write_text(text, encoding="utf-8")
     try:
@@ -185,8 +225,12 @@ def run_init(args: argparse.Namespace, out: Console) -> int:
         target_path.unlink()
         raise
     out.print(f"inferred task: {task} ({reason})" if not args.task else f"task: {task}")
+    in_data = [f"{k}={v}" for k, v in columns.items() if role_in_data(k, v, table.columns)]
+    served = [f"{k}={v}" for k, v in columns.items() if not role_in_data(k, v, table.columns)]
     out.print(
-        f"wrote {target_path}: {len(features)} features, columns {', '.join(f'{k}={v}' for k, v in columns.items())}"
+        f"wrote {target_path}: model {model_name}, {len(features)} features, columns {', '.join(in_data)}"
+        + (f"; named as served, not in this data: {', '.join(served)}" if served else ""),
+        markup=False,
     )
     return EXIT_OK
 

@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument(
         "--task", choices=("binary", "multiclass", "regression"), help="default: inferred from the target"
     )
+    init.add_argument(
+        "--name", help="the model's name ([model] name and the metrics' service; default: the data file's name)"
+    )
     init.add_argument("--out", type=Path, default=Path("monitoring.toml"), help="where to write the spec")
     init.add_argument("--force", action="store_true", help="overwrite --out if it exists")
 

@@ -28,7 +28,9 @@ MODEL is one of: an .onnx file (used as is; its inputs must be the spec's featur
 by name, a bare estimator the numeric features in the order it was fitted with; an XGBoost or
 LightGBM model (scikit-learn wrapper in a pickle, or the native .json/.ubj or .txt file).
 DATA is a labelled reference set (CSV or Parquet with the features and the target): it becomes
-the baseline profile and the validation metrics.
+the baseline profile, with the model's own predictions and scores on it, and the validation
+metrics. So 'modelwatch drift --reference OUT/baseline.json --current NEW' checks prediction
+drift and estimates performance on new rows without labels.
 
 Before writing anything, the original and the ONNX graph are run on DATA; a difference above
 1e-4 (probabilities; relative for a regression) is refused, naming the row and the cause.

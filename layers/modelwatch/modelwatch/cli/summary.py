@@ -195,8 +195,10 @@ def print_summary(console: Console, report: DriftReport, paths: list[str]) -> No
             f"(share {report.drift_share:.2f}, threshold {report.share_threshold:.2f})"
         )
     quality = report.quality
+    from modelwatch.cli.quality_line import out_of_range_text  # per feature: an average hides the worst
+
     console.print(
-        f"Quality: missing {quality.missing_rate:.2%}, out of range {quality.out_of_range_rate:.2%}, "
+        f"Quality: missing {quality.missing_rate:.2%}, out of range {out_of_range_text(quality.features)}, "
         f"unseen categories {quality.unseen_category_rate:.2%}, type errors {quality.type_error_rate:.2%}"
     )
     for breach in quality.breaches:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelwatch.errors import UserInputError
+from modelwatch.graph_bytes import graph_bytes
 from modelwatch.importing.hist_gradient_boosting import custom_converters
 from modelwatch.importing.sources import SourceModel
 from modelwatch.spec.models import MonitoringSpec
@@ -67,7 +68,7 @@ def _selects_columns(model: Any) -> bool:
 
 def to_serving_onnx(source: SourceModel, spec: MonitoringSpec) -> bytes:
     model = _from_sklearn(source, spec) if source.library == "sklearn" else _from_tree_library(source, spec)
-    return model.SerializeToString()
+    return graph_bytes(model)
 
 
 def _not_convertible(source: SourceModel, error: BaseException) -> UserInputError:

@@ -38,6 +38,7 @@ from modelwatch.retraining.dataset import labelled_rows, labels_by_request
 from modelwatch.retraining.decision import Answers, actual_of, answers_on, decide, metrics_of
 from modelwatch.retraining.sampling import UniformSample
 from modelwatch.retraining.tables import from_parquet, to_parquet
+from modelwatch.retraining.trusted_holdout import holdout_columns
 from modelwatch.serving.current_model import ModelUnavailableError
 from modelwatch.serving.onnx_model import ServedModel, load_model
 from modelwatch.spec.models import MonitoringSpec
@@ -111,12 +112,25 @@ class RetrainingJob:
         if sample.seen < settings.min_rows:
             return summary | {"status": "insufficient_data", "min_rows": settings.min_rows}
         rows = sample.rows()
-        train, holdout = rows.split(settings.holdout_share)
+        if settings.holdout_source == "trusted":
+            # Judged on the team's curated rows, which no API caller can write; every labelled
+            # capture trains.
+            holdout = self._trusted_holdout()
+            if not holdout or not len(next(iter(holdout.values()))):
+                reason = f'holdout_source is "trusted" and {layout.TRUSTED_HOLDOUT.prefix} holds no rows'
+                return summary | {"status": "insufficient_data", "reason": reason}
+            train = rows.columns
+        else:
+            train, holdout = rows.split(settings.holdout_share)
         self.data.write(layout.retraining_key(run_id, TRAIN), to_parquet(train), "application/vnd.apache.parquet")
         self.data.write(layout.retraining_key(run_id, HOLDOUT), to_parquet(holdout), "application/vnd.apache.parquet")
         counts = {"training_rows": _rows(train), "holdout_rows": _rows(holdout)}
         self.data.write(layout.retraining_key(run_id, PREPARED), json.dumps(counts).encode(), "application/json")
         return summary | {"status": "ready", "sampled_rows": rows.rows}
+
+    def _trusted_holdout(self) -> dict[str, Any]:
+        keys = [item["Key"] for item in self.data.list(layout.TRUSTED_HOLDOUT.prefix)]
+        return holdout_columns(self.spec, ((key, self.data.read(key)) for key in keys)) if keys else {}
 
     def _columns(self, run_id: str, name: str) -> dict[str, Any]:
         return from_parquet(self.data.read(layout.retraining_key(run_id, name)), self.spec.numeric_features)

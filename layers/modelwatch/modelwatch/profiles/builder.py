@@ -82,6 +82,19 @@ class ProfileSchema:
     def features(self) -> tuple[str, ...]:
         return self.numeric + self.categorical
 
+    def recorded_roles(self) -> dict[str, str]:
+        """The task and role columns, as a baseline records them (DatasetProfile.roles)."""
+        roles = {
+            "task": self.task,
+            "target": self.target,
+            "prediction": self.prediction,
+            "score": self.score,
+            "score_prefix": self.score_prefix,
+        }
+        if self.task == "binary":
+            roles |= {"positive_class": self.positive_class, "score_kind": self.score_kind}
+        return {key: value for key, value in roles.items() if value is not None}
+
     def present_roles(self, available: set[str]) -> dict[str, str]:
         roles = {"target": self.target, "prediction": self.prediction, "score": self.score}
         return {role: name for role, name in roles.items() if name is not None and name in available}

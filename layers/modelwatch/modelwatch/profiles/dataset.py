@@ -48,6 +48,10 @@ class DatasetProfile:
     # Multiclass with scores: a sample of whole rows' class probabilities (CBPE divides calibrated
     # probabilities by their row's sum); None without.
     score_sample: ClassScoreSample | None = None
+    # Baselines only: the task and the columns that are not features, as the spec named them when
+    # the profile was made (ProfileSchema.recorded_roles), so a drift run without the spec still
+    # knows its target, prediction and scores. Empty for windows and older profiles.
+    roles: dict[str, str] = field(default_factory=dict)
 
     def merged(self, *others: DatasetProfile) -> DatasetProfile:
         """All rows of self and others. Columns present in only some inputs are merged as found."""
@@ -120,7 +124,7 @@ class DatasetProfile:
             "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
             "score_histograms": {name: histogram.to_text() for name, histogram in self.score_histograms.items()},
             "score_sample": None if self.score_sample is None else self.score_sample.to_dict(),
-        }
+        } | ({"roles": dict(self.roles)} if self.roles else {})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DatasetProfile:
@@ -138,6 +142,7 @@ class DatasetProfile:
                 name: ScoreHistogram.from_text(text) for name, text in data.get("score_histograms", {}).items()
             },
             score_sample=None if data.get("score_sample") is None else ClassScoreSample.from_dict(data["score_sample"]),
+            roles={str(k): str(v) for k, v in (data.get("roles") or {}).items()},
         )
 
     def to_json(self) -> bytes:

@@ -60,7 +60,7 @@ class ModelFolder:
             loss_model=None if loss_model is None else reference_to(LOSS_MODEL_NAME, loss_model, "json"),
             task=spec.task,
             classes=classes,
-            positive_class=spec.columns.positive_class,
+            positive_class=spec.columns.positive_class if spec.task == "binary" else None,
             feature_schema={name: f.model_dump(mode="json") for name, f in spec.features.items()},
             validation_metrics=dict(validation_metrics),
             training_rows=training_rows,

@@ -50,7 +50,9 @@ class ModelManifest(BaseModel):
     loss_model: ArtifactRef | None = None
     task: str = "binary"
     classes: list[str]  # empty for a regression
-    positive_class: str
+    # Binary only: the class the score is the probability of (None for multiclass and regression,
+    # which have no positive class).
+    positive_class: str | None = None
     feature_schema: dict[str, Any]
     validation_metrics: dict[str, Any] = {}  # the task's performance keys (multiclass: with per_class)
     training_rows: int = 0

@@ -14,7 +14,7 @@ from modelwatch.serving.capture import capture_record
 from modelwatch.serving.current_model import Served
 from modelwatch.serving.onnx_model import OnnxClassifier, OnnxRegressor, ServedModel
 from modelwatch.serving.quality_events import QualityEvents, quality_events
-from modelwatch.serving.request_ids import new_request_id
+from modelwatch.serving.request_ids import RequestIdSigner
 from modelwatch.spec.models import MonitoringSpec
 
 PROBABILITY_DIGITS = 6  # a client needs no more, and the response stays short
@@ -54,12 +54,14 @@ def score(
     served: Served[ServedModel],
     records: list[dict[str, Any]],
     now: datetime,
+    signer: RequestIdSigner,
     monitoring: bool = True,
 ) -> ScoredBatch:
+    """Each record scored, with a request id `signer` issues (the id feedback must name)."""
     model = served.model
     if isinstance(model, OnnxRegressor):
-        return _score_regression(spec, served.manifest.version, model, records, now, monitoring)
-    return _score_classification(spec, served.manifest.version, model, records, now, monitoring)
+        return _score_regression(spec, served.manifest.version, model, records, now, signer, monitoring)
+    return _score_classification(spec, served.manifest.version, model, records, now, signer, monitoring)
 
 
 def _observed(spec: MonitoringSpec, record: dict[str, Any], monitoring: bool, events: list[QualityEvents]) -> list[str]:
@@ -77,6 +79,7 @@ def _score_classification(
     model: OnnxClassifier,
     records: list[dict[str, Any]],
     now: datetime,
+    signer: RequestIdSigner,
     monitoring: bool,
 ) -> ScoredBatch:
     started = time.perf_counter()
@@ -86,7 +89,7 @@ def _score_classification(
     for record, row in zip(records, probabilities.tolist(), strict=True):
         by_class = {label: round(p, PROBABILITY_DIGITS) for label, p in zip(model.classes, row, strict=True)}
         predicted = max(by_class, key=by_class.__getitem__)
-        request_id = new_request_id(now)
+        request_id = signer.new_request_id(now)
         predictions.append(
             {
                 "request_id": request_id,
@@ -108,6 +111,7 @@ def _score_regression(
     model: OnnxRegressor,
     records: list[dict[str, Any]],
     now: datetime,
+    signer: RequestIdSigner,
     monitoring: bool,
 ) -> ScoredBatch:
     started = time.perf_counter()
@@ -115,7 +119,7 @@ def _score_regression(
     model_ms = (time.perf_counter() - started) * 1000
     predictions, captures, events = [], [], []
     for record, value in zip(records, values.tolist(), strict=True):
-        request_id = new_request_id(now)
+        request_id = signer.new_request_id(now)
         warnings = _observed(spec, record, monitoring, events)
         predictions.append(
             {"request_id": request_id, "model_version": version, "prediction": value, "warnings": warnings}

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, create_model, model_validator
+from pydantic_core import PydanticCustomError
 
-from modelwatch.catalog.capture_line import OUTCOME_KEY_MAX_CHARS, REQUEST_ID_MAX_CHARS
+from modelwatch.catalog.capture_line import OUTCOME_KEY_MAX_CHARS
+from modelwatch.serving.request_ids import SIGNED_REQUEST_ID
 from modelwatch.spec.models import MonitoringSpec
 
 # The model computes in float32: a larger magnitude would become infinity inside it.
@@ -66,6 +68,27 @@ def _feature_fields(spec: MonitoringSpec) -> dict[str, Any]:
     return fields
 
 
+# The rule a record sent without its wrapper breaks (the 422's `rule`).
+UNWRAPPED_RECORD = "features_wrapper"
+
+
+def unwrapped_record_check(body: Any, feature_names: frozenset[str]) -> None:
+    """A record's fields sent bare, without `{"features": ...}`, is one error saying to wrap them,
+    not one "extra input" error per field: the fields are right, only the envelope is missing."""
+    if not isinstance(body, dict) or "features" in body or "instances" in body:
+        return
+    bare = sorted(feature_names.intersection(body))
+    if bare:
+        shown = ", ".join(bare[:5]) + (", ..." if len(bare) > 5 else "")
+        raise PydanticCustomError(
+            UNWRAPPED_RECORD,
+            # Pydantic fills in {fields} only: the other braces stay as written.
+            'the record\'s fields ({fields}) must be wrapped in "features": send {"features": {...}} for one '
+            'record, or {"instances": [{...}, ...]} for a batch',
+            {"fields": shown},
+        )
+
+
 def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
     """The request and response models for one spec (each function builds them once, at import)."""
     features_model = create_model(
@@ -74,6 +97,7 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
         **_feature_fields(spec),
     )
     max_batch = spec.serving.max_batch_size
+    feature_names = frozenset(spec.features)
 
     class PredictRequest(BaseModel):
         """One record as `features`, or a batch as `instances`."""
@@ -84,6 +108,12 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
         )
         features: features_model | None = None  # type: ignore[valid-type]
         instances: Annotated[list[features_model], Field(min_length=1, max_length=max_batch)] | None = None  # type: ignore[valid-type]
+
+        @model_validator(mode="before")
+        @classmethod
+        def _wrapped(cls, body: Any) -> Any:
+            unwrapped_record_check(body, feature_names)
+            return body
 
         @model_validator(mode="after")
         def _exactly_one(self) -> PredictRequest:
@@ -120,9 +150,9 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
     # labels and the number of outcomes are bounded by the spec, so each item fits a capture line.
     text = _text(spec.serving.max_text_chars or 1)  # set at load (MonitoringSpec)
     outcome_value = Annotated[float, Field(allow_inf_nan=False, strict=True)] | bool | text
-    request_id_type = Annotated[
-        str, StringConstraints(min_length=1, max_length=REQUEST_ID_MAX_CHARS, pattern=r"^[A-Za-z0-9._:-]+$")
-    ]
+    # The form POST /predict issues (modelwatch.serving.request_ids); whether this deployment
+    # signed it is checked after validation.
+    request_id_type = Annotated[str, StringConstraints(pattern=SIGNED_REQUEST_ID)]
     # A regression's label is the true value: a JSON number (text or true/false is refused with
     # a 422 naming the field, as the performance counts could not use it). A class is a string,
     # an integer or a boolean.
@@ -183,7 +213,6 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
 
     class FeedbackResponse(BaseModel):
         accepted: int
-        unknown_request_ids: int
 
     return {
         "ErrorBody": ErrorBody,

@@ -421,6 +421,11 @@ class Retraining(_Strict):
     # `holdout_share` of them is held out, and champion and challenger are scored on it alike.
     lookback_hours: Annotated[int, Field(ge=1)] = 24 * 28
     holdout_share: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    # Where promotion decisions are judged: "labels", the most recent holdout_share of the labelled
+    # captures (what /feedback sent); "trusted", the team's curated, labelled files under the data
+    # bucket's holdout/ area (CSV or Parquet with the features and the target), which no API
+    # caller can write: every labelled capture then trains.
+    holdout_source: Literal["labels", "trusted"] = "labels"
     min_rows: Annotated[int, Field(ge=10)] = 1000
     # At most this many labelled rows are kept for a run (train and holdout together), sampled
     # uniformly over the window when it holds more: the run's memory is bounded by it.

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from modelwatch.dle import LossModel, fit_loss_model, loss_model_inputs
+from modelwatch.graph_bytes import graph_bytes
 from modelwatch.performance import ClassificationCounts, MulticlassCounts, RegressionMoments
 from modelwatch.profiles.coercion import as_labels
 from modelwatch.serving.encoding import MISSING_CATEGORY
@@ -81,7 +82,7 @@ def to_onnx(pipeline, spec: MonitoringSpec) -> bytes:
     # Classifiers: probabilities as a plain tensor (no ZipMap); a regressor has one output.
     options = {} if spec.task == "regression" else {id(pipeline): {"zipmap": False}}
     model = convert_sklearn(pipeline, initial_types=inputs, options=options, target_opset=17)
-    return model.SerializeToString()
+    return graph_bytes(model)
 
 
 def train(spec: MonitoringSpec, train_columns: Mapping[str, np.ndarray], holdout_columns: Mapping[str, np.ndarray]):

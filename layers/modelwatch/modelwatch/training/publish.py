@@ -13,6 +13,7 @@ from modelwatch.profiles import ProfileBuilder, ProfileSchema
 from modelwatch.profiles.protected import protected_baseline
 from modelwatch.registry.folder import ModelFolder
 from modelwatch.spec.models import MonitoringSpec
+from modelwatch.spec.roles import with_served_roles
 from modelwatch.training.pipeline import train
 
 LIBRARIES = ("numpy", "scikit-learn", "skl2onnx", "onnx", "onnxruntime")
@@ -55,17 +56,21 @@ def baseline_columns(spec: MonitoringSpec, model, holdout: Mapping[str, np.ndarr
 
 
 def baseline_profile(spec: MonitoringSpec, model, columns: Mapping[str, np.ndarray], classes) -> bytes:
-    """The baseline profile (JSON) of a model version: `columns` with the model's predictions and
-    scores, profiled in the spec's calibration chunks (multiclass: the model's classes, unless the
-    spec orders them)."""
+    """The baseline profile (JSON) of a model version (trained, imported or retrained): `columns`
+    with the model's predictions and scores, under the spec's [columns] names or, where it names
+    none, the conventional ones (modelwatch.spec.roles), profiled in the spec's calibration chunks
+    (multiclass: the model's classes, unless the spec orders them). The profile records the roles
+    (DatasetProfile.roles), so a drift run against it needs no spec to tell them from features."""
+    spec = with_served_roles(spec)  # the model's predictions and scores, whatever the spec names
     rows = len(next(iter(columns.values())))
     schema = ProfileSchema.from_spec(spec)
     if spec.task == "multiclass" and spec.columns.classes is None:
         schema = replace(schema, classes=tuple(classes))
     builder = ProfileBuilder(schema, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)))
     builder.add(baseline_columns(spec, model, columns))
-    # Without the sensitive features' raw values: the registry keeps a baseline as long as its version.
-    return protected_baseline(spec, builder.result()).to_json()
+    profile = protected_baseline(spec, builder.result())  # no sensitive raw value: kept as long as the version
+    profile.roles = schema.recorded_roles()
+    return profile.to_json()
 
 
 def build_model_folder(
