@@ -133,6 +133,6 @@ class Api(Construct):
             description=f"ModelWatch: call POST {path}",
             statements=[iam.PolicyStatement(actions=["execute-api:Invoke"], resources=[route])],
         )
-        output = stack_outputs.CALLERS_POLICY[name]
+        output = stack_outputs.callers_policy(name)
         cdk.CfnOutput(self, output, value=policy.managed_policy_arn).override_logical_id(output)
         return policy

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
+from modelwatch.catalog.functions import API_ROUTES
 from modelwatch.catalog.layout import DEFAULT_MODEL_PREFIX
 from modelwatch.spec import MonitoringSpec, load_spec
 from modelwatch_infra.bundling import ROOT
@@ -23,8 +24,7 @@ DEFAULTS: dict[str, str] = {
     "jwtAudience": "",
     # apiAuth=jwt: the scope a token needs on each route (empty: any valid token), so /feedback
     # can be authorized apart from /predict.
-    "jwtPredictScope": "",
-    "jwtFeedbackScope": "",
+    **{f"jwt{f.name.capitalize()}Scope": "" for f in API_ROUTES.values()},
     "captureRetentionDays": "90",
     "logRetentionDays": "30",
     "throttleRate": "100",  # requests per second, steady
@@ -135,7 +135,7 @@ class DeploymentSettings:
             api_auth=auth,
             jwt_issuer=get("jwtIssuer"),
             jwt_audience=[a.strip() for a in get("jwtAudience").split(",") if a.strip()],
-            jwt_scopes={name: get(f"jwt{name.capitalize()}Scope").strip() for name in ("predict", "feedback")},
+            jwt_scopes={f.name: get(f"jwt{f.name.capitalize()}Scope").strip() for f in API_ROUTES.values()},
             capture_retention_days=int(get("captureRetentionDays")),
             log_retention_days=int(get("logRetentionDays")),
             throttle_rate=float(get("throttleRate")),

@@ -54,7 +54,7 @@ def _where(path: Path, line: int) -> str:
 # The core's floors, lowest first: a package imports only from floors below its own (within a
 # package, anything). Written down here once; README's map of the code follows it.
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "errors", "labels", "sketches", "policy_evaluation", "catalog", "demo"),  # leaves, the facts
+    ("__init__", "errors", "labels", "sketches", "graph_bytes", "policy_evaluation", "catalog", "demo"),  # leaves
     ("spec", "feedback", "score_histogram"),  # the monitoring spec; feedback records; exact score counts
     ("registry", "alerts", "performance"),  # versions, the alarm plan and dashboard, metrics of labels
     ("serving",),  # ONNX serving, capture records, request ids

@@ -185,7 +185,7 @@ def priced(usage: MonthlyUsage, traffic: Traffic, prices: Mapping[str, Any]) -> 
     )
     secrets = prices["secrets_manager"]
     components["secrets_manager"] = (
-        secrets["secret_per_month"] + usage.secret_calls / 1e4 * secrets["per_ten_thousand_calls"]
+        usage.secrets * secrets["secret_per_month"] + usage.secret_calls / 1e4 * secrets["per_ten_thousand_calls"]
     )
     sns = prices["sns"]
     components["sns"] = (

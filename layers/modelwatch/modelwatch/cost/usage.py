@@ -231,6 +231,7 @@ class MonthlyUsage:
     state_transitions: float = 0.0
     sns_publishes: float = 0.0
     secret_calls: float = 0.0
+    secrets: int = 1
     snapstart_cached_gb_seconds: float = 0.0
     snapstart_restored_gb: float = 0.0
     snapstart_active_share: float = 0.0  # of the month, the predict function's version is active
@@ -692,7 +693,15 @@ def monthly_usage(
     runs = retraining_runs(spec, footprint)
     usage.state_transitions = runs * (len(_retraining_states(spec)) + 1)  # every state, plus the start
     usage.sns_publishes = invocations[fcat.NOTIFY.name] + runs
-    usage.secret_calls = invocations[fcat.NOTIFY.name]  # the notifier reads the webhook per cold start at most
+    # The secrets the functions' environments name: the Slack webhook (the team's), the request-id
+    # key (always generated), the pseudonym key (generated when the spec hashes a feature).
+    usage.secrets = 2 + ("hash" in spec.sensitive_features.values())
+    # Read once per execution environment: the notifier per cold start at most, predict (before
+    # each snapshot) and feedback per cold start.
+    cold = footprint["assumptions"]["cold_starts_per_million_requests"] / 1e6
+    usage.secret_calls = invocations[fcat.NOTIFY.name] + cold * (
+        invocations[fcat.PREDICT.name] + invocations[fcat.FEEDBACK.name]
+    )
     return usage
 
 

@@ -24,6 +24,10 @@ NOTICES_TOPIC = "NoticesTopic"
 SMOKE_ALARM = "SmokeAlarm"
 API_URL = "ApiUrl"
 DRIFT_FUNCTION = "DriftFunction"
-# The managed policy each API route's callers need (apiAuth=iam): /feedback is authorized apart
-# from /predict, so a client that may predict cannot label. Keyed by the route's function.
-CALLERS_POLICY = {"predict": "PredictCallersPolicy", "feedback": "FeedbackCallersPolicy"}
+
+
+def callers_policy(function: str) -> str:
+    """The output naming the managed policy an API route's callers need (apiAuth=iam), by the
+    route's function: /feedback is authorized apart from /predict, so a client that may predict
+    cannot label (PredictCallersPolicy, FeedbackCallersPolicy)."""
+    return f"{function.capitalize()}CallersPolicy"
