@@ -26,7 +26,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from modelwatch.alerts.plan import PlannedAlarm, function_alarms, planned_alarms
+from modelwatch.alerts.plan import PlannedAlarm, dead_letter_alarm, function_alarms, planned_alarms
 from modelwatch.catalog import delivery
 from modelwatch.catalog.metrics import (
     API_ID_DIMENSION,
@@ -277,15 +277,20 @@ class Alerting(Construct):
         )
 
     def watch_queues(self, queues: dict[str, sqs.IQueue], notifier_name: str | None = None) -> None:
-        """Every dead-letter queue alarms while anything waits in it; the notifier's, and any
-        queue of the delivery path itself (notifier_name None), to email."""
-        five_minutes = cdk.Duration.minutes(5)
+        """Every dead-letter queue alarms on each message arriving in it (the alarm plan's
+        dead_letter_alarm, which the local runtime evaluates too); the notifier's, and any queue
+        of the delivery path itself (notifier_name None), to email."""
         for name, queue in sorted(queues.items()):
+            planned = dead_letter_alarm(name, queue.queue_name)
+            rule = planned.rule
             self._alarm(
-                f"{name}-DeadLetters",
-                queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Maximum"),
-                threshold=0,
-                description=f"[critical] undelivered events wait in the {name} dead-letter queue",
+                planned.name,
+                queue.metric(rule.metric, period=cdk.Duration.seconds(rule.period_seconds), statistic=rule.statistic),
+                threshold=rule.threshold,
+                evaluation_periods=rule.evaluation_periods,
+                comparison=COMPARISONS[rule.comparison],
+                missing=MISSING[rule.treat_missing_data],
+                description=f"[{rule.severity}] {rule.description}",
                 topic=self.operations if notifier_name is None or name.startswith(notifier_name) else self.topic,
             )
 

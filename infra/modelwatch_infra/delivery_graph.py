@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modelwatch.alerts.plan import DEAD_LETTERS_SENT, QUEUE_NAME_DIMENSION, SQS_NAMESPACE
 from modelwatch.jobs.backfill_machine import WIDEST_INPUT
 from modelwatch.policy_evaluation import (
     ACCOUNT,
@@ -546,9 +547,9 @@ class DeliveryGraph:
                     yield self._watched(
                         source,
                         f"queue {_short(queue)}",
-                        "AWS/SQS",
-                        "ApproximateNumberOfMessagesVisible",
-                        "QueueName",
+                        SQS_NAMESPACE,
+                        DEAD_LETTERS_SENT,  # each arrival, as the alarm plan's dead-letter alarm judges
+                        QUEUE_NAME_DIMENSION,
                         name,
                     )
 

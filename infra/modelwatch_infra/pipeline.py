@@ -34,6 +34,12 @@ NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db
 RESULT_WRITER_ACTIONS = ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"]
 
 
+def data_key(data: s3.IBucket) -> tuple[str, str]:
+    """(the data bucket's key ARN, the S3 endpoint that uses it): what a role's key grant names."""
+    key = data.encryption_key
+    return ("" if key is None else key.key_arn), f"s3.{cdk.Stack.of(data).region}.amazonaws.com"
+
+
 class Pipeline(Construct):
     def __init__(
         self,
@@ -119,13 +125,15 @@ class Pipeline(Construct):
                 conditions={"StringLike": {"s3:prefix": [f"{layout.CAPTURE.prefix}*"]}},
             )
         )
-        # Its ResultWriter writes each map run's results under their own area.
+        # Its ResultWriter writes each map run's results under their own area, with the bucket's key.
         self.backfill.add_to_role_policy(
             iam.PolicyStatement(
                 actions=RESULT_WRITER_ACTIONS,
                 resources=[data.arn_for_objects(f"{layout.BACKFILL_RESULTS.prefix}*")],
             )
         )
+        for statement in permissions.data_key_statements(*data_key(data), read=True, write=True):
+            self.backfill.add_to_role_policy(iam.PolicyStatement.from_json(statement))
         capture.grant_invoke(self.backfill)
         # A Distributed Map runs its batches as child executions of the same state machine; the
         # ARNs are built from the name, as referencing the machine from its own role is a cycle.
@@ -188,7 +196,8 @@ class Pipeline(Construct):
                 "firehose.amazonaws.com", conditions={"StringEquals": {"sts:ExternalId": stack.account}}
             ),
         )
-        for statement in permissions.delivery_stream_statements(data.bucket_arn):
+        key_arn, s3_endpoint = data_key(data)
+        for statement in permissions.delivery_stream_statements(data.bucket_arn, key_arn, s3_endpoint):
             role.add_to_policy(iam.PolicyStatement.from_json(statement))
         acknowledge(
             role,

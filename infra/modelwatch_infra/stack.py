@@ -19,7 +19,7 @@ from modelwatch_infra.bundling import ROOT
 from modelwatch_infra.dashboard import Dashboard
 from modelwatch_infra.functions import Layers, ModelWatchFunction
 from modelwatch_infra.nag import suppress_reviewed_findings
-from modelwatch_infra.pipeline import Pipeline
+from modelwatch_infra.pipeline import Pipeline, data_key
 from modelwatch_infra.retraining import Retraining
 from modelwatch_infra.settings import DeploymentSettings
 from modelwatch_infra.storage import Storage, logs_key, pseudonym_secret, request_id_secret
@@ -30,10 +30,15 @@ Granted = dict[str, list[tuple[s3.IBucket, str]]]
 class ModelWatchStack(cdk.Stack):
     def __init__(self, scope: Construct, id: str, *, settings: DeploymentSettings, **kwargs) -> None:
         super().__init__(scope, id, description="ModelWatch: serverless monitoring of a deployed ML model", **kwargs)
-        storage = Storage(self, "Storage", settings)
         layers = Layers(self, "Layers", settings)
         dashboard_name = f"{settings.stack_name}-dashboard"
         alerting = Alerting(self, "Alerting", settings=settings)
+        # What holds raw inputs is encrypted with the stack's one key, or (context
+        # separateInputsKey) a key of its own: log groups, queues, the secret and the data bucket.
+        inputs_key = alerting.inputs_key or logs_key(
+            self, "InputsKey", "ModelWatch: log groups and queues that hold raw inputs"
+        )
+        storage = Storage(self, "Storage", settings, inputs_key)
         environment = {
             catalog.DATA_BUCKET: storage.data.bucket_name,
             catalog.MODEL_BUCKET: storage.models.bucket_name,
@@ -43,11 +48,6 @@ class ModelWatchStack(cdk.Stack):
             catalog.DASHBOARD_NAME: dashboard_name,
             catalog.NOTICES_TOPIC: alerting.notices.topic_arn,
         }
-        # What holds raw inputs is encrypted with the stack's one key, or (context
-        # separateInputsKey) a key of its own.
-        inputs_key = alerting.inputs_key or logs_key(
-            self, "InputsKey", "ModelWatch: log groups and queues that hold raw inputs"
-        )
         pseudonym_key = pseudonym_secret(self, settings, inputs_key)
         environment[catalog.PSEUDONYM_SECRET] = pseudonym_key.secret_name if pseudonym_key else ""
         request_id_key = request_id_secret(self, inputs_key)
@@ -106,6 +106,9 @@ class ModelWatchStack(cdk.Stack):
             topic=alerting.topic,
             trigger_alarms=alerting.retraining_triggers,
         )
+        if retraining.approvers is not None:  # the people who approve read the waiting runs' tokens
+            for statement in permissions.data_key_statements(*data_key(storage.data), read=True, write=False):
+                retraining.approvers.add_statements(iam.PolicyStatement.from_json(statement))
         machines = (pipeline.backfill, retraining.state_machine)
         alerting.watch_state_machines(dict(zip(delivery.STATE_MACHINES, machines, strict=True)))
         # What EventBridge could not deliver, for both rules' targets: to the operations topic.
@@ -180,6 +183,8 @@ class ModelWatchStack(cdk.Stack):
             alerts_topic_arn=alerting.topic.topic_arn,
             alerts_key_arn=alerting.key.key_arn,
             notices_topic_arn=alerting.notices.topic_arn,
+            data_key_arn=storage.data_key.key_arn,
+            s3_endpoint=f"s3.{cdk.Stack.of(storage).region}.amazonaws.com",
         )
         granted: Granted = {}
         for name, function in built.items():
@@ -189,6 +194,8 @@ class ModelWatchStack(cdk.Stack):
                     function.function.add_to_role_policy(iam.PolicyStatement.from_json(statement))
                 bucket = storage.models if area.bucket == "models" else storage.data
                 granted.setdefault(name, []).append((bucket, permissions.area_place(area, resources)[1]))
+            for statement in permissions.function_data_key_statements(definition, resources):
+                function.function.add_to_role_policy(iam.PolicyStatement.from_json(statement))
             for statement in permissions.pointer_statements(definition, resources):
                 function.function.add_to_role_policy(iam.PolicyStatement.from_json(statement))
             for statement in permissions.metric_statements(definition):

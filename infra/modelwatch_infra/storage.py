@@ -17,11 +17,20 @@ from modelwatch_infra.settings import DeploymentSettings
 
 
 def _lifecycle(area: layout.Area, settings: DeploymentSettings) -> list[s3.LifecycleRule]:
-    """An area's age limit and storage-class move, as the layout catalogue declares them."""
+    """An area's age limit, for its current and its older versions, and storage-class move, as
+    the layout catalogue declares them."""
     rules = []
-    days = settings.retention_days(area.retention_setting) if area.retention_setting else area.retention_days
-    if days is not None:
-        rules.append(s3.LifecycleRule(id=area.name, prefix=area.prefix, expiration=cdk.Duration.days(days)))
+    expiry = area.expiry(settings.retention_days(area.retention_setting) if area.retention_setting else None)
+    if expiry is not None:
+        current, noncurrent = expiry
+        rules.append(
+            s3.LifecycleRule(
+                id=area.name,
+                prefix=area.prefix,
+                expiration=cdk.Duration.days(current),
+                noncurrent_version_expiration=cdk.Duration.days(noncurrent),
+            )
+        )
     if area.infrequent_access_after_days is not None:
         after = cdk.Duration.days(area.infrequent_access_after_days)
         rules.append(
@@ -34,12 +43,21 @@ def _lifecycle(area: layout.Area, settings: DeploymentSettings) -> list[s3.Lifec
     return rules
 
 
-def _private_bucket(scope: Construct, name: str, logs: s3.IBucket | None, **extra) -> s3.Bucket:
+def _private_bucket(
+    scope: Construct, name: str, logs: s3.IBucket | None, key: kms.IKey | None = None, **extra
+) -> s3.Bucket:
+    """`key`: SSE-KMS with it (bucket keys on: S3 asks KMS once per bucket key, not per object);
+    without, S3-managed keys (the access logs' bucket must be: S3 cannot log to SSE-KMS)."""
+    encryption = (
+        {"encryption": s3.BucketEncryption.KMS, "encryption_key": key, "bucket_key_enabled": True}
+        if key is not None
+        else {"encryption": s3.BucketEncryption.S3_MANAGED}
+    )
     return s3.Bucket(
         scope,
         name,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        encryption=s3.BucketEncryption.S3_MANAGED,
+        **encryption,
         enforce_ssl=True,
         versioned=True,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -59,9 +77,11 @@ class ModelPointer:
 
 
 class Storage(Construct):
-    """The data bucket (capture, profiles, labels, reports), the model registry and its pointer."""
+    """The data bucket (capture, profiles, labels, reports), the model registry and its pointer.
+    The data bucket holds inputs: it is encrypted with `inputs_key`, the stack's key for what holds
+    raw inputs (the roles' grants on it come from modelwatch.catalog.permissions)."""
 
-    def __init__(self, scope: Construct, id: str, settings: DeploymentSettings) -> None:
+    def __init__(self, scope: Construct, id: str, settings: DeploymentSettings, inputs_key: kms.IKey) -> None:
         super().__init__(scope, id)
         self.access_logs = _private_bucket(
             self,
@@ -71,13 +91,18 @@ class Storage(Construct):
                 s3.LifecycleRule(expiration=cdk.Duration.days(365), noncurrent_version_expiration=cdk.Duration.days(30))
             ],
         )
+        self.data_key = inputs_key
         self.data = _private_bucket(
             self,
             "Data",
             self.access_logs,
+            inputs_key,
             lifecycle_rules=[
                 *(rule for area in layout.DATA_AREAS for rule in _lifecycle(area, settings)),
-                s3.LifecycleRule(id="old-versions", noncurrent_version_expiration=cdk.Duration.days(30)),
+                # Older versions of what no area rule covers (an area kept until deleted).
+                s3.LifecycleRule(
+                    id="old-versions", noncurrent_version_expiration=cdk.Duration.days(layout.NONCURRENT_DAYS)
+                ),
             ],
         )
         if settings.model_bucket_name:

@@ -12,16 +12,20 @@ def _resources(template: dict, kind: str) -> dict[str, dict]:
     return {k: v["Properties"] for k, v in template["Resources"].items() if v["Type"] == kind}
 
 
-def test_every_queue_has_an_alarm_on_waiting_messages(template):
+def test_every_queue_has_an_alarm_on_messages_arriving(template):
+    """On each message sent to the queue (a Sum over the period), not on its depth: a second
+    failure while the first dead letter waits is heard too."""
     queues = set(_resources(template, "AWS::SQS::Queue"))
-    watched = {
-        dimension["Value"]["Fn::GetAtt"][0]
+    alarms = [
+        alarm
         for alarm in _resources(template, "AWS::CloudWatch::Alarm").values()
-        if alarm.get("MetricName") == "ApproximateNumberOfMessagesVisible"
-        for dimension in alarm["Dimensions"]
-        if dimension["Name"] == "QueueName"
-    }
+        if any(dimension["Name"] == "QueueName" for dimension in alarm.get("Dimensions", []))
+    ]
+    watched = {d["Value"]["Fn::GetAtt"][0] for alarm in alarms for d in alarm["Dimensions"] if d["Name"] == "QueueName"}
     assert queues and queues == watched
+    keys = ("Namespace", "MetricName", "Statistic", "ComparisonOperator", "Threshold", "TreatMissingData")
+    judged = {tuple(alarm[key] for key in keys) for alarm in alarms}
+    assert judged == {("AWS/SQS", "NumberOfMessagesSent", "Sum", "GreaterThanThreshold", 0, "notBreaching")}
 
 
 def test_a_model_version_that_fails_to_load_alarms(template):

@@ -106,7 +106,8 @@ def test_iam_lets_each_party_do_its_part_only(manual_template):
     ]
     assert any(approval in resource for resource in invoked)
 
-    # The approvers' policy: read the tokens, see the execution, send the token back.
+    # The approvers' policy: read the tokens (decrypting them with the data bucket's key, through
+    # S3 only), see the execution, send the token back.
     (approvers,) = [
         p
         for p in _resources(template, "AWS::IAM::ManagedPolicy").values()
@@ -115,6 +116,7 @@ def test_iam_lets_each_party_do_its_part_only(manual_template):
     statements = approvers["Properties"]["PolicyDocument"]["Statement"]
     granted = {a for s in statements for a in _actions(s)}
     assert granted == {
+        "kms:Decrypt",
         "s3:GetObject",
         "s3:ListBucket",
         "states:DescribeExecution",

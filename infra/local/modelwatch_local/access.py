@@ -30,9 +30,10 @@ from modelwatch.policy_evaluation import (
     alarm_publish_decision,
     encrypted_delivery,
     evaluate,
+    evaluate_key,
     service_context,
 )
-from modelwatch_local.held_policies import key_policy, topic_policies
+from modelwatch_local.held_policies import bucket_key, key_policy, topic_policies
 
 # The function whose code is running (None: the local runtime or a test, acting as the account's
 # administrator).
@@ -80,6 +81,22 @@ def _s3_requests(operation: str, params: dict[str, Any]) -> list[tuple[str, str,
     if operation in ("DeleteObject",):
         return [("s3:DeleteObject", objects, {})]
     return [(f"s3:{operation}", f"arn:aws:s3:::{bucket}", {})]
+
+
+def _s3_key_actions(operation: str, params: dict[str, Any], bucket: str) -> list[str]:
+    """What S3 asks of an SSE-KMS bucket's key for the caller: decrypting an object read from
+    `bucket`, a data key for an object written to it (HeadObject and listings use no key)."""
+    actions = []
+    if operation == "GetObject" and params.get("Bucket") == bucket:
+        actions.append("kms:Decrypt")
+    if operation == "CopyObject":
+        source = params["CopySource"]
+        source_bucket = source["Bucket"] if isinstance(source, dict) else unquote(source.lstrip("/")).split("/", 1)[0]
+        if source_bucket == bucket:
+            actions.append("kms:Decrypt")
+    if operation in ("PutObject", "CopyObject") and params.get("Bucket") == bucket:
+        actions.append("kms:GenerateDataKey")
+    return actions
 
 
 class LocalAccess:
@@ -145,18 +162,31 @@ class LocalAccess:
             alerts_topic_arn=self.alerts_topic_arn,
             alerts_key_arn=self.alerts_key_arn,
             notices_topic_arn=self.notices_topic_arn,
+            data_key_arn=self.data_key_arn or "",
+            s3_endpoint=self.s3_endpoint,
         )
 
     @property
     def data_bucket_arn(self) -> str:
         return f"arn:aws:s3:::{self.environment[catalog.DATA_BUCKET]}"
 
+    @property
+    def data_key_arn(self) -> str | None:
+        """The data bucket's key, as moto holds the bucket's default encryption (the stack
+        encrypts the bucket with it and grants the roles that same key)."""
+        return bucket_key(self.environment[catalog.DATA_BUCKET], ACCOUNT)
+
+    @property
+    def s3_endpoint(self) -> str:
+        return f"s3.{self.region}.amazonaws.com"
+
     def role_policies(self, function: str) -> list[dict[str, Any]]:
         """The function's role as the stack deploys it: the catalogue's statements, and what
         Lambda needs to dead-letter a failed event (the queue, and its key when encrypted).
         The delivery stream's role: what the catalogue gives Firehose on the data bucket."""
         if function == DELIVERY_STREAM_ROLE:
-            return [{"Statement": permissions.delivery_stream_statements(self.data_bucket_arn)}]
+            key = self.data_key_arn or ""
+            return [{"Statement": permissions.delivery_stream_statements(self.data_bucket_arn, key, self.s3_endpoint)}]
         definition = catalog.FUNCTIONS[function]
         policies = [permissions.role_policy(definition, self._resources())]
         if function in self.dead_letter_queues:
@@ -185,7 +215,27 @@ class LocalAccess:
             decision = evaluate(Request(principal, action, resource, {**secure, **context}), identity=identity)
             if not decision:
                 return decision
+        if service == "s3":
+            return self._data_key_use(principal, identity, operation, params)
         return Decision(True, "the role allows every action the call needs")
+
+    def _data_key_use(
+        self, principal: Principal, identity: list[dict[str, Any]], operation: str, params: dict[str, Any]
+    ) -> Decision:
+        """An object read from or written to the SSE-KMS data bucket: S3 uses its key for the
+        caller, which the key policy and the role must both allow (through S3 only)."""
+        key = self.data_key_arn
+        actions = _s3_key_actions(operation, params, self.environment[catalog.DATA_BUCKET]) if key else []
+        held = key_policy(ACCOUNT, self.region, key) if key and actions else None
+        if key is None or held is None:
+            return Decision(True, "the role allows every action the call needs")
+        context = {"aws:SecureTransport": "true", "kms:ViaService": self.s3_endpoint}
+        for action in actions:
+            request = Request(principal, action, key, context)
+            decision = evaluate_key(request, key_policy=held, identity=identity, key_name="the data bucket's key")
+            if not decision:
+                return decision
+        return Decision(True, "the role and the data bucket's key allow every action the call needs")
 
     def _requests(self, service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str, dict]]:
         if service == "s3":

@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from modelwatch.alerts.plan import PlannedAlarm, planned_alarms
+from modelwatch.alerts.plan import PlannedAlarm, dead_letter_alarm, planned_alarms
 from modelwatch.catalog.metrics import API_ID_DIMENSION, MetricMath
 from modelwatch.spec.models import AlertRule, MonitoringSpec
 from modelwatch_local.math_expression import evaluate_expression
@@ -109,7 +109,7 @@ class StateChange:
             statistic_type = "ExtendedStatistic" if rule.is_percentile else "Statistic"
             trigger |= {
                 "MetricName": rule.metric,
-                "Namespace": namespace,
+                "Namespace": self.alarm.namespace or namespace,
                 "StatisticType": statistic_type,
                 statistic_type: rule.statistic if rule.is_percentile else rule.statistic.upper(),
                 "Dimensions": [{"value": v, "name": k} for k, v in self.alarm.dimensions.items()],
@@ -165,9 +165,13 @@ class AlarmEvaluator:
         prefix: str = ALARM_PREFIX,
         region: str = "us-east-1",
         api_id: str = LOCAL_API_ID,
+        dead_letter_queues: Mapping[str, str] | None = None,
     ):
+        """`dead_letter_queues`: the stack's name of each dead-letter queue -> its SQS QueueName,
+        each alarmed as the deployed stack alarms it (the plan's dead_letter_alarm)."""
         self.spec, self.store, self.prefix, self.region, self.api_id = spec, store, prefix, region, api_id
-        self.planned = planned_alarms(spec)
+        queues = sorted((dead_letter_queues or {}).items())
+        self.planned = planned_alarms(spec) + [dead_letter_alarm(name, queue) for name, queue in queues]
         self.states = {alarm.name: INSUFFICIENT for alarm in self.planned}
 
     def datapoints(self, alarm: PlannedAlarm, now: datetime) -> list[Datapoint]:
@@ -181,7 +185,7 @@ class AlarmEvaluator:
             if alarm.math is not None:
                 points.append(Datapoint(start, self._math_value(alarm.math, start, start + period)))
                 continue
-            namespace = self.spec.metrics.namespace
+            namespace = alarm.namespace or self.spec.metrics.namespace
             samples = self.store.values(namespace, rule.metric, alarm.dimensions, start, start + period)
             low = bool(samples) and rule.is_percentile and too_few_samples(rule.statistic, len(samples))
             points.append(Datapoint(start, statistic(samples, rule.statistic), low))

@@ -26,3 +26,19 @@ def topic_policies(topic_arn: str) -> tuple[dict[str, Any], str, dict[str, Any] 
         return None
     key = topic.kms_master_key_id
     return json.loads(topic.policy), key, key_policy(account, region, key) if key else None
+
+
+def bucket_key(bucket: str, account: str) -> str | None:
+    """The customer managed key a bucket's default encryption names (SSE-KMS), or None."""
+    from moto.s3.models import s3_backends  # the local runtime's own dependency, loaded with moto
+
+    try:
+        encryption = s3_backends[account]["aws"].get_bucket_encryption(bucket)
+    except Exception:  # no such bucket (yet): nothing encrypts it
+        return None
+    rules = (encryption or {}).get("Rule") or []
+    for rule in rules if isinstance(rules, list) else [rules]:
+        default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+        if default.get("SSEAlgorithm") == "aws:kms" and default.get("KMSMasterKeyID"):
+            return str(default["KMSMasterKeyID"])
+    return None

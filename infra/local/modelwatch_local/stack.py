@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from modelwatch.alerts.plan import DEAD_LETTERS_SENT, QUEUE_NAME_DIMENSION, SQS_NAMESPACE
 from modelwatch.alerts.redrive import RedriveOutcome, redrive
 from modelwatch.catalog import delivery, layout
 from modelwatch.catalog import functions as catalog
@@ -198,8 +199,14 @@ class LocalStack:
         self.delivery_listeners: list[Callable[[str], None]] = []
         # CloudWatch: metrics from the functions' EMF lines, and the spec's alarms over them.
         self.metrics = MetricStore(mirror=self._put_read_back)
-        self.alarms = AlarmEvaluator(self.platform.spec, self.metrics, region=settings.region)
+        self.alarms = AlarmEvaluator(
+            self.platform.spec, self.metrics, region=settings.region, dead_letter_queues=self._queue_names()
+        )
         self.retraining = self._retraining_machine()
+
+    def _queue_names(self) -> dict[str, str]:
+        """Each dead-letter queue's SQS QueueName (its URL's last segment), by the stack's name of it."""
+        return {name: url.rsplit("/", 1)[-1] for name, url in self.dead_letter_queues.items()}
 
     def _set_up_alerting(self, region: str) -> None:
         """The alerts topic and the notices topic (KMS-encrypted with the stack's one key, with the
@@ -215,6 +222,15 @@ class LocalStack:
             Description="modelwatch: the alerting topics, and the queues that hold raw inputs",
             Policy=json.dumps({"Statement": [root, delivery.alarm_key_statement(), logs]}),
         )["KeyMetadata"]["Arn"]
+        # The data bucket holds inputs: SSE-KMS with the same key, as deployed (modelwatch_infra.storage);
+        # LocalAccess judges each object read and write against the key's policy and the role.
+        default = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": topic_key}
+        self.s3.put_bucket_encryption(
+            Bucket=self.platform.settings.data_bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": True}]
+            },
+        )
         self.alerts_topic = sns.create_topic(Name="modelwatch-alerts")["TopicArn"]
         self.set_topic_policy(
             [
@@ -592,6 +608,9 @@ class LocalStack:
             return None
         queue = dead_letters or self.dead_letter_queues[function]
         self.platform.client("sqs").send_message(QueueUrl=queue, MessageBody=json.dumps(event))
+        # SQS's own metric of the send, which the queue's dead-letter alarm judges.
+        dimensions = {QUEUE_NAME_DIMENSION: queue.rsplit("/", 1)[-1]}
+        self.metrics.put(SQS_NAMESPACE, DEAD_LETTERS_SENT, dimensions, 1.0, self.clock())
         return None
 
     def redrive_alerts(self) -> RedriveOutcome:

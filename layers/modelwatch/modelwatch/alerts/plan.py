@@ -63,6 +63,8 @@ class PlannedAlarm:
     folded_from: str | None = None
     # The [retraining] triggers this alarm's judgement is: its change to ALARM starts retraining.
     retrains_on: tuple[AlertRule, ...] = ()
+    # A metric AWS publishes (a dead-letter queue's), not the spec's namespace; None: the spec's.
+    namespace: str | None = None
 
     @property
     def starts_retraining(self) -> bool:
@@ -71,7 +73,8 @@ class PlannedAlarm:
     @property
     def math(self) -> MetricMath | None:
         """The metric math expression the alarm judges, when its metric is computed by one."""
-        return CATALOGUE[self.rule.metric].math
+        known = CATALOGUE.get(self.rule.metric)  # AWS's own metrics (dead letters) are not catalogued
+        return known.math if known is not None else None
 
     @property
     def incident(self) -> str:
@@ -301,7 +304,7 @@ def failures_covered(spec: MonitoringSpec, definition: FunctionDefinition) -> bo
     - on the request path, a failed or throttled invocation is a 5xx answer (API Gateway answers a
       Lambda throttle with a 500), which the plan's alarm on Api5xxRate judges, when the spec has one;
     - an asynchronous function's failed or throttled event is retried, then kept in its dead-letter
-      queue, which alarms while anything waits in it (and DeadLetterErrors alarms when it cannot);
+      queue, whose alarm fires on each dead letter arriving (and DeadLetterErrors alarms when it cannot);
     - a state machine's function fails the execution, which alarms on ExecutionsFailed (and the
       retraining run's own notice says why)."""
     if definition.on_request_path:
@@ -317,3 +320,35 @@ def function_alarms(spec: MonitoringSpec, each_function: bool = False) -> dict[s
         for name, definition in sorted(FUNCTIONS.items())
         if each_function or not failures_covered(spec, definition)
     }
+
+
+# --- dead-letter queues -------------------------------------------------------------------------
+# A dead-letter alarm judges messages *arriving* (SQS's NumberOfMessagesSent, summed per period),
+# not queue depth: while a first dead letter waits, depth stays above zero and the alarm stays in
+# ALARM, so a second failure would send nothing. Arrivals breach only the periods they arrive in,
+# the alarm returns to OK after (missing data does not breach), and every later failure is heard.
+# SQS counts what is sent with SendMessage, which is how Lambda (an asynchronous function's
+# dead-letter queue), SNS (a subscription's) and EventBridge (a target's) put their dead letters;
+# only an SQS redrive policy's moves are not counted, and the stack uses none.
+SQS_NAMESPACE = "AWS/SQS"
+QUEUE_NAME_DIMENSION = "QueueName"
+DEAD_LETTERS_SENT = "NumberOfMessagesSent"
+DEAD_LETTER_PERIOD_SECONDS = 300
+
+
+def dead_letter_alarm(queue: str, queue_name: str) -> PlannedAlarm:
+    """The alarm on one dead-letter queue (`queue`: its name in the stack, e.g. a function's;
+    `queue_name`: SQS's QueueName), which both the stack and the local runtime deploy."""
+    rule = AlertRule(
+        name=f"{queue}-DeadLetters",
+        metric=DEAD_LETTERS_SENT,
+        statistic="Sum",
+        comparison="GreaterThanThreshold",
+        threshold=0,
+        period_seconds=DEAD_LETTER_PERIOD_SECONDS,
+        evaluation_periods=1,
+        treat_missing_data="notBreaching",
+        severity="critical",
+        description=f"undelivered events arrived in the {queue} dead-letter queue",
+    )
+    return PlannedAlarm(rule.name, rule, {QUEUE_NAME_DIMENSION: queue_name}, "notify", namespace=SQS_NAMESPACE)

@@ -34,6 +34,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 HOUR_FORMAT = "%Y-%m-%d-%H"
+# How long an older version of an object is kept in a versioned bucket once replaced or expired,
+# where what it holds is not inputs (for inputs, one day: Area.expiry).
+NONCURRENT_DAYS = 30
 # Capture objects of an hour arrive late when delivery is retried: a CloudWatch Logs subscription
 # retries its puts on the delivery stream for up to 24 h, then the notified capture function's
 # asynchronous retries take up to 6 h more. An hour older than
@@ -61,6 +64,25 @@ class Area:
     def prefix(self) -> str:
         return f"{self.name}/"
 
+    def kept_days(self, setting_days: int | None) -> int | None:
+        """Days an object is kept, given its setting's value: the fixed days, the setting's, or
+        the shorter of the two when the area has both (a fixed need, such as outliving a
+        dead-letter queue, never keeps inputs longer than the deployment says); None: forever."""
+        days = [d for d in (self.retention_days, setting_days if self.retention_setting else None) if d is not None]
+        return min(days) if days else None
+
+    def expiry(self, setting_days: int | None) -> tuple[int, int] | None:
+        """(days until the current version expires, days a noncurrent version is then kept), so
+        that the area's data is gone within kept_days in a versioned bucket: S3 keeps an
+        expired or replaced version as noncurrent, and a noncurrent version lasts at least one
+        day. An area that holds inputs gives that day from its own days; None: never expires."""
+        days = self.kept_days(setting_days)
+        if days is None:
+            return None
+        if not self.holds_inputs:
+            return days, NONCURRENT_DAYS
+        return max(1, days - 1), 1
+
     def version_prefix(self, model_version: str) -> str:
         """Every object of one model version (areas partitioned by version)."""
         return f"{self.prefix}model_version={model_version}/"
@@ -79,7 +101,12 @@ class Area:
 # quarantine/) and profiles them. Kept past every retry and redrive of that invocation (its
 # dead-letter queue keeps events 14 days), then expired: the capture area holds the records.
 DELIVERIES = Area(
-    "deliveries", "data", "capture and feedback lines as the delivery stream buffered them", True, retention_days=15
+    "deliveries",
+    "data",
+    "capture and feedback lines as the delivery stream buffered them",
+    True,
+    "captureRetentionDays",  # the shorter of it and 15 days
+    retention_days=15,
 )
 # What the delivery stream could not process (a batch it could not decompress, say), under
 # <error type>/dt=…/: alarmed, and re-delivered by `modelwatch redrive-captures`.
@@ -89,9 +116,20 @@ DELIVERY_ERRORS = Area(
 CAPTURE = Area(
     "capture", "data", "captured predictions, JSON lines per model version and hour", True, "captureRetentionDays"
 )
-QUARANTINE = Area("quarantine", "data", "rejected requests and unreadable capture objects", True, retention_days=90)
-PROFILES = Area("profiles", "data", "one partial profile per capture object", infrequent_access_after_days=30)
-PROFILES_HOURLY = Area("profiles-hourly", "data", "an hour's partial profiles rolled up")
+QUARANTINE = Area(
+    "quarantine", "data", "rejected requests and unreadable capture objects", True, "captureRetentionDays"
+)
+# Profiles hold a bounded sample of whole rows of the numeric features (modelwatch.profiles.rows,
+# for multivariate drift): samples of inputs, kept as long as the inputs.
+PROFILES = Area(
+    "profiles",
+    "data",
+    "one partial profile per capture object",
+    True,
+    "captureRetentionDays",
+    infrequent_access_after_days=30,
+)
+PROFILES_HOURLY = Area("profiles-hourly", "data", "an hour's partial profiles rolled up", True, "captureRetentionDays")
 JOINS = Area("joins", "data", "request id -> prediction, per capture object", True, "captureRetentionDays")
 LABELS = Area(
     "labels",
@@ -281,8 +319,9 @@ LABELS_CHANGED_BASE = f"{LABELS.prefix}changed/"
 
 
 def labels_changed_key(hour: str) -> str:
-    """Rewritten (with the new object's key, so its ETag changes) after every labels object of the
-    hour, late ones included: the drift check compares its ETag with the one the hour's joined
+    """Rewritten (with a body unique to the write, so its ETag is always a new one, even when a
+    retried delivery rewrites an earlier labels object) after every labels object of the hour,
+    late ones included: the drift check compares its ETag with the one the hour's joined
     rollup was made from, and never lists the hour's labels objects while they match."""
     return f"{LABELS_CHANGED_BASE}{hour_segment(hour)}"
 

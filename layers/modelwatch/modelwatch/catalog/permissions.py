@@ -36,6 +36,9 @@ class Resources:
     alerts_topic_arn: str
     alerts_key_arn: str  # the key of the alerts topic and of the notices topic
     notices_topic_arn: str = ""
+    # The data bucket's key (SSE-KMS) and the S3 endpoint that uses it for the roles ("s3.<region>.amazonaws.com").
+    data_key_arn: str = ""
+    s3_endpoint: str = ""
 
 
 def object_statements(bucket_arn: str, prefix: str, *, read: bool, write: bool) -> list[Statement]:
@@ -71,6 +74,33 @@ def area_statements(definition: FunctionDefinition, resources: Resources) -> lis
         statements = object_statements(bucket, prefix, read=area in definition.reads, write=area in definition.writes)
         found.append((area, statements))
     return found
+
+
+# What S3 asks of KMS for the role, on an SSE-KMS bucket: a data key to write an object, the key's
+# decryption to read one (and to finish a multipart upload, so writers get both: S3's multipart
+# writes decrypt the data key). Only through S3: the grant says kms:ViaService, so the role cannot
+# decrypt anything of the key's by calling KMS itself (log groups and queues share the key).
+DATA_KEY_READS = ("kms:Decrypt",)
+DATA_KEY_WRITES = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def data_key_statements(key_arn: str, s3_endpoint: str, *, read: bool, write: bool) -> list[Statement]:
+    """The data bucket's key, for a role that reads or writes objects in it (none without a key)."""
+    if not key_arn or not (read or write):
+        return []
+    actions = sorted(set((DATA_KEY_READS if read else ()) + (DATA_KEY_WRITES if write else ())))
+    statement: Statement = {"Effect": "Allow", "Action": actions, "Resource": key_arn}
+    if s3_endpoint:
+        statement["Condition"] = {"StringEquals": {"kms:ViaService": s3_endpoint}}
+    return [statement]
+
+
+def function_data_key_statements(definition: FunctionDefinition, resources: Resources) -> list[Statement]:
+    """The data bucket's key, as the function's areas there need it."""
+    data_areas = [area for area in definition.areas() if area.bucket == "data"]
+    read = any(area in definition.reads for area in data_areas)
+    write = any(area in definition.writes for area in data_areas)
+    return data_key_statements(resources.data_key_arn, resources.s3_endpoint, read=read, write=write)
 
 
 def pointer_statements(definition: FunctionDefinition, resources: Resources) -> list[Statement]:
@@ -124,6 +154,7 @@ def dead_letter_statements(queue_arn: str, key_arn: str | None) -> list[Statemen
 def role_policy(definition: FunctionDefinition, resources: Resources) -> dict[str, Any]:
     """Everything the catalogue grants the function, as one policy document."""
     statements = [s for _, area in area_statements(definition, resources) for s in area]
+    statements += function_data_key_statements(definition, resources)
     statements += pointer_statements(definition, resources)
     statements += metric_statements(definition)
     statements += secret_statements(definition, resources)
@@ -140,12 +171,15 @@ DELIVERY_OBJECT_ACTIONS = ("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObj
 LOG_DELIVERY_ACTIONS = ("firehose:PutRecord", "firehose:PutRecordBatch")
 
 
-def delivery_stream_statements(data_bucket_arn: str) -> list[Statement]:
-    """The delivery stream's role: write under deliveries/ and deliveries-errors/ only."""
+def delivery_stream_statements(data_bucket_arn: str, data_key_arn: str = "", s3_endpoint: str = "") -> list[Statement]:
+    """The delivery stream's role: write under deliveries/ and deliveries-errors/ only, with the
+    data bucket's key."""
     prefixes = [f"{data_bucket_arn}/{area.prefix}*" for area in (DELIVERIES, DELIVERY_ERRORS)]
+    key = data_key_statements(data_key_arn, s3_endpoint, read=False, write=True)
     return [
         {"Effect": "Allow", "Action": list(DELIVERY_OBJECT_ACTIONS), "Resource": prefixes},
         {"Effect": "Allow", "Action": list(DELIVERY_BUCKET_ACTIONS), "Resource": data_bucket_arn},
+        *key,
     ]
 
 

@@ -779,11 +779,9 @@ def _s3(
 
 def months_kept(area: Area, traffic: Traffic) -> float:
     """How many months of what an area receives are stored at once (the layout's retention)."""
-    if area.retention_days is not None:
-        return area.retention_days / DAYS_PER_MONTH
-    if area.retention_setting == "captureRetentionDays":
-        return traffic.capture_retention_days / DAYS_PER_MONTH
-    return MONTHS_KEPT_WITHOUT_RETENTION
+    setting = traffic.capture_retention_days if area.retention_setting == "captureRetentionDays" else None
+    days = area.kept_days(setting)
+    return MONTHS_KEPT_WITHOUT_RETENTION if days is None else days / DAYS_PER_MONTH
 
 
 def _stored(

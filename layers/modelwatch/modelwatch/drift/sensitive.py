@@ -9,6 +9,7 @@ import dataclasses
 
 from modelwatch.profiles import DatasetProfile
 from modelwatch.profiles.categorical import OTHER, CategoricalColumnProfile
+from modelwatch.profiles.protected import declared_only
 from modelwatch.serving.pseudonyms import Pseudonyms
 from modelwatch.spec.models import MonitoringSpec
 
@@ -37,3 +38,19 @@ def monitored_view(
                 columns[name] = dataclasses.replace(column, counts=counts)
         features[name] = feature
     return spec.model_copy(update={"features": features}), dataclasses.replace(baseline, columns=columns)
+
+
+def monitored_current(monitored: MonitoringSpec, current: DatasetProfile) -> DatasetProfile:
+    """A window's profile counted as the baseline is: the baseline names only a hashed feature's
+    declared categories (modelwatch.profiles.protected), so the window's pseudonyms of any other
+    value are counted under OTHER too. `monitored`: the spec from monitored_view (its categories
+    are pseudonyms)."""
+    hashed = [name for name, action in monitored.sensitive_features.items() if action == "hash"]
+    if not hashed:
+        return current
+    columns = dict(current.columns)
+    for name in hashed:
+        column = columns.get(name)
+        if isinstance(column, CategoricalColumnProfile):
+            columns[name] = declared_only(column, set(getattr(monitored.features[name], "categories", None) or ()))
+    return dataclasses.replace(current, columns=columns)

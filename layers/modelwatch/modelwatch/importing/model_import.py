@@ -20,6 +20,7 @@ from modelwatch.dle import LossModel, fit_loss_model, loss_model_inputs
 from modelwatch.errors import UserInputError
 from modelwatch.importing.onnx_export import matrix_order, takes_frame, to_serving_onnx
 from modelwatch.importing.sources import SourceModel, load_source_model, original_classes, original_outputs
+from modelwatch.importing.zipmap import without_zipmap
 from modelwatch.performance import ClassificationCounts, MulticlassCounts, RegressionMoments
 from modelwatch.profiles.coercion import as_labels
 from modelwatch.registry.folder import ModelFolder
@@ -52,10 +53,7 @@ class ServedGraph:
         if spec.task == "regression":
             return np.asarray(results[0], dtype=np.float64).reshape(-1)
         if len(results) < 2 or not isinstance(results[1], np.ndarray):
-            raise UserInputError(
-                "the ONNX graph's second output is not a probability tensor (convert without ZipMap: "
-                "skl2onnx options {'zipmap': False})"
-            )
+            raise UserInputError("the ONNX graph's second output is not a probability tensor")
         return np.asarray(results[1], dtype=np.float64)
 
     def predict(self, spec: MonitoringSpec, columns: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -250,7 +248,8 @@ def import_source(
     frame = model_frame(spec, columns)
     if source.library == "onnx":
         assert source.onnx is not None
-        onnx_bytes = source.onnx
+        # A default export's ZipMap taken off: served, the graph answers the probability tensor.
+        onnx_bytes = source.onnx if spec.task == "regression" else without_zipmap(source.onnx, model_path)
         check_graph_inputs(onnx_bytes, spec, model_path)
         classes = [] if spec.task == "regression" else graph_classes(onnx_bytes, spec, model_path)
         served = ServedGraph(onnx_bytes, classes)

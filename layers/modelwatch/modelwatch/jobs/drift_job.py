@@ -21,7 +21,7 @@ from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.data_access.label_store import read_labels
 from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.drift import analyze
-from modelwatch.drift.sensitive import monitored_view
+from modelwatch.drift.sensitive import monitored_current, monitored_view
 from modelwatch.jobs.window_check import WindowCheck
 from modelwatch.profiles import DatasetProfile, merge_profiles
 from modelwatch.registry.manifest import ModelManifest
@@ -201,7 +201,7 @@ class DriftJob:
             current.performance = labels.counts
             if self.spec.columns.target:
                 current.columns[self.spec.columns.target] = labels.labels
-        report = analyze(run.monitored, run.baseline, current)
+        report = analyze(run.monitored, run.baseline, monitored_current(run.monitored, current))
         window_start = layout.hour_start(hours[0])
         context = {
             "model": self.spec.model.name,

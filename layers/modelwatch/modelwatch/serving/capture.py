@@ -21,14 +21,17 @@ from typing import Any
 import orjson
 
 from modelwatch.catalog import layout
+from modelwatch.catalog.capture_line import MAX_LINE_BYTES
 from modelwatch.serving.request_ids import request_time
 
 MARKER = "modelwatch_capture"
 CAPTURE, QUARANTINE, LABEL = "capture", "quarantine", "label"
 KINDS = (CAPTURE, QUARANTINE, LABEL)
-MAX_LINE_BYTES = 200_000  # below the 256 KB log event limit, with room for the envelope
 MAX_QUARANTINED_BODY = 65_536  # bytes of the body as encoded in the line
-MAX_QUARANTINED_ERRORS = 100  # field errors kept per rejected request (all are counted)
+# The field errors kept per rejected request, by their encoded size (all are counted): a field
+# path repeats what the sender wrote (an unknown key of any length), so a count bounds nothing.
+MAX_QUARANTINED_ERRORS_BYTES = 65_536
+MAX_ERROR_TEXT_BYTES = 1024  # a field path or message, as encoded, beyond which it is cut
 
 
 def capture_record(
@@ -102,7 +105,7 @@ def quarantine_record(
         "timestamp": timestamp.isoformat(timespec="milliseconds"),
         "route": route,
         "status": status,
-        "errors": errors[:MAX_QUARANTINED_ERRORS],
+        "errors": _errors_within(errors, MAX_QUARANTINED_ERRORS_BYTES),
         "errors_total": len(errors),
         "body": text,
         "body_truncated": truncated,
@@ -114,6 +117,19 @@ def quarantine_record(
     else:
         record["body_sha256"] = digest
     return record
+
+
+def _errors_within(errors: list[dict[str, str]], budget: int) -> list[dict[str, str]]:
+    """The first errors whose encoded size fits `budget` bytes, each text cut to
+    MAX_ERROR_TEXT_BYTES: the quarantine line stays within its budget whatever the errors say."""
+    kept, size = [], 0
+    for error in errors:
+        cut = {key: _within_encoded(str(value), MAX_ERROR_TEXT_BYTES)[0] for key, value in error.items()}
+        size += len(_encoded_record(cut)) + 1
+        if size > budget:
+            break
+        kept.append(cut)
+    return kept
 
 
 def _within_encoded(text: str, budget: int) -> tuple[str, bool]:

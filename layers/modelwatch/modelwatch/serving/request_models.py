@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, create_model, model_validator
 from pydantic_core import PydanticCustomError
 
+from modelwatch.catalog.capture_line import OUTCOME_KEY_MAX_CHARS
 from modelwatch.serving.request_ids import SIGNED_REQUEST_ID
 from modelwatch.spec.models import MonitoringSpec
 
@@ -18,7 +19,12 @@ from modelwatch.spec.models import MonitoringSpec
 FLOAT32_MAX = 3.4028234e38
 # A JSON number only: strict, so true/false and "1e5" are refused rather than read as numbers.
 StrictNumber = Annotated[float, Field(allow_inf_nan=False, strict=True, ge=-FLOAT32_MAX, le=FLOAT32_MAX)]
-Category = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+def _text(max_chars: int, min_chars: int = 0) -> Any:
+    """A text of bounded length: the spec's serving limits keep every accepted record within one
+    capture line (modelwatch.catalog.capture_line); a longer one is a 422 naming its field."""
+    return Annotated[str, StringConstraints(min_length=min_chars, max_length=max_chars)]
 
 
 class FieldError(BaseModel):
@@ -51,8 +57,9 @@ def route_responses(success: type[BaseModel], description: str, *statuses: int) 
 
 def _feature_fields(spec: MonitoringSpec) -> dict[str, Any]:
     fields: dict[str, Any] = {}
+    category = _text(spec.serving.max_category_chars or 1, min_chars=1)  # set at load (MonitoringSpec)
     for name, feature in spec.features.items():
-        kind = StrictNumber if feature.type == "numeric" else Category
+        kind = StrictNumber if feature.type == "numeric" else category
         description = feature.description or None
         if feature.nullable:
             fields[name] = (kind | None, Field(default=None, description=description))
@@ -139,8 +146,10 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
     class PredictResponse(BaseModel):
         predictions: list[Prediction]
 
-    # An outcome is a finite number, a boolean or a text (NaN and Infinity are refused).
-    outcome_value = Annotated[float, Field(allow_inf_nan=False, strict=True)] | bool | str
+    # An outcome is a finite number, a boolean or a text (NaN and Infinity are refused); texts,
+    # labels and the number of outcomes are bounded by the spec, so each item fits a capture line.
+    text = _text(spec.serving.max_text_chars or 1)  # set at load (MonitoringSpec)
+    outcome_value = Annotated[float, Field(allow_inf_nan=False, strict=True)] | bool | text
     # The form POST /predict issues (modelwatch.serving.request_ids); whether this deployment
     # signed it is checked after validation.
     request_id_type = Annotated[str, StringConstraints(pattern=SIGNED_REQUEST_ID)]
@@ -152,9 +161,11 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
         if spec.task == "regression"
         # StrictBool before int: a lax int would read true as 1, and a boolean must stay one so
         # the feedback function can refuse it where the model's classes are not booleans.
-        else Annotated[str | StrictBool | int, Field(union_mode="left_to_right")] | None
+        else Annotated[text | StrictBool | int, Field(union_mode="left_to_right")] | None
     )
-    outcomes_type = dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], outcome_value]
+    outcomes_type = Annotated[
+        dict[_text(OUTCOME_KEY_MAX_CHARS, min_chars=1), outcome_value], Field(max_length=spec.serving.max_outcomes)
+    ]
 
     says_something = {"anyOf": [{"required": ["label"]}, {"required": ["outcomes"]}]}
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from modelwatch.catalog import capture_line
 from modelwatch.catalog import metrics as catalog
 
 # The validation context key that says whether a spec may be deployed (the default) or is a
@@ -486,6 +487,13 @@ class Serving(_Strict):
     max_batch_size: Annotated[int, Field(ge=1, le=10_000)] = 100
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
     pointer_ttl_seconds: Annotated[float, Field(ge=0)] = 60.0
+    # What one record may carry, so that every record the API accepts fits one capture line
+    # (modelwatch.catalog.capture_line); more is refused with a 422 naming the field. Outcome
+    # keys per feedback item; the longest outcome text or label; the longest categorical value.
+    # Unset lengths are derived from the line's budget at load (at most 1024 and 256 characters).
+    max_outcomes: Annotated[int, Field(ge=0)] = capture_line.DEFAULT_MAX_OUTCOMES
+    max_text_chars: Annotated[int, Field(ge=1)] | None = None
+    max_category_chars: Annotated[int, Field(ge=1)] | None = None
 
 
 class CaptureSettings(_Strict):
@@ -620,6 +628,36 @@ class MonitoringSpec(_Strict):
         problems = self._cloudwatch_problems() if deployable else []
         if problems:
             raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _records_fit_a_capture_line(self, info: ValidationInfo) -> MonitoringSpec:
+        """The serving limits, unset ones derived, such that the largest record the API accepts
+        still fits one capture line (or it would be cut after a 200): a limit set too high is
+        refused here, naming it. A spec inferred for the command line (deployable=False) serves
+        nothing: its limits are derived, never refused."""
+        deployable = info.context is None or info.context.get(DEPLOYABLE, True)
+        serving, numeric, categorical = self.serving, self.numeric_features, self.categorical_features
+        text_room = capture_line.largest_text_chars(serving.max_outcomes)
+        category_room = capture_line.largest_category_chars(numeric, categorical)
+        text = serving.max_text_chars or min(capture_line.DEFAULT_MAX_TEXT_CHARS, text_room)
+        category = serving.max_category_chars or min(capture_line.DEFAULT_MAX_CATEGORY_CHARS, category_room)
+        line = f"one capture line ({capture_line.MAX_LINE_BYTES} bytes, every character at its longest encoding)"
+        problems = []
+        if text > text_room or text < 1:
+            problems.append(
+                f"serving.max_text_chars: {text} characters with serving.max_outcomes = {serving.max_outcomes} "
+                f"do not fit {line}; at most {text_room} with that many outcomes (or fewer outcomes)"
+            )
+        if category > category_room or category < 1:
+            problems.append(
+                f"serving.max_category_chars: {category} characters for {len(categorical)} categorical features "
+                f"do not fit {line}; at most {category_room}"
+            )
+        if problems and deployable:
+            raise ValueError("; ".join(problems))
+        derived = {"max_text_chars": max(1, text), "max_category_chars": max(1, category)}
+        object.__setattr__(self, "serving", serving.model_copy(update=derived))
         return self
 
     @model_validator(mode="after")

@@ -10,6 +10,7 @@ from importlib import metadata
 import numpy as np
 
 from modelwatch.profiles import ProfileBuilder, ProfileSchema
+from modelwatch.profiles.protected import protected_baseline
 from modelwatch.registry.folder import ModelFolder
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.spec.roles import with_served_roles
@@ -67,7 +68,7 @@ def baseline_profile(spec: MonitoringSpec, model, columns: Mapping[str, np.ndarr
         schema = replace(schema, classes=tuple(classes))
     builder = ProfileBuilder(schema, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)))
     builder.add(baseline_columns(spec, model, columns))
-    profile = builder.result()
+    profile = protected_baseline(spec, builder.result())  # no sensitive raw value: kept as long as the version
     profile.roles = schema.recorded_roles()
     return profile.to_json()
 
