@@ -255,6 +255,7 @@ def cold(runs: int) -> ColdStarts:
     import boto3
     from moto.server import ThreadedMotoServer
 
+    from modelwatch.catalog.functions import REQUEST_ID_SECRET
     from modelwatch.data_access.model_store import ModelRegistry
     from modelwatch.data_access.settings import Settings
     from modelwatch.demo.data import demo_frame
@@ -291,6 +292,10 @@ def cold(runs: int) -> ColdStarts:
     }
     s3, ssm = boto3.client("s3", **local), boto3.client("ssm", **local)
     s3.create_bucket(Bucket="bench-models")
+    # The key request ids are signed with, as the stack generates it (read at the cold start).
+    boto3.client("secretsmanager", **local).create_secret(
+        Name=env[REQUEST_ID_SECRET], SecretString="a key for the benchmark's request ids only"
+    )
     settings = Settings.from_environment(env)
     registry = ModelRegistry(s3, ssm, settings.model_bucket, settings.model_prefix, settings.pointer_parameter)
     from datetime import UTC, datetime

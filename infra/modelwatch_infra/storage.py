@@ -162,23 +162,23 @@ def pseudonym_secret(scope: Construct, settings: DeploymentSettings, key: kms.IK
     key, like everything else that could reveal inputs."""
     if "hash" not in settings.spec.sensitive_features.values():
         return None
-    return secrets.Secret(
-        scope,
-        "PseudonymKey",
-        description="ModelWatch: HMAC key for the sensitive features' pseudonyms",
-        encryption_key=key,
-        generate_secret_string=secrets.SecretStringGenerator(password_length=64, exclude_punctuation=True),
-    )
+    return _generated_key(scope, "PseudonymKey", "HMAC key for the sensitive features' pseudonyms", key)
 
 
 def request_id_secret(scope: Construct, key: kms.IKey) -> secrets.Secret:
     """The key request ids are signed with (modelwatch.serving.request_ids): generated at deploy
     time and never shown; predict signs with it, feedback checks. Encrypted with the inputs' key:
     whoever could read it could make ids that feedback accepts."""
+    return _generated_key(scope, "RequestIdKey", "HMAC key request ids are signed with", key)
+
+
+def _generated_key(scope: Construct, id: str, purpose: str, key: kms.IKey) -> secrets.Secret:
+    """A secret Secrets Manager generates at deploy time (64 letters and digits), encrypted with
+    `key`: nobody ever sees or types it."""
     return secrets.Secret(
         scope,
-        "RequestIdKey",
-        description="ModelWatch: HMAC key request ids are signed with",
+        id,
+        description=f"ModelWatch: {purpose}",
         encryption_key=key,
         generate_secret_string=secrets.SecretStringGenerator(password_length=64, exclude_punctuation=True),
     )

@@ -6,8 +6,8 @@ from typing import Any
 
 from rich.progress import Progress
 
-from modelwatch.cli.reading import reading_plan
-from modelwatch.cli.tabular import RereadNeededError, TableFile
+from modelwatch.cli.reading import progress_task, read_at_most_twice, reading_plan
+from modelwatch.cli.tabular import TableFile
 from modelwatch.profiles import DatasetProfile
 from modelwatch.profiles.chunking import ChunkAssigner, ChunkedProfile, ChunkPlan
 from modelwatch.profiles.grouped import GroupedProfileBuilder
@@ -28,11 +28,11 @@ def profile_in_chunks(
     without chunks. Rows are read as values, not counted in advance: they are split by chunk."""
     reading = reading_plan(table, spec, loss_model, reconstruction)
     categorical = [*reading.categorical, *([plan.timestamp] if plan.timestamp else [])]
-    for attempt in (1, 2):
+
+    def read() -> ChunkedProfile:
         assigner = ChunkAssigner(plan)
         builder = GroupedProfileBuilder(reading.schema)
-        task = progress.add_task(label, total=table.row_count()) if progress is not None else None
-        try:
+        with progress_task(progress, label, table.row_count()) as task:
             for batch in table.batches(reading.numeric, categorical):
                 rows = len(next(iter(batch.values())))
                 times = None
@@ -41,13 +41,9 @@ def profile_in_chunks(
                 builder.add(batch, assigner.keys(times, rows))
                 if progress is not None and task is not None:
                     progress.advance(task, rows)
-            break
-        except RereadNeededError:
-            if attempt == 2:
-                raise
-            table.read_tolerantly()
-        finally:
-            if progress is not None and task is not None:
-                progress.remove_task(task)
-    whole, groups = builder.result()
-    return ChunkedProfile(whole, [(chunk, groups.get(chunk.key) or DatasetProfile()) for chunk in assigner.chunks()])
+        whole, groups = builder.result()
+        return ChunkedProfile(
+            whole, [(chunk, groups.get(chunk.key) or DatasetProfile()) for chunk in assigner.chunks()]
+        )
+
+    return read_at_most_twice(table, read)

@@ -13,8 +13,8 @@ from typing import Any
 
 from rich.progress import Progress
 
-from modelwatch.cli.reading import reading_plan
-from modelwatch.cli.tabular import RereadNeededError, TableFile
+from modelwatch.cli.reading import progress_task, read_at_most_twice, reading_plan
+from modelwatch.cli.tabular import TableFile
 from modelwatch.profiles import DatasetProfile, ProfileBuilder, ProfileSchema, is_profile_file
 from modelwatch.profiles.chunking import ChunkedProfile, ChunkPlan
 from modelwatch.spec.models import MonitoringSpec
@@ -48,22 +48,16 @@ def profile_table(
     precount = frozenset() if per_record else frozenset(c for c in schema.categorical if c not in roles)
     if not per_record and table.format == "parquet":
         return _profile_by_columns(table, schema, numeric, categorical, roles, precount, label, progress, total)
-    for attempt in (1, 2):
+
+    def read() -> DatasetProfile:
         builder = ProfileBuilder(schema, chunk_rows=chunk_rows)
-        task = progress.add_task(label, total=total) if progress is not None else None
-        try:
+        with progress_task(progress, label, total) as task:
             for batch in table.batches(numeric, categorical, precount):
                 builder.add(batch)
                 _advance(progress, task, len(next(iter(batch.values()))))
-            return builder.result()
-        except RereadNeededError:
-            if attempt == 2:
-                raise
-            table.read_tolerantly()
-        finally:
-            if progress is not None and task is not None:
-                progress.remove_task(task)
-    raise AssertionError("unreachable")
+        return builder.result()
+
+    return read_at_most_twice(table, read)
 
 
 def _profile_by_columns(

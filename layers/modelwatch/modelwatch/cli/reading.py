@@ -3,11 +3,15 @@ chunked one, so both see a table the same way."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
-from modelwatch.cli.tabular import TableFile
+from rich.progress import Progress, TaskID
+
+from modelwatch.cli.tabular import RereadNeededError, TableFile
 from modelwatch.dle import LossModel, loss_columns
 from modelwatch.profiles import ProfileSchema
 from modelwatch.spec.models import MonitoringSpec
@@ -39,3 +43,27 @@ def reading_plan(
         *(c for c in (schema.target, schema.prediction) if c is not None and c not in schema.numeric_roles),
     ]
     return ReadingPlan(schema, numeric, categorical, roles)
+
+
+T = TypeVar("T")
+
+
+def read_at_most_twice(table: TableFile, read: Callable[[], T]) -> T:
+    """`read()`, and once more, tolerantly, if it met what a strict read refuses
+    (RereadNeededError): a second refusal is the table's fault and is raised."""
+    try:
+        return read()
+    except RereadNeededError:
+        table.read_tolerantly()
+    return read()
+
+
+@contextmanager
+def progress_task(progress: Progress | None, label: str, total: float | None) -> Iterator[TaskID | None]:
+    """A progress bar for one read of a table, removed when the read ends (either way)."""
+    task = progress.add_task(label, total=total) if progress is not None else None
+    try:
+        yield task
+    finally:
+        if progress is not None and task is not None:
+            progress.remove_task(task)
