@@ -14,6 +14,7 @@ import pytest
 from modelwatch.cli.main import main
 from modelwatch.profiles import ProfileSchema
 from modelwatch.segments import SegmentedProfileBuilder, analyze_segments
+from modelwatch.segments.profiles import ValueCounter
 from modelwatch.spec import SpecError, parse_spec
 
 FEATURES = {
@@ -86,6 +87,26 @@ def test_the_baselines_most_frequent_values_are_kept_and_the_rest_is_other():
     window = SegmentedProfileBuilder(ProfileSchema.from_spec(spec), spec.segments, reference.kept())
     window.add({**rows, "region": np.array(["eu"] * 10 + ["mars"] * 90, dtype=object)})
     assert {v: p.rows for v, p in window.result().segments["seg"].items()} == {("eu",): 10, None: 90}
+
+
+def test_counting_first_keeps_the_same_values_as_profiling_every_value():
+    """The command line counts the baseline's values before profiling the kept ones (bounded
+    memory for a segment by client id): both ways keep the same values, ties broken alike."""
+    spec = _spec(max_values=3, by=("region", "app"))
+    rng = np.random.default_rng(7)
+    rows = {
+        "x1": rng.normal(size=5000),
+        "x2": rng.normal(size=5000),
+        "region": np.array(["eu", "us", "asia", None], dtype=object)[rng.choice(4, size=5000, p=[0.4, 0.3, 0.2, 0.1])],
+        "app": np.array(["ios", "web"], dtype=object)[rng.choice(2, size=5000)],
+    }
+    counter = ValueCounter(spec.segments)
+    for start in range(0, 5000, 1000):  # in batches, as a file is read
+        counter.add({name: values[start : start + 1000] for name, values in rows.items()})
+    builder = SegmentedProfileBuilder(ProfileSchema.from_spec(spec), spec.segments)
+    builder.add(rows)
+    assert counter.kept() == builder.result().kept()
+    assert len(counter.kept()["seg"]) == 3
 
 
 def test_a_segment_value_is_the_tuple_of_its_by_values():

@@ -9,7 +9,7 @@ from modelwatch.cli.reading import progress_task, read_at_most_twice, reading_pl
 from modelwatch.cli.tabular import TableFile
 from modelwatch.errors import UserInputError
 from modelwatch.profiles import is_profile_file
-from modelwatch.segments.profiles import SegmentedProfile, SegmentedProfileBuilder
+from modelwatch.segments.profiles import SegmentedProfile, SegmentedProfileBuilder, ValueCounter
 from modelwatch.segments.values import SegmentValue
 from modelwatch.spec.models import MonitoringSpec
 
@@ -22,7 +22,9 @@ def profile_segments(
     loss_model: bytes | None = None,
     kept: dict[str, list[SegmentValue]] | None = None,
 ) -> SegmentedProfile:
-    """`kept`: the baseline's values (SegmentedProfile.kept), for a window; None for the baseline."""
+    """`kept`: the baseline's values (SegmentedProfile.kept), for a window. None for the baseline:
+    its `by` columns are counted first (a cheap read of those columns alone), so only the kept
+    values are profiled."""
     if is_profile_file(path):
         # A saved profile summarises the whole table: its rows can no longer be cut by segment.
         raise UserInputError(
@@ -34,8 +36,12 @@ def profile_segments(
     if missing:
         raise UserInputError(f"{path}: no column {', '.join(map(repr, missing))} to cut the spec's segments by")
 
+    if kept is None:
+        kept = _most_frequent(table, spec, progress, label)
+    chosen = kept
+
     def read() -> SegmentedProfile:
-        builder = SegmentedProfileBuilder(reading.schema, spec.segments, kept)
+        builder = SegmentedProfileBuilder(reading.schema, spec.segments, chosen)
         with progress_task(progress, label, table.row_count()) as task:
             for batch in table.batches(reading.numeric, reading.categorical):
                 builder.add(batch)
@@ -44,3 +50,20 @@ def profile_segments(
         return builder.result()
 
     return read_at_most_twice(table, read)
+
+
+def _most_frequent(
+    table: TableFile, spec: MonitoringSpec, progress: Progress | None, label: str
+) -> dict[str, list[SegmentValue]]:
+    by = list(dict.fromkeys(name for segment in spec.segments for name in segment.by))
+
+    def count() -> dict[str, list[SegmentValue]]:
+        counter = ValueCounter(spec.segments)
+        with progress_task(progress, f"{label}: counting values", table.row_count()) as task:
+            for batch in table.batches([], by):
+                counter.add(batch)
+                if progress is not None and task is not None:
+                    progress.advance(task, len(next(iter(batch.values()))))
+        return counter.kept()
+
+    return read_at_most_twice(table, count)

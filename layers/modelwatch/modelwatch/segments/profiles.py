@@ -61,6 +61,31 @@ class SegmentedProfileBuilder:
         return SegmentedProfile(self.whole.result(), segments)
 
 
+class ValueCounter:
+    """Rows per segment value, from the `by` columns alone: a baseline's first, cheap pass, so
+    its profiles are then built for the kept values only (a segment by client id may have more
+    values than memory holds profiles)."""
+
+    def __init__(self, segments: list[Segment]) -> None:
+        self.segments = segments
+        self._counts: dict[str, dict[str, int]] = {segment.name: {} for segment in segments}
+
+    def add(self, batch: Batch) -> None:
+        for segment in self.segments:
+            unique, counts = np.unique(row_keys(batch, segment.by), return_counts=True)
+            tally = self._counts[segment.name]
+            for key, count in zip(unique.tolist(), counts.tolist(), strict=True):
+                tally[key] = tally.get(key, 0) + count
+
+    def kept(self) -> dict[str, list[SegmentValue]]:
+        """Per segment, its `max_values` most frequent values (ties by value, as keep_most_frequent)."""
+        kept = {}
+        for segment in self.segments:
+            ranked = sorted(self._counts[segment.name].items(), key=lambda item: (-item[1], decode(item[0]) or ()))
+            kept[segment.name] = [decode(key) for key, _ in ranked[: segment.max_values]]
+        return kept
+
+
 def _to_kept(keys: np.ndarray, kept: set[str]) -> np.ndarray:
     """Each key, or OTHER_KEY where the baseline did not keep it (looked up once per distinct key)."""
     unique, inverse = np.unique(keys, return_inverse=True)
