@@ -214,3 +214,53 @@ def test_segments_need_the_rows_not_a_saved_profile(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "a saved profile holds no segments" in err[0]
+
+
+def test_each_segment_gets_its_own_performance_and_estimated_performance(tmp_path):
+    """Labels and scores are split with the rows: each value's accuracy is its own rows', and
+    CBPE's estimate is calibrated on its own slice of the reference."""
+    spec_path = tmp_path / "spec.toml"
+    spec_path.write_text(
+        "[model]\nname = 'segments'\n[columns]\ntarget = 'label'\nprediction = 'prediction'\nscore = 'p_1'\n"
+        "[features.x1]\ntype = 'numeric'\n[features.region]\ntype = 'categorical'\n"
+        "[[segments]]\nname = 'by_region'\nby = ['region']\n"
+    )
+
+    def rows(seed: int, n: int) -> dict[str, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        x1 = rng.normal(size=n)
+        region = np.array(["eu", "us"], dtype=object)[rng.integers(0, 2, n)]
+        probability = 1 / (1 + np.exp(-2 * x1))
+        label = (rng.random(n) < probability).astype(int)
+        # The model is right everywhere in "eu" and guesses in "us": accuracy 1 against about 0.5.
+        prediction = np.where(region == "eu", label, rng.integers(0, 2, n))
+        return {"x1": x1, "region": region, "label": label, "prediction": prediction, "p_1": probability}
+
+    reference = _write(tmp_path / "reference.csv", rows(8, 6000))
+    current = _write(tmp_path / "current.csv", rows(9, 6000))
+    out = tmp_path / "out.json"
+    argv = ["drift", "--spec", str(spec_path), "--reference", reference, "--current", current, "--json", str(out)]
+    assert main(argv) == 0
+    segments = {s["values"]["region"]: s for s in json.loads(out.read_text())["segments"]}
+    assert segments["eu"]["performance"]["accuracy"] == 1.0
+    assert 0.4 < segments["us"]["performance"]["accuracy"] < 0.6
+    assert segments["eu"]["estimated_performance"] is not None and segments["us"]["estimated_performance"] is not None
+
+
+def test_a_value_the_reference_never_had_is_other_and_not_judged_against_nothing():
+    spec = _spec(max_values=20)
+    schema = ProfileSchema.from_spec(spec)
+    builder = SegmentedProfileBuilder(schema, spec.segments)
+    builder.add(_rows(np.random.default_rng(10), 3000))  # eu, us, asia: all kept, no "other"
+    reference = builder.result()
+    assert None not in reference.segments["seg"]
+    window = SegmentedProfileBuilder(schema, spec.segments, reference.kept())
+    rows = _rows(np.random.default_rng(11), 3000)
+    rows["region"] = np.where(np.arange(3000) < 500, "mars", rows["region"]).astype(object)
+    window.add(rows)
+    results = analyze_segments(spec, reference, window.result())
+    (other,) = [r for r in results if r.value is None]
+    assert other.values == {"region": "other"}
+    assert (other.report.reference_rows, other.report.current_rows) == (0, 500)
+    assert other.report.status == "insufficient_data" and not other.drifted
+    assert other.to_dict()["dataset_drift"] is None
