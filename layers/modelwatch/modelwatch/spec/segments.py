@@ -47,6 +47,6 @@ def segment_problems(segments: list[Segment], categorical: list[str], dropped: l
                 allowed = ", ".join(categorical) if categorical else "none in this spec"
                 problems.append(
                     f"segments[{index}].by: '{column}' is not a categorical feature (segments are cut by "
-                    f"categorical features: {allowed})"
+                    f"categorical features: {allowed}; request attributes beside the features are not supported yet)"
                 )
     return problems
