@@ -62,7 +62,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("profiles",),  # mergeable profiles
     ("stats", "quality", "dle", "cbpe"),  # statistics on profiles
     ("drift", "windows", "training"),  # verdicts, windows of captures, training
-    ("report", "importing"),  # reports; models brought from elsewhere
+    ("report", "importing", "segments"),  # reports; models brought from elsewhere; verdicts per segment
     ("retraining",),
     ("jobs",),  # orchestration over data access
     ("cost",),

@@ -205,12 +205,27 @@ def run_drift(args: argparse.Namespace, out: Console, progress: Progress) -> int
     if plan is not None and chunked is not None:
         over_time = analyze_over_time(spec, profiles["reference"], chunked, plan, progress.console)
         report = dataclasses.replace(report, chunks=over_time)
+    if spec.segments:
+        report = dataclasses.replace(report, segments=_segment_verdicts(spec, args, progress, loss_model))
     context = {"model": spec.model.name, "reference": str(args.reference), "current": str(args.current)}
     write_reports(report, context, args.json, args.html)
     print_summary(out, report, [str(p) for p in (args.json, args.html) if p is not None])
     # The parser in cli/main.py adds --fail-on through add_fail_on_option; a caller that builds
     # its own namespace without it gets the dataset verdict, the exit code before --fail-on.
     return EXIT_DRIFT if fails(report, getattr(args, "fail_on", "dataset")) else EXIT_OK
+
+
+def _segment_verdicts(
+    spec: MonitoringSpec, args: argparse.Namespace, progress: Progress, loss_model: bytes | None
+) -> list:
+    """Each segment value of the window against its own slice of the reference."""
+    from modelwatch.cli.segmented_profiling import profile_segments
+    from modelwatch.segments import analyze_segments
+
+    with progress:
+        reference = profile_segments(args.reference, spec, "reference segments", progress, loss_model)
+        current = profile_segments(args.current, spec, "current segments", progress, loss_model, reference.kept())
+    return analyze_segments(spec, reference, current)
 
 
 LOSS_MODEL_MAX_ROWS = 50_000

@@ -35,7 +35,8 @@ from modelwatch.errors import UserInputError
 COMMANDS_GROUP = "modelwatch.commands"
 EXIT_OK, EXIT_DRIFT, EXIT_USAGE, EXIT_UNEXPECTED = 0, 1, 2, 3
 EXIT_CODES_HELP = (
-    "exit codes: 0 no drift of what --fail-on names (default: the dataset verdict), 1 drift of it, "
+    "exit codes: 0 no drift of what --fail-on names (default: the dataset verdict, and any segment's "
+    "features when the spec has segments), 1 drift of it, "
     "2 bad usage or unreadable input, "
     "3 unexpected error (MODELWATCH_DEBUG=1 prints the traceback)"
 )

@@ -7,6 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:  # the drift package imports scipy: keep it off the start-up path
@@ -17,7 +18,8 @@ FailOn = Literal["dataset", "feature", "multivariate", "any"]
 FAIL_ON_HELP = (
     "what exits 1: 'dataset' the dataset verdict (default), 'feature' any feature drifted, "
     "'multivariate' any multivariate method drifted, 'any' any feature, multivariate, prediction, "
-    "label or concept drift or a data-quality breach"
+    "label or concept drift or a data-quality breach; with [[segments]] in the spec, a segment's "
+    "drifted feature fails 'dataset', 'feature' and 'any'"
 )
 
 
@@ -37,8 +39,11 @@ def _concept(report: DriftReport) -> dict[str, Any] | None:
 
 def fails(report: DriftReport, fail_on: FailOn) -> bool:
     """Whether the run exits 1 under `--fail-on`; a kind that could not run never fails it."""
-    dataset = bool(report.dataset_drift)
-    feature = bool(report.drifted)
+    # A segment's drifted feature (after the correction across segments x features) fails as the
+    # dataset verdict does: a shift confined to one slice is diluted below it in the whole window.
+    segments = bool(report.segment_drift)
+    dataset = bool(report.dataset_drift) or segments
+    feature = bool(report.drifted) or segments
     multivariate = any(result.drifted for result in report.multivariate)
     if fail_on == "dataset":
         return dataset
@@ -151,6 +156,22 @@ def chunks_line(report: DriftReport) -> str | None:
     return f"Chunks: {len(chunks.results)} by {chunks.plan.by}, {found}{short}"
 
 
+def segments_line(report: DriftReport) -> str | None:
+    """The drifted segment values and their drifted features, in one line."""
+    if report.segments is None:
+        return None
+    judged = [segment for segment in report.segments if segment.report.evaluated]
+    drifted = [segment for segment in judged if segment.drifted]
+    if not drifted:
+        return f"Segments: [green]none drifted[/] ({len(judged)} of {len(report.segments)} values had enough rows)"
+    named = "; ".join(
+        # escaped: the label's brackets would read as Rich markup
+        escape(f"{segment.label()} ({', '.join(f.name for f in segment.report.drifted)})")
+        for segment in drifted
+    )
+    return f"Segments: [bold red]{len(drifted)} of {len(judged)} drifted[/] — {named}"
+
+
 def print_summary(console: Console, report: DriftReport, paths: list[str]) -> None:
     table = Table(title="Feature drift", title_justify="left")
     for header, justify in (
@@ -183,9 +204,9 @@ def print_summary(console: Console, report: DriftReport, paths: list[str]) -> No
     console.print(table)
     for line in headline_lines(report):
         console.print(line)
-    over_time = chunks_line(report)
-    if over_time is not None:
-        console.print(over_time)
+    for line in (chunks_line(report), segments_line(report)):
+        if line is not None:
+            console.print(line)
     if report.dataset_drift is None:
         console.print("[yellow]Dataset: insufficient data for a verdict[/]")
     else:

@@ -213,9 +213,12 @@ def _column_pair(name: str, reference: DatasetProfile, current: DatasetProfile) 
     return ref, current.columns.get(name) or type(ref)()
 
 
-def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetProfile) -> DriftReport:
-    """The full comparison of `current` against `reference` under `spec`."""
-    evaluated = []
+FeatureTests = list[ColumnDrift | _Pending]
+
+
+def evaluate_features(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetProfile) -> FeatureTests:
+    """Every feature's statistic and p-value, before the correction decides the verdicts."""
+    evaluated: FeatureTests = []
     for name in spec.features:
         ref, cur = _column_pair(name, reference, current)
         if type(ref) is not type(cur):
@@ -223,11 +226,31 @@ def analyze(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetPro
                 f"column '{name}' is {_kind(ref)} in the reference but {_kind(cur)} in the current data"
             )
         evaluated.append(_evaluate(name, spec.feature_drift(name), spec, reference, ref, cur))
+    return evaluated
+
+
+def corrected_p_values(tested: FeatureTests) -> list[float]:
+    """The p-values the correction takes, in order (a family larger than one window's, such as
+    every segment's, is corrected together and handed back to analyze as `adjusted`)."""
+    return [p.result.p_value for p in tested if isinstance(p, _Pending) and p.corrected]  # type: ignore[misc]
+
+
+def analyze(
+    spec: MonitoringSpec,
+    reference: DatasetProfile,
+    current: DatasetProfile,
+    tested: FeatureTests | None = None,
+    adjusted: list[float] | None = None,
+) -> DriftReport:
+    """The full comparison of `current` against `reference` under `spec`. `tested` and
+    `adjusted`: this window's evaluate_features and its share of a larger family's correction."""
+    evaluated = tested if tested is not None else evaluate_features(spec, reference, current)
 
     # The correction runs across all features tested with p-values (every method under the
     # size-aware rule), together: the chance that a stable window flags any is the spec's rate.
     pending_tests = [p for p in evaluated if isinstance(p, _Pending) and p.corrected]
-    adjusted = adjust_p_values([p.result.p_value for p in pending_tests], spec.drift.correction)  # type: ignore[misc]
+    if adjusted is None:
+        adjusted = adjust_p_values(corrected_p_values(evaluated), spec.drift.correction)
     adjusted_by_name = {p.name: a for p, a in zip(pending_tests, adjusted, strict=True)}
     features = [
         _finish(item, adjusted_by_name.get(item.name)) if isinstance(item, _Pending) else item for item in evaluated

@@ -164,6 +164,14 @@ class DriftReport:
     # Drift over time (`--timestamp` with `--chunk-period` or `--chunk-size`): each chunk of the
     # current rows against the reference; the fields above stay the whole window's.
     chunks: ChunkedDrift | None = None
+    # Segments (the spec's [[segments]]): modelwatch.segments.SegmentDrift, one per segment value,
+    # corrected as one family; None when the spec has none.
+    segments: list[Any] | None = None
+
+    @property
+    def segment_drift(self) -> bool | None:
+        """Any segment value with a drifted feature; None without segments."""
+        return None if self.segments is None else any(segment.drifted for segment in self.segments)
 
     @property
     def evaluated(self) -> list[ColumnDrift]:
@@ -209,7 +217,13 @@ class DriftReport:
             "multivariate": [result.to_dict() for result in self.multivariate],
             **self.extra,
             **self._chunks_dict(),
+            **self._segments_dict(),
         }
+
+    def _segments_dict(self) -> dict[str, Any]:
+        if self.segments is None:
+            return {}
+        return {"segment_drift": self.segment_drift, "segments": [segment.to_dict() for segment in self.segments]}
 
     def _chunks_dict(self) -> dict[str, Any]:
         if self.chunks is None:

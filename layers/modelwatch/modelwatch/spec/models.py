@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from modelwatch.catalog import capture_line
 from modelwatch.catalog import metrics as catalog
+from modelwatch.spec.segments import Segment, segment_problems
 
 # The validation context key that says whether a spec may be deployed (the default) or is a
 # command-line inference from a data file (parse_spec(..., deployable=False)).
@@ -573,6 +574,7 @@ class MonitoringSpec(_Strict):
     serving: Serving = Serving()
     capture: CaptureSettings = CaptureSettings()
     metrics: MetricsSettings = MetricsSettings()
+    segments: list[Segment] = []
 
     @model_validator(mode="after")
     def _columns_fit_the_task(self) -> MonitoringSpec:
@@ -611,6 +613,8 @@ class MonitoringSpec(_Strict):
         if self.retraining.window is not None and self.retraining.window not in windows:
             problems.append(f"retraining: window '{self.retraining.window}' is not in drift.windows")
         problems += self._effective_drift_problems()
+        dropped = [n for n, f in self.features.items() if f.protection == "drop"]
+        problems += segment_problems(self.segments, self.categorical_features, dropped)
         kpi_names = [k.name for k in self.kpis]
         if len(set(kpi_names)) != len(kpi_names):
             problems.append("kpi names must be unique")

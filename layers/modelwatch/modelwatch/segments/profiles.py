@@ -1,0 +1,109 @@
+"""Profiles per segment value, read in the same pass as the whole profile. The baseline's
+values are all kept while it is read, then the most frequent `max_values` kept and the rest
+merged into "other" (profiles merge); a window's rows go straight to a kept value or to
+"other", so a window holds at most max_values + 1 profiles per segment whatever its traffic."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from modelwatch.profiles.builder import Batch, ProfileBuilder, ProfileSchema
+from modelwatch.profiles.dataset import DatasetProfile
+from modelwatch.profiles.grouped import add_by_group
+from modelwatch.segments.values import OTHER_KEY, SegmentValue, decode, encode, row_keys
+from modelwatch.spec.segments import Segment
+
+
+@dataclass
+class SegmentedProfile:
+    """The whole profile, and per segment name its profile per value (None: "other")."""
+
+    whole: DatasetProfile
+    segments: dict[str, dict[SegmentValue, DatasetProfile]] = field(default_factory=dict)
+
+    def kept(self) -> dict[str, list[SegmentValue]]:
+        """The values a window is cut by: this profile's, as a baseline's."""
+        return {name: [value for value in values if value is not None] for name, values in self.segments.items()}
+
+
+class SegmentedProfileBuilder:
+    """`kept` (segment name -> values, from the baseline): rows of any other value go to
+    "other". Without it (the baseline itself), every value gets its own profile."""
+
+    def __init__(
+        self,
+        schema: ProfileSchema,
+        segments: list[Segment],
+        kept: dict[str, list[SegmentValue]] | None = None,
+    ) -> None:
+        self.schema = schema
+        self.segments = segments
+        self.whole = ProfileBuilder(schema)
+        self._kept = None if kept is None else {name: {encode(v) for v in values} for name, values in kept.items()}
+        self._groups: dict[str, dict[Hashable, ProfileBuilder]] = {segment.name: {} for segment in segments}
+
+    def add(self, batch: Batch) -> None:
+        self.whole.add(batch)
+        for segment in self.segments:
+            keys = row_keys(batch, segment.by)
+            if self._kept is not None:
+                keys = _to_kept(keys, self._kept.get(segment.name, set()))
+            add_by_group(self._groups[segment.name], self.schema, batch, keys)
+
+    def result(self) -> SegmentedProfile:
+        segments = {}
+        for segment in self.segments:
+            values = {decode(str(key)): builder.result() for key, builder in self._groups[segment.name].items()}
+            segments[segment.name] = values if self._kept is not None else keep_most_frequent(values, segment)
+        return SegmentedProfile(self.whole.result(), segments)
+
+
+class ValueCounter:
+    """Rows per segment value, from the `by` columns alone: a baseline's first, cheap pass, so
+    its profiles are then built for the kept values only (a segment by client id may have more
+    values than memory holds profiles)."""
+
+    def __init__(self, segments: list[Segment]) -> None:
+        self.segments = segments
+        self._counts: dict[str, dict[str, int]] = {segment.name: {} for segment in segments}
+
+    def add(self, batch: Batch) -> None:
+        for segment in self.segments:
+            unique, counts = np.unique(row_keys(batch, segment.by), return_counts=True)
+            tally = self._counts[segment.name]
+            for key, count in zip(unique.tolist(), counts.tolist(), strict=True):
+                tally[key] = tally.get(key, 0) + count
+
+    def kept(self) -> dict[str, list[SegmentValue]]:
+        """Per segment, its `max_values` most frequent values (ties by value, as keep_most_frequent)."""
+        kept = {}
+        for segment in self.segments:
+            ranked = sorted(self._counts[segment.name].items(), key=lambda item: (-item[1], decode(item[0]) or ()))
+            kept[segment.name] = [decode(key) for key, _ in ranked[: segment.max_values]]
+        return kept
+
+
+def _to_kept(keys: np.ndarray, kept: set[str]) -> np.ndarray:
+    """Each key, or OTHER_KEY where the baseline did not keep it (looked up once per distinct key)."""
+    unique, inverse = np.unique(keys, return_inverse=True)
+    mapped = np.array([key if key in kept else OTHER_KEY for key in unique.tolist()], dtype=object)
+    return mapped[inverse]
+
+
+def keep_most_frequent(
+    values: dict[SegmentValue, DatasetProfile], segment: Segment
+) -> dict[SegmentValue, DatasetProfile]:
+    """The `max_values` values with the most rows (ties by value, so the choice is repeatable),
+    and the rest merged into "other" (None), which is present only when something fell in it."""
+    ranked = sorted(values.items(), key=lambda item: (-item[1].rows, item[0] is None, item[0] or ()))
+    named = [(value, profile) for value, profile in ranked if value is not None]
+    kept = dict(named[: segment.max_values])
+    rest = [profile for _, profile in named[segment.max_values :]]
+    if None in values:
+        rest.append(values[None])
+    if rest:
+        kept[None] = rest[0].merged(*rest[1:])
+    return kept

@@ -1,0 +1,116 @@
+"""A drift verdict per segment value, each against its own slice of the baseline, with the
+p-value correction run over every segment x feature check together: on stable traffic the
+chance that a window flags any segment is the spec's rate (drift.p_value_threshold), as the
+chance that it flags any feature is for the whole window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from modelwatch.drift.engine import FeatureTests, analyze, corrected_p_values, evaluate_features
+from modelwatch.drift.results import DriftReport
+from modelwatch.profiles.dataset import DatasetProfile
+from modelwatch.segments.profiles import SegmentedProfile
+from modelwatch.segments.values import OTHER, SegmentValue
+from modelwatch.spec.models import CALIBRATED, MonitoringSpec
+from modelwatch.spec.segments import Segment
+from modelwatch.stats.correction import adjust_p_values
+
+
+@dataclass(frozen=True)
+class SegmentDrift:
+    segment: Segment
+    value: SegmentValue  # None: "other"
+    report: DriftReport
+
+    @property
+    def values(self) -> dict[str, str]:
+        labels = self.value if self.value is not None else (OTHER,) * len(self.segment.by)
+        return dict(zip(self.segment.by, labels, strict=True))
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.report.drifted)
+
+    def label(self) -> str:
+        """How the console names it: by_region[region=eu]."""
+        return f"{self.segment.name}[{', '.join(f'{k}={v}' for k, v in self.values.items())}]"
+
+    def to_dict(self) -> dict[str, Any]:
+        report = self.report
+        return {
+            "segment": self.segment.name,
+            "values": self.values,
+            "status": report.status,
+            "reference_rows": report.reference_rows,
+            "current_rows": report.current_rows,
+            "dataset_drift": report.dataset_drift,
+            "drift_share": report.drift_share,
+            "drifted_features": [feature.name for feature in report.drifted],
+            "features": [feature.to_dict() for feature in report.features],
+            "quality": report.quality.to_dict(),
+            "performance": report.performance,
+            "estimated_performance": report.estimated_performance,
+        }
+
+
+def segment_spec(spec: MonitoringSpec, segment: Segment) -> MonitoringSpec:
+    """The spec a segment value is judged under. Its `by` features are left out (constant
+    within a value: their shift is the whole window's check). A calibrated threshold falls back
+    to the size-aware rule: it is calibrated on the baseline's chunks, which a segment's slice
+    does not keep, and the rule's p-value joins the family correction. No multivariate methods:
+    the segment's verdict is per feature (and they would cost a model fit per value)."""
+    features = {}
+    for name, feature in spec.features.items():
+        if name in segment.by:
+            continue
+        if feature.drift.threshold == CALIBRATED:
+            feature = feature.model_copy(update={"drift": feature.drift.model_copy(update={"threshold": None})})
+        features[name] = feature
+    by_type = {
+        kind: getattr(spec.drift, kind).model_copy(update={"threshold": None})
+        for kind in ("numeric", "categorical")
+        if getattr(spec.drift, kind).threshold == CALIBRATED
+    }
+    multivariate = spec.drift.multivariate.model_copy(update={"pca_reconstruction": False, "domain_classifier": False})
+    drift = spec.drift.model_copy(update={**by_type, "multivariate": multivariate})
+    return spec.model_copy(update={"features": features, "drift": drift})
+
+
+def _empty_like(profile: DatasetProfile) -> DatasetProfile:
+    """No rows, the same columns: a value the baseline never had ("other" when the baseline
+    held max_values values or fewer) is judged "insufficient data", not compared with nothing."""
+    return DatasetProfile(rows=0, columns={name: type(column)() for name, column in profile.columns.items()})
+
+
+def analyze_segments(
+    spec: MonitoringSpec, reference: SegmentedProfile, current: SegmentedProfile
+) -> list[SegmentDrift]:
+    """Every value of every segment seen in the baseline or the window, in the spec's order
+    (then by the baseline's rows). The cost is one analysis per value: at most
+    (max_values + 1) per segment, whatever the traffic."""
+    checks: list[tuple[Segment, SegmentValue, MonitoringSpec, DatasetProfile, DatasetProfile, FeatureTests]] = []
+    for segment in spec.segments:
+        judged_by = segment_spec(spec, segment)
+        references = reference.segments.get(segment.name, {})
+        currents = current.segments.get(segment.name, {})
+        for value in [*references, *(v for v in currents if v not in references)]:
+            ref = references.get(value) or _empty_like(reference.whole)
+            cur = currents.get(value) or DatasetProfile()
+            checks.append((segment, value, judged_by, ref, cur, evaluate_features(judged_by, ref, cur)))
+
+    # One family: every segment value's p-values corrected together, by the spec's correction.
+    family = [corrected_p_values(check[-1]) for check in checks]
+    adjusted = adjust_p_values([p for p_values in family for p in p_values], spec.drift.correction)
+    results, start = [], 0
+    for (segment, value, judged_by, ref, cur, tested), p_values in zip(checks, family, strict=True):
+        share = adjusted[start : start + len(p_values)]
+        start += len(p_values)
+        results.append(SegmentDrift(segment, value, analyze(judged_by, ref, cur, tested, share)))
+    return results
+
+
+def segment_drift(results: list[SegmentDrift]) -> bool:
+    """Whether any segment value has a drifted feature after the family's correction."""
+    return any(result.drifted for result in results)

@@ -1,0 +1,52 @@
+"""Segments: slices of traffic (by region, by client, ...) each checked against its own slice of
+the baseline, so a shift confined to one slice is not averaged away in the whole window."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Enough values for the usual regions or product lines; each kept value is one more drift
+# analysis per run, so a run's cost grows with this, never with traffic.
+DEFAULT_MAX_VALUES = 20
+
+
+class Segment(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
+    # Categorical features whose values (one tuple per row) name the row's segment value.
+    by: Annotated[list[str], Field(min_length=1)]
+    # The most frequent values in the baseline are kept; every other value counts as "other".
+    max_values: Annotated[int, Field(gt=0)] = DEFAULT_MAX_VALUES
+
+    @model_validator(mode="after")
+    def _by_does_not_repeat(self) -> Segment:
+        repeated = sorted({name for name in self.by if self.by.count(name) > 1})
+        if repeated:
+            raise ValueError(f"by: {', '.join(repeated)} named more than once")
+        return self
+
+
+def segment_problems(segments: list[Segment], categorical: list[str], dropped: list[str]) -> list[str]:
+    """Every problem of the [[segments]] tables against the spec's features, naming the key."""
+    problems = []
+    names = [segment.name for segment in segments]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        problems.append(f"segments: names repeat: {', '.join(repeated)}")
+    for index, segment in enumerate(segments):
+        for column in segment.by:
+            if column in dropped:
+                problems.append(
+                    f"segments[{index}].by: '{column}' is a sensitive feature that is dropped, so no value is "
+                    "kept to segment by"
+                )
+            elif column not in categorical:
+                allowed = ", ".join(categorical) if categorical else "none in this spec"
+                problems.append(
+                    f"segments[{index}].by: '{column}' is not a categorical feature (segments are cut by "
+                    f"categorical features: {allowed}; request attributes beside the features are not supported yet)"
+                )
+    return problems
