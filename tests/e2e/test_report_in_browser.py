@@ -130,3 +130,44 @@ def test_drifted_chunks_are_shaded_red_in_the_browser_and_stable_ones_are_not(ch
     calm = _pixels_near(screenshot(stable, tmp_path / "stable.png", height=3200), DRIFTED_CHUNK_BAND, 4)
     assert shaded > 20_000, shaded  # six of ten columns, in the share chart and the drifted features' charts
     assert calm < shaded / 10, (calm, shaded)
+
+
+def test_the_segment_table_ranks_the_drifted_segment_first_and_links_to_its_features(tmp_path):
+    """A shift confined to one region: the report's segment table puts that segment first, with
+    its drifted feature, and its link opens the segment's own feature table (drawn open)."""
+    import json
+    import re
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from modelwatch.cli.main import main
+
+    spec_path = tmp_path / "spec.toml"
+    spec_path.write_text(
+        "[model]\nname = 'segments'\n"
+        "[features.x1]\ntype = 'numeric'\n[features.x2]\ntype = 'numeric'\n[features.region]\ntype = 'categorical'\n"
+        "[drift.multivariate]\npca_reconstruction = false\ndomain_classifier = false\n"
+        "[[segments]]\nname = 'by_region'\nby = ['region']\n"
+    )
+
+    def table(seed: int, shift: float) -> Path:
+        rng = np.random.default_rng(seed)
+        region = rng.choice(np.array(["north", "south", "east", "west"], dtype=object), 12_000, p=[0.4, 0.3, 0.2, 0.1])
+        x1 = rng.normal(size=12_000) + shift * (region == "west")
+        path = tmp_path / f"{seed}.csv"
+        pacsv.write_csv(pa.table({"x1": x1, "x2": rng.normal(size=12_000), "region": region}), path)
+        return path
+
+    page, out = tmp_path / "report.html", tmp_path / "drift.json"
+    argv = ["drift", "--spec", str(spec_path), "--reference", str(table(1, 0.0)), "--current", str(table(2, 1.0))]
+    assert main([*argv, "--html", str(page), "--json", str(out)]) == 1
+    assert json.loads(out.read_text())["segment_drift"] is True
+    dom = dump_dom(page)
+    rows = re.findall(r'<tr data-segment="([^"]+)" data-drifted="(\w+)"><td><a href="#(segment-\d+)"', dom)
+    assert rows[0][0] == "by_region[region=west]" and rows[0][1] == "true"
+    assert [drifted for _, drifted, _ in rows[1:]] == ["false"] * (len(rows) - 1)
+    details = dom.split(f'<details id="{rows[0][2]}" open="">')[1].split("</details>")[0]
+    assert "x1" in details and "drift" in details
+    image = screenshot(page, tmp_path / "segments.png", height=2400)
+    assert _pixels_near(image, DRIFT_RED) > 50  # the drift badges are drawn
