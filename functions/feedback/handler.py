@@ -18,19 +18,18 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from functions.shared.api import error_response, quarantine, resolve_checked, write_capture
 from functions.shared.emit import add_metric
+from functions.shared.request_ids import request_id_signer
 from functions.shared.setup import instruments
 from functions.shared.tracing import function_tracer
 from modelwatch.catalog import metrics as catalog
 from modelwatch.catalog.functions import FEEDBACK
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import Platform, current_platform
-from modelwatch.data_access.request_id_key import load_request_id_signer
 from modelwatch.labels import label_errors, stored_label
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving import capture
 from modelwatch.serving.current_model import CurrentModel, ModelUnavailableError
 from modelwatch.serving.http import field_errors
-from modelwatch.serving.request_ids import RequestIdSigner
 from modelwatch.serving.request_models import api_models, route_responses
 
 SPEC, logger, metrics = instruments()
@@ -65,17 +64,11 @@ def _served_classes(platform: Platform) -> CurrentModel[list[str]]:
     return CurrentModel(registry, _classes_of, SPEC.serving.pointer_ttl_seconds, platform.clock, artifacts=False)
 
 
-@cache
-def _request_ids(platform: Platform) -> RequestIdSigner:
-    """The deployment's request-id key, read once per environment."""
-    return load_request_id_signer(platform.environment, platform.client("secretsmanager"))
-
-
 def _check_request_ids(platform: Platform, items: list[Any], batch: bool) -> None:
     """Feedback attaches only to predictions this deployment made: an id POST /predict did not
     issue (its signature does not verify) is a 422 naming the field, and the request is kept in
     quarantine like any other refused one."""
-    signer = _request_ids(platform)
+    signer = request_id_signer(platform)
     errors = [
         {
             "loc": ("body", "items", index, "request_id") if batch else ("body", "request_id"),

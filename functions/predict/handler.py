@@ -16,13 +16,13 @@ from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 from functions.predict import telemetry
 from functions.shared.api import error_response, quarantine, resolve_checked, write_capture
+from functions.shared.request_ids import request_id_signer
 from functions.shared.setup import instruments
 from functions.shared.tracing import function_tracer
 from modelwatch.catalog import functions as catalog
 from modelwatch.data_access.model_store import registry_of
 from modelwatch.data_access.platform import Platform, current_platform
 from modelwatch.data_access.pseudonym_key import load_pseudonyms
-from modelwatch.data_access.request_id_key import load_request_id_signer
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.serving import capture
 from modelwatch.serving.capture_sampling import sampled
@@ -31,7 +31,6 @@ from modelwatch.serving.http import field_errors
 from modelwatch.serving.onnx_model import ServedModel, load_model
 from modelwatch.serving.prediction import score
 from modelwatch.serving.pseudonyms import Pseudonyms, protected_records
-from modelwatch.serving.request_ids import RequestIdSigner
 from modelwatch.serving.request_models import api_models, route_responses
 
 SPEC, logger, metrics = instruments()
@@ -66,7 +65,7 @@ def _load_before_snapshot() -> None:
     once, so every restored environment starts with them. No model yet (a first deploy) is fine:
     the first request loads one."""
     _pseudonyms(current_platform())  # the keys are read once, before the snapshot
-    _request_ids(current_platform())
+    request_id_signer(current_platform())
     try:
         served, _ = _current_model(current_platform()).get()
         served.model.warm_up()  # ONNX Runtime allocates on its first run
@@ -85,12 +84,6 @@ def _recheck_after_restore() -> None:
 def _pseudonyms(platform: Platform) -> Pseudonyms | None:
     """The deployment's pseudonym key, read once per environment (None: the spec hashes nothing)."""
     return load_pseudonyms(SPEC, platform.environment, platform.client("secretsmanager"))
-
-
-@cache
-def _request_ids(platform: Platform) -> RequestIdSigner:
-    """The deployment's request-id key, read once per environment: it signs every id issued."""
-    return load_request_id_signer(platform.environment, platform.client("secretsmanager"))
 
 
 def _reject(event: dict[str, Any], status: int, errors: list[dict[str, str]]) -> None:
@@ -127,7 +120,7 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
         logger.error("new model version not loaded; serving the last good one", extra=vars(failure))
         telemetry.emit_model_failure(metrics)
     monitoring = platform.settings.monitoring
-    signer = _request_ids(platform)
+    signer = request_id_signer(platform)
     batch = score(SPEC, served, body.records(), app.context[INVOKED_AT], signer, monitoring)  # type: ignore[attr-defined]
     if monitoring:
         pseudonyms = _pseudonyms(platform) if SENSITIVE else None

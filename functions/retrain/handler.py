@@ -12,7 +12,8 @@ from functions.shared.setup import instruments
 from modelwatch.data_access.platform import current_platform
 from modelwatch.jobs.challenger_training import train_challenger
 
-SPEC, logger, metrics = instruments()
+# The Train step records no metric of its own (the promote step counts the decisions).
+SPEC, logger, _ = instruments()
 
 
 class TrainStep(BaseModel):
@@ -22,7 +23,6 @@ class TrainStep(BaseModel):
     run_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}$")  # a Step Functions execution name
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = TrainStep.model_validate(event)

@@ -20,12 +20,13 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from modelwatch.catalog import layout
+from modelwatch.catalog import layout, permissions
 from modelwatch.jobs.asl import asl_text
 from modelwatch.jobs.retraining_approval import approval_step
 from modelwatch.jobs.retraining_machine import retraining_definition, run_limit
 from modelwatch.registry import stack_outputs
 from modelwatch_infra.functions import dead_letter_queue, vended_log_group
+from modelwatch_infra.pipeline import data_key
 from modelwatch_infra.settings import DeploymentSettings
 
 
@@ -133,6 +134,11 @@ class Retraining(Construct):
                 # resource-level permissions ("Actions, resources, and condition keys for AWS
                 # Step Functions"), so "*" is the only resource they accept.
                 iam.PolicyStatement(actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=["*"]),
+                # The tokens are encrypted with the data bucket's key: decrypting, through S3 only.
+                *(
+                    iam.PolicyStatement.from_json(statement)
+                    for statement in permissions.data_key_statements(*data_key(data), read=True, write=False)
+                ),
             ],
         )
         cdk.CfnOutput(self, stack_outputs.APPROVERS_POLICY, value=policy.managed_policy_arn).override_logical_id(

@@ -19,7 +19,7 @@ from modelwatch_infra.bundling import ROOT
 from modelwatch_infra.dashboard import Dashboard
 from modelwatch_infra.functions import Layers, ModelWatchFunction
 from modelwatch_infra.nag import suppress_reviewed_findings
-from modelwatch_infra.pipeline import Pipeline, data_key
+from modelwatch_infra.pipeline import Pipeline
 from modelwatch_infra.retraining import Retraining
 from modelwatch_infra.settings import DeploymentSettings
 from modelwatch_infra.storage import Storage, logs_key, pseudonym_secret, request_id_secret
@@ -106,9 +106,6 @@ class ModelWatchStack(cdk.Stack):
             topic=alerting.topic,
             trigger_alarms=alerting.retraining_triggers,
         )
-        if retraining.approvers is not None:  # the people who approve read the waiting runs' tokens
-            for statement in permissions.data_key_statements(*data_key(storage.data), read=True, write=False):
-                retraining.approvers.add_statements(iam.PolicyStatement.from_json(statement))
         machines = (pipeline.backfill, retraining.state_machine)
         alerting.watch_state_machines(dict(zip(delivery.STATE_MACHINES, machines, strict=True)))
         # What EventBridge could not deliver, for both rules' targets: to the operations topic.

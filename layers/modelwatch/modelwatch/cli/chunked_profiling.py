@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.progress import Progress
 
-from modelwatch.cli.reading import progress_task, read_at_most_twice, reading_plan
+from modelwatch.cli.reading import advance, progress_task, read_at_most_twice, reading_plan
 from modelwatch.cli.tabular import TableFile
 from modelwatch.profiles import DatasetProfile
 from modelwatch.profiles.chunking import ChunkAssigner, ChunkedProfile, ChunkPlan
@@ -39,8 +39,7 @@ def profile_in_chunks(
                 if plan.timestamp is not None:
                     times = utc_microseconds(batch.pop(plan.timestamp), plan.timestamp)  # type: ignore[arg-type]
                 builder.add(batch, assigner.keys(times, rows))
-                if progress is not None and task is not None:
-                    progress.advance(task, rows)
+                advance(progress, task, rows)
         whole, groups = builder.result()
         return ChunkedProfile(
             whole, [(chunk, groups.get(chunk.key) or DatasetProfile()) for chunk in assigner.chunks()]

@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.progress import Progress
 
-from modelwatch.cli.reading import progress_task, read_at_most_twice, reading_plan
+from modelwatch.cli.reading import advance, progress_task, read_at_most_twice, reading_plan
 from modelwatch.cli.tabular import TableFile
 from modelwatch.profiles import DatasetProfile, ProfileBuilder, ProfileSchema, is_profile_file
 from modelwatch.profiles.chunking import ChunkedProfile, ChunkPlan
@@ -54,7 +54,7 @@ def profile_table(
         with progress_task(progress, label, total) as task:
             for batch in table.batches(numeric, categorical, precount):
                 builder.add(batch)
-                _advance(progress, task, len(next(iter(batch.values()))))
+                advance(progress, task, len(next(iter(batch.values()))))
         return builder.result()
 
     return read_at_most_twice(table, read)
@@ -90,17 +90,12 @@ def _profile_by_columns(
             group_categorical = [c for c in group if c in categorical]
             for batch in table.batches(group_numeric, group_categorical, precount):
                 builder.add(batch)
-                _advance(progress, task, len(next(iter(batch.values()))) / len(groups))
+                advance(progress, task, len(next(iter(batch.values()))) / len(groups))
             parts.append(builder.result())
     finally:
         if progress is not None and task is not None:
             progress.remove_task(task)
     return DatasetProfile.side_by_side(parts)
-
-
-def _advance(progress: Progress | None, task: int | None, rows: float) -> None:
-    if progress is not None and task is not None:
-        progress.advance(task, rows)
 
 
 def _count_csv_rows(path: Path) -> int:

@@ -67,3 +67,9 @@ def progress_task(progress: Progress | None, label: str, total: float | None) ->
     finally:
         if progress is not None and task is not None:
             progress.remove_task(task)
+
+
+def advance(progress: Progress | None, task: TaskID | None, rows: float) -> None:
+    """Move a read's progress bar on by the rows just read (no bar: nothing)."""
+    if progress is not None and task is not None:
+        progress.advance(task, rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.progress import Progress
 
-from modelwatch.cli.reading import progress_task, read_at_most_twice, reading_plan
+from modelwatch.cli.reading import advance, progress_task, read_at_most_twice, reading_plan
 from modelwatch.cli.tabular import TableFile
 from modelwatch.errors import UserInputError
 from modelwatch.profiles import is_profile_file
@@ -45,8 +45,7 @@ def profile_segments(
         with progress_task(progress, label, table.row_count()) as task:
             for batch in table.batches(reading.numeric, reading.categorical):
                 builder.add(batch)
-                if progress is not None and task is not None:
-                    progress.advance(task, len(next(iter(batch.values()))))
+                advance(progress, task, len(next(iter(batch.values()))))
         return builder.result()
 
     return read_at_most_twice(table, read)
@@ -62,8 +61,7 @@ def _most_frequent(
         with progress_task(progress, f"{label}: counting values", table.row_count()) as task:
             for batch in table.batches([], by):
                 counter.add(batch)
-                if progress is not None and task is not None:
-                    progress.advance(task, len(next(iter(batch.values()))))
+                advance(progress, task, len(next(iter(batch.values()))))
         return counter.kept()
 
     return read_at_most_twice(table, count)

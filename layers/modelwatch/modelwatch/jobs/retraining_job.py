@@ -141,12 +141,13 @@ class RetrainingJob:
         artifact = self.registry.verified_artifact(manifest)
         return load_model(self.spec, manifest, artifact)
 
-    def _publish_challenger(self, run_id: str, holdout: Mapping[str, Any]) -> ModelManifest:
+    def _publish_challenger(self, run_id: str, holdout: Mapping[str, Any]) -> tuple[ModelManifest, bytes]:
         """The trainer's graph as a registry version. Only the graph is the trainer's: it is
         imported as a user's ONNX file is (its inputs checked against the spec, its classes read),
         and its validation metrics, baseline profile and loss model are made here, from the
         holdout this function prepared, so no trainer can hand the drift check a baseline of its
-        own. A retried step finds the version already published from the same graph."""
+        own. A retried step finds the version already published from the same graph. Returns the
+        version's manifest and the graph's bytes."""
         graph = self.data.read(layout.challenger_key(run_id, ARTIFACT_NAME))
         version = challenger_version(run_id)
         try:
@@ -158,16 +159,17 @@ class RetrainingJob:
                 raise PromotionRefusedError(
                     f"{version} is already published from another graph than the run's challenger; not evaluated"
                 )
-            return published
+            return published, graph
         prepared = json.loads(self.data.read(layout.retraining_key(run_id, PREPARED)))
         source = SourceModel(Path(f"the challenger of retraining run {run_id}"), "onnx", onnx=graph)
         folder = import_source(
             self.spec, source, holdout, version, self.clock(), training_rows=prepared["training_rows"]
         )
         made_with = self._made_with(run_id) | {"checked_as": "ONNX graph, imported by the promote step"}
-        return self.registry.publish(
+        manifest = self.registry.publish(
             replace(folder, manifest=folder.manifest.model_copy(update={"library_versions": made_with}))
         )
+        return manifest, graph
 
     def _made_with(self, run_id: str) -> dict[str, str]:
         """The libraries the trainer says it made the challenger with (a record for people, never
@@ -185,9 +187,10 @@ class RetrainingJob:
         champion it was compared with and the challenger's SHA-256) is the run's report, and what
         the promote step checks."""
         holdout = self._columns(run_id, HOLDOUT)
-        manifest = self._publish_challenger(run_id, holdout)
+        manifest, graph = self._publish_challenger(run_id, holdout)
         actual = actual_of(self.spec, holdout)
-        challenger = answers_on(self.spec, self._served(manifest.version), holdout)
+        # The graph in hand is the published one (its SHA-256 was checked or just written).
+        challenger = answers_on(self.spec, load_model(self.spec, manifest, graph), holdout)
         champion_version: str | None = None
         champion: Answers | None = None
         problem: str | None = None

@@ -109,8 +109,3 @@ def analyze_segments(
         start += len(p_values)
         results.append(SegmentDrift(segment, value, analyze(judged_by, ref, cur, tested, share)))
     return results
-
-
-def segment_drift(results: list[SegmentDrift]) -> bool:
-    """Whether any segment value has a drifted feature after the family's correction."""
-    return any(result.drifted for result in results)
