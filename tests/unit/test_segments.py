@@ -12,7 +12,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 from modelwatch.cli.main import main
-from modelwatch.profiles import ProfileSchema
+from modelwatch.profiles import DatasetProfile, ProfileSchema
 from modelwatch.segments import SegmentedProfileBuilder, analyze_segments
 from modelwatch.segments.profiles import ValueCounter
 from modelwatch.spec import SpecError, parse_spec
@@ -200,20 +200,35 @@ def test_the_drift_command_reports_segments_and_exits_1_on_segment_drift(tmp_pat
     assert main([*argv, "--current", shifted, "--fail-on", "multivariate"]) == 0
 
 
-def test_segments_need_the_rows_not_a_saved_profile(tmp_path, capsys):
+def test_a_saved_profile_carries_its_segments_and_one_without_them_is_refused(tmp_path, capsys):
+    """`modelwatch profile` with a spec that has segments stores them in the profile, so a drift
+    run (or the deployed stack) can take the saved baseline; a profile made without them names
+    the segment it lacks."""
     spec_path = tmp_path / "spec.toml"
-    spec_path.write_text(
-        "[model]\nname = 'segments'\n[features.x1]\ntype = 'numeric'\n[features.region]\ntype = 'categorical'\n"
-        "[[segments]]\nname = 'by_region'\nby = ['region']\n"
-    )
-    rows = _rows(np.random.default_rng(6), 500)
+    plain = "[model]\nname = 'segments'\n[features.x1]\ntype = 'numeric'\n[features.region]\ntype = 'categorical'\n"
+    spec_path.write_text(plain + "[[segments]]\nname = 'by_region'\nby = ['region']\n")
+    rows = _rows(np.random.default_rng(6), 2000)
     data = _write(tmp_path / "data.csv", {"x1": rows["x1"], "region": rows["region"]})
     profile = tmp_path / "baseline.json"
     assert main(["profile", "--spec", str(spec_path), "--data", data, "--out", str(profile)]) == 0
-    code = main(["drift", "--spec", str(spec_path), "--reference", str(profile), "--current", data])
+    saved = DatasetProfile.load(profile)
+    assert saved.rows == 2000 and sum(part.rows for part in saved.segments["by_region"].values()) == 2000
+    out = tmp_path / "drift.json"
+    argv = ["drift", "--spec", str(spec_path), "--reference", str(profile), "--current", data, "--json", str(out)]
+    assert main(argv) == 0
+    document = json.loads(out.read_text())
+    assert document["segment_drift"] is False
+    assert {s["values"]["region"] for s in document["segments"]} == set(np.unique(rows["region"]))
+
+    plain_spec = tmp_path / "plain.toml"
+    plain_spec.write_text(plain)
+    old = tmp_path / "old.json"
+    assert main(["profile", "--spec", str(plain_spec), "--data", data, "--out", str(old)]) == 0
+    capsys.readouterr()
+    code = main(["drift", "--spec", str(spec_path), "--reference", str(old), "--current", data])
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "a saved profile holds no segments" in err[0]
+    assert len(err) == 1 and "has no segment 'by_region'" in err[0]
 
 
 def test_each_segment_gets_its_own_performance_and_estimated_performance(tmp_path):

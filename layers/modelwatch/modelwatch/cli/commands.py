@@ -294,7 +294,14 @@ def run_profile(args: argparse.Namespace, out: Console, progress: Progress) -> i
     table = TableFile(args.data)
     table.require(list(spec.features), "training")
     with progress:
-        profile = profile_table(table, spec, "profile", progress, chunks=spec.drift.calibration_chunks)
+        if spec.segments:
+            from modelwatch.cli.segmented_profiling import profile_segments
+
+            # The whole and each segment value's profile, in one pass over the rows.
+            segmented = profile_segments(args.data, spec, "profile", progress, chunks=spec.drift.calibration_chunks)
+            profile = segmented.to_profile()
+        else:
+            profile = profile_table(table, spec, "profile", progress, chunks=spec.drift.calibration_chunks)
     # As a model folder's baseline does: a drift run against it needs no spec to know its roles.
     profile.roles = ProfileSchema.from_spec(spec).recorded_roles()
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from rich.progress import Progress
 from modelwatch.cli.reading import advance, progress_task, read_at_most_twice, reading_plan
 from modelwatch.cli.tabular import TableFile
 from modelwatch.errors import UserInputError
-from modelwatch.profiles import is_profile_file
+from modelwatch.profiles import DatasetProfile, is_profile_file
 from modelwatch.segments.profiles import SegmentedProfile, SegmentedProfileBuilder, ValueCounter
 from modelwatch.segments.values import SegmentValue
 from modelwatch.spec.models import MonitoringSpec
@@ -21,15 +21,13 @@ def profile_segments(
     progress: Progress | None = None,
     loss_model: bytes | None = None,
     kept: dict[str, list[SegmentValue]] | None = None,
+    chunks: int | None = None,
 ) -> SegmentedProfile:
     """`kept`: the baseline's values (SegmentedProfile.kept), for a window. None for the baseline:
     its `by` columns are counted first (a cheap read of those columns alone), so only the kept
     values are profiled."""
     if is_profile_file(path):
-        # A saved profile summarises the whole table: its rows can no longer be cut by segment.
-        raise UserInputError(
-            f"{path}: a saved profile holds no segments; the spec's [[segments]] need the rows (a CSV or Parquet file)"
-        )
+        return saved_segments(path, spec)
     table = TableFile(path, spec)
     reading = reading_plan(table, spec, loss_model)
     missing = sorted({name for segment in spec.segments for name in segment.by} - set(table.columns))
@@ -39,9 +37,11 @@ def profile_segments(
     if kept is None:
         kept = _most_frequent(table, spec, progress, label)
     chosen = kept
+    total = table.row_count()
+    chunk_rows = max(1, -(-total // chunks)) if chunks and total else None
 
     def read() -> SegmentedProfile:
-        builder = SegmentedProfileBuilder(reading.schema, spec.segments, chosen)
+        builder = SegmentedProfileBuilder(reading.schema, spec.segments, chosen, chunk_rows)
         with progress_task(progress, label, table.row_count()) as task:
             for batch in table.batches(reading.numeric, reading.categorical):
                 builder.add(batch)
@@ -49,6 +49,19 @@ def profile_segments(
         return builder.result()
 
     return read_at_most_twice(table, read)
+
+
+def saved_segments(path: str, spec: MonitoringSpec) -> SegmentedProfile:
+    """A saved profile's segments: it must hold every segment the spec names (a profile made
+    with this spec by `modelwatch profile`, `train` or `import`)."""
+    profile = DatasetProfile.load(path)
+    missing = [segment.name for segment in spec.segments if segment.name not in profile.segments]
+    if missing:
+        raise UserInputError(
+            f"{path}: the saved profile has no segment {', '.join(map(repr, missing))}; profile the data again "
+            "with this spec, or give the rows (a CSV or Parquet file)"
+        )
+    return SegmentedProfile.of(profile)
 
 
 def _most_frequent(

@@ -25,6 +25,22 @@ FORMAT = "modelwatch-profile"
 FORMAT_VERSION = 1
 
 
+def _merged_segments(parts: tuple[DatasetProfile, ...]) -> dict[str, dict[str, DatasetProfile]]:
+    """Each segment value's profiles merged across the parts that hold it."""
+    grouped: dict[str, dict[str, list[DatasetProfile]]] = {}
+    for part in parts:
+        for name, values in part.segments.items():
+            for key, profile in values.items():
+                grouped.setdefault(name, {}).setdefault(key, []).append(profile)
+    return {
+        name: {
+            key: profiles[0] if len(profiles) == 1 else profiles[0].merged(*profiles[1:])
+            for key, profiles in values.items()
+        }
+        for name, values in grouped.items()
+    }
+
+
 def _column_from_dict(data: dict[str, Any]) -> ColumnProfile:
     if data["kind"] == "numeric":
         return NumericColumnProfile.from_dict(data)
@@ -52,6 +68,10 @@ class DatasetProfile:
     # the profile was made (ProfileSchema.recorded_roles), so a drift run without the spec still
     # knows its target, prediction and scores. Empty for windows and older profiles.
     roles: dict[str, str] = field(default_factory=dict)
+    # The spec's [[segments]]: per segment name, per value (modelwatch.segments.values.encode: the
+    # row's `by` labels joined, "" for "other"), the profile of that value's rows. Profiled in the
+    # same pass as the whole, so a window's segments merge hour by hour like its columns.
+    segments: dict[str, dict[str, DatasetProfile]] = field(default_factory=dict)
 
     def merged(self, *others: DatasetProfile) -> DatasetProfile:
         """All rows of self and others. Columns present in only some inputs are merged as found."""
@@ -85,6 +105,7 @@ class DatasetProfile:
             score_histograms=histograms,
             # As the row sample: only when every part holding rows has one.
             score_sample=samples[0].merged(*samples[1:]) if samples and len(samples) == len(holding) else None,
+            segments=_merged_segments((self, *others)),
         )
 
     @classmethod
@@ -114,17 +135,31 @@ class DatasetProfile:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        return (
+            {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "rows": self.rows,
+                "columns": {name: column.to_dict() for name, column in self.columns.items()},
+                "performance": None if self.performance is None else self.performance.to_dict(),
+                "chunks": [chunk.to_dict() for chunk in self.chunks],
+                "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
+                "score_histograms": {name: histogram.to_text() for name, histogram in self.score_histograms.items()},
+                "score_sample": None if self.score_sample is None else self.score_sample.to_dict(),
+            }
+            | ({"roles": dict(self.roles)} if self.roles else {})
+            | self._segments_dict()
+        )
+
+    def _segments_dict(self) -> dict[str, Any]:
+        if not self.segments:
+            return {}
         return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "rows": self.rows,
-            "columns": {name: column.to_dict() for name, column in self.columns.items()},
-            "performance": None if self.performance is None else self.performance.to_dict(),
-            "chunks": [chunk.to_dict() for chunk in self.chunks],
-            "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
-            "score_histograms": {name: histogram.to_text() for name, histogram in self.score_histograms.items()},
-            "score_sample": None if self.score_sample is None else self.score_sample.to_dict(),
-        } | ({"roles": dict(self.roles)} if self.roles else {})
+            "segments": {
+                name: {key: profile.to_dict() for key, profile in values.items()}
+                for name, values in self.segments.items()
+            }
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DatasetProfile:
@@ -143,6 +178,10 @@ class DatasetProfile:
             },
             score_sample=None if data.get("score_sample") is None else ClassScoreSample.from_dict(data["score_sample"]),
             roles={str(k): str(v) for k, v in (data.get("roles") or {}).items()},
+            segments={
+                str(name): {str(key): cls.from_dict(profile) for key, profile in values.items()}
+                for name, values in (data.get("segments") or {}).items()
+            },
         )
 
     def to_json(self) -> bytes:

@@ -5,6 +5,7 @@ merged into "other" (profiles merge); a window's rows go straight to a kept valu
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,21 @@ class SegmentedProfile:
         """The values a window is cut by: this profile's, as a baseline's."""
         return {name: [value for value in values if value is not None] for name, values in self.segments.items()}
 
+    def to_profile(self) -> DatasetProfile:
+        """One profile to store: the whole, carrying its segments (DatasetProfile.segments)."""
+        stored = {
+            name: {encode(value): part for value, part in values.items()} for name, values in self.segments.items()
+        }
+        return dataclasses.replace(self.whole, segments=stored)
+
+    @classmethod
+    def of(cls, profile: DatasetProfile) -> SegmentedProfile:
+        """A stored profile's whole and segments (values decoded)."""
+        segments = {
+            name: {decode(key): part for key, part in values.items()} for name, values in profile.segments.items()
+        }
+        return cls(dataclasses.replace(profile, segments={}), segments)
+
 
 class SegmentedProfileBuilder:
     """`kept` (segment name -> values, from the baseline): rows of any other value go to
@@ -38,10 +54,12 @@ class SegmentedProfileBuilder:
         schema: ProfileSchema,
         segments: list[Segment],
         kept: dict[str, list[SegmentValue]] | None = None,
+        chunk_rows: int | None = None,
     ) -> None:
         self.schema = schema
         self.segments = segments
-        self.whole = ProfileBuilder(schema)
+        # Calibration chunks are the whole's only: a segment's verdict uses the size-aware rule.
+        self.whole = ProfileBuilder(schema, chunk_rows=chunk_rows)
         self._kept = None if kept is None else {name: {encode(v) for v in values} for name, values in kept.items()}
         self._groups: dict[str, dict[Hashable, ProfileBuilder]] = {segment.name: {} for segment in segments}
 

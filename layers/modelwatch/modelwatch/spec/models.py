@@ -613,8 +613,8 @@ class MonitoringSpec(_Strict):
         if self.retraining.window is not None and self.retraining.window not in windows:
             problems.append(f"retraining: window '{self.retraining.window}' is not in drift.windows")
         problems += self._effective_drift_problems()
-        dropped = [n for n, f in self.features.items() if f.protection == "drop"]
-        problems += segment_problems(self.segments, self.categorical_features, dropped)
+        protected = {n: f.protection for n, f in self.features.items() if f.protection is not None}
+        problems += segment_problems(self.segments, self.categorical_features, protected)
         kpi_names = [k.name for k in self.kpis]
         if len(set(kpi_names)) != len(kpi_names):
             problems.append("kpi names must be unique")

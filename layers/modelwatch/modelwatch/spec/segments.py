@@ -29,8 +29,9 @@ class Segment(BaseModel):
         return self
 
 
-def segment_problems(segments: list[Segment], categorical: list[str], dropped: list[str]) -> list[str]:
-    """Every problem of the [[segments]] tables against the spec's features, naming the key."""
+def segment_problems(segments: list[Segment], categorical: list[str], protected: dict[str, str]) -> list[str]:
+    """Every problem of the [[segments]] tables against the spec's features, naming the key.
+    `protected`: sensitive features and their protection ("drop", "hash")."""
     problems = []
     names = [segment.name for segment in segments]
     repeated = sorted({name for name in names if names.count(name) > 1})
@@ -38,10 +39,17 @@ def segment_problems(segments: list[Segment], categorical: list[str], dropped: l
         problems.append(f"segments: names repeat: {', '.join(repeated)}")
     for index, segment in enumerate(segments):
         for column in segment.by:
-            if column in dropped:
+            if protected.get(column) == "drop":
                 problems.append(
                     f"segments[{index}].by: '{column}' is a sensitive feature that is dropped, so no value is "
                     "kept to segment by"
+                )
+            elif column in protected:
+                # The baseline keeps the declared raw values, the captures only pseudonyms of
+                # them: the two could not be matched value by value.
+                problems.append(
+                    f"segments[{index}].by: '{column}' is a sensitive feature ({protected[column]}): captures hold "
+                    "pseudonyms of its values, so it cannot name a segment"
                 )
             elif column not in categorical:
                 allowed = ", ".join(categorical) if categorical else "none in this spec"

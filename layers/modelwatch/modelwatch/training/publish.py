@@ -9,9 +9,10 @@ from importlib import metadata
 
 import numpy as np
 
-from modelwatch.profiles import ProfileBuilder, ProfileSchema
+from modelwatch.profiles import ProfileSchema
 from modelwatch.profiles.protected import protected_baseline
 from modelwatch.registry.folder import ModelFolder
+from modelwatch.segments.profiles import SegmentedProfileBuilder
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.spec.roles import with_served_roles
 from modelwatch.training.pipeline import train
@@ -66,9 +67,14 @@ def baseline_profile(spec: MonitoringSpec, model, columns: Mapping[str, np.ndarr
     schema = ProfileSchema.from_spec(spec)
     if spec.task == "multiclass" and spec.columns.classes is None:
         schema = replace(schema, classes=tuple(classes))
-    builder = ProfileBuilder(schema, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)))
+    # The spec's segments in the same pass: the deployed capture path cuts traffic by the values
+    # this baseline keeps.
+    builder = SegmentedProfileBuilder(
+        schema, spec.segments, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks))
+    )
     builder.add(baseline_columns(spec, model, columns))
-    profile = protected_baseline(spec, builder.result())  # no sensitive raw value: kept as long as the version
+    # No sensitive raw value: kept as long as the version.
+    profile = protected_baseline(spec, builder.result().to_profile())
     profile.roles = schema.recorded_roles()
     return profile.to_json()
 
