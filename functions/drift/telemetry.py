@@ -75,6 +75,9 @@ def metric_values(check: WindowCheck) -> list[Datapoint]:
         values.append((catalog.MULTIVARIATE_DRIFT, _flag(method.drifted), per_method))
     if check.concept_drift is not None:  # None: below the labelled minimum, or no labels
         values.append((catalog.CONCEPT_DRIFT, _flag(check.concept_drift), {}))
+    worst = check.worst_segment_drift_share
+    if worst is not None:  # one series for every segment value: drift.json says which
+        values.append((catalog.WORST_SEGMENT_DRIFT_SHARE, worst, {}))
     return values
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from modelwatch.cli.main import main
 from modelwatch.profiles import DatasetProfile, ProfileSchema
-from modelwatch.segments import SegmentedProfileBuilder, analyze_segments
-from modelwatch.segments.profiles import ValueCounter
+from modelwatch.profiles.segmented import SegmentedProfileBuilder, ValueCounter
+from modelwatch.segments.verdicts import analyze_segments
 from modelwatch.spec import SpecError, parse_spec
 
 FEATURES = {

@@ -18,7 +18,8 @@ import numpy as np
 
 from modelwatch.drift import analyze
 from modelwatch.profiles import ProfileSchema
-from modelwatch.segments import SegmentedProfile, SegmentedProfileBuilder, analyze_segments
+from modelwatch.profiles.segmented import SegmentedProfile, SegmentedProfileBuilder
+from modelwatch.segments.verdicts import analyze_segments
 from modelwatch.spec import parse_spec
 from tests.unit.test_drift_verdicts import RATE, _at_most
 

@@ -3,8 +3,9 @@ happened, by how much, since when, where the report is, and what to do next.
 
 A drift incident's notice is written from the drift check's own drift.json: the model version, the
 window and its rows, the drift share, the drifted features ranked by effect (method, score,
-threshold), performance on labelled rows and as estimated without labels, concept drift, and a
-link to this check's report. Any other alarm's says since when it breaches, its value against the
+threshold), the drifted segment values and their features (with [[segments]]), performance on
+labelled rows and as estimated without labels, concept drift, and a link to this check's report.
+Any other alarm's says since when it breaches, its value against the
 threshold, and the next step for its metric."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from modelwatch.alerts import retraining_message
+from modelwatch.alerts.segment_verdict import SegmentVerdict
 from modelwatch.catalog.metrics import (
     ACCOUNTING_HEARTBEAT,
     API_5XX_RATE,
@@ -28,6 +30,7 @@ from modelwatch.catalog.metrics import (
     MODEL_LOAD_FAILED,
     PREDICTION_LATENCY,
     UNIT_SUFFIXES,
+    WORST_SEGMENT_DRIFT_SHARE,
 )
 from modelwatch.spec.models import DriftMethod
 
@@ -267,6 +270,35 @@ def drifted_list(document: dict[str, Any]) -> str:
     return "*Drifted features, largest effect first*\n" + "\n".join(lines)
 
 
+def drifted_segments(document: dict[str, Any]) -> list[SegmentVerdict]:
+    """The check's segment values with a drifted feature, the most drifted first."""
+    entries = document.get("segments") or []
+    return sorted(
+        (s for s in map(SegmentVerdict.from_document, entries) if s.judged and s.drifted_features),
+        key=lambda s: (-(s.drift_share or 0.0), s.label()),
+    )
+
+
+def _segment_line(segment: SegmentVerdict) -> str:
+    return (
+        f"• *{segment.label()}*: {', '.join(segment.drifted_features)} "
+        f"(drift share {_number(segment.drift_share, 2)} on {_int(segment.current_rows)} rows)"
+    )
+
+
+def segment_list(document: dict[str, Any]) -> str | None:
+    """The drifted segment values and their features; None when the check has no segments."""
+    if document.get("segments") is None:
+        return None
+    segments = drifted_segments(document)
+    if not segments:
+        return f"No segment drifted ({len(document['segments'])} segment values checked)."
+    lines = [_segment_line(s) for s in segments[:MAX_FEATURES_LISTED]]
+    if len(segments) > MAX_FEATURES_LISTED:
+        lines.append(f"… and {len(segments) - MAX_FEATURES_LISTED} more in the report")
+    return "*Drifted segments, most drifted first*\n" + "\n".join(lines)
+
+
 def _alarm_line(entry: dict[str, Any], document: dict[str, Any] | None) -> str:
     name = str(entry.get("alarm", "?"))
     line = (
@@ -277,6 +309,10 @@ def _alarm_line(entry: dict[str, Any], document: dict[str, Any] | None) -> str:
         over = features_over(document, float(entry["threshold"]))
         if over:
             line += f": {entry['folded_from']} of {', '.join(over)}"
+    if entry.get("metric_name") == WORST_SEGMENT_DRIFT_SHARE.name and document is not None:
+        worst = drifted_segments(document)
+        if worst:
+            line += f": {worst[0].label()} ({', '.join(worst[0].drifted_features)})"
     return line
 
 
@@ -300,10 +336,15 @@ def drift_opened(
             links=links,
         )
     drifted = [f["name"] for f in ranked_features(document)]
+    segments = drifted_segments(document)
     rules = ", ".join(dict.fromkeys(str(e.get("rule")) for e in incident.history))
     if drifted:
         what = f"{', '.join(drifted[:5])}{' …' if len(drifted) > 5 else ''}"
         headline = f"drift share {_number(document.get('drift_share'), 2)} ({what})"
+    elif segments:
+        # The whole window is within limits: the shift is confined to a slice of the traffic.
+        more = f" and {len(segments) - 1} more segment(s)" if len(segments) > 1 else ""
+        headline = f"segment {segments[0].label()} drifted ({', '.join(segments[0].drifted_features)}){more}"
     else:
         headline = _performance(document).split(";")[0]
     title = f"{rules}: {document.get('model_version')}, {window} window: {headline}"
@@ -312,7 +353,9 @@ def drift_opened(
         f"{document.get('evaluated_features')} features* drifted on {_int(document.get('current_rows'))} rows "
         f"of the {window} window. Alarms raised:\n{alarms}"
     )
-    return Notice("ALARM", title, summary, check_fields(document), [drifted_list(document), next_step], links)
+    segment_details = segment_list(document)
+    details = [drifted_list(document), *([segment_details] if segment_details else []), next_step]
+    return Notice("ALARM", title, summary, check_fields(document), details, links)
 
 
 def drift_recovered(

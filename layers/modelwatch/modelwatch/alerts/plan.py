@@ -41,6 +41,7 @@ from modelwatch.catalog.metrics import (
     MODEL_LOAD_FAILED,
     NEW_LABELED_ROWS,
     PERFORMANCE,
+    WORST_SEGMENT_DRIFT_SHARE,
     Metric,
     MetricMath,
 )
@@ -243,6 +244,30 @@ def platform_rules(spec: MonitoringSpec) -> list[AlertRule]:
     ]
 
 
+def segment_rules(spec: MonitoringSpec) -> list[AlertRule]:
+    """With [[segments]]: one alarm for all of them, on the worst segment value's drift share
+    (not an alarm, nor a metric, per segment value). Any drifted feature in any segment value,
+    after the correction across segments x features, raises it; its notice names the segment
+    values and their features from the window's drift.json."""
+    if not spec.segments:
+        return []
+    return [
+        AlertRule(
+            name="SegmentDrift",
+            metric=WORST_SEGMENT_DRIFT_SHARE.name,
+            statistic="Maximum",
+            comparison="GreaterThanThreshold",
+            threshold=0,
+            period_seconds=DRIFT_CHECK_PERIOD_SECONDS,
+            evaluation_periods=1,
+            treat_missing_data="notBreaching",
+            window=spec.segment_window,
+            severity="warning",
+            description="A segment of traffic drifted: a feature moved within one slice (see the notice for which)",
+        )
+    ]
+
+
 def _alarms_of(spec: MonitoringSpec, rule: AlertRule, action: Action) -> list[PlannedAlarm]:
     """The alarms one rule makes: one on the folded metric, or one per feature, KPI or method."""
     retrains_on = (rule,) if action == "retrain" else ()
@@ -285,7 +310,7 @@ def planned_alarms(spec: MonitoringSpec) -> list[PlannedAlarm]:
     whose judgement a notifying alarm already makes is folded into that alarm (`retrains_on`)."""
     # A platform alarm the spec already makes (a rule of its own on the same metric) is not made twice.
     alarmed = {rule.metric for rule in spec.alerts}
-    platform = [rule for rule in platform_rules(spec) if rule.metric not in alarmed]
+    platform = [rule for rule in [*platform_rules(spec), *segment_rules(spec)] if rule.metric not in alarmed]
     planned = [alarm for rule in [*spec.alerts, *platform] for alarm in _alarms_of(spec, rule, "notify")]
     for rule in retraining_rules(spec):
         for trigger in _alarms_of(spec, rule, "retrain"):

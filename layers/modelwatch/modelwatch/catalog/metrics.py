@@ -327,6 +327,13 @@ MULTIVARIATE_DRIFT_SCORE = _metric(
 )
 MULTIVARIATE_DRIFT = _metric("MultivariateDrift", "None", "drift", "1 when the method's verdict is drift", per="method")
 CONCEPT_DRIFT = _metric("ConceptDrift", "None", "drift", "1 when performance fell while the inputs stayed put")
+WORST_SEGMENT_DRIFT_SHARE = _metric(
+    "WorstSegmentDriftShare",
+    "None",
+    "drift",
+    "the highest drift share of any segment value, after the correction across segments x features "
+    "(one series for every segment: drift.json names the segment)",
+)
 
 # --- alerts and retraining -------------------------------------------------------------------
 NOTIFICATIONS_SENT = _metric(
@@ -404,6 +411,7 @@ CATALOGUE: dict[str, Metric] = {
         MULTIVARIATE_DRIFT_SCORE,
         MULTIVARIATE_DRIFT,
         CONCEPT_DRIFT,
+        WORST_SEGMENT_DRIFT_SHARE,
         NOTIFICATIONS_SENT,
         RETRAINING_PROMOTE,
         RETRAINING_REJECT,

@@ -220,7 +220,7 @@ def _segment_verdicts(
 ) -> list:
     """Each segment value of the window against its own slice of the reference."""
     from modelwatch.cli.segmented_profiling import profile_segments
-    from modelwatch.segments import analyze_segments
+    from modelwatch.segments.verdicts import analyze_segments
 
     with progress:
         reference = profile_segments(args.reference, spec, "reference segments", progress, loss_model)

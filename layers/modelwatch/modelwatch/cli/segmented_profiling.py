@@ -9,8 +9,8 @@ from modelwatch.cli.reading import advance, progress_task, read_at_most_twice, r
 from modelwatch.cli.tabular import TableFile
 from modelwatch.errors import UserInputError
 from modelwatch.profiles import DatasetProfile, is_profile_file
-from modelwatch.segments.profiles import SegmentedProfile, SegmentedProfileBuilder, ValueCounter
-from modelwatch.segments.values import SegmentValue
+from modelwatch.profiles.segment_values import SegmentValue
+from modelwatch.profiles.segmented import SegmentedProfile, SegmentedProfileBuilder, ValueCounter
 from modelwatch.spec.models import MonitoringSpec
 
 

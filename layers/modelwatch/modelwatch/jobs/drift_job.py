@@ -10,6 +10,7 @@ hours once and reads one rollup per labelled hour, so its work grows with hours,
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from modelwatch.jobs.window_check import WindowCheck
 from modelwatch.profiles import DatasetProfile, merge_profiles
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.report import render_html, report_document
+from modelwatch.segments.verdicts import segment_verdicts
 from modelwatch.serving.pseudonyms import Pseudonyms
 from modelwatch.spec.models import MonitoringSpec, Window
 from modelwatch.windows.label_join import JoinedLabels, join_labels
@@ -194,6 +196,7 @@ class DriftJob:
             columns=dict(merged.columns),
             performance=merged.performance,
             multivariate=merged.multivariate,
+            segments=merged.segments,
         )
         joined = [run.joined[h].joined for h in hours if h in run.joined]
         labels = joined[0].merged(*joined[1:]) if joined else None
@@ -201,7 +204,10 @@ class DriftJob:
             current.performance = labels.counts
             if self.spec.columns.target:
                 current.columns[self.spec.columns.target] = labels.labels
-        report = analyze(run.monitored, run.baseline, monitored_current(run.monitored, current))
+        seen = monitored_current(run.monitored, current)
+        report = analyze(run.monitored, run.baseline, seen)
+        if self.spec.segments:
+            report = dataclasses.replace(report, segments=segment_verdicts(run.monitored, run.baseline, seen))
         window_start = layout.hour_start(hours[0])
         context = {
             "model": self.spec.model.name,

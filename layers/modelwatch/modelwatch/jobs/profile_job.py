@@ -16,6 +16,8 @@ from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.loss_model import LossModel
 from modelwatch.profiles import DatasetProfile
+from modelwatch.profiles.segment_values import SegmentValue
+from modelwatch.profiles.segmented import SegmentedProfile
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.stats.pca import PcaModel, reference_model
 from modelwatch.windows.capture_profile import PoisonCaptureError, parse_capture, profile_captures
@@ -37,6 +39,9 @@ class VersionModels:
 
     reconstruction: PcaModel | None = None
     loss_model: LossModel | None = None
+    # The baseline's kept values per segment ([[segments]]): records of any other value are
+    # profiled as "other". None without segments or without a baseline.
+    segment_values: dict[str, list[SegmentValue]] | None = None
 
 
 ModelsOf = Callable[[str], VersionModels]  # model version -> its models
@@ -74,7 +79,9 @@ class ProfileJob:
     def _profile(self, key: str, records: list[dict[str, Any]], now: datetime, outcome: ProfileOutcome) -> None:
         try:
             models = self._version_models(layout.model_version_of(key))
-            result = profile_captures(self.spec, records, models.reconstruction, models.loss_model)
+            result = profile_captures(
+                self.spec, records, models.reconstruction, models.loss_model, models.segment_values
+            )
         except (ValueError, TypeError, KeyError) as exc:
             self._quarantine(key, str(exc), outcome)
             return
@@ -106,12 +113,23 @@ class ProfileJob:
             self.late.append(key)
 
 
-def baseline_reconstruction(baseline: bytes | None, spec: MonitoringSpec) -> PcaModel | None:
+def baseline_reconstruction(baseline: bytes | DatasetProfile | None, spec: MonitoringSpec) -> PcaModel | None:
     """The PCA a baseline profile carries, when the spec checks PCA reconstruction error."""
 
     if baseline is None or "pca_reconstruction" not in spec.multivariate_methods:
         return None
-    rows = DatasetProfile.from_json(baseline).multivariate
+    profile = baseline if isinstance(baseline, DatasetProfile) else DatasetProfile.from_json(baseline)
+    rows = profile.multivariate
     if rows is None or len(rows.features) < 2 or not rows.count:
         return None
     return reference_model(rows, spec.drift)
+
+
+def baseline_segment_values(
+    baseline: DatasetProfile | None, spec: MonitoringSpec
+) -> dict[str, list[SegmentValue]] | None:
+    """The values a baseline kept per segment, for the spec's [[segments]] it holds."""
+    if baseline is None or not spec.segments:
+        return None
+    kept = SegmentedProfile.of(baseline).kept()
+    return {segment.name: kept[segment.name] for segment in spec.segments if segment.name in kept}

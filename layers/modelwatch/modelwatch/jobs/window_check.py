@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelwatch.alerts.segment_verdict import SegmentVerdict
+
 
 @dataclass(frozen=True)
 class ColumnVerdict:
@@ -57,6 +59,19 @@ class WindowCheck:
     multivariate: list[MultivariateVerdict]
     concept_drift: bool | None  # None: no verdict (too few labelled rows, or no labels)
     document: dict[str, Any] = field(repr=False)  # drift.json, whole
+    segments: list[SegmentVerdict] | None = None  # None: the spec has no [[segments]]
+
+    @property
+    def drifted_segments(self) -> list[SegmentVerdict]:
+        """Segment values with a drifted feature, the most drifted first."""
+        drifted = [s for s in self.segments or [] if s.judged and s.drifted_features]
+        return sorted(drifted, key=lambda s: (-(s.drift_share or 0.0), s.label()))
+
+    @property
+    def worst_segment_drift_share(self) -> float | None:
+        """The highest drift share of any judged segment value; None when none was judged."""
+        shares = [s.drift_share or 0.0 for s in self.segments or [] if s.judged]
+        return max(shares) if shares else None
 
     @property
     def judged(self) -> bool:
@@ -87,6 +102,9 @@ class WindowCheck:
             multivariate=[MultivariateVerdict.from_document(m) for m in document.get("multivariate") or []],
             concept_drift=concept.get("drifted"),
             document=document,
+            segments=None
+            if document.get("segments") is None
+            else [SegmentVerdict.from_document(entry) for entry in document["segments"]],
         )
 
     def to_document(self) -> dict[str, Any]:
@@ -99,4 +117,4 @@ class WindowCheck:
             "dataset_drift": self.dataset_drift,
             "drift_share": self.drift_share,
             "rows": self.current_rows,
-        }
+        } | ({} if self.segments is None else {"drifted_segments": [s.label() for s in self.drifted_segments]})

@@ -68,7 +68,7 @@ class DatasetProfile:
     # the profile was made (ProfileSchema.recorded_roles), so a drift run without the spec still
     # knows its target, prediction and scores. Empty for windows and older profiles.
     roles: dict[str, str] = field(default_factory=dict)
-    # The spec's [[segments]]: per segment name, per value (modelwatch.segments.values.encode: the
+    # The spec's [[segments]]: per segment name, per value (modelwatch.profiles.segment_values.encode: the
     # row's `by` labels joined, "" for "other"), the profile of that value's rows. Profiled in the
     # same pass as the whole, so a window's segments merge hour by hour like its columns.
     segments: dict[str, dict[str, DatasetProfile]] = field(default_factory=dict)

@@ -1,16 +1,4 @@
-"""Segments: profiles per slice of traffic and a drift verdict per slice, with false flags
-controlled across every segment x feature check."""
-
-from modelwatch.segments.profiles import SegmentedProfile, SegmentedProfileBuilder, keep_most_frequent
-from modelwatch.segments.values import OTHER, SegmentValue
-from modelwatch.segments.verdicts import SegmentDrift, analyze_segments
-
-__all__ = [
-    "OTHER",
-    "SegmentDrift",
-    "SegmentValue",
-    "SegmentedProfile",
-    "SegmentedProfileBuilder",
-    "analyze_segments",
-    "keep_most_frequent",
-]
+"""Segments: a drift verdict per slice of traffic, with false flags controlled across every
+segment x feature check (modelwatch.segments.verdicts). The profiles they are judged on are
+built with every other profile (modelwatch.profiles.segmented), where the capture path can make
+them without loading the drift engine."""

@@ -11,8 +11,8 @@ from typing import Any
 from modelwatch.drift.engine import FeatureTests, analyze, corrected_p_values, evaluate_features
 from modelwatch.drift.results import DriftReport
 from modelwatch.profiles.dataset import DatasetProfile
-from modelwatch.segments.profiles import SegmentedProfile
-from modelwatch.segments.values import OTHER, SegmentValue
+from modelwatch.profiles.segment_values import OTHER, SegmentValue
+from modelwatch.profiles.segmented import SegmentedProfile, folded_to
 from modelwatch.spec.models import CALIBRATED, MonitoringSpec
 from modelwatch.spec.segments import Segment
 from modelwatch.stats.correction import adjust_p_values
@@ -109,3 +109,15 @@ def analyze_segments(
         start += len(p_values)
         results.append(SegmentDrift(segment, value, analyze(judged_by, ref, cur, tested, share)))
     return results
+
+
+def segment_verdicts(spec: MonitoringSpec, baseline: DatasetProfile, window: DatasetProfile) -> list[SegmentDrift]:
+    """Stored profiles' segments (a deployed baseline and a window merged from hourly rollups):
+    the window's values its baseline did not keep (captures profiled before the baseline was
+    known, or cut by another version's) count as "other". A baseline made without the spec's
+    segments gives none: there is no slice to compare with."""
+    reference = SegmentedProfile.of(baseline)
+    if not reference.segments:
+        return []
+    current = folded_to(SegmentedProfile.of(window), reference.kept())
+    return analyze_segments(spec, reference, current)

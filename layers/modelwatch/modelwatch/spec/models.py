@@ -755,6 +755,16 @@ class MonitoringSpec(_Strict):
         return MAIN_METRIC[self.model.task]
 
     @property
+    def segment_window(self) -> str:
+        """The drift window the segments' alarm watches: the longest of at most a day (a segment
+        holds a slice of the traffic, so an hour of it is seldom enough rows; a week reacts a
+        week late), else the shortest."""
+        within_a_day = [w for w in self.drift.windows if w.hours <= 24]
+        if within_a_day:
+            return max(within_a_day, key=lambda w: w.hours).name
+        return min(self.drift.windows, key=lambda w: w.hours).name
+
+    @property
     def retraining_window(self) -> str:
         """The drift window the retraining triggers watch."""
         if self.retraining.window is not None:

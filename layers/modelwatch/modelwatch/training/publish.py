@@ -11,8 +11,8 @@ import numpy as np
 
 from modelwatch.profiles import ProfileSchema
 from modelwatch.profiles.protected import protected_baseline
+from modelwatch.profiles.segmented import SegmentedProfileBuilder
 from modelwatch.registry.folder import ModelFolder
-from modelwatch.segments.profiles import SegmentedProfileBuilder
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.spec.roles import with_served_roles
 from modelwatch.training.pipeline import train

@@ -12,6 +12,8 @@ import numpy as np
 from modelwatch.dle import loss_columns
 from modelwatch.loss_model import LossModel
 from modelwatch.profiles import DatasetProfile, ProfileSchema, profile_batch
+from modelwatch.profiles.segment_values import SegmentValue
+from modelwatch.profiles.segmented import batch_segments
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.stats.pca import PcaModel
 
@@ -50,6 +52,7 @@ def profile_captures(
     records: list[dict[str, Any]],
     reconstruction: PcaModel | None = None,
     loss_model: LossModel | None = None,
+    segment_values: dict[str, list[SegmentValue]] | None = None,
 ) -> CaptureProfile:
     """Features, prediction and score columns as the baseline profiles them (the spec's names),
     for the spec's task, and the join index late labels are matched with.
@@ -62,13 +65,22 @@ def profile_captures(
     `loss_model` (a regression version's, DLE): run once on the object's records, so each
     record's expected losses are averaged into the profile like any column. Without it, or when
     it cannot run on them (`losses_not_estimated` says why), the profile has none and the
-    window's estimate stands on the objects that have them: the records are profiled anyway."""
+    window's estimate stands on the objects that have them: the records are profiled anyway.
+
+    `segment_values`: the baseline's kept values per segment (SegmentedProfile.kept), when the
+    spec has [[segments]]."""
     schema = dataclasses.replace(ProfileSchema.from_spec(spec), reconstruction=reconstruction)
     columns, index = capture_columns(spec, records)
     not_estimated = None
     if spec.task == "regression" and loss_model is not None and records:
         not_estimated = _add_expected_losses(loss_model, spec.columns.prediction or "prediction", columns)
-    return CaptureProfile(profile_batch(schema, columns), index, not_estimated)
+    profile = profile_batch(schema, columns)
+    if spec.segments:
+        # Each record into its segment value's profile too, cut by the values the baseline kept
+        # (`segment_values`); no reconstruction errors there (a segment's verdict is per feature).
+        by_value = dataclasses.replace(schema, reconstruction=None)
+        profile.segments = batch_segments(by_value, spec.segments, columns, segment_values)
+    return CaptureProfile(profile, index, not_estimated)
 
 
 def capture_columns(

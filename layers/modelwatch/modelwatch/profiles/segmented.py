@@ -14,7 +14,7 @@ import numpy as np
 from modelwatch.profiles.builder import Batch, ProfileBuilder, ProfileSchema
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.grouped import add_by_group
-from modelwatch.segments.values import OTHER_KEY, SegmentValue, decode, encode, row_keys
+from modelwatch.profiles.segment_values import OTHER_KEY, SegmentValue, decode, encode, row_keys
 from modelwatch.spec.segments import Segment
 
 
@@ -55,16 +55,19 @@ class SegmentedProfileBuilder:
         segments: list[Segment],
         kept: dict[str, list[SegmentValue]] | None = None,
         chunk_rows: int | None = None,
+        whole: bool = True,
     ) -> None:
         self.schema = schema
         self.segments = segments
         # Calibration chunks are the whole's only: a segment's verdict uses the size-aware rule.
-        self.whole = ProfileBuilder(schema, chunk_rows=chunk_rows)
+        # whole=False: the caller profiles the whole itself (the capture path's one-batch profile).
+        self.whole = ProfileBuilder(schema, chunk_rows=chunk_rows) if whole else None
         self._kept = None if kept is None else {name: {encode(v) for v in values} for name, values in kept.items()}
         self._groups: dict[str, dict[Hashable, ProfileBuilder]] = {segment.name: {} for segment in segments}
 
     def add(self, batch: Batch) -> None:
-        self.whole.add(batch)
+        if self.whole is not None:
+            self.whole.add(batch)
         for segment in self.segments:
             keys = row_keys(batch, segment.by)
             if self._kept is not None:
@@ -76,7 +79,34 @@ class SegmentedProfileBuilder:
         for segment in self.segments:
             values = {decode(str(key)): builder.result() for key, builder in self._groups[segment.name].items()}
             segments[segment.name] = values if self._kept is not None else keep_most_frequent(values, segment)
-        return SegmentedProfile(self.whole.result(), segments)
+        return SegmentedProfile(self.whole.result() if self.whole is not None else DatasetProfile(), segments)
+
+
+def batch_segments(
+    schema: ProfileSchema,
+    segments: list[Segment],
+    batch: Batch,
+    kept: dict[str, list[SegmentValue]] | None,
+) -> dict[str, dict[str, DatasetProfile]]:
+    """One batch's segment profiles as a stored profile holds them (DatasetProfile.segments):
+    cut by the baseline's kept values, or, without a baseline to say which, by the batch's own
+    most frequent values (a drift run folds values its baseline did not keep into "other")."""
+    builder = SegmentedProfileBuilder(schema, segments, kept, whole=False)
+    builder.add(batch)
+    return builder.result().to_profile().segments
+
+
+def folded_to(profile: SegmentedProfile, kept: dict[str, list[SegmentValue]]) -> SegmentedProfile:
+    """`profile` (a window) with every value the baseline did not keep merged into "other"."""
+    segments = {}
+    for name, values in profile.segments.items():
+        keep = set(kept.get(name, []))
+        named = {value: part for value, part in values.items() if value in keep}
+        rest = [part for value, part in values.items() if value not in keep]
+        if rest:
+            named[None] = rest[0].merged(*rest[1:])
+        segments[name] = named
+    return SegmentedProfile(profile.whole, segments)
 
 
 class ValueCounter:
