@@ -19,7 +19,8 @@ from typing import Any
 # downwards instead of shrinking every cell (and its text) to fit the page.
 CELL_WIDTH, CELL_HEIGHT = 64, 22
 LABEL_WIDTH = 230  # the row labels' column
-HEADER_HEIGHT = 96  # the slanted feature names
+# The slanted feature names: about 4px of height per character at 11px, slanted 40°.
+HEADER_PIXELS_PER_CHARACTER, HEADER_MINIMUM = 4, 36
 LEGEND_HEIGHT = 58
 MARGIN = 8
 ROW_LABEL_CHARACTERS = 34  # about what LABEL_WIDTH holds at 11px; longer labels end in "…"
@@ -259,7 +260,8 @@ def render_segment_heat_map(document: dict[str, Any]) -> str:
     width = LABEL_WIDTH + len(features) * CELL_WIDTH + MARGIN
     legend_width = MARGIN + 200 + 7 * (CELL_WIDTH + 6) + 24
     width = max(width, legend_width, 620)
-    grid_top = HEADER_HEIGHT
+    longest_name = max(len(_truncated(name, COLUMN_LABEL_CHARACTERS)) for name in features) if features else 0
+    grid_top = max(HEADER_MINIMUM, 14 + HEADER_PIXELS_PER_CHARACTER * longest_name)
     height = grid_top + len(ordered) * CELL_HEIGHT + 12 + LEGEND_HEIGHT
 
     parts = [
