@@ -81,6 +81,15 @@ def test_a_segment_without_reference_rows_is_grey_hatched_and_na(document):
     assert "not-judged" not in _row(fragment, "by_region[region=eu]")
 
 
+def test_a_feature_a_segment_did_not_check_is_na_and_says_so(document):
+    partial = copy.deepcopy(document)
+    (eu,) = [s for s in partial["segments"] if s["values"] == {"region": "eu"}]
+    eu["features"] = [f for f in eu["features"] if f["name"] != "x2"]
+    row = _row(render_segment_heat_map(partial), "by_region[region=eu]")
+    assert _cells(row)[1] == ("cell not-judged", "x2", "false")
+    assert "by_region[region=eu] × x2\nnot checked in this segment" in row
+
+
 def test_the_caption_names_the_window_and_counts_the_drifted_segments(document):
     fragment = render_segment_heat_map(document)
     caption = re.search(r'<figcaption class="heat-caption">([^<]+)</figcaption>', fragment).group(1)
