@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from modelwatch.alerts.dashboard import Series, Widget, dashboard_rows
 from modelwatch.catalog.metrics import (
@@ -24,6 +25,7 @@ from modelwatch.catalog.metrics import (
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch_local.alarms import LOCAL_API_ID
 from modelwatch_local.metrics import MetricStore, statistic
+from modelwatch_local.segment_heat_map import HEAT_MAP_STYLE, render_segment_heat_map
 
 HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 220, 56, 12, 14, 40
 UNIT = 70  # drawing units per grid unit of CloudWatch's 24-wide grid: text keeps one size
@@ -236,8 +238,11 @@ def render(
     markers: list[Marker],
     start: datetime,
     end: datetime,
+    *,
+    segments: dict[str, Any] | None = None,
 ) -> str:
-    """The dashboard page: every catalogue widget, in the catalogue's rows."""
+    """The dashboard page: every catalogue widget, in the catalogue's rows; with `segments` (a
+    drift.json document of a spec with [[segments]]), the segment × feature heat map after them."""
     rows_html = []
     for row in dashboard_rows(spec):
         cells = []
@@ -259,6 +264,11 @@ def render(
                 f"<figcaption>{html.escape(widget.title)}</figcaption>{body}</figure>"
             )
         rows_html.append(f'<div class="row">{"".join(cells)}</div>')
+    # CloudWatch has no widget for it (one metric covers only the worst segment): the local page
+    # draws it from the drift check's own document.
+    segments_html = ""
+    if segments is not None and "segments" in segments:
+        segments_html = f"<h2>Segments × features</h2>{render_segment_heat_map(segments)}"
     marker_list = "".join(f"<li>{m.at:%a %H:%M} {html.escape(m.kind)}: {html.escape(m.label)}</li>" for m in markers)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ModelWatch dashboard (local)</title>
@@ -271,13 +281,13 @@ figcaption {{ font-weight: 600; font-size: 14px; margin-bottom: 4px; }}
 svg {{ width: 100%; height: auto; }}
 .tick {{ font-size: 10px; fill: #545b64; }}
 .legend {{ font-size: 11px; color: #545b64; }}
-.aws-only {{ color: #545b64; font-style: italic; }}
+.aws-only {{ color: #545b64; font-style: italic; }}{HEAT_MAP_STYLE if segments_html else ""}
 </style></head><body>
 <h1>ModelWatch dashboard: {html.escape(spec.model.name)}</h1>
 <p>Simulated time {start:%a %d %b %H:%M} to {end:%a %d %b %H:%M} UTC; the widgets of the CloudWatch
 dashboard the stack deploys, from the local stack's metrics. Dashed lines: <span style="color:#9467bd">retraining
 runs</span> and <span style="color:#2ca02c">promotions</span>; red lines: alarm thresholds.</p>
-{"".join(rows_html)}
+{"".join(rows_html)}{segments_html}
 <h2>Retraining runs and promotions</h2><ul>{marker_list}</ul>
 </body></html>
 """
