@@ -10,8 +10,9 @@ import numpy as np
 
 from modelwatch.drift import analyze
 from modelwatch.profiles import ProfileSchema
+from modelwatch.profiles.segmented import SegmentedProfileBuilder
 from modelwatch.report import report_document
-from modelwatch.segments import SegmentedProfileBuilder, analyze_segments
+from modelwatch.segments.verdicts import analyze_segments
 from modelwatch.spec import parse_spec
 
 REGIONS = np.array(["eu", "us", "asia"], dtype=object)
