@@ -35,7 +35,7 @@ from modelwatch.alerts import retraining_message, slack_webhook
 from modelwatch.alerts.alarm_message import AlarmNotice
 from modelwatch.alerts.incident import Incident, Pending
 from modelwatch.alerts.incident_notice import Outgoing
-from modelwatch.alerts.plan import PlannedAlarm, planned_alarms
+from modelwatch.alerts.plan import PlannedAlarm, drift_window_of, planned_alarms
 from modelwatch.catalog import layout
 from modelwatch.catalog import metrics as catalog
 from modelwatch.catalog.functions import DRIFT_CHECK_PERIOD_SECONDS
@@ -93,8 +93,9 @@ class Notifier:
         incident = self.store.update(
             key, lambda i: i.alarm_changed(notice.name, notice.previous_state, notice.state, notice.changed_at, facts)
         )
-        if key.startswith("drift-") and incident.open and incident.opened_on is None:
-            check = self._check(key.removeprefix("drift-"), notice.changed_at)
+        window = drift_window_of(key)
+        if window is not None and incident.open and incident.opened_on is None:
+            check = self._check(window, notice.changed_at)
             incident = self.store.update(key, lambda i: i.with_check(check))
         self.deliver(incident, stack, planned)
 
@@ -185,7 +186,7 @@ class Notifier:
         links = [("Dashboard", self.dashboard_url)]
         if pending.kind == "standalone" and message is not None:
             return render.retraining_standalone(message, self.dashboard_url)
-        if incident.key.startswith("drift-"):
+        if drift_window_of(incident.key) is not None:
             return self._drift_notice(incident, pending, planned, links).outgoing()
         if pending.kind == "opened":
             entry = incident.history[0]
@@ -196,7 +197,7 @@ class Notifier:
     def _drift_notice(
         self, incident: Incident, pending: Pending, planned: PlannedAlarm | None, links: list[tuple[str, str]]
     ) -> render.Notice:
-        window = incident.key.removeprefix("drift-")
+        window = drift_window_of(incident.key) or ""
         if pending.kind == "opened":
             check = incident.opened_on
         else:

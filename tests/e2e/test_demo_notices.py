@@ -9,14 +9,14 @@ import json
 
 import pytest
 
-from modelwatch_local.story import run
+from modelwatch_local.story import NORMAL_HOURS, run
 from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
 def story(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo-notices")
-    result = run(out, ROOT / "monitoring.toml", say=lambda line: None, seed=1, normal_hours=4)
+    result = run(out, ROOT / "monitoring.toml", say=lambda line: None, seed=1, normal_hours=NORMAL_HOURS)
     return result, result.events
 
 

@@ -16,7 +16,7 @@ import pytest
 from modelwatch.alerts.dashboard import dashboard_widgets
 from modelwatch.alerts.plan import planned_alarms
 from modelwatch.spec import load_spec
-from modelwatch_local.story import run
+from modelwatch_local.story import NORMAL_HOURS, run
 from modelwatch_local.timeline import TIME_FORMAT
 from tests.conftest import ROOT
 from tests.e2e.browser import console_messages, dump_dom, screenshot
@@ -30,7 +30,7 @@ ACCURACY_FLOOR = next(rule.threshold for rule in SPEC.alerts if rule.name == "Lo
 @pytest.fixture(scope="module")
 def story(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    result = run(out, ROOT / "monitoring.toml", say=lambda line: None, seed=1, normal_hours=4)
+    result = run(out, ROOT / "monitoring.toml", say=lambda line: None, seed=1, normal_hours=NORMAL_HOURS)
     events = json.loads(result.timeline.read_text())["events"]
     for event in events:
         event["at"] = datetime.strptime(event["at"], TIME_FORMAT).replace(tzinfo=UTC)
@@ -55,7 +55,7 @@ def _first(events: list[dict], kind: str, after: datetime, **details: object) ->
 def test_the_normal_period_is_quiet(story):
     _, events = story
     normal = [e for e in events if e.get("phase") == "normal"]
-    assert sum(e["kind"] == "drift_check" for e in normal) == 4
+    assert sum(e["kind"] == "drift_check" for e in normal) == NORMAL_HOURS
     assert not [e for e in normal if e["kind"] == "alarm"]
     for check in (e for e in normal if e["kind"] == "drift_check"):
         for window in check["windows"].values():
@@ -123,6 +123,30 @@ def test_concept_drift_is_seen_by_labels_not_by_the_estimate_and_retrains(story)
     _first(events, "retraining", alarm["at"], trigger="ModelWatch-LowAccuracy")
 
 
+def test_a_shift_in_one_category_is_caught_by_its_segment_alone_and_named_everywhere(story):
+    """Category "c" (a fifth of traffic) gets older customers: the whole day window lists no
+    drifted feature and no whole-window alarm fires, while SegmentDrift does, within its period; its
+    notice, the check's report and the dashboard's heat map name the segment and the feature."""
+    result, events = story
+    onset = _phase(events, "segment_drift")["at"]
+    during = [e for e in events if e["at"] >= onset]  # the story's last incident
+    alarms = [e["alarm"] for e in during if e["kind"] == "alarm"]
+    assert alarms == ["ModelWatch-SegmentDrift"]
+    alarm = _first(events, "alarm", onset, alarm="ModelWatch-SegmentDrift")
+    assert alarm["at"] - onset <= _allowed("ModelWatch-SegmentDrift") + timedelta(hours=1)
+    days = [e["windows"][SPEC.segment_window] for e in during if e["kind"] == "drift_check"]
+    assert all(day["drifted_features"] == [] and day["dataset_drift"] is False for day in days)
+    assert days[-1]["drifted_segments"] == {"by_category[category=c]": ["age"]}
+    (notice,) = [e for e in during if e["kind"] == "notice" and "SegmentDrift" in e["told"]]
+    assert "by_category[category=c]" in notice["told"] and "(age)" in notice["told"]
+    checked = alarm["at"].strftime("%Y-%m-%dT%H%M%SZ")
+    (folder,) = [f for f in result.reports if f.endswith(f"/{SPEC.segment_window}/{checked}")]
+    report = dump_dom(result.reports[folder]["report.html"])
+    assert "by_category[category=c]" in report
+    dashboard = dump_dom(result.out / "dashboard.html")
+    assert "Segments × features" in dashboard and "by_category[category=c]" in dashboard
+
+
 def test_the_pages_open_without_console_errors_and_draw_every_widget(story):
     result, _ = story
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -178,7 +202,7 @@ def test_the_story_is_the_same_for_the_same_seed(story, tmp_path):
     assert len(reports) >= 20
     for run_number in range(2, 6):
         out = tmp_path / f"run-{run_number}"
-        again = run(out, ROOT / "monitoring.toml", say=lambda line: None, seed=1, normal_hours=4)
+        again = run(out, ROOT / "monitoring.toml", say=lambda line: None, seed=1, normal_hours=NORMAL_HOURS)
         repeated = json.loads(again.timeline.read_text())["events"]
         for event in repeated:
             event["at"] = datetime.strptime(event["at"], TIME_FORMAT).replace(tzinfo=UTC)

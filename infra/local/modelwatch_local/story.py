@@ -2,7 +2,7 @@
 
 A healthy model is trained and published, and a quiet normal period passes: traffic through the
 API, labels (clicks come back within the hour), the hourly drift check, the spec's alarms.
-Then four incidents, each caught by the monitoring and mended:
+Then five incidents, each caught by the monitoring and mended:
 
 1. latency: the model slows down; the p95 latency alarm fires, and clears when it recovers;
 2. a bad model push: a version whose artifact does not match its manifest is promoted; the
@@ -13,7 +13,10 @@ Then four incidents, each caught by the monitoring and mended:
    limits;
 4. concept drift: the labels' rule changes while the inputs stay; the label-free estimate stays
    high (it cannot see a new P(y|x)), the labelled accuracy falls: concept-drift verdict,
-   accuracy alarm, retraining.
+   accuracy alarm, retraining;
+5. segment drift: one product category's customers change while the rest of traffic does not;
+   the whole window stays within limits, the segment's own check flags it and SegmentDrift's
+   notice names the segment and the feature.
 
 Every step is printed as it happens, Slack's messages and the emails' subjects as on-call reads
 them; DIR gets the reports of every check, timeline.json, alerts.md (every notice, as Slack and
@@ -34,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from modelwatch.alerts.incident_notice import drifted_segments
 from modelwatch.catalog import layout
 from modelwatch.catalog.functions import FEEDBACK, PREDICT
 from modelwatch.demo.data import demo_frame, demo_records
@@ -53,7 +57,10 @@ SLOW_DELAY_MS = 800.0
 # over at least 10/(1 - 0.95) = 200 samples a period (the alarm's low-sample rule).
 REQUESTS_PER_MINUTE = 200
 DRIFT, CONCEPT = 0.9, 1.0
-INCIDENT_HOURS = {"latency": 1, "bad_push": 1, "data_drift": 2, "concept_drift": 2}
+INCIDENT_HOURS = {"latency": 1, "bad_push": 1, "data_drift": 2, "concept_drift": 2, "segment_drift": 2}
+# The segment incident: one category's customers older by this many years (half a standard
+# deviation: a fifth of it in the whole window, below its effect size).
+SEGMENT_VALUE, SEGMENT_AGE_SHIFT = "c", 7.0
 
 
 PREDICT_ROUTE, FEEDBACK_ROUTE = PREDICT.route or "", FEEDBACK.route or ""
@@ -144,6 +151,9 @@ class Story:
                 "dataset_drift": document["dataset_drift"],
                 "drift_share": document["drift_share"],
                 "drifted_features": [f["name"] for f in document["features"] if f.get("drifted")],
+                "drifted_segments": {
+                    segment.label(): segment.drifted_features for segment in drifted_segments(document)
+                },
                 "accuracy": performance.get("accuracy"),
                 "estimated_accuracy": estimated.get("accuracy"),
                 "concept_drift": (document.get("concept_drift") or {}).get("drifted"),
@@ -155,6 +165,7 @@ class Story:
             f"day {'DRIFT' if day['dataset_drift'] else 'ok'} (share {_number(day['drift_share'], 2)}); "
             f"accuracy {_number(hour['accuracy'])} labelled, {_number(hour['estimated_accuracy'])} estimated"
             + ("; CONCEPT DRIFT" if day["concept_drift"] else "")
+            + "".join(f"; SEGMENT {label} ({', '.join(names)})" for label, names in day["drifted_segments"].items())
         )
         event = self.timeline.add(end, "drift_check", line, phase=phase, windows=windows)
         self.alarms(phase)
@@ -308,6 +319,29 @@ class Story:
             self.regular_hour(rows, drift=DRIFT)
             self.end_hour("data_drift")
 
+    def segment_drift(self, rows: int) -> None:
+        """One product line's audience changes (category "c": a fifth of traffic, customers
+        SEGMENT_AGE_SHIFT years older) while the rest stays put: diluted five times in the whole
+        window, below its effect size; its segment's own check sees it."""
+        self.phase(
+            "segment_drift",
+            f'segment drift: category "c" customers are {SEGMENT_AGE_SHIFT:.0f} years older; the rest of traffic '
+            "is unchanged",
+            onset=self.hour_start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            rows_per_hour=rows,
+            segment="by_category",
+            value=SEGMENT_VALUE,
+        )
+        for _ in range(INCIDENT_HOURS["segment_drift"]):
+            self.at_minute(1)
+            frame = self.frame(rows, drift=DRIFT, concept=CONCEPT)  # today's audience, as served
+            within = frame["category"] == SEGMENT_VALUE
+            frame["age"] = np.where(within, np.clip(frame["age"] + SEGMENT_AGE_SHIFT, 18, 100), frame["age"])
+            predictions = self.predict(frame)
+            self.at_minute(LABELS_AT_MINUTE)
+            self.feedback(frame, predictions)
+            self.end_hour("segment_drift")
+
     def concept_drift(self, rows: int) -> None:
         self.phase(
             "concept_drift",
@@ -323,7 +357,8 @@ class Story:
 def drifted_rows_per_hour(per_hour: int, normal_hours: int) -> int:
     """The new audience's traffic: retraining holds out the most recent 20% of labelled rows and
     makes them the new baseline, so one hour of it must be at least a quarter of the normal
-    period's rows for the new baseline to be the new inputs (twice that, for room)."""
+    period's rows for the new baseline to be the new inputs (twice that, for room: the hours of
+    the incidents before it are labelled too)."""
     return per_hour * max(2, math.ceil(normal_hours / 2))
 
 
@@ -360,12 +395,13 @@ def run(
             version="v1",
             validation_metrics=metrics,
         )
-        drifted = drifted_rows_per_hour(per_hour, normal_hours)
         story.normal(normal_hours)
         story.latency()
         story.bad_push()
+        drifted = drifted_rows_per_hour(per_hour, normal_hours)
         story.data_drift(drifted)
         story.concept_drift(drifted)
+        story.segment_drift(2 * drifted)
         timeline.add(stack.clock(), "end", "the story ends")
         result = write_pages(out, stack, story.alarm_history, timeline)
     finally:

@@ -4,12 +4,14 @@ dashboard, the alert log, the timeline, and index.html linking them all."""
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelwatch.catalog import layout
+from modelwatch.jobs.window_check import WindowCheck
 from modelwatch_local.dashboard import Marker, render
 from modelwatch_local.timeline import TIME_FORMAT, Timeline
 
@@ -58,6 +60,23 @@ def _utc(stamp: str) -> datetime:
     return datetime.strptime(stamp, TIME_FORMAT).replace(tzinfo=UTC)
 
 
+def segment_document(reports: dict[str, dict[str, Path]], window: str) -> dict[str, Any] | None:
+    """The check of the segments' alarm window whose worst segment drifted most (the latest of
+    equals): the heat map shows the segment incident at its height, not the story's last hour."""
+    best: tuple[float, str, dict[str, Any]] | None = None
+    for folder, files in reports.items():
+        if folder.split("/")[1] != window or "drift.json" not in files:
+            continue
+        document = json.loads(files["drift.json"].read_text())
+        if document.get("segments") is None:
+            continue
+        worst = WindowCheck.from_document(document).worst_segment_drift_share or 0.0
+        candidate = (worst, str(document.get("window_end")), document)
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    return None if best is None else best[2]
+
+
 def write_pages(out: Path, stack: LocalStack, alarm_history: list[dict[str, Any]], timeline: Timeline) -> StoryResult:
     reports = _export_reports(out, stack)
     timeline_path, _ = timeline.write(out)
@@ -72,6 +91,7 @@ def write_pages(out: Path, stack: LocalStack, alarm_history: list[dict[str, Any]
             _markers(timeline.events),
             START,
             stack.clock(),
+            segments=segment_document(reports, stack.platform.spec.segment_window),
         )
     )
     rows = []

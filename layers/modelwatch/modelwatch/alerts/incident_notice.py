@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from modelwatch.alerts import retraining_message
+from modelwatch.alerts.plan import SEGMENTS_INCIDENT, drift_window_of
 from modelwatch.alerts.segment_verdict import SegmentVerdict
 from modelwatch.catalog.metrics import (
     ACCOUNTING_HEARTBEAT,
@@ -326,7 +327,7 @@ def drift_opened(
     incident: Any, document: dict[str, Any] | None, links: list[tuple[str, str]], next_step: str
 ) -> Notice:
     alarms = "\n".join(_alarm_line(e, document) for e in incident.history)
-    window = (document or {}).get("window") or incident.key.removeprefix("drift-")
+    window = (document or {}).get("window") or drift_window_of(incident.key)
     if document is None:
         return Notice(
             "ALARM",
@@ -366,10 +367,11 @@ def drift_recovered(
     opened_document: dict[str, Any] | None = None,
 ) -> Notice:
     """`document`: the latest check (within limits again); `opened_document`: the check it opened on."""
-    window = incident.key.removeprefix("drift-")
+    window = drift_window_of(incident.key)
     took = _duration(incident.opened_at, incident.closed_at)
     alarms = "\n".join(_alarm_line(e, opened_document) for e in incident.history) or "—"
-    title = f"Recovered: drift ({window} window) since {_when(incident.opened_at)}"
+    concern = "segment drift" if incident.key.endswith(SEGMENTS_INCIDENT) else "drift"
+    title = f"Recovered: {concern} ({window} window) since {_when(incident.opened_at)}"
     summary = (
         f"Every alarm of the incident is OK again at {_when(incident.closed_at)}"
         f"{f' after {took}' if took else ''}. Raised in it:\n{alarms}"

@@ -84,12 +84,26 @@ class PlannedAlarm:
         return incident_of(self.rule.metric, self.dimensions.get("window"), self.name)
 
 
+# A drift incident's key: "drift-<window>", and "drift-<window>:segments" for the segments' alarm,
+# a concern of its own (a slice of traffic moved while the whole window may be within limits).
+DRIFT_INCIDENT, SEGMENTS_INCIDENT = "drift-", ":segments"
+
+
 def incident_of(metric: str, window: str | None, alarm: str) -> str:
-    """ "drift-<window>" for a metric of the drift check's window; the alarm's name otherwise."""
+    """ "drift-<window>" for a metric of the drift check's window ("drift-<window>:segments" for
+    the worst segment's); the alarm's name otherwise."""
     known = CATALOGUE.get(metric)
     if known is not None and known.is_drift_metric and window:
-        return f"drift-{window}"
+        suffix = SEGMENTS_INCIDENT if metric == WORST_SEGMENT_DRIFT_SHARE.name else ""
+        return f"{DRIFT_INCIDENT}{window}{suffix}"
     return alarm
+
+
+def drift_window_of(incident: str) -> str | None:
+    """The drift check's window a drift incident is about; None for any other incident."""
+    if not incident.startswith(DRIFT_INCIDENT):
+        return None
+    return incident.removeprefix(DRIFT_INCIDENT).removesuffix(SEGMENTS_INCIDENT)
 
 
 def _folded(rule: AlertRule) -> AlertRule | None:

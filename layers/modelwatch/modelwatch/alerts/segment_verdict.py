@@ -29,6 +29,13 @@ class SegmentVerdict:
             list(entry.get("drifted_features") or []),
         )
 
+    def share_beyond(self, whole_drifted: set[str]) -> float:
+        """The share of its checked features that drifted here and not in `whole_drifted`."""
+        if not self.drift_share or not self.drifted_features:
+            return 0.0
+        checked = len(self.drifted_features) / self.drift_share
+        return len(set(self.drifted_features) - whole_drifted) / checked
+
     @property
     def judged(self) -> bool:
         return self.status != "insufficient_data"

@@ -331,8 +331,9 @@ WORST_SEGMENT_DRIFT_SHARE = _metric(
     "WorstSegmentDriftShare",
     "None",
     "drift",
-    "the highest drift share of any segment value, after the correction across segments x features "
-    "(one series for every segment: drift.json names the segment)",
+    "what only segments see: the highest share, over segment values, of features drifted in the segment "
+    "value (after the correction across segments x features) but not in the whole window; one series for "
+    "every segment, drift.json names them",
 )
 
 # --- alerts and retraining -------------------------------------------------------------------

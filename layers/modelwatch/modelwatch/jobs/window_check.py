@@ -69,8 +69,12 @@ class WindowCheck:
 
     @property
     def worst_segment_drift_share(self) -> float | None:
-        """The highest drift share of any judged segment value; None when none was judged."""
-        shares = [s.drift_share or 0.0 for s in self.segments or [] if s.judged]
+        """What only the segments see: the highest share, over judged segment values, of their
+        checked features that drifted in the segment value but not in the whole window (a shift
+        of the whole window drifts its segments too, and its own alarms already tell of it).
+        None when no segment value was judged."""
+        whole = {feature.name for feature in self.features if feature.drifted}
+        shares = [s.share_beyond(whole) for s in self.segments or [] if s.judged]
         return max(shares) if shares else None
 
     @property
