@@ -1,0 +1,225 @@
+"""Model Monitor's data capture (JSON lines, one request per line) and ground truth, as columns.
+
+A capture line holds captureData.endpointInput and .endpointOutput, each a payload string
+(`data`) in an `encoding`: CSV, JSON, or BASE64 (then observedContentType says what the decoded
+bytes are). A payload may hold several rows (CSV lines, or a JSON list of instances). A row is
+the output's values then the input's (the column order Model Monitor's own analysis gives a
+capture, output first), named by `column_names`. Ground-truth lines (groundTruthData) join to
+captures on eventMetadata.inferenceId when the capture has one, else on eventId.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modelwatch.errors import UserInputError
+
+CAPTURE_KEY = "captureData"
+GROUND_TRUTH_KEY = "groundTruthData"
+# Keys under which JSON payloads wrap their rows (TensorFlow Serving's and SageMaker's).
+ROW_LISTS = ("instances", "inputs", "predictions", "outputs", "data")
+
+Value = float | str | None
+
+
+@dataclass
+class CaptureRow:
+    """One row of a request: positional values (CSV, lists) or named ones (JSON objects)."""
+
+    join_key: str
+    values: list[Value] = field(default_factory=list)
+    named: dict[str, Value] = field(default_factory=dict)
+
+
+def jsonl_files(path: Path) -> list[Path]:
+    """The file itself, or every *.jsonl below a folder (in key order: endpoint, variant, hour)."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*.jsonl") if p.is_file())
+    return [path]
+
+
+def _first_record(path: Path) -> dict[str, Any] | None:
+    for file in jsonl_files(path)[:1]:
+        try:
+            with file.open("rb") as handle:
+                for line in handle:
+                    if line.strip():
+                        record = json.loads(line)
+                        return record if isinstance(record, dict) else None
+        except (OSError, ValueError):
+            return None
+    return None
+
+
+def is_model_monitor_capture(path: Path) -> bool:
+    """Whether `path` (a file or folder of JSON lines) holds Model Monitor captures: by the first
+    line's shape, so a CSV or ModelWatch's own capture objects are never taken for one."""
+    if not path.exists() or (path.is_file() and path.suffix.lower() not in (".jsonl", ".json")):
+        return False
+    record = _first_record(path)
+    return record is not None and isinstance(record.get(CAPTURE_KEY), dict)
+
+
+def _lines(path: Path, expected: str) -> Iterator[tuple[str, int, dict[str, Any]]]:
+    files = jsonl_files(path)
+    if not files:
+        raise UserInputError(f"{path}: no *.jsonl files in this folder")
+    for file in files:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise UserInputError(f"{file}: cannot read: {error}") from None
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise UserInputError(f"{file}:{number}: not a JSON line ({error.msg})") from None
+            if not isinstance(record, dict) or not isinstance(record.get(expected), dict):
+                raise UserInputError(f"{file}:{number}: not a Model Monitor {expected} line (no '{expected}' object)")
+            yield f"{file}:{number}", number, record
+
+
+def _decoded(payload: dict[str, Any], where: str) -> tuple[str, str]:
+    """The payload's text and its format ("csv" or "json")."""
+    data, encoding = payload.get("data"), str(payload.get("encoding", "")).upper()
+    content_type = str(payload.get("observedContentType", "")).lower()
+    if not isinstance(data, str):
+        raise UserInputError(f"{where}: the payload has no 'data' string")
+    if encoding == "BASE64":
+        try:
+            data = base64.b64decode(data, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise UserInputError(f"{where}: BASE64 payload that does not decode to UTF-8 text ({error})") from None
+        encoding = "JSON" if "json" in content_type else "CSV"
+    if encoding not in ("CSV", "JSON"):
+        raise UserInputError(f"{where}: encoding {encoding or 'missing'} (CSV, JSON or BASE64 are read)")
+    return data, encoding.lower()
+
+
+def parse_value(text: Any) -> Value:
+    """A number where the text is one (Model Monitor's analysis infers types the same way)."""
+    if text is None or isinstance(text, bool):
+        return None if text is None else str(text).lower()
+    if isinstance(text, int | float):
+        return float(text)
+    if isinstance(text, str):
+        stripped = text.strip()
+        if stripped == "":
+            return None
+        try:
+            return float(stripped)
+        except ValueError:
+            return stripped
+    return json.dumps(text)  # a nested value stays one text value
+
+
+def _payload_rows(payload: dict[str, Any], where: str) -> list[list[Value] | dict[str, Value]]:
+    data, kind = _decoded(payload, where)
+    if kind == "csv":
+        return [[parse_value(cell) for cell in row] for row in csv.reader(io.StringIO(data)) if row]
+    try:
+        document = json.loads(data)
+    except json.JSONDecodeError as error:
+        raise UserInputError(f"{where}: JSON payload that does not parse ({error.msg})") from None
+    if isinstance(document, dict):
+        wrapped = [key for key in ROW_LISTS if key in document]
+        if not wrapped:
+            return [{str(k): parse_value(v) for k, v in document.items()}]  # one named row
+        document = document[wrapped[0]]
+    if not isinstance(document, list):
+        return [[parse_value(document)]]
+    rows: list[list[Value] | dict[str, Value]] = []
+    for item in document:
+        if isinstance(item, list):
+            rows.append([parse_value(v) for v in item])
+        elif isinstance(item, dict):
+            features = item.get("features")
+            if isinstance(features, list) and len(item) == 1:
+                rows.append([parse_value(v) for v in features])
+            else:
+                rows.append({str(k): parse_value(v) for k, v in item.items()})
+        else:
+            rows.append([parse_value(item)])  # a list of scalars: one instance each
+    return rows
+
+
+def join_key(record: dict[str, Any]) -> str:
+    """inferenceId when the record has one, else eventId (how Model Monitor merges ground truth)."""
+    metadata = record.get("eventMetadata") or {}
+    return str(metadata.get("inferenceId") or metadata.get("eventId") or "")
+
+
+def read_capture_rows(path: Path) -> list[CaptureRow]:
+    """Every row of every capture line below `path`, in file and line order."""
+    rows: list[CaptureRow] = []
+    for where, _, record in _lines(path, CAPTURE_KEY):
+        capture = record[CAPTURE_KEY]
+        inputs = _payload_rows(capture["endpointInput"], where) if "endpointInput" in capture else []
+        outputs = _payload_rows(capture["endpointOutput"], where) if "endpointOutput" in capture else []
+        if inputs and outputs and len(inputs) != len(outputs):
+            raise UserInputError(f"{where}: {len(inputs)} input rows but {len(outputs)} output rows")
+        key = join_key(record)
+        for index in range(max(len(inputs), len(outputs))):
+            row = CaptureRow(key)
+            for part in (outputs[index] if outputs else [], inputs[index] if inputs else []):
+                if isinstance(part, dict):
+                    row.named.update(part)
+                else:
+                    row.values.extend(part)
+            rows.append(row)
+    return rows
+
+
+def read_ground_truth(path: Path) -> dict[str, Value]:
+    """Each ground-truth line's label by its join key (its inferenceId, else its eventId)."""
+    labels: dict[str, Value] = {}
+    for where, _, record in _lines(path, GROUND_TRUTH_KEY):
+        payload = record[GROUND_TRUTH_KEY]
+        data, kind = _decoded(payload, where)
+        value: Any = data
+        if kind == "json":
+            try:
+                value = json.loads(data)
+            except json.JSONDecodeError as error:
+                raise UserInputError(f"{where}: JSON ground truth that does not parse ({error.msg})") from None
+        key = join_key(record)
+        if not key:
+            raise UserInputError(f"{where}: no eventMetadata.eventId or inferenceId to join on")
+        labels[key] = parse_value(value)
+    return labels
+
+
+def column_names(width: int, named: list[str]) -> list[str]:
+    """Positional columns by the given names in order, then Spark's _c<position> beyond them."""
+    return [named[i] if i < len(named) else f"_c{i}" for i in range(width)]
+
+
+def capture_columns(
+    rows: list[CaptureRow], names: list[str], label_column: str | None = None, labels: dict[str, Value] | None = None
+) -> dict[str, list[Value]]:
+    """The rows as columns: positional values named by `names` (then _c0, _c1, …), named values by
+    their own names; with `labels`, the ground truth joined under `label_column`."""
+    width = max((len(row.values) for row in rows), default=0)
+    positional = column_names(width, names)
+    columns: dict[str, list[Value]] = {name: [] for name in positional}
+    for name in dict.fromkeys(key for row in rows for key in row.named):
+        columns.setdefault(name, [])
+    for row in rows:
+        for index, name in enumerate(positional):
+            columns[name].append(row.values[index] if index < len(row.values) else None)
+        for name in columns:
+            if name not in positional:
+                columns[name].append(row.named.get(name))
+    if labels is not None and label_column is not None:
+        columns[label_column] = [labels.get(row.join_key) for row in rows]
+    return columns
