@@ -98,23 +98,31 @@ def run_import_sagemaker(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _capture_names(args: argparse.Namespace) -> tuple[list[str], list[str], str]:
-    """The names for a capture's positional columns (output first, then input), the features the
-    spec expects, and the ground-truth column's name."""
+def _capture_names(args: argparse.Namespace) -> tuple[list[str], str | None, str]:
+    """The features the spec (or the profile --reference) expects, in order, its prediction column
+    if it names one, and the ground-truth column's name."""
     from modelwatch.profiles import DatasetProfile, is_profile_file
     from modelwatch.spec import load_spec
 
     label = getattr(args, "target", None)
+    prediction = getattr(args, "prediction", None)
     if getattr(args, "spec", None):
         spec = load_spec(args.spec)
-        features = list(spec.features)
-        names = ([spec.columns.prediction] if spec.columns.prediction else []) + features
-        return names, features, label or spec.columns.target or DEFAULT_LABEL_COLUMN
+        return (
+            list(spec.features),
+            prediction or spec.columns.prediction,
+            label or spec.columns.target or DEFAULT_LABEL_COLUMN,
+        )
     if is_profile_file(args.reference):
         profile = DatasetProfile.load(args.reference)
-        features = [name for name in profile.columns if not name.startswith("__")]
-        return features, features, label or profile.roles.get("target") or DEFAULT_LABEL_COLUMN
-    return [], [], label or DEFAULT_LABEL_COLUMN
+        roles = {profile.roles.get(role) for role in ("target", "prediction", "score")}
+        features = [name for name in profile.columns if not name.startswith("__") and name not in roles]
+        return (
+            features,
+            prediction or profile.roles.get("prediction"),
+            label or profile.roles.get("target") or DEFAULT_LABEL_COLUMN,
+        )
+    return [], prediction, label or DEFAULT_LABEL_COLUMN
 
 
 def _arrow_column(values: list[Any]) -> Any:
@@ -135,6 +143,7 @@ def sagemaker_drift_inputs(args: argparse.Namespace) -> Iterator[None]:
     from modelwatch.importing.sagemaker.captures import (
         capture_columns,
         is_model_monitor_capture,
+        positional_names,
         read_capture_rows,
         read_ground_truth,
     )
@@ -151,13 +160,14 @@ def sagemaker_drift_inputs(args: argparse.Namespace) -> Iterator[None]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    names, features, label = _capture_names(args)
+    features, prediction, label = _capture_names(args)
     rows = read_capture_rows(source)
     if not rows:
         raise UserInputError(f"{source}: no capture lines")
     labels = read_ground_truth(Path(ground_truth)) if ground_truth else None
-    columns = capture_columns(rows, names, label if labels is not None else None, labels)
+    columns = capture_columns(rows, features, label if labels is not None else None, labels, prediction)
     read = [name for name in columns if name != label or labels is None]
+    outputs = [name for name in positional_names(rows, features, prediction) if name not in features]
     missing = [name for name in features if name not in columns]
     for name in missing:  # empty, so the check runs and says which columns were missing
         columns[name] = [None] * len(rows)
@@ -169,7 +179,13 @@ def sagemaker_drift_inputs(args: argparse.Namespace) -> Iterator[None]:
     with tempfile.TemporaryDirectory(prefix="modelwatch-sagemaker-") as folder:
         converted = Path(folder) / "current.parquet"
         pq.write_table(pa.table({name: _arrow_column(values) for name, values in columns.items()}), converted)
-        args.sagemaker_current = {"source": str(source), "columns": read, "missing": missing, "label": label}
+        args.sagemaker_current = {
+            "source": str(source),
+            "columns": read,
+            "missing": missing,
+            "label": label,
+            "outputs": outputs if len(outputs) < len(read) else [],
+        }
         args.current = str(converted)
         try:
             yield
@@ -185,7 +201,10 @@ def write_drift_violations(args: argparse.Namespace, spec: MonitoringSpec, repor
 
     converted = getattr(args, "sagemaker_current", None)
     if converted is not None:
-        columns, missing = [c for c in converted["columns"] if c != converted["label"]], converted["missing"]
+        # The ground truth and the endpoint's output (when the baseline had the inputs only) are
+        # no extra columns: Model Monitor's data-quality check reads the inputs.
+        ignored = {converted["label"], *converted["outputs"]}
+        columns, missing = [c for c in converted["columns"] if c not in ignored], converted["missing"]
     elif is_profile_file(args.current):
         columns, missing = list(DatasetProfile.load(args.current).columns), []
     else:

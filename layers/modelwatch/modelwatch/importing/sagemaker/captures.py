@@ -26,17 +26,26 @@ CAPTURE_KEY = "captureData"
 GROUND_TRUTH_KEY = "groundTruthData"
 # Keys under which JSON payloads wrap their rows (TensorFlow Serving's and SageMaker's).
 ROW_LISTS = ("instances", "inputs", "predictions", "outputs", "data")
+# The output's column when the spec names no prediction column and the inputs are the features.
+DEFAULT_PREDICTION = "prediction"
 
 Value = float | str | None
 
 
 @dataclass
 class CaptureRow:
-    """One row of a request: positional values (CSV, lists) or named ones (JSON objects)."""
+    """One row of a request: the output's and the input's positional values (CSV, lists), and
+    named ones (JSON objects)."""
 
     join_key: str
-    values: list[Value] = field(default_factory=list)
+    outputs: list[Value] = field(default_factory=list)
+    inputs: list[Value] = field(default_factory=list)
     named: dict[str, Value] = field(default_factory=dict)
+
+    @property
+    def values(self) -> list[Value]:
+        """Output first, then input: the column order Model Monitor gives a capture."""
+        return self.outputs + self.inputs
 
 
 def jsonl_files(path: Path) -> list[Path]:
@@ -171,11 +180,12 @@ def read_capture_rows(path: Path) -> list[CaptureRow]:
         key = join_key(record)
         for index in range(max(len(inputs), len(outputs))):
             row = CaptureRow(key)
-            for part in (outputs[index] if outputs else [], inputs[index] if inputs else []):
-                if isinstance(part, dict):
-                    row.named.update(part)
+            for part, positional in ((outputs, row.outputs), (inputs, row.inputs)):
+                values = part[index] if part else []
+                if isinstance(values, dict):
+                    row.named.update(values)
                 else:
-                    row.values.extend(part)
+                    positional.extend(values)
             rows.append(row)
     return rows
 
@@ -199,27 +209,46 @@ def read_ground_truth(path: Path) -> dict[str, Value]:
     return labels
 
 
-def column_names(width: int, named: list[str]) -> list[str]:
+def column_names(width: int, named: list[str], first: int = 0) -> list[str]:
     """Positional columns by the given names in order, then Spark's _c<position> beyond them."""
-    return [named[i] if i < len(named) else f"_c{i}" for i in range(width)]
+    return [named[i] if i < len(named) else f"_c{first + i}" for i in range(width)]
+
+
+def positional_names(rows: list[CaptureRow], features: list[str], prediction: str | None) -> list[str]:
+    """Names for a row's positional values (output first, then input). The output is the spec's
+    prediction column when it names one, or when the inputs alone are as many as the features (a
+    baseline of the inputs only); otherwise every value is a feature by position, as Model
+    Monitor's analysis of a capture sees it (its baseline then had the outputs first)."""
+    outputs = max((len(row.outputs) for row in rows), default=0)
+    inputs = max((len(row.inputs) for row in rows), default=0)
+    if outputs and (prediction is not None or (features and len(features) == inputs != outputs + inputs)):
+        name = prediction or DEFAULT_PREDICTION
+        output_names = [name] + [f"{name}_{i}" for i in range(1, outputs)]
+        return output_names + column_names(inputs, features, outputs)
+    return column_names(outputs + inputs, features)
 
 
 def capture_columns(
-    rows: list[CaptureRow], names: list[str], label_column: str | None = None, labels: dict[str, Value] | None = None
+    rows: list[CaptureRow],
+    features: list[str],
+    label_column: str | None = None,
+    labels: dict[str, Value] | None = None,
+    prediction: str | None = None,
 ) -> dict[str, list[Value]]:
-    """The rows as columns: positional values named by `names` (then _c0, _c1, …), named values by
-    their own names; with `labels`, the ground truth joined under `label_column`."""
-    width = max((len(row.values) for row in rows), default=0)
-    positional = column_names(width, names)
+    """The rows as columns: positional values named by positional_names, named values by their
+    own names; with `labels`, the ground truth joined under `label_column`."""
+    positional = positional_names(rows, features, prediction)
     columns: dict[str, list[Value]] = {name: [] for name in positional}
-    for name in dict.fromkeys(key for row in rows for key in row.named):
-        columns.setdefault(name, [])
+    named = [name for name in dict.fromkeys(key for row in rows for key in row.named) if name not in columns]
+    columns.update({name: [] for name in named})
+    output_width = max((len(row.outputs) for row in rows), default=0)
     for row in rows:
+        # A request without an output (or a shorter one) keeps its inputs under their names.
+        values = row.outputs + [None] * (output_width - len(row.outputs)) + row.inputs
         for index, name in enumerate(positional):
-            columns[name].append(row.values[index] if index < len(row.values) else None)
-        for name in columns:
-            if name not in positional:
-                columns[name].append(row.named.get(name))
+            columns[name].append(values[index] if index < len(values) else None)
+        for name in named:
+            columns[name].append(row.named.get(name))
     if labels is not None and label_column is not None:
         columns[label_column] = [labels.get(row.join_key) for row in rows]
     return columns
