@@ -28,31 +28,20 @@ def pipeline_rows() -> list[Row]:
         return [row for row in csv.reader(handle) if row]
 
 
+def _payload(values: Row, mode: str) -> dict[str, str]:
+    return {"observedContentType": "text/csv", "mode": mode, "data": ",".join(values), "encoding": "CSV"}
+
+
 def capture_line(event_id: str, inputs: Row, outputs: Row, inference_id: str | None = None) -> str:
-    """One Model Monitor capture line with CSV payloads, as an endpoint writes it."""
+    """One Model Monitor capture line with CSV payloads, as an endpoint writes it (no outputs:
+    an endpoint capturing its inputs only)."""
     metadata = {"eventId": event_id, "inferenceTime": "2024-05-01T10:00:00.000Z"}
     if inference_id is not None:
         metadata["inferenceId"] = inference_id
-    return json.dumps(
-        {
-            "captureData": {
-                "endpointInput": {
-                    "observedContentType": "text/csv",
-                    "mode": "INPUT",
-                    "data": ",".join(inputs),
-                    "encoding": "CSV",
-                },
-                "endpointOutput": {
-                    "observedContentType": "text/csv",
-                    "mode": "OUTPUT",
-                    "data": ",".join(outputs),
-                    "encoding": "CSV",
-                },
-            },
-            "eventMetadata": metadata,
-            "eventVersion": "0",
-        }
-    )
+    capture = {"endpointInput": _payload(inputs, "INPUT")}
+    if outputs:
+        capture["endpointOutput"] = _payload(outputs, "OUTPUT")
+    return json.dumps({"captureData": capture, "eventMetadata": metadata, "eventVersion": "0"})
 
 
 def write_pipeline_capture(path: Path, change: Callable[[int, Row], Row] | None = None) -> Path:

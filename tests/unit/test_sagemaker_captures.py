@@ -153,3 +153,11 @@ def test_a_bad_line_is_one_error_naming_file_and_line(tmp_path: Path, line: str,
     with pytest.raises(UserInputError, match=message) as raised:
         read_capture_rows(path)
     assert f"{path}:2" in str(raised.value)
+
+
+def test_the_spec_prediction_column_takes_the_output_and_the_features_the_inputs(tmp_path: Path) -> None:
+    capture = tmp_path / "capture.jsonl"
+    # The second request carries an extra input: it is one more column, and shifts no name.
+    capture.write_text(capture_line("e1", ["1", "2"], ["0.9"]) + "\n" + capture_line("e2", ["3", "4", "5"], ["0.1"]))
+    columns = capture_columns(read_capture_rows(capture), ["a", "b"], prediction="score")
+    assert columns == {"score": [0.9, 0.1], "a": [1.0, 3.0], "b": [2.0, 4.0], "_c3": [None, 5.0]}

@@ -208,8 +208,12 @@ def run_drift(args: argparse.Namespace, out: Console, progress: Progress) -> int
     if spec.segments:
         report = dataclasses.replace(report, segments=_segment_verdicts(spec, args, progress, loss_model))
     # A Model Monitor capture is read from a converted copy (cli/sagemaker_commands): name the original.
-    current = getattr(args, "sagemaker_current", {}).get("source", args.current)
-    context = {"model": spec.model.name, "reference": str(args.reference), "current": str(current)}
+    sources = getattr(args, "sagemaker_sources", {})
+    context = {
+        "model": spec.model.name,
+        "reference": sources.get("reference", str(args.reference)),
+        "current": sources.get("current", str(args.current)),
+    }
     write_reports(report, context, args.json, args.html)
     if getattr(args, "violations", None) is not None:
         from modelwatch.cli.sagemaker_commands import write_drift_violations

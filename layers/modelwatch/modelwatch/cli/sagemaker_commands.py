@@ -136,29 +136,19 @@ def _arrow_column(values: list[Any]) -> Any:
         return pa.array([None if v is None else (repr(v) if isinstance(v, float) else str(v)) for v in values])
 
 
-@contextmanager
-def sagemaker_drift_inputs(args: argparse.Namespace) -> Iterator[None]:
-    """While the drift check runs, a Model Monitor capture --current is a Parquet file of its
-    rows (ground truth joined); args.sagemaker_current says what it was read from."""
+def _converted_capture(
+    source: Path, folder: Path, role: str, args: argparse.Namespace, ground_truth: str | None
+) -> dict[str, Any]:
+    """A Model Monitor capture written as `folder/<role>.parquet`; what was read, for the report."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from modelwatch.importing.sagemaker.captures import (
         capture_columns,
-        is_model_monitor_capture,
         positional_names,
         read_capture_rows,
         read_ground_truth,
     )
-
-    ground_truth = getattr(args, "ground_truth", None)
-    source = Path(args.current)
-    if not is_model_monitor_capture(source):
-        if ground_truth:
-            raise UserInputError(f"--ground-truth joins Model Monitor captures, and {source} is none")
-        yield
-        return
-    import tempfile
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     features, prediction, label = _capture_names(args)
     rows = read_capture_rows(source)
@@ -167,7 +157,7 @@ def sagemaker_drift_inputs(args: argparse.Namespace) -> Iterator[None]:
     labels = read_ground_truth(Path(ground_truth)) if ground_truth else None
     columns = capture_columns(rows, features, label if labels is not None else None, labels, prediction)
     read = [name for name in columns if name != label or labels is None]
-    outputs = [name for name in positional_names(rows, features, prediction) if name not in features]
+    outputs = [name for name in positional_names(rows, features, prediction) if name == prediction]
     missing = [name for name in features if name not in columns]
     for name in missing:  # empty, so the check runs and says which columns were missing
         columns[name] = [None] * len(rows)
@@ -176,21 +166,46 @@ def sagemaker_drift_inputs(args: argparse.Namespace) -> Iterator[None]:
         matched = sum(value is not None for value in columns[label])
         joined = f"; ground truth joined for {matched} of {len(rows)} rows as '{label}'"
     print(f"modelwatch: {source}: {len(rows)} Model Monitor capture rows, columns {', '.join(read[:12])}{joined}")
+    converted = folder / f"{role}.parquet"
+    pq.write_table(pa.table({name: _arrow_column(values) for name, values in columns.items()}), converted)
+    return {
+        "source": str(source),
+        "path": str(converted),
+        "columns": read,
+        "missing": missing,
+        "label": label,
+        "outputs": outputs,
+    }
+
+
+@contextmanager
+def sagemaker_drift_inputs(args: argparse.Namespace) -> Iterator[None]:
+    """While the drift check runs, a Model Monitor capture --current (or --reference) is a
+    Parquet file of its rows, the ground truth joined to the current one;
+    args.sagemaker_current says what the current window was read from."""
+    from modelwatch.importing.sagemaker.captures import is_model_monitor_capture
+
+    ground_truth = getattr(args, "ground_truth", None)
+    current, reference = Path(args.current), Path(args.reference)
+    current_is_capture, reference_is_capture = is_model_monitor_capture(current), is_model_monitor_capture(reference)
+    if ground_truth and not current_is_capture:
+        raise UserInputError(f"--ground-truth joins Model Monitor captures, and {current} is none")
+    if not current_is_capture and not reference_is_capture:
+        yield
+        return
+    import tempfile
+
+    args.sagemaker_sources = {"reference": str(reference), "current": str(current)}
     with tempfile.TemporaryDirectory(prefix="modelwatch-sagemaker-") as folder:
-        converted = Path(folder) / "current.parquet"
-        pq.write_table(pa.table({name: _arrow_column(values) for name, values in columns.items()}), converted)
-        args.sagemaker_current = {
-            "source": str(source),
-            "columns": read,
-            "missing": missing,
-            "label": label,
-            "outputs": outputs if len(outputs) < len(read) else [],
-        }
-        args.current = str(converted)
+        if reference_is_capture:
+            args.reference = _converted_capture(reference, Path(folder), "reference", args, None)["path"]
+        if current_is_capture:
+            args.sagemaker_current = _converted_capture(current, Path(folder), "current", args, ground_truth)
+            args.current = args.sagemaker_current["path"]
         try:
             yield
         finally:
-            args.current = str(source)
+            args.current, args.reference = str(current), str(reference)
 
 
 def write_drift_violations(args: argparse.Namespace, spec: MonitoringSpec, report: DriftReport) -> None:

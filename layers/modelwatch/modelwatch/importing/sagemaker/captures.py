@@ -26,8 +26,6 @@ CAPTURE_KEY = "captureData"
 GROUND_TRUTH_KEY = "groundTruthData"
 # Keys under which JSON payloads wrap their rows (TensorFlow Serving's and SageMaker's).
 ROW_LISTS = ("instances", "inputs", "predictions", "outputs", "data")
-# The output's column when the spec names no prediction column and the inputs are the features.
-DEFAULT_PREDICTION = "prediction"
 
 Value = float | str | None
 
@@ -215,15 +213,15 @@ def column_names(width: int, named: list[str], first: int = 0) -> list[str]:
 
 
 def positional_names(rows: list[CaptureRow], features: list[str], prediction: str | None) -> list[str]:
-    """Names for a row's positional values (output first, then input). The output is the spec's
-    prediction column when it names one, or when the inputs alone are as many as the features (a
-    baseline of the inputs only); otherwise every value is a feature by position, as Model
-    Monitor's analysis of a capture sees it (its baseline then had the outputs first)."""
+    """Names for a row's positional values (output first, then input). With the spec's prediction
+    column the output goes under it and the inputs are the features in order; without one every
+    value is a feature by position, output first, as Model Monitor's analysis of a capture sees
+    it (a baseline of training rows whose first column is the label). Guessing from the widths
+    instead would shift every name by one the day a request carries an extra column."""
     outputs = max((len(row.outputs) for row in rows), default=0)
     inputs = max((len(row.inputs) for row in rows), default=0)
-    if outputs and (prediction is not None or (features and len(features) == inputs != outputs + inputs)):
-        name = prediction or DEFAULT_PREDICTION
-        output_names = [name] + [f"{name}_{i}" for i in range(1, outputs)]
+    if outputs and prediction is not None:
+        output_names = [prediction] + [f"{prediction}_{i}" for i in range(1, outputs)]
         return output_names + column_names(inputs, features, outputs)
     return column_names(outputs + inputs, features)
 
