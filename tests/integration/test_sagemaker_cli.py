@@ -93,7 +93,7 @@ def test_a_shifted_and_broken_capture_lists_the_expected_checks(tmp_path: Path) 
     described = {v["constraint_check_type"]: v["description"] for v in violations}
     drift = next(f for f in report["features"] if f["name"] == "_c2")
     # AWS's visualization reads the distance with the regex `distance: (.+) exceeds`.
-    assert f"distance: {drift['statistic']} exceeds threshold: 0.1" in described["baseline_drift_check"]
+    assert described["baseline_drift_check"] == f"Baseline drift distance: {drift['statistic']} exceeds threshold: 0.1"
     assert described["data_type_check"] == (
         "Data type match requirement is not met. Expected data type: Fractional, Expected match: 100.0%. "
         "Observed: Only 90.0% of data is Fractional."

@@ -9,6 +9,7 @@ is said per feature (`ImportedBaseline.notes`, written into baseline.json).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,8 +40,6 @@ class ImportedBaseline:
     def to_json(self, source: str) -> bytes:
         """The profile's JSON, and what the import could not take from the file: a ModelWatch
         profile reader ignores the extra key, a person reading the file finds it."""
-        import json
-
         document = self.profile.to_dict()
         document["sagemaker_import"] = {"statistics": source, "notes": self.notes}
         return json.dumps(document, separators=(",", ":")).encode("utf-8")

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from modelwatch.drift.results import DriftReport
+from modelwatch.errors import UserInputError
 from modelwatch.quality import FeatureQuality
 from modelwatch.spec.models import MonitoringSpec
 
@@ -117,13 +118,12 @@ def _drift_description(column) -> str:
             if column.min_effect is not None
             else f"Baseline drift p-value: {p_value} is below threshold: {column.threshold} ({method})"
         )
-    return f"Baseline drift distance: {column.statistic} exceeds threshold: {column.threshold} ({method})"
+    # Ends at the threshold, as Model Monitor's does: a script may read the number after "threshold: ".
+    return f"Baseline drift distance: {column.statistic} exceeds threshold: {column.threshold}"
 
 
 def write_violations(path: Path, found: list[dict[str, str]]) -> None:
     try:
         path.write_text(json.dumps({"violations": found}, indent=2) + "\n", encoding="utf-8")
     except OSError as error:
-        from modelwatch.errors import UserInputError
-
         raise UserInputError(f"{path}: cannot write: {error.strerror or error}") from None
