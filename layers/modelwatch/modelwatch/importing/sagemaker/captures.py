@@ -130,10 +130,23 @@ def parse_value(text: Any) -> Value:
     return json.dumps(text)  # a nested value stays one text value
 
 
-def _payload_rows(payload: dict[str, Any], where: str) -> list[list[Value] | dict[str, Value]]:
+def _payload(holder: dict[str, Any], key: str, where: str) -> dict[str, Any] | None:
+    """The payload object under `key` (None when the capture has none, as with input-only capture)."""
+    payload = holder.get(key)
+    if payload is not None and not isinstance(payload, dict):
+        raise UserInputError(f"{where}: {key} is not an object")
+    return payload
+
+
+def _payload_rows(payload: dict[str, Any] | None, where: str) -> list[list[Value] | dict[str, Value]]:
+    if payload is None:
+        return []
     data, kind = _decoded(payload, where)
     if kind == "csv":
-        return [[parse_value(cell) for cell in row] for row in csv.reader(io.StringIO(data)) if row]
+        try:
+            return [[parse_value(cell) for cell in row] for row in csv.reader(io.StringIO(data)) if row]
+        except csv.Error as error:
+            raise UserInputError(f"{where}: CSV payload that does not parse ({error})") from None
     try:
         document = json.loads(data)
     except json.JSONDecodeError as error:
@@ -162,7 +175,9 @@ def _payload_rows(payload: dict[str, Any], where: str) -> list[list[Value] | dic
 
 def join_key(record: dict[str, Any]) -> str:
     """inferenceId when the record has one, else eventId (how Model Monitor merges ground truth)."""
-    metadata = record.get("eventMetadata") or {}
+    metadata = record.get("eventMetadata")
+    if not isinstance(metadata, dict):
+        return ""
     return str(metadata.get("inferenceId") or metadata.get("eventId") or "")
 
 
@@ -171,8 +186,8 @@ def read_capture_rows(path: Path) -> list[CaptureRow]:
     rows: list[CaptureRow] = []
     for where, _, record in _lines(path, CAPTURE_KEY):
         capture = record[CAPTURE_KEY]
-        inputs = _payload_rows(capture["endpointInput"], where) if "endpointInput" in capture else []
-        outputs = _payload_rows(capture["endpointOutput"], where) if "endpointOutput" in capture else []
+        inputs = _payload_rows(_payload(capture, "endpointInput", where), where)
+        outputs = _payload_rows(_payload(capture, "endpointOutput", where), where)
         if inputs and outputs and len(inputs) != len(outputs):
             raise UserInputError(f"{where}: {len(inputs)} input rows but {len(outputs)} output rows")
         key = join_key(record)
@@ -192,8 +207,7 @@ def read_ground_truth(path: Path) -> dict[str, Value]:
     """Each ground-truth line's label by its join key (its inferenceId, else its eventId)."""
     labels: dict[str, Value] = {}
     for where, _, record in _lines(path, GROUND_TRUTH_KEY):
-        payload = record[GROUND_TRUTH_KEY]
-        data, kind = _decoded(payload, where)
+        data, kind = _decoded(record[GROUND_TRUTH_KEY], where)
         value: Any = data
         if kind == "json":
             try:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modelwatch.importing.sagemaker.documents import features_of, number, read_document
+from modelwatch.importing.sagemaker.documents import features_of, misshapen, number, read_document
 
 WHAT = "constraints.json"
 NUMERIC_TYPES = ("Integral", "Fractional")
@@ -160,6 +160,15 @@ def import_constraints(path: Path, model_name: str, baseline_features: list[str]
     features the statistics imported; a constraint on any other is reported and left out, since
     a spec feature the baseline lacks cannot be checked."""
     document = read_document(path, WHAT)
+    try:
+        return _spec_of(document, path, model_name, baseline_features)
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as error:
+        raise misshapen(path, WHAT, "a value", error) from None
+
+
+def _spec_of(
+    document: dict[str, Any], path: Path, model_name: str, baseline_features: list[str] | None
+) -> ImportedSpec:
     unmapped: list[str] = []
     features: dict[str, Any] = {}
     for feature in features_of(document, path, WHAT):

@@ -56,3 +56,10 @@ def number(value: Any, where: str, path: Path) -> float:
         return float(value)
     except ValueError:
         raise NotModelMonitorFileError(f"{path}: {where}: a number was expected, found {value!r}") from None
+
+
+def misshapen(path: Path, what: str, where: str, error: Exception) -> NotModelMonitorFileError:
+    """A value of the wrong shape somewhere inside (a list where an object belongs, a missing
+    key): one line naming the place, never a traceback."""
+    detail = f"no {error}" if isinstance(error, KeyError) else " ".join(str(error).split())
+    return NotModelMonitorFileError(f"{path}: not Model Monitor's {what} ({where}: {detail})")

@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from modelwatch.importing.sagemaker.documents import NotModelMonitorFileError, features_of, number, read_document
+from modelwatch.importing.sagemaker.documents import (
+    NotModelMonitorFileError,
+    features_of,
+    misshapen,
+    number,
+    read_document,
+)
 from modelwatch.profiles.categorical import OTHER, CategoricalColumnProfile
 from modelwatch.profiles.dataset import ColumnProfile, DatasetProfile
 from modelwatch.profiles.numeric import SMALL_DISTINCT_LIMIT, NumericColumnProfile
@@ -163,18 +169,23 @@ def import_statistics(path: Path) -> ImportedBaseline:
     for feature in features:
         name, kind = feature["name"], feature["inferred_type"]
         if kind in NUMERIC_TYPES and isinstance(feature.get("numerical_statistics"), dict):
-            columns[name] = numeric_column(feature["numerical_statistics"], name, path, imported.notes)
+            reader, section = numeric_column, "numerical_statistics"
         elif kind == STRING_TYPE and isinstance(feature.get("string_statistics"), dict):
-            columns[name] = categorical_column(feature["string_statistics"], name, path, imported.notes)
+            reader, section = categorical_column, "string_statistics"
         else:
             imported.unmapped.append(
                 f"statistics: feature '{name}' ({kind}): no numerical or string statistics of its type; not imported"
             )
             continue
+        try:
+            columns[name] = reader(feature[section], name, path, imported.notes)
+        except (AttributeError, TypeError, KeyError, ValueError, IndexError) as error:
+            raise misshapen(path, WHAT, f"features.{name}.{section}", error) from None
         imported.types[name] = kind
     if not columns:
         raise NotModelMonitorFileError(f"{path}: not Model Monitor's {WHAT} (no feature with statistics)")
-    rows = (document.get("dataset") or {}).get("item_count")
+    dataset = document.get("dataset")
+    rows = dataset.get("item_count") if isinstance(dataset, dict) else None
     imported.profile.rows = (
         round(number(rows, "dataset.item_count", path))
         if rows is not None
