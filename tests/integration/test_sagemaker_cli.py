@@ -175,3 +175,17 @@ def test_ground_truth_needs_a_model_monitor_capture(tmp_path: Path, capsys) -> N
     code = main(["drift", "--spec", str(imported / "monitoring.toml"), "--reference", str(imported / "baseline.json"),
                  "--current", str(table), "--ground-truth", str(ACTUALS)])  # fmt: skip
     assert code == 2 and "joins Model Monitor captures" in capsys.readouterr().err
+
+
+def test_drift_over_time_by_the_captures_inference_time(tmp_path: Path) -> None:
+    imported = _import(tmp_path / "imported")
+    capture = write_pipeline_capture(tmp_path / "stable.jsonl")
+    lines = capture.read_text().splitlines()
+    # Half the requests on one day, half on the next.
+    dated = [line.replace("2024-05-01T10", "2024-05-02T10") if index % 2 else line for index, line in enumerate(lines)]
+    capture.write_text("\n".join(dated) + "\n")
+    code, violations, report = _drift(
+        imported, capture, tmp_path, "--timestamp", "inferenceTime", "--chunk-period", "1d"
+    )
+    assert code == 0 and violations == []
+    assert [chunk["rows"] for chunk in report["chunks"]] == [50, 50]

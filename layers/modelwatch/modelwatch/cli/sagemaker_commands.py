@@ -144,6 +144,7 @@ def _converted_capture(
     import pyarrow.parquet as pq
 
     from modelwatch.importing.sagemaker.captures import (
+        INFERENCE_TIME,
         capture_columns,
         positional_names,
         read_capture_rows,
@@ -157,10 +158,14 @@ def _converted_capture(
     labels = read_ground_truth(Path(ground_truth)) if ground_truth else None
     columns = capture_columns(rows, features, label if labels is not None else None, labels, prediction)
     read = [name for name in columns if name != label or labels is None]
-    outputs = [name for name in positional_names(rows, features, prediction) if name == prediction]
     missing = [name for name in features if name not in columns]
     for name in missing:  # empty, so the check runs and says which columns were missing
         columns[name] = [None] * len(rows)
+    ignored = [name for name in positional_names(rows, features, prediction) if name == prediction]
+    if getattr(args, "timestamp", None) == INFERENCE_TIME and INFERENCE_TIME not in columns:
+        # Drift over time by each request's capture time (--timestamp inferenceTime).
+        columns[INFERENCE_TIME] = [row.inference_time for row in rows]
+        ignored.append(INFERENCE_TIME)
     joined = ""
     if labels is not None:
         matched = sum(value is not None for value in columns[label])
@@ -174,7 +179,7 @@ def _converted_capture(
         "columns": read,
         "missing": missing,
         "label": label,
-        "outputs": outputs,
+        "outputs": ignored,
     }
 
 

@@ -24,6 +24,8 @@ from modelwatch.errors import UserInputError
 
 CAPTURE_KEY = "captureData"
 GROUND_TRUTH_KEY = "groundTruthData"
+# The column `drift --timestamp inferenceTime` reads each captured request's time from.
+INFERENCE_TIME = "inferenceTime"
 # Keys under which JSON payloads wrap their rows (TensorFlow Serving's and SageMaker's).
 ROW_LISTS = ("instances", "inputs", "predictions", "outputs", "data")
 
@@ -36,6 +38,8 @@ class CaptureRow:
     named ones (JSON objects)."""
 
     join_key: str
+    # eventMetadata.inferenceTime, as written (ISO 8601 in UTC).
+    inference_time: str | None = None
     outputs: list[Value] = field(default_factory=list)
     inputs: list[Value] = field(default_factory=list)
     named: dict[str, Value] = field(default_factory=dict)
@@ -191,8 +195,10 @@ def read_capture_rows(path: Path) -> list[CaptureRow]:
         if inputs and outputs and len(inputs) != len(outputs):
             raise UserInputError(f"{where}: {len(inputs)} input rows but {len(outputs)} output rows")
         key = join_key(record)
+        metadata = record.get("eventMetadata")
+        time = metadata.get("inferenceTime") if isinstance(metadata, dict) else None
         for index in range(max(len(inputs), len(outputs))):
-            row = CaptureRow(key)
+            row = CaptureRow(key, time if isinstance(time, str) else None)
             for part, positional in ((outputs, row.outputs), (inputs, row.inputs)):
                 values = part[index] if part else []
                 if isinstance(values, dict):
