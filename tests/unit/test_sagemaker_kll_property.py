@@ -113,3 +113,24 @@ def test_the_generator_makes_several_levels_at_the_sizes_tested() -> None:
         for size in (100, 2_500, 20_000)
     }
     assert depths[(2048, 100)] == 1 and depths[(2048, 20_000)] >= 3 and depths[(256, 20_000)] >= 6
+
+
+def test_a_sketch_of_many_values_is_imported_at_a_bounded_cost(tmp_path: Path) -> None:
+    # A 40-million-row baseline's top levels: weights up to 2^14, far past the value budget.
+    rng = np.random.default_rng(5)
+    levels = [rng.normal(size=size).tolist() for size in (300, 900, 1500, 2000, 1, 700, 2048, 2048, 2048, 2048)]
+    levels += [rng.normal(size=2048).tolist() for _ in range(5)]
+    size = sum(len(level) * 2**i for i, level in enumerate(levels))
+    values = np.concatenate([np.asarray(level) for level in levels])
+    weights = np.concatenate([np.full(len(level), 2**i) for i, level in enumerate(levels)])
+    document = statistics_document(values, levels, 2048)
+    document["features"][0]["numerical_statistics"]["common"]["num_present"] = size
+    path = tmp_path / "statistics.json"
+    path.write_text(json.dumps(document))
+
+    column = import_statistics(path).profile.columns["x"]
+    assert isinstance(column, NumericColumnProfile)
+    assert column.valid == size > 40_000_000 and column.sketch.n <= 2 * (1 << 23)
+    points = np.quantile(values, [0.01, 0.1, 0.5, 0.9, 0.99])
+    weighted_rank = np.array([weights[values <= p].sum() / weights.sum() for p in points])
+    assert np.abs(column.cdf(points) - weighted_rank).max() <= 0.001 + SKETCH_RANK_ERROR

@@ -161,6 +161,7 @@ def _converted_capture(
     missing = [name for name in features if name not in columns]
     for name in missing:  # empty, so the check runs and says which columns were missing
         columns[name] = [None] * len(rows)
+    # Columns that are neither features nor extra: the spec's prediction (the endpoint's output).
     ignored = [name for name in positional_names(rows, features, prediction) if name == prediction]
     if getattr(args, "timestamp", None) == INFERENCE_TIME and INFERENCE_TIME not in columns:
         # Drift over time by each request's capture time (--timestamp inferenceTime).
@@ -179,7 +180,7 @@ def _converted_capture(
         "columns": read,
         "missing": missing,
         "label": label,
-        "outputs": ignored,
+        "not_features": ignored,
     }
 
 
@@ -221,9 +222,8 @@ def write_drift_violations(args: argparse.Namespace, spec: MonitoringSpec, repor
 
     converted = getattr(args, "sagemaker_current", None)
     if converted is not None:
-        # The ground truth and the endpoint's output (when the baseline had the inputs only) are
-        # no extra columns: Model Monitor's data-quality check reads the inputs.
-        ignored = {converted["label"], *converted["outputs"]}
+        # The ground truth, the prediction and the capture time are roles, not extra columns.
+        ignored = {converted["label"], *converted["not_features"]}
         columns, missing = [c for c in converted["columns"] if c not in ignored], converted["missing"]
     elif is_profile_file(args.current):
         columns, missing = list(DatasetProfile.load(args.current).columns), []
