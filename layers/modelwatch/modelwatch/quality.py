@@ -153,6 +153,12 @@ def _feature_quality(
     )
 
 
+def _missing_rate_limit(spec: MonitoringSpec, name: str) -> float:
+    """The feature's own limit (features.<name>.max_missing_rate), else quality.max_missing_rate."""
+    own = spec.features[name].max_missing_rate
+    return spec.quality.max_missing_rate if own is None else own
+
+
 def assess_quality(spec: MonitoringSpec, reference: DatasetProfile, current: DatasetProfile) -> QualityReport:
     features = [
         _feature_quality(name, spec, reference.columns.get(name), current.columns[name])
@@ -163,7 +169,7 @@ def assess_quality(spec: MonitoringSpec, reference: DatasetProfile, current: Dat
     breaches = []
     for f in features:
         for label, rate, limit in (
-            ("missing rate", f.missing_rate, limits.max_missing_rate),
+            ("missing rate", f.missing_rate, _missing_rate_limit(spec, f.name)),
             ("out-of-range rate", f.out_of_range_rate, limits.max_out_of_range_rate),
             ("unseen-category rate", f.unseen_category_rate, limits.max_unseen_category_rate),
             ("type-error rate", f.type_error_rate, limits.max_type_error_rate),

@@ -75,6 +75,21 @@ class QuantileSketch:
         starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
         self._add_counts(values[starts], np.diff(np.append(starts, len(values))))
 
+    def update_weighted(self, values: np.ndarray, weights: np.ndarray) -> None:
+        """Add each value `weights` times (whole numbers): a sketch read from another's retained
+        items, such as a KLL compactor level whose items stand for 2^level values each."""
+        values = np.asarray(values, dtype=np.float64)
+        weights = np.asarray(weights, dtype=np.int64)
+        if len(values) != len(weights) or np.any(weights < 0):
+            raise ValueError("one non-negative whole weight per value")
+        keep = weights > 0
+        distinct, index = np.unique(values[keep], return_inverse=True)
+        if not len(distinct):
+            return
+        totals = np.bincount(index, weights=weights[keep]).astype(np.int64)
+        self._n += int(totals.sum())
+        self._add_counts(distinct, totals)
+
     def merge(self, other: QuantileSketch) -> None:
         if other.is_empty():
             return

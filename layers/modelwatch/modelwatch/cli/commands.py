@@ -207,8 +207,18 @@ def run_drift(args: argparse.Namespace, out: Console, progress: Progress) -> int
         report = dataclasses.replace(report, chunks=over_time)
     if spec.segments:
         report = dataclasses.replace(report, segments=_segment_verdicts(spec, args, progress, loss_model))
-    context = {"model": spec.model.name, "reference": str(args.reference), "current": str(args.current)}
+    # A Model Monitor capture is read from a converted copy (cli/sagemaker_commands): name the original.
+    sources = getattr(args, "sagemaker_sources", {})
+    context = {
+        "model": spec.model.name,
+        "reference": sources.get("reference", str(args.reference)),
+        "current": sources.get("current", str(args.current)),
+    }
     write_reports(report, context, args.json, args.html)
+    if getattr(args, "violations", None) is not None:
+        from modelwatch.cli.sagemaker_commands import write_drift_violations
+
+        write_drift_violations(args, spec, report)
     print_summary(out, report, [str(p) for p in (args.json, args.html) if p is not None])
     # The parser in cli/main.py adds --fail-on through add_fail_on_option; a caller that builds
     # its own namespace without it gets the dataset verdict, the exit code before --fail-on.

@@ -29,6 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from modelwatch.cli.drift_over_time import add_chunk_options
 from modelwatch.cli.model_commands import COMMANDS as MODEL_COMMANDS
 from modelwatch.cli.model_commands import add_model_commands
+from modelwatch.cli.sagemaker_commands import add_sagemaker_commands, add_sagemaker_drift_options
 from modelwatch.cli.summary import add_fail_on_option
 from modelwatch.errors import UserInputError
 
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_role_options(drift)
     add_fail_on_option(drift)
     add_chunk_options(drift)
+    add_sagemaker_drift_options(drift)
 
     profile = commands.add_parser("profile", help="build a baseline profile from training data")
     profile.add_argument("--data", required=True, help="CSV or Parquet")
@@ -123,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", required=True, type=Path, help="folder for the CSV files")
     demo.add_argument("--rows", type=int, default=20_000, help="rows per data set")
     add_model_commands(commands)
+    add_sagemaker_commands(commands)
     for entry in entry_points(group=COMMANDS_GROUP):
         try:
             entry.load()(commands)
@@ -150,8 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "drift":
             from modelwatch.cli.commands import run_drift
+            from modelwatch.cli.sagemaker_commands import sagemaker_drift_inputs
 
-            return run_drift(args, out, _progress(err))
+            with sagemaker_drift_inputs(args):  # a Model Monitor capture --current, read as a table
+                return run_drift(args, out, _progress(err))
         if args.command == "profile":
             from modelwatch.cli.commands import run_profile
 

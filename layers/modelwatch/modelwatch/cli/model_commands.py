@@ -53,6 +53,11 @@ def add_model_commands(commands: Any) -> None:
     importer.add_argument("--spec", required=True, type=Path, help="monitoring spec (TOML)")
     importer.add_argument("--out", required=True, type=Path, help="model folder to write")
     importer.add_argument("--version", default=None, help="version name (default: a timestamp)")
+    importer.add_argument(
+        "--baseline",
+        type=Path,
+        help="a baseline.json from 'modelwatch import-sagemaker': its features replace those profiled from --data",
+    )
 
     publish = commands.add_parser("publish", help="upload a model folder to a deployed stack's registry")
     publish.add_argument("folder", type=Path, help="model folder from 'modelwatch import' or 'modelwatch train'")
@@ -119,6 +124,11 @@ def run_import(args: argparse.Namespace, out: Console) -> int:
     now = datetime.now(UTC)
     version = args.version or now.strftime("v%Y%m%d%H%M%S")
     folder, spec_text = import_model(spec, args.spec.read_text(), args.model, columns, version, now)
+    if getattr(args, "baseline", None) is not None:
+        from modelwatch.importing.sagemaker.model_baseline import with_imported_baseline
+        from modelwatch.profiles import DatasetProfile
+
+        folder = with_imported_baseline(folder, DatasetProfile.load(args.baseline), spec, str(args.baseline))
     write_imported_folder(folder, spec_text, args.out)
     metrics = ", ".join(
         f"{k} {v:.4f}" for k, v in folder.manifest.validation_metrics.items() if isinstance(v, int | float)

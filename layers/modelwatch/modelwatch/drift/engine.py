@@ -100,6 +100,11 @@ def _evaluate(
     base["distribution"] = _distribution(reference, current, settings.numeric_bins)
     method = result.method  # compute() may swap a Z-test for chi-square on a non-binary window
     note = result.note
+    if method.is_linf and override.threshold != CALIBRATED:
+        # Model Monitor's rule: the distance against a fixed threshold (it has no null to test).
+        threshold = default_threshold(method, settings) if override.threshold is None else override.threshold
+        source = "default" if override.threshold is None else "spec"
+        return _Pending(name, result, float(threshold), source, base, "statistic", note)
     if override.threshold == CALIBRATED:
         calibration = calibrated_threshold(
             name, method, reference_profile, current.valid, settings.numeric_bins, settings.calibration_sigmas
@@ -108,6 +113,13 @@ def _evaluate(
             # Calibrated on the statistic, so the statistic is what it is compared with (for
             # p-value tests too: their statistic, never their p-value).
             return _Pending(name, result, calibration.threshold, "calibrated", base, "statistic", note)
+        if method.is_linf:
+            note = _join(
+                note,
+                f"the baseline's chunks cannot form {MIN_CALIBRATION_GROUPS} held-out groups of about "
+                f"{current.valid} rows: drift.distance_threshold instead",
+            )
+            return _Pending(name, result, settings.distance_threshold, "default", base, "statistic", note)
         note = _join(
             note,
             f"the baseline's chunks cannot form {MIN_CALIBRATION_GROUPS} held-out groups of about "
@@ -185,7 +197,8 @@ def _finish(pending: _Pending, adjusted: float | None) -> ColumnDrift:
         drifted = significant
     else:
         size = abs(result.statistic)  # |z| for a calibrated Z-test; other statistics are >= 0
-        drifted = size >= pending.threshold
+        # Model Monitor's check is "distance exceeds threshold": a distance equal to it passes.
+        drifted = size > pending.threshold if result.method.is_linf else size >= pending.threshold
     return ColumnDrift(
         status="ok",
         method=result.method,

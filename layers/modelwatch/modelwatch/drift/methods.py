@@ -8,6 +8,7 @@ from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.spec.models import DriftMethod, DriftSettings
 from modelwatch.stats import categorical, numeric
 from modelwatch.stats.distributions import counts_of
+from modelwatch.stats.linf import categorical_linf, numeric_linf
 from modelwatch.stats.results import StatisticResult
 
 # Evidently treats numeric columns with at most this many distinct values as categorical.
@@ -59,6 +60,12 @@ _CATEGORICAL = {
 def compute(method: DriftMethod, reference: ColumnProfile, current: ColumnProfile, bins: int) -> StatisticResult:
     """Compute `method` on two profiles of the same column."""
     numeric_pair = isinstance(reference, NumericColumnProfile) and isinstance(current, NumericColumnProfile)
+    if method.is_linf:
+        # Model Monitor judges every numeric column on its CDF (its KLL sketch), however few
+        # values it takes, and a string column on its category shares.
+        if numeric_pair:
+            return numeric_linf(method, reference, current)  # type: ignore[arg-type]
+        return categorical_linf(method, counts_of(reference), counts_of(current))
     if numeric_pair and (method in (DriftMethod.KS, DriftMethod.WASSERSTEIN) or not is_categorical_like(reference)):
         if method not in _NUMERIC:
             raise ValueError(f"method '{method.value}' does not apply to a numeric column with many values")

@@ -36,6 +36,11 @@ class DriftMethod(StrEnum):
     JENSEN_SHANNON = "jensenshannon"
     CHI_SQUARE = "chisquare"
     Z_TEST = "ztest"
+    # SageMaker Model Monitor's (Deequ's) L-infinity distance: the largest gap between the two
+    # CDFs (numeric) or category shares (categorical). "Robust" subtracts the two-sample KS
+    # allowance 1.8 * sqrt((n + m) / (n * m)), so small windows do not read as drift.
+    LINF_SIMPLE = "linf_simple"
+    LINF_ROBUST = "linf_robust"
 
     @property
     def uses_p_value(self) -> bool:
@@ -45,15 +50,38 @@ class DriftMethod(StrEnum):
     def bounded_score(self) -> bool:
         """Its statistic is a score with the same meaning at any window size (KS D, normed
         Wasserstein, Jensen-Shannon, PSI): what the DriftScore metric carries."""
-        return self in (DriftMethod.KS, DriftMethod.WASSERSTEIN, DriftMethod.JENSEN_SHANNON, DriftMethod.PSI)
+        return self in (
+            DriftMethod.KS,
+            DriftMethod.WASSERSTEIN,
+            DriftMethod.JENSEN_SHANNON,
+            DriftMethod.PSI,
+            DriftMethod.LINF_SIMPLE,
+            DriftMethod.LINF_ROBUST,
+        )
+
+    @property
+    def is_linf(self) -> bool:
+        """Model Monitor's distance: judged as Model Monitor judges it, distance > a fixed threshold
+        (drift.distance_threshold when the spec gives none; it has no simulated null)."""
+        return self in (DriftMethod.LINF_SIMPLE, DriftMethod.LINF_ROBUST)
 
     @property
     def for_numeric(self) -> bool:
-        return self in (DriftMethod.KS, DriftMethod.WASSERSTEIN, DriftMethod.PSI, DriftMethod.JENSEN_SHANNON)
+        return self.is_linf or self in (
+            DriftMethod.KS,
+            DriftMethod.WASSERSTEIN,
+            DriftMethod.PSI,
+            DriftMethod.JENSEN_SHANNON,
+        )
 
     @property
     def for_categorical(self) -> bool:
-        return self in (DriftMethod.CHI_SQUARE, DriftMethod.Z_TEST, DriftMethod.PSI, DriftMethod.JENSEN_SHANNON)
+        return self.is_linf or self in (
+            DriftMethod.CHI_SQUARE,
+            DriftMethod.Z_TEST,
+            DriftMethod.PSI,
+            DriftMethod.JENSEN_SHANNON,
+        )
 
 
 CALIBRATED = "calibrated"
@@ -105,6 +133,9 @@ class NumericFeature(_Strict):
     min: float | None = None
     max: float | None = None
     nullable: bool = True
+    # This feature's own missing-rate limit, over quality.max_missing_rate (an imported Model
+    # Monitor completeness constraint is one per feature).
+    max_missing_rate: Annotated[float, Field(ge=0, le=1)] | None = None
     description: str = ""
     drift: FeatureDrift = FeatureDrift()
     sensitive: bool = False
@@ -139,6 +170,8 @@ class CategoricalFeature(_Strict):
     type: Literal["categorical"]
     categories: Annotated[list[str], Field(min_length=1)] | None = None
     nullable: bool = True
+    # As NumericFeature.max_missing_rate.
+    max_missing_rate: Annotated[float, Field(ge=0, le=1)] | None = None
     description: str = ""
     drift: FeatureDrift = FeatureDrift()
     sensitive: bool = False
