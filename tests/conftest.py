@@ -57,3 +57,14 @@ def no_stack_left_running(request):
     refused = LocalStack.refused_when_stopped[refused_before:]
     expected = getattr(request.module, "REFUSALS_EXPECTED", False)
     assert expected or not refused, "refused on the local stack: " + "; ".join(map(str, refused))
+
+
+def without_segments(spec_text: str) -> str:
+    """A spec's TOML with its [[segments]] tables left out (each runs to the next table)."""
+    kept, skipping = [], False
+    for line in spec_text.splitlines(keepends=True):
+        if line.startswith("["):
+            skipping = line.strip() == "[[segments]]"
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)

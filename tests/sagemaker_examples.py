@@ -1,5 +1,5 @@
-"""SageMaker Model Monitor's example files (../shared/sagemaker beside the repository) and
-captures built in their format from the pipeline example's baseline rows."""
+"""SageMaker Model Monitor's example files (tests/data/sagemaker, copies of AWS's own test data:
+see its NOTICE.md) and captures built in their format from the pipeline example's baseline rows."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-SAGEMAKER = Path(__file__).resolve().parents[1].parent / "shared" / "sagemaker"
+SAGEMAKER = Path(__file__).resolve().parent / "data" / "sagemaker"
 PIPELINE_STATISTICS = SAGEMAKER / "data_quality" / "sdk_pipeline_dq_statistics.json"
 PIPELINE_CONSTRAINTS = SAGEMAKER / "data_quality" / "sdk_pipeline_dq_constraints.json"
 PIPELINE_DATASET = SAGEMAKER / "data_quality" / "sdk_pipeline_dq_baseline_dataset.csv"

@@ -139,8 +139,8 @@ def test_a_shift_in_one_category_is_caught_by_its_segment_alone_and_named_everyw
     assert days[-1]["drifted_segments"] == {"by_category[category=c]": ["age"]}
     (notice,) = [e for e in during if e["kind"] == "notice" and "SegmentDrift" in e["told"]]
     assert "by_category[category=c]" in notice["told"] and "(age)" in notice["told"]
-    checked = alarm["at"].strftime("%Y-%m-%dT%H%M%SZ")
-    (folder,) = [f for f in result.reports if f.endswith(f"/{SPEC.segment_window}/{checked}")]
+    checked = alarm["at"].strftime("%Y-%m-%dT%H:%M:%SZ")  # as the report's key names its check
+    (folder,) = [f for f in result.reports if f.split("/")[1:] == [SPEC.segment_window, checked]]
     report = dump_dom(result.reports[folder]["report.html"])
     assert "by_category[category=c]" in report
     dashboard = dump_dom(result.out / "dashboard.html")

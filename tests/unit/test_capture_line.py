@@ -35,6 +35,7 @@ def _spec(demo_spec: MonitoringSpec, serving: dict | None = None, features: dict
     } | (serving or {})
     if features is not None:
         document["features"] = features
+        document.pop("segments", None)  # the demo's segment is cut by a feature these replace
     return parse_spec(document, "<test>")
 
 

@@ -40,7 +40,7 @@ def profile_table(
     total = table.row_count()
     chunk_rows = None
     if chunks:
-        total = total if total is not None else _count_csv_rows(table.path)
+        total = total if total is not None else count_csv_rows(table.path)
         chunk_rows = max(1, -(-total // chunks))
     # Features not needed row by row are counted by Arrow; roles must stay aligned per row, and
     # a loss model reads every feature of each record.
@@ -98,7 +98,7 @@ def _profile_by_columns(
     return DatasetProfile.side_by_side(parts)
 
 
-def _count_csv_rows(path: Path) -> int:
+def count_csv_rows(path: Path) -> int:
     lines, last = 0, b"\n"
     with open(path, "rb") as handle:
         while block := handle.read(1 << 20):

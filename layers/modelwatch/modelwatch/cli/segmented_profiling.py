@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rich.progress import Progress
 
+from modelwatch.cli.profiling import count_csv_rows
 from modelwatch.cli.reading import advance, progress_task, read_at_most_twice, reading_plan
 from modelwatch.cli.tabular import TableFile
 from modelwatch.errors import UserInputError
@@ -38,7 +39,10 @@ def profile_segments(
         kept = _most_frequent(table, spec, progress, label)
     chosen = kept
     total = table.row_count()
-    chunk_rows = max(1, -(-total // chunks)) if chunks and total else None
+    chunk_rows = None
+    if chunks:
+        total = total if total is not None else count_csv_rows(table.path)
+        chunk_rows = max(1, -(-total // chunks))
 
     def read() -> SegmentedProfile:
         builder = SegmentedProfileBuilder(reading.schema, spec.segments, chosen, chunk_rows)

@@ -77,7 +77,12 @@ class SegmentedProfileBuilder:
     def result(self) -> SegmentedProfile:
         segments = {}
         for segment in self.segments:
-            values = {decode(str(key)): builder.result() for key, builder in self._groups[segment.name].items()}
+            # No row sample per value: a segment's verdict is per feature (no multivariate
+            # methods), and the sample is most of a profile's bytes.
+            values = {
+                decode(str(key)): dataclasses.replace(builder.result(), multivariate=None)
+                for key, builder in self._groups[segment.name].items()
+            }
             segments[segment.name] = values if self._kept is not None else keep_most_frequent(values, segment)
         return SegmentedProfile(self.whole.result() if self.whole is not None else DatasetProfile(), segments)
 
