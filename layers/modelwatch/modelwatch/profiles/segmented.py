@@ -47,7 +47,9 @@ class SegmentedProfile:
 
 class SegmentedProfileBuilder:
     """`kept` (segment name -> values, from the baseline): rows of any other value go to
-    "other". Without it (the baseline itself), every value gets its own profile."""
+    "other". Without it (the baseline itself), every value gets its own profile. `open_segments`:
+    segments the baseline holds no slices of (cut by a request attribute its data lacks), whose
+    window keeps its own most frequent values instead, as a baseline would."""
 
     def __init__(
         self,
@@ -56,6 +58,7 @@ class SegmentedProfileBuilder:
         kept: dict[str, list[SegmentValue]] | None = None,
         chunk_rows: int | None = None,
         whole: bool = True,
+        open_segments: frozenset[str] = frozenset(),
     ) -> None:
         self.schema = schema
         self.segments = segments
@@ -63,6 +66,7 @@ class SegmentedProfileBuilder:
         # whole=False: the caller profiles the whole itself (the capture path's one-batch profile).
         self.whole = ProfileBuilder(schema, chunk_rows=chunk_rows) if whole else None
         self._kept = None if kept is None else {name: {encode(v) for v in values} for name, values in kept.items()}
+        self._open = open_segments
         self._groups: dict[str, dict[Hashable, ProfileBuilder]] = {segment.name: {} for segment in segments}
 
     def add(self, batch: Batch) -> None:
@@ -70,7 +74,7 @@ class SegmentedProfileBuilder:
             self.whole.add(batch)
         for segment in self.segments:
             keys = row_keys(batch, segment.by)
-            if self._kept is not None:
+            if self._kept is not None and segment.name not in self._open:
                 keys = _to_kept(keys, self._kept.get(segment.name, set()))
             add_by_group(self._groups[segment.name], self.schema, batch, keys)
 
@@ -78,7 +82,8 @@ class SegmentedProfileBuilder:
         segments = {}
         for segment in self.segments:
             values = {decode(str(key)): builder.result() for key, builder in self._groups[segment.name].items()}
-            segments[segment.name] = values if self._kept is not None else keep_most_frequent(values, segment)
+            cut_by_kept = self._kept is not None and segment.name not in self._open
+            segments[segment.name] = values if cut_by_kept else keep_most_frequent(values, segment)
         return SegmentedProfile(self.whole.result() if self.whole is not None else DatasetProfile(), segments)
 
 
@@ -94,6 +99,19 @@ def batch_segments(
     builder = SegmentedProfileBuilder(schema, segments, kept, whole=False)
     builder.add(batch)
     return builder.result().to_profile().segments
+
+
+def against_whole_reference(
+    reference: SegmentedProfile, current: SegmentedProfile, segment_names: list[str]
+) -> SegmentedProfile:
+    """`reference` with each of `segment_names` (segments it holds no slices of: a request
+    attribute its data lacks) given the whole reference as every window value's slice: each
+    value's traffic is then judged against everything the model was validated on, the only
+    expectation there is of a client the baseline never saw."""
+    segments = dict(reference.segments)
+    for name in segment_names:
+        segments[name] = {value: reference.whole for value in current.segments.get(name, {})}
+    return SegmentedProfile(reference.whole, segments)
 
 
 def folded_to(profile: SegmentedProfile, kept: dict[str, list[SegmentValue]]) -> SegmentedProfile:

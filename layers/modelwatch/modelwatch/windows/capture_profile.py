@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from modelwatch.catalog.capture_line import ATTRIBUTES_KEY
 from modelwatch.dle import loss_columns
 from modelwatch.loss_model import LossModel
 from modelwatch.profiles import DatasetProfile, ProfileSchema, profile_batch
@@ -89,10 +90,16 @@ def capture_columns(
     """The records as the table the baseline was profiled from: one column per feature, and the
     prediction and score columns under the spec's [columns] names, for the spec's task; with the
     join index (request id -> prediction entry). One mapping for the capture function and for
-    `modelwatch drift` reading captures, so both see a capture the same way."""
+    `modelwatch drift` reading captures, so both see a capture the same way.
+
+    Each request attribute the spec declares is a column too (missing where a request sent
+    none), so segments can cut by it; the profile schema names features and roles only, so an
+    attribute is never profiled as a feature."""
     columns: dict[str, np.ndarray] = {
         name: np.array([r["features"].get(name) for r in records], dtype=object) for name in spec.features
     }
+    for name in spec.attributes:
+        columns[name] = np.array([(r.get(ATTRIBUTES_KEY) or {}).get(name) for r in records], dtype=object)
     prediction_column = spec.columns.prediction or "prediction"
     if spec.task == "regression":
         index = _regression_columns(records, columns, prediction_column)
