@@ -93,6 +93,8 @@ def _most_frequent(
     table: TableFile, segments: list[Segment], progress: Progress | None, label: str
 ) -> dict[str, list[SegmentValue]]:
     by = list(dict.fromkeys(name for segment in segments for name in segment.by))
+    if not by:  # every segment is by an attribute this table lacks: nothing to count
+        return {}
 
     def count() -> dict[str, list[SegmentValue]]:
         counter = ValueCounter(segments)
