@@ -23,11 +23,8 @@ from tests.integration.conftest import GOOD
 START = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
 CLIENTS = ("acme", "zen", "kite")
 CLIENT_SHARES = (0.5, 0.3, 0.2)
-ATTRIBUTES = """
-[attributes.client_id]
-description = "the calling application (never given to the model)"
-max_length = 16
-
+# The demo spec declares the client_id attribute (64 characters at most); this adds a segment by it.
+BY_CLIENT = """
 [[segments]]
 name = "by_client"
 by = ["client_id"]
@@ -51,7 +48,7 @@ def folder(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def stack(folder: Path) -> LocalStack:
     spec_path = folder / "monitoring.toml"
-    spec_path.write_text((ROOT / "monitoring.toml").read_text() + ATTRIBUTES)
+    spec_path.write_text((ROOT / "monitoring.toml").read_text() + BY_CLIENT)
     local = LocalStack(spec_path, clock=MovableClock(START))
     try:
         spec = local.platform.spec
@@ -80,7 +77,7 @@ def test_the_baseline_holds_a_slice_per_client_and_no_client_feature(stack, fold
     [
         ({"tenant": "acme"}, "attributes.tenant", "extra_forbidden"),
         ({"client_id": 42}, "attributes.client_id", "string_type"),
-        ({"client_id": "x" * 17}, "attributes.client_id", "string_too_long"),
+        ({"client_id": "x" * 65}, "attributes.client_id", "string_too_long"),
         ("acme", "attributes", "model_attributes_type"),
     ],
 )
@@ -108,9 +105,9 @@ def test_the_capture_keeps_the_attributes_beside_the_features(stack):
     assert "client_id" not in mine["features"]
 
 
-def test_a_segment_by_client_flags_the_one_client_whose_inputs_shifted(stack):
-    """Each client sends its own batches; kite's customers are 15 years older. The drift
-    function's segment by client_id names kite, and kite alone, with age."""
+def _send_clients_traffic(stack: LocalStack, version: str) -> dict:
+    """An hour in which each client sends its own batches, kite's customers 15 years older; the
+    drift function's 1h drift.json after it."""
     stack.clock.advance(600)
     rows = {"acme": 1500, "zen": 900, "kite": 600}
     for seed, (client, count) in enumerate(rows.items(), start=40):
@@ -127,13 +124,43 @@ def test_a_segment_by_client_flags_the_one_client_whose_inputs_shifted(stack):
     (document,) = [
         json.loads(body)
         for key, body in stack.objects(layout.REPORTS.prefix).items()
-        if key.endswith("drift.json") and "/1h/" in key
+        if key.startswith(f"{layout.REPORTS.prefix}{version}/1h/") and key.endswith("drift.json")
     ]
-    assert "client_id" not in {f["name"] for f in document["features"]}
-    by_client = {s["values"]["client_id"]: s for s in document["segments"] if s["segment"] == "by_client"}
+    return document
+
+
+def _by_client(document: dict) -> dict[str, dict]:
+    assert "client_id" not in {f["name"] for f in document["features"]}  # the model never read it
+    return {s["values"]["client_id"]: s for s in document["segments"] if s["segment"] == "by_client"}
+
+
+def test_a_segment_by_client_flags_the_one_client_whose_inputs_shifted(stack):
+    """The drift function's segment by client_id names kite, and kite alone, with age, each
+    client judged against its own slice of the baseline."""
+    document = _send_clients_traffic(stack, "v1")
+    by_client = _by_client(document)
     assert set(by_client) >= set(CLIENTS)
     assert document["segment_drift"] is True
     assert "age" in by_client["kite"]["drifted_features"], by_client["kite"]
     assert by_client["kite"]["values"] == {"client_id": "kite"} and by_client["kite"]["current_rows"] == 600
     assert not by_client["acme"]["drifted_features"] and not by_client["zen"]["drifted_features"]
     assert by_client["kite"]["reference_rows"] < document["reference_rows"]  # kite's own slice of the baseline
+
+
+def test_without_client_ids_in_the_training_data_each_client_is_judged_against_the_whole_baseline(tmp_path):
+    """The demo model trained on rows without a client id: its baseline has no slice per client,
+    so each client's window is judged against the whole baseline, and kite is still named."""
+    spec_path = tmp_path / "monitoring.toml"
+    spec_path.write_text((ROOT / "monitoring.toml").read_text() + BY_CLIENT)
+    stack = LocalStack(spec_path, clock=MovableClock(START))
+    try:
+        # v2: the module's stack, in the same in-process AWS, holds v1 (a version is written once).
+        stack.publish_demo_model("v2")
+        document = _send_clients_traffic(stack, "v2")
+    finally:
+        stack.stop()
+    by_client = _by_client(document)
+    assert set(by_client) >= set(CLIENTS)
+    assert "age" in by_client["kite"]["drifted_features"], by_client["kite"]
+    assert not by_client["acme"]["drifted_features"] and not by_client["zen"]["drifted_features"]
+    assert all(by_client[c]["reference_rows"] == document["reference_rows"] for c in CLIENTS)

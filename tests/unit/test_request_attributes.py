@@ -154,6 +154,15 @@ def test_a_capture_record_keeps_its_attributes_apart_and_they_are_columns_never_
     assert all("client_id" not in part.columns for part in profiled.segments["by_client"].values())
 
 
+def test_a_capture_object_keeps_its_own_clients_when_the_baseline_has_no_slice_of_them():
+    """A baseline from data without the client id holds no by_client slices: each capture
+    object keeps its own most frequent clients (at most max_values + 1 profiles), for the drift
+    check to judge against the whole baseline."""
+    records = _records(["a"] * 5 + ["b"] * 4 + ["c"] * 3 + ["d"] * 2 + ["e"])
+    profiled = profile_captures(_spec(), records, segment_values={}).profile
+    assert {key: part.rows for key, part in profiled.segments["by_client"].items()} == {"a": 5, "b": 4, "c": 3, "": 3}
+
+
 def test_a_baseline_without_the_attribute_leaves_its_segment_out_and_a_window_keeps_its_own_values():
     spec = _spec()
     schema = ProfileSchema.from_spec(spec)

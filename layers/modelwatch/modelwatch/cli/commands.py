@@ -229,15 +229,15 @@ def _segment_verdicts(
     spec: MonitoringSpec, args: argparse.Namespace, progress: Progress, loss_model: bytes | None
 ) -> list:
     """Each segment value of the window against its own slice of the reference."""
-    from modelwatch.cli.segmented_profiling import absent_segments, profile_segments
-    from modelwatch.profiles.segmented import against_whole_reference
+    from modelwatch.cli.segmented_profiling import profile_segments
+    from modelwatch.profiles.segmented import against_whole_reference, unsliced_attribute_segments
     from modelwatch.segments.verdicts import analyze_segments
 
     with progress:
         reference = profile_segments(args.reference, spec, "reference segments", progress, loss_model)
         # Segments by a request attribute the reference lacks: the window's own most frequent
         # values, each judged against the whole reference (README: Segments).
-        absent = absent_segments(spec, reference)
+        absent = unsliced_attribute_segments(spec, reference)
         kept, open_segments = reference.kept(), frozenset(absent)
         current = profile_segments(
             args.current, spec, "current segments", progress, loss_model, kept, open_segments=open_segments

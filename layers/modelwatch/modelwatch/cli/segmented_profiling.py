@@ -31,7 +31,7 @@ def profile_segments(
 
     A request attribute (the spec's [attributes]) is read as a segment key only, never profiled.
     A baseline may lack an attribute's column (training data seldom holds a client id): its
-    segments by it are then left out of the result (`absent_segments` names them), and the
+    segments by it are then left out of the result (unsliced_attribute_segments names them), and the
     window, given them as `open_segments`, keeps its own most frequent values of them."""
     if is_profile_file(path):
         return saved_segments(path, spec)
@@ -63,12 +63,6 @@ def profile_segments(
         return builder.result()
 
     return read_at_most_twice(table, read)
-
-
-def absent_segments(spec: MonitoringSpec, reference: SegmentedProfile) -> list[str]:
-    """The spec's segments a reference holds no slices of: those cut by a request attribute its
-    data lacks (a feature segment it lacks is refused when it is read)."""
-    return [segment.name for segment in spec.segments if segment.name not in reference.segments]
 
 
 def saved_segments(path: str, spec: MonitoringSpec) -> SegmentedProfile:

@@ -15,6 +15,7 @@ from modelwatch.profiles.builder import Batch, ProfileBuilder, ProfileSchema
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.grouped import add_by_group
 from modelwatch.profiles.segment_values import OTHER_KEY, SegmentValue, decode, encode, row_keys
+from modelwatch.spec.models import MonitoringSpec
 from modelwatch.spec.segments import Segment
 
 
@@ -92,13 +93,23 @@ def batch_segments(
     segments: list[Segment],
     batch: Batch,
     kept: dict[str, list[SegmentValue]] | None,
+    open_segments: frozenset[str] = frozenset(),
 ) -> dict[str, dict[str, DatasetProfile]]:
     """One batch's segment profiles as a stored profile holds them (DatasetProfile.segments):
     cut by the baseline's kept values, or, without a baseline to say which, by the batch's own
     most frequent values (a drift run folds values its baseline did not keep into "other")."""
-    builder = SegmentedProfileBuilder(schema, segments, kept, whole=False)
+    builder = SegmentedProfileBuilder(schema, segments, kept, whole=False, open_segments=open_segments)
     builder.add(batch)
     return builder.result().to_profile().segments
+
+
+def unsliced_attribute_segments(spec: MonitoringSpec, reference: SegmentedProfile) -> list[str]:
+    """The spec's segments cut by a request attribute that `reference` holds no slices of (its
+    data lacked the attribute's column: training data seldom holds a client id). Their window
+    values are judged against the whole reference (against_whole_reference). A feature's segment
+    a reference lacks is not one of them: that is a reference made without the spec's segments."""
+    attributes = set(spec.attributes)
+    return [s.name for s in spec.segments if s.name not in reference.segments and set(s.by) & attributes]
 
 
 def against_whole_reference(

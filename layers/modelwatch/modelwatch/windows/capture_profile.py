@@ -69,7 +69,9 @@ def profile_captures(
     window's estimate stands on the objects that have them: the records are profiled anyway.
 
     `segment_values`: the baseline's kept values per segment (SegmentedProfile.kept), when the
-    spec has [[segments]]."""
+    spec has [[segments]]. A segment by a request attribute the baseline holds no slices of (its
+    data lacked the column) keeps this object's own most frequent values, at most max_values + 1,
+    for the drift check to judge against the whole baseline."""
     schema = dataclasses.replace(ProfileSchema.from_spec(spec), reconstruction=reconstruction)
     columns, index = capture_columns(spec, records)
     not_estimated = None
@@ -80,7 +82,13 @@ def profile_captures(
         # Each record into its segment value's profile too, cut by the values the baseline kept
         # (`segment_values`); no reconstruction errors there (a segment's verdict is per feature).
         by_value = dataclasses.replace(schema, reconstruction=None)
-        profile.segments = batch_segments(by_value, spec.segments, columns, segment_values)
+        attributes = set(spec.attributes)
+        unsliced = frozenset(
+            segment.name
+            for segment in spec.segments
+            if segment_values is not None and segment.name not in segment_values and set(segment.by) & attributes
+        )
+        profile.segments = batch_segments(by_value, spec.segments, columns, segment_values, unsliced)
     return CaptureProfile(profile, index, not_estimated)
 
 
