@@ -249,3 +249,14 @@ def test_a_window_without_the_attribute_column_is_refused_naming_it(tmp_path, sp
     code = main(["drift", "--spec", str(spec_file), "--reference", reference, "--current", current])
     assert code == 2
     assert "no column 'client_id' to cut the spec's segments by" in capsys.readouterr().err
+
+
+def test_retraining_rows_carry_the_captured_attributes_for_the_new_baseline_never_for_the_model():
+    from modelwatch.retraining.dataset import labelled_rows
+    from modelwatch.retraining.trainer import training_frame
+
+    spec = parse_spec(_document(CLIENT, [{"name": "by_client", "by": ["client_id"]}], columns={"target": "label"}))
+    records = _records(["acme", None, "zen"])
+    rows = labelled_rows(spec, records, {"r0": "1", "r1": "0", "r2": "1"})
+    assert rows.columns["client_id"].tolist() == ["acme", None, "zen"]
+    assert "client_id" not in training_frame(spec, rows.columns).columns
