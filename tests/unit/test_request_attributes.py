@@ -260,3 +260,19 @@ def test_retraining_rows_carry_the_captured_attributes_for_the_new_baseline_neve
     rows = labelled_rows(spec, records, {"r0": "1", "r1": "0", "r2": "1"})
     assert rows.columns["client_id"].tolist() == ["acme", None, "zen"]
     assert "client_id" not in training_frame(spec, rows.columns).columns
+
+
+def test_a_saved_profile_of_data_without_the_attribute_is_a_reference_for_it(tmp_path, spec_file):
+    """`modelwatch profile` of rows without the client id stores no by_client slices (a feature
+    segment it lacked would be refused); the drift command then judges each client against the
+    whole saved profile."""
+    data = _write(tmp_path / "reference.csv", _table(np.random.default_rng(3), 20_000, with_client=False))
+    saved = tmp_path / "baseline.json"
+    assert main(["profile", "--spec", str(spec_file), "--data", data, "--out", str(saved)]) == 0
+    assert "by_client" not in json.loads(saved.read_text()).get("segments", {})
+    shifted = _write(tmp_path / "shifted.csv", _table(np.random.default_rng(5), 20_000, shifted_client="kite"))
+    out = tmp_path / "out.json"
+    argv = ["drift", "--spec", str(spec_file), "--reference", str(saved), "--current", shifted, "--json", str(out)]
+    assert main(argv) == 1
+    (kite,) = [s for s in json.loads(out.read_text())["segments"] if s["drifted_features"]]
+    assert kite["values"] == {"client_id": "kite"} and kite["reference_rows"] == 20_000
