@@ -121,7 +121,9 @@ def predict(body: PredictRequest) -> PredictResponse:  # type: ignore[valid-type
         telemetry.emit_model_failure(metrics)
     monitoring = platform.settings.monitoring
     signer = request_id_signer(platform)
-    batch = score(SPEC, served, body.records(), app.context[INVOKED_AT], signer, monitoring)  # type: ignore[attr-defined]
+    records, attributes = body.records(), body.request_attributes()  # type: ignore[attr-defined]
+    # The attributes never reach the model: only the captures keep them, for segments.
+    batch = score(SPEC, served, records, app.context[INVOKED_AT], signer, monitoring, attributes)
     if monitoring:
         pseudonyms = _pseudonyms(platform) if SENSITIVE else None
         captures = protected_records(sampled(batch.captures, SPEC.capture.sample_rate), SENSITIVE, pseudonyms)

@@ -52,7 +52,8 @@ def _columns(table: TableFile, spec: MonitoringSpec) -> dict:
 def test_binary_captures_give_features_prediction_and_confidence(captures: Path, demo_spec: MonitoringSpec):
     table = TableFile(captures, demo_spec)
     assert table.format == "captures" and table.row_count() == 3
-    assert set(table.columns) == {*demo_spec.features, "predicted_label", "confidence"}
+    # and the spec's request attribute, a column for segments (missing: these records sent none)
+    assert set(table.columns) == {*demo_spec.features, "predicted_label", "confidence", *demo_spec.attributes}
     kinds = table.inferred_kinds()
     assert {"age", "income", "score", "confidence"} <= set(kinds.numeric)
     columns = _columns(table, demo_spec)

@@ -26,7 +26,12 @@ AT = datetime(2026, 12, 8, tzinfo=UTC)
 WORST = "\x01"  # written \u0001 in JSON: six bytes for one character
 
 
-def _spec(demo_spec: MonitoringSpec, serving: dict | None = None, features: dict | None = None) -> MonitoringSpec:
+def _spec(
+    demo_spec: MonitoringSpec,
+    serving: dict | None = None,
+    features: dict | None = None,
+    attributes: dict | None = None,
+) -> MonitoringSpec:
     document = demo_spec.model_dump(mode="json", exclude_none=True)
     document["serving"] = {
         key: value
@@ -35,7 +40,9 @@ def _spec(demo_spec: MonitoringSpec, serving: dict | None = None, features: dict
     } | (serving or {})
     if features is not None:
         document["features"] = features
-        document.pop("segments", None)  # the demo's segment is cut by a feature these replace
+        document["segments"] = []  # the demo's segments cut by its own features
+    if attributes is not None:
+        document["attributes"] = attributes
     return parse_spec(document, "<test>")
 
 
@@ -70,6 +77,23 @@ def test_the_worst_capture_record_fits_one_line(demo_spec):
     values = {name: WORST * chars if name.startswith("c") else -2.2250738585072014e-308 for name in features}
     probabilities = {f"{k}".ljust(64, WORST): 0.123456789012345 for k in range(100)}
     record = capture.capture_record("r" * 128, AT, "v" * 64, values, WORST * 64, probabilities)
+    (line,) = capture.log_lines(capture.CAPTURE, [record])
+    assert len(line.encode()) <= MAX_LINE_BYTES + 100
+
+
+def test_the_worst_capture_record_with_request_attributes_fits_one_line(demo_spec):
+    """Request attributes are counted into the record's worst case: the categorical values'
+    derived limit makes room for them, so the longest record the API accepts still fits."""
+    features = {f"c{k:03d}".ljust(60, "x"): {"type": "categorical"} for k in range(90)}
+    attributes = {f"a{k:02d}".ljust(64, "x"): {"max_length": 1024} for k in range(16)}
+    without = _spec(demo_spec, features=features).serving.max_category_chars
+    spec = _spec(demo_spec, features=features, attributes=attributes)
+    chars = spec.serving.max_category_chars
+    assert chars is not None and without is not None and 1 <= chars < without
+    values = {name: WORST * chars for name in features}
+    given = {name: WORST * 1024 for name in attributes}
+    probabilities = {f"{k}".ljust(64, WORST): 0.123456789012345 for k in range(100)}
+    record = capture.capture_record("r" * 128, AT, "v" * 64, values, WORST * 64, probabilities, given)
     (line,) = capture.log_lines(capture.CAPTURE, [record])
     assert len(line.encode()) <= MAX_LINE_BYTES + 100
 

@@ -47,8 +47,8 @@ def test_segments_load_with_their_default_max_values():
     ("segments", "features", "expected"),
     [
         ([{"name": "a", "by": ["region"]}, {"name": "a", "by": ["app"]}], {}, "segments: names repeat: a"),
-        ([{"name": "a", "by": ["x1"]}], {}, "segments[0].by: 'x1' is not a categorical feature"),
-        ([{"name": "a", "by": ["client"]}], {}, "segments[0].by: 'client' is not a categorical feature"),
+        ([{"name": "a", "by": ["x1"]}], {}, "segments[0].by: 'x1' is neither a categorical feature nor"),
+        ([{"name": "a", "by": ["client"]}], {}, "segments[0].by: 'client' is neither a categorical"),
         ([{"name": "a", "by": []}], {}, "segments[0].by: List should have at least 1 item"),
         ([{"name": "a", "by": ["region"], "max_values": 0}], {}, "segments[0].max_values: Input should be greater"),
         ([{"name": "a", "by": ["region", "region"]}], {}, "region named more than once"),

@@ -14,7 +14,7 @@ lone surrogates, which JSON could only escape).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 LOG_EVENT_MAX_BYTES = 256 * 1024  # CloudWatch Logs' event limit (message and 26 bytes of overhead)
 MAX_LINE_BYTES = 200_000  # a capture line's records: below the event limit, with room for the envelope
@@ -27,6 +27,9 @@ RECORD_OVERHEAD_BYTES = 512
 # What a capture record's prediction may take beside its features: the class, and every class's
 # probability (a hundred classes with 64-character names, at the worst encoding, fit).
 PREDICTION_ALLOWANCE_BYTES = 100 * (2 + OUTCOME_KEY_MAX_CHARS * MAX_BYTES_PER_CHAR + 1 + NUMBER_MAX_BYTES + 1)
+
+# The capture record's key of the request's attributes (modelwatch.serving.capture).
+ATTRIBUTES_KEY = "attributes"
 
 # Defaults, when the spec does not set them (each lowered when the line could not hold it).
 DEFAULT_MAX_OUTCOMES = 20
@@ -47,12 +50,21 @@ def label_record_bytes(max_outcomes: int, max_text_chars: int) -> int:
     return RECORD_OVERHEAD_BYTES + REQUEST_ID_MAX_CHARS + value + max_outcomes * outcome
 
 
-def capture_record_bytes(numeric: Iterable[str], categorical: Iterable[str], max_category_chars: int) -> int:
+def capture_record_bytes(
+    numeric: Iterable[str],
+    categorical: Iterable[str],
+    max_category_chars: int,
+    attributes: Mapping[str, int] | None = None,
+) -> int:
     """The largest capture record of one accepted prediction: each feature's name and its longest
-    value, the prediction allowance and the record's own fields."""
+    value, each request attribute's (`attributes`: name -> its longest value, in characters) with
+    their own object's key, the prediction allowance and the record's own fields."""
     size = RECORD_OVERHEAD_BYTES + REQUEST_ID_MAX_CHARS + PREDICTION_ALLOWANCE_BYTES
     size += sum(text_bytes(len(name)) + 1 + NUMBER_MAX_BYTES + 1 for name in numeric)
     size += sum(text_bytes(len(name)) + 1 + text_bytes(max_category_chars) + 1 for name in categorical)
+    if attributes:
+        size += text_bytes(len(ATTRIBUTES_KEY)) + 3  # "attributes":{...},
+        size += sum(text_bytes(len(name)) + 1 + text_bytes(chars) + 1 for name, chars in attributes.items())
     return size
 
 
@@ -62,9 +74,12 @@ def largest_text_chars(max_outcomes: int) -> int:
     return _largest(lambda chars: label_record_bytes(max_outcomes, chars))
 
 
-def largest_category_chars(numeric: list[str], categorical: list[str]) -> int:
-    """The longest categorical value with which every feature's worst case still fits one line."""
-    return _largest(lambda chars: capture_record_bytes(numeric, categorical, chars))
+def largest_category_chars(
+    numeric: list[str], categorical: list[str], attributes: Mapping[str, int] | None = None
+) -> int:
+    """The longest categorical value with which every feature's worst case (and every request
+    attribute's) still fits one line."""
+    return _largest(lambda chars: capture_record_bytes(numeric, categorical, chars, attributes))
 
 
 def _largest(size_of: Callable[[int], int]) -> int:

@@ -230,11 +230,19 @@ def _segment_verdicts(
 ) -> list:
     """Each segment value of the window against its own slice of the reference."""
     from modelwatch.cli.segmented_profiling import profile_segments
+    from modelwatch.profiles.segmented import against_whole_reference, unsliced_attribute_segments
     from modelwatch.segments.verdicts import analyze_segments
 
     with progress:
         reference = profile_segments(args.reference, spec, "reference segments", progress, loss_model)
-        current = profile_segments(args.current, spec, "current segments", progress, loss_model, reference.kept())
+        # Segments by a request attribute the reference lacks: the window's own most frequent
+        # values, each judged against the whole reference (README: Segments).
+        absent = unsliced_attribute_segments(spec, reference)
+        kept, open_segments = reference.kept(), frozenset(absent)
+        current = profile_segments(
+            args.current, spec, "current segments", progress, loss_model, kept, open_segments=open_segments
+        )
+        reference = against_whole_reference(reference, current, absent)
     return analyze_segments(spec, reference, current)
 
 
@@ -353,7 +361,9 @@ def run_train(args: argparse.Namespace, out: Console) -> int:
         raise UserInputError("--holdout must be between 0 and 1")
     table = TableFile(args.data)
     table.require([*spec.features, spec.columns.target], "training")
-    columns = table.read_columns([*spec.features, spec.columns.target])
+    # The request attributes segments cut by, where the data has them: the baseline's slices.
+    attributes = [name for name in spec.segment_attributes if name in table.columns]
+    columns = table.read_columns([*spec.features, spec.columns.target, *attributes])
     rows = len(columns[spec.columns.target])
     order = np.random.default_rng(0).permutation(rows)
     cut = int(rows * (1 - args.holdout))

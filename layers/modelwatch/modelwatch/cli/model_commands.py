@@ -118,7 +118,9 @@ def run_import(args: argparse.Namespace, out: Console) -> int:
         raise UserInputError(f"{args.spec}: columns.target is not set: the import needs labelled data")
     table = TableFile(args.data)
     table.require([*spec.features, target], "reference")
-    columns, unlabelled = labelled_rows(table.read_columns([*spec.features, target]), target)
+    # The request attributes segments cut by, where the data has them: the baseline's slices.
+    attributes = [name for name in spec.segment_attributes if name in table.columns]
+    columns, unlabelled = labelled_rows(table.read_columns([*spec.features, target, *attributes]), target)
     if not len(columns[target]):
         raise UserInputError(f"{args.data}: no row has a target")
     now = datetime.now(UTC)

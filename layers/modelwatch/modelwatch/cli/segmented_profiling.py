@@ -13,6 +13,7 @@ from modelwatch.profiles import DatasetProfile, is_profile_file
 from modelwatch.profiles.segment_values import SegmentValue
 from modelwatch.profiles.segmented import SegmentedProfile, SegmentedProfileBuilder, ValueCounter
 from modelwatch.spec.models import MonitoringSpec
+from modelwatch.spec.segments import Segment
 
 
 def profile_segments(
@@ -23,20 +24,31 @@ def profile_segments(
     loss_model: bytes | None = None,
     kept: dict[str, list[SegmentValue]] | None = None,
     chunks: int | None = None,
+    open_segments: frozenset[str] = frozenset(),
 ) -> SegmentedProfile:
     """`kept`: the baseline's values (SegmentedProfile.kept), for a window. None for the baseline:
     its `by` columns are counted first (a cheap read of those columns alone), so only the kept
-    values are profiled."""
+    values are profiled.
+
+    A request attribute (the spec's [attributes]) is read as a segment key only, never profiled.
+    A baseline may lack an attribute's column (training data seldom holds a client id): its
+    segments by it are then left out of the result (unsliced_attribute_segments names them), and the
+    window, given them as `open_segments`, keeps its own most frequent values of them."""
     if is_profile_file(path):
         return saved_segments(path, spec)
     table = TableFile(path, spec)
     reading = reading_plan(table, spec, loss_model)
-    missing = sorted({name for segment in spec.segments for name in segment.by} - set(table.columns))
+    by_columns = {name for segment in spec.segments for name in segment.by}
+    missing = sorted(by_columns - set(table.columns))
+    if kept is None:  # the baseline: an attribute it lacks leaves its segments without slices
+        missing = [name for name in missing if name not in spec.attributes]
     if missing:
         raise UserInputError(f"{path}: no column {', '.join(map(repr, missing))} to cut the spec's segments by")
+    segments = [segment for segment in spec.segments if set(segment.by) <= set(table.columns)]
+    attributes = [name for name in spec.segment_attributes if name in table.columns]
 
     if kept is None:
-        kept = _most_frequent(table, spec, progress, label)
+        kept = _most_frequent(table, segments, progress, label)
     chosen = kept
     total = table.row_count()
     chunk_rows = None
@@ -45,9 +57,11 @@ def profile_segments(
         chunk_rows = max(1, -(-total // chunks))
 
     def read() -> SegmentedProfile:
-        builder = SegmentedProfileBuilder(reading.schema, spec.segments, chosen, chunk_rows)
+        builder = SegmentedProfileBuilder(reading.schema, segments, chosen, chunk_rows, open_segments=open_segments)
         with progress_task(progress, label, table.row_count()) as task:
-            for batch in table.batches(reading.numeric, reading.categorical):
+            # The attributes as labels beside the profiled columns: the schema leaves them out
+            # of every column profile, the builder cuts segments by them.
+            for batch in table.batches(reading.numeric, [*reading.categorical, *attributes]):
                 builder.add(batch)
                 advance(progress, task, len(next(iter(batch.values()))))
         return builder.result()
@@ -57,9 +71,14 @@ def profile_segments(
 
 def saved_segments(path: str, spec: MonitoringSpec) -> SegmentedProfile:
     """A saved profile's segments: it must hold every segment the spec names (a profile made
-    with this spec by `modelwatch profile`, `train` or `import`)."""
+    with this spec by `modelwatch profile`, `train` or `import`), but those cut by a request
+    attribute, which a baseline made from data without the attribute's column leaves out."""
     profile = DatasetProfile.load(path)
-    missing = [segment.name for segment in spec.segments if segment.name not in profile.segments]
+    missing = [
+        segment.name
+        for segment in spec.segments
+        if segment.name not in profile.segments and not set(segment.by) & set(spec.attributes)
+    ]
     if missing:
         raise UserInputError(
             f"{path}: the saved profile has no segment {', '.join(map(repr, missing))}; profile the data again "
@@ -69,12 +88,14 @@ def saved_segments(path: str, spec: MonitoringSpec) -> SegmentedProfile:
 
 
 def _most_frequent(
-    table: TableFile, spec: MonitoringSpec, progress: Progress | None, label: str
+    table: TableFile, segments: list[Segment], progress: Progress | None, label: str
 ) -> dict[str, list[SegmentValue]]:
-    by = list(dict.fromkeys(name for segment in spec.segments for name in segment.by))
+    by = list(dict.fromkeys(name for segment in segments for name in segment.by))
+    if not by:  # every segment is by an attribute this table lacks: nothing to count
+        return {}
 
     def count() -> dict[str, list[SegmentValue]]:
-        counter = ValueCounter(spec.segments)
+        counter = ValueCounter(segments)
         with progress_task(progress, f"{label}: counting values", table.row_count()) as task:
             for batch in table.batches([], by):
                 counter.add(batch)

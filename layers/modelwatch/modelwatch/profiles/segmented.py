@@ -15,6 +15,7 @@ from modelwatch.profiles.builder import Batch, ProfileBuilder, ProfileSchema
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.grouped import add_by_group
 from modelwatch.profiles.segment_values import OTHER_KEY, SegmentValue, decode, encode, row_keys
+from modelwatch.spec.models import MonitoringSpec
 from modelwatch.spec.segments import Segment
 
 
@@ -47,7 +48,9 @@ class SegmentedProfile:
 
 class SegmentedProfileBuilder:
     """`kept` (segment name -> values, from the baseline): rows of any other value go to
-    "other". Without it (the baseline itself), every value gets its own profile."""
+    "other". Without it (the baseline itself), every value gets its own profile. `open_segments`:
+    segments the baseline holds no slices of (cut by a request attribute its data lacks), whose
+    window keeps its own most frequent values instead, as a baseline would."""
 
     def __init__(
         self,
@@ -56,6 +59,7 @@ class SegmentedProfileBuilder:
         kept: dict[str, list[SegmentValue]] | None = None,
         chunk_rows: int | None = None,
         whole: bool = True,
+        open_segments: frozenset[str] = frozenset(),
     ) -> None:
         self.schema = schema
         self.segments = segments
@@ -63,6 +67,7 @@ class SegmentedProfileBuilder:
         # whole=False: the caller profiles the whole itself (the capture path's one-batch profile).
         self.whole = ProfileBuilder(schema, chunk_rows=chunk_rows) if whole else None
         self._kept = None if kept is None else {name: {encode(v) for v in values} for name, values in kept.items()}
+        self._open = open_segments
         self._groups: dict[str, dict[Hashable, ProfileBuilder]] = {segment.name: {} for segment in segments}
 
     def add(self, batch: Batch) -> None:
@@ -70,7 +75,7 @@ class SegmentedProfileBuilder:
             self.whole.add(batch)
         for segment in self.segments:
             keys = row_keys(batch, segment.by)
-            if self._kept is not None:
+            if self._kept is not None and segment.name not in self._open:
                 keys = _to_kept(keys, self._kept.get(segment.name, set()))
             add_by_group(self._groups[segment.name], self.schema, batch, keys)
 
@@ -83,7 +88,8 @@ class SegmentedProfileBuilder:
                 decode(str(key)): dataclasses.replace(builder.result(), multivariate=None)
                 for key, builder in self._groups[segment.name].items()
             }
-            segments[segment.name] = values if self._kept is not None else keep_most_frequent(values, segment)
+            cut_by_kept = self._kept is not None and segment.name not in self._open
+            segments[segment.name] = values if cut_by_kept else keep_most_frequent(values, segment)
         return SegmentedProfile(self.whole.result() if self.whole is not None else DatasetProfile(), segments)
 
 
@@ -92,13 +98,36 @@ def batch_segments(
     segments: list[Segment],
     batch: Batch,
     kept: dict[str, list[SegmentValue]] | None,
+    open_segments: frozenset[str] = frozenset(),
 ) -> dict[str, dict[str, DatasetProfile]]:
     """One batch's segment profiles as a stored profile holds them (DatasetProfile.segments):
     cut by the baseline's kept values, or, without a baseline to say which, by the batch's own
     most frequent values (a drift run folds values its baseline did not keep into "other")."""
-    builder = SegmentedProfileBuilder(schema, segments, kept, whole=False)
+    builder = SegmentedProfileBuilder(schema, segments, kept, whole=False, open_segments=open_segments)
     builder.add(batch)
     return builder.result().to_profile().segments
+
+
+def unsliced_attribute_segments(spec: MonitoringSpec, reference: SegmentedProfile) -> list[str]:
+    """The spec's segments cut by a request attribute that `reference` holds no slices of (its
+    data lacked the attribute's column: training data seldom holds a client id). Their window
+    values are judged against the whole reference (against_whole_reference). A feature's segment
+    a reference lacks is not one of them: that is a reference made without the spec's segments."""
+    attributes = set(spec.attributes)
+    return [s.name for s in spec.segments if s.name not in reference.segments and set(s.by) & attributes]
+
+
+def against_whole_reference(
+    reference: SegmentedProfile, current: SegmentedProfile, segment_names: list[str]
+) -> SegmentedProfile:
+    """`reference` with each of `segment_names` (segments it holds no slices of: a request
+    attribute its data lacks) given the whole reference as every window value's slice: each
+    value's traffic is then judged against everything the model was validated on, the only
+    expectation there is of a client the baseline never saw."""
+    segments = dict(reference.segments)
+    for name in segment_names:
+        segments[name] = {value: reference.whole for value in current.segments.get(name, {})}
+    return SegmentedProfile(reference.whole, segments)
 
 
 def folded_to(profile: SegmentedProfile, kept: dict[str, list[SegmentValue]]) -> SegmentedProfile:

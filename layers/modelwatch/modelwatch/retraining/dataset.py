@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from modelwatch.catalog.capture_line import ATTRIBUTES_KEY
 from modelwatch.feedback import merge_feedback
 from modelwatch.labels import label_of
 from modelwatch.spec.models import MonitoringSpec
@@ -55,5 +56,10 @@ def labelled_rows(
         columns[name] = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
     for name in spec.categorical_features:
         columns[name] = np.array([r["features"].get(name) for r in matched], dtype=object)
+    # The request attributes segments cut by, as captured: the retrained version's baseline then
+    # holds a slice per client, which the first version's training data may have lacked. Never
+    # a model input (the training frame takes the features and the target only).
+    for name in spec.segment_attributes:
+        columns[name] = np.array([(r.get(ATTRIBUTES_KEY) or {}).get(name) for r in matched], dtype=object)
     columns[target] = np.array([labels[str(r["request_id"])] for r in matched], dtype=object)
     return LabelledRows(columns, [str(r.get("timestamp", "")) for r in matched])

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from modelwatch.catalog import layout
-from modelwatch.catalog.capture_line import MAX_LINE_BYTES
+from modelwatch.catalog.capture_line import ATTRIBUTES_KEY, MAX_LINE_BYTES
 from modelwatch.serving.request_ids import request_time
 
 MARKER = "modelwatch_capture"
@@ -41,10 +41,13 @@ def capture_record(
     features: dict[str, Any],
     prediction: str | float,
     probabilities: dict[str, float] | None = None,
+    attributes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """What the drift check needs of one prediction, per task: a classifier's class and every
     class's probability (the profiler builds the score columns from them); a regression's value
-    (the capture function adds DLE's expected losses when it profiles the object)."""
+    (the capture function adds DLE's expected losses when it profiles the object). `attributes`:
+    the request attributes sent with it (the spec's [attributes], bounded by their max_length, so
+    the record stays within a capture line), kept apart from the features the model read."""
     record = {
         "request_id": request_id,
         "timestamp": timestamp.isoformat(timespec="milliseconds"),
@@ -55,6 +58,8 @@ def capture_record(
     if probabilities is not None:
         record["probabilities"] = probabilities
         record["confidence"] = max(probabilities.values())
+    if attributes:
+        record[ATTRIBUTES_KEY] = attributes
     return record
 
 

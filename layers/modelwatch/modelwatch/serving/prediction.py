@@ -56,12 +56,15 @@ def score(
     now: datetime,
     signer: RequestIdSigner,
     monitoring: bool = True,
+    attributes: dict[str, str] | None = None,
 ) -> ScoredBatch:
-    """Each record scored, with a request id `signer` issues (the id feedback must name)."""
+    """Each record scored, with a request id `signer` issues (the id feedback must name).
+    `attributes`: the request's attributes, never given to the model, captured with each record."""
     model = served.model
+    version = served.manifest.version
     if isinstance(model, OnnxRegressor):
-        return _score_regression(spec, served.manifest.version, model, records, now, signer, monitoring)
-    return _score_classification(spec, served.manifest.version, model, records, now, signer, monitoring)
+        return _score_regression(spec, version, model, records, now, signer, monitoring, attributes)
+    return _score_classification(spec, version, model, records, now, signer, monitoring, attributes)
 
 
 def _observed(spec: MonitoringSpec, record: dict[str, Any], monitoring: bool, events: list[QualityEvents]) -> list[str]:
@@ -81,6 +84,7 @@ def _score_classification(
     now: datetime,
     signer: RequestIdSigner,
     monitoring: bool,
+    attributes: dict[str, str] | None = None,
 ) -> ScoredBatch:
     started = time.perf_counter()
     probabilities = model.predict_proba(records)
@@ -101,7 +105,7 @@ def _score_classification(
             }
         )
         if monitoring:
-            captures.append(capture_record(request_id, now, version, record, predicted, by_class))
+            captures.append(capture_record(request_id, now, version, record, predicted, by_class, attributes))
     return ScoredBatch(version, predictions, captures, events, model_ms, spec.task)
 
 
@@ -113,6 +117,7 @@ def _score_regression(
     now: datetime,
     signer: RequestIdSigner,
     monitoring: bool,
+    attributes: dict[str, str] | None = None,
 ) -> ScoredBatch:
     started = time.perf_counter()
     values = model.predict(records)
@@ -125,5 +130,5 @@ def _score_regression(
             {"request_id": request_id, "model_version": version, "prediction": value, "warnings": warnings}
         )
         if monitoring:
-            captures.append(capture_record(request_id, now, version, record, value))
+            captures.append(capture_record(request_id, now, version, record, value, attributes=attributes))
     return ScoredBatch(version, predictions, captures, events, model_ms, spec.task)

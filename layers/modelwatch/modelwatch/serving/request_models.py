@@ -68,6 +68,23 @@ def _feature_fields(spec: MonitoringSpec) -> dict[str, Any]:
     return fields
 
 
+def _attributes_model(spec: MonitoringSpec) -> type[BaseModel] | None:
+    """The request attributes the spec declares ([attributes]), each an optional text of at most
+    its `max_length` characters: strict, so a number or a boolean is a 422 naming the field rather
+    than a value turned into text; an undeclared name is a 422 (extra_forbidden). None when the
+    spec declares none: the request then has no `attributes` key at all."""
+    if not spec.attributes:
+        return None
+    fields: dict[str, Any] = {
+        name: (
+            _text(attribute.max_length, min_chars=1) | None,
+            Field(default=None, description=attribute.description or None),
+        )
+        for name, attribute in spec.attributes.items()
+    }
+    return create_model("Attributes", __config__=ConfigDict(extra="forbid", strict=True), **fields)
+
+
 # The rule a record sent without its wrapper breaks (the 422's `rule`).
 UNWRAPPED_RECORD = "features_wrapper"
 
@@ -98,8 +115,25 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
     )
     max_batch = spec.serving.max_batch_size
     feature_names = frozenset(spec.features)
+    attributes_model = _attributes_model(spec)
+    # Only a spec that declares attributes has the key; without them `attributes` is an unknown
+    # field (a 422, extra_forbidden), as any other.
+    attribute_fields: dict[str, Any] = (
+        {}
+        if attributes_model is None
+        else {
+            "attributes": (
+                attributes_model | None,
+                Field(
+                    default=None,
+                    description="Request attributes (the spec's [attributes]): never given to the model, captured "
+                    "for segments; they apply to every record of the request",
+                ),
+            )
+        }
+    )
 
-    class PredictRequest(BaseModel):
+    class PredictRequestBase(BaseModel):
         """One record as `features`, or a batch as `instances`."""
 
         # The validator's rule, stated in the schema too, so the OpenAPI document says it.
@@ -116,7 +150,7 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
             return body
 
         @model_validator(mode="after")
-        def _exactly_one(self) -> PredictRequest:
+        def _exactly_one(self) -> PredictRequestBase:
             if (self.features is None) == (self.instances is None):
                 raise ValueError("give exactly one of 'features' (one record) or 'instances' (a batch)")
             return self
@@ -124,6 +158,20 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
         def records(self) -> list[dict[str, Any]]:
             rows = [self.features] if self.features is not None else list(self.instances or [])
             return [row.model_dump() for row in rows]
+
+        def request_attributes(self) -> dict[str, str]:
+            """The attributes sent (those left out or null are not kept: they read as missing)."""
+            given = getattr(self, "attributes", None)
+            return {} if given is None else given.model_dump(exclude_none=True)
+
+    # Per request, not per record: an attribute describes the caller (a client id, an app), the
+    # same for every record it sends in one batch.
+    predict_request = create_model(
+        "PredictRequest",
+        __base__=PredictRequestBase,
+        __doc__=PredictRequestBase.__doc__,
+        **attribute_fields,
+    )
 
     if spec.task == "regression":
 
@@ -217,7 +265,7 @@ def api_models(spec: MonitoringSpec) -> dict[str, type[BaseModel]]:
     return {
         "ErrorBody": ErrorBody,
         "Features": features_model,
-        "PredictRequest": PredictRequest,
+        "PredictRequest": predict_request,
         "PredictResponse": PredictResponse,
         "FeedbackItem": FeedbackItem,
         "FeedbackRequest": FeedbackRequest,

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from modelwatch.catalog import capture_line
 from modelwatch.catalog import metrics as catalog
+from modelwatch.spec.attributes import Attributes, attribute_problems
 from modelwatch.spec.segments import Segment, segment_problems
 
 # The validation context key that says whether a spec may be deployed (the default) or is a
@@ -608,6 +609,9 @@ class MonitoringSpec(_Strict):
     capture: CaptureSettings = CaptureSettings()
     metrics: MetricsSettings = MetricsSettings()
     segments: list[Segment] = []
+    # Request attributes the API accepts beside the features (never given to the model), which
+    # segments may cut by: modelwatch.spec.attributes.
+    attributes: Attributes = {}
 
     @model_validator(mode="after")
     def _columns_fit_the_task(self) -> MonitoringSpec:
@@ -647,7 +651,13 @@ class MonitoringSpec(_Strict):
             problems.append(f"retraining: window '{self.retraining.window}' is not in drift.windows")
         problems += self._effective_drift_problems()
         protected = {n: f.protection for n, f in self.features.items() if f.protection is not None}
-        problems += segment_problems(self.segments, self.categorical_features, protected)
+        roles = {
+            role: column
+            for role in ("target", "prediction", "score", "request_id", "timestamp")
+            if (column := getattr(self.columns, role)) is not None
+        }
+        problems += attribute_problems(self.attributes, self.features, roles, self.columns.score_prefix)
+        problems += segment_problems(self.segments, self.categorical_features, protected, list(self.attributes))
         kpi_names = [k.name for k in self.kpis]
         if len(set(kpi_names)) != len(kpi_names):
             problems.append("kpi names must be unique")
@@ -676,7 +686,8 @@ class MonitoringSpec(_Strict):
         deployable = info.context is None or info.context.get(DEPLOYABLE, True)
         serving, numeric, categorical = self.serving, self.numeric_features, self.categorical_features
         text_room = capture_line.largest_text_chars(serving.max_outcomes)
-        category_room = capture_line.largest_category_chars(numeric, categorical)
+        attributes = {name: attribute.max_length for name, attribute in self.attributes.items()}
+        category_room = capture_line.largest_category_chars(numeric, categorical, attributes)
         text = serving.max_text_chars or min(capture_line.DEFAULT_MAX_TEXT_CHARS, text_room)
         category = serving.max_category_chars or min(capture_line.DEFAULT_MAX_CATEGORY_CHARS, category_room)
         line = f"one capture line ({capture_line.MAX_LINE_BYTES} bytes, every character at its longest encoding)"
@@ -686,7 +697,15 @@ class MonitoringSpec(_Strict):
                 f"serving.max_text_chars: {text} characters with serving.max_outcomes = {serving.max_outcomes} "
                 f"do not fit {line}; at most {text_room} with that many outcomes (or fewer outcomes)"
             )
-        if category > category_room or category < 1:
+        if attributes and capture_line.capture_record_bytes(numeric, categorical, 1, attributes) > (
+            capture_line.MAX_LINE_BYTES
+        ):
+            problems.append(
+                f"attributes: {len(attributes)} request attributes of at most "
+                f"{max(attributes.values())} characters do not fit {line} beside the features; lower "
+                "their max_length"
+            )
+        elif category > category_room or category < 1:
             problems.append(
                 f"serving.max_category_chars: {category} characters for {len(categorical)} categorical features "
                 f"do not fit {line}; at most {category_room}"
@@ -807,6 +826,13 @@ class MonitoringSpec(_Strict):
     @property
     def numeric_features(self) -> list[str]:
         return [n for n, f in self.features.items() if f.type == "numeric"]
+
+    @property
+    def segment_attributes(self) -> list[str]:
+        """The request attributes some segment cuts by, in the spec's order: the only columns
+        beside the features and roles that a table is read for (as segment keys, never profiled)."""
+        named = {name for segment in self.segments for name in segment.by}
+        return [name for name in self.attributes if name in named]
 
     @property
     def categorical_features(self) -> list[str]:

@@ -16,7 +16,8 @@ class Segment(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
-    # Categorical features whose values (one tuple per row) name the row's segment value.
+    # Categorical features or request attributes whose values (one tuple per row) name the
+    # row's segment value.
     by: Annotated[list[str], Field(min_length=1)]
     # The most frequent values in the baseline are kept; every other value counts as "other".
     max_values: Annotated[int, Field(gt=0)] = DEFAULT_MAX_VALUES
@@ -29,9 +30,13 @@ class Segment(BaseModel):
         return self
 
 
-def segment_problems(segments: list[Segment], categorical: list[str], protected: dict[str, str]) -> list[str]:
-    """Every problem of the [[segments]] tables against the spec's features, naming the key.
-    `protected`: sensitive features and their protection ("drop", "hash")."""
+def segment_problems(
+    segments: list[Segment], categorical: list[str], protected: dict[str, str], attributes: list[str] | None = None
+) -> list[str]:
+    """Every problem of the [[segments]] tables against the spec's features and request
+    attributes ([attributes]), naming the key. `protected`: sensitive features and their
+    protection ("drop", "hash")."""
+    attributes = attributes or []
     problems = []
     names = [segment.name for segment in segments]
     repeated = sorted({name for name in names if names.count(name) > 1})
@@ -51,10 +56,14 @@ def segment_problems(segments: list[Segment], categorical: list[str], protected:
                     f"segments[{index}].by: '{column}' is a sensitive feature ({protected[column]}): captures hold "
                     "pseudonyms of its values, so it cannot name a segment"
                 )
-            elif column not in categorical:
-                allowed = ", ".join(categorical) if categorical else "none in this spec"
+            elif column not in categorical and column not in attributes:
                 problems.append(
-                    f"segments[{index}].by: '{column}' is not a categorical feature (segments are cut by "
-                    f"categorical features: {allowed}; request attributes beside the features are not supported yet)"
+                    f"segments[{index}].by: '{column}' is neither a categorical feature nor a request attribute "
+                    f"(categorical features: {_listed(categorical)}; request attributes, declared as "
+                    f"[attributes.<name>]: {_listed(attributes)})"
                 )
     return problems
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names) if names else "none in this spec"

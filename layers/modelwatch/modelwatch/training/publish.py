@@ -53,6 +53,11 @@ def baseline_columns(spec: MonitoringSpec, model, holdout: Mapping[str, np.ndarr
         )
     if spec.columns.target and spec.columns.target in holdout:
         columns[spec.columns.target] = np.asarray(holdout[spec.columns.target])
+    # Request attributes the data holds (a client id column of the training data): segment keys
+    # only, so the baseline keeps a slice per value; the model never read them.
+    for name in spec.segment_attributes:
+        if name in holdout:
+            columns[name] = np.asarray(holdout[name])
     return columns
 
 
@@ -69,9 +74,10 @@ def baseline_profile(spec: MonitoringSpec, model, columns: Mapping[str, np.ndarr
         schema = replace(schema, classes=tuple(classes))
     # The spec's segments in the same pass: the deployed capture path cuts traffic by the values
     # this baseline keeps.
-    builder = SegmentedProfileBuilder(
-        schema, spec.segments, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks))
-    )
+    # A segment by a request attribute the data does not hold is left out of the baseline: it has
+    # no slice of it (every row would be "(missing)"), so the deployed check cannot judge its values.
+    segments = [s for s in spec.segments if not set(s.by) & (set(spec.segment_attributes) - set(columns))]
+    builder = SegmentedProfileBuilder(schema, segments, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)))
     builder.add(baseline_columns(spec, model, columns))
     # No sensitive raw value: kept as long as the version.
     profile = protected_baseline(spec, builder.result().to_profile())

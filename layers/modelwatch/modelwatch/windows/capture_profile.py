@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from modelwatch.catalog.capture_line import ATTRIBUTES_KEY
 from modelwatch.dle import loss_columns
 from modelwatch.loss_model import LossModel
 from modelwatch.profiles import DatasetProfile, ProfileSchema, profile_batch
@@ -68,7 +69,9 @@ def profile_captures(
     window's estimate stands on the objects that have them: the records are profiled anyway.
 
     `segment_values`: the baseline's kept values per segment (SegmentedProfile.kept), when the
-    spec has [[segments]]."""
+    spec has [[segments]]. A segment by a request attribute the baseline holds no slices of (its
+    data lacked the column) keeps this object's own most frequent values, at most max_values + 1,
+    for the drift check to judge against the whole baseline."""
     schema = dataclasses.replace(ProfileSchema.from_spec(spec), reconstruction=reconstruction)
     columns, index = capture_columns(spec, records)
     not_estimated = None
@@ -79,7 +82,13 @@ def profile_captures(
         # Each record into its segment value's profile too, cut by the values the baseline kept
         # (`segment_values`); no reconstruction errors there (a segment's verdict is per feature).
         by_value = dataclasses.replace(schema, reconstruction=None)
-        profile.segments = batch_segments(by_value, spec.segments, columns, segment_values)
+        attributes = set(spec.attributes)
+        unsliced = frozenset(
+            segment.name
+            for segment in spec.segments
+            if segment_values is not None and segment.name not in segment_values and set(segment.by) & attributes
+        )
+        profile.segments = batch_segments(by_value, spec.segments, columns, segment_values, unsliced)
     return CaptureProfile(profile, index, not_estimated)
 
 
@@ -89,10 +98,16 @@ def capture_columns(
     """The records as the table the baseline was profiled from: one column per feature, and the
     prediction and score columns under the spec's [columns] names, for the spec's task; with the
     join index (request id -> prediction entry). One mapping for the capture function and for
-    `modelwatch drift` reading captures, so both see a capture the same way."""
+    `modelwatch drift` reading captures, so both see a capture the same way.
+
+    Each request attribute the spec declares is a column too (missing where a request sent
+    none), so segments can cut by it; the profile schema names features and roles only, so an
+    attribute is never profiled as a feature."""
     columns: dict[str, np.ndarray] = {
         name: np.array([r["features"].get(name) for r in records], dtype=object) for name in spec.features
     }
+    for name in spec.attributes:
+        columns[name] = np.array([(r.get(ATTRIBUTES_KEY) or {}).get(name) for r in records], dtype=object)
     prediction_column = spec.columns.prediction or "prediction"
     if spec.task == "regression":
         index = _regression_columns(records, columns, prediction_column)
