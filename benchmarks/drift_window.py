@@ -16,9 +16,14 @@ read. Both weeks share one stack (separate months and model versions) and their 
 so the machine's load falls on both alike. The run reads one rollup per hour whatever the
 labels, so its time and its S3 requests are the same.
 
+Then segments: a window of 100 partial profiles merged and judged with the demo spec as it is
+without segments, and with one segment of 50 values (a request attribute, the calling client),
+each profile cut by the values the baseline kept, at 10,000 and 100,000 rows per profile.
+
 Judged by: the time per profile at 1,000 profiles against 10, and at 1,000,000 rows per profile
 against 10,000 (flat is about 1); the drift run's time at 100,000 labels per hour against 1,000
-(within 20%: between 0.8 and 1.2).
+(within 20%: between 0.8 and 1.2); the run with 50 segment values against the run without (at
+most 3, and the same at both traffic levels).
 """
 
 from __future__ import annotations
@@ -218,6 +223,96 @@ def labelled_weeks() -> str:
     return json.dumps({n: {"seconds": min(seconds[n]), "requests": requests[n]} for n in LABELS_PER_HOUR})
 
 
+SEGMENT_VALUES = 50
+SEGMENT_PROFILES = 100
+SEGMENTS_CHILD = """
+import json, sys, time
+from pathlib import Path
+from modelwatch.drift import analyze
+from modelwatch.profiles import DatasetProfile, merge_profiles
+from modelwatch.segments.verdicts import segment_verdicts
+from modelwatch.spec import parse_spec
+folder, count = Path(sys.argv[1]), int(sys.argv[2])
+spec = parse_spec(json.loads((folder / "spec.json").read_text()), "benchmark")
+baseline = DatasetProfile.from_json((folder / "baseline.json").read_bytes())
+files = sorted(folder.glob("part-*.json"))
+started = time.perf_counter()
+merged = merge_profiles(DatasetProfile.from_json(files[i % len(files)].read_bytes()) for i in range(count))
+report = analyze(spec, baseline, merged)
+segments = segment_verdicts(spec, baseline, merged) if spec.segments else []
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "segment_values": len(segments), "drifted": sum(s.drifted for s in segments)}))
+"""
+
+
+def segment_specs() -> dict[str, dict]:
+    """The demo spec without segments, and with one segment of SEGMENT_VALUES values: a request
+    attribute (the calling client), which the model never reads."""
+    from modelwatch.spec import load_spec
+    from modelwatch.spec.segments import Segment
+
+    spec = load_spec(ROOT / "monitoring.toml")
+    by_client = Segment(name="by_client", by=["client_id"], max_values=SEGMENT_VALUES)
+    return {
+        "without": spec.model_copy(update={"segments": []}).model_dump(mode="json"),
+        "with": spec.model_copy(update={"segments": [by_client]}).model_dump(mode="json"),
+    }
+
+
+def _with_clients(frame: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]:
+    clients = np.array([f"client-{i:02d}" for i in range(SEGMENT_VALUES)], dtype=object)
+    return frame | {"client_id": clients[np.random.default_rng(seed).integers(0, SEGMENT_VALUES, len(frame["age"]))]}
+
+
+def build_segmented(folder: Path, document: dict, rows_per_profile: int) -> None:
+    """The baseline and DISTINCT partial profiles as the capture path makes them under `document`
+    (with segments: each profile cut by the values the baseline kept)."""
+    from modelwatch.demo.data import demo_frame
+    from modelwatch.profiles import ProfileSchema
+    from modelwatch.profiles.segmented import SegmentedProfile, SegmentedProfileBuilder
+    from modelwatch.spec import parse_spec
+
+    spec = parse_spec(document, "benchmark")
+    (folder / "spec.json").write_text(json.dumps(document))
+    schema = ProfileSchema.from_spec(spec)
+    builder = SegmentedProfileBuilder(schema, spec.segments, chunk_rows=5000)
+    builder.add(_with_clients(demo_frame(50_000, 1), 1))
+    baseline = builder.result().to_profile()
+    (folder / "baseline.json").write_bytes(baseline.to_json())
+    kept = SegmentedProfile.of(baseline).kept()
+    for i in range(DISTINCT):
+        part = SegmentedProfileBuilder(schema, spec.segments, kept)
+        frame = _with_clients(demo_frame(rows_per_profile, 1000 + i), 1000 + i)
+        part.add({k: v for k, v in frame.items() if k != "label"})
+        (folder / f"part-{i:04d}.json").write_bytes(part.result().to_profile().to_json())
+
+
+def segment_cases() -> dict[tuple[str, int], dict]:
+    """A window of SEGMENT_PROFILES partial profiles, with and without segments, at two traffic
+    levels; each case's fastest of three runs (alternating, so load falls on both alike)."""
+    results: dict[tuple[str, int], dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for rows in (10_000, 100_000):
+            folders = {}
+            for name, document in segment_specs().items():
+                folders[name] = Path(tmp) / f"{name}-{rows}"
+                folders[name].mkdir()
+                build_segmented(folders[name], document, rows)
+            for _ in range(3):
+                for name, folder in folders.items():
+                    output = subprocess.run(
+                        [sys.executable, "-c", SEGMENTS_CHILD, str(folder), str(SEGMENT_PROFILES)],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    ).stdout
+                    run = json.loads(output.strip().splitlines()[-1])
+                    best = results.get((name, rows))
+                    if best is None or run["seconds"] < best["seconds"]:
+                        results[(name, rows)] = run
+    return results
+
+
 def labels_cases() -> dict[int, dict]:
     output = subprocess.run(
         [sys.executable, "-c", LABELS_CHILD], check=True, capture_output=True, text=True, cwd=ROOT
@@ -228,6 +323,9 @@ def labels_cases() -> dict[int, dict]:
 def main() -> None:
     if "--labels-only" in sys.argv:  # while developing: the labelled weeks alone
         print(labels_cases(), flush=True)
+        return
+    if "--segments-only" in sys.argv:  # while developing: the segments' cases alone
+        _print_segments(segment_cases())
         return
     print(f"{'profiles':>9} {'rows/profile':>13} {'total s':>9} {'ms/profile':>11} {'peak MB':>8} {'growth MB':>10}")
     results = {}
@@ -243,13 +341,32 @@ def main() -> None:
     print(f"{'labels an hour':>14} {'drift run s':>12}  S3 requests of one run")
     for per_hour in LABELS_PER_HOUR:
         print(f"{per_hour:>14,} {labelled[per_hour]['seconds']:>12.2f}  {labelled[per_hour]['requests']}", flush=True)
+    segmented = segment_cases()
+    segment_ratios = _print_segments(segmented)
     per = {key: r["seconds"] / key[0] for key, r in results.items()}
     print(
         f"ratio: per-profile time at 1,000 vs 10 profiles {per[(1000, 10_000)] / per[(10, 10_000)]:.2f}; "
         f"at 1,000,000 vs 10,000 rows per profile {per[(100, 1_000_000)] / per[(100, 10_000)]:.2f} (flat is about 1); "
         f"drift run at 100,000 vs 1,000 labels per hour "
-        f"{labelled[100_000]['seconds'] / labelled[1_000]['seconds']:.2f} (same within 20%: 0.8 to 1.2)"
+        f"{labelled[100_000]['seconds'] / labelled[1_000]['seconds']:.2f} (same within 20%: 0.8 to 1.2); "
+        f"{SEGMENT_VALUES} segment values against none {segment_ratios[10_000]:.2f} at 10,000 rows per profile and "
+        f"{segment_ratios[100_000]:.2f} at 100,000 (at most 3, flat in traffic)"
     )
+
+
+def _print_segments(results: dict[tuple[str, int], dict]) -> dict[int, float]:
+    """One line per traffic level: the run without and with segments; returns their ratios."""
+    print(f"{'rows/profile':>13} {'no segments s':>14} {'segments s':>11} {'values':>7} {'drifted':>8} {'ratio':>6}")
+    ratios = {}
+    for rows in (10_000, 100_000):
+        without, with_ = results[("without", rows)], results[("with", rows)]
+        ratios[rows] = with_["seconds"] / without["seconds"]
+        print(
+            f"{rows:>13,} {without['seconds']:>14.2f} {with_['seconds']:>11.2f} {with_['segment_values']:>7} "
+            f"{with_['drifted']:>8} {ratios[rows]:>6.2f}",
+            flush=True,
+        )
+    return ratios
 
 
 if __name__ == "__main__":
