@@ -15,6 +15,7 @@ from modelwatch.cli.summary import fails, print_summary
 from modelwatch.cli.tabular import TableFile
 from modelwatch.errors import UserInputError
 from modelwatch.profiles import CategoricalColumnProfile, DatasetProfile, ProfileSchema, is_profile_file
+from modelwatch.profiles.segmented import SegmentedProfile
 from modelwatch.spec import MonitoringSpec, load_spec, parse_spec
 from modelwatch.spec.inference import inferred_spec
 from modelwatch.spec.roles import PREDICTION, recognise_roles, unset_roles, with_roles
@@ -188,16 +189,24 @@ def run_drift(args: argparse.Namespace, out: Console, progress: Progress) -> int
         require_time_column(plan, args.current, spec)
     _missing_role_columns(args, spec)
     loss_model = _reference_loss_model(spec, args.reference, out)
-    with progress:
-        # scipy (0.5 s to import) loads here while the worker processes profile the files.
-        profiles, chunked = profile_inputs_and_chunks(
-            {"reference": args.reference, "current": args.current},
-            spec,
-            progress,
-            _import_analysis,
-            loss_model,
-            chunking=plan,
-        )
+    segmented = None
+    if spec.segments and plan is None:
+        # Each file read once into its whole profile and its segments' (the reference's `by`
+        # columns alone first, to choose the values it keeps).
+        segmented = _segmented_inputs(spec, args, progress, loss_model)
+        profiles = {label: profile.whole for label, profile in segmented.items()}
+        chunked = None
+    else:
+        with progress:
+            # scipy (0.5 s to import) loads here while the worker processes profile the files.
+            profiles, chunked = profile_inputs_and_chunks(
+                {"reference": args.reference, "current": args.current},
+                spec,
+                progress,
+                _import_analysis,
+                loss_model,
+                chunking=plan,
+            )
     from modelwatch.drift import analyze
     from modelwatch.report import write_reports
 
@@ -206,7 +215,12 @@ def run_drift(args: argparse.Namespace, out: Console, progress: Progress) -> int
         over_time = analyze_over_time(spec, profiles["reference"], chunked, plan, progress.console)
         report = dataclasses.replace(report, chunks=over_time)
     if spec.segments:
-        report = dataclasses.replace(report, segments=_segment_verdicts(spec, args, progress, loss_model))
+        from modelwatch.segments.verdicts import analyze_segments
+
+        if segmented is None:  # drift over time reads its chunks in its own pass
+            segmented = _segmented_inputs(spec, args, progress, loss_model)
+        segments = analyze_segments(spec, segmented["reference"], segmented["current"])
+        report = dataclasses.replace(report, segments=segments)
     # A Model Monitor capture is read from a converted copy (cli/sagemaker_commands): name the original.
     sources = getattr(args, "sagemaker_sources", {})
     context = {
@@ -225,25 +239,27 @@ def run_drift(args: argparse.Namespace, out: Console, progress: Progress) -> int
     return EXIT_DRIFT if fails(report, getattr(args, "fail_on", "dataset")) else EXIT_OK
 
 
-def _segment_verdicts(
+def _segmented_inputs(
     spec: MonitoringSpec, args: argparse.Namespace, progress: Progress, loss_model: bytes | None
-) -> list:
-    """Each segment value of the window against its own slice of the reference."""
+) -> dict[str, SegmentedProfile]:
+    """Both files' whole profiles and their segments', each segment value of the window to be
+    judged against its own slice of the reference (a segment by a request attribute the
+    reference lacks: against the whole reference, README: Segments)."""
+    from modelwatch.cli.profiling import baseline_model, calibration_chunks
     from modelwatch.cli.segmented_profiling import profile_segments
     from modelwatch.profiles.segmented import against_whole_reference, unsliced_attribute_segments
-    from modelwatch.segments.verdicts import analyze_segments
 
     with progress:
-        reference = profile_segments(args.reference, spec, "reference segments", progress, loss_model)
-        # Segments by a request attribute the reference lacks: the window's own most frequent
-        # values, each judged against the whole reference (README: Segments).
+        chunks = calibration_chunks(spec, "reference")
+        reference = profile_segments(args.reference, spec, "reference", progress, loss_model, chunks=chunks)
         absent = unsliced_attribute_segments(spec, reference)
         kept, open_segments = reference.kept(), frozenset(absent)
+        # Read after the reference, so every window row's reconstruction error is profiled.
+        model = baseline_model(reference.whole, spec)
         current = profile_segments(
-            args.current, spec, "current segments", progress, loss_model, kept, open_segments=open_segments
+            args.current, spec, "current", progress, loss_model, kept, open_segments=open_segments, reconstruction=model
         )
-        reference = against_whole_reference(reference, current, absent)
-    return analyze_segments(spec, reference, current)
+    return {"reference": against_whole_reference(reference, current, absent), "current": current}
 
 
 LOSS_MODEL_MAX_ROWS = 50_000

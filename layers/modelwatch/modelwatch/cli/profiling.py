@@ -145,7 +145,7 @@ def _profile_in_worker(
 
         table = TableFile(path, spec, timestamp=chunking.timestamp)
         return profile_in_chunks(table, spec, chunking, label, progress, loss_model).to_json()  # type: ignore[arg-type]
-    chunks = _calibration_chunks(spec, label)
+    chunks = calibration_chunks(spec, label)
     profile = profile_table(TableFile(path, spec), spec, label, progress, chunks=chunks, loss_model=loss_model)  # type: ignore[arg-type]
     return profile.to_json()
 
@@ -163,7 +163,7 @@ def _worker_job(
     return _profile_in_worker(path, spec_document, label, _workers_counters[label], loss_model, chunking)
 
 
-def _calibration_chunks(spec: MonitoringSpec, label: str) -> int | None:
+def calibration_chunks(spec: MonitoringSpec, label: str) -> int | None:
     """A reference read from a data file keeps its chunks when any feature's threshold is
     "calibrated", so such a spec runs on a CSV or Parquet reference too, not only on a saved one."""
     if label != "reference":
@@ -172,7 +172,7 @@ def _calibration_chunks(spec: MonitoringSpec, label: str) -> int | None:
     return spec.drift.calibration_chunks if calibrated else None
 
 
-def _baseline_model(reference: DatasetProfile | None, spec: MonitoringSpec) -> Any:
+def baseline_model(reference: DatasetProfile | None, spec: MonitoringSpec) -> Any:
     """A saved baseline's PCA, so the window's rows are scored as records are profiled (their
     errors then merge like any column). Two tables profile in parallel: the window falls back
     to its row sample there."""
@@ -234,7 +234,7 @@ def profile_inputs_and_chunks(
     if workers < 2:
         # One file, or one CPU: a worker would only add a process's memory and a copy of each
         # profile, never speed.
-        model = _baseline_model(profiles.get("reference"), spec)
+        model = baseline_model(profiles.get("reference"), spec)
         for label, table in tables.items():
             if chunking is not None and label == CHUNKED_INPUT:
                 from modelwatch.cli.chunked_profiling import profile_in_chunks
@@ -242,7 +242,7 @@ def profile_inputs_and_chunks(
                 chunked = profile_in_chunks(table, spec, chunking, label, progress, loss_model, model)
                 profiles[label] = chunked.whole
                 continue
-            chunks = _calibration_chunks(spec, label)
+            chunks = calibration_chunks(spec, label)
             profiles[label] = profile_table(
                 table, spec, label, progress, chunks=chunks, loss_model=loss_model, reconstruction=model
             )

@@ -3,6 +3,8 @@ keeps its most frequent values, and the window is cut by the values the baseline
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.progress import Progress
 
 from modelwatch.cli.profiling import count_csv_rows
@@ -25,6 +27,7 @@ def profile_segments(
     kept: dict[str, list[SegmentValue]] | None = None,
     chunks: int | None = None,
     open_segments: frozenset[str] = frozenset(),
+    reconstruction: Any = None,
 ) -> SegmentedProfile:
     """`kept`: the baseline's values (SegmentedProfile.kept), for a window. None for the baseline:
     its `by` columns are counted first (a cheap read of those columns alone), so only the kept
@@ -33,11 +36,14 @@ def profile_segments(
     A request attribute (the spec's [attributes]) is read as a segment key only, never profiled.
     A baseline may lack an attribute's column (training data seldom holds a client id): its
     segments by it are then left out of the result (unsliced_attribute_segments names them), and the
-    window, given them as `open_segments`, keeps its own most frequent values of them."""
+    window, given them as `open_segments`, keeps its own most frequent values of them.
+    `reconstruction` (the reference's PCA model): each window row's reconstruction error is
+    profiled as it is read."""
     if is_profile_file(path):
         return saved_segments(path, spec)
     table = TableFile(path, spec)
-    reading = reading_plan(table, spec, loss_model)
+    table.require(list(spec.features), label)
+    reading = reading_plan(table, spec, loss_model, reconstruction)
     by_columns = {name for segment in spec.segments for name in segment.by}
     missing = sorted(by_columns - set(table.columns))
     if kept is None:  # the baseline: an attribute it lacks leaves its segments without slices
