@@ -7,10 +7,10 @@ one pass, into its whole profile and its segments' profiles; the baseline profil
 - on stable traffic with 50 segments, at most 5% of windows flag any segment (the family
   correction across segments x features).
 
-"At most the spec's rate" is a rate: as the per-window tests (test_drift_verdicts) do, the count
-of windows flagged may reach what that rate gives but 1% of the time (at most 11 of 100 at 5%);
-without the correction across segments, nearly every stable window would flag one of its
-153 checks."""
+The stable case holds the issue's line as written, at most 5 of 100 windows: the family's rate
+is at most the spec's (measured on three references: 6 of 300 windows, 2%, with the bridge
+null's 2,000 draws). Without the correction across segments, nearly every stable window would
+flag one of its 153 checks."""
 
 from __future__ import annotations
 
@@ -87,4 +87,4 @@ def test_stable_traffic_with_50_segments_rarely_flags_any_segment():
         current = _profiled(spec, _rows(np.random.default_rng(2700 + index), 50_000, shares), reference.kept())
         flagged += any(result.drifted for result in analyze_segments(spec, reference, current))
     print(f"{flagged}/{windows} stable windows flag a segment")
-    assert RATE == 0.05 and flagged <= _at_most(RATE, windows)
+    assert RATE == 0.05 and flagged <= RATE * windows

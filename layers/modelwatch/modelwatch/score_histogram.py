@@ -26,6 +26,8 @@ LOGIT_STEP = 5e-4
 LOGIT_LIMIT = 25.0
 GRID_OFFSET = round(LOGIT_LIMIT / LOGIT_STEP)  # grid indices run from -GRID_OFFSET to GRID_OFFSET
 GRID_POINTS = 2 * GRID_OFFSET + 1
+# Fewer points than GRID_POINTS / SPARSE_SHARE: counted by sorting them, not on the whole grid.
+SPARSE_SHARE = 16
 
 
 def grid_indices(probabilities: np.ndarray) -> np.ndarray:
@@ -54,9 +56,17 @@ class ScoreHistogram:
 
     @classmethod
     def from_indices(cls, indices: np.ndarray, weights: np.ndarray | None = None) -> ScoreHistogram:
-        # Counted on the whole grid (GRID_POINTS slots) rather than sorted: a merge of many
-        # hours' histograms is one pass, not a sort of every point they hold.
-        counts = np.bincount(np.asarray(indices, dtype=np.int64) + GRID_OFFSET, weights=weights, minlength=GRID_POINTS)
+        indices = np.asarray(indices, dtype=np.int64)
+        if len(indices) * SPARSE_SHARE < GRID_POINTS:
+            # Few points (a segment value's hour, a small batch): sorted, not counted on all
+            # GRID_POINTS slots, whose allocation alone would cost more than the points.
+            held, inverse = np.unique(indices, return_inverse=True)
+            counts = np.rint(np.bincount(inverse, weights=weights, minlength=len(held))).astype(np.int64)
+            keep = counts > 0
+            return cls(held[keep], counts[keep])
+        # Counted on the whole grid rather than sorted: a merge of many hours' histograms is one
+        # pass, not a sort of every point they hold.
+        counts = np.bincount(indices + GRID_OFFSET, weights=weights, minlength=GRID_POINTS)
         counts = np.rint(counts).astype(np.int64)
         held = np.flatnonzero(counts > 0)
         return cls(held - GRID_OFFSET, counts[held])

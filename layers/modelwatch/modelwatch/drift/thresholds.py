@@ -79,7 +79,7 @@ def _wasserstein_null(reference: NumericColumnProfile, reference_size: int, curr
         edges = np.unique(reference.quantiles(np.linspace(0.0, 1.0, null.WASSERSTEIN_EDGES + 1)))
     cumulative = reference.cdf(edges)
     result = null.null_of_normed_wasserstein(
-        edges, cumulative, max(reference.std, 1e-300), reference_size, current_size, key
+        edges, cumulative, max(reference.std, 1e-300), reference_size, current_size, key[:2]
     )
     _CACHE[key] = result
     if len(_CACHE) > _CACHE_SIZE:

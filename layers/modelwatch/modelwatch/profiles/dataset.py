@@ -91,10 +91,12 @@ class DatasetProfile:
         holding = [p for p in (self, *others) if p.rows]
         rows = [p.multivariate for p in holding if p.multivariate is not None]
         samples = [p.score_sample for p in holding if p.score_sample is not None]
-        histograms: dict[str, ScoreHistogram] = {}
+        # Each name's histograms merged in one call: one count over all their points.
+        held: dict[str, list[ScoreHistogram]] = {}
         for part in (self, *others):
             for name, histogram in part.score_histograms.items():
-                histograms[name] = histograms[name].merged(histogram) if name in histograms else histogram
+                held.setdefault(name, []).append(histogram)
+        histograms = {name: parts[0].merged(*parts[1:]) if len(parts) > 1 else parts[0] for name, parts in held.items()}
         return DatasetProfile(
             rows=self.rows + sum(o.rows for o in others),
             columns=columns,
