@@ -44,17 +44,21 @@ def test_drift_raises_the_alarms_and_starts_retraining(stack_factory):
     assert execution.status == "SUCCEEDED" and "Promote" in execution.visited
     # The challenger learnt the drifted inputs and its baseline holds them: the next hour of the
     # same drifted traffic, served by it, is no longer drift.
-    assert changes[-1] == ("ModelWatch-DatasetDriftShare", "OK")
+    drift_changes = [change for change in changes if change[0] == "ModelWatch-DatasetDriftShare"]
+    assert drift_changes[-1] == ("ModelWatch-DatasetDriftShare", "OK")
     assert stack.registry.current_version() == execution.output["evaluated"]["value"]["challenger_version"]
     # And on-call heard of it all in Slack, through the alerts topic and the notifier.
     # One incident, one notice: the drift check's alarms open it, the retraining they started is
     # told when it recovers; first OKs (the other alarms' first evaluation) are not sent.
-    texts = [m["text"] for m in slack.received]
+    # (A segment value may flag a feature the whole window does not, here category a's income:
+    # SegmentDrift is then an incident of its own, told apart.)
+    told = [m for m in slack.received if "egment" not in m["text"]]
+    texts = [m["text"] for m in told]
     slack.close()
     opened, recovered = texts
     assert opened.startswith(":red_circle: DatasetDriftShare") and "1d window" in opened
     assert recovered.startswith(":large_green_circle: Recovered: drift (1d window)")
-    assert "Retraining (ModelWatch-DatasetDriftShare): Promoted" in json.dumps(slack.received[1])
+    assert "Retraining (ModelWatch-DatasetDriftShare): Promoted" in json.dumps(told[1])
 
 
 def test_a_stable_model_keeps_drift_alarms_ok(stack_factory):
