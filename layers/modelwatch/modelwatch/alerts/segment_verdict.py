@@ -17,6 +17,7 @@ class SegmentVerdict:
     current_rows: int
     drift_share: float | None
     drifted_features: list[str]
+    checked_features: int  # judged in this value (the drift share's denominator)
 
     @classmethod
     def from_document(cls, entry: dict[str, Any]) -> SegmentVerdict:
@@ -27,14 +28,14 @@ class SegmentVerdict:
             int(entry["current_rows"]),
             entry.get("drift_share"),
             list(entry.get("drifted_features") or []),
+            sum(feature.get("status") == "ok" for feature in entry.get("features") or []),
         )
 
     def share_beyond(self, whole_drifted: set[str]) -> float:
         """The share of its checked features that drifted here and not in `whole_drifted`."""
-        if not self.drift_share or not self.drifted_features:
+        if not self.checked_features:
             return 0.0
-        checked = len(self.drifted_features) / self.drift_share
-        return len(set(self.drifted_features) - whole_drifted) / checked
+        return len(set(self.drifted_features) - whole_drifted) / self.checked_features
 
     @property
     def judged(self) -> bool:

@@ -252,7 +252,7 @@ def _segmented_inputs(
     with progress:
         chunks = calibration_chunks(spec, "reference")
         reference = profile_segments(args.reference, spec, "reference", progress, loss_model, chunks=chunks)
-        absent = unsliced_attribute_segments(spec, reference)
+        absent = unsliced_attribute_segments(spec, reference.segments)
         kept, open_segments = reference.kept(), frozenset(absent)
         # Read after the reference, so every window row's reconstruction error is profiled.
         model = baseline_model(reference.whole, spec)

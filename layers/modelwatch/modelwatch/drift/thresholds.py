@@ -78,8 +78,9 @@ def _wasserstein_null(reference: NumericColumnProfile, reference_size: int, curr
     else:
         edges = np.unique(reference.quantiles(np.linspace(0.0, 1.0, null.WASSERSTEIN_EDGES + 1)))
     cumulative = reference.cdf(edges)
+    reference_key = ("wasserstein", _fingerprint(reference))  # the bridge draws' key: no sizes
     result = null.null_of_normed_wasserstein(
-        edges, cumulative, max(reference.std, 1e-300), reference_size, current_size, key[:2]
+        edges, cumulative, max(reference.std, 1e-300), reference_size, current_size, reference_key
     )
     _CACHE[key] = result
     if len(_CACHE) > _CACHE_SIZE:

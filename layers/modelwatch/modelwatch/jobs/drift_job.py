@@ -27,7 +27,7 @@ from modelwatch.jobs.window_check import WindowCheck
 from modelwatch.profiles import DatasetProfile, merge_profiles
 from modelwatch.registry.manifest import ModelManifest
 from modelwatch.report import render_html, report_document
-from modelwatch.segments.unsliced import window_segment_verdicts
+from modelwatch.segments.verdicts import segment_verdicts
 from modelwatch.serving.pseudonyms import Pseudonyms
 from modelwatch.spec.models import MonitoringSpec, Window
 from modelwatch.windows.label_join import JoinedLabels, join_labels
@@ -207,7 +207,7 @@ class DriftJob:
         seen = monitored_current(run.monitored, current)
         report = analyze(run.monitored, run.baseline, seen)
         if self.spec.segments:
-            report = dataclasses.replace(report, segments=window_segment_verdicts(run.monitored, run.baseline, seen))
+            report = dataclasses.replace(report, segments=segment_verdicts(run.monitored, run.baseline, seen))
         window_start = layout.hour_start(hours[0])
         context = {
             "model": self.spec.model.name,

@@ -61,6 +61,9 @@ class ProfileSchema:
     # A baseline's PCA model (stats.pca.PcaModel): when set, each row's reconstruction error is
     # profiled too, so a window's error distribution merges like every other column.
     reconstruction: Any = None
+    # The numeric features row by row (multivariate drift's sample and moments); off for a
+    # segment value's profile, whose verdict is per feature.
+    keeps_rows: bool = True
 
     @classmethod
     def from_spec(cls, spec: MonitoringSpec) -> ProfileSchema:
@@ -201,7 +204,7 @@ def _score_histograms(label: str, probability: np.ndarray, is_predicted: np.ndar
 
 def _rows(schema: ProfileSchema, batch: Batch) -> RowsProfile | None:
     """The numeric features row by row, for multivariate drift (every task has it)."""
-    if len(schema.numeric) < 2 or not all(name in batch for name in schema.numeric):
+    if not schema.keeps_rows or len(schema.numeric) < 2 or not all(name in batch for name in schema.numeric):
         return None
     matrix = np.column_stack([as_float_column(batch[name]) for name in schema.numeric])  # type: ignore[arg-type]
     return RowsProfile.from_rows(schema.numeric, matrix, schema.reconstruction)

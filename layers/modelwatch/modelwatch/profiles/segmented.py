@@ -6,7 +6,7 @@ merged into "other" (profiles merge); a window's rows go straight to a kept valu
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,6 +62,9 @@ class SegmentedProfileBuilder:
         open_segments: frozenset[str] = frozenset(),
     ) -> None:
         self.schema = schema
+        # A value's profile: no row sample and no reconstruction errors (a segment's verdict is
+        # per feature, never multivariate), so neither is computed per value nor stored.
+        self._value_schema = dataclasses.replace(schema, reconstruction=None, keeps_rows=False)
         self.segments = segments
         # Calibration chunks are the whole's only: a segment's verdict uses the size-aware rule.
         # whole=False: the caller profiles the whole itself (the capture path's one-batch profile).
@@ -77,17 +80,12 @@ class SegmentedProfileBuilder:
             keys = row_keys(batch, segment.by)
             if self._kept is not None and segment.name not in self._open:
                 keys = _to_kept(keys, self._kept.get(segment.name, set()))
-            add_by_group(self._groups[segment.name], self.schema, batch, keys)
+            add_by_group(self._groups[segment.name], self._value_schema, batch, keys)
 
     def result(self) -> SegmentedProfile:
         segments = {}
         for segment in self.segments:
-            # No row sample per value: a segment's verdict is per feature (no multivariate
-            # methods), and the sample is most of a profile's bytes.
-            values = {
-                decode(str(key)): dataclasses.replace(builder.result(), multivariate=None)
-                for key, builder in self._groups[segment.name].items()
-            }
+            values = {decode(str(key)): builder.result() for key, builder in self._groups[segment.name].items()}
             cut_by_kept = self._kept is not None and segment.name not in self._open
             segments[segment.name] = values if cut_by_kept else keep_most_frequent(values, segment)
         return SegmentedProfile(self.whole.result() if self.whole is not None else DatasetProfile(), segments)
@@ -108,13 +106,14 @@ def batch_segments(
     return builder.result().to_profile().segments
 
 
-def unsliced_attribute_segments(spec: MonitoringSpec, reference: SegmentedProfile) -> list[str]:
-    """The spec's segments cut by a request attribute that `reference` holds no slices of (its
-    data lacked the attribute's column: training data seldom holds a client id). Their window
-    values are judged against the whole reference (against_whole_reference). A feature's segment
-    a reference lacks is not one of them: that is a reference made without the spec's segments."""
-    attributes = set(spec.attributes)
-    return [s.name for s in spec.segments if s.name not in reference.segments and set(s.by) & attributes]
+def unsliced_attribute_segments(spec: MonitoringSpec, sliced: Iterable[str]) -> list[str]:
+    """The spec's segments cut by a request attribute that the reference holds no slices of
+    (`sliced`: the segments it holds; its data lacked the attribute's column: training data
+    seldom holds a client id). Their window values are judged against the whole reference
+    (against_whole_reference). A feature's segment a reference lacks is not one of them: that is
+    a reference made without the spec's segments."""
+    held, attributes = set(sliced), set(spec.attributes)
+    return [s.name for s in spec.segments if s.name not in held and set(s.by) & attributes]
 
 
 def against_whole_reference(

@@ -12,7 +12,13 @@ from modelwatch.drift.engine import FeatureTests, analyze, corrected_p_values, e
 from modelwatch.drift.results import DriftReport
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.segment_values import OTHER, SegmentValue
-from modelwatch.profiles.segmented import SegmentedProfile, folded_to
+from modelwatch.profiles.segmented import (
+    SegmentedProfile,
+    against_whole_reference,
+    folded_to,
+    keep_most_frequent,
+    unsliced_attribute_segments,
+)
 from modelwatch.spec.models import CALIBRATED, MonitoringSpec
 from modelwatch.spec.segments import Segment
 from modelwatch.stats.correction import adjust_p_values
@@ -114,10 +120,19 @@ def analyze_segments(
 def segment_verdicts(spec: MonitoringSpec, baseline: DatasetProfile, window: DatasetProfile) -> list[SegmentDrift]:
     """Stored profiles' segments (a deployed baseline and a window merged from hourly rollups):
     the window's values its baseline did not keep (captures profiled before the baseline was
-    known, or cut by another version's) count as "other". A baseline made without the spec's
-    segments gives none: there is no slice to compare with."""
+    known, or cut by another version's) count as "other". A segment by a request attribute the
+    baseline holds no slices of (its training data lacked the column: a client id seldom is one)
+    keeps the window's own max_values most frequent values, each judged against the whole
+    baseline, so a run makes at most max_values + 1 analyses per segment whatever the number of
+    clients. A baseline made without the spec's other segments gives none for them."""
     reference = SegmentedProfile.of(baseline)
-    if not reference.segments:
+    unsliced = unsliced_attribute_segments(spec, reference.segments)
+    if not reference.segments and not unsliced:
         return []
-    current = folded_to(SegmentedProfile.of(window), reference.kept())
-    return analyze_segments(spec, reference, current)
+    seen = SegmentedProfile.of(window)
+    sliced = SegmentedProfile(seen.whole, {n: v for n, v in seen.segments.items() if n not in unsliced})
+    current = folded_to(sliced, reference.kept())
+    for segment in spec.segments:
+        if segment.name in unsliced:
+            current.segments[segment.name] = keep_most_frequent(seen.segments.get(segment.name, {}), segment)
+    return analyze_segments(spec, against_whole_reference(reference, current, unsliced), current)

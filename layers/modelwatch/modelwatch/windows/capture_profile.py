@@ -14,7 +14,7 @@ from modelwatch.dle import loss_columns
 from modelwatch.loss_model import LossModel
 from modelwatch.profiles import DatasetProfile, ProfileSchema, profile_batch
 from modelwatch.profiles.segment_values import SegmentValue
-from modelwatch.profiles.segmented import batch_segments
+from modelwatch.profiles.segmented import batch_segments, unsliced_attribute_segments
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.stats.pca import PcaModel
 
@@ -80,15 +80,9 @@ def profile_captures(
     profile = profile_batch(schema, columns)
     if spec.segments:
         # Each record into its segment value's profile too, cut by the values the baseline kept
-        # (`segment_values`); no reconstruction errors there (a segment's verdict is per feature).
-        by_value = dataclasses.replace(schema, reconstruction=None)
-        attributes = set(spec.attributes)
-        unsliced = frozenset(
-            segment.name
-            for segment in spec.segments
-            if segment_values is not None and segment.name not in segment_values and set(segment.by) & attributes
-        )
-        profile.segments = batch_segments(by_value, spec.segments, columns, segment_values, unsliced)
+        # (`segment_values`).
+        unsliced = frozenset(() if segment_values is None else unsliced_attribute_segments(spec, segment_values))
+        profile.segments = batch_segments(schema, spec.segments, columns, segment_values, unsliced)
     return CaptureProfile(profile, index, not_estimated)
 
 
