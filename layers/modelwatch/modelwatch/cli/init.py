@@ -8,7 +8,6 @@ when not given. The draft is parsed before it is written, so it loads without ed
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import tomllib
 from collections.abc import Iterable
@@ -26,6 +25,7 @@ from modelwatch.spec import load_spec, parse_spec
 from modelwatch.spec.inference import inferred_spec
 from modelwatch.spec.models import ModelSection
 from modelwatch.spec.roles import POSITIVE_LABELS, ROLES, conventional_roles, recognise_roles
+from modelwatch.spec.toml_values import toml_key, toml_value
 
 EXIT_OK = 0
 # A categorical feature with more distinct values than this gets no category list (free text,
@@ -50,15 +50,6 @@ def infer_task(target: NumericColumnProfile | CategoricalColumnProfile) -> tuple
     if len(values) <= 2:
         return "binary", f"the target holds {len(values)} whole numbers"
     return "multiclass", f"the target holds {len(values)} whole numbers (classes)"
-
-
-def _toml(value: object) -> str:
-    """A TOML value: JSON's strings, numbers and arrays are TOML's too (finite numbers only)."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _key(name: str) -> str:
-    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _toml(name)
 
 
 def _number(value: float) -> str:
@@ -92,8 +83,8 @@ def draft_spec(
         "version = 1",
         "",
         "[model]",
-        f"name = {_toml(model_name)}",
-        f"task = {_toml(task)}  # {task_reason}",
+        f"name = {toml_value(model_name)}",
+        f"task = {toml_value(task)}  # {task_reason}",
         "",
         "# Columns that are not features.",
         "[columns]",
@@ -107,24 +98,24 @@ def draft_spec(
     for role, column in columns.items():
         # A role not in this data is named as served (the capture and the baseline use the name).
         where = "" if role_in_data(role, column, profile.columns) else "; name your scored data's column alike"
-        lines.append(f"{role} = {_toml(column)}  # {comments[role]}{where}")
+        lines.append(f"{role} = {toml_value(column)}  # {comments[role]}{where}")
     if task == "binary" and positive is not None:
-        lines.append(f"positive_class = {_toml(positive)}  # check: the class the score is the probability of")
+        lines.append(f"positive_class = {toml_value(positive)}  # check: the class the score is the probability of")
     labels = _class_labels(profile.columns[columns["target"]]) if task == "multiclass" else []
     prefix = columns.get("score_prefix")
     if labels and not (prefix and any(name.startswith(prefix) for name in profile.columns)):
-        lines.append(f"classes = {_toml(labels)}  # the order of the <prefix><class> columns")
+        lines.append(f"classes = {toml_value(labels)}  # the order of the <prefix><class> columns")
     lines.append("")
     for name, kind in features.items():
         column = profile.columns[name]
-        lines.append(f"[features.{_key(name)}]")
-        lines.append(f"type = {_toml(kind)}")
+        lines.append(f"[features.{toml_key(name)}]")
+        lines.append(f"type = {toml_value(kind)}")
         if isinstance(column, NumericColumnProfile) and column.valid:
             lines.append(f"min = {_number(column.minimum)}  # smallest value seen")
             lines.append(f"max = {_number(column.maximum)}  # largest value seen")
         if isinstance(column, CategoricalColumnProfile):
             if 0 < len(column.counts) <= MAX_LISTED_CATEGORIES:
-                lines.append(f"categories = {_toml(sorted(column.counts))}")
+                lines.append(f"categories = {toml_value(sorted(column.counts))}")
             elif column.counts:
                 lines.append(f"# {len(column.counts)} distinct values: too many to list as categories")
         missing = column.missing + getattr(column, "type_errors", 0)
@@ -134,7 +125,7 @@ def draft_spec(
             + (f"  # {share:.1%} missing in this data" if missing else "  # no value was missing")
         )
         lines.append("")
-    lines += ["[metrics]", f"service = {_toml(model_name)}", ""]
+    lines += ["[metrics]", f"service = {toml_value(model_name)}", ""]
     return "\n".join(lines)
 
 

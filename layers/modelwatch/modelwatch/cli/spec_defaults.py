@@ -7,36 +7,19 @@ effective spec and its alarms as they were; edit a value, then uncomment its tab
 
 from __future__ import annotations
 
-import json
-import re
 import textwrap
-from typing import Any
 
 from pydantic import BaseModel
 
 from modelwatch.spec.models import MonitoringSpec
-
-
-def toml_value(value: Any) -> str:
-    """A TOML value from a JSON-mode dump: strings, numbers, booleans and arrays as JSON writes
-    them (TOML reads them alike), tables inline; None (TOML has no null) never reaches here."""
-    if isinstance(value, dict):
-        items = [f"{_key(k)} = {toml_value(v)}" for k, v in value.items() if v is not None]
-        return "{ " + ", ".join(items) + " }" if items else "{}"
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _key(name: str) -> str:
-    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name, ensure_ascii=False)
+from modelwatch.spec.toml_values import toml_key, toml_value
 
 
 def commented_table(header: str, model: BaseModel) -> list[str]:
     """`#[header]` and one `#key = value` line per setting (unset ones, None, are left out: their
     absence is the default)."""
     values = model.model_dump(mode="json")
-    return [f"#{header}", *(f"#{_key(k)} = {toml_value(v)}" for k, v in values.items() if v is not None)]
+    return [f"#{header}", *(f"#{toml_key(k)} = {toml_value(v)}" for k, v in values.items() if v is not None)]
 
 
 def _alarm_lines(spec: MonitoringSpec) -> list[str]:
