@@ -92,14 +92,22 @@ def build(folder: Path, rows_per_profile: int) -> None:
         (folder / f"part-{i:04d}.json").write_bytes(part.result().to_json())
 
 
+PROFILE_RUNS = 3  # fresh processes per case; the fastest is reported, as for the other cases
+
+
 def measure(folder: Path, count: int) -> dict:
-    output = subprocess.run(
-        [sys.executable, "-c", CHILD, str(folder), str(count), str(ROOT / "monitoring.toml")],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    """The fastest of PROFILE_RUNS fresh processes (one timed run alone moved the 1,000,000
+    against 10,000 rows ratio between 1.15 and 1.26 from run to run on this shared machine)."""
+    runs = []
+    for _ in range(PROFILE_RUNS):
+        output = subprocess.run(
+            [sys.executable, "-c", CHILD, str(folder), str(count), str(ROOT / "monitoring.toml")],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        runs.append(json.loads(output.strip().splitlines()[-1]))
+    return min(runs, key=lambda run: run["seconds"])
 
 
 def _row(count: int, rows: int, result: dict) -> str:
