@@ -29,13 +29,13 @@ from typing import Any
 import numpy as np
 
 from modelwatch.demo.data import demo_frame, demo_records
-from modelwatch.jobs.profile_job import baseline_reconstruction
+from modelwatch.jobs.profile_job import VersionModels, baseline_reconstruction, baseline_segment_cut
+from modelwatch.profiles import DatasetProfile
 from modelwatch.serving.capture import capture_record, jsonl, label_record, log_lines, parse_line, storage_groups
 from modelwatch.serving.request_ids import RequestIdSigner
 from modelwatch.sketches import SKETCH_K
 from modelwatch.spec import load_spec
 from modelwatch.spec.models import MonitoringSpec
-from modelwatch.stats.pca import PcaModel
 from modelwatch.windows.capture_profile import profile_captures
 
 # Request ids as a deployment signs them (any key: only their form matters here).
@@ -95,16 +95,18 @@ def logs_record(lines: Sequence[str]) -> tuple[int, int]:
     return len(gzip.compress(raw)), len(raw)
 
 
-def demo_reconstruction(spec: MonitoringSpec) -> PcaModel | None:
-    """The served version's baseline PCA, as the capture function reads it: a demo model trained
-    and profiled like `LocalStack.publish_demo_model` (3,000 training rows)."""
+def demo_version_models(spec: MonitoringSpec) -> VersionModels:
+    """What the capture function reads of the served version: its baseline's PCA and how the
+    baseline cuts segments (kept values, bins), from a demo model trained and profiled like
+    `LocalStack.publish_demo_model` (3,000 training rows)."""
     from modelwatch.training.publish import build_model_folder  # scikit-learn: only when measuring
 
     folder = build_model_folder(spec, VERSION, demo_frame(3000, 11), demo_frame(1000, 12), NOW)
-    return baseline_reconstruction(folder.baseline, spec)
+    baseline = DatasetProfile.from_json(folder.baseline)
+    return VersionModels(baseline_reconstruction(baseline, spec), None, baseline_segment_cut(baseline, spec))
 
 
-def measure_object(spec: MonitoringSpec, records: list[dict[str, Any]], reconstruction: PcaModel | None) -> dict:
+def measure_object(spec: MonitoringSpec, records: list[dict[str, Any]], models: VersionModels) -> dict:
     """One delivery object's worth of capture lines through the capture function's own work."""
     lines = [line for record in records for line in log_lines("capture", [record])]
     started = time.perf_counter()
@@ -112,7 +114,7 @@ def measure_object(spec: MonitoringSpec, records: list[dict[str, Any]], reconstr
     assert not unreadable and len(groups) == 1, (len(groups), unreadable[:1])
     (grouped,) = groups.values()
     body = jsonl(grouped)
-    profiled = profile_captures(spec, grouped, reconstruction)
+    profiled = profile_captures(spec, grouped, models.reconstruction, segment_cut=models.segment_cut)
     profile = profiled.profile.to_json()
     join_index = json.dumps(profiled.join_index).encode()
     elapsed_ms = (time.perf_counter() - started) * 1000
@@ -137,9 +139,9 @@ def fit(points: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
 
 def measure(spec: MonitoringSpec | None = None, sizes: Sequence[int] = SIZES) -> dict[str, Any]:
     spec = spec or load_spec(ROOT / "monitoring.toml")
-    reconstruction = demo_reconstruction(spec)
-    measure_object(spec, demo_capture_records(100, seed=1), reconstruction)  # warm: imports, first calls
-    objects = [measure_object(spec, demo_capture_records(n), reconstruction) for n in sizes]
+    models = demo_version_models(spec)
+    measure_object(spec, demo_capture_records(100, seed=1), models)  # warm: imports, first calls
+    objects = [measure_object(spec, demo_capture_records(n), models) for n in sizes]
     one = demo_capture_records(1)
     capture_line = next(iter(log_lines("capture", one)))
     label_line = demo_label_line()

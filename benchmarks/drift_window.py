@@ -54,6 +54,7 @@ CHILD = """
 import json, sys, time
 from pathlib import Path
 from modelwatch.drift import analyze
+from modelwatch.drift.engine import fit_estimator
 from modelwatch.profiles import DatasetProfile, merge_profiles
 from modelwatch.spec import load_spec
 folder, count = Path(sys.argv[1]), int(sys.argv[2])
@@ -237,6 +238,7 @@ SEGMENTS_CHILD = """
 import json, sys, time
 from pathlib import Path
 from modelwatch.drift import analyze
+from modelwatch.drift.engine import fit_estimator
 from modelwatch.profiles import DatasetProfile, merge_profiles
 from modelwatch.segments.verdicts import segment_verdicts
 from modelwatch.spec import parse_spec
@@ -246,8 +248,9 @@ baseline = DatasetProfile.from_json((folder / "baseline.json").read_bytes())
 files = sorted(folder.glob("part-*.json"))
 started = time.perf_counter()
 merged = merge_profiles(DatasetProfile.from_json(files[i % len(files)].read_bytes()) for i in range(count))
-report = analyze(spec, baseline, merged)
-segments = segment_verdicts(spec, baseline, merged) if spec.segments else []
+fitted = fit_estimator(spec, baseline)  # as the drift function: once per run
+report = analyze(spec, baseline, merged, fitted=fitted)
+segments = segment_verdicts(spec, baseline, merged, fitted) if spec.segments else []
 seconds = time.perf_counter() - started
 print(json.dumps({"seconds": seconds, "segment_values": len(segments), "drifted": sum(s.drifted for s in segments)}))
 """
@@ -287,9 +290,9 @@ def build_segmented(folder: Path, document: dict, rows_per_profile: int) -> None
     builder.add(_with_clients(demo_frame(50_000, 1), 1))
     baseline = builder.result().to_profile()
     (folder / "baseline.json").write_bytes(baseline.to_json())
-    kept = SegmentedProfile.of(baseline).kept()
+    cut = SegmentedProfile.of(baseline).cut(spec)
     for i in range(DISTINCT):
-        part = SegmentedProfileBuilder(schema, spec.segments, kept)
+        part = SegmentedProfileBuilder(schema, spec.segments, cut)
         frame = _with_clients(demo_frame(rows_per_profile, 1000 + i), 1000 + i)
         part.add({k: v for k, v in frame.items() if k != "label"})
         (folder / f"part-{i:04d}.json").write_bytes(part.result().to_profile().to_json())

@@ -49,7 +49,7 @@ def segment_drift_document(shift: float = 1.0, rows: int = 20_000, unseen_rows: 
     reference = SegmentedProfileBuilder(schema, spec.segments)
     reference.add(_rows(1, rows, 0.0, 0))
     baseline = reference.result()
-    window = SegmentedProfileBuilder(schema, spec.segments, baseline.kept())
+    window = SegmentedProfileBuilder(schema, spec.segments, baseline.cut(spec))
     window.add(_rows(2, rows, shift, unseen_rows))
     current = window.result()
     report = analyze(spec, baseline.whole, current.whole)

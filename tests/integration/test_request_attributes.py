@@ -69,7 +69,7 @@ def stack(folder: Path) -> LocalStack:
 def test_the_baseline_holds_a_slice_per_client_and_no_client_feature(stack, folder):
     baseline = json.loads((folder / "model" / "baseline.json").read_text())
     assert "client_id" not in baseline["columns"]
-    assert set(baseline["segments"]["by_client"]) == set(CLIENTS)
+    assert set(baseline["segments"]["by_client"]["keys"]) == set(CLIENTS)
 
 
 @pytest.mark.parametrize(

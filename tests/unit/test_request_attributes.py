@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from modelwatch.cli.main import main
 from modelwatch.profiles import ProfileSchema
-from modelwatch.profiles.segmented import SegmentedProfileBuilder, against_whole_reference
+from modelwatch.profiles.segment_binning import value_profile
+from modelwatch.profiles.segmented import SegmentCut, SegmentedProfileBuilder, against_whole_reference, segment_bins
 from modelwatch.serving import capture
 from modelwatch.serving.request_models import api_models
 from modelwatch.spec import SpecError, parse_spec
@@ -147,11 +148,17 @@ def test_a_capture_record_keeps_its_attributes_apart_and_they_are_columns_never_
     spec = _spec()
     columns, _ = capture_columns(spec, records)
     assert columns["client_id"].tolist() == ["acme", "acme", "zen", None]
-    profiled = profile_captures(spec, records, segment_values={"by_client": [("acme",)]}).profile
+    profiled = profile_captures(spec, records, segment_cut=_cut(spec, records, {"by_client": [("acme",)]})).profile
     assert "client_id" not in profiled.columns  # the whole profile: features and roles only
-    rows = {key: part.rows for key, part in profiled.segments["by_client"].items()}
+    table = profiled.segments["by_client"]
+    rows = {key: table.rows_of(key) for key in table.keys}
     assert rows == {"acme": 2, "": 2}  # zen and the missing one are "other" (the baseline kept acme)
-    assert all("client_id" not in part.columns for part in profiled.segments["by_client"].values())
+    assert all("client_id" not in value_profile(table, key).columns for key in table.keys)
+
+
+def _cut(spec, records: list[dict], kept: dict) -> SegmentCut:
+    """A baseline's cut: its kept values, and bins from a profile of these records."""
+    return SegmentCut(kept, segment_bins(spec, profile_captures(spec, records).profile))
 
 
 def test_a_capture_object_keeps_its_own_clients_when_the_baseline_has_no_slice_of_them():
@@ -159,8 +166,9 @@ def test_a_capture_object_keeps_its_own_clients_when_the_baseline_has_no_slice_o
     object keeps its own most frequent clients (at most max_values + 1 profiles), for the drift
     check to judge against the whole baseline."""
     records = _records(["a"] * 5 + ["b"] * 4 + ["c"] * 3 + ["d"] * 2 + ["e"])
-    profiled = profile_captures(_spec(), records, segment_values={}).profile
-    assert {key: part.rows for key, part in profiled.segments["by_client"].items()} == {"a": 5, "b": 4, "c": 3, "": 3}
+    profiled = profile_captures(_spec(), records, segment_cut=_cut(_spec(), records, {})).profile
+    table = profiled.segments["by_client"]
+    assert {key: table.rows_of(key) for key in table.keys} == {"a": 5, "b": 4, "c": 3, "": 3}
 
 
 def test_a_baseline_without_the_attribute_leaves_its_segment_out_and_a_window_keeps_its_own_values():
@@ -174,14 +182,15 @@ def test_a_baseline_without_the_attribute_leaves_its_segment_out_and_a_window_ke
         "client_id": np.array(["a"] * 50 + ["b"] * 30 + ["c"] * 10 + ["d"] * 6 + ["e"] * 4, dtype=object),
     }
     baseline = SegmentedProfileBuilder(schema, []).result()  # no slices of by_client
-    window = SegmentedProfileBuilder(schema, spec.segments, baseline.kept(), open_segments=frozenset({"by_client"}))
+    window = SegmentedProfileBuilder(schema, spec.segments, baseline.cut(spec), open_segments=frozenset({"by_client"}))
     window.add(window_rows)
     current = window.result()
     rows = {value: part.rows for value, part in current.segments["by_client"].items()}
     assert rows == {("a",): 50, ("b",): 30, ("c",): 10, None: 10}
     judged = against_whole_reference(baseline, current, ["by_client"])
     assert set(judged.segments["by_client"]) == {("a",), ("b",), ("c",), None}
-    assert all(part is baseline.whole for part in judged.segments["by_client"].values())
+    # Each value's slice is the whole baseline, counted over the same bins.
+    assert all(part.rows == baseline.whole.rows for part in judged.segments["by_client"].values())
 
 
 def _table(rng: np.random.Generator, rows: int, shifted_client: str | None = None, with_client: bool = True) -> dict:

@@ -63,7 +63,7 @@ def test_a_shift_confined_to_a_5_percent_segment_is_found_there_and_only_there()
     windows, found, elsewhere, whole_flags = 40, 0, 0, 0
     for index in range(windows):
         rows = _rows(np.random.default_rng(2601 + index), 100_000, shares, shift=0.5)
-        current = _profiled(spec, rows, reference.kept())
+        current = _profiled(spec, rows, reference.cut(spec))
         results = analyze_segments(spec, reference, current)
         listing = {result.values["region"] for result in results if "x1" in {f.name for f in result.report.drifted}}
         found += "r00" in listing
@@ -84,7 +84,7 @@ def test_stable_traffic_with_50_segments_rarely_flags_any_segment():
     assert len(reference.segments["by_region"]) == 51
     windows, flagged = 100, 0
     for index in range(windows):
-        current = _profiled(spec, _rows(np.random.default_rng(2700 + index), 50_000, shares), reference.kept())
+        current = _profiled(spec, _rows(np.random.default_rng(2700 + index), 50_000, shares), reference.cut(spec))
         flagged += any(result.drifted for result in analyze_segments(spec, reference, current))
     print(f"{flagged}/{windows} stable windows flag a segment")
     assert RATE == 0.05 and flagged <= RATE * windows

@@ -252,12 +252,12 @@ def _segmented_inputs(
     with progress:
         chunks = calibration_chunks(spec, "reference")
         reference = profile_segments(args.reference, spec, "reference", progress, loss_model, chunks=chunks)
-        absent = unsliced_attribute_segments(spec, reference.segments)
-        kept, open_segments = reference.kept(), frozenset(absent)
+        absent = unsliced_attribute_segments(spec, reference.tables)
+        cut, open_segments = reference.cut(spec), frozenset(absent)
         # Read after the reference, so every window row's reconstruction error is profiled.
         model = baseline_model(reference.whole, spec)
         current = profile_segments(
-            args.current, spec, "current", progress, loss_model, kept, open_segments=open_segments, reconstruction=model
+            args.current, spec, "current", progress, loss_model, cut, open_segments=open_segments, reconstruction=model
         )
     return {"reference": against_whole_reference(reference, current, absent), "current": current}
 

@@ -13,7 +13,7 @@ from modelwatch.cli.tabular import TableFile
 from modelwatch.errors import UserInputError
 from modelwatch.profiles import DatasetProfile, is_profile_file
 from modelwatch.profiles.segment_values import SegmentValue
-from modelwatch.profiles.segmented import SegmentedProfile, SegmentedProfileBuilder, ValueCounter
+from modelwatch.profiles.segmented import SegmentCut, SegmentedProfile, SegmentedProfileBuilder, ValueCounter
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.spec.segments import Segment
 
@@ -24,12 +24,12 @@ def profile_segments(
     label: str,
     progress: Progress | None = None,
     loss_model: bytes | None = None,
-    kept: dict[str, list[SegmentValue]] | None = None,
+    cut: SegmentCut | None = None,
     chunks: int | None = None,
     open_segments: frozenset[str] = frozenset(),
     reconstruction: Any = None,
 ) -> SegmentedProfile:
-    """`kept`: the baseline's values (SegmentedProfile.kept), for a window. None for the baseline:
+    """`cut`: the baseline's values and bins (SegmentedProfile.cut), for a window. None for the baseline:
     its `by` columns are counted first (a cheap read of those columns alone), so only the kept
     values are profiled.
 
@@ -46,16 +46,15 @@ def profile_segments(
     reading = reading_plan(table, spec, loss_model, reconstruction)
     by_columns = {name for segment in spec.segments for name in segment.by}
     missing = sorted(by_columns - set(table.columns))
-    if kept is None:  # the baseline: an attribute it lacks leaves its segments without slices
+    if cut is None:  # the baseline: an attribute it lacks leaves its segments without slices
         missing = [name for name in missing if name not in spec.attributes]
     if missing:
         raise UserInputError(f"{path}: no column {', '.join(map(repr, missing))} to cut the spec's segments by")
     segments = [segment for segment in spec.segments if set(segment.by) <= set(table.columns)]
     attributes = [name for name in spec.segment_attributes if name in table.columns]
 
-    if kept is None:
-        kept = _most_frequent(table, segments, progress, label)
-    chosen = kept
+    # The baseline: only its most frequent values are profiled, binned over its own bins.
+    kept = _most_frequent(table, segments, progress, label) if cut is None else cut.kept
     total = table.row_count()
     chunk_rows = None
     if chunks:
@@ -63,7 +62,11 @@ def profile_segments(
         chunk_rows = max(1, -(-total // chunks))
 
     def read() -> SegmentedProfile:
-        builder = SegmentedProfileBuilder(reading.schema, segments, chosen, chunk_rows, open_segments=open_segments)
+        builder = SegmentedProfileBuilder(
+            reading.schema, segments, cut, chunk_rows, open_segments=open_segments, leave_out=spec.sensitive_features
+        )
+        if cut is None:
+            builder.keep_only(kept)
         with progress_task(progress, label, table.row_count()) as task:
             # The attributes as labels beside the profiled columns: the schema leaves them out
             # of every column profile, the builder cuts segments by them.

@@ -254,9 +254,11 @@ def analyze(
     current: DatasetProfile,
     tested: FeatureTests | None = None,
     adjusted: list[float] | None = None,
+    fitted: FittedEstimator | None = None,
 ) -> DriftReport:
     """The full comparison of `current` against `reference` under `spec`. `tested` and
-    `adjusted`: this window's evaluate_features and its share of a larger family's correction."""
+    `adjusted`: this window's evaluate_features and its share of a larger family's correction;
+    `fitted`: CBPE's calibration when fitted once for many comparisons (fit_estimator)."""
     evaluated = tested if tested is not None else evaluate_features(spec, reference, current)
 
     # The correction runs across all features tested with p-values (every method under the
@@ -273,7 +275,7 @@ def analyze(
     undefined = None if current.performance is None else current.performance.undefined_reasons()
     labeled_rows = 0 if current.performance is None else current.performance.total
     reference_performance = None if reference.performance is None else reference.performance.metrics()
-    estimated, calibration = _estimated_performance(spec, reference, current)
+    estimated, calibration = _estimated_performance(spec, reference, current, fitted)
     dataset_drift_now = _dataset_drift(features, spec.drift.dataset_drift_share)
     return DriftReport(
         features=features,
@@ -319,29 +321,45 @@ def _dataset_drift(features: list[ColumnDrift], share_threshold: float) -> bool 
     return sum(1 for f in judged if f.drifted) / len(judged) >= share_threshold
 
 
+@dataclass(frozen=True)
+class FittedEstimator:
+    """CBPE's calibration, fitted on a reference's labelled rows: binary, one map; multiclass,
+    one per class. A run judging many segment values fits it once, on the whole reference."""
+
+    binary: Any = None  # cbpe.Calibration
+    multiclass: dict[str, Any] | None = None
+
+
+def fit_estimator(spec: MonitoringSpec, reference: DatasetProfile) -> FittedEstimator:
+    if spec.task == "regression":
+        return FittedEstimator()
+    if isinstance(reference.performance, MulticlassCounts):
+        return FittedEstimator(multiclass=fit_multiclass_calibration(reference.performance))
+    if isinstance(reference.performance, ClassificationCounts):
+        return FittedEstimator(binary=fit_calibration(reference.performance))
+    return FittedEstimator()
+
+
 def _estimated_performance(
-    spec: MonitoringSpec, reference: DatasetProfile, current: DatasetProfile
+    spec: MonitoringSpec, reference: DatasetProfile, current: DatasetProfile, fitted: FittedEstimator | None = None
 ) -> tuple[dict | None, dict | None]:
     """Binary and multiclass: CBPE on the current window, calibrated on the reference's labelled
-    rows (the holdout). Regression: DLE, the mean of the records' expected losses."""
+    rows (the holdout), or as `fitted` says. Regression: DLE, the mean of the records' expected
+    losses."""
     if spec.task == "regression":
         return estimate_regression(current), None
-    if isinstance(reference.performance, MulticlassCounts):
-        calibrations = fit_multiclass_calibration(reference.performance)
-        if calibrations is None:
-            return None, None
+    fitted = fitted if fitted is not None else fit_estimator(spec, reference)
+    if fitted.multiclass is not None:
+        calibrations = fitted.multiclass
         return estimate_multiclass(calibrations, current), {
             label: calibration.to_dict() for label, calibration in calibrations.items()
         }
-    if not isinstance(reference.performance, ClassificationCounts):
+    if fitted.binary is None or not isinstance(reference.performance, ClassificationCounts):
         return None, None
     scores = binary_score_histograms(current, reference.performance.positive_class)
     if scores is None:
         return None, None
-    calibration = fit_calibration(reference.performance)
-    if calibration is None:
-        return None, None
-    return estimate(calibration, *scores), calibration.to_dict()
+    return estimate(fitted.binary, *scores), fitted.binary.to_dict()
 
 
 def _concept_drift(

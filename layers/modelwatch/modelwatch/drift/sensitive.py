@@ -37,12 +37,8 @@ def monitored_view(
                 counts = {(k if k == OTHER else pseudonyms.of(k)): n for k, n in column.counts.items()}
                 columns[name] = dataclasses.replace(column, counts=counts)
         features[name] = feature
-    # Each segment value's slice of the baseline is seen the same way (`by` is never sensitive).
-    segments = {
-        segment: {key: monitored_view(spec, part, pseudonyms)[1] for key, part in values.items()}
-        for segment, values in baseline.segments.items()
-    }
-    viewed = dataclasses.replace(baseline, columns=columns, segments=segments)
+    # Segments hold no sensitive feature (SegmentBins leaves them out): checked on the whole only.
+    viewed = dataclasses.replace(baseline, columns=columns)
     return spec.model_copy(update={"features": features}), viewed
 
 
@@ -59,8 +55,4 @@ def monitored_current(monitored: MonitoringSpec, current: DatasetProfile) -> Dat
         column = columns.get(name)
         if isinstance(column, CategoricalColumnProfile):
             columns[name] = declared_only(column, set(getattr(monitored.features[name], "categories", None) or ()))
-    segments = {
-        segment: {key: monitored_current(monitored, part) for key, part in values.items()}
-        for segment, values in current.segments.items()
-    }
-    return dataclasses.replace(current, columns=columns, segments=segments)
+    return dataclasses.replace(current, columns=columns)

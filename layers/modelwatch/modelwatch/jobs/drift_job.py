@@ -22,6 +22,7 @@ from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.data_access.label_store import read_labels
 from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.drift import analyze
+from modelwatch.drift.engine import FittedEstimator, fit_estimator
 from modelwatch.drift.sensitive import monitored_current, monitored_view
 from modelwatch.jobs.window_check import WindowCheck
 from modelwatch.profiles import DatasetProfile, merge_profiles
@@ -77,6 +78,9 @@ class _RunContext:
     # The spec as the captures see it: sensitive features' categories pseudonymised, dropped ones
     # left out (modelwatch.drift.sensitive); the baseline above is pseudonymised to match.
     monitored: MonitoringSpec
+    # CBPE's calibration on the baseline's labelled rows, fitted once for every window and
+    # segment value of the run.
+    fitted: FittedEstimator
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,8 @@ class DriftJob:
             for hour, mark in changed.items()
         }
         new_labeled_rows = self.new_labeled_rows(manifest, {h: j.joined.labeled for h, j in joined.items()})
-        context = _RunContext(manifest, baseline, end, hourly, joined, new_labeled_rows, monitored)
+        fitted = fit_estimator(monitored, baseline)
+        context = _RunContext(manifest, baseline, end, hourly, joined, new_labeled_rows, monitored, fitted)
         documents = {}
         merged, covered = DatasetProfile(), set()
         for window in sorted(self.spec.drift.windows, key=lambda w: w.hours):
@@ -205,9 +210,10 @@ class DriftJob:
             if self.spec.columns.target:
                 current.columns[self.spec.columns.target] = labels.labels
         seen = monitored_current(run.monitored, current)
-        report = analyze(run.monitored, run.baseline, seen)
+        report = analyze(run.monitored, run.baseline, seen, fitted=run.fitted)
         if self.spec.segments:
-            report = dataclasses.replace(report, segments=segment_verdicts(run.monitored, run.baseline, seen))
+            segments = segment_verdicts(run.monitored, run.baseline, seen, run.fitted)
+            report = dataclasses.replace(report, segments=segments)
         window_start = layout.hour_start(hours[0])
         context = {
             "model": self.spec.model.name,

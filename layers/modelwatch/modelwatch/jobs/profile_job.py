@@ -16,8 +16,7 @@ from modelwatch.catalog import layout
 from modelwatch.data_access.data_bucket import DataBucket
 from modelwatch.loss_model import LossModel
 from modelwatch.profiles import DatasetProfile
-from modelwatch.profiles.segment_values import SegmentValue
-from modelwatch.profiles.segmented import SegmentedProfile
+from modelwatch.profiles.segmented import SegmentCut, SegmentedProfile
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.stats.pca import PcaModel, reference_model
 from modelwatch.windows.capture_profile import PoisonCaptureError, parse_capture, profile_captures
@@ -39,9 +38,9 @@ class VersionModels:
 
     reconstruction: PcaModel | None = None
     loss_model: LossModel | None = None
-    # The baseline's kept values per segment ([[segments]]): records of any other value are
-    # profiled as "other". None without segments or without a baseline.
-    segment_values: dict[str, list[SegmentValue]] | None = None
+    # The baseline's kept values per segment ([[segments]]), records of any other value profiled
+    # as "other", and its bins. None without segments or without a baseline.
+    segment_cut: SegmentCut | None = None
 
 
 ModelsOf = Callable[[str], VersionModels]  # model version -> its models
@@ -79,9 +78,7 @@ class ProfileJob:
     def _profile(self, key: str, records: list[dict[str, Any]], now: datetime, outcome: ProfileOutcome) -> None:
         try:
             models = self._version_models(layout.model_version_of(key))
-            result = profile_captures(
-                self.spec, records, models.reconstruction, models.loss_model, models.segment_values
-            )
+            result = profile_captures(self.spec, records, models.reconstruction, models.loss_model, models.segment_cut)
         except (ValueError, TypeError, KeyError) as exc:
             self._quarantine(key, str(exc), outcome)
             return
@@ -125,11 +122,11 @@ def baseline_reconstruction(baseline: bytes | DatasetProfile | None, spec: Monit
     return reference_model(rows, spec.drift)
 
 
-def baseline_segment_values(
-    baseline: DatasetProfile | None, spec: MonitoringSpec
-) -> dict[str, list[SegmentValue]] | None:
-    """The values a baseline kept per segment, for the spec's [[segments]] it holds."""
+def baseline_segment_cut(baseline: DatasetProfile | None, spec: MonitoringSpec) -> SegmentCut | None:
+    """How a baseline cuts a window: the values it kept per segment, for the spec's
+    [[segments]] it holds, and its bins."""
     if baseline is None or not spec.segments:
         return None
-    kept = SegmentedProfile.of(baseline).kept()
-    return {segment.name: kept[segment.name] for segment in spec.segments if segment.name in kept}
+    cut = SegmentedProfile.of(baseline).cut(spec)
+    named = {segment.name for segment in spec.segments}
+    return SegmentCut({name: values for name, values in cut.kept.items() if name in named}, cut.bins)

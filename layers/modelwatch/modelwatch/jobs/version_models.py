@@ -16,7 +16,7 @@ from typing import Any
 
 from modelwatch.data_access.model_store import ModelRegistry
 from modelwatch.dle import inputs_captures_lack
-from modelwatch.jobs.profile_job import VersionModels, baseline_reconstruction, baseline_segment_values
+from modelwatch.jobs.profile_job import VersionModels, baseline_reconstruction, baseline_segment_cut
 from modelwatch.loss_model import LossModel
 from modelwatch.profiles import DatasetProfile
 from modelwatch.registry.manifest import ModelManifest
@@ -46,19 +46,19 @@ def read_version_models(registry: ModelRegistry, spec: MonitoringSpec, version: 
         problem = ReadProblem("captures profiled without their version's models", str(error), version, False)
         return VersionModelsRead(VersionModels(), (problem,), complete=False)
     problems: list[ReadProblem] = []
-    reconstruction, segment_values = None, None
+    reconstruction, segment_cut = None, None
     try:
         stored = registry.baseline(manifest)
         baseline = None if stored is None else DatasetProfile.from_json(stored)
         reconstruction = baseline_reconstruction(baseline, spec)
-        segment_values = baseline_segment_values(baseline, spec)
+        segment_cut = baseline_segment_cut(baseline, spec)
     except ModelUnavailableError as error:
         problems.append(ReadProblem("no baseline to profile reconstruction errors", str(error), version, False))
     loss_model, refusal = _loss_model(registry, manifest, spec)
     if refusal is not None:
         problems.append(ReadProblem("loss model not run", refusal, version, True))
     return VersionModelsRead(
-        VersionModels(reconstruction, loss_model, segment_values), tuple(problems), complete=not problems
+        VersionModels(reconstruction, loss_model, segment_cut), tuple(problems), complete=not problems
     )
 
 

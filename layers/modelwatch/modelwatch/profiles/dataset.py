@@ -18,6 +18,7 @@ from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.profiles.rows import RowsProfile
 from modelwatch.profiles.score_sample import ClassScoreSample
+from modelwatch.profiles.segment_table import SegmentTable
 from modelwatch.score_histogram import ScoreHistogram
 
 ColumnProfile = NumericColumnProfile | CategoricalColumnProfile
@@ -25,20 +26,13 @@ FORMAT = "modelwatch-profile"
 FORMAT_VERSION = 1
 
 
-def _merged_segments(parts: tuple[DatasetProfile, ...]) -> dict[str, dict[str, DatasetProfile]]:
-    """Each segment value's profiles merged across the parts that hold it."""
-    grouped: dict[str, dict[str, list[DatasetProfile]]] = {}
+def _merged_segments(parts: tuple[DatasetProfile, ...]) -> dict[str, SegmentTable]:
+    """Each segment's tables merged across the parts that hold it."""
+    grouped: dict[str, list[SegmentTable]] = {}
     for part in parts:
-        for name, values in part.segments.items():
-            for key, profile in values.items():
-                grouped.setdefault(name, {}).setdefault(key, []).append(profile)
-    return {
-        name: {
-            key: profiles[0] if len(profiles) == 1 else profiles[0].merged(*profiles[1:])
-            for key, profiles in values.items()
-        }
-        for name, values in grouped.items()
-    }
+        for name, table in part.segments.items():
+            grouped.setdefault(name, []).append(table)
+    return {name: tables[0] if len(tables) == 1 else tables[0].merged(*tables[1:]) for name, tables in grouped.items()}
 
 
 def _column_from_dict(data: dict[str, Any]) -> ColumnProfile:
@@ -68,10 +62,10 @@ class DatasetProfile:
     # the profile was made (ProfileSchema.recorded_roles), so a drift run without the spec still
     # knows its target, prediction and scores. Empty for windows and older profiles.
     roles: dict[str, str] = field(default_factory=dict)
-    # The spec's [[segments]]: per segment name, per value (modelwatch.profiles.segment_values.encode: the
-    # row's `by` labels joined, "" for "other"), the profile of that value's rows. Profiled in the
-    # same pass as the whole, so a window's segments merge hour by hour like its columns.
-    segments: dict[str, dict[str, DatasetProfile]] = field(default_factory=dict)
+    # The spec's [[segments]]: per segment name, its values' rows of counts over the baseline's
+    # bins (modelwatch.profiles.segment_table). Profiled in the same pass as the whole, so a
+    # window's segments merge hour by hour like its columns, at a cost flat in traffic.
+    segments: dict[str, SegmentTable] = field(default_factory=dict)
 
     def merged(self, *others: DatasetProfile) -> DatasetProfile:
         """All rows of self and others. Columns present in only some inputs are merged as found."""
@@ -156,12 +150,7 @@ class DatasetProfile:
     def _segments_dict(self) -> dict[str, Any]:
         if not self.segments:
             return {}
-        return {
-            "segments": {
-                name: {key: profile.to_dict() for key, profile in values.items()}
-                for name, values in self.segments.items()
-            }
-        }
+        return {"segments": {name: table.to_dict() for name, table in self.segments.items()}}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DatasetProfile:
@@ -180,10 +169,7 @@ class DatasetProfile:
             },
             score_sample=None if data.get("score_sample") is None else ClassScoreSample.from_dict(data["score_sample"]),
             roles={str(k): str(v) for k, v in (data.get("roles") or {}).items()},
-            segments={
-                str(name): {str(key): cls.from_dict(profile) for key, profile in values.items()}
-                for name, values in (data.get("segments") or {}).items()
-            },
+            segments={str(name): SegmentTable.from_dict(table) for name, table in (data.get("segments") or {}).items()},
         )
 
     def to_json(self) -> bytes:

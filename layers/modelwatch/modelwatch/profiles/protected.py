@@ -29,7 +29,8 @@ def declared_only(column: CategoricalColumnProfile, declared: set[str]) -> Categ
 
 
 def protected_baseline(spec: MonitoringSpec, profile: DatasetProfile) -> DatasetProfile:
-    """`profile` with the spec's sensitive features protected, its calibration chunks and segments too."""
+    """`profile` with the spec's sensitive features protected, its calibration chunks too. Its
+    segments hold none of them (SegmentBins leaves sensitive features out)."""
     sensitive = spec.sensitive_features
     if not sensitive:
         return profile
@@ -47,8 +48,4 @@ def protected_baseline(spec: MonitoringSpec, profile: DatasetProfile) -> Dataset
         columns=columns,
         chunks=[protected_baseline(spec, chunk) for chunk in profile.chunks],
         multivariate=None if dropped_numbers else profile.multivariate,
-        segments={
-            name: {key: protected_baseline(spec, part) for key, part in values.items()}
-            for name, values in profile.segments.items()
-        },
     )

@@ -1,77 +1,115 @@
 """Profiles per segment value, read in the same pass as the whole profile. The baseline's
 values are all kept while it is read, then the most frequent `max_values` kept and the rest
 merged into "other" (profiles merge); a window's rows go straight to a kept value or to
-"other", so a window holds at most max_values + 1 profiles per segment whatever its traffic."""
+"other", so a window holds at most max_values + 1 values per segment whatever its traffic.
+Each segment is stored as one table of counts over the baseline's bins (segment_table)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from modelwatch.profiles.builder import Batch, ProfileBuilder, ProfileSchema
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.grouped import add_by_group
+from modelwatch.profiles.segment_binning import bins_of, repeated_table, table_of, value_profile
+from modelwatch.profiles.segment_table import SegmentBins, SegmentTable
 from modelwatch.profiles.segment_values import OTHER_KEY, SegmentValue, decode, encode, row_keys
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.spec.segments import Segment
 
 
+@dataclass(frozen=True)
+class SegmentCut:
+    """What a window is cut by, from its baseline: per segment the values it kept (any other is
+    "other"), and the bins every value's rows are counted over."""
+
+    kept: dict[str, list[SegmentValue]]
+    bins: SegmentBins
+
+
 @dataclass
 class SegmentedProfile:
-    """The whole profile, and per segment name its profile per value (None: "other")."""
+    """The whole profile, and per segment name its values' table."""
 
     whole: DatasetProfile
-    segments: dict[str, dict[SegmentValue, DatasetProfile]] = field(default_factory=dict)
+    tables: dict[str, SegmentTable] = field(default_factory=dict)
+
+    @cached_property
+    def segments(self) -> dict[str, dict[SegmentValue, DatasetProfile]]:
+        """Per segment, each value's profile (None: "other"), rebuilt from its row."""
+        return {
+            name: {decode(key): value_profile(table, key) for key in table.keys} for name, table in self.tables.items()
+        }
 
     def kept(self) -> dict[str, list[SegmentValue]]:
         """The values a window is cut by: this profile's, as a baseline's."""
-        return {name: [value for value in values if value is not None] for name, values in self.segments.items()}
+        return {name: [decode(key) for key in table.keys if key != OTHER_KEY] for name, table in self.tables.items()}
+
+    def cut(self, spec: MonitoringSpec) -> SegmentCut:
+        """How a window is cut by this profile, as a baseline: the bins its tables were counted
+        over (or, holding none, the same bins from its whole)."""
+        bins = next((table.bins for table in self.tables.values()), None)
+        return SegmentCut(self.kept(), bins if bins is not None else segment_bins(spec, self.whole))
 
     def to_profile(self) -> DatasetProfile:
         """One profile to store: the whole, carrying its segments (DatasetProfile.segments)."""
-        stored = {
-            name: {encode(value): part for value, part in values.items()} for name, values in self.segments.items()
-        }
-        return dataclasses.replace(self.whole, segments=stored)
+        return dataclasses.replace(self.whole, segments=dict(self.tables))
 
     @classmethod
     def of(cls, profile: DatasetProfile) -> SegmentedProfile:
-        """A stored profile's whole and segments (values decoded)."""
-        segments = {
-            name: {decode(key): part for key, part in values.items()} for name, values in profile.segments.items()
-        }
-        return cls(dataclasses.replace(profile, segments={}), segments)
+        """A stored profile's whole and segments."""
+        return cls(dataclasses.replace(profile, segments={}), dict(profile.segments))
+
+
+def segment_bins(spec: MonitoringSpec, whole: DatasetProfile) -> SegmentBins:
+    """A baseline's bins: sensitive features are checked on the whole window only (a window
+    holds pseudonyms of a hashed one, a baseline only its declared names)."""
+    return bins_of(whole, spec.sensitive_features)
 
 
 class SegmentedProfileBuilder:
-    """`kept` (segment name -> values, from the baseline): rows of any other value go to
-    "other". Without it (the baseline itself), every value gets its own profile. `open_segments`:
-    segments the baseline holds no slices of (cut by a request attribute its data lacks), whose
-    window keeps its own most frequent values instead, as a baseline would."""
+    """`cut` (from the baseline): rows of a value it did not keep go to "other", and every
+    value's rows are counted over its bins. Without it (the baseline itself), every value gets
+    its own profile, the most frequent kept at the end and binned over the whole's bins
+    (`leave_out`: the sensitive features, segment_bins). `open_segments`: segments the baseline
+    holds no slices of (cut by a request attribute its data lacks), whose window keeps its own
+    most frequent values instead, as a baseline would."""
 
     def __init__(
         self,
         schema: ProfileSchema,
         segments: list[Segment],
-        kept: dict[str, list[SegmentValue]] | None = None,
+        cut: SegmentCut | None = None,
         chunk_rows: int | None = None,
         whole: bool = True,
         open_segments: frozenset[str] = frozenset(),
+        leave_out: Iterable[str] = (),
     ) -> None:
         self.schema = schema
         # A value's profile: no row sample and no reconstruction errors (a segment's verdict is
-        # per feature, never multivariate), so neither is computed per value nor stored.
+        # per feature, never multivariate), so neither is computed per value.
         self._value_schema = dataclasses.replace(schema, reconstruction=None, keeps_rows=False)
         self.segments = segments
         # Calibration chunks are the whole's only: a segment's verdict uses the size-aware rule.
         # whole=False: the caller profiles the whole itself (the capture path's one-batch profile).
         self.whole = ProfileBuilder(schema, chunk_rows=chunk_rows) if whole else None
-        self._kept = None if kept is None else {name: {encode(v) for v in values} for name, values in kept.items()}
+        if cut is None and not whole:
+            raise ValueError("a window's segments are counted over its baseline's bins: give the cut")
+        self._cut = cut
+        self._kept = None if cut is None else {name: {encode(v) for v in values} for name, values in cut.kept.items()}
         self._open = open_segments
+        self._leave_out = frozenset(leave_out)
         self._groups: dict[str, dict[Hashable, ProfileBuilder]] = {segment.name: {} for segment in segments}
+
+    def keep_only(self, kept: dict[str, list[SegmentValue]]) -> None:
+        """A baseline's values counted beforehand (ValueCounter): only these are profiled, every
+        other row going to "other" (the bins are still the baseline's own)."""
+        self._kept = {name: {encode(v) for v in values} for name, values in kept.items()}
 
     def add(self, batch: Batch) -> None:
         if self.whole is not None:
@@ -83,27 +121,26 @@ class SegmentedProfileBuilder:
             add_by_group(self._groups[segment.name], self._value_schema, batch, keys)
 
     def result(self) -> SegmentedProfile:
-        segments = {}
+        whole = self.whole.result() if self.whole is not None else DatasetProfile()
+        bins = self._cut.bins if self._cut is not None else bins_of(whole, self._leave_out)
+        tables = {}
         for segment in self.segments:
             values = {decode(str(key)): builder.result() for key, builder in self._groups[segment.name].items()}
             cut_by_kept = self._kept is not None and segment.name not in self._open
-            segments[segment.name] = values if cut_by_kept else keep_most_frequent(values, segment)
-        return SegmentedProfile(self.whole.result() if self.whole is not None else DatasetProfile(), segments)
+            chosen = values if cut_by_kept else keep_most_frequent(values, segment)
+            tables[segment.name] = table_of(bins, {encode(v): p for v, p in chosen.items()})
+        return SegmentedProfile(whole, tables)
 
 
 def batch_segments(
-    schema: ProfileSchema,
-    segments: list[Segment],
-    batch: Batch,
-    kept: dict[str, list[SegmentValue]] | None,
-    open_segments: frozenset[str] = frozenset(),
-) -> dict[str, dict[str, DatasetProfile]]:
-    """One batch's segment profiles as a stored profile holds them (DatasetProfile.segments):
-    cut by the baseline's kept values, or, without a baseline to say which, by the batch's own
-    most frequent values (a drift run folds values its baseline did not keep into "other")."""
-    builder = SegmentedProfileBuilder(schema, segments, kept, whole=False, open_segments=open_segments)
+    schema: ProfileSchema, segments: list[Segment], batch: Batch, cut: SegmentCut, open_segments: frozenset[str]
+) -> dict[str, SegmentTable]:
+    """One batch's segments as a stored profile holds them (DatasetProfile.segments), cut and
+    binned as its baseline says; a segment the baseline holds no slices of (`open_segments`) by
+    the batch's own most frequent values (a drift run folds the rest into "other")."""
+    builder = SegmentedProfileBuilder(schema, segments, cut, whole=False, open_segments=open_segments)
     builder.add(batch)
-    return builder.result().to_profile().segments
+    return builder.result().tables
 
 
 def unsliced_attribute_segments(spec: MonitoringSpec, sliced: Iterable[str]) -> list[str]:
@@ -123,23 +160,32 @@ def against_whole_reference(
     attribute its data lacks) given the whole reference as every window value's slice: each
     value's traffic is then judged against everything the model was validated on, the only
     expectation there is of a client the baseline never saw."""
-    segments = dict(reference.segments)
+    tables = dict(reference.tables)
     for name in segment_names:
-        segments[name] = {value: reference.whole for value in current.segments.get(name, {})}
-    return SegmentedProfile(reference.whole, segments)
+        window = current.tables.get(name)
+        if window is not None:
+            tables[name] = repeated_table(window.bins, window.keys, reference.whole)
+    return SegmentedProfile(reference.whole, tables)
 
 
 def folded_to(profile: SegmentedProfile, kept: dict[str, list[SegmentValue]]) -> SegmentedProfile:
     """`profile` (a window) with every value the baseline did not keep merged into "other"."""
-    segments = {}
-    for name, values in profile.segments.items():
-        keep = set(kept.get(name, []))
-        named = {value: part for value, part in values.items() if value in keep}
-        rest = [part for value, part in values.items() if value not in keep]
-        if rest:
-            named[None] = rest[0].merged(*rest[1:])
-        segments[name] = named
-    return SegmentedProfile(profile.whole, segments)
+    tables = {}
+    for name, table in profile.tables.items():
+        keep = {encode(value) for value in kept.get(name, [])}
+        tables[name] = table.regrouped([key if key in keep else OTHER_KEY for key in table.keys])
+    return SegmentedProfile(profile.whole, tables)
+
+
+def most_frequent_of(table: SegmentTable, segment: Segment) -> SegmentTable:
+    """The table's `max_values` values with the most rows (ties by value, as keep_most_frequent)
+    and the rest merged into "other"."""
+    named = [key for key in table.keys if key != OTHER_KEY]
+    ranked = sorted(named, key=lambda key: (-table.rows_of(key), decode(key)))
+    keep = set(ranked[: segment.max_values])
+    regrouped = table.regrouped([key if key in keep else OTHER_KEY for key in table.keys])
+    order = [key for key in ranked if key in keep] + ([OTHER_KEY] if OTHER_KEY in regrouped.keys else [])
+    return regrouped.select(order)
 
 
 class ValueCounter:

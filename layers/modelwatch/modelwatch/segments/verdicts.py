@@ -8,7 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from modelwatch.drift.engine import FeatureTests, analyze, corrected_p_values, evaluate_features
+from modelwatch.drift.engine import (
+    FeatureTests,
+    FittedEstimator,
+    analyze,
+    corrected_p_values,
+    evaluate_features,
+    fit_estimator,
+)
 from modelwatch.drift.results import DriftReport
 from modelwatch.profiles.dataset import DatasetProfile
 from modelwatch.profiles.segment_values import OTHER, SegmentValue
@@ -16,7 +23,7 @@ from modelwatch.profiles.segmented import (
     SegmentedProfile,
     against_whole_reference,
     folded_to,
-    keep_most_frequent,
+    most_frequent_of,
     unsliced_attribute_segments,
 )
 from modelwatch.spec.models import CALIBRATED, MonitoringSpec
@@ -69,7 +76,7 @@ def segment_spec(spec: MonitoringSpec, segment: Segment) -> MonitoringSpec:
     the segment's verdict is per feature (and they would cost a model fit per value)."""
     features = {}
     for name, feature in spec.features.items():
-        if name in segment.by:
+        if name in segment.by or name in spec.sensitive_features:  # sensitive: the whole's check only
             continue
         if feature.drift.threshold == CALIBRATED:
             feature = feature.model_copy(update={"drift": feature.drift.model_copy(update={"threshold": None})})
@@ -91,11 +98,18 @@ def _empty_like(profile: DatasetProfile) -> DatasetProfile:
 
 
 def analyze_segments(
-    spec: MonitoringSpec, reference: SegmentedProfile, current: SegmentedProfile
+    spec: MonitoringSpec,
+    reference: SegmentedProfile,
+    current: SegmentedProfile,
+    fitted: FittedEstimator | None = None,
 ) -> list[SegmentDrift]:
     """Every value of every segment seen in the baseline or the window, in the spec's order
     (then by the baseline's rows). The cost is one analysis per value: at most
-    (max_values + 1) per segment, whatever the traffic."""
+    (max_values + 1) per segment, whatever the traffic. Estimated performance uses CBPE's
+    calibration fitted once, on the whole reference's labelled rows: the model's calibration,
+    which a value's slice (a fiftieth of them) would only estimate more noisily; a segment whose
+    calibration differs shows it in its labelled performance."""
+    fitted = fitted if fitted is not None else fit_estimator(spec, reference.whole)
     checks: list[tuple[Segment, SegmentValue, MonitoringSpec, DatasetProfile, DatasetProfile, FeatureTests]] = []
     for segment in spec.segments:
         judged_by = segment_spec(spec, segment)
@@ -113,11 +127,13 @@ def analyze_segments(
     for (segment, value, judged_by, ref, cur, tested), p_values in zip(checks, family, strict=True):
         share = adjusted[start : start + len(p_values)]
         start += len(p_values)
-        results.append(SegmentDrift(segment, value, analyze(judged_by, ref, cur, tested, share)))
+        results.append(SegmentDrift(segment, value, analyze(judged_by, ref, cur, tested, share, fitted)))
     return results
 
 
-def segment_verdicts(spec: MonitoringSpec, baseline: DatasetProfile, window: DatasetProfile) -> list[SegmentDrift]:
+def segment_verdicts(
+    spec: MonitoringSpec, baseline: DatasetProfile, window: DatasetProfile, fitted: FittedEstimator | None = None
+) -> list[SegmentDrift]:
     """Stored profiles' segments (a deployed baseline and a window merged from hourly rollups):
     the window's values its baseline did not keep (captures profiled before the baseline was
     known, or cut by another version's) count as "other". A segment by a request attribute the
@@ -126,13 +142,13 @@ def segment_verdicts(spec: MonitoringSpec, baseline: DatasetProfile, window: Dat
     baseline, so a run makes at most max_values + 1 analyses per segment whatever the number of
     clients. A baseline made without the spec's other segments gives none for them."""
     reference = SegmentedProfile.of(baseline)
-    unsliced = unsliced_attribute_segments(spec, reference.segments)
-    if not reference.segments and not unsliced:
+    unsliced = unsliced_attribute_segments(spec, reference.tables)
+    if not reference.tables and not unsliced:
         return []
     seen = SegmentedProfile.of(window)
-    sliced = SegmentedProfile(seen.whole, {n: v for n, v in seen.segments.items() if n not in unsliced})
+    sliced = SegmentedProfile(seen.whole, {n: t for n, t in seen.tables.items() if n not in unsliced})
     current = folded_to(sliced, reference.kept())
     for segment in spec.segments:
-        if segment.name in unsliced:
-            current.segments[segment.name] = keep_most_frequent(seen.segments.get(segment.name, {}), segment)
-    return analyze_segments(spec, against_whole_reference(reference, current, unsliced), current)
+        if segment.name in unsliced and segment.name in seen.tables:
+            current.tables[segment.name] = most_frequent_of(seen.tables[segment.name], segment)
+    return analyze_segments(spec, against_whole_reference(reference, current, unsliced), current, fitted)

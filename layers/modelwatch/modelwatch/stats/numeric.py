@@ -27,10 +27,31 @@ def _expanded(profile: NumericColumnProfile) -> np.ndarray:
     return np.repeat(values, weights.astype(np.int64))
 
 
+# Up to this many values a side, scipy's ks_2samp computes the exact p-value (its MAX_AUTO_N).
+EXACT_KS_MAX_ROWS = 10_000
+
+
+def _step_cdf(values: np.ndarray, weights: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The share of values at or below each point, from sorted values and their counts."""
+    cumulative = np.concatenate(([0.0], np.cumsum(weights)))
+    return cumulative[np.searchsorted(values, points, side="right")] / cumulative[-1]
+
+
 def kolmogorov_smirnov(reference: NumericColumnProfile, current: NumericColumnProfile) -> StatisticResult:
     if reference.is_exact and current.is_exact:
-        result = stats.ks_2samp(_expanded(reference), _expanded(current))
-        return StatisticResult(DriftMethod.KS, float(result.statistic), float(result.pvalue))
+        (ref_values, ref_weights), (cur_values, cur_weights) = reference.weighted_values(), current.weighted_values()
+        n, m = int(ref_weights.sum()), int(cur_weights.sum())
+        if max(n, m) <= EXACT_KS_MAX_ROWS:
+            result = stats.ks_2samp(_expanded(reference), _expanded(current))
+            return StatisticResult(DriftMethod.KS, float(result.statistic), float(result.pvalue))
+        # Larger: the statistic scipy computes on the values repeated by their counts, from the
+        # counts themselves (a segment value's window may hold millions of rows of a few
+        # hundred values), and scipy's asymptotic p-value, which it takes at these sizes too.
+        points = np.union1d(ref_values, cur_values)
+        gap = _step_cdf(ref_values, ref_weights, points) - _step_cdf(cur_values, cur_weights, points)
+        statistic = float(np.max(np.abs(gap)))
+        p_value = float(stats.kstwo.sf(statistic, np.round(n * m / (n + m))))
+        return StatisticResult(DriftMethod.KS, statistic, min(max(p_value, 0.0), 1.0))
     # Both CDFs at every value either side holds (the sketches' own ranks, which interpolate
     # inside a digest's centroids, not the step CDF of its centroids).
     points = np.union1d(reference.weighted_values()[0], current.weighted_values()[0])

@@ -77,7 +77,12 @@ def baseline_profile(spec: MonitoringSpec, model, columns: Mapping[str, np.ndarr
     # A segment by a request attribute the data does not hold is left out of the baseline: it has
     # no slice of it (every row would be "(missing)"), so the deployed check cannot judge its values.
     segments = [s for s in spec.segments if not set(s.by) & (set(spec.segment_attributes) - set(columns))]
-    builder = SegmentedProfileBuilder(schema, segments, chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)))
+    builder = SegmentedProfileBuilder(
+        schema,
+        segments,
+        chunk_rows=max(1, -(-rows // spec.drift.calibration_chunks)),
+        leave_out=spec.sensitive_features,
+    )
     builder.add(baseline_columns(spec, model, columns))
     # No sensitive raw value: kept as long as the version.
     profile = protected_baseline(spec, builder.result().to_profile())

@@ -13,8 +13,7 @@ from modelwatch.catalog.capture_line import ATTRIBUTES_KEY
 from modelwatch.dle import loss_columns
 from modelwatch.loss_model import LossModel
 from modelwatch.profiles import DatasetProfile, ProfileSchema, profile_batch
-from modelwatch.profiles.segment_values import SegmentValue
-from modelwatch.profiles.segmented import batch_segments, unsliced_attribute_segments
+from modelwatch.profiles.segmented import SegmentCut, batch_segments, unsliced_attribute_segments
 from modelwatch.spec.models import MonitoringSpec
 from modelwatch.stats.pca import PcaModel
 
@@ -53,7 +52,7 @@ def profile_captures(
     records: list[dict[str, Any]],
     reconstruction: PcaModel | None = None,
     loss_model: LossModel | None = None,
-    segment_values: dict[str, list[SegmentValue]] | None = None,
+    segment_cut: SegmentCut | None = None,
 ) -> CaptureProfile:
     """Features, prediction and score columns as the baseline profiles them (the spec's names),
     for the spec's task, and the join index late labels are matched with.
@@ -68,21 +67,21 @@ def profile_captures(
     it cannot run on them (`losses_not_estimated` says why), the profile has none and the
     window's estimate stands on the objects that have them: the records are profiled anyway.
 
-    `segment_values`: the baseline's kept values per segment (SegmentedProfile.kept), when the
-    spec has [[segments]]. A segment by a request attribute the baseline holds no slices of (its
-    data lacked the column) keeps this object's own most frequent values, at most max_values + 1,
-    for the drift check to judge against the whole baseline."""
+    `segment_cut`: the baseline's kept values per segment and its bins (SegmentedProfile.cut),
+    when the spec has [[segments]]; without a baseline there is nothing to judge a segment
+    against, and none is profiled. A segment by a request attribute the baseline holds no slices
+    of (its data lacked the column) keeps this object's own most frequent values, at most
+    max_values + 1, for the drift check to judge against the whole baseline."""
     schema = dataclasses.replace(ProfileSchema.from_spec(spec), reconstruction=reconstruction)
     columns, index = capture_columns(spec, records)
     not_estimated = None
     if spec.task == "regression" and loss_model is not None and records:
         not_estimated = _add_expected_losses(loss_model, spec.columns.prediction or "prediction", columns)
     profile = profile_batch(schema, columns)
-    if spec.segments:
-        # Each record into its segment value's profile too, cut by the values the baseline kept
-        # (`segment_values`).
-        unsliced = frozenset(() if segment_values is None else unsliced_attribute_segments(spec, segment_values))
-        profile.segments = batch_segments(schema, spec.segments, columns, segment_values, unsliced)
+    if spec.segments and segment_cut is not None:
+        # Each record into its segment value's row too, cut by the values the baseline kept.
+        unsliced = frozenset(unsliced_attribute_segments(spec, segment_cut.kept))
+        profile.segments = batch_segments(schema, spec.segments, columns, segment_cut, unsliced)
     return CaptureProfile(profile, index, not_estimated)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,14 @@ def number(value: Any, where: str, path: Path) -> float:
         return float(value)
     except ValueError:
         raise NotModelMonitorFileError(f"{path}: {where}: a number was expected, found {value!r}") from None
+
+
+def count(value: Any, where: str, path: Path) -> int:
+    """A count: a finite number at least 0 (written as a float or not), rounded to a whole one."""
+    found = number(value, where, path)
+    if not math.isfinite(found) or found < 0:
+        raise NotModelMonitorFileError(f"{path}: {where}: a count was expected, found {value!r}")
+    return round(found)
 
 
 def misshapen(path: Path, what: str, where: str, error: Exception) -> NotModelMonitorFileError:

@@ -19,6 +19,7 @@ import numpy as np
 
 from modelwatch.importing.sagemaker.documents import (
     NotModelMonitorFileError,
+    count,
     features_of,
     misshapen,
     number,
@@ -95,12 +96,8 @@ def _common_counts(statistics: dict[str, Any], where: str, path: Path) -> tuple[
     common = statistics.get("common")
     if not isinstance(common, dict) or "num_present" not in common:
         raise NotModelMonitorFileError(f"{path}: {where}: no common.num_present")
-    present = number(common["num_present"], f"{where}.common.num_present", path)
-    missing = number(common.get("num_missing", 0), f"{where}.common.num_missing", path)
-    for key, count in (("num_present", present), ("num_missing", missing)):
-        if not math.isfinite(count) or count < 0:
-            raise NotModelMonitorFileError(f"{path}: {where}.common.{key}: {count} is not a count")
-    return round(present), round(missing)
+    present = count(common["num_present"], f"{where}.common.num_present", path)
+    return present, count(common.get("num_missing", 0), f"{where}.common.num_missing", path)
 
 
 def numeric_column(statistics: dict[str, Any], name: str, path: Path, notes: dict[str, str]) -> NumericColumnProfile:
@@ -174,7 +171,7 @@ def categorical_column(
     counts: dict[str, int] = {}
     for bucket in buckets:
         value = str(bucket.get("value"))
-        counts[value] = counts.get(value, 0) + round(number(bucket.get("count"), f"{where}.buckets", path))
+        counts[value] = counts.get(value, 0) + count(bucket.get("count"), f"{where}.buckets", path)
     if sum(counts.values()) != present:
         notes[name] = f"its buckets count {sum(counts.values())} values, not num_present {present}"
     return CategoricalColumnProfile.from_counts(counts, missing)
@@ -206,7 +203,7 @@ def import_statistics(path: Path) -> ImportedBaseline:
     dataset = document.get("dataset")
     rows = dataset.get("item_count") if isinstance(dataset, dict) else None
     imported.profile.rows = (
-        round(number(rows, "dataset.item_count", path))
+        count(rows, "dataset.item_count", path)
         if rows is not None
         else max(column.count for column in columns.values())
     )
