@@ -197,3 +197,14 @@ def test_estimated_performance_from_binned_scores_is_the_full_histograms_within_
     binned = estimate(calibration, *binary_score_histograms(rebuilt, "1"))
     for metric in ("accuracy", "roc_auc"):
         assert binned[metric] == pytest.approx(full[metric], abs=0.005), metric
+
+
+def test_a_profile_stored_with_a_profile_per_segment_value_reads_without_those_segments(bins):
+    """Segments stored before tables (each value a profile of its own, no bins) cannot merge with
+    tables counted over a baseline's bins: the profile reads, without them."""
+    from modelwatch.profiles import DatasetProfile
+
+    profile = _profile(_rows(np.random.default_rng(15), 300))
+    document = profile.to_dict() | {"segments": {"by_region": {"eu": profile.to_dict(), "": profile.to_dict()}}}
+    read = DatasetProfile.from_dict(document)
+    assert read.rows == 300 and read.segments == {}

@@ -169,7 +169,13 @@ class DatasetProfile:
             },
             score_sample=None if data.get("score_sample") is None else ClassScoreSample.from_dict(data["score_sample"]),
             roles={str(k): str(v) for k, v in (data.get("roles") or {}).items()},
-            segments={str(name): SegmentTable.from_dict(table) for name, table in (data.get("segments") or {}).items()},
+            # A segment stored before tables (a profile per value, no bins) is left out: its
+            # values were not counted over a baseline's bins, so no table can merge with it.
+            segments={
+                str(name): SegmentTable.from_dict(table)
+                for name, table in (data.get("segments") or {}).items()
+                if isinstance(table, dict) and "bins" in table
+            },
         )
 
     def to_json(self) -> bytes:
