@@ -18,7 +18,7 @@ from modelwatch.profiles.categorical import CategoricalColumnProfile
 from modelwatch.profiles.numeric import NumericColumnProfile
 from modelwatch.profiles.rows import RowsProfile
 from modelwatch.profiles.score_sample import ClassScoreSample
-from modelwatch.profiles.segment_table import SegmentTable
+from modelwatch.profiles.segment_table import TABLE_FORMAT, SegmentTable
 from modelwatch.score_histogram import ScoreHistogram
 
 ColumnProfile = NumericColumnProfile | CategoricalColumnProfile
@@ -169,12 +169,12 @@ class DatasetProfile:
             },
             score_sample=None if data.get("score_sample") is None else ClassScoreSample.from_dict(data["score_sample"]),
             roles={str(k): str(v) for k, v in (data.get("roles") or {}).items()},
-            # A segment stored before tables (a profile per value, no bins) is left out: its
+            # A segment stored otherwise (before tables, a profile per value) is left out: its
             # values were not counted over a baseline's bins, so no table can merge with it.
             segments={
                 str(name): SegmentTable.from_dict(table)
                 for name, table in (data.get("segments") or {}).items()
-                if isinstance(table, dict) and "bins" in table
+                if isinstance(table, dict) and table.get("table_format") == TABLE_FORMAT
             },
         )
 

@@ -24,8 +24,8 @@ from modelwatch.profiles.segment_table import (
     MAX,
     MIN,
     MISSING,
-    NUMERIC_BINS,
     NUMERIC_CELLS,
+    NUMERIC_RANKS,
     ROWS,
     SCORE_BINS,
     SCORE_EDGES,
@@ -65,7 +65,7 @@ def _numeric_bins(column: NumericColumnProfile) -> NumericBins:
     if exact:
         inner = np.array(sorted(column.small_values or {}), dtype=np.float64)
     else:
-        inner = np.asarray(column.quantiles(np.arange(1, NUMERIC_BINS) / NUMERIC_BINS), dtype=np.float64)
+        inner = np.asarray(column.quantiles(np.array(NUMERIC_RANKS)), dtype=np.float64)
     low_guard = np.nextafter(column.minimum, -math.inf)
     edges = np.unique(np.concatenate(([low_guard], inner, [column.maximum])))
     values, weights = column.weighted_values()

@@ -30,9 +30,15 @@ import numpy as np
 from modelwatch.performance import PerformanceCounts, performance_from_dict
 from modelwatch.score_histogram import LOGIT_STEP
 
-# Bins between a numeric column's quantiles (every 5%): a 0.5 sigma shift in a normal feature
-# moves the CDF at its median by 0.20, read whole at the median's edge.
-NUMERIC_BINS = 20
+# The reference quantiles a numeric column's bins lie between: every 5%, where a 0.5 sigma shift
+# in a normal feature moves the CDF by 0.20 at the median's edge; and finer in the tails (down to
+# 0.1% a side), which a heavy-tailed feature's spread lives in: the normed Wasserstein null is
+# drawn over the reference's bins, and with 5% tail bins (a Student t with 3 degrees of freedom
+# stood at +-3.9 where its slice reached +-30) it came out a quarter too narrow, and stable
+# windows of such a feature flagged a segment in 13 of 100.
+NUMERIC_RANKS = (0.001, 0.002, 0.005, 0.01, 0.02, *(i / 20 for i in range(1, 20)), 0.98, 0.99, 0.995, 0.998, 0.999)
+# Written in every stored table: a profile holding tables of another format reads without them.
+TABLE_FORMAT = 1
 # A categorical column's most frequent categories, each its own count; the rest share one.
 CATEGORY_SLOTS = 50
 # A score histogram's bins: equal steps in log-odds from -10 to 10 (p from 4.5e-5 to 1 - 4.5e-5),
@@ -232,6 +238,7 @@ class SegmentTable:
     def to_dict(self) -> dict[str, Any]:
         payload = zlib.compress(np.ascontiguousarray(self.counts, dtype="<f8").tobytes(), 6)
         return {
+            "table_format": TABLE_FORMAT,
             "bins": self.bins.to_dict(),
             "keys": list(self.keys),
             "counts": base64.b64encode(payload).decode("ascii"),
@@ -239,6 +246,7 @@ class SegmentTable:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SegmentTable:
+        """A stored table (DatasetProfile.from_dict reads only those of TABLE_FORMAT)."""
         bins = _bins_of(data["bins"])
         keys = [str(key) for key in data["keys"]]
         flat = np.frombuffer(zlib.decompress(base64.b64decode(data["counts"])), dtype="<f8")

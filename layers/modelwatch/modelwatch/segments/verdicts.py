@@ -68,12 +68,24 @@ class SegmentDrift:
         }
 
 
+# Evidently's small-sample tests (KS, chi-square) for a segment value's slice of any size.
+SEGMENT_TEST_ROWS = 2**62
+
+
 def segment_spec(spec: MonitoringSpec, segment: Segment) -> MonitoringSpec:
     """The spec a segment value is judged under. Its `by` features are left out (constant
     within a value: their shift is the whole window's check). A calibrated threshold falls back
     to the size-aware rule: it is calibrated on the baseline's chunks, which a segment's slice
     does not keep, and the rule's p-value joins the family correction. No multivariate methods:
-    the segment's verdict is per feature (and they would cost a model fit per value)."""
+    the segment's verdict is per feature (and they would cost a model fit per value).
+
+    Under the size-aware rule a value's features are tested as Evidently tests small samples,
+    whatever the slice's size: KS on numeric features, chi-square (or the Z-test) on
+    categorical ones, each with its effect size. Counted over bins (segment_table), a rank test
+    and a count test read the bins exactly (KS conservatively); the normed Wasserstein null is
+    drawn over the reference's values, whose far tails bins gather into one point each, and it
+    came out too narrow on skewed and heavy-tailed features (stable lognormal windows flagged a
+    segment in 15 of 300, against 3 with a profile per value). A spec's own method still wins."""
     features = {}
     for name, feature in spec.features.items():
         if name in segment.by or name in spec.sensitive_features:  # sensitive: the whole's check only
@@ -87,7 +99,8 @@ def segment_spec(spec: MonitoringSpec, segment: Segment) -> MonitoringSpec:
         if getattr(spec.drift, kind).threshold == CALIBRATED
     }
     multivariate = spec.drift.multivariate.model_copy(update={"pca_reconstruction": False, "domain_classifier": False})
-    drift = spec.drift.model_copy(update={**by_type, "multivariate": multivariate})
+    tests = {"small_sample_max_rows": SEGMENT_TEST_ROWS} if spec.drift.rule == "size-aware" else {}
+    drift = spec.drift.model_copy(update={**by_type, "multivariate": multivariate, **tests})
     return spec.model_copy(update={"features": features, "drift": drift})
 
 
