@@ -178,6 +178,9 @@ class SegmentTable:
     counts: np.ndarray
     performance: dict[str, PerformanceCounts] = field(default_factory=dict)
 
+    def rows_by_key(self) -> dict[str, int]:
+        return {key: int(n) for key, n in zip(self.keys, np.rint(self.counts[:, ROWS]), strict=True)}
+
     def rows_of(self, key: str) -> int:
         return int(np.rint(self.counts[self.keys.index(key), ROWS]))
 

@@ -125,10 +125,11 @@ class SegmentedProfileBuilder:
         bins = self._cut.bins if self._cut is not None else bins_of(whole, self._leave_out)
         tables = {}
         for segment in self.segments:
-            values = {decode(str(key)): builder.result() for key, builder in self._groups[segment.name].items()}
+            table = table_of(bins, {str(key): builder.result() for key, builder in self._groups[segment.name].items()})
             cut_by_kept = self._kept is not None and segment.name not in self._open
-            chosen = values if cut_by_kept else keep_most_frequent(values, segment)
-            tables[segment.name] = table_of(bins, {encode(v): p for v, p in chosen.items()})
+            # Binned, then the values beyond max_values summed into "other": exact, where merging
+            # their profiles first would sketch any past 2,000 values.
+            tables[segment.name] = table if cut_by_kept else most_frequent_of(table, segment)
         return SegmentedProfile(whole, tables)
 
 
@@ -178,14 +179,19 @@ def folded_to(profile: SegmentedProfile, kept: dict[str, list[SegmentValue]]) ->
 
 
 def most_frequent_of(table: SegmentTable, segment: Segment) -> SegmentTable:
-    """The table's `max_values` values with the most rows (ties by value, as keep_most_frequent)
-    and the rest merged into "other"."""
-    named = [key for key in table.keys if key != OTHER_KEY]
-    ranked = sorted(named, key=lambda key: (-table.rows_of(key), decode(key)))
-    keep = set(ranked[: segment.max_values])
+    """The table's `max_values` values with the most rows and the rest merged into "other", which
+    is present only when something fell in it."""
+    kept = most_frequent_keys(table.rows_by_key(), segment.max_values)
+    keep = set(kept)
     regrouped = table.regrouped([key if key in keep else OTHER_KEY for key in table.keys])
-    order = [key for key in ranked if key in keep] + ([OTHER_KEY] if OTHER_KEY in regrouped.keys else [])
-    return regrouped.select(order)
+    return regrouped.select(kept + ([OTHER_KEY] if OTHER_KEY in regrouped.keys else []))
+
+
+def most_frequent_keys(rows: dict[str, int], max_values: int) -> list[str]:
+    """The encoded values (never "other") with the most rows, at most `max_values`, most first;
+    ties by value, so the choice is the same on every run."""
+    named = [key for key in rows if key != OTHER_KEY]
+    return sorted(named, key=lambda key: (-rows[key], decode(key)))[:max_values]
 
 
 class ValueCounter:
@@ -205,12 +211,11 @@ class ValueCounter:
                 tally[key] = tally.get(key, 0) + count
 
     def kept(self) -> dict[str, list[SegmentValue]]:
-        """Per segment, its `max_values` most frequent values (ties by value, as keep_most_frequent)."""
-        kept = {}
-        for segment in self.segments:
-            ranked = sorted(self._counts[segment.name].items(), key=lambda item: (-item[1], decode(item[0]) or ()))
-            kept[segment.name] = [decode(key) for key, _ in ranked[: segment.max_values]]
-        return kept
+        """Per segment, its `max_values` most frequent values (most_frequent_keys)."""
+        return {
+            segment.name: [decode(key) for key in most_frequent_keys(self._counts[segment.name], segment.max_values)]
+            for segment in self.segments
+        }
 
 
 def _to_kept(keys: np.ndarray, kept: set[str]) -> np.ndarray:
@@ -218,19 +223,3 @@ def _to_kept(keys: np.ndarray, kept: set[str]) -> np.ndarray:
     unique, inverse = np.unique(keys, return_inverse=True)
     mapped = np.array([key if key in kept else OTHER_KEY for key in unique.tolist()], dtype=object)
     return mapped[inverse]
-
-
-def keep_most_frequent(
-    values: dict[SegmentValue, DatasetProfile], segment: Segment
-) -> dict[SegmentValue, DatasetProfile]:
-    """The `max_values` values with the most rows (ties by value, so the choice is repeatable),
-    and the rest merged into "other" (None), which is present only when something fell in it."""
-    ranked = sorted(values.items(), key=lambda item: (-item[1].rows, item[0] is None, item[0] or ()))
-    named = [(value, profile) for value, profile in ranked if value is not None]
-    kept = dict(named[: segment.max_values])
-    rest = [profile for _, profile in named[segment.max_values :]]
-    if None in values:
-        rest.append(values[None])
-    if rest:
-        kept[None] = rest[0].merged(*rest[1:])
-    return kept
