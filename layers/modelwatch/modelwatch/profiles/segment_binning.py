@@ -11,7 +11,8 @@ extremes and counts are exact; its values stand at the bins' positions (NumericB
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -120,23 +121,29 @@ def _fill_histogram(row: np.ndarray, start: int, histogram: ScoreHistogram) -> N
     )
 
 
+def _columns_held(
+    profile: DatasetProfile, starts: Mapping[str, int], kind: type, kind_name: str
+) -> Iterator[tuple[str, int, Any]]:
+    """The profile's columns among `starts` (a layout's), each with its first cell; a column of
+    another kind than the baseline's is refused."""
+    for name, start in starts.items():
+        column = profile.columns.get(name)
+        if column is None:
+            continue
+        if not isinstance(column, kind):
+            raise ValueError(f"column '{name}' is {kind_name} in the baseline but not in a segment")
+        yield name, start, column
+
+
 def binned_row(bins: SegmentBins, profile: DatasetProfile) -> np.ndarray:
     """One value's row: its profile counted over `bins` (columns `bins` lacks are left out)."""
     layout = bins.layout
     row = layout.empty(1)[0]
     row[ROWS] = profile.rows
-    for name, start in layout.numeric.items():
-        column = profile.columns.get(name)
-        if isinstance(column, CategoricalColumnProfile):
-            raise ValueError(f"column '{name}' is numeric in the baseline and categorical in a segment")
-        if column is not None:
-            _fill_numeric(row, start, bins.numeric[name], column)
-    for name, start in layout.categorical.items():
-        column = profile.columns.get(name)
-        if isinstance(column, NumericColumnProfile):
-            raise ValueError(f"column '{name}' is categorical in the baseline and numeric in a segment")
-        if column is not None:
-            _fill_categorical(row, start, bins.categorical[name], column)
+    for name, start, column in _columns_held(profile, layout.numeric, NumericColumnProfile, "numeric"):
+        _fill_numeric(row, start, bins.numeric[name], column)
+    for name, start, column in _columns_held(profile, layout.categorical, CategoricalColumnProfile, "categorical"):
+        _fill_categorical(row, start, bins.categorical[name], column)
     for name, start in layout.histograms.items():
         histogram = profile.score_histograms.get(name)
         if histogram is not None and len(histogram.indices):
