@@ -151,8 +151,13 @@ def binned_row(bins: SegmentBins, profile: DatasetProfile) -> np.ndarray:
     return row
 
 
+def _count(cell: float) -> int:
+    """A cell's count: whole (a sketch's centroid weights summed into a bin need not be)."""
+    return int(np.rint(cell))
+
+
 def _numeric_column(row: np.ndarray, start: int, bins: NumericBins) -> NumericColumnProfile:
-    count, missing, type_errors = (int(np.rint(row[start + cell])) for cell in (COUNT, MISSING, TYPE_ERRORS))
+    count, missing, type_errors = (_count(row[start + cell]) for cell in (COUNT, MISSING, TYPE_ERRORS))
     column = NumericColumnProfile(count=count, missing=missing, type_errors=type_errors, small_values=None)
     valid = column.valid
     if valid <= 0:
@@ -193,15 +198,15 @@ def _exact_values(bins: NumericBins, counts: np.ndarray, sums: np.ndarray) -> di
     held = inner_counts > 0
     if not np.allclose(inner_sums[held], inner_counts[held] * values[held], rtol=1e-12, atol=1e-9):
         return None
-    return {float(value): int(np.rint(n)) for value, n in zip(values[held], inner_counts[held], strict=True)}
+    return {float(value): _count(n) for value, n in zip(values[held], inner_counts[held], strict=True)}
 
 
 def _categorical_column(row: np.ndarray, start: int, slots: tuple[str, ...]) -> CategoricalColumnProfile:
-    counts = {slot: int(np.rint(row[start + 2 + i])) for i, slot in enumerate(slots) if row[start + 2 + i] > 0}
-    rest = int(np.rint(row[start + 2 + len(slots)]))
+    counts = {slot: _count(row[start + 2 + i]) for i, slot in enumerate(slots) if row[start + 2 + i] > 0}
+    rest = _count(row[start + 2 + len(slots)])
     if rest > 0:
         counts[OTHER] = rest
-    return CategoricalColumnProfile(count=int(np.rint(row[start])), missing=int(np.rint(row[start + 1])), counts=counts)
+    return CategoricalColumnProfile(count=_count(row[start]), missing=_count(row[start + 1]), counts=counts)
 
 
 def _histogram(row: np.ndarray, start: int) -> ScoreHistogram:
@@ -246,7 +251,7 @@ def value_profile(table: SegmentTable, key: str) -> DatasetProfile:
         if row[start : start + SCORE_BINS].any()
     }
     return DatasetProfile(
-        rows=int(np.rint(row[ROWS])),
+        rows=_count(row[ROWS]),
         columns=columns,
         performance=table.performance.get(key),
         score_histograms=histograms,

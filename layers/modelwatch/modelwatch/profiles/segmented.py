@@ -101,14 +101,16 @@ class SegmentedProfileBuilder:
         if cut is None and not whole:
             raise ValueError("a window's segments are counted over its baseline's bins: give the cut")
         self._cut = cut
-        self._kept = None if cut is None else {name: {encode(v) for v in values} for name, values in cut.kept.items()}
+        self._kept: dict[str, set[str]] | None = None
+        if cut is not None:
+            self.keep_only(cut.kept)
         self._open = open_segments
         self._leave_out = frozenset(leave_out)
         self._groups: dict[str, dict[Hashable, ProfileBuilder]] = {segment.name: {} for segment in segments}
 
     def keep_only(self, kept: dict[str, list[SegmentValue]]) -> None:
-        """A baseline's values counted beforehand (ValueCounter): only these are profiled, every
-        other row going to "other" (the bins are still the baseline's own)."""
+        """Only these values are profiled, every other row going to "other": a window's cut, or
+        a baseline's values counted beforehand (ValueCounter; its bins are still its own)."""
         self._kept = {name: {encode(v) for v in values} for name, values in kept.items()}
 
     def add(self, batch: Batch) -> None:
